@@ -1,0 +1,820 @@
+//! Typed B2B Edition resources: companies, users (buyers), addresses, quotes and orders.
+//!
+//! Models decode leniently: ids and statuses may come as strings or numbers, unknown fields are
+//! ignored (or kept in `extra` where an export passes them on), and `null` lists are empty.
+
+use futures_util::Stream;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::client::{ApiRequest, BcClient};
+use super::error::{Api, BcError};
+use super::lenient;
+use super::pagination::{b2b_pages, b2b_quote_pages, items, B2B_MAX_LIMIT};
+
+/// `{code, meta, data}`: the envelope of a B2B single-object answer.
+#[derive(Debug, Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+async fn data<T: serde::de::DeserializeOwned>(
+    client: &BcClient,
+    req: ApiRequest,
+) -> Result<T, BcError> {
+    Ok(client.send::<Data<T>>(req).await?.data)
+}
+
+/// Turns a 404 into `None`.
+fn found<T>(r: Result<T, BcError>) -> Result<Option<T>, BcError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(BcError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sort direction of B2B lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SortOrder {
+    /// Oldest or smallest first.
+    Asc,
+    /// Newest or largest first (the B2B default).
+    Desc,
+}
+
+impl SortOrder {
+    fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        }
+    }
+}
+
+/// A company's account status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompanyStatus {
+    /// 0: awaiting approval.
+    Pending,
+    /// 1: active.
+    Approved,
+    /// 2: refused.
+    Rejected,
+    /// 3: deactivated.
+    Inactive,
+}
+
+impl CompanyStatus {
+    /// The numeric code the API uses.
+    pub fn code(self) -> i64 {
+        match self {
+            CompanyStatus::Pending => 0,
+            CompanyStatus::Approved => 1,
+            CompanyStatus::Rejected => 2,
+            CompanyStatus::Inactive => 3,
+        }
+    }
+
+    /// The status of a numeric code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            0 => CompanyStatus::Pending,
+            1 => CompanyStatus::Approved,
+            2 => CompanyStatus::Rejected,
+            3 => CompanyStatus::Inactive,
+            _ => return None,
+        })
+    }
+}
+
+/// A custom field value on a company, user or address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtraField {
+    /// The field's name as configured in B2B Edition.
+    pub field_name: String,
+    /// Its value (numbers arrive as strings too).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub field_value: Option<String>,
+}
+
+/// A price list assigned to a company on one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceListAssign {
+    /// The channel.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub channel_id: Option<i64>,
+    /// The price list.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub price_list_id: Option<i64>,
+}
+
+/// A B2B company as the API returns it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Company {
+    /// The company id (a string in most answers).
+    #[serde(deserialize_with = "lenient::i64")]
+    pub company_id: i64,
+    /// Name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub company_name: Option<String>,
+    /// Contact email.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub company_email: Option<String>,
+    /// Phone.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub company_phone: Option<String>,
+    /// Status code 0..3 (a string in answers).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub company_status: Option<i64>,
+    /// The BigCommerce customer group (string or integer).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub bc_group_id: Option<i64>,
+    /// The catalog.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub catalog_id: Option<i64>,
+    /// The company's UUID (can carry an external id).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub uuid: Option<String>,
+    /// Unix seconds (a string in answers).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub created_at: Option<i64>,
+    /// Unix seconds (a string in answers).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub updated_at: Option<i64>,
+    /// Address line 1.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub address_line1: Option<String>,
+    /// Address line 2.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub address_line2: Option<String>,
+    /// City.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub city: Option<String>,
+    /// State.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub zip_code: Option<String>,
+    /// Country.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub country: Option<String>,
+    /// Custom fields (included when asked for).
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    pub extra_fields: Vec<ExtraField>,
+    /// Price lists per channel.
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    pub price_list_assign: Vec<PriceListAssign>,
+}
+
+impl Company {
+    /// The value of the extra field `name`, if set.
+    pub fn extra_field(&self, name: &str) -> Option<&str> {
+        self.extra_fields
+            .iter()
+            .find(|f| f.field_name == name)
+            .and_then(|f| f.field_value.as_deref())
+    }
+
+    /// The status, if its code is known.
+    pub fn status(&self) -> Option<CompanyStatus> {
+        self.company_status.and_then(CompanyStatus::from_code)
+    }
+}
+
+/// Fields of a company create or update; `None` fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyFields {
+    /// Name (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    /// Phone (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_phone: Option<String>,
+    /// Email (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_email: Option<String>,
+    /// Country (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Address line 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line1: Option<String>,
+    /// Address line 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    /// Customer group (independent-companies stores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_group_id: Option<i64>,
+    /// Catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<i64>,
+    /// Admin first name (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_first_name: Option<String>,
+    /// Admin last name (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_last_name: Option<String>,
+    /// Admin email (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_email: Option<String>,
+    /// Admin phone (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_phone_number: Option<String>,
+    /// Custom fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_fields: Vec<ExtraField>,
+    /// Price lists per channel (dependent-companies stores).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub price_list_assign: Vec<PriceListAssign>,
+}
+
+/// What creating a company returns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyCreated {
+    /// The new company.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub company_id: i64,
+    /// The admin's BigCommerce customer id.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub customer_id: Option<i64>,
+    /// The company's customer group.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub customer_group_id: Option<i64>,
+}
+
+/// Filters of `GET /companies`.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter {
+    /// Modified at or after (unix seconds).
+    pub min_modified: Option<i64>,
+    /// Modified at or before (unix seconds).
+    pub max_modified: Option<i64>,
+    /// Created at or after (unix seconds).
+    pub min_created: Option<i64>,
+    /// Only this status.
+    pub status: Option<CompanyStatus>,
+    /// Name search.
+    pub q: Option<String>,
+    /// Extra field `name:value` pairs.
+    pub extra_fields: Vec<(String, String)>,
+    /// Exact match on extra fields instead of a contains-search.
+    pub extra_fields_exact: bool,
+    /// Customer group.
+    pub bc_group_id: Option<i64>,
+    /// Companies with this customer as a user.
+    pub customer_id: Option<i64>,
+    /// Sort by `updatedAt` (true) or `companyName` (false); `None` keeps the API default.
+    pub sort_by_updated: Option<bool>,
+    /// Sort order.
+    pub order: Option<SortOrder>,
+    /// Include extra fields in the answer.
+    pub include_extra_fields: bool,
+}
+
+impl CompanyFilter {
+    fn query(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        let mut push = |k: &str, v: String| q.push((k.to_owned(), v));
+        if let Some(v) = self.min_modified {
+            push("minModified", v.to_string())
+        }
+        if let Some(v) = self.max_modified {
+            push("maxModified", v.to_string())
+        }
+        if let Some(v) = self.min_created {
+            push("minCreated", v.to_string())
+        }
+        if let Some(v) = self.status {
+            push("companyStatus", v.code().to_string())
+        }
+        if let Some(v) = &self.q {
+            push("q", v.clone())
+        }
+        for (name, value) in &self.extra_fields {
+            push("extraFields", format!("{name}:{value}"));
+        }
+        if self.extra_fields_exact {
+            push("extraFieldFilterType", "exact-match".into())
+        }
+        if let Some(v) = self.bc_group_id {
+            push("bcGroupId", v.to_string())
+        }
+        if let Some(v) = self.customer_id {
+            push("customerId", v.to_string())
+        }
+        if let Some(v) = self.sort_by_updated {
+            push("sortBy", if v { "updatedAt" } else { "companyName" }.into())
+        }
+        if let Some(v) = self.order {
+            push("orderBy", v.as_str().into())
+        }
+        if self.include_extra_fields {
+            push("isIncludeExtraFields", "1".into())
+        }
+        q
+    }
+}
+
+/// A buyer (company user).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The B2B user id.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub id: i64,
+    /// The BigCommerce customer id (not the user id).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub customer_id: Option<i64>,
+    /// The company.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub company_id: Option<i64>,
+    /// Email.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub email: Option<String>,
+    /// First name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub last_name: Option<String>,
+    /// Phone.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone_number: Option<String>,
+    /// 0 admin, 1 senior buyer, 2 junior buyer.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub role: Option<i64>,
+    /// Custom role, overriding `role`.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub company_role_id: Option<i64>,
+    /// UUID.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub uuid: Option<String>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub updated_at: Option<i64>,
+    /// Custom fields.
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    pub extra_fields: Vec<ExtraField>,
+}
+
+/// A buyer's role in its company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuyerRole {
+    /// 0.
+    Admin,
+    /// 1.
+    SeniorBuyer,
+    /// 2.
+    JuniorBuyer,
+}
+
+impl BuyerRole {
+    /// The numeric code the API uses.
+    pub fn code(self) -> i64 {
+        match self {
+            BuyerRole::Admin => 0,
+            BuyerRole::SeniorBuyer => 1,
+            BuyerRole::JuniorBuyer => 2,
+        }
+    }
+}
+
+/// Fields of a user create or update; `None` fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserFields {
+    /// First name (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Email (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Company (required on create, read-only after).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
+    /// Role code (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<i64>,
+    /// Channels the buyer may use (required on create).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_ids: Option<Vec<i64>>,
+    /// Custom fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_fields: Vec<ExtraField>,
+}
+
+/// What creating a user returns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCreated {
+    /// The new B2B user.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub user_id: i64,
+    /// Its BigCommerce customer id.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub bc_id: Option<i64>,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Only this company's users.
+    pub company_id: Option<i64>,
+    /// Only this email.
+    pub email: Option<String>,
+    /// Free-text search.
+    pub q: Option<String>,
+    /// Modified at or after (unix seconds).
+    pub min_modified: Option<i64>,
+}
+
+impl UserFilter {
+    fn query(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.company_id {
+            q.push(("companyId".into(), v.to_string()))
+        }
+        if let Some(v) = &self.email {
+            q.push(("email".into(), v.clone()))
+        }
+        if let Some(v) = &self.q {
+            q.push(("q".into(), v.clone()))
+        }
+        if let Some(v) = self.min_modified {
+            q.push(("minModified".into(), v.to_string()))
+        }
+        q
+    }
+}
+
+/// A company address. Fields beyond the ones named are kept in `extra`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    /// The address id.
+    #[serde(alias = "addressId", deserialize_with = "lenient::i64")]
+    pub id: i64,
+    /// The company.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub company_id: Option<i64>,
+    /// The source system's id.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub external_id: Option<String>,
+    /// Everything else, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A quote (request for quote). Fields beyond the ones named are kept in `extra`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// The quote id.
+    #[serde(alias = "id", deserialize_with = "lenient::i64")]
+    pub quote_id: i64,
+    /// 0 New, 2 In process, 3 Updated by customer, 4 Ordered, 5 Expired, 6 Archived, 7 Draft.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub status: Option<i64>,
+    /// Display number.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub quote_number: Option<String>,
+    /// The BigCommerce order it became, if any.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub bc_order_id: Option<i64>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub updated_at: Option<i64>,
+    /// Everything else, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Filters of `GET /rfq`.
+#[derive(Debug, Clone, Default)]
+pub struct QuoteFilter {
+    /// Modified at or after (unix seconds).
+    pub min_modified: Option<i64>,
+    /// Modified at or before (unix seconds).
+    pub max_modified: Option<i64>,
+    /// Only this status.
+    pub status: Option<i64>,
+    /// Sort by `updatedAt` ascending (for incremental reads).
+    pub oldest_first: bool,
+}
+
+impl QuoteFilter {
+    fn query(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.min_modified {
+            q.push(("minModified".into(), v.to_string()))
+        }
+        if let Some(v) = self.max_modified {
+            q.push(("maxModified".into(), v.to_string()))
+        }
+        if let Some(v) = self.status {
+            q.push(("status".into(), v.to_string()))
+        }
+        if self.oldest_first {
+            q.push(("sortBy".into(), "updatedAt".into()));
+            q.push(("orderBy".into(), "ASC".into()));
+        }
+        q
+    }
+}
+
+/// The B2B view of a core order, addressed by `bcOrderId`. Other fields are kept in `extra`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct B2bOrder {
+    /// The core order id.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub bc_order_id: i64,
+    /// The company that placed it.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub company_id: Option<i64>,
+    /// Purchase order number.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub po_number: Option<String>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub updated_at: Option<i64>,
+    /// Everything else, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Filters of `GET /orders` (B2B). Ask for ascending order: the API defaults to newest first.
+#[derive(Debug, Clone, Default)]
+pub struct B2bOrderFilter {
+    /// Only this company's orders.
+    pub company_id: Option<i64>,
+    /// Modified at or after (unix seconds).
+    pub min_modified: Option<i64>,
+    /// Modified at or before (unix seconds).
+    pub max_modified: Option<i64>,
+    /// Sort by `updatedAt` ascending.
+    pub oldest_first: bool,
+}
+
+impl B2bOrderFilter {
+    fn query(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.company_id {
+            q.push(("companyId".into(), v.to_string()))
+        }
+        if let Some(v) = self.min_modified {
+            q.push(("minModified".into(), v.to_string()))
+        }
+        if let Some(v) = self.max_modified {
+            q.push(("maxModified".into(), v.to_string()))
+        }
+        if self.oldest_first {
+            q.push(("sortBy".into(), "updatedAt".into()));
+            q.push(("orderBy".into(), "ASC".into()));
+        }
+        q
+    }
+}
+
+/// B2B Edition API calls.
+#[derive(Debug, Clone)]
+pub struct B2b<'a> {
+    client: &'a BcClient,
+}
+
+impl BcClient {
+    /// The B2B Edition API of this store.
+    pub fn b2b(&self) -> B2b<'_> {
+        B2b { client: self }
+    }
+}
+
+impl B2b<'_> {
+    /// `GET /companies` as a stream of companies.
+    pub fn companies(
+        &self,
+        filter: &CompanyFilter,
+    ) -> impl Stream<Item = Result<Company, BcError>> + Send + 'static {
+        items(b2b_pages(
+            self.client,
+            "/companies",
+            filter.query(),
+            B2B_MAX_LIMIT,
+        ))
+    }
+
+    /// `GET /companies/{id}`; `None` when it does not exist.
+    pub async fn company(&self, id: i64) -> Result<Option<Company>, BcError> {
+        found(
+            data(
+                self.client,
+                ApiRequest::get(Api::B2b, format!("/companies/{id}")),
+            )
+            .await,
+        )
+    }
+
+    /// `POST /companies`.
+    pub async fn create_company(&self, fields: &CompanyFields) -> Result<CompanyCreated, BcError> {
+        data(
+            self.client,
+            ApiRequest::new(Api::B2b, Method::POST, "/companies").json(fields)?,
+        )
+        .await
+    }
+
+    /// `PUT /companies/{id}`.
+    pub async fn update_company(&self, id: i64, fields: &CompanyFields) -> Result<(), BcError> {
+        let req =
+            ApiRequest::new(Api::B2b, Method::PUT, format!("/companies/{id}")).json(fields)?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `PUT /companies/{id}/status`.
+    pub async fn set_company_status(&self, id: i64, status: CompanyStatus) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/companies/{id}/status"))
+            .json(&serde_json::json!({ "companyStatus": status.code() }))?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `GET /users` as a stream of users.
+    pub fn users(
+        &self,
+        filter: &UserFilter,
+    ) -> impl Stream<Item = Result<User, BcError>> + Send + 'static {
+        items(b2b_pages(
+            self.client,
+            "/users",
+            filter.query(),
+            B2B_MAX_LIMIT,
+        ))
+    }
+
+    /// `GET /users/{id}`; `None` when it does not exist.
+    pub async fn user(&self, id: i64) -> Result<Option<User>, BcError> {
+        found(
+            data(
+                self.client,
+                ApiRequest::get(Api::B2b, format!("/users/{id}")),
+            )
+            .await,
+        )
+    }
+
+    /// `GET /users/customer/{customerId}`: the user behind a BigCommerce customer.
+    pub async fn user_by_customer(&self, customer_id: i64) -> Result<Option<User>, BcError> {
+        found(
+            data(
+                self.client,
+                ApiRequest::get(Api::B2b, format!("/users/customer/{customer_id}")),
+            )
+            .await,
+        )
+    }
+
+    /// `POST /users`.
+    pub async fn create_user(&self, fields: &UserFields) -> Result<UserCreated, BcError> {
+        data(
+            self.client,
+            ApiRequest::new(Api::B2b, Method::POST, "/users").json(fields)?,
+        )
+        .await
+    }
+
+    /// `PUT /users/{id}`.
+    pub async fn update_user(&self, id: i64, fields: &UserFields) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/users/{id}")).json(fields)?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `GET /addresses` of one company (or all, with `None`).
+    pub fn addresses(
+        &self,
+        company_id: Option<i64>,
+    ) -> impl Stream<Item = Result<Address, BcError>> + Send + 'static {
+        let q = company_id
+            .map(|c| vec![("companyId".to_owned(), c.to_string())])
+            .unwrap_or_default();
+        items(b2b_pages(self.client, "/addresses", q, B2B_MAX_LIMIT))
+    }
+
+    /// `POST /addresses` with the address fields as the API names them; returns the new id.
+    pub async fn create_address(&self, body: &Value) -> Result<i64, BcError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            #[serde(alias = "id", deserialize_with = "lenient::i64")]
+            address_id: i64,
+        }
+        let c: Created = data(
+            self.client,
+            ApiRequest::new(Api::B2b, Method::POST, "/addresses").json(body)?,
+        )
+        .await?;
+        Ok(c.address_id)
+    }
+
+    /// `PUT /addresses/{id}`.
+    pub async fn update_address(&self, id: i64, body: &Value) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/addresses/{id}")).json(body)?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `GET /rfq` as a stream of quotes.
+    pub fn quotes(
+        &self,
+        filter: &QuoteFilter,
+    ) -> impl Stream<Item = Result<Quote, BcError>> + Send + 'static {
+        items(b2b_quote_pages(self.client, filter.query(), B2B_MAX_LIMIT))
+    }
+
+    /// `GET /rfq/{id}` (the full quote, as JSON); `None` when it does not exist.
+    pub async fn quote(&self, id: i64) -> Result<Option<Value>, BcError> {
+        found(data(self.client, ApiRequest::get(Api::B2b, format!("/rfq/{id}"))).await)
+    }
+
+    /// `POST /rfq` with a quote body as the API names it; returns the new quote id.
+    pub async fn create_quote(&self, body: &Value) -> Result<i64, BcError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            #[serde(alias = "id", deserialize_with = "lenient::i64")]
+            quote_id: i64,
+        }
+        let c: Created = data(
+            self.client,
+            ApiRequest::new(Api::B2b, Method::POST, "/rfq").json(body)?,
+        )
+        .await?;
+        Ok(c.quote_id)
+    }
+
+    /// `PUT /rfq/{id}`.
+    pub async fn update_quote(&self, id: i64, body: &Value) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/rfq/{id}")).json(body)?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `GET /orders` (B2B) as a stream; at most 200 per page.
+    pub fn orders(
+        &self,
+        filter: &B2bOrderFilter,
+    ) -> impl Stream<Item = Result<B2bOrder, BcError>> + Send + 'static {
+        items(b2b_pages(self.client, "/orders", filter.query(), 200))
+    }
+
+    /// `GET /orders/{bcOrderId}` (B2B); `None` when the order has no B2B record.
+    pub async fn order(&self, bc_order_id: i64) -> Result<Option<B2bOrder>, BcError> {
+        found(
+            data(
+                self.client,
+                ApiRequest::get(Api::B2b, format!("/orders/{bc_order_id}")),
+            )
+            .await,
+        )
+    }
+
+    /// `GET /orders/{bcOrderId}/products` (B2B), as JSON.
+    pub async fn order_products(&self, bc_order_id: i64) -> Result<Vec<Value>, BcError> {
+        data(
+            self.client,
+            ApiRequest::get(Api::B2b, format!("/orders/{bc_order_id}/products")),
+        )
+        .await
+    }
+}

@@ -1,0 +1,132 @@
+//! Lenient field decoders for values whose type drifts between BigCommerce endpoints
+//! (`"12"` vs `12`, `""` vs `null`). Use with `#[serde(default, deserialize_with = "...")]`.
+
+use serde::de::{self, Deserializer, Unexpected};
+use serde::Deserialize;
+use serde_json::Value;
+
+fn describe(v: &Value) -> Unexpected<'_> {
+    match v {
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+        Value::Number(_) => Unexpected::Other("number"),
+        Value::Null => Unexpected::Unit,
+    }
+}
+
+fn to_i64(v: &Value) -> Result<Option<i64>, Unexpected<'_>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .map(Some)
+            .ok_or(Unexpected::Other("a fractional or too large number")),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s.trim().parse::<i64>().map(Some).map_err(|_| describe(v)),
+        other => Err(describe(other)),
+    }
+}
+
+/// An optional integer given as a number, a numeric string, `""` or `null`.
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Value::deserialize(d)?;
+    to_i64(&v).map_err(|u| de::Error::invalid_type(u, &"an integer or a numeric string"))
+}
+
+/// A required integer given as a number or a numeric string.
+pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    opt_i64(d)?.ok_or_else(|| de::Error::custom("expected an integer, found nothing"))
+}
+
+/// An optional non-negative integer given as a number or a numeric string.
+pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match opt_i64(d)? {
+        Some(n) if n < 0 => Err(de::Error::custom("expected a non-negative integer")),
+        other => Ok(other.map(|n| n as u64)),
+    }
+}
+
+/// An optional decimal given as a number or a numeric string (v2 money fields are strings).
+pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Value::deserialize(d)?;
+    match &v {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| de::Error::invalid_value(describe(&v), &"a decimal")),
+        other => Err(de::Error::invalid_type(describe(other), &"a decimal")),
+    }
+}
+
+/// An optional string given as a string or a number (`null` and `""` are `None`).
+pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Value::deserialize(d)?;
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(de::Error::invalid_type(
+            describe(&other),
+            &"a string or a number",
+        )),
+    }
+}
+
+/// A list that may come as `null` (treated as empty).
+pub fn vec_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Drift {
+        #[serde(default, deserialize_with = "opt_i64")]
+        n: Option<i64>,
+        #[serde(default, deserialize_with = "opt_string")]
+        s: Option<String>,
+        #[serde(default, deserialize_with = "opt_f64")]
+        f: Option<f64>,
+    }
+
+    fn parse(json: &str) -> Result<Drift, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn string_or_number() {
+        let a = parse(r#"{"n":"42","s":7,"f":"12.50"}"#).unwrap();
+        assert_eq!(
+            (a.n, a.s.as_deref(), a.f),
+            (Some(42), Some("7"), Some(12.5))
+        );
+        let b = parse(r#"{"n":42,"s":"x","f":3}"#).unwrap();
+        assert_eq!((b.n, b.s.as_deref(), b.f), (Some(42), Some("x"), Some(3.0)));
+        let c = parse(r#"{"n":"","s":null,"f":null}"#).unwrap();
+        assert_eq!((c.n, c.s, c.f), (None, None, None));
+        let d = parse("{}").unwrap();
+        assert_eq!(d.n, None);
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error_not_a_panic() {
+        let e = parse(r#"{"n":"forty"}"#).unwrap_err().to_string();
+        assert!(e.contains("integer or a numeric string"), "{e}");
+        assert!(parse(r#"{"n":[1]}"#).is_err());
+        assert!(parse(r#"{"n":1.5}"#).is_err());
+        assert!(parse(r#"{"f":"abc"}"#).is_err());
+    }
+}

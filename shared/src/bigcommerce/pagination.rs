@@ -1,0 +1,244 @@
+//! Pagination of every list endpoint as async streams: callers see items, not pages.
+//!
+//! - v3: `page`/`limit`, ending by `meta.pagination.total_pages` (or a short page);
+//! - v2: `page`/`limit`, ending on `204 No Content`, an empty or a short page;
+//! - B2B: `offset`/`limit`, ending by `meta.pagination.totalCount`;
+//! - B2B quotes: the same, inside `data.list` / `data.pagination`.
+//!
+//! An empty page always ends a stream, so a server that miscounts cannot make us loop.
+
+use std::future::Future;
+
+use futures_util::stream::{self, Stream, TryStreamExt};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::client::{ApiRequest, BcClient};
+use super::error::{Api, BcError};
+use super::lenient;
+
+/// Largest page the B2B API serves (orders: 200).
+pub const B2B_MAX_LIMIT: u32 = 250;
+/// Page size used for v2 and v3 lists.
+pub const CORE_LIMIT: u32 = 250;
+
+/// A stream of pages built from `fetch`, which maps a cursor to a page and the next cursor.
+pub fn pages<T, C, F, Fut>(first: C, fetch: F) -> impl Stream<Item = Result<Vec<T>, BcError>>
+where
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<C>), BcError>>,
+{
+    stream::try_unfold((fetch, Some(first)), |(mut fetch, cursor)| async move {
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let (items, next) = fetch(cursor).await?;
+        let next = if items.is_empty() { None } else { next };
+        Ok(Some((items, (fetch, next))))
+    })
+}
+
+/// Flattens a stream of pages into a stream of items.
+pub fn items<T>(
+    pages: impl Stream<Item = Result<Vec<T>, BcError>>,
+) -> impl Stream<Item = Result<T, BcError>> {
+    pages
+        .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
+        .try_flatten()
+}
+
+#[derive(Debug, Deserialize)]
+struct V3Envelope<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    meta: Option<V3Meta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct V3Meta {
+    #[serde(default)]
+    pagination: Option<V3Pagination>,
+}
+
+#[derive(Debug, Deserialize)]
+struct V3Pagination {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    current_page: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    total_pages: Option<u64>,
+}
+
+/// Pages of a v3 list at `path` (e.g. `/v3/pricelists`) with extra `query`.
+pub fn v3_pages<T: DeserializeOwned + Send + 'static>(
+    client: &BcClient,
+    path: impl Into<String>,
+    query: Vec<(String, String)>,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    let client = client.clone();
+    let path = path.into();
+    pages(1u64, move |page| {
+        let req = ApiRequest::get(Api::Core, path.clone())
+            .queries(&query)
+            .query("page", page)
+            .query("limit", CORE_LIMIT);
+        let client = client.clone();
+        async move {
+            let env: V3Envelope<T> = client.send(req).await?;
+            let next = match env.meta.and_then(|m| m.pagination) {
+                Some(V3Pagination {
+                    current_page: Some(cur),
+                    total_pages: Some(total),
+                }) => (cur < total).then_some(page + 1),
+                _ => (env.data.len() as u32 >= CORE_LIMIT).then_some(page + 1),
+            };
+            Ok((env.data, next))
+        }
+    })
+}
+
+/// Pages of a v2 list at `path` (e.g. `/v2/orders`) with extra `query`.
+pub fn v2_pages<T: DeserializeOwned + Send + 'static>(
+    client: &BcClient,
+    path: impl Into<String>,
+    query: Vec<(String, String)>,
+    limit: u32,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    let client = client.clone();
+    let path = path.into();
+    let limit = limit.clamp(1, CORE_LIMIT);
+    pages(1u64, move |page| {
+        let req = ApiRequest::get(Api::Core, path.clone())
+            .queries(&query)
+            .query("page", page)
+            .query("limit", limit);
+        let client = client.clone();
+        async move {
+            let items: Vec<T> = client.send_optional(req).await?.unwrap_or_default();
+            let next = (items.len() as u32 >= limit).then_some(page + 1);
+            Ok((items, next))
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct B2bEnvelope<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
+    #[serde(default)]
+    meta: Option<B2bMeta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct B2bMeta {
+    #[serde(default)]
+    pagination: Option<B2bPagination>,
+}
+
+/// `{totalCount, limit, offset}` of a B2B list.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct B2bPagination {
+    /// Items matching the filters.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub total_count: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuoteEnvelope<T> {
+    data: QuoteData<T>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuoteData<T> {
+    #[serde(default = "Vec::new")]
+    list: Vec<T>,
+    #[serde(default)]
+    pagination: Option<B2bPagination>,
+}
+
+fn next_offset(offset: u64, got: usize, limit: u32, total: Option<u64>) -> Option<u64> {
+    let next = offset + got as u64;
+    match total {
+        Some(total) => (next < total).then_some(next),
+        None => (got as u32 >= limit).then_some(next),
+    }
+}
+
+/// Pages of a B2B list at `path` (e.g. `/companies`) with extra `query`; `limit` ≤ 250.
+pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
+    client: &BcClient,
+    path: impl Into<String>,
+    query: Vec<(String, String)>,
+    limit: u32,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    let client = client.clone();
+    let path = path.into();
+    let limit = limit.clamp(1, B2B_MAX_LIMIT);
+    pages(0u64, move |offset| {
+        let req = ApiRequest::get(Api::B2b, path.clone())
+            .queries(&query)
+            .query("offset", offset)
+            .query("limit", limit);
+        let client = client.clone();
+        async move {
+            let env: B2bEnvelope<T> = client.send(req).await?;
+            let total = env
+                .meta
+                .and_then(|m| m.pagination)
+                .and_then(|p| p.total_count);
+            let next = next_offset(offset, env.data.len(), limit, total);
+            Ok((env.data, next))
+        }
+    })
+}
+
+/// Pages of the B2B quotes list (`/rfq`), whose envelope is `data.list` / `data.pagination`.
+pub fn b2b_quote_pages<T: DeserializeOwned + Send + 'static>(
+    client: &BcClient,
+    query: Vec<(String, String)>,
+    limit: u32,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    let client = client.clone();
+    let limit = limit.clamp(1, B2B_MAX_LIMIT);
+    pages(0u64, move |offset| {
+        let req = ApiRequest::get(Api::B2b, "/rfq")
+            .queries(&query)
+            .query("offset", offset)
+            .query("limit", limit);
+        let client = client.clone();
+        async move {
+            let env: QuoteEnvelope<T> = client.send(req).await?;
+            let total = env.data.pagination.and_then(|p| p.total_count);
+            let next = next_offset(offset, env.data.list.len(), limit, total);
+            Ok((env.data.list, next))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_stop_at_the_total_or_a_short_page() {
+        assert_eq!(next_offset(0, 10, 10, Some(25)), Some(10));
+        assert_eq!(next_offset(20, 5, 10, Some(25)), None);
+        assert_eq!(next_offset(0, 10, 10, None), Some(10));
+        assert_eq!(next_offset(10, 3, 10, None), None);
+    }
+
+    #[tokio::test]
+    async fn an_empty_page_ends_the_stream_even_with_a_next_cursor() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let s = pages(0u32, |c| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                let items: Vec<u32> = if c < 2 { vec![c] } else { vec![] };
+                Ok((items, Some(c + 1)))
+            }
+        });
+        let all: Vec<u32> = items(s).try_collect().await.unwrap();
+        assert_eq!(all, vec![0, 1]);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+}

@@ -1,0 +1,21 @@
+//! The shared crate of the BigCommerce B2B Edition integration toolkit.
+//!
+//! Every Lambda function in `functions/` is a thin `main` over this crate.
+//!
+//! # Layout
+//! - [`config`]: typed configuration from environment variables, validated at cold start.
+//! - [`secrets`]: the store secret (format, Secrets Manager fetcher, TTL cache, re-read on 401).
+//! - [`bigcommerce`]: the HTTP core (auth, pacing, retries, deadline), pagination streams,
+//!   typed errors, and the B2B Edition and management API resources.
+//! - [`deadline`]: Lambda deadlines as instants the client respects.
+//! - [`telemetry`]: JSON logging.
+
+pub mod bigcommerce;
+pub mod config;
+pub mod deadline;
+pub mod secrets;
+pub mod telemetry;
+
+pub use bigcommerce::{BcClient, BcError};
+pub use config::{Config, ConfigError, Need};
+pub use secrets::{SecretCache, SecretsManagerFetcher, StoreCredentials, StoreSecret};
