@@ -8,13 +8,18 @@
 //! - [`bigcommerce`]: the HTTP core (auth, pacing, retries, deadline), pagination streams,
 //!   typed errors, and the B2B Edition and management API resources.
 //! - [`deadline`]: Lambda deadlines as instants the client respects.
+//! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
 //! - [`telemetry`]: JSON logging.
 
 pub mod bigcommerce;
 pub mod config;
 pub mod deadline;
 pub mod secrets;
+pub mod setup;
 pub mod telemetry;
+
+#[cfg(test)]
+mod spec_examples;
 
 pub use bigcommerce::{BcClient, BcError};
 pub use config::{Config, ConfigError, Need};

@@ -537,3 +537,7 @@ pub(crate) fn decode<T: DeserializeOwned>(api: Api, what: &str, body: &[u8]) -> 
         reason: e.to_string(),
     })
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

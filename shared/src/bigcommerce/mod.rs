@@ -16,3 +16,6 @@ pub mod retry;
 pub use client::{ApiRequest, ApiResponse, BcClient, ClientOptions, ClientStats};
 pub use error::{Api, ApiError, BcError};
 pub use retry::RetryPolicy;
+
+#[cfg(test)]
+mod spec_tests;

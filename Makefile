@@ -1,0 +1,46 @@
+# The project's entry points. `make test` and `make demo` set up everything they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CARGO ?= cargo
+
+.PHONY: help venv test lint unit fmt bench sandbox clean-venv
+
+help:
+	@echo "make test     - format check, clippy and every test (starts moto itself)"
+	@echo "make sandbox  - run the local BigCommerce sandbox on 127.0.0.1:8787"
+	@echo "make bench    - benchmarks that print figures"
+	@echo "make venv     - create .venv with the pinned Python tools"
+
+# The Python tools, pinned in requirements.txt, in a project-local virtualenv.
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+test: venv
+	scripts/with-moto.sh $(MAKE) --no-print-directory lint unit
+
+sandbox:
+	$(CARGO) run -p bc-sandbox -- --listen 127.0.0.1:8787 --seed-companies 20 --seed-orders 200
+
+bench:
+	$(CARGO) run --release -p bc-sandbox --example loadgen -- --requests 20000 --concurrency 32
+
+clean-venv:
+	rm -rf $(VENV)
