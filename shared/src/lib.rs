@@ -7,15 +7,21 @@
 //! - [`secrets`]: the store secret (format, Secrets Manager fetcher, TTL cache, re-read on 401).
 //! - [`bigcommerce`]: the HTTP core (auth, pacing, retries, deadline), pagination streams,
 //!   typed errors, and the B2B Edition and management API resources.
+//! - [`messages`]: inbound commands and normalized webhook events, versioned.
 //! - [`deadline`]: Lambda deadlines as instants the client respects.
+//! - [`queue`]: SQS batch sending.
+//! - [`state`]: the DynamoDB state table (dedupe keys).
 //! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
 //! - [`telemetry`]: JSON logging.
 
 pub mod bigcommerce;
 pub mod config;
 pub mod deadline;
+pub mod messages;
+pub mod queue;
 pub mod secrets;
 pub mod setup;
+pub mod state;
 pub mod telemetry;
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Time allowed to open a connection.
     pub connect_timeout: Duration,
+    /// Longest silence while reading an answer.
+    pub read_timeout: Duration,
     /// Time allowed for one whole request, answer included.
     pub request_timeout: Duration,
 }
@@ -52,6 +54,7 @@ impl Default for ClientOptions {
             pricelist_upserts_in_flight: 2,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(30),
         }
     }
@@ -196,6 +199,7 @@ impl BcClient {
         let http = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
+            .read_timeout(options.read_timeout)
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
             .map_err(|e| BcError::InvalidRequest(format!("HTTP client could not be built: {e}")))?;

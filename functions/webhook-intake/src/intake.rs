@@ -1,0 +1,443 @@
+//! The request handler: routing, authentication, parsing, dedupe and enqueueing.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
+use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
+use b2b_shared::secrets::{StoreCredentials, StoreSecret};
+use b2b_shared::state::{Claim, DedupeStore};
+use lambda_http::http::{HeaderMap, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::settings::{AuthMode, Settings};
+use crate::verify::{secrets_equal, signing_key, verify_signature};
+
+/// Largest body accepted: SQS's message limit.
+pub const MAX_BODY_BYTES: usize = MAX_MESSAGE_BYTES;
+
+/// The routes served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /webhooks/bigcommerce`.
+    Webhook,
+    /// `POST /inbound`.
+    Inbound,
+    /// `GET /health`.
+    Health,
+}
+
+/// Finds the route of a path, ignoring a stage or Function URL prefix (`/prod/health`,
+/// `/lambda-url/webhook-intake/health`).
+pub fn route(path: &str) -> Option<Route> {
+    let path = path.trim_end_matches('/');
+    [
+        ("/webhooks/bigcommerce", Route::Webhook),
+        ("/inbound", Route::Inbound),
+        ("/health", Route::Health),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| path.ends_with(suffix))
+    .map(|(_, r)| r)
+}
+
+/// An answer: status and JSON body.
+fn answer(status: StatusCode, body: Value) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Body> {
+    answer(status, json!({ "error": message }))
+}
+
+/// A refused request: status and JSON body, turned into a response at the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// The status.
+    pub status: StatusCode,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: &str) -> Self {
+        Self {
+            status,
+            body: json!({ "error": message }),
+        }
+    }
+
+    /// The HTTP response.
+    pub fn into_response(self) -> Response<Body> {
+        answer(self.status, self.body)
+    }
+}
+
+fn unauthorized() -> Response<Body> {
+    error(StatusCode::UNAUTHORIZED, "unauthorized")
+}
+
+fn unavailable() -> Response<Body> {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily unavailable, retry later",
+    )
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A FIFO-safe id (≤ 128 characters of hex) for a key.
+fn short_hash(key: &str) -> String {
+    hex(&Sha256::digest(key.as_bytes())[..20])
+}
+
+/// The outcome of the webhook route's own work, before any AWS call (benchmarked).
+#[derive(Debug)]
+pub enum WebhookDecision {
+    /// Refused with this answer.
+    Refuse(Response<Body>),
+    /// Accepted: claim `dedupe_key`, then enqueue `message`.
+    Accept {
+        /// The state-table key.
+        dedupe_key: String,
+        /// The message for the inbound queue.
+        message: OutgoingMessage,
+        /// Scope, for logs.
+        scope: String,
+    },
+}
+
+/// webhook-intake's handler, with its dependencies behind traits so tests can swap them.
+#[derive(Clone)]
+pub struct Intake {
+    /// The store secret.
+    pub credentials: Arc<dyn StoreCredentials>,
+    /// The inbound queue.
+    pub queue: Arc<dyn Queue>,
+    /// The dedupe store.
+    pub state: Arc<dyn DedupeStore>,
+    /// Settings.
+    pub settings: Settings,
+}
+
+impl Intake {
+    /// Answers one request.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        self.handle_at(req, now_secs()).await
+    }
+
+    /// Answers one request as if it arrived at `now` (unix seconds).
+    pub async fn handle_at(&self, req: Request, now: i64) -> Response<Body> {
+        let Some(route) = route(req.uri().path()) else {
+            return error(StatusCode::NOT_FOUND, "no such route");
+        };
+        let expected = if route == Route::Health {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        if req.method() != expected {
+            let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+            if let Ok(allow) = lambda_http::http::HeaderValue::from_str(expected.as_str()) {
+                resp.headers_mut()
+                    .insert(lambda_http::http::header::ALLOW, allow);
+            }
+            return resp;
+        }
+        if route == Route::Health {
+            return answer(
+                StatusCode::OK,
+                json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+            );
+        }
+        let body: &[u8] = req.body().as_ref();
+        if body.len() > MAX_BODY_BYTES {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
+        }
+        let secret = match self.credentials.current().await {
+            Ok(s) => s,
+            Err(e) => {
+                // Not the caller's fault: 503 so BigCommerce (or the ERP) retries once it is fixed.
+                tracing::error!(error = %e, "store secret unavailable");
+                return unavailable();
+            }
+        };
+        if route == Route::Webhook {
+            self.webhook(req.headers(), body, &secret, now).await
+        } else {
+            self.inbound(req.headers(), body, &secret).await
+        }
+    }
+
+    /// Authenticates and parses a webhook delivery (no AWS calls).
+    pub fn decide_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &StoreSecret,
+        now: i64,
+    ) -> WebhookDecision {
+        if !self.authentic(headers, body, secret, now) {
+            return WebhookDecision::Refuse(unauthorized());
+        }
+        let payload: WebhookPayload = match serde_json::from_slice(body) {
+            Ok(p) => p,
+            Err(e) => {
+                return WebhookDecision::Refuse(error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("not a BigCommerce webhook payload: {e}"),
+                ))
+            }
+        };
+        if payload.scope.trim().is_empty() {
+            return WebhookDecision::Refuse(error(
+                StatusCode::BAD_REQUEST,
+                "`scope` must not be empty",
+            ));
+        }
+        let body_hash = hex(&Sha256::digest(body));
+        let event = WebhookEvent::normalize(payload, secret.store_hash.as_str(), &body_hash, now);
+        let dedupe_key = format!("webhook#{}", event.dedupe_key());
+        let body = match serde_json::to_string(&event) {
+            Ok(b) => b,
+            Err(e) => {
+                return WebhookDecision::Refuse(error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("payload cannot be re-encoded: {e}"),
+                ))
+            }
+        };
+        let mut message = OutgoingMessage::new("0", body);
+        if self.settings.fifo {
+            let group = match &event.resource {
+                Some(r) => format!("{}#{}#{}", event.store_hash, r.kind, r.id),
+                None => format!("{}#{}", event.store_hash, event.scope),
+            };
+            message.group_id = Some(group);
+            message.dedup_id = Some(short_hash(&dedupe_key));
+        }
+        WebhookDecision::Accept {
+            dedupe_key,
+            message,
+            scope: event.scope,
+        }
+    }
+
+    fn authentic(&self, headers: &HeaderMap, body: &[u8], secret: &StoreSecret, now: i64) -> bool {
+        let header_ok = || match (
+            &secret.webhook_secret,
+            headers.get(self.settings.auth_header.as_str()),
+        ) {
+            (Some(expected), Some(given)) => {
+                secrets_equal(given.as_bytes(), expected.expose_secret().as_bytes())
+            }
+            (None, _) => {
+                tracing::error!("webhook auth needs `webhook_secret` in the store secret");
+                false
+            }
+            _ => false,
+        };
+        let signature_ok = || match &secret.client_secret {
+            Some(cs) => {
+                let key = signing_key(cs.expose_secret());
+                match verify_signature(headers, body, &key, now, self.settings.tolerance_secs) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        tracing::warn!(?reason, "webhook signature refused");
+                        false
+                    }
+                }
+            }
+            None => {
+                tracing::error!("signature auth needs `client_secret` in the store secret");
+                false
+            }
+        };
+        match self.settings.auth {
+            AuthMode::Header => header_ok(),
+            AuthMode::Signature => signature_ok(),
+            AuthMode::Either => header_ok() || signature_ok(),
+            AuthMode::Both => header_ok() && signature_ok(),
+        }
+    }
+
+    async fn webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &StoreSecret,
+        now: i64,
+    ) -> Response<Body> {
+        let (dedupe_key, message, scope) = match self.decide_webhook(headers, body, secret, now) {
+            WebhookDecision::Refuse(resp) => return resp,
+            WebhookDecision::Accept {
+                dedupe_key,
+                message,
+                scope,
+            } => (dedupe_key, message, scope),
+        };
+        match self
+            .state
+            .claim(&dedupe_key, self.settings.dedupe_ttl)
+            .await
+        {
+            Ok(Claim::Duplicate) => {
+                tracing::info!(%scope, key = %dedupe_key, outcome = "duplicate", "webhook already accepted");
+                return answer(StatusCode::OK, json!({ "status": "duplicate" }));
+            }
+            Ok(Claim::New) => {}
+            Err(e) => {
+                tracing::error!(%scope, error = %e, "dedupe claim failed; asking BigCommerce to retry");
+                return unavailable();
+            }
+        }
+        if let Err(e) = self.queue.send_all(std::slice::from_ref(&message)).await {
+            tracing::error!(%scope, error = %e, "enqueue failed; releasing the dedupe key and asking BigCommerce to retry");
+            if let Err(release) = self.state.release(&dedupe_key).await {
+                tracing::error!(key = %dedupe_key, error = %release, "dedupe key could not be released; the retry will be taken for a duplicate");
+            }
+            return unavailable();
+        }
+        tracing::info!(%scope, key = %dedupe_key, outcome = "enqueued", "webhook accepted");
+        answer(StatusCode::OK, json!({ "status": "accepted" }))
+    }
+
+    /// Validates an inbound body: every command, all or nothing (no AWS calls).
+    pub fn decide_inbound(
+        &self,
+        body: &[u8],
+        secret: &StoreSecret,
+    ) -> Result<Vec<(Command, OutgoingMessage)>, Refusal> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                &format!("body is not valid JSON: {e}"),
+            )
+        })?;
+        let items = match value {
+            Value::Array(items) if items.is_empty() => {
+                return Err(Refusal::new(StatusCode::BAD_REQUEST, "empty batch"))
+            }
+            Value::Array(items) => items,
+            Value::Object(_) => vec![value],
+            _ => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "body must be a command object or an array of commands",
+                ))
+            }
+        };
+        if items.len() > self.settings.max_batch {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("at most {} commands per request", self.settings.max_batch),
+            ));
+        }
+        let mut invalid = Vec::new();
+        let mut valid = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            let external_id = item.get("external_id").cloned().unwrap_or(Value::Null);
+            match Command::from_value(item) {
+                Ok(cmd) if cmd.store_hash != secret.store_hash.as_str() => invalid.push(json!({
+                    "index": index, "external_id": external_id,
+                    "problems": [format!("`store_hash` `{}` is not this deployment's store", cmd.store_hash)],
+                })),
+                Ok(cmd) => valid.push(cmd),
+                Err(e) => invalid.push(json!({ "index": index, "external_id": external_id, "problems": e.problems })),
+            }
+        }
+        if !invalid.is_empty() {
+            return Err(Refusal {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({ "error": "invalid commands; nothing was enqueued", "invalid": invalid }),
+            });
+        }
+        let mut out = Vec::with_capacity(valid.len());
+        for (index, cmd) in valid.into_iter().enumerate() {
+            let body = serde_json::to_string(&cmd).map_err(|e| {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    &format!("command {index} cannot be encoded: {e}"),
+                )
+            })?;
+            if body.len() > MAX_MESSAGE_BYTES {
+                return Err(Refusal::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("command {index} is larger than 256 KiB"),
+                ));
+            }
+            let mut message = OutgoingMessage::new(format!("{index}"), body);
+            if self.settings.fifo {
+                let group = cmd
+                    .action
+                    .company_key(&cmd.external_id)
+                    .unwrap_or(&cmd.external_id);
+                message.group_id = Some(format!("{}#{group}", cmd.store_hash));
+                message.dedup_id = Some(short_hash(&cmd.dedupe_key()));
+            }
+            out.push((cmd, message));
+        }
+        Ok(out)
+    }
+
+    async fn inbound(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &StoreSecret,
+    ) -> Response<Body> {
+        let Some(key) = &secret.inbound_api_key else {
+            tracing::error!("POST /inbound needs `inbound_api_key` in the store secret");
+            return unauthorized();
+        };
+        let given = headers
+            .get(lambda_http::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !secrets_equal(given.trim().as_bytes(), key.expose_secret().as_bytes()) {
+            return unauthorized();
+        }
+        let commands = match self.decide_inbound(body, secret) {
+            Ok(c) => c,
+            Err(refusal) => return refusal.into_response(),
+        };
+        let request_id = hex(&fastrand::u128(..).to_be_bytes());
+        let messages: Vec<OutgoingMessage> = commands.iter().map(|(_, m)| m.clone()).collect();
+        if let Err(e) = self.queue.send_all(&messages).await {
+            tracing::error!(error = %e, commands = messages.len(), "enqueue of inbound commands failed");
+            return unavailable();
+        }
+        let accepted: Vec<Value> = commands
+            .iter()
+            .enumerate()
+            .map(|(i, (cmd, _))| {
+                tracing::info!(kind = cmd.kind(), external_id = %cmd.external_id, outcome = "enqueued", "inbound command accepted");
+                json!({ "index": i, "id": format!("{request_id}-{i}"), "type": cmd.kind(), "external_id": cmd.external_id })
+            })
+            .collect();
+        answer(StatusCode::ACCEPTED, json!({ "accepted": accepted }))
+    }
+}
+
+#[cfg(test)]
+#[path = "intake_tests.rs"]
+mod tests;

@@ -1,0 +1,545 @@
+//! Handler tests with in-memory queue and state: every route, every bad input, and the
+//! console fixtures in `events/`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::state::{Claim, DedupeStore, StateError};
+use futures_util::future::BoxFuture;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request};
+use serde_json::{json, Value};
+
+use super::*;
+use crate::verify::sign;
+
+const SIGNED_AT: i64 = 1764160000;
+
+#[derive(Default)]
+pub(crate) struct MemoryQueue {
+    pub sent: Mutex<Vec<OutgoingMessage>>,
+    pub down: AtomicBool,
+}
+
+impl Queue for MemoryQueue {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(QueueError::Unavailable("queue down".into()));
+            }
+            self.sent.lock().unwrap().extend(messages.iter().cloned());
+            Ok(())
+        })
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct MemoryState {
+    pub keys: Mutex<HashSet<String>>,
+    pub down: AtomicBool,
+}
+
+impl DedupeStore for MemoryState {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        _ttl: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StateError>> {
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(StateError("table down".into()));
+            }
+            Ok(if self.keys.lock().unwrap().insert(key.to_owned()) {
+                Claim::New
+            } else {
+                Claim::Duplicate
+            })
+        })
+    }
+    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.keys.lock().unwrap().remove(key);
+            Ok(())
+        })
+    }
+}
+
+struct Harness {
+    intake: Intake,
+    queue: Arc<MemoryQueue>,
+    state: Arc<MemoryState>,
+}
+
+fn harness(auth: AuthMode) -> Harness {
+    let secret = StoreSecret::from_json(
+        r#"{"store_hash":"abc123","access_token":"t","client_secret":"local-client-secret",
+            "webhook_secret":"local-webhook-secret","inbound_api_key":"local-inbound-key"}"#,
+    )
+    .unwrap();
+    let queue = Arc::new(MemoryQueue::default());
+    let state = Arc::new(MemoryState::default());
+    let intake = Intake {
+        credentials: Arc::new(StaticCredentials(Arc::new(secret))),
+        queue: queue.clone(),
+        state: state.clone(),
+        settings: Settings {
+            auth,
+            ..Settings::default()
+        },
+    };
+    Harness {
+        intake,
+        queue,
+        state,
+    }
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Body::Text(body.to_owned())).unwrap()
+}
+
+fn body_json(resp: &lambda_http::Response<Body>) -> Value {
+    let bytes: &[u8] = resp.body().as_ref();
+    serde_json::from_slice(bytes).unwrap()
+}
+
+const ORDER: &str = r#"{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/abc123"}"#;
+const AUTH: (&str, &str) = ("x-webhook-secret", "local-webhook-secret");
+
+impl Harness {
+    async fn send(&self, req: Request) -> lambda_http::Response<Body> {
+        self.intake.handle_at(req, SIGNED_AT).await
+    }
+    fn sent(&self) -> Vec<Value> {
+        self.queue
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str(&m.body).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_is_enqueued_once_and_a_redelivery_is_answered_200() {
+    let h = harness(AuthMode::Header);
+    let first = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(body_json(&first)["status"], "accepted");
+    let again = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(body_json(&again)["status"], "duplicate");
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["type"], "webhook.event");
+    assert_eq!(sent[0]["resource"], json!({"type": "order", "id": 250}));
+    assert_eq!(sent[0]["store_hash"], "abc123");
+}
+
+#[tokio::test]
+async fn signatures_are_verified_and_bad_ones_get_a_bare_401() {
+    let h = harness(AuthMode::Signature);
+    let sig = sign(b"local-client-secret", "msg_1", SIGNED_AT, ORDER.as_bytes());
+    let ts = SIGNED_AT.to_string();
+    let good = [
+        ("webhook-id", "msg_1"),
+        ("webhook-timestamp", ts.as_str()),
+        ("webhook-signature", &format!("v1,{sig}")),
+    ];
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &good, ORDER))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let tampered = ORDER.replace("250", "251");
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &good, &tampered))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(body_json(&resp), json!({"error": "unauthorized"}));
+    // The header secret alone does not pass in signature mode.
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn auth_modes_either_and_both() {
+    let sig = sign(b"local-client-secret", "m", SIGNED_AT, ORDER.as_bytes());
+    let ts = SIGNED_AT.to_string();
+    let sig_headers = [
+        ("webhook-id", "m"),
+        ("webhook-timestamp", ts.as_str()),
+        ("webhook-signature", &format!("v1,{sig}")),
+    ];
+    let mut all = sig_headers.to_vec();
+    all.push(AUTH);
+
+    let either = harness(AuthMode::Either);
+    assert_eq!(
+        either
+            .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let either = harness(AuthMode::Either);
+    assert_eq!(
+        either
+            .send(request(
+                "POST",
+                "/webhooks/bigcommerce",
+                &sig_headers,
+                ORDER
+            ))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let both = harness(AuthMode::Both);
+    assert_eq!(
+        both.send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        both.send(request(
+            "POST",
+            "/webhooks/bigcommerce",
+            &sig_headers,
+            ORDER
+        ))
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        both.send(request("POST", "/webhooks/bigcommerce", &all, ORDER))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn missing_or_wrong_credentials_are_401() {
+    let h = harness(AuthMode::Header);
+    for headers in [
+        vec![],
+        vec![("x-webhook-secret", "local-webhook-secreT")],
+        vec![("x-webhook-secret", "")],
+    ] {
+        let resp = h
+            .send(request("POST", "/webhooks/bigcommerce", &headers, ORDER))
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert!(h.sent().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_payloads_are_400_with_a_reason() {
+    let h = harness(AuthMode::Header);
+    for (body, needle) in [
+        ("{not json", "not a BigCommerce webhook payload"),
+        (r#"{"data":{}}"#, "missing field `scope`"),
+        (r#"{"scope":"  ","data":{}}"#, "`scope` must not be empty"),
+        ("[1,2]", "not a BigCommerce webhook payload"),
+    ] {
+        let resp = h
+            .send(request("POST", "/webhooks/bigcommerce", &[AUTH], body))
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{body}");
+        let msg = body_json(&resp)["error"].as_str().unwrap().to_owned();
+        assert!(msg.contains(needle), "{msg}");
+    }
+    assert!(h.sent().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_bodies_routes_and_methods() {
+    let h = harness(AuthMode::Header);
+    let big = format!(r#"{{"scope":"x","data":"{}"}}"#, "a".repeat(MAX_BODY_BYTES));
+    assert_eq!(
+        h.send(request("POST", "/webhooks/bigcommerce", &[AUTH], &big))
+            .await
+            .status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        h.send(request("POST", "/nope", &[AUTH], ORDER))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let resp = h
+        .send(request("GET", "/webhooks/bigcommerce", &[AUTH], ""))
+        .await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "POST");
+    assert_eq!(
+        h.send(request("DELETE", "/inbound", &[], ""))
+            .await
+            .status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        h.send(request("POST", "/health", &[], "")).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let health = h.send(request("GET", "/prod/health", &[], "")).await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(body_json(&health)["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn a_queue_failure_is_503_and_the_retry_is_not_swallowed() {
+    let h = harness(AuthMode::Header);
+    h.queue.down.store(true, Ordering::SeqCst);
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        h.state.keys.lock().unwrap().is_empty(),
+        "the dedupe key must be released"
+    );
+    h.queue.down.store(false, Ordering::SeqCst);
+    let retry = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(body_json(&retry)["status"], "accepted");
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_state_failure_is_503_and_nothing_is_enqueued() {
+    let h = harness(AuthMode::Header);
+    h.state.down.store(true, Ordering::SeqCst);
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(h.sent().is_empty());
+}
+
+#[tokio::test]
+async fn b2b_batch_and_unknown_scopes_are_accepted() {
+    let h = harness(AuthMode::Header);
+    for body in [
+        r#"{"scope":"store/company/user/created","store_id":1,"data":{"company_id":1,"user_id":2},"hash":"a","created_at":1,"producer":"stores/abc123"}"#,
+        r#"{"scope":"store/priceList/record/updated","data":[{"price_list_id":1},{"price_list_id":1}],"producer":"stores/abc123"}"#,
+        r#"{"scope":"store/brandNew/thing","data":{"x":1},"hash":"c"}"#,
+    ] {
+        let resp = h
+            .send(request("POST", "/webhooks/bigcommerce", &[AUTH], body))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{body}");
+    }
+    let sent = h.sent();
+    assert_eq!(sent[0]["resource"], json!({"type": "user", "id": 2}));
+    assert!(sent[1]["data"].is_array());
+    assert_eq!(
+        sent[1]["hash"].as_str().unwrap().len(),
+        64,
+        "no hash: the body's SHA-256 is the dedupe key"
+    );
+    assert_eq!(sent[2]["scope"], "store/brandNew/thing");
+}
+
+#[tokio::test]
+async fn fifo_messages_are_grouped_by_resource() {
+    let mut h = harness(AuthMode::Header);
+    h.intake.settings.fifo = true;
+    h.send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    let sent = h.queue.sent.lock().unwrap().clone();
+    assert_eq!(sent[0].group_id.as_deref(), Some("abc123#order#250"));
+    assert_eq!(sent[0].dedup_id.as_ref().unwrap().len(), 40);
+}
+
+fn company(external_id: &str) -> Value {
+    json!({"type":"company.upsert","version":1,"store_hash":"abc123","external_id":external_id,
+        "company":{"name":"Acme","email":"a@acme.example","phone":"1","country":"US",
+        "admin":{"first_name":"A","last_name":"B","email":"ab@acme.example"}}})
+}
+
+const BEARER: (&str, &str) = ("authorization", "Bearer local-inbound-key");
+
+#[tokio::test]
+async fn inbound_accepts_one_or_a_batch_with_an_id_each() {
+    let h = harness(AuthMode::Header);
+    let one = h
+        .send(request(
+            "POST",
+            "/inbound",
+            &[BEARER],
+            &company("C-1").to_string(),
+        ))
+        .await;
+    assert_eq!(one.status(), StatusCode::ACCEPTED);
+    let batch = json!([company("C-2"), company("C-3")]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let accepted = body_json(&resp)["accepted"].as_array().unwrap().clone();
+    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted[1]["external_id"], "C-3");
+    assert_ne!(accepted[0]["id"], accepted[1]["id"]);
+    let sent = h.sent();
+    assert_eq!(
+        sent.iter()
+            .map(|m| m["external_id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["C-1", "C-2", "C-3"]
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_command_rejects_the_whole_batch_naming_each_problem() {
+    let h = harness(AuthMode::Header);
+    let mut bad = company("C-9");
+    bad["company"]["email"] = json!("nope");
+    let mut other_store = company("C-10");
+    other_store["store_hash"] = json!("zzz999");
+    let batch = json!([company("C-8"), bad, other_store, {"type": "mystery"}]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = body_json(&resp);
+    let invalid = body["invalid"].as_array().unwrap();
+    assert_eq!(
+        invalid
+            .iter()
+            .map(|i| i["index"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        invalid[0]["problems"][0],
+        "`company.email` is not an email address"
+    );
+    assert!(invalid[1]["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("not this deployment's store"));
+    assert!(
+        h.sent().is_empty(),
+        "nothing is enqueued from a batch with an invalid command"
+    );
+}
+
+#[tokio::test]
+async fn inbound_bad_input() {
+    let h = harness(AuthMode::Header);
+    let body = company("C-1").to_string();
+    assert_eq!(
+        h.send(request("POST", "/inbound", &[], &body))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        h.send(request(
+            "POST",
+            "/inbound",
+            &[("authorization", "Bearer wrong")],
+            &body
+        ))
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        h.send(request(
+            "POST",
+            "/inbound",
+            &[("authorization", "local-inbound-key")],
+            &body
+        ))
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for bad in ["[]", "42", "{oops"] {
+        assert_eq!(
+            h.send(request("POST", "/inbound", &[BEARER], bad))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    h.queue.down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        h.send(request("POST", "/inbound", &[BEARER], &body))
+            .await
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+fn fixture(name: &str) -> Request {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/").to_owned() + name;
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn console_fixtures_get_the_answers_they_document() {
+    let expectations = [
+        ("health.json", 200),
+        ("webhook-order-created.json", 200),
+        ("webhook-order-updated.json", 200),
+        ("webhook-order-statusUpdated.json", 200),
+        ("webhook-customer-created.json", 200),
+        ("webhook-b2b-company-created.json", 200),
+        ("webhook-b2b-company-status-updated.json", 200),
+        ("webhook-b2b-company-user-created.json", 200),
+        ("webhook-b2b-quote-created.json", 200),
+        ("webhook-batch-pricelist-records.json", 200),
+        ("webhook-unknown-scope.json", 200),
+        ("webhook-signed-order-created.json", 200),
+        ("webhook-bad-secret.json", 401),
+        ("webhook-malformed.json", 400),
+        ("inbound-single.json", 202),
+        ("inbound-batch.json", 202),
+        ("inbound-invalid.json", 400),
+        ("inbound-no-auth.json", 401),
+    ];
+    let mut seen = 0;
+    for (name, status) in expectations {
+        // A fresh handler per fixture: order-created appears twice (header and signed) on purpose.
+        let h = harness(AuthMode::Either);
+        let resp = h.send(fixture(name)).await;
+        assert_eq!(resp.status().as_u16(), status, "{name}: {:?}", resp.body());
+        seen += 1;
+    }
+    let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        seen, on_disk,
+        "every fixture in events/ has an expectation here"
+    );
+}

@@ -1,0 +1,198 @@
+//! webhook-intake against real AWS protocol peers (moto): dedupe through a DynamoDB conditional
+//! write, enqueueing through SQS, and the 503 path releasing the dedupe key.
+//!
+//! `make test` starts moto and sets `AWS_ENDPOINT_URL`; without it these tests fail.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use b2b_shared::queue::SqsQueue;
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::state::DynamoState;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request};
+use webhook_intake::{AuthMode, Intake, Settings};
+
+struct Aws {
+    sqs: aws_sdk_sqs::Client,
+    dynamo: aws_sdk_dynamodb::Client,
+}
+
+async fn aws() -> Aws {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
+    );
+    let sdk = aws_config::load_from_env().await;
+    Aws {
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+    }
+}
+
+fn unique(name: &str) -> String {
+    format!("{name}-{}-{}", std::process::id(), fastrand::u32(..))
+}
+
+async fn table(aws: &Aws) -> String {
+    let name = unique("state");
+    aws.dynamo
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
+    let secret = StoreSecret::from_json(
+        r#"{"store_hash":"abc123","access_token":"t","webhook_secret":"s3cret"}"#,
+    )
+    .unwrap();
+    Intake {
+        credentials: Arc::new(StaticCredentials(Arc::new(secret))),
+        queue: Arc::new(SqsQueue::new(aws.sqs.clone(), queue_url)),
+        state: Arc::new(DynamoState::new(aws.dynamo.clone(), table)),
+        settings: Settings {
+            auth: AuthMode::Header,
+            ..Settings::default()
+        },
+    }
+}
+
+fn webhook(hash: &str) -> Request {
+    let body = format!(
+        r#"{{"scope":"store/order/created","store_id":"1","data":{{"type":"order","id":250}},"hash":"{hash}","created_at":1,"producer":"stores/abc123"}}"#
+    );
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/webhooks/bigcommerce")
+        .header("x-webhook-secret", "s3cret")
+        .body(Body::Text(body))
+        .unwrap()
+}
+
+async fn drain(aws: &Aws, url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let got = aws
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let msgs = got.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
+            aws.sqs
+                .delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_is_enqueued_once() {
+    let aws = aws().await;
+    let table = table(&aws).await;
+    let queue = aws
+        .sqs
+        .create_queue()
+        .queue_name(unique("inbound"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let intake = intake(&aws, &queue, &table);
+    for _ in 0..3 {
+        assert_eq!(intake.handle(webhook("h-1")).await.status(), StatusCode::OK);
+    }
+    assert_eq!(intake.handle(webhook("h-2")).await.status(), StatusCode::OK);
+    let messages = drain(&aws, &queue).await;
+    let hashes: Vec<_> = messages
+        .iter()
+        .map(|m| m["hash"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hashes.len(), 2, "{hashes:?}");
+    assert!(hashes.contains(&"h-1".to_owned()) && hashes.contains(&"h-2".to_owned()));
+}
+
+#[tokio::test]
+async fn a_queue_outage_is_503_and_the_redelivery_is_accepted() {
+    let aws = aws().await;
+    let table = table(&aws).await;
+    let good = aws
+        .sqs
+        .create_queue()
+        .queue_name(unique("inbound"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let missing = good.replace("inbound-", "missing-");
+    let broken = intake(&aws, &missing, &table);
+    assert_eq!(
+        broken.handle(webhook("h-9")).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // BigCommerce retries once the queue is back: the released key lets it through, once.
+    let healthy = intake(&aws, &good, &table);
+    assert_eq!(
+        healthy.handle(webhook("h-9")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        healthy.handle(webhook("h-9")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(drain(&aws, &good).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_table_outage_is_503_and_nothing_is_enqueued() {
+    let aws = aws().await;
+    let queue = aws
+        .sqs
+        .create_queue()
+        .queue_name(unique("inbound"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let no_table = intake(&aws, &queue, "no-such-table");
+    assert_eq!(
+        no_table.handle(webhook("h-5")).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert!(drain(&aws, &queue).await.is_empty());
+}
