@@ -12,7 +12,8 @@
 //! - [`queue`]: SQS batch sending.
 //! - [`state`]: the DynamoDB state table (dedupe keys).
 //! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
-//! - [`telemetry`]: JSON logging.
+//! - [`subscriptions`]: keeps webhook subscriptions active (re-enable, create, blocked domains).
+//! - [`telemetry`]: JSON logging and Embedded Metric Format metrics.
 
 pub mod bigcommerce;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod queue;
 pub mod secrets;
 pub mod setup;
 pub mod state;
+pub mod subscriptions;
 pub mod telemetry;
 
 #[cfg(test)]

@@ -517,3 +517,28 @@ async fn a_token_that_cannot_be_a_header_is_refused_before_sending() {
     assert!(matches!(err, BcError::InvalidRequest(_)));
     assert!(!err.to_string().contains("bad"));
 }
+
+#[tokio::test]
+async fn a_single_b2b_order_decodes_as_object_or_one_element_array() {
+    let mut server = Server::new_async().await;
+    server
+        .mock("GET", "/api/v3/io/orders/120")
+        .with_body(r#"{"code":200,"meta":{"message":"SUCCESS"},"data":[{"bcOrderId":120,"companyId":"7","poNumber":"PO-1"}]}"#)
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/api/v3/io/orders/121")
+        .with_body(
+            r#"{"code":200,"meta":{"message":"SUCCESS"},"data":{"bcOrderId":"121","companyId":7}}"#,
+        )
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let a = client.b2b().order(120).await.unwrap().unwrap();
+    assert_eq!(
+        (a.bc_order_id, a.company_id, a.po_number.as_deref()),
+        (120, Some(7), Some("PO-1"))
+    );
+    let b = client.b2b().order(121).await.unwrap().unwrap();
+    assert_eq!(b.bc_order_id, 121);
+}

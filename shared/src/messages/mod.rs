@@ -87,3 +87,6 @@ impl InboundMessage {
         }
     }
 }
+
+#[cfg(test)]
+mod schema_tests;

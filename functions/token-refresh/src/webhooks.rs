@@ -1,0 +1,130 @@
+//! The webhook subscription check: settings, and one run with its log line and metrics.
+
+use b2b_shared::bigcommerce::BcClient;
+use b2b_shared::subscriptions::{ensure_hooks, HookReport, WantedHooks};
+use b2b_shared::telemetry::{emit_metrics, Metric};
+use b2b_shared::BcError;
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
+
+/// The subscriptions this deployment wants, from environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookSettings {
+    /// `WEBHOOK_DESTINATION`: webhook-intake's `/webhooks/bigcommerce` URL.
+    pub destination: String,
+    /// `WEBHOOK_SCOPES`: comma-separated scopes.
+    pub scopes: Vec<String>,
+    /// `WEBHOOK_AUTH_HEADER`: the header carrying the store secret's `webhook_secret`.
+    pub auth_header: String,
+}
+
+impl HookSettings {
+    /// Reads the settings; `Ok(None)` when no destination is configured.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        let Some(destination) = lookup("WEBHOOK_DESTINATION").filter(|d| !d.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        if !destination.starts_with("https://")
+            && !destination.starts_with("http://127.0.0.1")
+            && !destination.starts_with("http://localhost")
+        {
+            return Err(format!(
+                "WEBHOOK_DESTINATION: `{destination}` must be an https URL"
+            ));
+        }
+        let scopes: Vec<String> = lookup("WEBHOOK_SCOPES")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if scopes.is_empty() {
+            return Err("WEBHOOK_SCOPES: name at least one scope (comma-separated)".into());
+        }
+        if let Some(bad) = scopes.iter().find(|s| !s.starts_with("store/")) {
+            return Err(format!(
+                "WEBHOOK_SCOPES: `{bad}` is not a BigCommerce scope (store/...)"
+            ));
+        }
+        Ok(Some(Self {
+            destination: destination.trim().to_owned(),
+            scopes,
+            auth_header: lookup("WEBHOOK_AUTH_HEADER").unwrap_or_else(|| "X-Webhook-Secret".into()),
+        }))
+    }
+}
+
+/// Runs one subscription check and emits its metrics.
+pub async fn check(client: &BcClient, settings: &HookSettings) -> Result<HookReport, BcError> {
+    let secret = client.secret().await?;
+    let headers = secret.webhook_secret.as_ref().map(|s| {
+        let mut m = Map::new();
+        m.insert(settings.auth_header.clone(), Value::from(s.expose_secret()));
+        m
+    });
+    let wanted = WantedHooks {
+        destination: settings.destination.clone(),
+        scopes: settings.scopes.clone(),
+        headers,
+    };
+    let report = ensure_hooks(client, &wanted).await?;
+    tracing::info!(
+        active = report.active,
+        reenabled = report.reenabled.len(),
+        created = report.created.len(),
+        blocked_domains = report.blocked_domains.len(),
+        "webhook subscription check done"
+    );
+    emit_metrics(
+        &[
+            ("Function", "token-refresh"),
+            ("Store", secret.store_hash.as_str()),
+        ],
+        &[
+            Metric {
+                name: "WebhooksReenabled",
+                value: report.reenabled.len() as f64,
+                unit: "Count",
+            },
+            Metric {
+                name: "WebhooksCreated",
+                value: report.created.len() as f64,
+                unit: "Count",
+            },
+            Metric {
+                name: "WebhookDomainsBlocked",
+                value: report.blocked_domains.len() as f64,
+                unit: "Count",
+            },
+        ],
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_validated() {
+        let env = |k: &str| match k {
+            "WEBHOOK_DESTINATION" => {
+                Some("https://hooks.example.com/webhooks/bigcommerce".to_string())
+            }
+            "WEBHOOK_SCOPES" => Some("store/order/*, store/company/created,".to_string()),
+            _ => None,
+        };
+        let s = HookSettings::from_lookup(env).unwrap().unwrap();
+        assert_eq!(s.scopes, ["store/order/*", "store/company/created"]);
+        assert_eq!(s.auth_header, "X-Webhook-Secret");
+        assert_eq!(HookSettings::from_lookup(|_| None).unwrap(), None);
+        let bad = |k: &str| match k {
+            "WEBHOOK_DESTINATION" => Some("http://hooks.example.com".to_string()),
+            _ => None,
+        };
+        assert!(HookSettings::from_lookup(bad)
+            .unwrap_err()
+            .contains("https"));
+    }
+}

@@ -1,0 +1,250 @@
+//! Admin endpoints under `/__sandbox/` (no auth, never rate limited or faulted): state dump,
+//! statistics, fault profile, reset, and placing orders as buyers would.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::app::{lock, App};
+use crate::model::{self, Events, NewOrder};
+use crate::reply::{json_status, parse_body};
+use crate::store::{int, now_secs, text};
+
+/// The admin routes.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/__sandbox/state", get(state))
+        .route("/__sandbox/stats", get(stats))
+        .route("/__sandbox/faults", post(faults).get(get_faults))
+        .route("/__sandbox/reset", post(reset))
+        .route("/__sandbox/orders", post(orders))
+}
+
+fn bad(msg: &str) -> Response {
+    json_status(StatusCode::BAD_REQUEST, &json!({ "error": msg }))
+}
+
+fn body_object(bytes: &[u8]) -> Result<Value, Response> {
+    match parse_body(bytes) {
+        Ok(Value::Null) => Ok(json!({})),
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(bad("the body must be a JSON object")),
+        Err(e) => Err(bad(&e)),
+    }
+}
+
+async fn state(State(app): State<Arc<App>>) -> Response {
+    let v = serde_json::to_value(&*app.data()).unwrap_or_else(|e| json!({"error": e.to_string()}));
+    json_status(StatusCode::OK, &v)
+}
+
+async fn stats(State(app): State<Arc<App>>) -> Response {
+    json_status(StatusCode::OK, &app.stats.to_json())
+}
+
+fn faults_json(app: &App) -> Value {
+    let f = app.faults();
+    json!({
+        "fault_rate": f.fault_rate,
+        "headerless_429_rate": f.headerless_429_rate,
+        "latency_ms": [f.latency_ms.0, f.latency_ms.1],
+    })
+}
+
+async fn get_faults(State(app): State<Arc<App>>) -> Response {
+    json_status(StatusCode::OK, &faults_json(&app))
+}
+
+fn rate(body: &Value, name: &str) -> Result<Option<f64>, Response> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(r) if (0.0..=1.0).contains(&r) => Ok(Some(r)),
+            _ => Err(bad(&format!("{name} must be a number within 0..1"))),
+        },
+    }
+}
+
+async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let fault_rate = match rate(&body, "fault_rate") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let headerless = match rate(&body, "headerless_429_rate") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let latency = match body.get("latency_ms") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_u64(), a[1].as_u64()) {
+            (Some(x), Some(y)) if x <= y => Some((x, y)),
+            _ => return bad("latency_ms must be [min, max] with min <= max"),
+        },
+        Some(_) => return bad("latency_ms must be [min, max]"),
+    };
+    let deactivate = int(&body, "deactivate_hook");
+    let block = body
+        .get("block_domain")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    {
+        let mut store = app.data();
+        if let Some(id) = deactivate {
+            match store.hooks.get_mut(&id) {
+                Some(h) => {
+                    h["is_active"] = json!(false);
+                    h["status"] = json!("deactivated");
+                }
+                None => return bad(&format!("no hook {id}")),
+            }
+        }
+        if let Some(d) = block {
+            let secs = int(&body, "block_seconds").unwrap_or(180);
+            crate::webhooks::block_domain(
+                &mut store,
+                &d,
+                secs,
+                "blocked through /__sandbox/faults",
+            );
+        }
+        if body.get("unblock_domains").and_then(Value::as_bool) == Some(true) {
+            store.blocked_domains.clear();
+        }
+    }
+    {
+        let mut f = lock(&app.faults);
+        if let Some(r) = fault_rate {
+            f.fault_rate = r;
+        }
+        if let Some(r) = headerless {
+            f.headerless_429_rate = r;
+        }
+        if let Some(l) = latency {
+            f.latency_ms = l;
+        }
+    }
+    json_status(StatusCode::OK, &faults_json(&app))
+}
+
+async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let mut opts = app.opts.clone();
+    if let Some(n) = body.get("seed_companies").and_then(Value::as_u64) {
+        opts.seed_companies = n as usize;
+        opts.seed_file = None;
+    }
+    if let Some(n) = body.get("seed_orders").and_then(Value::as_u64) {
+        opts.seed_orders = n as usize;
+        opts.seed_file = None;
+    }
+    let fresh = match crate::app::initial_store(&opts) {
+        Ok(s) => s,
+        Err(e) => {
+            return json_status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": e.to_string()}),
+            )
+        }
+    };
+    *app.data() = fresh;
+    app.core_limit.reset();
+    app.b2b_limit.reset();
+    app.stats.clear();
+    *lock(&app.faults) = crate::app::Faults {
+        fault_rate: app.opts.fault_rate,
+        headerless_429_rate: app.opts.headerless_429_rate,
+        latency_ms: app.opts.latency_ms,
+    };
+    json_status(StatusCode::OK, &json!({"reset": true}))
+}
+
+async fn orders(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let now = now_secs();
+    let mut ev = Events::new();
+    let mut created = Vec::new();
+    {
+        let mut store = app.data();
+        let specs: Vec<NewOrder> = if let Some(list) = body.get("orders").and_then(Value::as_array)
+        {
+            let mut out = Vec::new();
+            for o in list {
+                let lines: Vec<(i64, i64)> = o
+                    .get("products")
+                    .and_then(Value::as_array)
+                    .map(|ps| {
+                        ps.iter()
+                            .filter_map(|p| {
+                                let q = int(p, "quantity").unwrap_or(1);
+                                let v = int(p, "variant_id").or_else(|| {
+                                    p.get("sku")
+                                        .and_then(Value::as_str)
+                                        .and_then(|s| store.variant_by_sku(s))
+                                        .and_then(|v| int(v, "variant_id"))
+                                })?;
+                                Some((v, q))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_else(|| vec![(1, 1)]);
+                out.push(NewOrder {
+                    customer_id: int(o, "customer_id").unwrap_or(0),
+                    lines,
+                    status_id: int(o, "status_id").unwrap_or(11),
+                    po_number: text(o, "po_number"),
+                    invoice_payment: o
+                        .get("invoice_payment")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                });
+            }
+            out
+        } else {
+            let count = int(&body, "count").unwrap_or(1).clamp(0, 10_000);
+            let buyers: Vec<i64> = store
+                .users
+                .values()
+                .filter_map(|u| int(u, "customerId"))
+                .collect();
+            let start = store.orders.len();
+            (0..count as usize)
+                .map(|k| NewOrder {
+                    customer_id: buyers
+                        .get((start + k) % buyers.len().max(1))
+                        .copied()
+                        .unwrap_or(0),
+                    lines: vec![(((start + k) as i64 % 100) + 1, 1 + (k as i64 % 3))],
+                    status_id: 11,
+                    po_number: format!("PO-LIVE-{}", start + k + 1),
+                    invoice_payment: false,
+                })
+                .collect()
+        };
+        for o in &specs {
+            match model::create_order(&mut store, o, now, &mut ev) {
+                Ok(id) => created.push(id),
+                Err(e) => return bad(&Value::Object(e).to_string()),
+            }
+        }
+    }
+    for (scope, data) in ev {
+        app.fire(&scope, data);
+    }
+    json_status(StatusCode::OK, &json!({ "order_ids": created }))
+}

@@ -1,0 +1,241 @@
+//! Shared application state (options, data, limiters, statistics, fault profile, webhook queue)
+//! and the assembly of the router.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::ratelimit::FixedWindow;
+use crate::reply;
+use crate::store::Store;
+use crate::webhooks::Event;
+use crate::{Error, SandboxOptions};
+
+/// The fault profile, changeable at run time through `POST /__sandbox/faults`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Faults {
+    /// Share of API requests answered 500/502/503.
+    pub fault_rate: f64,
+    /// Share of 429s sent without rate-limit headers.
+    pub headerless_429_rate: f64,
+    /// Added latency range in milliseconds.
+    pub latency_ms: (u64, u64),
+}
+
+/// Counters reported by `GET /__sandbox/stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// API requests received.
+    pub requests_total: AtomicU64,
+    /// Requests per "METHOD /route/template".
+    pub by_route: Mutex<HashMap<String, u64>>,
+    /// Non-GET requests that succeeded (changed state).
+    pub writes_total: AtomicU64,
+    /// 429 responses sent (quota and concurrency).
+    pub rate_limited_total: AtomicU64,
+    /// 429 responses sent without rate-limit headers.
+    pub headerless_429_total: AtomicU64,
+    /// 5xx responses injected.
+    pub faults_injected_total: AtomicU64,
+    /// Requests being served right now.
+    pub in_flight: AtomicUsize,
+    /// Highest `in_flight` seen.
+    pub peak_concurrent_requests: AtomicUsize,
+    /// Price-list batch upserts being served right now.
+    pub pricelist_upserts_in_flight: AtomicUsize,
+    /// Highest `pricelist_upserts_in_flight` seen.
+    pub peak_concurrent_pricelist_upserts: AtomicUsize,
+    /// Webhook events queued.
+    pub webhook_events_total: AtomicU64,
+    /// Webhook delivery attempts made.
+    pub webhook_attempts_total: AtomicU64,
+    /// Webhook deliveries answered 2xx.
+    pub webhook_delivered_total: AtomicU64,
+    /// Webhook deliveries abandoned after the last retry.
+    pub webhook_failed_total: AtomicU64,
+}
+
+impl Stats {
+    /// The stats JSON.
+    pub fn to_json(&self) -> Value {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let by_route: serde_json::Map<String, Value> = lock(&self.by_route)
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        json!({
+            "requests_total": l(&self.requests_total),
+            "requests_by_route": by_route,
+            "writes_total": l(&self.writes_total),
+            "rate_limited_total": l(&self.rate_limited_total),
+            "headerless_429_total": l(&self.headerless_429_total),
+            "faults_injected_total": l(&self.faults_injected_total),
+            "peak_concurrent_requests": self.peak_concurrent_requests.load(Ordering::Relaxed),
+            "peak_concurrent_pricelist_upserts": self.peak_concurrent_pricelist_upserts.load(Ordering::Relaxed),
+            "webhook_events_total": l(&self.webhook_events_total),
+            "webhook_attempts_total": l(&self.webhook_attempts_total),
+            "webhook_delivered_total": l(&self.webhook_delivered_total),
+            "webhook_failed_total": l(&self.webhook_failed_total),
+        })
+    }
+
+    /// Zeroes every counter.
+    pub fn clear(&self) {
+        for a in [
+            &self.requests_total,
+            &self.writes_total,
+            &self.rate_limited_total,
+            &self.headerless_429_total,
+            &self.faults_injected_total,
+            &self.webhook_events_total,
+            &self.webhook_attempts_total,
+            &self.webhook_delivered_total,
+            &self.webhook_failed_total,
+        ] {
+            a.store(0, Ordering::Relaxed);
+        }
+        self.peak_concurrent_requests
+            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.peak_concurrent_pricelist_upserts.store(
+            self.pricelist_upserts_in_flight.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        lock(&self.by_route).clear();
+    }
+}
+
+/// Locks a std mutex, recovering from poisoning (a panicked holder leaves consistent JSON).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Everything the handlers share.
+pub struct App {
+    /// The options the sandbox started with.
+    pub opts: SandboxOptions,
+    /// All entities.
+    pub store: Mutex<Store>,
+    /// Core API quota.
+    pub core_limit: FixedWindow,
+    /// B2B API quota.
+    pub b2b_limit: FixedWindow,
+    /// Counters.
+    pub stats: Stats,
+    /// Current fault profile.
+    pub faults: Mutex<Faults>,
+    /// Webhook event queue.
+    pub events: tokio::sync::mpsc::UnboundedSender<Event>,
+    /// The receiving end, taken by the dispatcher task.
+    pub events_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Event>>>,
+    /// Sequence for webhook message ids.
+    pub event_seq: AtomicU64,
+}
+
+impl App {
+    /// Builds the state and seeds the data.
+    pub fn new(opts: SandboxOptions) -> Result<Arc<App>, Error> {
+        let store = initial_store(&opts)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        Ok(Arc::new(App {
+            core_limit: FixedWindow::new(opts.quota, opts.window_ms),
+            b2b_limit: FixedWindow::new(opts.b2b_quota, opts.b2b_window_ms),
+            faults: Mutex::new(Faults {
+                fault_rate: opts.fault_rate,
+                headerless_429_rate: opts.headerless_429_rate,
+                latency_ms: opts.latency_ms,
+            }),
+            store: Mutex::new(store),
+            stats: Stats::default(),
+            events: tx,
+            events_rx: Mutex::new(Some(rx)),
+            event_seq: AtomicU64::new(0),
+            opts,
+        }))
+    }
+
+    /// Locks the data.
+    pub fn data(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    /// Queues a webhook event.
+    pub fn fire(&self, scope: &str, data: Value) {
+        self.stats
+            .webhook_events_total
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(Event {
+            scope: scope.to_string(),
+            data,
+            created_at: crate::store::now_secs(),
+        });
+    }
+
+    /// A process-wide increasing number (webhook message ids, bulk task ids).
+    pub fn next_seq(&self) -> u64 {
+        self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The current fault profile.
+    pub fn faults(&self) -> Faults {
+        *lock(&self.faults)
+    }
+}
+
+/// The store the sandbox starts (and resets) with.
+pub fn initial_store(opts: &SandboxOptions) -> Result<Store, Error> {
+    match &opts.seed_file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::Seed {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            serde_json::from_slice::<Store>(&bytes).map_err(|e| Error::Seed {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+        }
+        None => Ok(crate::seed::generate(opts.seed_companies, opts.seed_orders)),
+    }
+}
+
+/// The whole router: B2B and core APIs behind the API middleware, admin endpoints without it.
+pub fn router(app: Arc<App>) -> Router {
+    let api = Router::new()
+        .merge(crate::b2b::routes())
+        .merge(crate::core_api::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::middleware::api,
+        ));
+    api.merge(crate::admin::routes())
+        .fallback(fallback)
+        .with_state(app)
+}
+
+async fn fallback(State(_app): State<Arc<App>>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/v3/io") {
+        reply::b2b_err(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            json!({"errMsg": format!("No route for {} {path}", req.method())}),
+        )
+    } else if path.contains("/v2/") {
+        reply::v2_err(
+            StatusCode::NOT_FOUND,
+            "The requested resource was not found.",
+        )
+    } else {
+        reply::v3_err(
+            StatusCode::NOT_FOUND,
+            &format!("No route for {} {path}", req.method()),
+            json!({}),
+        )
+    }
+}

@@ -1,0 +1,205 @@
+//! The API middleware: statistics, latency, store-hash and token checks, rate limits (both
+//! header families, 429s), fault injection.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::json;
+
+use crate::app::{lock, App};
+use crate::ratelimit::Decision;
+use crate::reply;
+
+/// Which API a request belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `/stores/{hash}/v2|v3/...`
+    Core,
+    /// `/api/v3/io/...`
+    B2b,
+}
+
+struct InFlight<'a>(&'a App);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs around every API route.
+pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let family = if req.uri().path().starts_with("/api/v3/io") {
+        Family::B2b
+    } else {
+        Family::Core
+    };
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let route = format!("{} {}", req.method(), template);
+    app.stats.requests_total.fetch_add(1, Ordering::Relaxed);
+    *lock(&app.stats.by_route).entry(route).or_insert(0) += 1;
+    let now = app.stats.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+    app.stats
+        .peak_concurrent_requests
+        .fetch_max(now, Ordering::Relaxed);
+    let _guard = InFlight(&app);
+
+    let faults = app.faults();
+    if faults.latency_ms.1 > 0 {
+        let ms = fastrand::u64(faults.latency_ms.0..=faults.latency_ms.1);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+
+    let limiter = match family {
+        Family::Core => &app.core_limit,
+        Family::B2b => &app.b2b_limit,
+    };
+
+    if family == Family::Core {
+        let hash = req.uri().path().split('/').nth(2).unwrap_or("");
+        if hash != app.opts.store_hash {
+            let mut r = reply::v3_err(
+                StatusCode::NOT_FOUND,
+                "Store not found",
+                json!({"store_hash": format!("no store with hash {hash:?}")}),
+            );
+            add_headers(r.headers_mut(), family, limiter.peek());
+            return r;
+        }
+    }
+
+    if let Some(r) = check_auth(&app, family, req.headers()) {
+        let mut r = r;
+        add_headers(r.headers_mut(), family, limiter.peek());
+        return r;
+    }
+
+    let decision = limiter.acquire();
+    if !decision.allowed {
+        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
+        let mut r = too_many(family);
+        if faults.headerless_429_rate > 0.0 && fastrand::f64() < faults.headerless_429_rate {
+            app.stats
+                .headerless_429_total
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            add_headers(r.headers_mut(), family, decision);
+        }
+        return r;
+    }
+
+    if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
+        app.stats
+            .faults_injected_total
+            .fetch_add(1, Ordering::Relaxed);
+        let status = [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ][fastrand::usize(0..3)];
+        let mut r = match family {
+            Family::Core => reply::v3_err(status, "Injected fault", json!({})),
+            Family::B2b => reply::b2b_err(status, "Injected fault", json!({})),
+        };
+        add_headers(r.headers_mut(), family, decision);
+        return r;
+    }
+
+    let is_write = req.method() != Method::GET;
+    let mut resp = next.run(req).await;
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
+    }
+    if is_write && resp.status().is_success() {
+        app.stats.writes_total.fetch_add(1, Ordering::Relaxed);
+    }
+    add_headers(resp.headers_mut(), family, decision);
+    resp
+}
+
+fn check_auth(app: &App, family: Family, headers: &HeaderMap) -> Option<Response> {
+    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
+    let token_ok = token == Some(app.opts.token.as_str());
+    match family {
+        Family::Core if !token_ok => Some(reply::v3_err(
+            StatusCode::UNAUTHORIZED,
+            if token.is_none() {
+                "Missing X-Auth-Token header"
+            } else {
+                "Invalid X-Auth-Token"
+            },
+            json!({}),
+        )),
+        Family::B2b if !token_ok => Some(reply::b2b_err(
+            StatusCode::UNAUTHORIZED,
+            if token.is_none() {
+                "Missing X-Auth-Token header"
+            } else {
+                "Invalid X-Auth-Token"
+            },
+            json!({}),
+        )),
+        Family::B2b => {
+            let hash = headers.get("x-store-hash").and_then(|v| v.to_str().ok());
+            if hash == Some(app.opts.store_hash.as_str()) {
+                None
+            } else {
+                Some(reply::b2b_err(
+                    StatusCode::UNAUTHORIZED,
+                    "Missing or mismatched X-Store-Hash header",
+                    json!({}),
+                ))
+            }
+        }
+        Family::Core => None,
+    }
+}
+
+/// The 429 body of a family.
+pub fn too_many(family: Family) -> Response {
+    match family {
+        Family::Core => reply::v3_err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            json!({}),
+        ),
+        Family::B2b => reply::b2b_err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            json!({}),
+        ),
+    }
+}
+
+/// Writes the rate-limit headers of `family`.
+pub fn add_headers(h: &mut HeaderMap, family: Family, d: Decision) {
+    let num = |n: u64| HeaderValue::from(n);
+    match family {
+        Family::Core => {
+            h.insert("x-rate-limit-time-window-ms", num(d.window_ms));
+            h.insert("x-rate-limit-time-reset-ms", num(d.reset_ms));
+            h.insert("x-rate-limit-requests-quota", num(u64::from(d.quota)));
+            h.insert("x-rate-limit-requests-left", num(u64::from(d.left)));
+        }
+        Family::B2b => {
+            let remaining = format!("{} times", d.left);
+            let resets = format!("{:.3} s", d.reset_ms as f64 / 1000.0);
+            if let Ok(v) = HeaderValue::from_str(&remaining) {
+                h.insert("x-requests-remaining", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&resets) {
+                h.insert("x-request-window-resets-after", v);
+            }
+            h.insert("x-request-limit", num(u64::from(d.quota)));
+        }
+    }
+}
