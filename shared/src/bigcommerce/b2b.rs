@@ -798,15 +798,28 @@ impl B2b<'_> {
         items(b2b_pages(self.client, "/orders", filter.query(), 200))
     }
 
-    /// `GET /orders/{bcOrderId}` (B2B); `None` when the order has no B2B record.
+    /// `GET /orders/{bcOrderId}` (B2B); `None` when the order has no B2B record. The spec wraps
+    /// the order in a one-element array, other single-resource answers are objects: both decode.
     pub async fn order(&self, bc_order_id: i64) -> Result<Option<B2bOrder>, BcError> {
-        found(
-            data(
-                self.client,
-                ApiRequest::get(Api::B2b, format!("/orders/{bc_order_id}")),
-            )
-            .await,
-        )
+        let what = format!("/orders/{bc_order_id}");
+        let req = ApiRequest::get(Api::B2b, what.clone());
+        let Some(value) = found(data::<Value>(self.client, req).await)? else {
+            return Ok(None);
+        };
+        let value = match value {
+            Value::Array(mut items) if items.len() <= 1 => match items.pop() {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+            other => other,
+        };
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| BcError::Decode {
+                api: Api::B2b,
+                what: format!("GET {what}"),
+                reason: e.to_string(),
+            })
     }
 
     /// `GET /orders/{bcOrderId}/products` (B2B), as JSON.
