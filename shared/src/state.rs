@@ -1,8 +1,13 @@
-//! The state table (DynamoDB): dedupe keys with a TTL, so a delivery is acted on once.
+//! The state table (DynamoDB): claims with a TTL (webhook dedupe, command leases and done
+//! markers) and the map from external ids to BigCommerce ids.
 //!
 //! One table, partition key `pk` (string), TTL attribute `expires_at` (unix seconds). Items:
-//! `dedupe#{key}`. Expired items that DynamoDB has not deleted yet count as absent.
+//! `dedupe#{key}` (a claim) and `idmap#{key}` (attribute `id`). Expired claims that DynamoDB has
+//! not deleted yet count as absent. [`MemoryState`] behaves the same in memory, for tests and
+//! local runs.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -12,6 +17,7 @@ use futures_util::future::BoxFuture;
 pub const PARTITION_KEY: &str = "pk";
 /// The table's TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+const ID_ATTRIBUTE: &str = "id";
 
 /// Whether a key was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,21 @@ pub trait DedupeStore: Send + Sync + 'static {
         -> BoxFuture<'a, Result<Claim, StateError>>;
     /// Forgets `key`, so a redelivery is acted on (after a failure to act).
     fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StateError>>;
+    /// Whether `key` is claimed now (without claiming it).
+    fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>>;
 }
+
+/// Maps external ids to BigCommerce ids.
+pub trait IdMap: Send + Sync + 'static {
+    /// The BigCommerce id recorded for `key`, if any.
+    fn get_id<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<i64>, StateError>>;
+    /// Records `id` for `key`.
+    fn put_id<'a>(&'a self, key: &'a str, id: i64) -> BoxFuture<'a, Result<(), StateError>>;
+}
+
+/// Everything the state table offers.
+pub trait StateStore: DedupeStore + IdMap {}
+impl<T: DedupeStore + IdMap> StateStore for T {}
 
 fn now_secs() -> i64 {
     SystemTime::now()
@@ -43,7 +63,7 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// [`DedupeStore`] on a DynamoDB table (or moto through `AWS_ENDPOINT_URL`).
+/// [`StateStore`] on a DynamoDB table (or moto through `AWS_ENDPOINT_URL`).
 #[derive(Debug, Clone)]
 pub struct DynamoState {
     client: aws_sdk_dynamodb::Client,
@@ -111,5 +131,191 @@ impl DedupeStore for DynamoState {
                 .map(drop)
                 .map_err(|e| StateError(describe(&e)))
         })
+    }
+
+    fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(self.claimed(key))
+    }
+}
+
+impl DynamoState {
+    async fn claimed(&self, key: &str) -> Result<bool, StateError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StateError(describe(&e)))?;
+        let expires = out
+            .item
+            .and_then(|item| item.get(TTL_ATTRIBUTE).cloned())
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()));
+        Ok(expires.is_some_and(|exp| exp >= now_secs()))
+    }
+}
+
+impl IdMap for DynamoState {
+    fn get_id<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<i64>, StateError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(format!("idmap#{key}")))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StateError(describe(&e)))?;
+            Ok(out
+                .item
+                .and_then(|item| item.get(ID_ATTRIBUTE).cloned())
+                .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok())))
+        })
+    }
+
+    fn put_id<'a>(&'a self, key: &'a str, id: i64) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("idmap#{key}")))
+                .item(ID_ATTRIBUTE, AttributeValue::N(id.to_string()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| StateError(describe(&e)))
+        })
+    }
+}
+
+/// [`StateStore`] in memory. `fail` makes every call fail, to test outages.
+#[derive(Debug, Default)]
+pub struct MemoryState {
+    claims: Mutex<HashMap<String, i64>>,
+    ids: Mutex<HashMap<String, i64>>,
+    /// When true, every call fails with a [`StateError`].
+    pub fail: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryState {
+    fn check(&self) -> Result<(), StateError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(StateError("state table down (simulated)".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Number of live claims (for tests).
+    pub fn claims(&self) -> usize {
+        let now = now_secs();
+        self.claims
+            .lock()
+            .map(|c| c.values().filter(|exp| **exp >= now).count())
+            .unwrap_or(0)
+    }
+}
+
+impl DedupeStore for MemoryState {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            let now = now_secs();
+            let mut claims = self
+                .claims
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?;
+            match claims.get(key) {
+                Some(exp) if *exp >= now => Ok(Claim::Duplicate),
+                _ => {
+                    claims.insert(key.to_owned(), now + ttl.as_secs() as i64);
+                    Ok(Claim::New)
+                }
+            }
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.claims
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .remove(key);
+            Ok(())
+        })
+    }
+
+    fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            let now = now_secs();
+            Ok(self
+                .claims
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .get(key)
+                .is_some_and(|exp| *exp >= now))
+        })
+    }
+}
+
+impl IdMap for MemoryState {
+    fn get_id<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<i64>, StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            Ok(self
+                .ids
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .get(key)
+                .copied())
+        })
+    }
+
+    fn put_id<'a>(&'a self, key: &'a str, id: i64) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.ids
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .insert(key.to_owned(), id);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_state_claims_once_and_maps_ids() {
+        let s = MemoryState::default();
+        assert_eq!(
+            s.claim("k", Duration::from_secs(60)).await.unwrap(),
+            Claim::New
+        );
+        assert_eq!(
+            s.claim("k", Duration::from_secs(60)).await.unwrap(),
+            Claim::Duplicate
+        );
+        s.release("k").await.unwrap();
+        assert_eq!(
+            s.claim("k", Duration::from_secs(60)).await.unwrap(),
+            Claim::New
+        );
+        assert_eq!(s.get_id("c").await.unwrap(), None);
+        s.put_id("c", 7).await.unwrap();
+        assert_eq!(s.get_id("c").await.unwrap(), Some(7));
+        s.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(s.get_id("c").await.is_err());
     }
 }

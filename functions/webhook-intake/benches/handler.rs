@@ -30,6 +30,9 @@ impl DedupeStore for Nowhere {
     fn release<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async { Ok(()) })
     }
+    fn is_claimed<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(async { Ok(false) })
+    }
 }
 
 const ORDER: &str = r#"{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/abc123"}"#;

@@ -69,6 +69,9 @@ impl DedupeStore for MemoryState {
             Ok(())
         })
     }
+    fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(async move { Ok(self.keys.lock().unwrap().contains(key)) })
+    }
 }
 
 struct Harness {

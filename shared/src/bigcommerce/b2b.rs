@@ -722,15 +722,31 @@ impl B2b<'_> {
         self.client.execute(&req).await.map(drop)
     }
 
-    /// `GET /addresses` of one company (or all, with `None`).
+    /// `GET /addresses` of one company (or all, with `None`), optionally by `externalId`.
     pub fn addresses(
         &self,
         company_id: Option<i64>,
+        external_id: Option<&str>,
     ) -> impl Stream<Item = Result<Address, BcError>> + Send + 'static {
-        let q = company_id
-            .map(|c| vec![("companyId".to_owned(), c.to_string())])
-            .unwrap_or_default();
+        let mut q = Vec::new();
+        if let Some(c) = company_id {
+            q.push(("companyId".to_owned(), c.to_string()));
+        }
+        if let Some(e) = external_id {
+            q.push(("externalId".to_owned(), e.to_owned()));
+        }
         items(b2b_pages(self.client, "/addresses", q, B2B_MAX_LIMIT))
+    }
+
+    /// `GET /addresses/{id}` (as JSON); `None` when it does not exist.
+    pub async fn address(&self, id: i64) -> Result<Option<Value>, BcError> {
+        found(
+            data(
+                self.client,
+                ApiRequest::get(Api::B2b, format!("/addresses/{id}")),
+            )
+            .await,
+        )
     }
 
     /// `POST /addresses` with the address fields as the API names them; returns the new id.

@@ -289,6 +289,25 @@ impl Core<'_> {
         Ok(batches)
     }
 
+    /// Assignments of customer group `customer_group_id` on `channel_id`
+    /// (`GET /v3/pricelists/assignments`).
+    pub async fn price_list_assignments(
+        &self,
+        customer_group_id: i64,
+        channel_id: i64,
+    ) -> Result<Vec<PriceListAssignment>, BcError> {
+        let query = vec![
+            (
+                "customer_group_id".to_owned(),
+                customer_group_id.to_string(),
+            ),
+            ("channel_id".to_owned(), channel_id.to_string()),
+        ];
+        items(v3_pages(self.client, "/v3/pricelists/assignments", query))
+            .try_collect()
+            .await
+    }
+
     /// `GET /v2/customer_groups` as a stream.
     pub fn customer_groups(
         &self,

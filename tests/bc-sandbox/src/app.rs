@@ -200,7 +200,11 @@ pub fn initial_store(opts: &SandboxOptions) -> Result<Store, Error> {
                 message: e.to_string(),
             })
         }
-        None => Ok(crate::seed::generate(opts.seed_companies, opts.seed_orders)),
+        None => Ok(crate::seed::generate(
+            opts.seed_companies,
+            opts.seed_orders,
+            opts.catalog_products,
+        )),
     }
 }
 

@@ -46,6 +46,8 @@ pub struct SandboxOptions {
     pub seed_companies: usize,
     /// Number of generated core orders.
     pub seed_orders: usize,
+    /// Products in the generated catalog (2 variants each; at least 50), for large price lists.
+    pub catalog_products: usize,
     /// A JSON seed file (same shape as `GET /__sandbox/state`); replaces generated data.
     pub seed_file: Option<PathBuf>,
     /// Share of API requests answered with 500/502/503.
@@ -79,6 +81,7 @@ impl Default for SandboxOptions {
             b2b_window_ms: 60_000,
             seed_companies: 0,
             seed_orders: 0,
+            catalog_products: 50,
             seed_file: None,
             fault_rate: 0.0,
             latency_ms: (0, 0),

@@ -38,6 +38,9 @@ struct Cli {
     /// Number of generated orders.
     #[arg(long, default_value_t = 0)]
     seed_orders: usize,
+    /// Products in the generated catalog (2 variants each; at least 50).
+    #[arg(long, default_value_t = 50)]
+    catalog_products: usize,
     /// JSON seed file (shape of `GET /__sandbox/state`).
     #[arg(long)]
     seed: Option<PathBuf>,
@@ -98,6 +101,7 @@ async fn main() -> std::process::ExitCode {
         b2b_window_ms: cli.b2b_window_ms,
         seed_companies: cli.seed_companies,
         seed_orders: cli.seed_orders,
+        catalog_products: cli.catalog_products,
         seed_file: cli.seed,
         fault_rate: cli.fault_rate,
         latency_ms: cli.latency_ms.unwrap_or((0, 0)),

@@ -15,9 +15,9 @@ pub const PRODUCTS: i64 = 50;
 /// Variants per product.
 pub const VARIANTS_PER_PRODUCT: i64 = 2;
 
-/// Adds the catalog (always present: records and orders refer to it).
-pub fn catalog(store: &mut Store) {
-    for p in 1..=PRODUCTS {
+/// Adds the catalog of `products` products (always present: records and orders refer to it).
+pub fn catalog(store: &mut Store, products: i64) {
+    for p in 1..=products.max(PRODUCTS) {
         for v in 1..=VARIANTS_PER_PRODUCT {
             let vid = (p - 1) * VARIANTS_PER_PRODUCT + v;
             store.variants.insert(
@@ -35,9 +35,9 @@ pub fn catalog(store: &mut Store) {
 }
 
 /// Builds the seeded store.
-pub fn generate(companies: usize, orders: usize) -> Store {
+pub fn generate(companies: usize, orders: usize, products: usize) -> Store {
     let mut s = Store::default();
-    catalog(&mut s);
+    catalog(&mut s, products as i64);
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     let mut ev = Events::new();
     let statuses = [1, 1, 1, 0, 2, 3];
@@ -205,8 +205,8 @@ mod tests {
 
     #[test]
     fn deterministic_and_complete() {
-        let a = generate(12, 30);
-        let b = generate(12, 30);
+        let a = generate(12, 30, 0);
+        let b = generate(12, 30, 0);
         assert_eq!(
             serde_json::to_string(&a).unwrap_or_default(),
             serde_json::to_string(&b).unwrap_or_default()
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn empty_seed_has_only_catalog() {
-        let s = generate(0, 0);
+        let s = generate(0, 0, 0);
         assert!(s.companies.is_empty() && s.orders.is_empty());
         assert_eq!(s.variants.len() as i64, PRODUCTS * VARIANTS_PER_PRODUCT);
     }

@@ -1,0 +1,738 @@
+//! Applies one inbound command to BigCommerce, idempotently.
+//!
+//! Upsert by external id: the id map in the state table first, then a search in BigCommerce
+//! (company extra field, user email, address `externalId`, quote reference number), the mapping
+//! recorded, then create if absent or update only the fields that differ. A lease in the state
+//! table keeps two deliveries of the same command from racing; a done marker lets a replay skip
+//! the command without a single BigCommerce call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use b2b_shared::bigcommerce::b2b::{
+    Company, CompanyFields, CompanyFilter, CompanyStatus, ExtraField, PriceListAssign, UserFields,
+    UserFilter,
+};
+use b2b_shared::bigcommerce::core::PriceListAssignment;
+use b2b_shared::bigcommerce::{BcClient, BcError};
+use b2b_shared::messages::{Action, AddressData, Command, CompanyData, QuoteData, UserData};
+use b2b_shared::state::{Claim, StateError, StateStore};
+use futures_util::TryStreamExt;
+use serde_json::{json, Map, Value};
+
+/// How long a lease on a command's entity lasts (longer than the worker's timeout).
+pub const LEASE_TTL: Duration = Duration::from_secs(180);
+/// How long a done marker lets identical replays skip.
+pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What applying a command did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// An entity was created.
+    Created,
+    /// An existing entity was changed.
+    Updated,
+    /// Everything already matched: nothing was written.
+    Unchanged,
+    /// The identical command was applied before: skipped without calls.
+    Replayed,
+}
+
+impl Outcome {
+    /// Lower-case name for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Replayed => "replayed",
+        }
+    }
+}
+
+/// Why a command was not applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// Try again later (after `after`, when known).
+    #[error("{reason}")]
+    Retryable {
+        /// What happened.
+        reason: String,
+        /// When BigCommerce said to come back.
+        after: Option<Duration>,
+    },
+    /// Will never succeed as sent: dead-letter it.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ApplyError {
+    fn retry(reason: impl Into<String>) -> Self {
+        ApplyError::Retryable {
+            reason: reason.into(),
+            after: None,
+        }
+    }
+}
+
+impl From<BcError> for ApplyError {
+    fn from(e: BcError) -> Self {
+        if e.is_retryable() {
+            ApplyError::Retryable {
+                reason: e.to_string(),
+                after: e.retry_after(),
+            }
+        } else {
+            ApplyError::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<StateError> for ApplyError {
+    fn from(e: StateError) -> Self {
+        ApplyError::retry(e.to_string())
+    }
+}
+
+/// Applies commands for one store.
+#[derive(Clone)]
+pub struct Applier {
+    /// The store's client (bound to the invocation's deadline by the caller).
+    pub client: BcClient,
+    /// The state table.
+    pub state: Arc<dyn StateStore>,
+    /// The company extra field that carries the external id (`EXTERNAL_ID_FIELD`).
+    pub external_id_field: String,
+}
+
+fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
+    match want {
+        Some(w) if Some(w) != have.as_ref() => Some(w.clone()),
+        _ => None,
+    }
+}
+
+fn some_text(s: &str) -> Option<String> {
+    Some(s.to_owned())
+}
+
+impl Applier {
+    /// Applies `cmd` once: leased against concurrent deliveries, skipped when already done.
+    pub async fn apply(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        let done_key = format!("done#{}", cmd.dedupe_key());
+        if self.state.is_claimed(&done_key).await? {
+            return Ok(Outcome::Replayed);
+        }
+        let entity = cmd
+            .action
+            .company_key(&cmd.external_id)
+            .unwrap_or(&cmd.external_id);
+        let lease_key = format!("lease#{}#{}#{}", cmd.store_hash, cmd.kind(), entity);
+        let lease_key = if matches!(
+            cmd.action,
+            Action::UserUpsert { .. } | Action::AddressUpsert { .. } | Action::QuoteUpsert { .. }
+        ) {
+            format!("{lease_key}#{}", cmd.external_id)
+        } else {
+            lease_key
+        };
+        if self.state.claim(&lease_key, LEASE_TTL).await? == Claim::Duplicate {
+            return Err(ApplyError::retry(
+                "another delivery of this entity is being applied; retrying later",
+            ));
+        }
+        let result = self.apply_once(cmd).await;
+        if result.is_ok() {
+            if let Err(e) = self.state.claim(&done_key, DONE_TTL).await {
+                tracing::warn!(error = %e, "done marker not recorded; a replay will re-check BigCommerce");
+            }
+        }
+        if let Err(e) = self.state.release(&lease_key).await {
+            tracing::warn!(error = %e, key = %lease_key, "lease not released; it expires by itself");
+        }
+        result
+    }
+
+    async fn apply_once(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        let store = cmd.store_hash.as_str();
+        let secret = self.client.secret().await?;
+        if secret.store_hash.as_str() != store {
+            return Err(ApplyError::Permanent(format!(
+                "command is for store `{store}` but this worker serves `{}`",
+                secret.store_hash
+            )));
+        }
+        match &cmd.action {
+            Action::CompanyUpsert { company } => {
+                self.company_upsert(store, &cmd.external_id, company).await
+            }
+            Action::CompanyStatus { status } => {
+                let company = self.require_company(store, &cmd.external_id).await?;
+                self.set_status(&company, *status).await
+            }
+            Action::UserUpsert {
+                company_external_id,
+                user,
+            } => {
+                let company = self.require_company(store, company_external_id).await?;
+                self.user_upsert(store, &cmd.external_id, company.company_id, user)
+                    .await
+            }
+            Action::AddressUpsert {
+                company_external_id,
+                address,
+            } => {
+                let company = self.require_company(store, company_external_id).await?;
+                self.address_upsert(store, &cmd.external_id, company.company_id, address)
+                    .await
+            }
+            Action::PriceListRecordsUpsert {
+                price_list_id,
+                records,
+            } => {
+                let report = self
+                    .client
+                    .core()
+                    .upsert_price_records(*price_list_id, records)
+                    .await?;
+                if !report.rejected.is_empty() {
+                    let reasons: Vec<String> = report
+                        .rejected
+                        .iter()
+                        .take(10)
+                        .map(|r| format!("{}: {:?}", r.data, r.field_errors))
+                        .collect();
+                    return Err(ApplyError::Permanent(format!(
+                        "{} of {} records rejected: {}",
+                        report.rejected.len(),
+                        report.records,
+                        reasons.join("; ")
+                    )));
+                }
+                Ok(Outcome::Updated)
+            }
+            Action::PriceListAssign {
+                price_list_id,
+                customer_group_id,
+                company_external_id,
+                channel_id,
+            } => match (customer_group_id, company_external_id) {
+                (Some(group), _) => self.assign_group(*price_list_id, *group, *channel_id).await,
+                (None, Some(ext)) => {
+                    let company = self.require_company(store, ext).await?;
+                    self.assign_company(&company, *price_list_id, *channel_id)
+                        .await
+                }
+                (None, None) => Err(ApplyError::Permanent("no assignment target".into())),
+            },
+            Action::QuoteUpsert {
+                company_external_id,
+                quote,
+            } => {
+                let company = self.require_company(store, company_external_id).await?;
+                self.quote_upsert(store, &cmd.external_id, &company, quote)
+                    .await
+            }
+        }
+    }
+
+    async fn find_company(
+        &self,
+        store: &str,
+        external_id: &str,
+    ) -> Result<Option<Company>, ApplyError> {
+        let key = format!("{store}#company#{external_id}");
+        if let Some(id) = self.state.get_id(&key).await? {
+            if let Some(c) = self.client.b2b().company(id).await? {
+                return Ok(Some(c));
+            }
+        }
+        let filter = CompanyFilter {
+            extra_fields: vec![(self.external_id_field.clone(), external_id.to_owned())],
+            extra_fields_exact: true,
+            include_extra_fields: true,
+            ..CompanyFilter::default()
+        };
+        let found: Vec<Company> = self.client.b2b().companies(&filter).try_collect().await?;
+        let mut matching = found
+            .into_iter()
+            .filter(|c| c.extra_field(&self.external_id_field) == Some(external_id));
+        let Some(summary) = matching.next() else {
+            return Ok(None);
+        };
+        if matching.next().is_some() {
+            tracing::warn!(%external_id, "several companies carry this external id; using the oldest");
+        }
+        self.state.put_id(&key, summary.company_id).await?;
+        Ok(self.client.b2b().company(summary.company_id).await?)
+    }
+
+    async fn require_company(&self, store: &str, external_id: &str) -> Result<Company, ApplyError> {
+        self.find_company(store, external_id).await?.ok_or_else(|| {
+            ApplyError::retry(format!(
+                "company `{external_id}` does not exist yet; retrying later"
+            ))
+        })
+    }
+
+    fn company_extra_fields(&self, external_id: &str, data: &CompanyData) -> Vec<ExtraField> {
+        let mut fields = vec![ExtraField {
+            field_name: self.external_id_field.clone(),
+            field_value: Some(external_id.to_owned()),
+        }];
+        for (k, v) in &data.extra_fields {
+            if *k != self.external_id_field {
+                fields.push(ExtraField {
+                    field_name: k.clone(),
+                    field_value: Some(v.clone()),
+                });
+            }
+        }
+        fields
+    }
+
+    async fn company_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<Outcome, ApplyError> {
+        let price_lists: Vec<PriceListAssign> = data
+            .price_lists
+            .iter()
+            .map(|p| PriceListAssign {
+                channel_id: Some(p.channel_id),
+                price_list_id: Some(p.price_list_id),
+            })
+            .collect();
+        let Some(existing) = self.find_company(store, external_id).await? else {
+            let address = data.address.as_ref();
+            let fields = CompanyFields {
+                company_name: some_text(&data.name),
+                company_phone: some_text(&data.phone),
+                company_email: some_text(&data.email),
+                country: some_text(&data.country),
+                address_line1: address.map(|a| a.line1.clone()),
+                address_line2: address.and_then(|a| a.line2.clone()),
+                city: address.map(|a| a.city.clone()),
+                state: address.and_then(|a| a.state.clone()),
+                zip_code: address.and_then(|a| a.zip_code.clone()),
+                customer_group_id: data.customer_group_id,
+                catalog_id: data.catalog_id,
+                admin_first_name: some_text(&data.admin.first_name),
+                admin_last_name: some_text(&data.admin.last_name),
+                admin_email: some_text(&data.admin.email),
+                admin_phone_number: data.admin.phone.clone(),
+                extra_fields: self.company_extra_fields(external_id, data),
+                price_list_assign: price_lists,
+            };
+            let created = self.client.b2b().create_company(&fields).await?;
+            self.state
+                .put_id(
+                    &format!("{store}#company#{external_id}"),
+                    created.company_id,
+                )
+                .await?;
+            if let Some(status) = data.status {
+                if let Some(company) = self.client.b2b().company(created.company_id).await? {
+                    self.set_status(&company, status).await?;
+                }
+            }
+            return Ok(Outcome::Created);
+        };
+        let address = data.address.as_ref();
+        let mut fields = CompanyFields {
+            company_name: changed(&some_text(&data.name), &existing.company_name),
+            company_phone: changed(&some_text(&data.phone), &existing.company_phone),
+            company_email: changed(&some_text(&data.email), &existing.company_email),
+            country: changed(&some_text(&data.country), &existing.country),
+            address_line1: changed(&address.map(|a| a.line1.clone()), &existing.address_line1),
+            address_line2: changed(
+                &address.and_then(|a| a.line2.clone()),
+                &existing.address_line2,
+            ),
+            city: changed(&address.map(|a| a.city.clone()), &existing.city),
+            state: changed(&address.and_then(|a| a.state.clone()), &existing.state),
+            zip_code: changed(
+                &address.and_then(|a| a.zip_code.clone()),
+                &existing.zip_code,
+            ),
+            customer_group_id: changed(&data.customer_group_id, &existing.bc_group_id),
+            catalog_id: changed(&data.catalog_id, &existing.catalog_id),
+            ..CompanyFields::default()
+        };
+        let wanted_extra = self.company_extra_fields(external_id, data);
+        if wanted_extra
+            .iter()
+            .any(|f| existing.extra_field(&f.field_name) != f.field_value.as_deref())
+        {
+            fields.extra_fields = wanted_extra;
+        }
+        let mut have: Vec<_> = existing
+            .price_list_assign
+            .iter()
+            .map(|p| (p.channel_id, p.price_list_id))
+            .collect();
+        let mut want: Vec<_> = price_lists
+            .iter()
+            .map(|p| (p.channel_id, p.price_list_id))
+            .collect();
+        have.sort();
+        want.sort();
+        if !want.is_empty() && want != have {
+            fields.price_list_assign = price_lists;
+        }
+        let mut outcome = Outcome::Unchanged;
+        if fields != CompanyFields::default() {
+            self.client
+                .b2b()
+                .update_company(existing.company_id, &fields)
+                .await?;
+            outcome = Outcome::Updated;
+        }
+        if let Some(status) = data.status {
+            if self.set_status(&existing, status).await? == Outcome::Updated {
+                outcome = Outcome::Updated;
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn set_status(
+        &self,
+        company: &Company,
+        status: CompanyStatus,
+    ) -> Result<Outcome, ApplyError> {
+        if company.status() == Some(status) {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client
+            .b2b()
+            .set_company_status(company.company_id, status)
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    async fn user_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = format!("{store}#user#{external_id}");
+        let mut existing = None;
+        if let Some(id) = self.state.get_id(&key).await? {
+            existing = self.client.b2b().user(id).await?;
+        }
+        if existing.is_none() {
+            let filter = UserFilter {
+                email: Some(data.email.clone()),
+                ..UserFilter::default()
+            };
+            let users: Vec<_> = self.client.b2b().users(&filter).try_collect().await?;
+            existing = users.into_iter().find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&data.email))
+            });
+            if let Some(u) = &existing {
+                self.state.put_id(&key, u.id).await?;
+            }
+        }
+        let role = data.role.code();
+        let Some(user) = existing else {
+            let fields = UserFields {
+                first_name: some_text(&data.first_name),
+                last_name: some_text(&data.last_name),
+                email: some_text(&data.email),
+                phone_number: data.phone.clone(),
+                company_id: Some(company_id),
+                role: Some(role),
+                channel_ids: Some(data.channel_ids.clone()),
+                extra_fields: data
+                    .extra_fields
+                    .iter()
+                    .map(|(k, v)| ExtraField {
+                        field_name: k.clone(),
+                        field_value: Some(v.clone()),
+                    })
+                    .collect(),
+            };
+            let created = self.client.b2b().create_user(&fields).await?;
+            self.state.put_id(&key, created.user_id).await?;
+            return Ok(Outcome::Created);
+        };
+        if user.company_id.is_some_and(|c| c != company_id) {
+            return Err(ApplyError::Permanent(format!(
+                "email `{}` belongs to a buyer of another company (B2B user {})",
+                data.email, user.id
+            )));
+        }
+        let fields = UserFields {
+            first_name: changed(&some_text(&data.first_name), &user.first_name),
+            last_name: changed(&some_text(&data.last_name), &user.last_name),
+            phone_number: changed(&data.phone, &user.phone_number),
+            role: changed(&Some(role), &user.role),
+            ..UserFields::default()
+        };
+        if fields == UserFields::default() {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client.b2b().update_user(user.id, &fields).await?;
+        Ok(Outcome::Updated)
+    }
+
+    fn address_body(external_id: &str, company_id: i64, a: &AddressData) -> Map<String, Value> {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.to_owned(), v);
+        };
+        put("companyId", json!(company_id));
+        put("externalId", json!(external_id));
+        put("firstName", json!(a.first_name));
+        put("lastName", json!(a.last_name));
+        put("addressLine1", json!(a.line1));
+        put("addressLine2", json!(a.line2.clone().unwrap_or_default()));
+        put("city", json!(a.city));
+        put("stateName", json!(a.state.clone().unwrap_or_default()));
+        put("zipCode", json!(a.zip_code));
+        put("countryCode", json!(a.country_code.to_ascii_uppercase()));
+        put("phoneNumber", json!(a.phone.clone().unwrap_or_default()));
+        put("label", json!(a.label.clone().unwrap_or_default()));
+        put("isShipping", json!(a.is_shipping));
+        put("isBilling", json!(a.is_billing));
+        put("isDefaultShipping", json!(a.is_default_shipping));
+        put("isDefaultBilling", json!(a.is_default_billing));
+        m
+    }
+
+    async fn address_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        company_id: i64,
+        data: &AddressData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = format!("{store}#address#{external_id}");
+        let mut existing: Option<Value> = None;
+        if let Some(id) = self.state.get_id(&key).await? {
+            existing = self.client.b2b().address(id).await?;
+        }
+        if existing.is_none() {
+            let found: Vec<_> = self
+                .client
+                .b2b()
+                .addresses(Some(company_id), Some(external_id))
+                .try_collect()
+                .await?;
+            if let Some(a) = found
+                .into_iter()
+                .find(|a| a.external_id.as_deref() == Some(external_id))
+            {
+                self.state.put_id(&key, a.id).await?;
+                existing = self.client.b2b().address(a.id).await?;
+            }
+        }
+        let wanted = Self::address_body(external_id, company_id, data);
+        let Some(current) = existing else {
+            let id = self
+                .client
+                .b2b()
+                .create_address(&Value::Object(wanted))
+                .await?;
+            self.state.put_id(&key, id).await?;
+            return Ok(Outcome::Created);
+        };
+        let id = current
+            .get("addressId")
+            .or_else(|| current.get("id"))
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
+        let diff: Map<String, Value> = wanted
+            .into_iter()
+            .filter(|(k, v)| k != "companyId" && current.get(k) != Some(v))
+            .collect();
+        if diff.is_empty() {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client
+            .b2b()
+            .update_address(id, &Value::Object(diff))
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    async fn assign_group(
+        &self,
+        price_list_id: i64,
+        group: i64,
+        channel_id: i64,
+    ) -> Result<Outcome, ApplyError> {
+        let current = self
+            .client
+            .core()
+            .price_list_assignments(group, channel_id)
+            .await?;
+        if current.iter().any(|a| a.price_list_id == price_list_id) {
+            return Ok(Outcome::Unchanged);
+        }
+        let assignment = PriceListAssignment {
+            price_list_id,
+            customer_group_id: group,
+            channel_id,
+        };
+        self.client
+            .core()
+            .assign_price_lists(std::slice::from_ref(&assignment))
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    async fn assign_company(
+        &self,
+        company: &Company,
+        price_list_id: i64,
+        channel_id: i64,
+    ) -> Result<Outcome, ApplyError> {
+        if company
+            .price_list_assign
+            .iter()
+            .any(|p| p.channel_id == Some(channel_id) && p.price_list_id == Some(price_list_id))
+        {
+            return Ok(Outcome::Unchanged);
+        }
+        let mut lists: Vec<PriceListAssign> = company
+            .price_list_assign
+            .iter()
+            .filter(|p| p.channel_id != Some(channel_id))
+            .cloned()
+            .collect();
+        lists.push(PriceListAssign {
+            channel_id: Some(channel_id),
+            price_list_id: Some(price_list_id),
+        });
+        let fields = CompanyFields {
+            price_list_assign: lists,
+            ..CompanyFields::default()
+        };
+        self.client
+            .b2b()
+            .update_company(company.company_id, &fields)
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    async fn quote_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        company: &Company,
+        q: &QuoteData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = format!("{store}#quote#{external_id}");
+        let mut existing: Option<Value> = None;
+        if let Some(id) = self.state.get_id(&key).await? {
+            existing = self.client.b2b().quote(id).await?;
+        }
+        if existing.is_none() {
+            let quotes: Vec<_> = self
+                .client
+                .b2b()
+                .quotes(&Default::default())
+                .try_collect()
+                .await?;
+            if let Some(found) = quotes.iter().find(|x| {
+                x.extra.get("referenceNumber").and_then(Value::as_str) == Some(external_id)
+            }) {
+                self.state.put_id(&key, found.quote_id).await?;
+                existing = self.client.b2b().quote(found.quote_id).await?;
+            }
+        }
+        if let Some(current) = existing {
+            let id = current
+                .get("quoteId")
+                .or_else(|| current.get("id"))
+                .and_then(Value::as_i64)
+                .unwrap_or_default();
+            let Some(status) = q.status else {
+                return Ok(Outcome::Unchanged);
+            };
+            if current.get("status").and_then(Value::as_i64) == Some(status.code()) {
+                return Ok(Outcome::Unchanged);
+            }
+            self.client
+                .b2b()
+                .update_quote(id, &json!({ "status": status.code() }))
+                .await?;
+            return Ok(Outcome::Updated);
+        }
+        if q.lines.is_empty() {
+            return Err(ApplyError::retry(format!("quote `{external_id}` does not exist yet and the command has no lines to create it")));
+        }
+        let filter = UserFilter {
+            email: Some(q.buyer_email.clone()),
+            company_id: Some(company.company_id),
+            ..UserFilter::default()
+        };
+        let buyers: Vec<_> = self.client.b2b().users(&filter).try_collect().await?;
+        let Some(buyer) = buyers.into_iter().find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&q.buyer_email))
+        }) else {
+            return Err(ApplyError::retry(format!(
+                "buyer `{}` does not exist yet in company `{}`; retrying later",
+                q.buyer_email, company.company_id
+            )));
+        };
+        let expires =
+            chrono::NaiveDate::parse_from_str(&q.expires_on, "%Y-%m-%d").map_err(|_| {
+                ApplyError::Permanent(format!("`expires_on` `{}` is not a date", q.expires_on))
+            })?;
+        let subtotal: f64 = q
+            .lines
+            .iter()
+            .map(|l| l.base_price * l.quantity as f64)
+            .sum();
+        let total: f64 = q
+            .lines
+            .iter()
+            .map(|l| l.offered_price * l.quantity as f64)
+            .sum();
+        let products: Vec<Value> = q
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "sku": l.sku, "productId": l.product_id, "variantId": l.variant_id,
+                    "basePrice": l.base_price, "offeredPrice": l.offered_price,
+                    "discount": l.base_price - l.offered_price, "quantity": l.quantity,
+                })
+            })
+            .collect();
+        let name = format!(
+            "{} {}",
+            buyer.first_name.clone().unwrap_or_default(),
+            buyer.last_name.clone().unwrap_or_default()
+        );
+        let body = json!({
+            "companyId": company.company_id,
+            "referenceNumber": external_id,
+            "quoteTitle": q.title.clone().unwrap_or_default(),
+            "notes": q.notes.clone().unwrap_or_default(),
+            "expiredAt": expires.format("%m/%d/%Y").to_string(),
+            "currency": { "currencyCode": q.currency.to_ascii_uppercase() },
+            "contactInfo": { "name": name.trim(), "email": q.buyer_email },
+            "subtotal": subtotal,
+            "discount": subtotal - total,
+            "grandTotal": total,
+            "totalAmount": total,
+            "productList": products,
+            "status": q.status.map(|s| s.code()).unwrap_or(0),
+        });
+        let id = self.client.b2b().create_quote(&body).await?;
+        self.state.put_id(&key, id).await?;
+        Ok(Outcome::Created)
+    }
+}

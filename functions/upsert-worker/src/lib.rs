@@ -1,0 +1,14 @@
+//! upsert-worker: applies inbound commands from SQS to BigCommerce B2B Edition.
+//!
+//! - [`mapping`]: turns a source system's own records into commands (no code changes).
+//! - [`apply`]: idempotent upserts by external id (id map, search, create or change only what
+//!   differs), with a lease against concurrent deliveries and a done marker for replays.
+//! - [`worker`]: the SQS batch: partial batch failures, dead-lettering of permanent failures with
+//!   their reason, FIFO ordering, metrics.
+
+pub mod apply;
+pub mod mapping;
+pub mod worker;
+
+pub use apply::{Applier, ApplyError, Outcome};
+pub use worker::Worker;

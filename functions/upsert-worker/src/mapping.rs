@@ -1,0 +1,383 @@
+//! Field mapping: turns a source system's own records into inbound commands, without code.
+//!
+//! A mapping file (YAML or JSON; path in `FIELD_MAPPING_FILE`, bundled with the function) lists
+//! rules. A queue message that is not already a command or webhook event is matched against the
+//! rules in order; the first rule whose `match` fields all equal the message's builds the command:
+//!
+//! ```yaml
+//! version: 1
+//! rules:
+//!   - match: { record_type: customer }
+//!     command: company.upsert
+//!     store_hash: { const: abc123 }
+//!     external_id: entity_id                 # a field path in the source record
+//!     fields:
+//!       company.name: company_name
+//!       company.status: { field: status, lookup: customer_status }
+//!       company.price_lists[0].price_list_id: { field: price_tier, lookup: price_tiers }
+//!       company.price_lists[0].channel_id: { const: 1 }
+//!       company.country: { field: country, default: US }
+//! lookups:
+//!   customer_status: { ACTIVE: approved, HOLD: inactive }
+//!   price_tiers: { T1: 3, T2: 4 }
+//! ```
+//!
+//! A value is a field path (`a.b[0].c`), or `{field, lookup?, default?}`, or `{const}`, or
+//! `{template: "ERP-{id}"}`. The command built is validated like any other.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Where a target value comes from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// A field path in the source record.
+    Field(String),
+    /// A constant.
+    Const {
+        /// The value.
+        #[serde(rename = "const")]
+        value: Value,
+    },
+    /// A text with `{field.path}` placeholders.
+    Template {
+        /// The template.
+        template: String,
+    },
+    /// A field, optionally translated by a lookup table, with a default.
+    Lookup {
+        /// The field path.
+        field: String,
+        /// A lookup table name.
+        #[serde(default)]
+        lookup: Option<String>,
+        /// The value when the field is missing (or not in the table).
+        #[serde(default)]
+        default: Option<Value>,
+    },
+}
+
+/// One rule: which records it applies to and how to build their command.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Field path → value the record must have.
+    #[serde(rename = "match", default)]
+    pub matches: BTreeMap<String, Value>,
+    /// The command type to build.
+    pub command: String,
+    /// The store hash.
+    pub store_hash: Source,
+    /// The external id.
+    pub external_id: Source,
+    /// Optional idempotency key.
+    #[serde(default)]
+    pub idempotency_key: Option<Source>,
+    /// Target path in the command → source.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Source>,
+}
+
+/// A whole mapping file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// File format version (1).
+    pub version: u32,
+    /// The rules, tried in order.
+    pub rules: Vec<Rule>,
+    /// Named tables: source code → target value.
+    #[serde(default)]
+    pub lookups: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+/// A record no rule could turn into a command (permanent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MappingError(pub String);
+
+/// Reads a field path such as `a.b[0].c`.
+pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        if !name.is_empty() {
+            cur = cur.get(name)?;
+        }
+        if let Some(i) = index {
+            cur = cur.get(i)?;
+        }
+    }
+    (!cur.is_null()).then_some(cur)
+}
+
+/// Writes `value` at path `a.b[0].c`, creating objects and arrays on the way.
+fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), MappingError> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = root;
+    for (i, part) in parts.iter().copied().enumerate() {
+        let last = i == parts.len() - 1;
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => {
+                let idx = rest
+                    .trim_end_matches(']')
+                    .parse::<usize>()
+                    .map_err(|_| MappingError(format!("bad index in target path `{path}`")))?;
+                (n, Some(idx))
+            }
+            None => (part, None),
+        };
+        let obj = cur
+            .as_object_mut()
+            .ok_or_else(|| MappingError(format!("target path `{path}` crosses a non-object")))?;
+        match index {
+            None if last => {
+                obj.insert(name.to_owned(), value);
+                return Ok(());
+            }
+            None => {
+                cur = obj
+                    .entry(name.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+            }
+            Some(idx) => {
+                let arr = obj
+                    .entry(name.to_owned())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                let arr = arr.as_array_mut().ok_or_else(|| {
+                    MappingError(format!("target path `{path}` indexes a non-array"))
+                })?;
+                while arr.len() <= idx {
+                    arr.push(if last {
+                        Value::Null
+                    } else {
+                        Value::Object(Map::new())
+                    });
+                }
+                if last {
+                    arr[idx] = value;
+                    return Ok(());
+                }
+                cur = &mut arr[idx];
+            }
+        }
+    }
+    Ok(())
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Mapping {
+    /// Reads a mapping file (`.yaml`/`.yml` or `.json`) and checks its lookups exist.
+    pub fn load(path: &Path) -> Result<Self, MappingError> {
+        let raw = std::fs::read_to_string(path)
+            .map_err(|e| MappingError(format!("{}: {e}", path.display())))?;
+        let is_json = path.extension().is_some_and(|e| e == "json");
+        let mapping: Mapping = if is_json {
+            serde_json::from_str(&raw)
+                .map_err(|e| MappingError(format!("{}: {e}", path.display())))?
+        } else {
+            serde_norway::from_str(&raw)
+                .map_err(|e| MappingError(format!("{}: {e}", path.display())))?
+        };
+        mapping
+            .check()
+            .map_err(|e| MappingError(format!("{}: {e}", path.display())))?;
+        Ok(mapping)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.version != 1 {
+            return Err(format!("version {} is not supported (1)", self.version));
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !b2b_shared::messages::COMMAND_TYPES.contains(&rule.command.as_str()) {
+                return Err(format!("rule {i}: unknown command `{}`", rule.command));
+            }
+            for source in rule
+                .fields
+                .values()
+                .chain([&rule.store_hash, &rule.external_id])
+            {
+                if let Source::Lookup {
+                    lookup: Some(name), ..
+                } = source
+                {
+                    if !self.lookups.contains_key(name) {
+                        return Err(format!("rule {i}: lookup table `{name}` is not defined"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(
+        &self,
+        source: &Source,
+        record: &Value,
+        target: &str,
+    ) -> Result<Option<Value>, MappingError> {
+        Ok(match source {
+            Source::Field(path) => get_path(record, path).cloned(),
+            Source::Const { value } => Some(value.clone()),
+            Source::Template { template } => {
+                let mut out = String::new();
+                let mut rest = template.as_str();
+                while let Some(start) = rest.find('{') {
+                    out.push_str(&rest[..start]);
+                    let Some(end) = rest[start..].find('}') else {
+                        return Err(MappingError(format!(
+                            "`{target}`: unclosed `{{` in template"
+                        )));
+                    };
+                    let path = &rest[start + 1..start + end];
+                    let value = get_path(record, path).ok_or_else(|| {
+                        MappingError(format!("`{target}`: the record has no `{path}`"))
+                    })?;
+                    out.push_str(&text(value));
+                    rest = &rest[start + end + 1..];
+                }
+                out.push_str(rest);
+                Some(Value::String(out))
+            }
+            Source::Lookup {
+                field,
+                lookup,
+                default,
+            } => match (get_path(record, field), lookup) {
+                (Some(v), Some(table)) => {
+                    let code = text(v);
+                    match self.lookups.get(table).and_then(|t| t.get(code.trim())) {
+                        Some(mapped) => Some(mapped.clone()),
+                        None => match default {
+                            Some(d) => Some(d.clone()),
+                            None => {
+                                return Err(MappingError(format!(
+                                    "`{target}`: `{code}` (from `{field}`) is not in lookup table `{table}`"
+                                )))
+                            }
+                        },
+                    }
+                }
+                (Some(v), None) => Some(v.clone()),
+                (None, _) => default.clone(),
+            },
+        })
+    }
+
+    /// Builds the command JSON for `record`, or says why it cannot.
+    pub fn apply(&self, record: &Value) -> Result<Value, MappingError> {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| {
+                r.matches
+                    .iter()
+                    .all(|(path, want)| get_path(record, path) == Some(want))
+            })
+            .ok_or_else(|| MappingError("no mapping rule matches this record".into()))?;
+        let mut out = serde_json::json!({ "type": rule.command, "version": 1 });
+        let mut required = vec![
+            ("store_hash", &rule.store_hash),
+            ("external_id", &rule.external_id),
+        ];
+        if let Some(k) = &rule.idempotency_key {
+            required.push(("idempotency_key", k));
+        }
+        for (target, source) in required {
+            let v = self.resolve(source, record, target)?.ok_or_else(|| {
+                MappingError(format!("`{target}`: the record has no value for it"))
+            })?;
+            out[target] = Value::String(text(&v));
+        }
+        for (target, source) in &rule.fields {
+            if let Some(v) = self.resolve(source, record, target)? {
+                set_path(&mut out, target, v)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn example() -> Mapping {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/erp-customers.example.yaml"
+        );
+        Mapping::load(Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn the_bundled_example_maps_a_realistic_customer_export() {
+        let record = json!({
+            "record_type": "customer", "entity_id": "CUST-00042", "company_name": "Northwind Traders",
+            "email": "AP@northwind.example", "phone": "+1 555 0100", "status": "ACTIVE",
+            "price_tier": "T2", "billing": {"street": "1 Harbour Rd", "city": "Seattle", "state": "WA", "zip": "98101", "country": "US"},
+            "primary_contact": {"first": "Nancy", "last": "Davolio", "email": "nancy@northwind.example"}
+        });
+        let cmd = example().apply(&record).unwrap();
+        let parsed = b2b_shared::messages::Command::from_value(cmd.clone())
+            .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+        assert_eq!(parsed.external_id, "CUST-00042");
+        assert_eq!(cmd["company"]["status"], "approved");
+        assert_eq!(
+            cmd["company"]["price_lists"],
+            json!([{"channel_id": 1, "price_list_id": 4}])
+        );
+        assert_eq!(cmd["company"]["extra_fields"]["erp_id"], "CUST-00042");
+        assert_eq!(cmd["company"]["address"]["city"], "Seattle");
+    }
+
+    #[test]
+    fn unknown_codes_and_unmatched_records_are_clear_errors() {
+        let m = example();
+        let mut record = json!({"record_type": "customer", "entity_id": "C-1", "status": "WEIRD"});
+        let err = m.apply(&record).unwrap_err().to_string();
+        assert!(
+            err.contains("`WEIRD` (from `status`) is not in lookup table `customer_status`"),
+            "{err}"
+        );
+        record["record_type"] = json!("invoice");
+        assert_eq!(
+            m.apply(&record).unwrap_err().to_string(),
+            "no mapping rule matches this record"
+        );
+    }
+
+    #[test]
+    fn paths_and_templates() {
+        let v = json!({"a": {"b": [{"c": 5}]}, "id": 9});
+        assert_eq!(get_path(&v, "a.b[0].c"), Some(&json!(5)));
+        assert_eq!(get_path(&v, "a.x"), None);
+        let mut out = json!({});
+        set_path(&mut out, "x.y[1].z", json!(1)).unwrap();
+        assert_eq!(out, json!({"x": {"y": [{}, {"z": 1}]}}));
+        let m = Mapping {
+            version: 1,
+            rules: vec![],
+            lookups: BTreeMap::new(),
+        };
+        let t = Source::Template {
+            template: "ERP-{id}-{a.b[0].c}".into(),
+        };
+        assert_eq!(m.resolve(&t, &v, "t").unwrap(), Some(json!("ERP-9-5")));
+    }
+}

@@ -1,0 +1,327 @@
+//! The SQS batch: parse, map, apply, and report exactly the retryable failures.
+//!
+//! - A permanent failure (malformed message, validation, other 4xx) is sent at once to the
+//!   dead-letter queue with its reason and original body, and acknowledged: it never fails the
+//!   batch and is never retried. If the dead-letter queue cannot take it, it stays on the queue.
+//! - A retryable failure is listed in `batchItemFailures`; when BigCommerce announced when to come
+//!   back, the message's visibility timeout is set to that.
+//! - FIFO (a `MessageGroupId` on the record): a group's messages run in order, and after a
+//!   retryable failure the rest of that group is reported failed too, so order is kept.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use b2b_shared::messages::{Command, InboundMessage, WebhookEvent};
+use b2b_shared::queue::{OutgoingMessage, Queue};
+use b2b_shared::telemetry::{emit_metrics, Metric};
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+use crate::apply::{Applier, ApplyError, Outcome};
+use crate::mapping::Mapping;
+
+/// Changes a message's visibility timeout (to retry after a rate-limit reset).
+pub trait Visibility: Send + Sync + 'static {
+    /// Makes the message with `receipt_handle` visible again after `after`.
+    fn delay<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// [`Visibility`] on SQS.
+#[derive(Debug, Clone)]
+pub struct SqsVisibility {
+    /// The SQS client.
+    pub client: aws_sdk_sqs::Client,
+    /// The inbound queue's URL.
+    pub queue_url: String,
+}
+
+impl Visibility for SqsVisibility {
+    fn delay<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.client
+                .change_message_visibility()
+                .queue_url(&self.queue_url)
+                .receipt_handle(receipt_handle)
+                .visibility_timeout(after.as_secs().clamp(1, 43_200) as i32)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })
+    }
+}
+
+/// Where normalized webhook events go (the export path); `None` ignores them knowingly.
+pub trait EventSink: Send + Sync + 'static {
+    /// Handles one event.
+    fn handle<'a>(&'a self, event: &'a WebhookEvent) -> BoxFuture<'a, Result<(), ApplyError>>;
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordResult {
+    /// Applied (or knowingly ignored): acknowledge.
+    Done {
+        /// Command type or `webhook.event`.
+        kind: String,
+        /// What happened.
+        outcome: &'static str,
+    },
+    /// Sent to the dead-letter queue: acknowledge.
+    DeadLettered {
+        /// Command type, if known.
+        kind: String,
+        /// Why.
+        reason: String,
+    },
+    /// Leave on the queue for a retry.
+    Retry {
+        /// Command type, if known.
+        kind: String,
+        /// Why.
+        reason: String,
+        /// When to come back, if known.
+        after: Option<Duration>,
+    },
+}
+
+/// The upsert-worker's batch handler.
+#[derive(Clone)]
+pub struct Worker {
+    /// Applies commands.
+    pub applier: Applier,
+    /// Optional field mapping for raw source-system records.
+    pub mapping: Option<Arc<Mapping>>,
+    /// The dead-letter queue.
+    pub dead_letters: Arc<dyn Queue>,
+    /// Visibility control for rate-limited retries.
+    pub visibility: Option<Arc<dyn Visibility>>,
+    /// Where webhook events go.
+    pub events: Option<Arc<dyn EventSink>>,
+    /// Records (or FIFO groups) processed at once.
+    pub concurrency: usize,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+enum Parsed {
+    Command(Box<Command>),
+    Event(Box<WebhookEvent>),
+}
+
+impl Worker {
+    fn parse(&self, body: &str) -> Result<Parsed, (String, String)> {
+        let value: Value = serde_json::from_str(body)
+            .map_err(|e| ("unknown".to_owned(), format!("not valid JSON: {e}")))?;
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned();
+        let is_message = value.get("version").is_some() && value.get("type").is_some();
+        let value = match (&self.mapping, is_message) {
+            (Some(mapping), false) => mapping
+                .apply(&value)
+                .map_err(|e| ("mapped".to_owned(), format!("field mapping: {e}")))?,
+            _ => value,
+        };
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or(kind);
+        match InboundMessage::from_value(value) {
+            Ok(InboundMessage::Command(c)) => Ok(Parsed::Command(c)),
+            Ok(InboundMessage::Webhook(e)) => Ok(Parsed::Event(e)),
+            Err(e) => Err((kind, e.to_string())),
+        }
+    }
+
+    /// Processes one record to a result (dead-lettering it when permanent).
+    pub async fn process(&self, record: &SqsMessage) -> RecordResult {
+        let body = record.body.as_deref().unwrap_or("");
+        let id = record.message_id.as_deref().unwrap_or("");
+        let (kind, result) = match self.parse(body) {
+            Err((kind, reason)) => (kind, Err(ApplyError::Permanent(reason))),
+            Ok(Parsed::Command(cmd)) => (
+                cmd.kind().to_owned(),
+                self.applier.apply(&cmd).await.map(Outcome::as_str),
+            ),
+            Ok(Parsed::Event(event)) => {
+                let r = match &self.events {
+                    Some(sink) => sink.handle(&event).await.map(|()| "exported"),
+                    None => Ok("ignored"),
+                };
+                (format!("webhook:{}", event.scope), r)
+            }
+        };
+        match result {
+            Ok(outcome) => {
+                tracing::info!(message_id = %id, %kind, outcome, "command done");
+                RecordResult::Done { kind, outcome }
+            }
+            Err(ApplyError::Retryable { reason, after }) => {
+                tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
+                RecordResult::Retry {
+                    kind,
+                    reason,
+                    after,
+                }
+            }
+            Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
+        }
+    }
+
+    async fn dead_letter(&self, record: &SqsMessage, kind: String, reason: String) -> RecordResult {
+        let id = record.message_id.clone().unwrap_or_default();
+        let doc = json!({
+            "error": reason,
+            "kind": kind,
+            "message_id": id,
+            "failed_at": now_secs(),
+            "receive_count": record.attributes.get("ApproximateReceiveCount"),
+            "original": record.body,
+        });
+        let mut msg = OutgoingMessage::new("0", doc.to_string());
+        if let Some(group) = record.attributes.get("MessageGroupId") {
+            msg.group_id = Some(group.clone());
+            msg.dedup_id = Some(format!("dlq-{id}").chars().take(128).collect());
+        }
+        match self.dead_letters.send_all(std::slice::from_ref(&msg)).await {
+            Ok(()) => {
+                tracing::error!(message_id = %id, %kind, outcome = "dead_lettered", %reason, "command refused permanently");
+                RecordResult::DeadLettered { kind, reason }
+            }
+            Err(e) => {
+                tracing::error!(message_id = %id, %kind, error = %e, %reason, "dead-letter queue unavailable; leaving the message on the queue");
+                RecordResult::Retry {
+                    kind,
+                    reason: format!("{reason} (dead-letter queue unavailable: {e})"),
+                    after: None,
+                }
+            }
+        }
+    }
+
+    /// Handles one SQS batch.
+    pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        // Records keep their order within a FIFO group; without groups each record is its own.
+        let mut groups: BTreeMap<String, Vec<&SqsMessage>> = BTreeMap::new();
+        for (i, record) in event.records.iter().enumerate() {
+            let group = record
+                .attributes
+                .get("MessageGroupId")
+                .cloned()
+                .unwrap_or_else(|| format!("#{i:06}"));
+            groups.entry(group).or_default().push(record);
+        }
+        let results: Vec<Vec<(&SqsMessage, RecordResult)>> =
+            futures_util::stream::iter(groups.into_values())
+                .map(|records| async move {
+                    let mut out = Vec::with_capacity(records.len());
+                    let mut blocked = None;
+                    for record in records {
+                        if let Some(reason) = &blocked {
+                            out.push((
+                                record,
+                                RecordResult::Retry {
+                                    kind: "blocked".into(),
+                                    reason: format!(
+                                        "an earlier message of its FIFO group failed: {reason}"
+                                    ),
+                                    after: None,
+                                },
+                            ));
+                            continue;
+                        }
+                        let r = self.process(record).await;
+                        if let RecordResult::Retry { reason, .. } = &r {
+                            blocked = Some(reason.clone());
+                        }
+                        out.push((record, r));
+                    }
+                    out
+                })
+                .buffer_unordered(self.concurrency.max(1))
+                .collect()
+                .await;
+
+        let mut response = SqsBatchResponse::default();
+        let mut counts: BTreeMap<(String, &'static str), u32> = BTreeMap::new();
+        for (record, result) in results.into_iter().flatten() {
+            let (kind, outcome) = match &result {
+                RecordResult::Done { kind, outcome } => (kind.clone(), *outcome),
+                RecordResult::DeadLettered { kind, .. } => (kind.clone(), "dead_lettered"),
+                RecordResult::Retry { kind, .. } => (kind.clone(), "failed"),
+            };
+            *counts.entry((kind, outcome)).or_default() += 1;
+            if let RecordResult::Retry { after, .. } = result {
+                let Some(id) = record.message_id.clone() else {
+                    continue;
+                };
+                if let (Some(after), Some(vis), Some(handle)) =
+                    (after, &self.visibility, record.receipt_handle.as_deref())
+                {
+                    if let Err(e) = vis.delay(handle, after).await {
+                        tracing::warn!(message_id = %id, error = %e, "visibility timeout not changed");
+                    }
+                }
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        let stats = self.applier.client.stats();
+        for ((kind, outcome), n) in &counts {
+            emit_metrics(
+                &[
+                    ("Function", "upsert-worker"),
+                    ("Kind", kind.as_str()),
+                    ("Outcome", outcome),
+                ],
+                &[Metric {
+                    name: "Commands",
+                    value: f64::from(*n),
+                    unit: "Count",
+                }],
+            );
+        }
+        emit_metrics(
+            &[("Function", "upsert-worker")],
+            &[
+                Metric {
+                    name: "BigCommerceRequests",
+                    value: stats.requests as f64,
+                    unit: "Count",
+                },
+                Metric {
+                    name: "RateLimitWaitMs",
+                    value: stats.waited_ms as f64,
+                    unit: "Milliseconds",
+                },
+                Metric {
+                    name: "RateLimited",
+                    value: stats.rate_limited as f64,
+                    unit: "Count",
+                },
+            ],
+        );
+        response
+    }
+}

@@ -1,0 +1,376 @@
+//! upsert-worker end to end against the BigCommerce sandbox: a mixed batch with a poison message,
+//! its replay causing no write at all, concurrent duplicates, a 5,000-record price list in five
+//! requests, and FIFO ordering.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use b2b_shared::bigcommerce::{BcClient, ClientOptions};
+use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::state::MemoryState;
+use bc_sandbox::{start, RunningSandbox, SandboxOptions};
+use futures_util::future::BoxFuture;
+use serde_json::{json, Value};
+use upsert_worker::{Applier, Worker};
+
+#[derive(Default)]
+struct MemoryQueue {
+    sent: Mutex<Vec<Value>>,
+    down: AtomicBool,
+}
+
+impl Queue for MemoryQueue {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(QueueError::Unavailable("down".into()));
+            }
+            let mut sent = self.sent.lock().unwrap();
+            for m in messages {
+                sent.push(serde_json::from_str(&m.body).unwrap());
+            }
+            Ok(())
+        })
+    }
+}
+
+struct Rig {
+    sandbox: RunningSandbox,
+    worker: Worker,
+    dlq: Arc<MemoryQueue>,
+    http: reqwest::Client,
+}
+
+async fn rig() -> Rig {
+    let sandbox = start(SandboxOptions {
+        store_hash: "abc123".into(),
+        token: "tok".into(),
+        quota: 0,
+        b2b_quota: 0,
+        catalog_products: 2_500,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
+    let url = url::Url::parse(&sandbox.base_url()).unwrap();
+    let client = BcClient::new(
+        &url,
+        &url,
+        Arc::new(StaticCredentials(Arc::new(secret))),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let dlq = Arc::new(MemoryQueue::default());
+    let worker = Worker {
+        applier: Applier {
+            client,
+            state: Arc::new(MemoryState::default()),
+            external_id_field: "external_id".into(),
+        },
+        mapping: None,
+        dead_letters: dlq.clone(),
+        visibility: None,
+        events: None,
+        concurrency: 4,
+    };
+    Rig {
+        sandbox,
+        worker,
+        dlq,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Rig {
+    async fn admin(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}/__sandbox/{path}", self.sandbox.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn price_list(&self) -> i64 {
+        let resp: Value = self
+            .http
+            .post(format!("{}/v3/pricelists", self.sandbox.core_base_url()))
+            .header("X-Auth-Token", "tok")
+            .json(&json!({"name": "Wholesale", "active": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        resp["data"]["id"].as_i64().unwrap()
+    }
+
+    /// Runs `records` through the worker the way SQS would: failed ones come back, until none fail.
+    async fn run_until_settled(&self, records: &[Value]) -> usize {
+        let mut pending: Vec<Value> = records.to_vec();
+        for round in 1..=6 {
+            let resp = self.worker.handle(&event(&pending)).await;
+            let failed = failed_ids(&resp);
+            if failed.is_empty() {
+                return round;
+            }
+            pending.retain(|r| failed.contains(&r["messageId"].as_str().unwrap().to_owned()));
+        }
+        panic!("records still failing after 6 rounds: {pending:#?}");
+    }
+}
+
+fn record(id: &str, body: &Value) -> Value {
+    json!({"messageId": id, "receiptHandle": format!("rh-{id}"), "body": body.to_string(),
+           "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs"})
+}
+
+fn event(records: &[Value]) -> SqsEvent {
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+fn failed_ids(resp: &SqsBatchResponse) -> Vec<String> {
+    resp.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn company(ext: &str, name: &str) -> Value {
+    json!({"type":"company.upsert","version":1,"store_hash":"abc123","external_id":ext,
+        "company":{"name":name,"email":format!("ap@{}.example", ext.to_lowercase()),"phone":"555-0100","country":"US",
+        "address":{"line1":"1 Main St","city":"Austin","state":"Texas","zip_code":"78701"},
+        "admin":{"first_name":"Ada","last_name":"Admin","email":format!("admin@{}.example", ext.to_lowercase())},
+        "extra_fields":{"erp_id":ext},"status":"approved"}})
+}
+
+fn buyer(ext: &str, company: &str, email: &str) -> Value {
+    json!({"type":"user.upsert","version":1,"store_hash":"abc123","external_id":ext,"company_external_id":company,
+        "user":{"first_name":"Grace","last_name":"Buyer","email":email,"role":"senior_buyer"}})
+}
+
+fn records(price_list: i64, n: usize, price: f64) -> Value {
+    // The sandbox catalog has variants 1..=5000 (2,500 products of 2 variants).
+    let recs: Vec<Value> = (1..=n)
+        .map(|i| json!({"variant_id": i, "currency": "usd", "price": price}))
+        .collect();
+    json!({"type":"pricelist.records.upsert","version":1,"store_hash":"abc123","external_id":format!("PL-{price_list}"),
+        "price_list_id":price_list,"records":recs})
+}
+
+fn companies_with(state: &Value, ext: &str) -> Vec<Value> {
+    all(state, "companies")
+        .into_iter()
+        .filter(|c| {
+            c["extraFields"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|f| f["fieldName"] == "external_id" && f["fieldValue"] == ext)
+            })
+        })
+        .collect()
+}
+
+fn all(state: &Value, key: &str) -> Vec<Value> {
+    match &state[key] {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_mixed_batch_applies_once_dead_letters_the_poison_and_replays_without_writes() {
+    let rig = rig().await;
+    let pl = rig.price_list().await;
+    let mut poison = company("C-9", "Broken");
+    poison["company"]["email"] = json!("not-an-email");
+    let batch = vec![
+        record("m1", &company("C-1", "Acme Supply")),
+        record("m2", &buyer("U-1", "C-1", "grace@acme.example")),
+        record(
+            "m3",
+            &json!({"type":"address.upsert","version":1,"store_hash":"abc123","external_id":"A-1","company_external_id":"C-1",
+            "address":{"first_name":"Dock","last_name":"Nine","line1":"9 Pier Rd","city":"Austin","zip_code":"78702","country_code":"us","is_shipping":true}}),
+        ),
+        record("m4", &records(pl, 1_500, 4.2)),
+        record("m5", &poison),
+        record("m6", &company("C-2", "Bolt Brothers")),
+        record(
+            "m7",
+            &json!({"type":"company.status","version":1,"store_hash":"abc123","external_id":"C-2","status":"inactive"}),
+        ),
+    ];
+    rig.run_until_settled(&batch).await;
+
+    let state = rig.admin("state").await;
+    let acme = companies_with(&state, "C-1");
+    assert_eq!(acme.len(), 1, "exactly one company C-1");
+    assert_eq!(acme[0]["companyName"], "Acme Supply");
+    assert_eq!(acme[0]["companyStatus"].to_string().trim_matches('"'), "1");
+    let bolt = companies_with(&state, "C-2");
+    assert_eq!(bolt.len(), 1);
+    assert_eq!(bolt[0]["companyStatus"].to_string().trim_matches('"'), "3");
+    assert!(companies_with(&state, "C-9").is_empty());
+    let acme_id = acme[0]["companyId"]
+        .to_string()
+        .trim_matches('"')
+        .parse::<i64>()
+        .unwrap();
+    let buyers: Vec<_> = all(&state, "users")
+        .into_iter()
+        .filter(|u| u["email"] == "grace@acme.example")
+        .collect();
+    assert_eq!(buyers.len(), 1);
+    assert_eq!(buyers[0]["companyId"].as_i64(), Some(acme_id));
+    assert_eq!(buyers[0]["role"].as_i64(), Some(1));
+    let addresses: Vec<_> = all(&state, "addresses")
+        .into_iter()
+        .filter(|a| a["externalId"] == "A-1")
+        .collect();
+    assert_eq!(addresses.len(), 1);
+    assert_eq!(addresses[0]["countryCode"], "US");
+
+    let dead = rig.dlq.sent.lock().unwrap().clone();
+    assert_eq!(
+        dead.len(),
+        1,
+        "only the poison message is dead-lettered: {dead:#?}"
+    );
+    assert_eq!(dead[0]["message_id"], "m5");
+    assert!(dead[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("`company.email` is not an email address"));
+    assert_eq!(
+        serde_json::from_str::<Value>(dead[0]["original"].as_str().unwrap()).unwrap(),
+        poison
+    );
+
+    // The same batch again: nothing is written.
+    let writes_before = rig.admin("stats").await["writes_total"].as_u64().unwrap();
+    let replay: Vec<Value> = batch
+        .into_iter()
+        .filter(|r| r["messageId"] != "m5")
+        .collect();
+    let resp = rig.worker.handle(&event(&replay)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let writes_after = rig.admin("stats").await["writes_total"].as_u64().unwrap();
+    assert_eq!(writes_after, writes_before, "a replay must not write");
+
+    // A changed command updates only what changed, on the existing company.
+    let mut renamed = company("C-1", "Acme Supply & Sons");
+    renamed["idempotency_key"] = json!("rename-1");
+    let resp = rig.worker.handle(&event(&[record("m8", &renamed)])).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    let acme = companies_with(&state, "C-1");
+    assert_eq!(acme.len(), 1);
+    assert_eq!(acme[0]["companyName"], "Acme Supply & Sons");
+    assert_eq!(
+        rig.admin("stats").await["writes_total"].as_u64().unwrap(),
+        writes_after + 1
+    );
+}
+
+#[tokio::test]
+async fn the_same_command_delivered_twice_at_once_makes_one_company() {
+    let rig = rig().await;
+    let cmd = company("C-7", "Twin Corp");
+    rig.run_until_settled(&[record("a", &cmd), record("b", &cmd), record("c", &cmd)])
+        .await;
+    let state = rig.admin("state").await;
+    assert_eq!(companies_with(&state, "C-7").len(), 1);
+}
+
+#[tokio::test]
+async fn a_buyer_before_its_company_is_retried_not_dead_lettered() {
+    let rig = rig().await;
+    let resp = rig
+        .worker
+        .handle(&event(&[record(
+            "u",
+            &buyer("U-5", "C-5", "eve@c5.example"),
+        )]))
+        .await;
+    assert_eq!(failed_ids(&resp), ["u"]);
+    assert!(rig.dlq.sent.lock().unwrap().is_empty());
+    rig.run_until_settled(&[
+        record("c", &company("C-5", "Late Co")),
+        record("u", &buyer("U-5", "C-5", "eve@c5.example")),
+    ])
+    .await;
+    let state = rig.admin("state").await;
+    assert_eq!(
+        all(&state, "users")
+            .iter()
+            .filter(|u| u["email"] == "eve@c5.example")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn five_thousand_price_records_take_five_requests() {
+    let rig = rig().await;
+    let pl = rig.price_list().await;
+    let resp = rig
+        .worker
+        .handle(&event(&[record("p", &records(pl, 5_000, 1.25))]))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let stats = rig.admin("stats").await;
+    let puts: u64 = stats["requests_by_route"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| {
+            route.starts_with("PUT ") && route.ends_with("/v3/pricelists/{price_list_id}/records")
+        })
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(puts, 5);
+    assert!(stats["peak_concurrent_pricelist_upserts"].as_u64().unwrap() <= 2);
+}
+
+#[tokio::test]
+async fn a_dead_letter_outage_keeps_the_poison_on_the_queue() {
+    let rig = rig().await;
+    rig.dlq.down.store(true, Ordering::SeqCst);
+    let resp = rig
+        .worker
+        .handle(&event(&[record(
+            "bad",
+            &json!({"type": "nope", "version": 1}),
+        )]))
+        .await;
+    assert_eq!(failed_ids(&resp), ["bad"]);
+}
+
+#[tokio::test]
+async fn fifo_groups_stop_at_a_retryable_failure() {
+    let rig = rig().await;
+    let mut records = vec![
+        record("1", &buyer("U-1", "C-404", "a@x.example")),
+        record("2", &company("C-404", "Later")),
+    ];
+    for r in &mut records {
+        r["attributes"]["MessageGroupId"] = json!("abc123#C-404");
+    }
+    let resp = rig.worker.handle(&event(&records)).await;
+    assert_eq!(
+        failed_ids(&resp),
+        ["1", "2"],
+        "the company must wait behind the failed buyer"
+    );
+    let state = rig.admin("state").await;
+    assert!(companies_with(&state, "C-404").is_empty());
+}
