@@ -374,3 +374,156 @@ async fn fifo_groups_stop_at_a_retryable_failure() {
     let state = rig.admin("state").await;
     assert!(companies_with(&state, "C-404").is_empty());
 }
+
+fn fixture(name: &str) -> Vec<Value> {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Every fixture is a valid SQS event as the console sends it.
+    let _: SqsEvent = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{path}: {e}"));
+    v["Records"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn console_fixtures_do_what_they_say() {
+    let rig = rig().await;
+    assert_eq!(
+        rig.price_list().await,
+        1,
+        "the mixed batch writes to price list 1"
+    );
+    rig.run_until_settled(&fixture("sqs-mixed-batch.json"))
+        .await;
+    let state = rig.admin("state").await;
+    assert_eq!(companies_with(&state, "C-1001").len(), 1);
+    assert_eq!(
+        all(&state, "quotes")
+            .iter()
+            .filter(|q| q["referenceNumber"] == "Q-2026-001")
+            .count(),
+        1
+    );
+
+    rig.run_until_settled(&fixture("sqs-poison-message.json"))
+        .await;
+    assert_eq!(rig.dlq.sent.lock().unwrap().len(), 1);
+
+    let resp = rig
+        .worker
+        .handle(&event(&fixture("sqs-webhook-event.json")))
+        .await;
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "webhook events are acknowledged"
+    );
+
+    rig.run_until_settled(&fixture("sqs-fifo-group.json")).await;
+
+    // A raw ERP record needs the field mapping; without one it is dead-lettered with the reason.
+    let resp = rig
+        .worker
+        .handle(&event(&fixture("sqs-erp-customer-record.json")))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let dead = rig.dlq.sent.lock().unwrap().clone();
+    assert_eq!(dead.len(), 2);
+    assert!(
+        dead[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `version`"),
+        "{}",
+        dead[1]["error"]
+    );
+
+    let mut mapped = rig.worker.clone();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/mappings/erp-customers.example.yaml"
+    );
+    mapped.mapping = Some(Arc::new(
+        upsert_worker::mapping::Mapping::load(std::path::Path::new(path)).unwrap(),
+    ));
+    let resp = mapped
+        .handle(&event(&fixture("sqs-erp-customer-record.json")))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    let northwind = companies_with(&state, "CUST-00042");
+    assert_eq!(northwind.len(), 1);
+    assert_eq!(northwind[0]["companyName"], "Northwind Traders");
+}
+
+#[derive(Default)]
+struct RecordedDelays(Mutex<Vec<(String, std::time::Duration)>>);
+
+impl upsert_worker::worker::Visibility for RecordedDelays {
+    fn delay<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: std::time::Duration,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .lock()
+                .unwrap()
+                .push((receipt_handle.to_owned(), after));
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limited_command_comes_back_after_the_window_resets() {
+    let sandbox = start(SandboxOptions {
+        store_hash: "abc123".into(),
+        token: "tok".into(),
+        quota: 0,
+        b2b_quota: 2,
+        b2b_window_ms: 60_000,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
+    let url = url::Url::parse(&sandbox.base_url()).unwrap();
+    let client = BcClient::new(
+        &url,
+        &url,
+        Arc::new(StaticCredentials(Arc::new(secret))),
+        ClientOptions::default(),
+    )
+    .unwrap()
+    .with_deadline(tokio::time::Instant::now() + std::time::Duration::from_secs(3));
+    let delays = Arc::new(RecordedDelays::default());
+    let worker = Worker {
+        applier: Applier {
+            client,
+            state: Arc::new(MemoryState::default()),
+            external_id_field: "external_id".into(),
+        },
+        mapping: None,
+        dead_letters: Arc::new(MemoryQueue::default()),
+        visibility: Some(delays.clone()),
+        events: None,
+        concurrency: 1,
+    };
+    let resp = worker
+        .handle(&event(&[
+            record("c1", &company("R-1", "One")),
+            record("c2", &company("R-2", "Two")),
+        ]))
+        .await;
+    assert!(
+        !resp.batch_item_failures.is_empty(),
+        "the B2B quota of 2 cannot serve two company upserts"
+    );
+    let delays = delays.0.lock().unwrap().clone();
+    assert!(!delays.is_empty());
+    for (handle, after) in &delays {
+        assert!(handle.starts_with("rh-"));
+        assert!(
+            *after >= std::time::Duration::from_secs(50),
+            "visibility {after:?} must wait for the window reset"
+        );
+    }
+}
