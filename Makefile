@@ -7,10 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help venv test lint unit fmt bench sandbox clean-venv
+.PHONY: help venv test lint unit fmt bench demo redrive sandbox clean-venv
 
 help:
+	@echo "make demo     - a realistic day through the real handlers, moto and the sandbox"
 	@echo "make test     - format check, clippy and every test (starts moto itself)"
+	@echo "make redrive  - move dead-lettered messages back (DEAD_LETTER_QUEUE_URL, INBOUND_QUEUE_URL)"
 	@echo "make sandbox  - run the local BigCommerce sandbox on 127.0.0.1:8787"
 	@echo "make bench    - benchmarks that print figures"
 	@echo "make venv     - create .venv with the pinned Python tools"
@@ -36,11 +38,19 @@ unit:
 test: venv
 	scripts/with-moto.sh $(MAKE) --no-print-directory lint unit
 
+demo: venv
+	$(CARGO) build -p b2b-demo
+	scripts/with-moto.sh $(CARGO) run -q -p b2b-demo
+
+redrive:
+	$(CARGO) run -q -p upsert-worker --bin redrive
+
 sandbox:
 	$(CARGO) run -p bc-sandbox -- --listen 127.0.0.1:8787 --seed-companies 20 --seed-orders 200
 
 bench:
 	$(CARGO) run --release -p bc-sandbox --example loadgen -- --requests 20000 --concurrency 32
+	$(CARGO) bench -p webhook-intake --bench handler -- --warm-up-time 1 --measurement-time 3
 
 clean-venv:
 	rm -rf $(VENV)
