@@ -33,7 +33,9 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit:
-	$(CARGO) test --workspace
+	mkdir -p target
+	$(CARGO) test --workspace --no-fail-fast 2>&1 | tee target/test.log
+	scripts/test-summary.sh target/test.log
 
 test: venv
 	scripts/with-moto.sh $(MAKE) --no-print-directory lint unit

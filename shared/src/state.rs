@@ -2,7 +2,8 @@
 //! markers) and the map from external ids to BigCommerce ids.
 //!
 //! One table, partition key `pk` (string), TTL attribute `expires_at` (unix seconds). Items:
-//! `dedupe#{key}` (a claim) and `idmap#{key}` (attribute `id`). Expired claims that DynamoDB has
+//! `dedupe#{key}` (a claim), `idmap#{key}` (attribute `id`) and `wm#{key}` (an export position,
+//! attribute `value`, JSON). Expired claims that DynamoDB has
 //! not deleted yet count as absent. [`MemoryState`] behaves the same in memory, for tests and
 //! local runs.
 
@@ -18,6 +19,7 @@ pub const PARTITION_KEY: &str = "pk";
 /// The table's TTL attribute.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 const ID_ATTRIBUTE: &str = "id";
+const VALUE_ATTRIBUTE: &str = "value";
 
 /// Whether a key was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +54,17 @@ pub trait IdMap: Send + Sync + 'static {
     fn put_id<'a>(&'a self, key: &'a str, id: i64) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
+/// Export positions (`wm#{key}`, attribute `value`: a JSON document).
+pub trait Watermarks: Send + Sync + 'static {
+    /// The saved position for `key`, if any.
+    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>>;
+    /// Saves the position for `key`.
+    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>>;
+}
+
 /// Everything the state table offers.
-pub trait StateStore: DedupeStore + IdMap {}
-impl<T: DedupeStore + IdMap> StateStore for T {}
+pub trait StateStore: DedupeStore + IdMap + Watermarks {}
+impl<T: DedupeStore + IdMap + Watermarks> StateStore for T {}
 
 fn now_secs() -> i64 {
     SystemTime::now()
@@ -191,11 +201,49 @@ impl IdMap for DynamoState {
     }
 }
 
+impl Watermarks for DynamoState {
+    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StateError(describe(&e)))?;
+            let Some(raw) = out.item.and_then(|item| item.get(VALUE_ATTRIBUTE).cloned()) else {
+                return Ok(None);
+            };
+            let text = raw.as_s().map_err(|_| StateError(format!("watermark `{key}` is not a string")))?;
+            serde_json::from_str(text)
+                .map(Some)
+                .map_err(|e| StateError(format!("watermark `{key}` is not JSON: {e}")))
+        })
+    }
+
+    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
+                .item(VALUE_ATTRIBUTE, AttributeValue::S(value.to_string()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| StateError(describe(&e)))
+        })
+    }
+}
+
 /// [`StateStore`] in memory. `fail` makes every call fail, to test outages.
 #[derive(Debug, Default)]
 pub struct MemoryState {
     claims: Mutex<HashMap<String, i64>>,
     ids: Mutex<HashMap<String, i64>>,
+    watermarks: Mutex<HashMap<String, serde_json::Value>>,
     /// When true, every call fails with a [`StateError`].
     pub fail: std::sync::atomic::AtomicBool,
 }
@@ -287,6 +335,26 @@ impl IdMap for MemoryState {
                 .lock()
                 .map_err(|_| StateError("poisoned".into()))?
                 .insert(key.to_owned(), id);
+            Ok(())
+        })
+    }
+}
+
+impl Watermarks for MemoryState {
+    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            Ok(self.watermarks.lock().map_err(|_| StateError("poisoned".into()))?.get(key).cloned())
+        })
+    }
+
+    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.watermarks
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .insert(key.to_owned(), value.clone());
             Ok(())
         })
     }

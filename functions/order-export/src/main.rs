@@ -1,21 +1,41 @@
-//! order-export: exports what changed in BigCommerce to the ERP on a schedule.
-//!
-//! Wired here: configuration and the store client, validated at cold start. The export streams,
-//! watermarks and delivery arrive with the order-export issue.
+//! order-export's Lambda entry point: wires configuration, the store client, the state table and
+//! the outbound queue once per cold start; each scheduled invocation runs the export until done
+//! or until its deadline nears (the next run continues from the saved position).
 
-use b2b_shared::{setup, telemetry, Config, Need};
+use std::sync::Arc;
+
+use b2b_shared::queue::SqsQueue;
+use b2b_shared::state::DynamoState;
+use b2b_shared::{deadline, setup, telemetry, Config, Need};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use order_export::settings::ScheduleInput;
+use order_export::{ExportSettings, Exporter};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let config = Config::from_env(&[Need::OutboundQueue, Need::StateTable])?;
+    let settings = ExportSettings::from_lookup(|k| std::env::var(k).ok())?;
     let sdk = setup::aws_config().await;
-    let _client = setup::store_client(&config, &sdk, Default::default())?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        tracing::info!(request_id = %event.context.request_id, "order-export invoked; export not implemented yet");
-        Ok::<Value, Error>(serde_json::json!({ "exported": 0 }))
+    let outbound_url = config.outbound_queue_url.clone().unwrap_or_default();
+    let exporter = Exporter {
+        client: setup::store_client(&config, &sdk, Default::default())?,
+        state: Arc::new(DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), config.state_table.clone().unwrap_or_default())),
+        fifo: outbound_url.ends_with(".fifo"),
+        outbound: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), outbound_url)),
+        settings,
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let exporter = exporter.clone();
+        async move {
+            let input = ScheduleInput::parse(&event.payload)?;
+            let until = deadline::from_epoch_millis(event.context.deadline, deadline::DEFAULT_SAFETY_MARGIN);
+            let mut exporter = exporter;
+            exporter.client = exporter.client.with_deadline(until);
+            let report = exporter.run(input.streams.as_deref(), Some(until)).await;
+            Ok::<Value, Error>(serde_json::to_value(report)?)
+        }
     }))
     .await
 }

@@ -395,6 +395,13 @@ impl Core<'_> {
         .await
     }
 
+    /// An order's metafields (`GET /v3/orders/{id}/metafields`, every page), as JSON.
+    pub async fn order_metafields(&self, id: i64) -> Result<Vec<Value>, BcError> {
+        items(v3_pages(self.client, format!("/v3/orders/{id}/metafields"), Vec::new()))
+            .try_collect()
+            .await
+    }
+
     /// `GET /v3/hooks` as a stream.
     pub fn hooks(&self) -> impl Stream<Item = Result<Hook, BcError>> + Send + 'static {
         items(v3_pages(self.client, "/v3/hooks", Vec::new()))
