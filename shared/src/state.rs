@@ -57,9 +57,16 @@ pub trait IdMap: Send + Sync + 'static {
 /// Export positions (`wm#{key}`, attribute `value`: a JSON document).
 pub trait Watermarks: Send + Sync + 'static {
     /// The saved position for `key`, if any.
-    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>>;
+    fn get_watermark<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>>;
     /// Saves the position for `key`.
-    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>>;
+    fn put_watermark<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
 /// Everything the state table offers.
@@ -202,7 +209,10 @@ impl IdMap for DynamoState {
 }
 
 impl Watermarks for DynamoState {
-    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
+    fn get_watermark<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
         Box::pin(async move {
             let out = self
                 .client
@@ -216,14 +226,20 @@ impl Watermarks for DynamoState {
             let Some(raw) = out.item.and_then(|item| item.get(VALUE_ATTRIBUTE).cloned()) else {
                 return Ok(None);
             };
-            let text = raw.as_s().map_err(|_| StateError(format!("watermark `{key}` is not a string")))?;
+            let text = raw
+                .as_s()
+                .map_err(|_| StateError(format!("watermark `{key}` is not a string")))?;
             serde_json::from_str(text)
                 .map(Some)
                 .map_err(|e| StateError(format!("watermark `{key}` is not JSON: {e}")))
         })
     }
 
-    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>> {
+    fn put_watermark<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async move {
             self.client
                 .put_item()
@@ -341,14 +357,26 @@ impl IdMap for MemoryState {
 }
 
 impl Watermarks for MemoryState {
-    fn get_watermark<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
+    fn get_watermark<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
         Box::pin(async move {
             self.check()?;
-            Ok(self.watermarks.lock().map_err(|_| StateError("poisoned".into()))?.get(key).cloned())
+            Ok(self
+                .watermarks
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .get(key)
+                .cloned())
         })
     }
 
-    fn put_watermark<'a>(&'a self, key: &'a str, value: &'a serde_json::Value) -> BoxFuture<'a, Result<(), StateError>> {
+    fn put_watermark<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async move {
             self.check()?;
             self.watermarks

@@ -33,7 +33,12 @@ pub struct Listed {
 impl Cursor {
     /// A fresh cursor at `t`.
     pub fn at(t: i64) -> Self {
-        Self { t, ids_at_t: Vec::new(), page: 1, complete: false }
+        Self {
+            t,
+            ids_at_t: Vec::new(),
+            page: 1,
+            complete: false,
+        }
     }
 
     /// Where a run starts: exactly where an interrupted run stopped, or `overlap_secs` before
@@ -88,9 +93,18 @@ mod tests {
     fn read_all(list: &[Listed], page_size: usize, cursor: &mut Cursor) -> Vec<i64> {
         let mut out = Vec::new();
         for _ in 0..1000 {
-            let matching: Vec<Listed> = list.iter().copied().filter(|i| i.modified >= cursor.t).collect();
+            let matching: Vec<Listed> = list
+                .iter()
+                .copied()
+                .filter(|i| i.modified >= cursor.t)
+                .collect();
             let start = (cursor.page as usize - 1) * page_size;
-            let page: Vec<Listed> = matching.iter().skip(start).take(page_size).copied().collect();
+            let page: Vec<Listed> = matching
+                .iter()
+                .skip(start)
+                .take(page_size)
+                .copied()
+                .collect();
             let full = page.len() == page_size;
             let new: Vec<Listed> = page.into_iter().filter(|i| cursor.is_new(*i)).collect();
             out.extend(new.iter().map(|i| i.id));
@@ -120,9 +134,19 @@ mod tests {
 
     #[test]
     fn runs_resume_exactly_or_with_overlap() {
-        let partial = Cursor { t: 50, ids_at_t: vec![7], page: 1, complete: false };
+        let partial = Cursor {
+            t: 50,
+            ids_at_t: vec![7],
+            page: 1,
+            complete: false,
+        };
         assert_eq!(Cursor::start_of_run(Some(partial.clone()), 0, 300), partial);
-        let done = Cursor { t: 1_000, ids_at_t: vec![7], page: 1, complete: true };
+        let done = Cursor {
+            t: 1_000,
+            ids_at_t: vec![7],
+            page: 1,
+            complete: true,
+        };
         assert_eq!(Cursor::start_of_run(Some(done), 0, 300), Cursor::at(700));
         assert_eq!(Cursor::start_of_run(None, 42, 300), Cursor::at(42));
     }

@@ -40,7 +40,14 @@ pub struct Document {
 
 impl Document {
     /// A document of `kind` for entity `id` modified at `modified_at`.
-    pub fn new(kind: &'static str, store_hash: &str, id: i64, modified_at: i64, exported_at: i64, data: Value) -> Self {
+    pub fn new(
+        kind: &'static str,
+        store_hash: &str,
+        id: i64,
+        modified_at: i64,
+        exported_at: i64,
+        data: Value,
+    ) -> Self {
         Self {
             kind,
             version: DOCUMENT_VERSION,
@@ -61,9 +68,18 @@ impl Document {
         if whole.len() <= MAX_MESSAGE_BYTES {
             return Ok(vec![whole]);
         }
-        let products = self.data.get("products").and_then(Value::as_array).cloned().unwrap_or_default();
+        let products = self
+            .data
+            .get("products")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if products.len() < 2 {
-            return Err(format!("{} is {} bytes, over the 256 KiB message limit, and cannot be split", self.dedupe_key, whole.len()));
+            return Err(format!(
+                "{} is {} bytes, over the 256 KiB message limit, and cannot be split",
+                self.dedupe_key,
+                whole.len()
+            ));
         }
         for parts in 2..=products.len() {
             let chunk = products.len().div_ceil(parts);
@@ -80,7 +96,10 @@ impl Document {
                 return Ok(bodies);
             }
         }
-        Err(format!("{} cannot be split under the message limit", self.dedupe_key))
+        Err(format!(
+            "{} cannot be split under the message limit",
+            self.dedupe_key
+        ))
     }
 }
 
@@ -88,12 +107,20 @@ impl Document {
 pub fn is_invoice_payment(metafields: &[Value]) -> bool {
     metafields.iter().any(|m| {
         m.get("key").and_then(Value::as_str) == Some("orderType")
-            && m.get("value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case("invoice payment"))
+            && m.get("value")
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.eq_ignore_ascii_case("invoice payment"))
     })
 }
 
 /// The data of an order document.
-pub fn order_data(order: &Order, products: Vec<Value>, shipping: Vec<Value>, b2b: Option<&B2bOrder>, invoice_payment: bool) -> Value {
+pub fn order_data(
+    order: &Order,
+    products: Vec<Value>,
+    shipping: Vec<Value>,
+    b2b: Option<&B2bOrder>,
+    invoice_payment: bool,
+) -> Value {
     let b2b = b2b.map(|b| {
         serde_json::json!({
             "company_id": b.company_id,
@@ -118,7 +145,14 @@ mod tests {
 
     #[test]
     fn dedupe_key_and_shape() {
-        let d = Document::new("order", "abc123", 250, 1_700_000_000, 1_700_000_100, json!({"order": {"id": 250}}));
+        let d = Document::new(
+            "order",
+            "abc123",
+            250,
+            1_700_000_000,
+            1_700_000_100,
+            json!({"order": {"id": 250}}),
+        );
         assert_eq!(d.dedupe_key, "order:250:1700000000");
         let v: Value = serde_json::from_str(&d.into_bodies().unwrap()[0]).unwrap();
         assert_eq!(v["type"], "order");
@@ -127,8 +161,17 @@ mod tests {
 
     #[test]
     fn huge_orders_are_split_into_parts_under_the_limit() {
-        let products: Vec<Value> = (0..2_000).map(|i| json!({"id": i, "name": "x".repeat(200)})).collect();
-        let d = Document::new("order", "abc123", 1, 1, 1, json!({"order": {"id": 1}, "products": products}));
+        let products: Vec<Value> = (0..2_000)
+            .map(|i| json!({"id": i, "name": "x".repeat(200)}))
+            .collect();
+        let d = Document::new(
+            "order",
+            "abc123",
+            1,
+            1,
+            1,
+            json!({"order": {"id": 1}, "products": products}),
+        );
         let bodies = d.into_bodies().unwrap();
         assert!(bodies.len() >= 2);
         let mut lines = 0;
@@ -143,8 +186,12 @@ mod tests {
 
     #[test]
     fn invoice_payments_are_recognised() {
-        assert!(is_invoice_payment(&[json!({"key": "orderType", "value": "invoice payment"})]));
-        assert!(!is_invoice_payment(&[json!({"key": "orderType", "value": "standard"})]));
+        assert!(is_invoice_payment(&[
+            json!({"key": "orderType", "value": "invoice payment"})
+        ]));
+        assert!(!is_invoice_payment(&[
+            json!({"key": "orderType", "value": "standard"})
+        ]));
         assert!(!is_invoice_payment(&[]));
     }
 }

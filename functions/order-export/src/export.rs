@@ -80,7 +80,10 @@ pub struct RunReport {
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// One item of a page, with what the document needs.
@@ -93,9 +96,18 @@ enum Item {
 impl Item {
     fn listed(&self) -> Listed {
         match self {
-            Item::Order(o) => Listed { id: o.id, modified: o.modified_at().map(|d| d.timestamp()).unwrap_or(0) },
-            Item::Quote(q) => Listed { id: q.quote_id, modified: q.updated_at.unwrap_or(0) },
-            Item::Company(c) => Listed { id: c.company_id, modified: c.updated_at.unwrap_or(0) },
+            Item::Order(o) => Listed {
+                id: o.id,
+                modified: o.modified_at().map(|d| d.timestamp()).unwrap_or(0),
+            },
+            Item::Quote(q) => Listed {
+                id: q.quote_id,
+                modified: q.updated_at.unwrap_or(0),
+            },
+            Item::Company(c) => Listed {
+                id: c.company_id,
+                modified: c.updated_at.unwrap_or(0),
+            },
         }
     }
 }
@@ -122,7 +134,10 @@ impl Exporter {
 
     /// Runs every configured stream (or `only` these), stopping cleanly before `deadline`.
     pub async fn run(&self, only: Option<&[StreamKind]>, deadline: Option<Instant>) -> RunReport {
-        let mut report = RunReport { complete: true, ..RunReport::default() };
+        let mut report = RunReport {
+            complete: true,
+            ..RunReport::default()
+        };
         let streams: Vec<StreamKind> = match only {
             Some(list) => list.to_vec(),
             None => self.settings.streams.clone(),
@@ -137,14 +152,29 @@ impl Exporter {
     }
 
     fn emit(&self, stream: StreamKind, r: &StreamReport) {
-        let mut metrics = vec![Metric { name: "DocumentsExported", value: r.exported as f64, unit: "Count" }];
+        let mut metrics = vec![Metric {
+            name: "DocumentsExported",
+            value: r.exported as f64,
+            unit: "Count",
+        }];
         if let Some(newest) = r.newest {
-            metrics.push(Metric { name: "ExportLagSeconds", value: (now_secs() - newest).max(0) as f64, unit: "Seconds" });
+            metrics.push(Metric {
+                name: "ExportLagSeconds",
+                value: (now_secs() - newest).max(0) as f64,
+                unit: "Seconds",
+            });
         }
         if stream == StreamKind::Orders {
-            metrics.push(Metric { name: "OrdersExported", value: r.exported as f64, unit: "Count" });
+            metrics.push(Metric {
+                name: "OrdersExported",
+                value: r.exported as f64,
+                unit: "Count",
+            });
         }
-        emit_metrics(&[("Function", "order-export"), ("Stream", stream.as_str())], &metrics);
+        emit_metrics(
+            &[("Function", "order-export"), ("Stream", stream.as_str())],
+            &metrics,
+        );
     }
 
     async fn run_stream(&self, stream: StreamKind, deadline: Option<Instant>) -> StreamReport {
@@ -156,11 +186,23 @@ impl Exporter {
                 report.error = Some(e.to_string());
             }
         }
-        tracing::info!(stream = stream.as_str(), exported = report.exported, pages = report.pages, complete = report.complete, watermark = report.watermark, "export stream done");
+        tracing::info!(
+            stream = stream.as_str(),
+            exported = report.exported,
+            pages = report.pages,
+            complete = report.complete,
+            watermark = report.watermark,
+            "export stream done"
+        );
         report
     }
 
-    async fn walk(&self, stream: StreamKind, deadline: Option<Instant>, report: &mut StreamReport) -> Result<(), ExportError> {
+    async fn walk(
+        &self,
+        stream: StreamKind,
+        deadline: Option<Instant>,
+        report: &mut StreamReport,
+    ) -> Result<(), ExportError> {
         let store = self.store_hash().await?;
         let key = format!("{store}#{}", stream.as_str());
         let saved: Option<Cursor> = self
@@ -176,16 +218,27 @@ impl Exporter {
         let mut quotes_ordered = 0u32;
         let mut activation: Vec<i64> = Vec::new();
         loop {
-            if self.settings.max_pages_per_run.is_some_and(|max| report.pages >= max)
-                || deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < self.settings.deadline_margin)
+            if self
+                .settings
+                .max_pages_per_run
+                .is_some_and(|max| report.pages >= max)
+                || deadline.is_some_and(|d| {
+                    d.saturating_duration_since(Instant::now()) < self.settings.deadline_margin
+                })
             {
-                tracing::info!(stream = stream.as_str(), "stopping before the deadline; the next run continues here");
+                tracing::info!(
+                    stream = stream.as_str(),
+                    "stopping before the deadline; the next run continues here"
+                );
                 break;
             }
             let page = self.page(stream, &cursor, limit).await?;
             report.pages += 1;
             let full = page.len() as u32 >= limit;
-            let new: Vec<Item> = page.into_iter().filter(|i| cursor.is_new(i.listed())).collect();
+            let new: Vec<Item> = page
+                .into_iter()
+                .filter(|i| cursor.is_new(i.listed()))
+                .collect();
             let listed: Vec<Listed> = new.iter().map(Item::listed).collect();
             for item in &new {
                 match item {
@@ -216,7 +269,11 @@ impl Exporter {
                     report.skipped += 1;
                     continue;
                 };
-                report.newest = Some(report.newest.map_or(doc.modified_at, |n: i64| n.max(doc.modified_at)));
+                report.newest = Some(
+                    report
+                        .newest
+                        .map_or(doc.modified_at, |n: i64| n.max(doc.modified_at)),
+                );
                 let group = format!("{}#{}", doc.kind, doc.id);
                 let dedup = doc.dedupe_key.clone();
                 let bodies = doc.into_bodies().map_err(ExportError::Document)?;
@@ -233,7 +290,9 @@ impl Exporter {
             // Delivered first, then the position moves: a failure here keeps the old position.
             self.outbound.send_all(&messages).await?;
             cursor.advance(&listed, full);
-            self.state.put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default()).await?;
+            self.state
+                .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
+                .await?;
             report.watermark = cursor.t;
             if cursor.complete {
                 break;
@@ -243,31 +302,51 @@ impl Exporter {
         if stream == StreamKind::Quotes && quotes_created > 0 {
             emit_metrics(
                 &[("Function", "order-export"), ("Stream", "quotes")],
-                &[Metric { name: "QuoteToOrderConversion", value: f64::from(quotes_ordered) / f64::from(quotes_created), unit: "None" }],
+                &[Metric {
+                    name: "QuoteToOrderConversion",
+                    value: f64::from(quotes_ordered) / f64::from(quotes_created),
+                    unit: "None",
+                }],
             );
         }
         if !activation.is_empty() {
             let avg = activation.iter().sum::<i64>() as f64 / activation.len() as f64;
             emit_metrics(
                 &[("Function", "order-export"), ("Stream", "companies")],
-                &[Metric { name: "AccountActivationSeconds", value: avg, unit: "Seconds" }],
+                &[Metric {
+                    name: "AccountActivationSeconds",
+                    value: avg,
+                    unit: "Seconds",
+                }],
             );
         }
         Ok(())
     }
 
-    async fn page(&self, stream: StreamKind, cursor: &Cursor, limit: u32) -> Result<Vec<Item>, ExportError> {
+    async fn page(
+        &self,
+        stream: StreamKind,
+        cursor: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<Item>, ExportError> {
         let offset = (cursor.page.saturating_sub(1) * limit).to_string();
         Ok(match stream {
             StreamKind::Orders => {
-                let since = chrono::DateTime::from_timestamp(cursor.t.max(0), 0).unwrap_or_default();
+                let since =
+                    chrono::DateTime::from_timestamp(cursor.t.max(0), 0).unwrap_or_default();
                 let req = ApiRequest::get(Api::Core, "/v2/orders")
-                    .query("min_date_modified", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .query(
+                        "min_date_modified",
+                        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    )
                     .query("sort", "date_modified:asc")
                     .query("page", cursor.page)
                     .query("limit", limit);
                 let orders: Vec<Order> = self.client.send_optional(req).await?.unwrap_or_default();
-                orders.into_iter().map(|o| Item::Order(Box::new(o))).collect()
+                orders
+                    .into_iter()
+                    .map(|o| Item::Order(Box::new(o)))
+                    .collect()
             }
             StreamKind::Quotes => {
                 #[derive(serde::Deserialize)]
@@ -286,7 +365,11 @@ impl Exporter {
                     .query("offset", &offset)
                     .query("limit", limit);
                 let env: Env = self.client.send(req).await?;
-                env.data.list.into_iter().map(|q| Item::Quote(Box::new(q))).collect()
+                env.data
+                    .list
+                    .into_iter()
+                    .map(|q| Item::Quote(Box::new(q)))
+                    .collect()
             }
             StreamKind::Companies => {
                 #[derive(serde::Deserialize)]
@@ -302,7 +385,10 @@ impl Exporter {
                     .query("offset", &offset)
                     .query("limit", limit);
                 let env: Env = self.client.send(req).await?;
-                env.data.into_iter().map(|c| Item::Company(Box::new(c))).collect()
+                env.data
+                    .into_iter()
+                    .map(|c| Item::Company(Box::new(c)))
+                    .collect()
             }
         })
     }
@@ -324,14 +410,36 @@ impl Exporter {
                     return Ok(None);
                 }
                 let data = order_data(&order, products, shipping, b2b.as_ref(), invoice);
-                Some(Document::new("order", store, id, listed.modified, now, data))
+                Some(Document::new(
+                    "order",
+                    store,
+                    id,
+                    listed.modified,
+                    now,
+                    data,
+                ))
             }
             Item::Quote(q) => {
-                let full = self.client.b2b().quote(q.quote_id).await?.unwrap_or_else(|| serde_json::to_value(&q).unwrap_or_default());
-                Some(Document::new("quote", store, q.quote_id, listed.modified, now, full))
+                let full = self
+                    .client
+                    .b2b()
+                    .quote(q.quote_id)
+                    .await?
+                    .unwrap_or_else(|| serde_json::to_value(&q).unwrap_or_default());
+                Some(Document::new(
+                    "quote",
+                    store,
+                    q.quote_id,
+                    listed.modified,
+                    now,
+                    full,
+                ))
             }
             Item::Company(c) => {
-                let filter = UserFilter { company_id: Some(c.company_id), ..UserFilter::default() };
+                let filter = UserFilter {
+                    company_id: Some(c.company_id),
+                    ..UserFilter::default()
+                };
                 let buyers: Vec<Value> = self
                     .client
                     .b2b()
@@ -340,14 +448,24 @@ impl Exporter {
                     .try_collect()
                     .await?;
                 let data = serde_json::json!({ "company": c, "buyers": buyers });
-                Some(Document::new("company", store, c.company_id, listed.modified, now, data))
+                Some(Document::new(
+                    "company",
+                    store,
+                    c.company_id,
+                    listed.modified,
+                    now,
+                    data,
+                ))
             }
         })
     }
 
     /// The documents a webhook event stands for, made by the same code as the schedule
     /// (`store/order/*`, `store/quote/*`, `store/company/*`); other scopes give none.
-    pub async fn documents_for_event(&self, event: &WebhookEvent) -> Result<Vec<Document>, ExportError> {
+    pub async fn documents_for_event(
+        &self,
+        event: &WebhookEvent,
+    ) -> Result<Vec<Document>, ExportError> {
         let store = self.store_hash().await?;
         let scope = event.scope.as_str();
         let id_of = |keys: &[&str]| -> Option<i64> {
@@ -356,21 +474,42 @@ impl Exporter {
                     return Some(r.id);
                 }
             }
-            keys.iter().find_map(|k| event.data.get(*k).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())))
+            keys.iter().find_map(|k| {
+                event
+                    .data
+                    .get(*k)
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+            })
         };
         let item = if scope.starts_with("store/order/") {
             match id_of(&["order_id", "id"]) {
-                Some(id) => self.client.core().order(id).await?.map(|o| Item::Order(Box::new(o))),
+                Some(id) => self
+                    .client
+                    .core()
+                    .order(id)
+                    .await?
+                    .map(|o| Item::Order(Box::new(o))),
                 None => None,
             }
         } else if scope.starts_with("store/quote/") {
             match id_of(&["quote_id"]) {
-                Some(id) => self.client.b2b().quote(id).await?.and_then(|v| serde_json::from_value::<Quote>(v).ok()).map(|q| Item::Quote(Box::new(q))),
+                Some(id) => self
+                    .client
+                    .b2b()
+                    .quote(id)
+                    .await?
+                    .and_then(|v| serde_json::from_value::<Quote>(v).ok())
+                    .map(|q| Item::Quote(Box::new(q))),
                 None => None,
             }
         } else if scope.starts_with("store/company/") {
             match id_of(&["company_id"]) {
-                Some(id) => self.client.b2b().company(id).await?.map(|c| Item::Company(Box::new(c))),
+                Some(id) => self
+                    .client
+                    .b2b()
+                    .company(id)
+                    .await?
+                    .map(|c| Item::Company(Box::new(c))),
                 None => None,
             }
         } else {

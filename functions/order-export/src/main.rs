@@ -21,7 +21,10 @@ async fn main() -> Result<(), Error> {
     let outbound_url = config.outbound_queue_url.clone().unwrap_or_default();
     let exporter = Exporter {
         client: setup::store_client(&config, &sdk, Default::default())?,
-        state: Arc::new(DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), config.state_table.clone().unwrap_or_default())),
+        state: Arc::new(DynamoState::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.state_table.clone().unwrap_or_default(),
+        )),
         fifo: outbound_url.ends_with(".fifo"),
         outbound: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), outbound_url)),
         settings,
@@ -30,7 +33,10 @@ async fn main() -> Result<(), Error> {
         let exporter = exporter.clone();
         async move {
             let input = ScheduleInput::parse(&event.payload)?;
-            let until = deadline::from_epoch_millis(event.context.deadline, deadline::DEFAULT_SAFETY_MARGIN);
+            let until = deadline::from_epoch_millis(
+                event.context.deadline,
+                deadline::DEFAULT_SAFETY_MARGIN,
+            );
             let mut exporter = exporter;
             exporter.client = exporter.client.with_deadline(until);
             let report = exporter.run(input.streams.as_deref(), Some(until)).await;

@@ -60,7 +60,11 @@ pub struct ExportSettings {
 impl Default for ExportSettings {
     fn default() -> Self {
         Self {
-            streams: vec![StreamKind::Orders, StreamKind::Quotes, StreamKind::Companies],
+            streams: vec![
+                StreamKind::Orders,
+                StreamKind::Quotes,
+                StreamKind::Companies,
+            ],
             overlap: Duration::from_secs(300),
             first_run_days: 30,
             invoice_payments: InvoicePayments::Flag,
@@ -84,7 +88,9 @@ impl ExportSettings {
                     "orders" => streams.push(StreamKind::Orders),
                     "quotes" => streams.push(StreamKind::Quotes),
                     "companies" => streams.push(StreamKind::Companies),
-                    other => problems.push(format!("EXPORT_STREAMS: `{other}` is not orders, quotes or companies")),
+                    other => problems.push(format!(
+                        "EXPORT_STREAMS: `{other}` is not orders, quotes or companies"
+                    )),
                 }
             }
             if streams.is_empty() {
@@ -97,7 +103,9 @@ impl ExportSettings {
             match v.trim().parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Some(n),
                 _ => {
-                    problems.push(format!("{name}: `{v}` is not a whole number from {min} to {max}"));
+                    problems.push(format!(
+                        "{name}: `{v}` is not a whole number from {min} to {max}"
+                    ));
                     None
                 }
             }
@@ -115,7 +123,9 @@ impl ExportSettings {
             match v.trim() {
                 "flag" => s.invoice_payments = InvoicePayments::Flag,
                 "skip" => s.invoice_payments = InvoicePayments::Skip,
-                other => problems.push(format!("INVOICE_PAYMENT_ORDERS: `{other}` is not flag or skip")),
+                other => problems.push(format!(
+                    "INVOICE_PAYMENT_ORDERS: `{other}` is not flag or skip"
+                )),
             }
         }
         if problems.is_empty() {
@@ -166,10 +176,51 @@ mod tests {
             _ => None,
         };
         let err = ExportSettings::from_lookup(bad).unwrap_err();
-        assert!(err.contains("`invoices`") && err.contains("EXPORT_PAGE_SIZE"), "{err}");
-        assert_eq!(ScheduleInput::parse(&json!({})).unwrap(), ScheduleInput::default());
-        assert_eq!(ScheduleInput::parse(&json!({"detail-type": "Scheduled Event", "detail": {}})).unwrap(), ScheduleInput::default());
-        assert_eq!(ScheduleInput::parse(&json!({"streams": ["quotes"]})).unwrap().streams, Some(vec![StreamKind::Quotes]));
+        assert!(
+            err.contains("`invoices`") && err.contains("EXPORT_PAGE_SIZE"),
+            "{err}"
+        );
+        assert_eq!(
+            ScheduleInput::parse(&json!({})).unwrap(),
+            ScheduleInput::default()
+        );
+        assert_eq!(
+            ScheduleInput::parse(&json!({"detail-type": "Scheduled Event", "detail": {}})).unwrap(),
+            ScheduleInput::default()
+        );
+        assert_eq!(
+            ScheduleInput::parse(&json!({"streams": ["quotes"]}))
+                .unwrap()
+                .streams,
+            Some(vec![StreamKind::Quotes])
+        );
         assert!(ScheduleInput::parse(&json!({"streams": ["nope"]})).is_err());
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    #[test]
+    fn console_fixtures_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let expect = [
+            ("scheduler-all-streams.json", None),
+            ("scheduler-orders-only.json", Some(vec![StreamKind::Orders])),
+            ("eventbridge-scheduled-event.json", None),
+        ];
+        let count = expect.len();
+        for (name, streams) in expect {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap())
+                    .unwrap();
+            assert_eq!(ScheduleInput::parse(&v).unwrap().streams, streams, "{name}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir).unwrap().count(),
+            count,
+            "every fixture is checked"
+        );
     }
 }

@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 struct Outbox(Mutex<Vec<Value>>);
 
 impl Queue for Outbox {
-    fn send_all<'a>(&'a self, messages: &'a [OutgoingMessage]) -> BoxFuture<'a, Result<(), QueueError>> {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
         Box::pin(async move {
             let mut out = self.0.lock().unwrap();
             for m in messages {
@@ -35,12 +38,19 @@ impl Outbox {
     fn keys(&self, kind: &str) -> BTreeMap<String, usize> {
         let mut m = BTreeMap::new();
         for d in self.0.lock().unwrap().iter().filter(|d| d["type"] == kind) {
-            *m.entry(d["dedupe_key"].as_str().unwrap().to_owned()).or_default() += 1;
+            *m.entry(d["dedupe_key"].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
         m
     }
     fn ids(&self, kind: &str) -> BTreeSet<i64> {
-        self.0.lock().unwrap().iter().filter(|d| d["type"] == kind).map(|d| d["id"].as_i64().unwrap()).collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| d["type"] == kind)
+            .map(|d| d["id"].as_i64().unwrap())
+            .collect()
     }
 }
 
@@ -65,20 +75,46 @@ async fn rig(companies: usize, orders: usize, settings: ExportSettings) -> Rig {
     .unwrap();
     let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
     let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let client = BcClient::new(&url, &url, Arc::new(StaticCredentials(Arc::new(secret))), ClientOptions::default()).unwrap();
+    let client = BcClient::new(
+        &url,
+        &url,
+        Arc::new(StaticCredentials(Arc::new(secret))),
+        ClientOptions::default(),
+    )
+    .unwrap();
     let outbox = Arc::new(Outbox::default());
     let state = Arc::new(MemoryState::default());
-    let exporter = Exporter { client, state: state.clone(), outbound: outbox.clone(), settings, fifo: false };
-    Rig { sandbox, exporter, outbox, state }
+    let exporter = Exporter {
+        client,
+        state: state.clone(),
+        outbound: outbox.clone(),
+        settings,
+        fifo: false,
+    };
+    Rig {
+        sandbox,
+        exporter,
+        outbox,
+        state,
+    }
 }
 
 fn settings() -> ExportSettings {
     // The sandbox's generated data starts on 2026-01-01.
-    ExportSettings { first_run_days: 3_650, page_size: 50, ..ExportSettings::default() }
+    ExportSettings {
+        first_run_days: 3_650,
+        page_size: 50,
+        ..ExportSettings::default()
+    }
 }
 
 async fn sandbox_orders(sb: &RunningSandbox) -> BTreeSet<i64> {
-    let state: Value = reqwest::get(format!("{}/__sandbox/state", sb.base_url())).await.unwrap().json().await.unwrap();
+    let state: Value = reqwest::get(format!("{}/__sandbox/state", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let orders = match &state["orders"] {
         Value::Object(o) => o.values().cloned().collect::<Vec<_>>(),
         Value::Array(a) => a.clone(),
@@ -95,16 +131,37 @@ async fn a_full_export_delivers_every_order_once_after_dropping_repeats() {
     let expected = sandbox_orders(&rig.sandbox).await;
     assert_eq!(expected.len(), 230);
     assert_eq!(rig.outbox.ids("order"), expected);
-    assert!(rig.outbox.keys("order").values().all(|n| *n == 1), "one run delivers each key once");
+    assert!(
+        rig.outbox.keys("order").values().all(|n| *n == 1),
+        "one run delivers each key once"
+    );
     assert_eq!(report.streams["orders"].exported, 230);
     // Orders carry lines, shipping addresses and, for B2B ones, the company and PO number.
     let docs = rig.outbox.0.lock().unwrap().clone();
-    let b2b = docs.iter().find(|d| d["type"] == "order" && !d["data"]["b2b"].is_null()).expect("a B2B order");
+    let b2b = docs
+        .iter()
+        .find(|d| d["type"] == "order" && !d["data"]["b2b"].is_null())
+        .expect("a B2B order");
     assert!(b2b["data"]["b2b"]["company_id"].as_i64().is_some());
     assert!(!b2b["data"]["products"].as_array().unwrap().is_empty());
-    assert!(docs.iter().any(|d| d["data"]["invoice_payment"] == true), "seeded invoice-payment orders are flagged");
+    assert!(
+        docs.iter().any(|d| d["data"]["invoice_payment"] == true),
+        "seeded invoice-payment orders are flagged"
+    );
     assert!(!rig.outbox.ids("company").is_empty());
     assert!(!rig.outbox.ids("quote").is_empty());
+    // Every document matches the schema users read.
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/export-document.v1.schema.json"
+    );
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for d in &docs {
+        let errors: Vec<String> = validator.iter_errors(d).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", d["dedupe_key"]);
+    }
 
     // The next run re-reads only the overlap window: repeats, but nothing new and nothing lost.
     let again = rig.exporter.run(None, None).await;
@@ -130,7 +187,10 @@ async fn a_run_cut_off_half_way_is_resumed_without_a_gap() {
     }
     assert!(runs >= 3, "the export took several invocations ({runs})");
     assert_eq!(rig.outbox.ids("order"), sandbox_orders(&rig.sandbox).await);
-    assert!(rig.outbox.keys("order").values().all(|n| *n == 1), "resuming repeats nothing");
+    assert!(
+        rig.outbox.keys("order").values().all(|n| *n == 1),
+        "resuming repeats nothing"
+    );
 }
 
 #[tokio::test]
@@ -149,24 +209,42 @@ async fn orders_placed_or_modified_later_are_picked_up_by_the_next_run() {
         .json()
         .await
         .unwrap();
-    let new_ids: Vec<i64> = placed["order_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
-    let changed = *sandbox_orders(&rig.sandbox).await.iter().nth(6).unwrap();
-    http.put(format!("{}/v2/orders/{changed}", rig.sandbox.core_base_url()))
-        .header("X-Auth-Token", "tok")
-        .json(&json!({"status_id": 10}))
-        .send()
-        .await
+    let new_ids: Vec<i64> = placed["order_ids"]
+        .as_array()
         .unwrap()
-        .error_for_status()
-        .unwrap();
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let changed = *sandbox_orders(&rig.sandbox).await.iter().nth(6).unwrap();
+    http.put(format!(
+        "{}/v2/orders/{changed}",
+        rig.sandbox.core_base_url()
+    ))
+    .header("X-Auth-Token", "tok")
+    .json(&json!({"status_id": 10}))
+    .send()
+    .await
+    .unwrap()
+    .error_for_status()
+    .unwrap();
     let before = rig.outbox.keys("order");
     assert!(rig.exporter.run(None, None).await.complete);
     let after = rig.outbox.keys("order");
     for id in &new_ids {
-        assert!(rig.outbox.ids("order").contains(id), "new order {id} exported");
+        assert!(
+            rig.outbox.ids("order").contains(id),
+            "new order {id} exported"
+        );
     }
-    let changed_keys: Vec<_> = after.keys().filter(|k| k.starts_with(&format!("order:{changed}:"))).collect();
-    assert_eq!(changed_keys.len(), 2, "the modified order has a new dedupe key: {changed_keys:?}");
+    let changed_keys: Vec<_> = after
+        .keys()
+        .filter(|k| k.starts_with(&format!("order:{changed}:")))
+        .collect();
+    assert_eq!(
+        changed_keys.len(),
+        2,
+        "the modified order has a new dedupe key: {changed_keys:?}"
+    );
     assert!(after.len() > before.len());
 }
 
@@ -178,11 +256,26 @@ async fn an_empty_store_exports_nothing_and_keeps_its_watermark() {
     let first = rig.exporter.run(None, None).await;
     assert!(first.complete);
     assert!(rig.outbox.0.lock().unwrap().is_empty());
-    let wm = rig.state.get_watermark("abc123#orders").await.unwrap().unwrap();
+    let wm = rig
+        .state
+        .get_watermark("abc123#orders")
+        .await
+        .unwrap()
+        .unwrap();
     let second = rig.exporter.run(None, None).await;
     assert!(second.complete);
-    assert_eq!(rig.state.get_watermark("abc123#orders").await.unwrap().unwrap(), wm);
-    assert_eq!(second.streams["orders"].watermark, first.streams["orders"].watermark);
+    assert_eq!(
+        rig.state
+            .get_watermark("abc123#orders")
+            .await
+            .unwrap()
+            .unwrap(),
+        wm
+    );
+    assert_eq!(
+        second.streams["orders"].watermark,
+        first.streams["orders"].watermark
+    );
     assert!(rig.outbox.0.lock().unwrap().is_empty());
 }
 
@@ -198,7 +291,15 @@ async fn a_webhook_event_makes_the_same_document_as_the_schedule() {
     let live = rig.exporter.documents_for_event(&event).await.unwrap();
     assert_eq!(live.len(), 1);
     rig.exporter.run(Some(&[StreamKind::Orders]), None).await;
-    let scheduled = rig.outbox.0.lock().unwrap().iter().find(|d| d["id"] == id && d["type"] == "order").cloned().unwrap();
+    let scheduled = rig
+        .outbox
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id && d["type"] == "order")
+        .cloned()
+        .unwrap();
     let live = serde_json::to_value(&live[0]).unwrap();
     assert_eq!(live["dedupe_key"], scheduled["dedupe_key"]);
     assert_eq!(live["data"], scheduled["data"]);

@@ -5,9 +5,11 @@
 //!   differs), with a lease against concurrent deliveries and a done marker for replays.
 //! - [`worker`]: the SQS batch: partial batch failures, dead-lettering of permanent failures with
 //!   their reason, FIFO ordering, metrics.
+//! - [`export_events`]: webhook events → the export's documents, right away.
 //! - [`redrive`]: moves dead-lettered messages back after a fix (`make redrive`).
 
 pub mod apply;
+pub mod export_events;
 pub mod mapping;
 pub mod redrive;
 pub mod worker;

@@ -33,6 +33,23 @@ async fn main() -> Result<(), Error> {
         aws_sdk_dynamodb::Client::new(&sdk),
         config.state_table.clone().unwrap_or_default(),
     ));
+    // With an outbound queue, webhook events are exported right away (the order-export code).
+    let events: Option<Arc<dyn upsert_worker::worker::EventSink>> =
+        match std::env::var("OUTBOUND_QUEUE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
+            Some(url) => Some(Arc::new(upsert_worker::export_events::ExportEvents(
+                order_export::Exporter {
+                    client: client.clone(),
+                    state: state.clone(),
+                    fifo: url.ends_with(".fifo"),
+                    outbound: Arc::new(SqsQueue::new(sqs.clone(), url)),
+                    settings: order_export::ExportSettings::from_lookup(|k| std::env::var(k).ok())?,
+                },
+            ))),
+            None => None,
+        };
     let worker = Worker {
         applier: Applier {
             client,
@@ -46,7 +63,7 @@ async fn main() -> Result<(), Error> {
             client: sqs,
             queue_url: config.inbound_queue_url.clone().unwrap_or_default(),
         })),
-        events: None,
+        events,
         concurrency: 4,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {

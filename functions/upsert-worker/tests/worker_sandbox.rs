@@ -527,3 +527,49 @@ async fn a_rate_limited_command_comes_back_after_the_window_resets() {
         );
     }
 }
+
+#[tokio::test]
+async fn webhook_events_are_exported_right_away_through_the_export_code() {
+    let rig = rig().await;
+    let resp = rig
+        .worker
+        .handle(&event(&[record("c", &company("C-70", "Seventy"))]))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    let id = companies_with(&state, "C-70")[0]["companyId"]
+        .as_i64()
+        .unwrap();
+    let outbound = Arc::new(MemoryQueue::default());
+    let mut live = rig.worker.clone();
+    live.events = Some(Arc::new(upsert_worker::export_events::ExportEvents(
+        order_export::Exporter {
+            client: rig.worker.applier.client.clone(),
+            state: Arc::new(MemoryState::default()),
+            outbound: outbound.clone(),
+            settings: order_export::ExportSettings::default(),
+            fifo: false,
+        },
+    )));
+    let hook = json!({"type":"webhook.event","version":1,"scope":"store/company/created","store_hash":"abc123",
+        "resource":{"type":"company","id":id},"data":{"company_id":id},"hash":"h-70","received_at":1});
+    let cart = json!({"type":"webhook.event","version":1,"scope":"store/cart/created","store_hash":"abc123",
+        "data":{"type":"cart","id":"x"},"hash":"h-cart","received_at":1});
+    let resp = live
+        .handle(&event(&[record("w1", &hook), record("w2", &cart)]))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let docs = outbound.sent.lock().unwrap().clone();
+    assert_eq!(
+        docs.len(),
+        1,
+        "the company is exported, the cart scope ignored: {docs:#?}"
+    );
+    assert_eq!(docs[0]["type"], "company");
+    assert_eq!(docs[0]["id"], id);
+    assert_eq!(
+        docs[0]["data"]["buyers"].as_array().unwrap().len(),
+        1,
+        "its admin"
+    );
+}

@@ -397,9 +397,13 @@ impl Core<'_> {
 
     /// An order's metafields (`GET /v3/orders/{id}/metafields`, every page), as JSON.
     pub async fn order_metafields(&self, id: i64) -> Result<Vec<Value>, BcError> {
-        items(v3_pages(self.client, format!("/v3/orders/{id}/metafields"), Vec::new()))
-            .try_collect()
-            .await
+        items(v3_pages(
+            self.client,
+            format!("/v3/orders/{id}/metafields"),
+            Vec::new(),
+        ))
+        .try_collect()
+        .await
     }
 
     /// `GET /v3/hooks` as a stream.
