@@ -37,6 +37,9 @@ pub enum ExportError {
     /// A document could not be made into messages.
     #[error("document: {0}")]
     Document(String),
+    /// The S3 archive failed.
+    #[error("archive: {0}")]
+    Archive(String),
 }
 
 impl ExportError {
@@ -45,7 +48,7 @@ impl ExportError {
         match self {
             ExportError::BigCommerce(e) => e.is_retryable(),
             ExportError::Queue(e) => e.is_retryable(),
-            ExportError::State(_) => true,
+            ExportError::State(_) | ExportError::Archive(_) => true,
             ExportError::Document(_) => false,
         }
     }
@@ -68,6 +71,8 @@ pub struct StreamReport {
     pub newest: Option<i64>,
     /// Why it stopped early, if it failed.
     pub error: Option<String>,
+    /// The S3 archive object written, if any.
+    pub archive_key: Option<String>,
 }
 
 /// What a run did, per stream.
@@ -125,6 +130,8 @@ pub struct Exporter {
     pub settings: ExportSettings,
     /// Whether the outbound queue is FIFO.
     pub fifo: bool,
+    /// The optional S3 archive (`EXPORT_BUCKET`).
+    pub archive: Option<crate::archive::S3Archive>,
 }
 
 impl Exporter {
@@ -217,6 +224,12 @@ impl Exporter {
         let mut quotes_created = 0u32;
         let mut quotes_ordered = 0u32;
         let mut activation: Vec<i64> = Vec::new();
+        let run_started = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut upload = self
+            .archive
+            .as_ref()
+            .map(|a| a.begin(&store, stream.as_str(), &run_started));
+        let mut archived_cursor = cursor.clone();
         loop {
             if self
                 .settings
@@ -290,13 +303,36 @@ impl Exporter {
             // Delivered first, then the position moves: a failure here keeps the old position.
             self.outbound.send_all(&messages).await?;
             cursor.advance(&listed, full);
-            self.state
-                .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
-                .await?;
-            report.watermark = cursor.t;
+            let in_archive = match (&self.archive, upload.as_mut()) {
+                (Some(archive), Some(up)) => {
+                    let bodies: Vec<String> = messages.into_iter().map(|m| m.body).collect();
+                    archive
+                        .append(up, &bodies)
+                        .await
+                        .map_err(ExportError::Archive)?
+                }
+                _ => true,
+            };
+            if in_archive {
+                self.state
+                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
+                    .await?;
+                archived_cursor = cursor.clone();
+            }
+            report.watermark = archived_cursor.t;
             if cursor.complete {
                 break;
             }
+        }
+        // The archive's last part: only then may the position cover its documents.
+        if let (Some(archive), Some(up)) = (&self.archive, upload) {
+            report.archive_key = archive.finish(up).await.map_err(ExportError::Archive)?;
+            if archived_cursor != cursor {
+                self.state
+                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
+                    .await?;
+            }
+            report.watermark = cursor.t;
         }
         report.complete = cursor.complete;
         if stream == StreamKind::Quotes && quotes_created > 0 {

@@ -12,6 +12,14 @@ use order_export::settings::ScheduleInput;
 use order_export::{ExportSettings, Exporter};
 use serde_json::Value;
 
+/// The S3 client; path-style addressing when an endpoint override (moto, MinIO) is configured.
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
@@ -26,6 +34,14 @@ async fn main() -> Result<(), Error> {
             config.state_table.clone().unwrap_or_default(),
         )),
         fifo: outbound_url.ends_with(".fifo"),
+        archive: std::env::var("EXPORT_BUCKET")
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .map(|bucket| order_export::archive::S3Archive {
+                client: s3_client(&sdk),
+                bucket,
+                prefix: std::env::var("EXPORT_PREFIX").unwrap_or_else(|_| "exports/".into()),
+            }),
         outbound: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), outbound_url)),
         settings,
     };

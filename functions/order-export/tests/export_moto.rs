@@ -94,6 +94,7 @@ async fn documents_reach_sqs_and_the_watermark_lives_in_dynamodb() {
             ..ExportSettings::default()
         },
         fifo: false,
+        archive: None,
     };
     let report = exporter.run(None, None).await;
     assert!(report.complete, "{report:?}");
@@ -130,4 +131,110 @@ async fn documents_reach_sqs_and_the_watermark_lives_in_dynamodb() {
         .expect("a saved watermark");
     assert_eq!(wm["complete"], true);
     assert_eq!(wm["t"].as_i64(), Some(report.streams["orders"].watermark));
+}
+
+#[tokio::test]
+async fn each_run_writes_one_ndjson_object_per_stream_to_s3() {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
+    );
+    let sdk = aws_config::load_from_env().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = format!("exports-{}", std::process::id());
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let sandbox = start(SandboxOptions {
+        store_hash: "abc123".into(),
+        token: "tok".into(),
+        quota: 0,
+        b2b_quota: 0,
+        seed_companies: 2,
+        seed_orders: 40,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let url = url::Url::parse(&sandbox.base_url()).unwrap();
+    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
+    #[derive(Default)]
+    struct Nowhere;
+    impl b2b_shared::queue::Queue for Nowhere {
+        fn send_all<'a>(
+            &'a self,
+            _: &'a [b2b_shared::queue::OutgoingMessage],
+        ) -> futures_util::future::BoxFuture<'a, Result<(), b2b_shared::queue::QueueError>>
+        {
+            Box::pin(async { Ok(()) })
+        }
+    }
+    let exporter = Exporter {
+        client: BcClient::new(
+            &url,
+            &url,
+            Arc::new(StaticCredentials(Arc::new(secret))),
+            ClientOptions::default(),
+        )
+        .unwrap(),
+        state: Arc::new(b2b_shared::state::MemoryState::default()),
+        outbound: Arc::new(Nowhere),
+        settings: ExportSettings {
+            first_run_days: 3_650,
+            streams: vec![StreamKind::Orders],
+            page_size: 10,
+            ..ExportSettings::default()
+        },
+        fifo: false,
+        archive: Some(order_export::archive::S3Archive {
+            client: s3.clone(),
+            bucket: bucket.clone(),
+            prefix: "exports/".into(),
+        }),
+    };
+    let report = exporter.run(None, None).await;
+    assert!(report.complete, "{report:?}");
+    let key = report.streams["orders"]
+        .archive_key
+        .clone()
+        .expect("an archive object");
+    assert!(
+        key.starts_with("exports/abc123/orders/") && key.ends_with(".ndjson"),
+        "{key}"
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("exports/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.contents.unwrap_or_default().len(),
+        1,
+        "one object per stream and run"
+    );
+    let body = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let lines: Vec<Value> = std::str::from_utf8(&body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 40);
+    assert!(lines
+        .iter()
+        .all(|d| d["type"] == "order" && d["dedupe_key"].is_string()));
 }

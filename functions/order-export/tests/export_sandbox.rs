@@ -90,6 +90,7 @@ async fn rig(companies: usize, orders: usize, settings: ExportSettings) -> Rig {
         outbound: outbox.clone(),
         settings,
         fifo: false,
+        archive: None,
     };
     Rig {
         sandbox,

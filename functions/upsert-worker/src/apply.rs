@@ -195,6 +195,18 @@ impl Applier {
                     .core()
                     .upsert_price_records(*price_list_id, records)
                     .await?;
+                // Price-list sync accuracy: the share of records BigCommerce accepted.
+                if report.records > 0 {
+                    let accepted = report.records - report.rejected.len();
+                    b2b_shared::telemetry::emit_metrics(
+                        &[("Function", "upsert-worker"), ("Store", store)],
+                        &[b2b_shared::telemetry::Metric {
+                            name: "PriceListSyncAccuracy",
+                            value: accepted as f64 / report.records as f64,
+                            unit: "None",
+                        }],
+                    );
+                }
                 if !report.rejected.is_empty() {
                     let reasons: Vec<String> = report
                         .rejected

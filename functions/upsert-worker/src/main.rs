@@ -44,6 +44,7 @@ async fn main() -> Result<(), Error> {
                     client: client.clone(),
                     state: state.clone(),
                     fifo: url.ends_with(".fifo"),
+                    archive: None,
                     outbound: Arc::new(SqsQueue::new(sqs.clone(), url)),
                     settings: order_export::ExportSettings::from_lookup(|k| std::env::var(k).ok())?,
                 },

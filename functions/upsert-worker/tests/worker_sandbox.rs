@@ -549,6 +549,7 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
             outbound: outbound.clone(),
             settings: order_export::ExportSettings::default(),
             fifo: false,
+            archive: None,
         },
     )));
     let hook = json!({"type":"webhook.event","version":1,"scope":"store/company/created","store_hash":"abc123",
