@@ -1,2 +1,182 @@
-//! auth-callback: the BigCommerce app install callback (`GET /auth`). Implemented with the
-//! token-refresh issue.
+//! auth-callback: the BigCommerce app install callback (`GET /auth`).
+//!
+//! BigCommerce sends the merchant's browser to `GET /auth?code=..&scope=..&context=stores/{hash}`.
+//! The function exchanges the code at the OAuth token URL (with the app's client id and secret
+//! from `APP_SECRET_ID`), stores the store token in the store secret `{STORE_SECRET_PREFIX}{hash}`
+//! (created if missing, otherwise a new version keeping its other fields), and answers a small
+//! HTML page. Errors are readable pages, never with a token or secret: 400 for missing or invalid
+//! parameters, 502 when the token exchange fails, 503 when Secrets Manager is unavailable, 500 for
+//! a misconfiguration.
+
+pub mod exchange;
+pub mod page;
+pub mod settings;
+pub mod store;
+
+use b2b_shared::secrets::StoreHash;
+use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::SecretString;
+
+use crate::exchange::{exchange, Grant};
+use crate::page::page;
+use crate::settings::Settings;
+use crate::store::{app_credentials, write_store_secret, StoreError, Written};
+
+/// The callback, wired once per cold start.
+#[derive(Debug, Clone)]
+pub struct AuthCallback {
+    /// The settings.
+    pub settings: Settings,
+    /// Secrets Manager.
+    pub secrets: aws_sdk_secretsmanager::Client,
+    /// The HTTP client for the token exchange.
+    pub http: reqwest::Client,
+}
+
+/// Reads and validates the callback's query parameters.
+pub fn parse_grant(req: &Request) -> Result<Grant, String> {
+    let params = req.query_string_parameters();
+    let get = |k: &str| params.first(k).map(str::trim).filter(|v| !v.is_empty());
+    let mut missing = Vec::new();
+    for k in ["code", "scope", "context"] {
+        if get(k).is_none() {
+            missing.push(k);
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "The install link is missing {}. Start the install again from the BigCommerce control panel.",
+            missing.join(", ")
+        ));
+    }
+    let context = get("context").unwrap_or_default();
+    let store_hash = context
+        .strip_prefix("stores/")
+        .and_then(|h| StoreHash::parse(h).ok())
+        .ok_or_else(|| {
+            "The install link's context is not a store (expected stores/{store hash}).".to_owned()
+        })?;
+    Ok(Grant {
+        code: SecretString::from(get("code").unwrap_or_default().to_owned()),
+        scope: get("scope").unwrap_or_default().to_owned(),
+        context: context.to_owned(),
+        store_hash,
+    })
+}
+
+fn store_error_page(e: &StoreError) -> Response<Body> {
+    if e.is_retryable() {
+        page(
+            503,
+            "Install could not be completed",
+            "Secure storage is unavailable right now. Please try installing the app again in a few minutes.",
+        )
+    } else {
+        page(
+            500,
+            "Install could not be completed",
+            "The app's server is not configured correctly. Please contact the app's support.",
+        )
+    }
+}
+
+impl AuthCallback {
+    /// Serves one request.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let path = req.uri().path().trim_end_matches('/');
+        if !path.ends_with("/auth") && path != "auth" {
+            return page(404, "Not found", "This app only serves /auth.");
+        }
+        if req.method() != lambda_http::http::Method::GET {
+            return page(405, "Method not allowed", "Use GET /auth.");
+        }
+        let grant = match parse_grant(&req) {
+            Ok(g) => g,
+            Err(reason) => {
+                tracing::warn!(%reason, "install callback with invalid parameters");
+                return page(400, "Install could not be completed", &reason);
+            }
+        };
+        let hash = grant.store_hash.clone();
+        let app = match app_credentials(
+            &self.secrets,
+            &self.settings.app_secret_id,
+            self.settings.client_id.as_deref(),
+        )
+        .await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(store = %hash, error = %e, retryable = e.is_retryable(), "app credentials unavailable");
+                return store_error_page(&e);
+            }
+        };
+        let installed = match exchange(
+            &self.http,
+            &self.settings.token_url,
+            &app,
+            &self.settings.redirect_uri,
+            &grant,
+        )
+        .await
+        {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!(store = %hash, error = %e, retryable = e.is_retryable(), "OAuth code exchange failed");
+                return page(
+                    502,
+                    "Install could not be completed",
+                    &format!(
+                        "{e}. Please start the install again from the BigCommerce control panel."
+                    ),
+                );
+            }
+        };
+        let secret_id = format!("{}{}", self.settings.store_secret_prefix, hash);
+        match write_store_secret(&self.secrets, &secret_id, &hash, &app, &installed).await {
+            Ok(written) => {
+                tracing::info!(store = %hash, %secret_id, created = (written == Written::Created), scope = ?installed.scope, "app installed; store token stored");
+                page(
+                    200,
+                    &format!("App installed for store {hash}"),
+                    "The integration can now reach your store. You can close this page.",
+                )
+            }
+            Err(e) => {
+                tracing::error!(store = %hash, %secret_id, error = %e, retryable = e.is_retryable(), "store token could not be stored");
+                store_error_page(&e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str) -> Request {
+        let event = serde_json::json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/auth", "rawQueryString": query,
+            "headers": {}, "isBase64Encoded": false,
+            "requestContext": {"accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d",
+                "http": {"method": "GET", "path": "/auth", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
+                "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "26/Nov/2026:12:00:00 +0000", "timeEpoch": 0}
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn parameters_are_required_and_the_context_must_be_a_store() {
+        let g = parse_grant(&request(
+            "code=c1&scope=store_v2_products&context=stores%2Fabc123",
+        ))
+        .unwrap();
+        assert_eq!(g.store_hash.as_str(), "abc123");
+        assert_eq!(g.context, "stores/abc123");
+        let e = parse_grant(&request("scope=x")).unwrap_err();
+        assert!(e.contains("code, context"), "{e}");
+        let e = parse_grant(&request("code=c&scope=x&context=stores/ab%2F..")).unwrap_err();
+        assert!(e.contains("not a store"), "{e}");
+        assert!(parse_grant(&request("code=c&scope=x&context=accounts/1")).is_err());
+    }
+}

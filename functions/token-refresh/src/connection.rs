@@ -112,7 +112,10 @@ impl fmt::Debug for ConnectionDoc {
 /// Parses a token URL: https, or plain http towards a loopback host (tests, local stand-ins).
 pub fn parse_endpoint(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]"));
+    let loopback = matches!(
+        url.host_str(),
+        Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+    );
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -342,7 +345,10 @@ pub(crate) mod tests {
         assert_eq!(s.grant_type, GrantType::RefreshToken);
         assert_eq!(s.client_auth, ClientAuth::Basic);
         assert_eq!(s.expires_at, Some(1000));
-        assert_eq!(s.refresh_token.as_ref().unwrap().expose_secret(), "rt-SECRET");
+        assert_eq!(
+            s.refresh_token.as_ref().unwrap().expose_secret(),
+            "rt-SECRET"
+        );
         let dbg = format!("{d:?} {s:?}");
         assert!(!dbg.contains("SECRET"), "{dbg}");
         assert!(dbg.contains("erp_tenant"), "{dbg}");

@@ -1,18 +1,46 @@
-//! token-refresh: the scheduled housekeeping of credentials and webhook subscriptions.
+//! token-refresh: the scheduled housekeeping of credentials and webhook subscriptions, and the
+//! Secrets Manager rotation function of connection secrets.
 //!
-//! The input (EventBridge Scheduler delivers only the target's `Input` JSON) names a task:
-//! `{"task": "check-webhooks"}` keeps the store's webhook subscriptions active (this is where the
-//! subscription check lives; see the README). Other tasks (OAuth2 refresh, rotation, token health)
-//! arrive with the token-refresh issue.
+//! One Lambda, four kinds of input:
+//! - `{"task": "refresh-tokens"}` (EventBridge Scheduler delivers only the target's `Input`), or
+//!   the classic EventBridge scheduled event (`"detail-type": "Scheduled Event"`): refresh the
+//!   OAuth2 access tokens of the connection secrets in `CONNECTION_SECRET_IDS` ([`refresh`]).
+//! - `{"task": "token-health"}`: one cheap core and one B2B call per store secret, metric
+//!   `TokenValid` ([`health`]).
+//! - `{"task": "check-webhooks"}`: keep the store's webhook subscriptions active ([`webhooks`]).
+//! - a Secrets Manager rotation event (`SecretId`, `ClientRequestToken`, `Step`): one step of the
+//!   rotation protocol for a connection secret ([`rotation`]).
 
+pub mod connection;
+pub mod health;
+pub mod lease;
+pub mod oauth;
+pub mod refresh;
+pub mod rotation;
+pub mod secrets_api;
+pub mod settings;
 pub mod webhooks;
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
+use b2b_shared::bigcommerce::BcClient;
+use b2b_shared::secrets::SecretsManagerFetcher;
 use serde::Deserialize;
+use serde_json::Value;
+use tokio::time::Instant;
 
-/// What an invocation is asked to do.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+use crate::health::HealthChecker;
+use crate::refresh::Refresher;
+use crate::webhooks::HookSettings;
+
+/// What a scheduled invocation is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Task {
+    /// Refresh connection tokens that expire soon.
+    RefreshTokens,
+    /// Check that the store tokens are still accepted.
+    TokenHealth,
     /// Keep webhook subscriptions active.
     CheckWebhooks,
 }
@@ -24,11 +52,220 @@ pub struct ScheduledInput {
     pub task: Task,
 }
 
+const EXPECTED: &str = "expected {\"task\": \"refresh-tokens\" | \"token-health\" | \"check-webhooks\"}, an EventBridge scheduled event, or a Secrets Manager rotation event";
+
 impl ScheduledInput {
-    /// Parses an invocation's input with a clear error.
-    pub fn parse(input: &serde_json::Value) -> Result<Self, String> {
-        serde_json::from_value(input.clone()).map_err(|e| {
-            format!("expected {{\"task\": \"check-webhooks\"}} as the schedule's input: {e}")
-        })
+    /// Parses a scheduled input with a clear error.
+    pub fn parse(input: &Value) -> Result<Self, String> {
+        serde_json::from_value(input.clone()).map_err(|e| format!("{EXPECTED}: {e}"))
+    }
+}
+
+/// One invocation's input, recognised by its shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    /// A scheduled task.
+    Task(Task),
+    /// One step of a Secrets Manager rotation.
+    Rotation(SecretsManagerSecretRotationEvent),
+}
+
+impl Invocation {
+    /// Recognises the input: a rotation event has `Step`, a classic scheduled event has
+    /// `detail-type: Scheduled Event` (meaning refresh-tokens), anything else must be a task.
+    pub fn parse(input: &Value) -> Result<Self, String> {
+        if input.get("Step").is_some() {
+            let event: SecretsManagerSecretRotationEvent = serde_json::from_value(input.clone())
+                .map_err(|e| format!("malformed rotation event: {e}"))?;
+            if event.secret_id.is_empty() || event.client_request_token.is_empty() {
+                return Err("rotation event without SecretId or ClientRequestToken".into());
+            }
+            return Ok(Invocation::Rotation(event));
+        }
+        if input.get("detail-type").is_some() {
+            let event: EventBridgeEvent = serde_json::from_value(input.clone())
+                .map_err(|e| format!("malformed EventBridge event: {e}"))?;
+            if event.detail_type == "Scheduled Event" {
+                return Ok(Invocation::Task(Task::RefreshTokens));
+            }
+            return Err(format!(
+                "EventBridge event of type `{}` is not handled; {EXPECTED}",
+                event.detail_type
+            ));
+        }
+        ScheduledInput::parse(input).map(|i| Invocation::Task(i.task))
+    }
+}
+
+/// Everything an invocation may need, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    /// Refreshes and rotates connection secrets.
+    pub refresher: Refresher,
+    /// Checks store tokens.
+    pub health: HealthChecker,
+    /// Reads store secrets for the health check.
+    pub fetcher: SecretsManagerFetcher,
+    /// `CONNECTION_SECRET_IDS`.
+    pub connection_secret_ids: Vec<String>,
+    /// `STORE_SECRET_IDS`.
+    pub store_secret_ids: Vec<String>,
+    /// The `BC_SECRET_ID` store's client (webhook check).
+    pub store_client: BcClient,
+    /// Webhook settings, when configured.
+    pub hooks: Option<HookSettings>,
+}
+
+/// Why an invocation failed (the Lambda reports it; Secrets Manager retries a failed step).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The input is not one we handle (permanent).
+    #[error("{0}")]
+    BadInput(String),
+    /// A rotation step failed.
+    #[error(transparent)]
+    Rotation(#[from] rotation::RotationError),
+    /// The webhook check failed.
+    #[error(transparent)]
+    Webhooks(#[from] b2b_shared::BcError),
+    /// The task needs settings that are not configured (permanent).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+}
+
+impl HandlerError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HandlerError::BadInput(_) | HandlerError::NotConfigured(_) => false,
+            HandlerError::Rotation(e) => e.is_retryable(),
+            HandlerError::Webhooks(e) => e.is_retryable(),
+        }
+    }
+}
+
+impl Handler {
+    /// Runs one invocation. Refresh failures are reported in the answer and in metrics rather
+    /// than failing the invocation (the next scheduled run tries again); rotation failures fail it.
+    pub async fn handle(
+        &self,
+        input: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, HandlerError> {
+        let to_value = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
+        match Invocation::parse(input).map_err(HandlerError::BadInput)? {
+            Invocation::Task(Task::RefreshTokens) => {
+                if self.connection_secret_ids.is_empty() {
+                    tracing::warn!("refresh-tokens: CONNECTION_SECRET_IDS is empty; nothing to do");
+                }
+                let report = self
+                    .refresher
+                    .refresh_all(&self.connection_secret_ids)
+                    .await;
+                Ok(to_value(serde_json::to_value(report)))
+            }
+            Invocation::Task(Task::TokenHealth) => {
+                let mut stores = Vec::new();
+                for id in &self.store_secret_ids {
+                    let health = match self.health.client_for(self.fetcher.clone(), id) {
+                        Ok(client) => self.health.check(&client, id, deadline).await,
+                        Err(e) => health::StoreHealth {
+                            secret_id: id.clone(),
+                            store_hash: None,
+                            verdict: health::Verdict::Inconclusive {
+                                reason: e.to_string(),
+                            },
+                        },
+                    };
+                    stores.push(health);
+                }
+                Ok(serde_json::json!({ "stores": to_value(serde_json::to_value(stores)) }))
+            }
+            Invocation::Task(Task::CheckWebhooks) => {
+                let settings = self.hooks.as_ref().ok_or(HandlerError::NotConfigured(
+                    "check-webhooks needs WEBHOOK_DESTINATION and WEBHOOK_SCOPES",
+                ))?;
+                let client = match deadline {
+                    Some(d) => self.store_client.with_deadline(d),
+                    None => self.store_client.clone(),
+                };
+                let report = webhooks::check(&client, settings).await?;
+                Ok(to_value(serde_json::to_value(report)))
+            }
+            Invocation::Rotation(event) => {
+                let step = rotation::rotate(&self.refresher, &event).await?;
+                Ok(serde_json::json!({ "secret_id": event.secret_id, "step": format!("{step:?}") }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn every_fixture_is_recognised() {
+        let cases = [
+            (
+                "schedule-refresh-tokens.json",
+                Invocation::Task(Task::RefreshTokens),
+            ),
+            (
+                "schedule-token-health.json",
+                Invocation::Task(Task::TokenHealth),
+            ),
+            (
+                "schedule-check-webhooks.json",
+                Invocation::Task(Task::CheckWebhooks),
+            ),
+            (
+                "eventbridge-scheduled-event.json",
+                Invocation::Task(Task::RefreshTokens),
+            ),
+        ];
+        for (name, want) in cases {
+            assert_eq!(Invocation::parse(&fixture(name)).unwrap(), want, "{name}");
+        }
+        for (name, step) in [
+            ("rotation-create-secret.json", "createSecret"),
+            ("rotation-set-secret.json", "setSecret"),
+            ("rotation-test-secret.json", "testSecret"),
+            ("rotation-finish-secret.json", "finishSecret"),
+        ] {
+            match Invocation::parse(&fixture(name)).unwrap() {
+                Invocation::Rotation(e) => {
+                    assert_eq!(e.step, step, "{name}");
+                    assert!(!e.secret_id.is_empty() && !e.client_request_token.is_empty());
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let listed: usize = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
+            .unwrap()
+            .count();
+        assert_eq!(listed, 8, "every fixture in events/ is checked here");
+    }
+
+    #[test]
+    fn unknown_inputs_are_refused_clearly() {
+        let e = Invocation::parse(&serde_json::json!({"task": "reboot"})).unwrap_err();
+        assert!(e.contains("refresh-tokens"), "{e}");
+        let e = Invocation::parse(&serde_json::json!({
+            "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "detail": {}
+        }))
+        .unwrap_err();
+        assert!(e.contains("not handled"), "{e}");
+        let e = Invocation::parse(
+            &serde_json::json!({"Step": "createSecret", "SecretId": "", "ClientRequestToken": ""}),
+        )
+        .unwrap_err();
+        assert!(e.contains("SecretId"), "{e}");
     }
 }

@@ -62,11 +62,7 @@ pub fn http_client() -> Result<reqwest::Client, String> {
 /// RFC 6749 §2.3.1: client id and secret are form-encoded before they are joined for Basic.
 fn basic_auth(client_id: &str, client_secret: &SecretString) -> SecretString {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let joined = format!(
-        "{}:{}",
-        enc(client_id),
-        enc(client_secret.expose_secret())
-    );
+    let joined = format!("{}:{}", enc(client_id), enc(client_secret.expose_secret()));
     SecretString::from(format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(joined)
@@ -120,13 +116,18 @@ pub async fn request_token(
         ClientAuth::Basic => {
             let header = basic_auth(&spec.client_id, &spec.client_secret);
             let mut value = reqwest::header::HeaderValue::from_str(header.expose_secret())
-                .map_err(|_| TokenError::BadAnswer("client credentials are not header-safe".into()))?;
+                .map_err(|_| {
+                    TokenError::BadAnswer("client credentials are not header-safe".into())
+                })?;
             value.set_sensitive(true);
             req = req.header(reqwest::header::AUTHORIZATION, value);
         }
         ClientAuth::Body => {
             form.push(("client_id", spec.client_id.clone()));
-            form.push(("client_secret", spec.client_secret.expose_secret().to_owned()));
+            form.push((
+                "client_secret",
+                spec.client_secret.expose_secret().to_owned(),
+            ));
         }
     }
     let resp = req.form(&form).send().await.map_err(|e| {
@@ -145,13 +146,14 @@ pub async fn request_token(
         let parsed: Option<ErrorAnswer> = serde_json::from_slice(&body).ok();
         return Err(TokenError::Refused {
             status: status.as_u16(),
-            error: parsed.as_ref().and_then(|p| p.error.as_deref().map(shorten)),
+            error: parsed
+                .as_ref()
+                .and_then(|p| p.error.as_deref().map(shorten)),
             description: parsed.and_then(|p| p.error_description.as_deref().map(shorten)),
         });
     }
-    let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
-        TokenError::BadAnswer(format!("not JSON ({:?} error)", e.classify()))
-    })?;
+    let answer: TokenAnswer = serde_json::from_slice(&body)
+        .map_err(|e| TokenError::BadAnswer(format!("not JSON ({:?} error)", e.classify())))?;
     let access_token = answer
         .access_token
         .filter(|t| !t.trim().is_empty())
@@ -242,7 +244,11 @@ mod tests {
             .expect(1)
             .create_async()
             .await;
-        let s = spec(&format!("{}/token", server.url()), "client_credentials", "body");
+        let s = spec(
+            &format!("{}/token", server.url()),
+            "client_credentials",
+            "body",
+        );
         let http = http_client().unwrap();
         let t = request_token(&http, &s).await.unwrap();
         ok.assert_async().await;
@@ -258,7 +264,7 @@ mod tests {
         let e = request_token(&http, &s).await.unwrap_err();
         assert!(!e.is_retryable());
         assert!(e.to_string().contains("invalid_grant"), "{e}");
-        server.reset_async().await;
+        server.reset();
 
         server
             .mock("POST", "/token")
@@ -266,7 +272,7 @@ mod tests {
             .create_async()
             .await;
         assert!(request_token(&http, &s).await.unwrap_err().is_retryable());
-        server.reset_async().await;
+        server.reset();
 
         server
             .mock("POST", "/token")

@@ -146,12 +146,10 @@ impl SecretsApi {
             .send()
             .await
             .map_err(|e| SecretsError::from_sdk(what.clone(), e))?;
-        let value = out
-            .secret_string
-            .ok_or_else(|| SecretsError::Permanent {
-                what: what.clone(),
-                reason: "it has no SecretString (binary secrets are not supported)".into(),
-            })?;
+        let value = out.secret_string.ok_or_else(|| SecretsError::Permanent {
+            what: what.clone(),
+            reason: "it has no SecretString (binary secrets are not supported)".into(),
+        })?;
         Ok(SecretVersion {
             version_id: out.version_id.unwrap_or_default(),
             stages: out.version_stages.unwrap_or_default(),

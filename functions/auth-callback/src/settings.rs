@@ -1,0 +1,144 @@
+//! auth-callback's settings, read from environment variables at cold start; every bad variable
+//! is named at once.
+
+use b2b_shared::config::{ConfigError, ConfigProblem};
+use url::Url;
+
+/// Default `BC_OAUTH_TOKEN_URL`.
+pub const DEFAULT_TOKEN_URL: &str = "https://login.bigcommerce.com/oauth2/token";
+/// Default `STORE_SECRET_PREFIX`: the store secret of `abc123` is `bigcommerce/store/abc123`.
+pub const DEFAULT_STORE_SECRET_PREFIX: &str = "bigcommerce/store/";
+
+/// The validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `APP_SECRET_ID`: the secret holding the app's `{"client_id", "client_secret"}`.
+    pub app_secret_id: String,
+    /// `BC_CLIENT_ID`: the app's client id, when the app secret does not carry it.
+    pub client_id: Option<String>,
+    /// `AUTH_REDIRECT_URI`: this callback's public URL, as registered with the app.
+    pub redirect_uri: String,
+    /// `BC_OAUTH_TOKEN_URL`.
+    pub token_url: Url,
+    /// `STORE_SECRET_PREFIX`.
+    pub store_secret_prefix: String,
+}
+
+fn https_or_loopback(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    let loopback = matches!(
+        url.host_str(),
+        Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+    );
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(format!(
+            "`{raw}` must be an https URL (plain http only for a loopback host)"
+        )),
+    }
+}
+
+impl Settings {
+    /// Reads the settings through `lookup` (a variable name to its value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+        let app_secret_id = get("APP_SECRET_ID").unwrap_or_default();
+        if app_secret_id.is_empty() {
+            problems.push(ConfigProblem {
+                variable: "APP_SECRET_ID",
+                reason: "is not set (the secret holding the app's client_id and client_secret)"
+                    .into(),
+            });
+        }
+        let redirect_uri = match get("AUTH_REDIRECT_URI").map(|r| https_or_loopback(&r)) {
+            Some(Ok(u)) => u.to_string(),
+            Some(Err(reason)) => {
+                problems.push(ConfigProblem {
+                    variable: "AUTH_REDIRECT_URI",
+                    reason,
+                });
+                String::new()
+            }
+            None => {
+                problems.push(ConfigProblem {
+                    variable: "AUTH_REDIRECT_URI",
+                    reason: "is not set (this callback's URL as registered with the app)".into(),
+                });
+                String::new()
+            }
+        };
+        let token_url = match https_or_loopback(
+            &get("BC_OAUTH_TOKEN_URL").unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
+        ) {
+            Ok(u) => Some(u),
+            Err(reason) => {
+                problems.push(ConfigProblem {
+                    variable: "BC_OAUTH_TOKEN_URL",
+                    reason,
+                });
+                None
+            }
+        };
+        let store_secret_prefix =
+            get("STORE_SECRET_PREFIX").unwrap_or_else(|| DEFAULT_STORE_SECRET_PREFIX.to_owned());
+        if !store_secret_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+        {
+            problems.push(ConfigProblem {
+                variable: "STORE_SECRET_PREFIX",
+                reason: "may hold only letters, digits and /_+=.@-".into(),
+            });
+        }
+        match token_url {
+            Some(token_url) if problems.is_empty() => Ok(Self {
+                app_secret_id,
+                client_id: get("BC_CLIENT_ID"),
+                redirect_uri,
+                token_url,
+                store_secret_prefix,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_one_problem_per_bad_variable() {
+        let s = Settings::from_lookup(|k| match k {
+            "APP_SECRET_ID" => Some("bigcommerce/app".into()),
+            "AUTH_REDIRECT_URI" => Some("https://x.example.com/auth".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.token_url.as_str(), DEFAULT_TOKEN_URL);
+        assert_eq!(s.store_secret_prefix, "bigcommerce/store/");
+        let e = Settings::from_lookup(|k| match k {
+            "AUTH_REDIRECT_URI" => Some("http://x.example.com/auth".into()),
+            "BC_OAUTH_TOKEN_URL" => Some("ftp://x".into()),
+            "STORE_SECRET_PREFIX" => Some("a b".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        let vars: Vec<_> = e.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "APP_SECRET_ID",
+                "AUTH_REDIRECT_URI",
+                "BC_OAUTH_TOKEN_URL",
+                "STORE_SECRET_PREFIX"
+            ]
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Secrets Manager for auth-callback: reads the app's credentials and writes the store secret
+//! (`{prefix}{store_hash}`), creating it when it does not exist and otherwise writing a new
+//! `AWSCURRENT` version that keeps every other field.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use b2b_shared::secrets::StoreHash;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use crate::exchange::{AppCredentials, Installed};
+
+/// Why Secrets Manager could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttling, a service error or the network (503; retryable).
+    #[error("Secrets Manager is unavailable: {0}")]
+    Unavailable(String),
+    /// The secret does not exist, access is denied, or its value is malformed (500; permanent).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+fn classify<E, R>(what: &str, e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let retryable = match e.code() {
+        Some("ThrottlingException") | Some("InternalServiceError") => true,
+        Some(_) => false,
+        None => true, // dispatch, timeout, response errors
+    };
+    let text = format!("{what}: {}", DisplayErrorContext(&e));
+    if retryable {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Permanent(text)
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads `AWSCURRENT` of `id`; `Ok(None)` when the secret does not exist.
+async fn read(
+    sm: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Result<Option<(String, SecretString)>, StoreError> {
+    match sm
+        .get_secret_value()
+        .secret_id(id)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let value = out.secret_string.ok_or_else(|| {
+                StoreError::Permanent(format!("secret `{id}` has no SecretString"))
+            })?;
+            Ok(Some((
+                out.version_id.unwrap_or_default(),
+                SecretString::from(value),
+            )))
+        }
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(classify(&format!("reading secret `{id}`"), e)),
+    }
+}
+
+fn object(id: &str, value: &SecretString) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::from_str::<Value>(value.expose_secret()) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(StoreError::Permanent(format!(
+            "secret `{id}` is not a JSON object"
+        ))),
+    }
+}
+
+/// Reads the app's credentials from `id` (`{"client_id", "client_secret"}`); `client_id` falls
+/// back to `fallback_client_id` (`BC_CLIENT_ID`).
+pub async fn app_credentials(
+    sm: &aws_sdk_secretsmanager::Client,
+    id: &str,
+    fallback_client_id: Option<&str>,
+) -> Result<AppCredentials, StoreError> {
+    let (_, value) = read(sm, id)
+        .await?
+        .ok_or_else(|| StoreError::Permanent(format!("app secret `{id}` was not found")))?;
+    let m = object(id, &value)?;
+    let text = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let client_id = text("client_id")
+        .or_else(|| fallback_client_id.map(str::to_owned))
+        .ok_or_else(|| {
+            StoreError::Permanent(format!(
+                "app secret `{id}` has no client_id and BC_CLIENT_ID is not set"
+            ))
+        })?;
+    let client_secret = text("client_secret")
+        .map(SecretString::from)
+        .ok_or_else(|| StoreError::Permanent(format!("app secret `{id}` has no client_secret")))?;
+    Ok(AppCredentials {
+        client_id,
+        client_secret,
+    })
+}
+
+/// Whether the store secret was created or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A new secret.
+    Created,
+    /// A new version of an existing secret.
+    Updated,
+}
+
+/// Stores the installed token in secret `id` for `store_hash`, keeping the secret's other fields.
+/// The store secret also gets the app's `client_id` and `client_secret` (webhook-intake verifies
+/// Standard Webhooks signatures with it).
+pub async fn write_store_secret(
+    sm: &aws_sdk_secretsmanager::Client,
+    id: &str,
+    store_hash: &StoreHash,
+    app: &AppCredentials,
+    installed: &Installed,
+) -> Result<Written, StoreError> {
+    for _ in 0..2 {
+        let existing = read(sm, id).await?;
+        let mut m = match &existing {
+            Some((_, value)) => object(id, value)?,
+            None => Map::new(),
+        };
+        m.insert("store_hash".into(), Value::from(store_hash.as_str()));
+        m.insert(
+            "access_token".into(),
+            Value::from(installed.access_token.expose_secret()),
+        );
+        m.insert("client_id".into(), Value::from(app.client_id.as_str()));
+        m.insert(
+            "client_secret".into(),
+            Value::from(app.client_secret.expose_secret()),
+        );
+        if let Some(scope) = &installed.scope {
+            m.insert("scope".into(), Value::from(scope.as_str()));
+        }
+        if let Some(account) = &installed.account_uuid {
+            m.insert("account_uuid".into(), Value::from(account.as_str()));
+        }
+        m.insert("installed_at".into(), Value::from(now_unix()));
+        let text = Value::Object(m).to_string();
+        match existing {
+            Some(_) => {
+                sm.put_secret_value()
+                    .secret_id(id)
+                    .secret_string(text)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&format!("writing secret `{id}`"), e))?;
+                return Ok(Written::Updated);
+            }
+            None => match sm
+                .create_secret()
+                .name(id)
+                .description(format!(
+                    "BigCommerce store {store_hash}: API token from the app install"
+                ))
+                .secret_string(text)
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(Written::Created),
+                // Created meanwhile (a double click): read it and update it instead.
+                Err(e) if e.code() == Some("ResourceExistsException") => continue,
+                Err(e) => return Err(classify(&format!("creating secret `{id}`"), e)),
+            },
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "secret `{id}` kept changing while it was written"
+    )))
+}

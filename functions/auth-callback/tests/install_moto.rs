@@ -1,0 +1,272 @@
+//! The app install callback against moto (Secrets Manager) and a mock BigCommerce token endpoint
+//! (mockito), driven by the API Gateway fixture in `events/`.
+//!
+//! `make test` (or `scripts/with-moto.sh cargo test -p auth-callback`) starts moto and sets
+//! `AWS_ENDPOINT_URL`; without it the moto tests fail.
+
+use auth_callback::settings::Settings;
+use auth_callback::{exchange, AuthCallback};
+use lambda_http::{Body, Request, Response};
+use mockito::Matcher;
+use serde_json::{json, Value};
+
+fn fixture() -> Request {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/auth-install.json");
+    lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn sm() -> aws_sdk_secretsmanager::Client {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run these tests with `make test` or \
+         `scripts/with-moto.sh cargo test -p auth-callback` (they need moto)"
+    );
+    aws_sdk_secretsmanager::Client::new(&aws_config::load_from_env().await)
+}
+
+fn unique(name: &str) -> String {
+    format!(
+        "test/{name}-{}-{:08x}/",
+        std::process::id(),
+        fastrand::u32(..)
+    )
+}
+
+async fn app_secret(sm: &aws_sdk_secretsmanager::Client, prefix: &str) -> String {
+    let id = format!("{prefix}app");
+    sm.create_secret()
+        .name(&id)
+        .secret_string(
+            json!({"client_id": "app-client", "client_secret": "app-SECRET"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
+fn callback(
+    sm: aws_sdk_secretsmanager::Client,
+    app_secret_id: &str,
+    token_url: &str,
+    prefix: &str,
+) -> AuthCallback {
+    let settings = Settings::from_lookup(|k| match k {
+        "APP_SECRET_ID" => Some(app_secret_id.to_owned()),
+        "AUTH_REDIRECT_URI" => Some("https://apps.example.com/auth".to_owned()),
+        "BC_OAUTH_TOKEN_URL" => Some(token_url.to_owned()),
+        "STORE_SECRET_PREFIX" => Some(prefix.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    AuthCallback {
+        settings,
+        secrets: sm,
+        http: exchange::http_client().unwrap(),
+    }
+}
+
+fn text(resp: &Response<Body>) -> String {
+    match resp.body() {
+        Body::Text(t) => t.clone(),
+        other => panic!("expected an HTML text body, got {other:?}"),
+    }
+}
+
+fn assert_no_secret(page: &str) {
+    for s in ["app-SECRET", "store-TOKEN", "qr6h3thvbvag2ffq"] {
+        assert!(!page.contains(s), "page leaks {s}: {page}");
+    }
+}
+
+async fn current(sm: &aws_sdk_secretsmanager::Client, id: &str) -> Value {
+    let out = sm
+        .get_secret_value()
+        .secret_id(id)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.secret_string().unwrap()).unwrap()
+}
+
+async fn token_endpoint(server: &mut mockito::ServerGuard) -> mockito::Mock {
+    server
+        .mock("POST", "/oauth2/token")
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::Json(json!({
+            "client_id": "app-client",
+            "client_secret": "app-SECRET",
+            "code": "qr6h3thvbvag2ffq",
+            "context": "stores/abc123",
+            "scope": "store_v2_orders_read_only store_b2b_edition",
+            "grant_type": "authorization_code",
+            "redirect_uri": "https://apps.example.com/auth"
+        })))
+        .with_body(
+            json!({
+                "access_token": "store-TOKEN",
+                "scope": "store_v2_orders_read_only store_b2b_edition",
+                "user": {"id": 1, "username": "merchant", "email": "m@example.com"},
+                "owner": {"id": 1, "username": "merchant", "email": "m@example.com"},
+                "context": "stores/abc123",
+                "account_uuid": "8b5c8e6b-4f3b-4f6e-9d33-6f7a2c1b0e4d"
+            })
+            .to_string(),
+        )
+        .expect(1)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn a_code_exchange_creates_the_store_secret() {
+    let sm = sm().await;
+    let prefix = unique("create");
+    let app = app_secret(&sm, &prefix).await;
+    let mut bc = mockito::Server::new_async().await;
+    let m = token_endpoint(&mut bc).await;
+    let cb = callback(
+        sm.clone(),
+        &app,
+        &format!("{}/oauth2/token", bc.url()),
+        &prefix,
+    );
+
+    let resp = cb.handle(fixture()).await;
+    m.assert_async().await;
+    let page = text(&resp);
+    assert_eq!(resp.status(), 200, "{page}");
+    assert!(page.contains("App installed for store abc123"), "{page}");
+    assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+    assert_no_secret(&page);
+
+    let stored = current(&sm, &format!("{prefix}abc123")).await;
+    assert_eq!(stored["store_hash"], "abc123");
+    assert_eq!(stored["access_token"], "store-TOKEN");
+    assert_eq!(stored["client_id"], "app-client");
+    assert_eq!(
+        stored["scope"],
+        "store_v2_orders_read_only store_b2b_edition"
+    );
+    // The shared crate reads what was written.
+    b2b_shared::secrets::StoreSecret::from_json(&stored.to_string()).unwrap();
+}
+
+#[tokio::test]
+async fn a_reinstall_updates_the_store_secret_and_keeps_its_other_fields() {
+    let sm = sm().await;
+    let prefix = unique("update");
+    let app = app_secret(&sm, &prefix).await;
+    let id = format!("{prefix}abc123");
+    sm.create_secret()
+        .name(&id)
+        .secret_string(json!({"store_hash": "abc123", "access_token": "old", "webhook_secret": "wh", "inbound_api_key": "ik"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut bc = mockito::Server::new_async().await;
+    let m = token_endpoint(&mut bc).await;
+    let cb = callback(
+        sm.clone(),
+        &app,
+        &format!("{}/oauth2/token", bc.url()),
+        &prefix,
+    );
+    let resp = cb.handle(fixture()).await;
+    m.assert_async().await;
+    assert_eq!(resp.status(), 200, "{}", text(&resp));
+    let stored = current(&sm, &id).await;
+    assert_eq!(stored["access_token"], "store-TOKEN");
+    assert_eq!(stored["webhook_secret"], "wh");
+    assert_eq!(stored["inbound_api_key"], "ik");
+}
+
+#[tokio::test]
+async fn a_refused_code_gives_a_502_page_and_stores_nothing() {
+    let sm = sm().await;
+    let prefix = unique("refused");
+    let app = app_secret(&sm, &prefix).await;
+    let mut bc = mockito::Server::new_async().await;
+    let m = bc
+        .mock("POST", "/oauth2/token")
+        .with_status(400)
+        .with_body(r#"{"error":"Invalid verification code: qr6h3thvbvag2ffq"}"#)
+        .create_async()
+        .await;
+    let cb = callback(
+        sm.clone(),
+        &app,
+        &format!("{}/oauth2/token", bc.url()),
+        &prefix,
+    );
+    let resp = cb.handle(fixture()).await;
+    m.assert_async().await;
+    let page = text(&resp);
+    assert_eq!(resp.status(), 502, "{page}");
+    assert!(page.contains("refused the authorization code"), "{page}");
+    assert_no_secret(&page);
+    let missing = sm
+        .get_secret_value()
+        .secret_id(format!("{prefix}abc123"))
+        .version_stage("AWSCURRENT")
+        .send()
+        .await;
+    assert!(missing.is_err(), "no store secret after a failed exchange");
+}
+
+#[tokio::test]
+async fn a_token_for_another_store_is_refused() {
+    let sm = sm().await;
+    let prefix = unique("other-store");
+    let app = app_secret(&sm, &prefix).await;
+    let mut bc = mockito::Server::new_async().await;
+    bc.mock("POST", "/oauth2/token")
+        .with_body(r#"{"access_token":"store-TOKEN","context":"stores/zzz999"}"#)
+        .create_async()
+        .await;
+    let cb = callback(
+        sm.clone(),
+        &app,
+        &format!("{}/oauth2/token", bc.url()),
+        &prefix,
+    );
+    let resp = cb.handle(fixture()).await;
+    assert_eq!(resp.status(), 502);
+    assert!(text(&resp).contains("another store"));
+    assert_no_secret(&text(&resp));
+}
+
+#[tokio::test]
+async fn missing_parameters_give_a_400_page_before_anything_is_called() {
+    // Secrets Manager and the token endpoint point nowhere: a 400 must not need them.
+    let sdk = aws_config::from_env()
+        .endpoint_url("http://127.0.0.1:9")
+        .region(aws_config::Region::new("us-east-1"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let cb = callback(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        "app",
+        "http://127.0.0.1:9/oauth2/token",
+        "p/",
+    );
+    let event = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/auth-install.json"
+    ))
+    .unwrap()
+    .replace("code=qr6h3thvbvag2ffq&", "")
+    .replace("\"code\": \"qr6h3thvbvag2ffq\",", "");
+    let resp = cb
+        .handle(lambda_http::request::from_str(&event).unwrap())
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(text(&resp).contains("missing code"), "{}", text(&resp));
+
+    // With valid parameters, an unreachable Secrets Manager is a 503.
+    let resp = cb.handle(fixture()).await;
+    assert_eq!(resp.status(), 503, "{}", text(&resp));
+    assert!(text(&resp).contains("try installing the app again"));
+}

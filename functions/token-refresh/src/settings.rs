@@ -1,0 +1,155 @@
+//! token-refresh's own settings, read from environment variables at cold start. Every problem is
+//! reported at once, one line per variable, together with the shared configuration's.
+
+use b2b_shared::bigcommerce::Api;
+use b2b_shared::config::ConfigProblem;
+
+use crate::health::{Probe, DEFAULT_B2B_PROBE, DEFAULT_CORE_PROBE};
+
+/// Default `REFRESH_LEAD_SECONDS`: refresh tokens expiring within 10 minutes.
+pub const DEFAULT_LEAD_SECONDS: i64 = 600;
+/// Default `REFRESH_LEASE_SECONDS`: longer than one run may take (the function's timeout is 60 s).
+pub const DEFAULT_LEASE_SECONDS: i64 = 120;
+
+/// The validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `CONNECTION_SECRET_IDS`: the connection secrets to refresh (may be empty).
+    pub connection_secret_ids: Vec<String>,
+    /// `REFRESH_LEAD_SECONDS`.
+    pub lead_seconds: i64,
+    /// `REFRESH_LEASE_SECONDS`.
+    pub lease_seconds: i64,
+    /// `STORE_SECRET_IDS` (default: `BC_SECRET_ID`): the store secrets whose tokens are checked.
+    pub store_secret_ids: Vec<String>,
+    /// `HEALTH_CORE_PATH`: the core call of the health check.
+    pub core_probe: Probe,
+    /// `HEALTH_B2B_PATH`: the B2B call of the health check.
+    pub b2b_probe: Probe,
+}
+
+fn list(raw: Option<String>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl Settings {
+    /// Reads the settings through `lookup` (a variable name to its value).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Vec<ConfigProblem>> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+        let mut seconds = |variable: &'static str, default: i64, max: i64| match get(variable) {
+            None => default,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(v) if (1..=max).contains(&v) => v,
+                _ => {
+                    problems.push(ConfigProblem {
+                        variable,
+                        reason: format!("`{raw}` is not a whole number of seconds from 1 to {max}"),
+                    });
+                    default
+                }
+            },
+        };
+        let lead_seconds = seconds("REFRESH_LEAD_SECONDS", DEFAULT_LEAD_SECONDS, 86_400);
+        let lease_seconds = seconds("REFRESH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 900);
+        let connection_secret_ids = list(get("CONNECTION_SECRET_IDS"));
+        let mut store_secret_ids = list(get("STORE_SECRET_IDS"));
+        if store_secret_ids.is_empty() {
+            store_secret_ids = list(get("BC_SECRET_ID"));
+        }
+        let mut probe = |variable: &'static str, api: Api, default: &str| {
+            let raw = get(variable).unwrap_or_else(|| default.to_owned());
+            Probe::parse(api, &raw).unwrap_or_else(|reason| {
+                problems.push(ConfigProblem { variable, reason });
+                Probe::parse(api, default).unwrap_or(Probe {
+                    api,
+                    path: "/".into(),
+                    query: Vec::new(),
+                })
+            })
+        };
+        let core_probe = probe("HEALTH_CORE_PATH", Api::Core, DEFAULT_CORE_PROBE);
+        let b2b_probe = probe("HEALTH_B2B_PATH", Api::B2b, DEFAULT_B2B_PROBE);
+        if problems.is_empty() {
+            Ok(Self {
+                connection_secret_ids,
+                lead_seconds,
+                lease_seconds,
+                store_secret_ids,
+                core_probe,
+                b2b_probe,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let s =
+            Settings::from_lookup(env(&[("BC_SECRET_ID", "bigcommerce/store/abc123")])).unwrap();
+        assert_eq!(s.lead_seconds, 600);
+        assert_eq!(s.lease_seconds, 120);
+        assert!(s.connection_secret_ids.is_empty());
+        assert_eq!(s.store_secret_ids, ["bigcommerce/store/abc123"]);
+        assert_eq!(s.core_probe.path, "/v2/customer_groups/count");
+    }
+
+    #[test]
+    fn lists_are_split_and_store_ids_override_bc_secret_id() {
+        let s = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "one"),
+            ("STORE_SECRET_IDS", " a, b ,,"),
+            ("CONNECTION_SECRET_IDS", "erp/netsuite,crm/hubspot"),
+            ("REFRESH_LEAD_SECONDS", "900"),
+        ]))
+        .unwrap();
+        assert_eq!(s.store_secret_ids, ["a", "b"]);
+        assert_eq!(s.connection_secret_ids, ["erp/netsuite", "crm/hubspot"]);
+        assert_eq!(s.lead_seconds, 900);
+    }
+
+    #[test]
+    fn one_problem_per_bad_variable() {
+        let p = Settings::from_lookup(env(&[
+            ("REFRESH_LEAD_SECONDS", "ten minutes"),
+            ("REFRESH_LEASE_SECONDS", "0"),
+            ("HEALTH_CORE_PATH", "v2/store"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = p.iter().map(|x| x.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "REFRESH_LEAD_SECONDS",
+                "REFRESH_LEASE_SECONDS",
+                "HEALTH_CORE_PATH"
+            ]
+        );
+        assert!(p[0].reason.contains("ten minutes"), "{:?}", p[0]);
+    }
+}

@@ -1,0 +1,111 @@
+//! The SAM template and the workspace agree: every function in `infra/template.yaml` points at a
+//! workspace crate whose binary has the crate's name, builds with cargo-lambda on arm64, and every
+//! function crate is in the template.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_norway::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+/// Function crates: folders under `functions/` whose Cargo.toml declares a binary of the folder's name.
+fn function_crates() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let manifest: toml::Table = toml::from_str(&manifest).unwrap();
+        let bins = manifest
+            .get("bin")
+            .and_then(|b| b.as_array())
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            bins.iter()
+                .any(|b| b.get("name").and_then(|n| n.as_str()) == Some(name.as_str())),
+            "functions/{name} has no binary named {name}"
+        );
+        assert!(
+            manifest
+                .get("package")
+                .and_then(|p| p.get("metadata"))
+                .and_then(|m| m.get("lambda"))
+                .is_some(),
+            "functions/{name} has no [package.metadata.lambda.deploy] for `cargo lambda deploy`"
+        );
+        out.insert(name);
+    }
+    out
+}
+
+#[test]
+fn every_template_function_is_a_workspace_binary_and_back() {
+    let t = template();
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
+    let mut in_template = BTreeSet::new();
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        let code = resource["Properties"]["CodeUri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: CodeUri"));
+        let crate_name = code
+            .strip_prefix("../functions/")
+            .unwrap_or_else(|| panic!("{name}: CodeUri {code}"));
+        assert!(
+            root()
+                .join("functions")
+                .join(crate_name)
+                .join("Cargo.toml")
+                .is_file(),
+            "{name}: {code}"
+        );
+        in_template.insert(crate_name.to_owned());
+    }
+    assert_eq!(
+        in_template,
+        function_crates(),
+        "template functions vs function crates"
+    );
+}
+
+#[test]
+fn the_inbound_queue_gives_the_worker_six_times_its_timeout() {
+    let t = template();
+    let worker_timeout = t["Resources"]["UpsertWorkerFunction"]["Properties"]["Timeout"]
+        .as_i64()
+        .unwrap();
+    let visibility = t["Resources"]["InboundQueue"]["Properties"]["VisibilityTimeout"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        visibility >= 6 * worker_timeout,
+        "{visibility} < 6 x {worker_timeout}"
+    );
+    let events =
+        &t["Resources"]["UpsertWorkerFunction"]["Properties"]["Events"]["Inbound"]["Properties"];
+    assert_eq!(
+        events["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+}
