@@ -180,6 +180,47 @@ impl Queue for SqsQueue {
     }
 }
 
+/// [`Queue`] in memory: keeps what was sent; `down` makes every send fail (to test outages).
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    /// Every message sent, in order.
+    pub sent: std::sync::Mutex<Vec<OutgoingMessage>>,
+    /// When true, sends fail with [`QueueError::Unavailable`].
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryQueue {
+    /// Every body sent so far, parsed as JSON (bodies that are not JSON are left out).
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.sent
+            .lock()
+            .map(|sent| {
+                sent.iter()
+                    .filter_map(|m| serde_json::from_str(&m.body).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Queue for MemoryQueue {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(QueueError::Unavailable("queue down (simulated)".into()));
+            }
+            self.sent
+                .lock()
+                .map_err(|_| QueueError::Unavailable("poisoned".into()))?
+                .extend(messages.iter().cloned());
+            Ok(())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

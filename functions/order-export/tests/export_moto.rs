@@ -5,86 +5,30 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
+use b2b_shared::bigcommerce::ClientOptions;
 use b2b_shared::queue::SqsQueue;
-use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use b2b_shared::state::{DynamoState, Watermarks};
-use bc_sandbox::{start, SandboxOptions};
+use b2b_test_support as support;
+use bc_sandbox::SandboxOptions;
 use order_export::{ExportSettings, Exporter, StreamKind};
 use serde_json::Value;
 
 #[tokio::test]
 async fn documents_reach_sqs_and_the_watermark_lives_in_dynamodb() {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
-    );
-    let sdk = aws_config::load_from_env().await;
+    let sdk = support::moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let suffix = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let table = format!("export-state-{suffix}");
-    dynamo
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("outbound-{suffix}"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
-        quota: 0,
-        b2b_quota: 0,
+    let table = support::state_table(&sdk).await;
+    let queue = support::queue(&sdk, "outbound").await;
+    let sandbox = support::sandbox(SandboxOptions {
         seed_companies: 3,
         seed_orders: 25,
-        ..SandboxOptions::default()
+        ..support::unlimited()
     })
-    .await
-    .unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
+    .await;
     let state = Arc::new(DynamoState::new(dynamo, &table));
     let exporter = Exporter {
-        client: BcClient::new(
-            &url,
-            &url,
-            Arc::new(StaticCredentials(Arc::new(secret))),
-            ClientOptions::default(),
-        )
-        .unwrap(),
+        client: support::client(&sandbox, ClientOptions::default()),
         state: state.clone(),
         outbound: Arc::new(SqsQueue::new(sqs.clone(), &queue)),
         settings: ExportSettings {
@@ -99,30 +43,11 @@ async fn documents_reach_sqs_and_the_watermark_lives_in_dynamodb() {
     let report = exporter.run(None, None).await;
     assert!(report.complete, "{report:?}");
     assert_eq!(report.streams["orders"].exported, 25);
-    let mut ids = BTreeSet::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(&queue)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let msgs = got.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            break;
-        }
-        for m in msgs {
-            let doc: Value = serde_json::from_str(m.body.as_deref().unwrap()).unwrap();
-            ids.insert(doc["id"].as_i64().unwrap());
-            sqs.delete_message()
-                .queue_url(&queue)
-                .receipt_handle(m.receipt_handle.unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    let ids: BTreeSet<i64> = support::drain(&sqs, &queue)
+        .await
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 25);
     let wm = state
         .get_watermark("abc123#orders")
@@ -135,52 +60,24 @@ async fn documents_reach_sqs_and_the_watermark_lives_in_dynamodb() {
 
 #[tokio::test]
 async fn each_run_writes_one_ndjson_object_per_stream_to_s3() {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
-    );
-    let sdk = aws_config::load_from_env().await;
+    let sdk = support::moto().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
             .build(),
     );
-    let bucket = format!("exports-{}", std::process::id());
+    let bucket = support::unique("exports");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
-        quota: 0,
-        b2b_quota: 0,
+    let sandbox = support::sandbox(SandboxOptions {
         seed_companies: 2,
         seed_orders: 40,
-        ..SandboxOptions::default()
+        ..support::unlimited()
     })
-    .await
-    .unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
-    #[derive(Default)]
-    struct Nowhere;
-    impl b2b_shared::queue::Queue for Nowhere {
-        fn send_all<'a>(
-            &'a self,
-            _: &'a [b2b_shared::queue::OutgoingMessage],
-        ) -> futures_util::future::BoxFuture<'a, Result<(), b2b_shared::queue::QueueError>>
-        {
-            Box::pin(async { Ok(()) })
-        }
-    }
+    .await;
     let exporter = Exporter {
-        client: BcClient::new(
-            &url,
-            &url,
-            Arc::new(StaticCredentials(Arc::new(secret))),
-            ClientOptions::default(),
-        )
-        .unwrap(),
+        client: support::client(&sandbox, ClientOptions::default()),
         state: Arc::new(b2b_shared::state::MemoryState::default()),
-        outbound: Arc::new(Nowhere),
+        outbound: Arc::new(b2b_shared::queue::MemoryQueue::default()),
         settings: ExportSettings {
             first_run_days: 3_650,
             streams: vec![StreamKind::Orders],

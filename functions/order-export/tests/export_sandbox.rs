@@ -3,50 +3,35 @@
 //! during or after an export are picked up by the next run, and an empty store exports nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
-use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
-use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::bigcommerce::ClientOptions;
+use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::{MemoryState, Watermarks};
-use bc_sandbox::{start, RunningSandbox, SandboxOptions};
-use futures_util::future::BoxFuture;
+use b2b_test_support as support;
+use bc_sandbox::{RunningSandbox, SandboxOptions};
 use order_export::{ExportSettings, Exporter, StreamKind};
 use serde_json::{json, Value};
 
-#[derive(Default)]
-struct Outbox(Mutex<Vec<Value>>);
-
-impl Queue for Outbox {
-    fn send_all<'a>(
-        &'a self,
-        messages: &'a [OutgoingMessage],
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(async move {
-            let mut out = self.0.lock().unwrap();
-            for m in messages {
-                assert!(m.body.len() <= 256 * 1024);
-                out.push(serde_json::from_str(&m.body).unwrap());
-            }
-            Ok(())
-        })
-    }
+/// The documents a queue received, for assertions.
+trait Delivered {
+    /// Dedupe keys → how many times each was delivered, for one document type.
+    fn keys(&self, kind: &str) -> BTreeMap<String, usize>;
+    /// Ids delivered for one document type.
+    fn ids(&self, kind: &str) -> BTreeSet<i64>;
 }
 
-impl Outbox {
-    /// Dedupe keys → how many times each was delivered, for one document type.
+impl Delivered for MemoryQueue {
     fn keys(&self, kind: &str) -> BTreeMap<String, usize> {
         let mut m = BTreeMap::new();
-        for d in self.0.lock().unwrap().iter().filter(|d| d["type"] == kind) {
+        for d in self.bodies().iter().filter(|d| d["type"] == kind) {
             *m.entry(d["dedupe_key"].as_str().unwrap().to_owned())
                 .or_default() += 1;
         }
         m
     }
     fn ids(&self, kind: &str) -> BTreeSet<i64> {
-        self.0
-            .lock()
-            .unwrap()
+        self.bodies()
             .iter()
             .filter(|d| d["type"] == kind)
             .map(|d| d["id"].as_i64().unwrap())
@@ -57,35 +42,21 @@ impl Outbox {
 struct Rig {
     sandbox: RunningSandbox,
     exporter: Exporter,
-    outbox: Arc<Outbox>,
+    outbox: Arc<MemoryQueue>,
     state: Arc<MemoryState>,
 }
 
 async fn rig(companies: usize, orders: usize, settings: ExportSettings) -> Rig {
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
-        quota: 0,
-        b2b_quota: 0,
+    let sandbox = support::sandbox(SandboxOptions {
         seed_companies: companies,
         seed_orders: orders,
-        ..SandboxOptions::default()
+        ..support::unlimited()
     })
-    .await
-    .unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let client = BcClient::new(
-        &url,
-        &url,
-        Arc::new(StaticCredentials(Arc::new(secret))),
-        ClientOptions::default(),
-    )
-    .unwrap();
-    let outbox = Arc::new(Outbox::default());
+    .await;
+    let outbox = Arc::new(MemoryQueue::default());
     let state = Arc::new(MemoryState::default());
     let exporter = Exporter {
-        client,
+        client: support::client(&sandbox, ClientOptions::default()),
         state: state.clone(),
         outbound: outbox.clone(),
         settings,
@@ -110,18 +81,10 @@ fn settings() -> ExportSettings {
 }
 
 async fn sandbox_orders(sb: &RunningSandbox) -> BTreeSet<i64> {
-    let state: Value = reqwest::get(format!("{}/__sandbox/state", sb.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let orders = match &state["orders"] {
-        Value::Object(o) => o.values().cloned().collect::<Vec<_>>(),
-        Value::Array(a) => a.clone(),
-        _ => Vec::new(),
-    };
-    orders.iter().map(|o| o["id"].as_i64().unwrap()).collect()
+    support::all(&support::admin(sb, "state").await, "orders")
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -138,7 +101,7 @@ async fn a_full_export_delivers_every_order_once_after_dropping_repeats() {
     );
     assert_eq!(report.streams["orders"].exported, 230);
     // Orders carry lines, shipping addresses and, for B2B ones, the company and PO number.
-    let docs = rig.outbox.0.lock().unwrap().clone();
+    let docs = rig.outbox.bodies();
     let b2b = docs
         .iter()
         .find(|d| d["type"] == "order" && !d["data"]["b2b"].is_null())
@@ -256,7 +219,7 @@ async fn an_empty_store_exports_nothing_and_keeps_its_watermark() {
     let rig = rig(0, 0, s).await;
     let first = rig.exporter.run(None, None).await;
     assert!(first.complete);
-    assert!(rig.outbox.0.lock().unwrap().is_empty());
+    assert!(rig.outbox.bodies().is_empty());
     let wm = rig
         .state
         .get_watermark("abc123#orders")
@@ -277,7 +240,7 @@ async fn an_empty_store_exports_nothing_and_keeps_its_watermark() {
         second.streams["orders"].watermark,
         first.streams["orders"].watermark
     );
-    assert!(rig.outbox.0.lock().unwrap().is_empty());
+    assert!(rig.outbox.bodies().is_empty());
 }
 
 #[tokio::test]
@@ -294,12 +257,9 @@ async fn a_webhook_event_makes_the_same_document_as_the_schedule() {
     rig.exporter.run(Some(&[StreamKind::Orders]), None).await;
     let scheduled = rig
         .outbox
-        .0
-        .lock()
-        .unwrap()
-        .iter()
+        .bodies()
+        .into_iter()
         .find(|d| d["id"] == id && d["type"] == "order")
-        .cloned()
         .unwrap();
     let live = serde_json::to_value(&live[0]).unwrap();
     assert_eq!(live["dedupe_key"], scheduled["dedupe_key"]);

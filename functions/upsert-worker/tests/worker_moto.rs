@@ -7,29 +7,13 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
+use b2b_shared::bigcommerce::ClientOptions;
 use b2b_shared::queue::SqsQueue;
-use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use b2b_shared::state::DynamoState;
-use bc_sandbox::{start, SandboxOptions};
+use b2b_test_support as support;
 use serde_json::{json, Value};
 use upsert_worker::redrive::redrive;
 use upsert_worker::{Applier, Worker};
-
-fn unique(name: &str) -> String {
-    format!("{name}-{}-{}", std::process::id(), fastrand_u32())
-}
-
-fn fastrand_u32() -> u32 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(7)
-}
 
 fn record(id: &str, body: &Value) -> Value {
     json!({"messageId": id, "receiptHandle": format!("rh-{id}"), "body": body.to_string(), "attributes": {}, "eventSource": "aws:sqs"})
@@ -43,70 +27,14 @@ fn company(ext: &str, email: &str) -> Value {
 
 #[tokio::test]
 async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
-    );
-    let sdk = aws_config::load_from_env().await;
+    let sdk = support::moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = unique("state");
-    dynamo
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let dlq = sqs
-        .create_queue()
-        .queue_name(unique("dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let inbound = sqs
-        .create_queue()
-        .queue_name(unique("inbound"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
-        quota: 0,
-        b2b_quota: 0,
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
-    let client = BcClient::new(
-        &url,
-        &url,
-        Arc::new(StaticCredentials(Arc::new(secret))),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let table = support::state_table(&sdk).await;
+    let dlq = support::queue(&sdk, "dlq").await;
+    let inbound = support::queue(&sdk, "inbound").await;
+    let sandbox = support::sandbox(support::unlimited()).await;
+    let client = support::client(&sandbox, ClientOptions::default());
     let worker = Worker {
         applier: Applier {
             client,

@@ -2,42 +2,18 @@
 //! its replay causing no write at all, concurrent duplicates, a 5,000-record price list in five
 //! requests, and FIFO ordering.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
-use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
-use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::bigcommerce::ClientOptions;
+use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
-use bc_sandbox::{start, RunningSandbox, SandboxOptions};
+use b2b_test_support as support;
+use bc_sandbox::{RunningSandbox, SandboxOptions};
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
-
-#[derive(Default)]
-struct MemoryQueue {
-    sent: Mutex<Vec<Value>>,
-    down: AtomicBool,
-}
-
-impl Queue for MemoryQueue {
-    fn send_all<'a>(
-        &'a self,
-        messages: &'a [OutgoingMessage],
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(async move {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(QueueError::Unavailable("down".into()));
-            }
-            let mut sent = self.sent.lock().unwrap();
-            for m in messages {
-                sent.push(serde_json::from_str(&m.body).unwrap());
-            }
-            Ok(())
-        })
-    }
-}
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -47,25 +23,12 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
-        quota: 0,
-        b2b_quota: 0,
+    let sandbox = support::sandbox(SandboxOptions {
         catalog_products: 2_500,
-        ..SandboxOptions::default()
+        ..support::unlimited()
     })
-    .await
-    .unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let client = BcClient::new(
-        &url,
-        &url,
-        Arc::new(StaticCredentials(Arc::new(secret))),
-        ClientOptions::default(),
-    )
-    .unwrap();
+    .await;
+    let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
     let worker = Worker {
         applier: Applier {
@@ -180,11 +143,7 @@ fn companies_with(state: &Value, ext: &str) -> Vec<Value> {
 }
 
 fn all(state: &Value, key: &str) -> Vec<Value> {
-    match &state[key] {
-        Value::Array(a) => a.clone(),
-        Value::Object(o) => o.values().cloned().collect(),
-        _ => Vec::new(),
-    }
+    support::all(state, key)
 }
 
 #[tokio::test]
@@ -239,7 +198,7 @@ async fn a_mixed_batch_applies_once_dead_letters_the_poison_and_replays_without_
     assert_eq!(addresses.len(), 1);
     assert_eq!(addresses[0]["countryCode"], "US");
 
-    let dead = rig.dlq.sent.lock().unwrap().clone();
+    let dead = rig.dlq.bodies();
     assert_eq!(
         dead.len(),
         1,
@@ -302,7 +261,7 @@ async fn a_buyer_before_its_company_is_retried_not_dead_lettered() {
         )]))
         .await;
     assert_eq!(failed_ids(&resp), ["u"]);
-    assert!(rig.dlq.sent.lock().unwrap().is_empty());
+    assert!(rig.dlq.bodies().is_empty());
     rig.run_until_settled(&[
         record("c", &company("C-5", "Late Co")),
         record("u", &buyer("U-5", "C-5", "eve@c5.example")),
@@ -405,7 +364,7 @@ async fn console_fixtures_do_what_they_say() {
 
     rig.run_until_settled(&fixture("sqs-poison-message.json"))
         .await;
-    assert_eq!(rig.dlq.sent.lock().unwrap().len(), 1);
+    assert_eq!(rig.dlq.bodies().len(), 1);
 
     let resp = rig
         .worker
@@ -424,7 +383,7 @@ async fn console_fixtures_do_what_they_say() {
         .handle(&event(&fixture("sqs-erp-customer-record.json")))
         .await;
     assert!(resp.batch_item_failures.is_empty());
-    let dead = rig.dlq.sent.lock().unwrap().clone();
+    let dead = rig.dlq.bodies();
     assert_eq!(dead.len(), 2);
     assert!(
         dead[1]["error"]
@@ -474,26 +433,15 @@ impl upsert_worker::worker::Visibility for RecordedDelays {
 
 #[tokio::test]
 async fn a_rate_limited_command_comes_back_after_the_window_resets() {
-    let sandbox = start(SandboxOptions {
-        store_hash: "abc123".into(),
-        token: "tok".into(),
+    let sandbox = support::sandbox(SandboxOptions {
         quota: 0,
         b2b_quota: 2,
         b2b_window_ms: 60_000,
         ..SandboxOptions::default()
     })
-    .await
-    .unwrap();
-    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok"}"#).unwrap();
-    let url = url::Url::parse(&sandbox.base_url()).unwrap();
-    let client = BcClient::new(
-        &url,
-        &url,
-        Arc::new(StaticCredentials(Arc::new(secret))),
-        ClientOptions::default(),
-    )
-    .unwrap()
-    .with_deadline(tokio::time::Instant::now() + std::time::Duration::from_secs(3));
+    .await;
+    let client = support::client(&sandbox, ClientOptions::default())
+        .with_deadline(tokio::time::Instant::now() + std::time::Duration::from_secs(3));
     let delays = Arc::new(RecordedDelays::default());
     let worker = Worker {
         applier: Applier {
@@ -560,7 +508,7 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
         .handle(&event(&[record("w1", &hook), record("w2", &cart)]))
         .await;
     assert!(resp.batch_item_failures.is_empty());
-    let docs = outbound.sent.lock().unwrap().clone();
+    let docs = outbound.bodies();
     assert_eq!(
         docs.len(),
         1,

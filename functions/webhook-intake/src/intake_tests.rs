@@ -1,15 +1,12 @@
 //! Handler tests with in-memory queue and state: every route, every bad input, and the
 //! console fixtures in `events/`.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
+use b2b_shared::queue::MemoryQueue;
 use b2b_shared::secrets::{StaticCredentials, StoreSecret};
-use b2b_shared::state::{Claim, DedupeStore, StateError};
-use futures_util::future::BoxFuture;
+use b2b_shared::state::MemoryState;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
@@ -18,61 +15,6 @@ use super::*;
 use crate::verify::sign;
 
 const SIGNED_AT: i64 = 1764160000;
-
-#[derive(Default)]
-pub(crate) struct MemoryQueue {
-    pub sent: Mutex<Vec<OutgoingMessage>>,
-    pub down: AtomicBool,
-}
-
-impl Queue for MemoryQueue {
-    fn send_all<'a>(
-        &'a self,
-        messages: &'a [OutgoingMessage],
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(async move {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(QueueError::Unavailable("queue down".into()));
-            }
-            self.sent.lock().unwrap().extend(messages.iter().cloned());
-            Ok(())
-        })
-    }
-}
-
-#[derive(Default)]
-pub(crate) struct MemoryState {
-    pub keys: Mutex<HashSet<String>>,
-    pub down: AtomicBool,
-}
-
-impl DedupeStore for MemoryState {
-    fn claim<'a>(
-        &'a self,
-        key: &'a str,
-        _ttl: Duration,
-    ) -> BoxFuture<'a, Result<Claim, StateError>> {
-        Box::pin(async move {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(StateError("table down".into()));
-            }
-            Ok(if self.keys.lock().unwrap().insert(key.to_owned()) {
-                Claim::New
-            } else {
-                Claim::Duplicate
-            })
-        })
-    }
-    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
-        Box::pin(async move {
-            self.keys.lock().unwrap().remove(key);
-            Ok(())
-        })
-    }
-    fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
-        Box::pin(async move { Ok(self.keys.lock().unwrap().contains(key)) })
-    }
-}
 
 struct Harness {
     intake: Intake,
@@ -325,10 +267,7 @@ async fn a_queue_failure_is_503_and_the_retry_is_not_swallowed() {
         .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
         .await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        h.state.keys.lock().unwrap().is_empty(),
-        "the dedupe key must be released"
-    );
+    assert_eq!(h.state.claims(), 0, "the dedupe key must be released");
     h.queue.down.store(false, Ordering::SeqCst);
     let retry = h
         .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
@@ -340,7 +279,7 @@ async fn a_queue_failure_is_503_and_the_retry_is_not_swallowed() {
 #[tokio::test]
 async fn a_state_failure_is_503_and_nothing_is_enqueued() {
     let h = harness(AuthMode::Header);
-    h.state.down.store(true, Ordering::SeqCst);
+    h.state.fail.store(true, Ordering::SeqCst);
     let resp = h
         .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
         .await;

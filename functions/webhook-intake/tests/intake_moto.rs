@@ -5,61 +5,31 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use b2b_shared::state::DynamoState;
+use b2b_test_support as support;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use webhook_intake::{AuthMode, Intake, Settings};
 
 struct Aws {
+    sdk: aws_config::SdkConfig,
     sqs: aws_sdk_sqs::Client,
     dynamo: aws_sdk_dynamodb::Client,
 }
 
 async fn aws() -> Aws {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
-    );
-    let sdk = aws_config::load_from_env().await;
+    let sdk = support::moto().await;
     Aws {
         sqs: aws_sdk_sqs::Client::new(&sdk),
         dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+        sdk,
     }
 }
 
-fn unique(name: &str) -> String {
-    format!("{name}-{}-{}", std::process::id(), fastrand::u32(..))
-}
-
 async fn table(aws: &Aws) -> String {
-    let name = unique("state");
-    aws.dynamo
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    name
+    support::state_table(&aws.sdk).await
 }
 
 fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
@@ -91,46 +61,14 @@ fn webhook(hash: &str) -> Request {
 }
 
 async fn drain(aws: &Aws, url: &str) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    loop {
-        let got = aws
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let msgs = got.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            return out;
-        }
-        for m in msgs {
-            out.push(serde_json::from_str(m.body.as_deref().unwrap()).unwrap());
-            aws.sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    support::drain(&aws.sqs, url).await
 }
 
 #[tokio::test]
 async fn a_redelivered_webhook_is_enqueued_once() {
     let aws = aws().await;
     let table = table(&aws).await;
-    let queue = aws
-        .sqs
-        .create_queue()
-        .queue_name(unique("inbound"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue = support::queue(&aws.sdk, "inbound").await;
     let intake = intake(&aws, &queue, &table);
     for _ in 0..3 {
         assert_eq!(intake.handle(webhook("h-1")).await.status(), StatusCode::OK);
@@ -149,15 +87,7 @@ async fn a_redelivered_webhook_is_enqueued_once() {
 async fn a_queue_outage_is_503_and_the_redelivery_is_accepted() {
     let aws = aws().await;
     let table = table(&aws).await;
-    let good = aws
-        .sqs
-        .create_queue()
-        .queue_name(unique("inbound"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let good = support::queue(&aws.sdk, "inbound").await;
     let missing = good.replace("inbound-", "missing-");
     let broken = intake(&aws, &missing, &table);
     assert_eq!(
@@ -180,15 +110,7 @@ async fn a_queue_outage_is_503_and_the_redelivery_is_accepted() {
 #[tokio::test]
 async fn a_table_outage_is_503_and_nothing_is_enqueued() {
     let aws = aws().await;
-    let queue = aws
-        .sqs
-        .create_queue()
-        .queue_name(unique("inbound"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue = support::queue(&aws.sdk, "inbound").await;
     let no_table = intake(&aws, &queue, "no-such-table");
     assert_eq!(
         no_table.handle(webhook("h-5")).await.status(),

@@ -1,0 +1,162 @@
+//! Helpers shared by the integration tests of every crate: AWS resources in moto, the sandbox
+//! and a client for it. Tests that need moto call [`moto`], which fails (never skips) without it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use b2b_shared::bigcommerce::{BcClient, ClientOptions};
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use bc_sandbox::{RunningSandbox, SandboxOptions};
+use serde_json::Value;
+
+/// The sandbox store hash and token every helper uses.
+pub const STORE: &str = "abc123";
+/// The sandbox token.
+pub const TOKEN: &str = "tok";
+
+/// A name no other test of this run uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The AWS configuration of the moto server `make test` started; panics with a clear message
+/// when there is none.
+pub async fn moto() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto)"
+    );
+    aws_config::load_from_env().await
+}
+
+/// A new state table (partition key `pk`), as the SAM template defines it.
+pub async fn state_table(sdk: &aws_config::SdkConfig) -> String {
+    let name = unique("state");
+    let key = |k: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name("pk")
+            .key_type(k)
+            .build()
+    };
+    let attr = AttributeDefinition::builder()
+        .attribute_name("pk")
+        .attribute_type(ScalarAttributeType::S)
+        .build();
+    let (Ok(key), Ok(attr)) = (key(KeyType::Hash), attr) else {
+        panic!("table definition");
+    };
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(attr)
+        .key_schema(key)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table: {e}"));
+    name
+}
+
+/// A new standard queue; returns its URL.
+pub async fn queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
+    aws_sdk_sqs::Client::new(sdk)
+        .create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create queue: {e}"))
+        .queue_url
+        .unwrap_or_default()
+}
+
+/// Receives and deletes every message on the queue; returns the bodies as JSON.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("receive: {e}"));
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            out.push(
+                serde_json::from_str(m.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null),
+            );
+            sqs.delete_message()
+                .queue_url(url)
+                .set_receipt_handle(m.receipt_handle)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("delete: {e}"));
+        }
+    }
+}
+
+/// A sandbox for [`STORE`] and [`TOKEN`], without rate limits unless `opts` sets them.
+pub async fn sandbox(opts: SandboxOptions) -> RunningSandbox {
+    bc_sandbox::start(SandboxOptions {
+        store_hash: STORE.into(),
+        token: TOKEN.into(),
+        ..opts
+    })
+    .await
+    .unwrap_or_else(|e| panic!("sandbox: {e}"))
+}
+
+/// Sandbox options without rate limits.
+pub fn unlimited() -> SandboxOptions {
+    SandboxOptions {
+        quota: 0,
+        b2b_quota: 0,
+        ..SandboxOptions::default()
+    }
+}
+
+/// A client for the sandbox, with fixed credentials.
+pub fn client(sandbox: &RunningSandbox, options: ClientOptions) -> BcClient {
+    let secret = StoreSecret::from_json(&format!(
+        r#"{{"store_hash":"{STORE}","access_token":"{TOKEN}"}}"#
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let url = url::Url::parse(&sandbox.base_url()).unwrap_or_else(|e| panic!("{e}"));
+    BcClient::new(
+        &url,
+        &url,
+        Arc::new(StaticCredentials(Arc::new(secret))),
+        options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `GET /__sandbox/{path}` as JSON (`state`, `stats`).
+pub async fn admin(sandbox: &RunningSandbox, path: &str) -> Value {
+    reqwest::get(format!("{}/__sandbox/{path}", sandbox.base_url()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// All entities of one kind in a sandbox state document (an object keyed by id, or an array).
+pub fn all(state: &Value, key: &str) -> Vec<Value> {
+    match &state[key] {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
