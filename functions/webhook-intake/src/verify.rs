@@ -77,7 +77,9 @@ pub fn verify_signature(
         return Err(SignatureError::MissingHeaders);
     };
     let ts: i64 = ts.parse().map_err(|_| SignatureError::BadTimestamp)?;
-    if (now - ts).abs() > tolerance_secs {
+    // Checked: a caller-chosen timestamp must not overflow the subtraction.
+    let age = now.checked_sub(ts).and_then(i64::checked_abs);
+    if age.is_none_or(|age| age > tolerance_secs) {
         return Err(SignatureError::Stale);
     }
     let expected = sign(key, id, ts, body);

@@ -121,7 +121,13 @@ async fn retries_429_with_headers_after_the_announced_reset() {
         let client = client.clone();
         async move { client.core().price_list(1).await }
     });
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    // Once the 429 reached the server, the client waits the announced 80 ms: swap the mock.
+    for _ in 0..2_000 {
+        if limited.matched_async().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     limited.assert_async().await;
     limited.remove_async().await;
     let ok = server
@@ -176,17 +182,26 @@ async fn server_errors_are_retried_until_success() {
         .expect(2)
         .create_async()
         .await;
-    let client = client_for(&server, static_creds("tok"), options());
+    // A back-off of at least 100 ms after the second failure: time to swap the mock.
+    let slow = ClientOptions {
+        retry: RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(200),
+            ..fast_retry()
+        },
+        ..options()
+    };
+    let client = client_for(&server, static_creds("tok"), slow);
     let task = tokio::spawn({
         let client = client.clone();
         async move { client.b2b().user(5).await }
     });
-    // Let both failures happen, then answer.
-    for _ in 0..100 {
-        if client.stats().requests >= 2 {
+    // Let both failures reach the server (not just leave the client), then answer.
+    for _ in 0..2_000 {
+        if failing.matched_async().await {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     failing.assert_async().await;
     failing.remove_async().await;

@@ -86,7 +86,7 @@ const MAX_UNPARSED: usize = 300;
 
 fn text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Null | Value::String(_) => None,
         other => Some(other.to_string()),
     }
@@ -232,7 +232,7 @@ impl fmt::Display for ApiError {
                     f.write_str(&parts.join("; "))
                 }
             }
-            ApiError::Unparsed(s) if s.is_empty() => f.write_str("empty body"),
+            ApiError::Unparsed(s) if s.trim().is_empty() => f.write_str("empty body"),
             ApiError::Unparsed(s) => f.write_str(s),
         }
     }

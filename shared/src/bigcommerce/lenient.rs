@@ -21,7 +21,16 @@ fn to_i64(v: &Value) -> Result<Option<i64>, Unexpected<'_>> {
         Value::Null => Ok(None),
         Value::Number(n) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .or_else(|| {
+                // Whole floats within i64 (2^63 itself is out); never saturate a huge id.
+                n.as_f64()
+                    .filter(|f| {
+                        f.fract() == 0.0
+                            && *f >= -9.223_372_036_854_776e18
+                            && *f < 9.223_372_036_854_776e18
+                    })
+                    .map(|f| f as i64)
+            })
             .map(Some)
             .ok_or(Unexpected::Other("a fractional or too large number")),
         Value::String(s) if s.trim().is_empty() => Ok(None),

@@ -1,0 +1,146 @@
+//! Helpers shared by the end-to-end tests (each test file uses a different subset).
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use b2b_shared::bigcommerce::{BcClient, ClientOptions, RetryPolicy};
+use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
+use b2b_shared::secrets::{StaticCredentials, StoreCredentials, StoreSecret};
+use bc_sandbox::RunningSandbox;
+use futures_util::future::BoxFuture;
+use serde_json::{json, Value};
+
+/// A queue in memory: what was sent, and a switch to make it unavailable.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<Vec<OutgoingMessage>>,
+    pub down: AtomicBool,
+}
+
+impl Queue for MemoryQueue {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(QueueError::Unavailable("queue down (simulated)".into()));
+            }
+            self.sent.lock().unwrap().extend(messages.iter().cloned());
+            Ok(())
+        })
+    }
+}
+
+impl MemoryQueue {
+    /// Every body sent so far, parsed as JSON.
+    pub fn bodies(&self) -> Vec<Value> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str(&m.body).expect("queued bodies are JSON"))
+            .collect()
+    }
+}
+
+/// Fixed credentials from the secret's JSON.
+pub fn credentials(secret_json: &str) -> Arc<dyn StoreCredentials> {
+    Arc::new(StaticCredentials(Arc::new(
+        StoreSecret::from_json(secret_json).expect("test secret parses"),
+    )))
+}
+
+/// Retries fast enough for a test, with enough attempts to ride out injected faults.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 8,
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(60),
+        shed_base: Duration::from_millis(20),
+        shed_cap: Duration::from_millis(200),
+        reset_jitter: Duration::from_millis(20),
+        min_attempt_time: Duration::ZERO,
+    }
+}
+
+/// A client for the sandbox with `credentials` and `options`.
+pub fn sandbox_client(
+    sandbox: &RunningSandbox,
+    credentials: Arc<dyn StoreCredentials>,
+    options: ClientOptions,
+) -> BcClient {
+    let url = url::Url::parse(&sandbox.base_url()).unwrap();
+    BcClient::new(&url, &url, credentials, options).expect("client builds")
+}
+
+/// `GET /__sandbox/{path}` (admin routes need no auth and are never faulted).
+pub async fn admin_get(sandbox: &RunningSandbox, path: &str) -> Value {
+    reqwest::get(format!("{}/__sandbox/{path}", sandbox.base_url()))
+        .await
+        .unwrap_or_else(|e| panic!("GET /__sandbox/{path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET /__sandbox/{path} is not JSON: {e}"))
+}
+
+/// Every entity of one kind in a sandbox state dump.
+pub fn all(state: &Value, key: &str) -> Vec<Value> {
+    match &state[key] {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An integer field that may come as a number or a numeric string.
+pub fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// One SQS record as Lambda delivers it; `body` is sent as is (it may be malformed on purpose).
+pub fn sqs_record(id: &str, body: &str, receive_count: u32) -> Value {
+    json!({
+        "messageId": id,
+        "receiptHandle": format!("rh-{id}-{receive_count}"),
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": receive_count.to_string()},
+        "eventSource": "aws:sqs",
+    })
+}
+
+/// An SQS event of `records`.
+pub fn sqs_event(records: &[Value]) -> SqsEvent {
+    serde_json::from_value(json!({ "Records": records })).expect("a valid SQS event")
+}
+
+/// The message ids a batch response reports as failed.
+pub fn failed_ids(resp: &SqsBatchResponse) -> Vec<String> {
+    resp.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+/// The AWS configuration of the moto server `scripts/with-moto.sh` started. Fails (never skips)
+/// without one.
+pub async fn moto_config() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: this test needs moto; run it with \
+         `scripts/with-moto.sh cargo test -p b2b-e2e` or `make test`"
+    );
+    aws_config::load_from_env().await
+}
+
+/// A name unique to this test run.
+pub fn unique(name: &str) -> String {
+    format!("{name}-{}-{}", std::process::id(), fastrand::u32(..))
+}
