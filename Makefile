@@ -42,9 +42,11 @@ unit:
 test: venv
 	scripts/with-moto.sh $(MAKE) --no-print-directory lint unit
 
+# The functions run as their real binaries under cargo-lambda's emulator (from .venv); they are
+# built first so the first invocations do not wait for the compiler.
 demo: venv
-	$(CARGO) build -p b2b-demo
-	scripts/with-moto.sh $(CARGO) run -q -p b2b-demo
+	$(CARGO) build -p b2b-demo -p webhook-intake -p upsert-worker -p token-refresh -p order-export
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/with-moto.sh $(CARGO) run -q -p b2b-demo
 
 redrive:
 	$(CARGO) run -q -p upsert-worker --bin redrive
