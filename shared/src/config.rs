@@ -152,6 +152,17 @@ fn read_base_url(
     }
 }
 
+/// Reads the whole number in `raw` for variable `name`, within `min..=max`, or says what is wrong
+/// in the one-line form configuration errors use.
+pub fn parse_bounded(name: &str, raw: &str, min: i64, max: i64) -> Result<i64, String> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{name}: `{raw}` is not a whole number from {min} to {max}"
+        )),
+    }
+}
+
 /// Parses a BigCommerce base URL: https, or plain http only towards a loopback host.
 pub fn parse_base_url(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw.trim_end_matches('/'))

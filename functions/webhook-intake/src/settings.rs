@@ -80,16 +80,10 @@ impl Settings {
             s.auth_header = v.trim().to_owned();
         }
         let mut number = |name: &str, min: i64, max: i64| -> Option<i64> {
-            let v = lookup(name)?;
-            match v.trim().parse::<i64>() {
-                Ok(n) if (min..=max).contains(&n) => Some(n),
-                _ => {
-                    problems.push(format!(
-                        "{name}: `{v}` is not a whole number from {min} to {max}"
-                    ));
-                    None
-                }
-            }
+            let raw = lookup(name)?;
+            b2b_shared::config::parse_bounded(name, &raw, min, max)
+                .map_err(|e| problems.push(e))
+                .ok()
         };
         if let Some(n) = number("WEBHOOK_TOLERANCE_SECONDS", 1, 3600) {
             s.tolerance_secs = n;

@@ -1,51 +1,18 @@
 //! Helpers shared by the end-to-end tests (each test file uses a different subset).
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use b2b_shared::bigcommerce::{BcClient, ClientOptions, RetryPolicy};
-use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
 use b2b_shared::secrets::{StaticCredentials, StoreCredentials, StoreSecret};
 use bc_sandbox::RunningSandbox;
-use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 
 /// A queue in memory: what was sent, and a switch to make it unavailable.
-#[derive(Default)]
-pub struct MemoryQueue {
-    pub sent: Mutex<Vec<OutgoingMessage>>,
-    pub down: AtomicBool,
-}
-
-impl Queue for MemoryQueue {
-    fn send_all<'a>(
-        &'a self,
-        messages: &'a [OutgoingMessage],
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(async move {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(QueueError::Unavailable("queue down (simulated)".into()));
-            }
-            self.sent.lock().unwrap().extend(messages.iter().cloned());
-            Ok(())
-        })
-    }
-}
-
-impl MemoryQueue {
-    /// Every body sent so far, parsed as JSON.
-    pub fn bodies(&self) -> Vec<Value> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|m| serde_json::from_str(&m.body).expect("queued bodies are JSON"))
-            .collect()
-    }
-}
+#[allow(unused_imports)] // each test file uses its own subset of these helpers
+pub use b2b_shared::queue::MemoryQueue;
 
 /// Fixed credentials from the secret's JSON.
 pub fn credentials(secret_json: &str) -> Arc<dyn StoreCredentials> {
