@@ -4,6 +4,7 @@
 //! `BC_SPECS_DIR`). An example is the operation's own media-type example when it has one, or else
 //! one composed from the `example`s of its response schema, following local and remote `$ref`s
 //! (remote ones point at the `bigcommerce/docs` repository and are mapped to the local copy).
+// Test-only: compiled under #[cfg(test)] from its parent module.
 #![cfg(test)]
 
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
 //! Handler tests with in-memory queue and state: every route, every bad input, and the
 //! console fixtures in `events/`.
+// Test-only: compiled under #[cfg(test)] from its parent module.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

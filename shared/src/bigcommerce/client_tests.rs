@@ -1,5 +1,6 @@
 //! Behaviour of the HTTP core against a mock server: auth headers, retries, pacing, 401 re-read,
 //! deadlines, pagination and lenient models.
+// Test-only: compiled under #[cfg(test)] from its parent module.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,5 @@
 //! Our models decode the examples of BigCommerce's official specs (see `crate::spec_examples`).
+// Test-only: compiled under #[cfg(test)] from its parent module.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -1,5 +1,6 @@
 //! The JSON Schema files users read (`schemas/`) and our parsers accept and refuse the same
 //! messages.
+// Test-only: compiled under #[cfg(test)] from its parent module.
 
 use serde_json::{json, Value};
 
