@@ -186,6 +186,19 @@ pub fn parse_base_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Parses an endpoint URL (token endpoints, redirect URIs): https, or plain http only towards a
+/// loopback host (tests and local stand-ins).
+pub fn https_or_loopback(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if url.host_str().is_some_and(is_loopback) => Ok(url),
+        _ => Err(format!(
+            "`{raw}` must be an https URL (plain http only for a loopback host)"
+        )),
+    }
+}
+
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")

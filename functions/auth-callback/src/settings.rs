@@ -24,21 +24,6 @@ pub struct Settings {
     pub store_secret_prefix: String,
 }
 
-fn https_or_loopback(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
-    let loopback = matches!(
-        url.host_str(),
-        Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-    );
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(format!(
-            "`{raw}` must be an https URL (plain http only for a loopback host)"
-        )),
-    }
-}
-
 impl Settings {
     /// Reads the settings through `lookup` (a variable name to its value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -56,7 +41,9 @@ impl Settings {
                     .into(),
             });
         }
-        let redirect_uri = match get("AUTH_REDIRECT_URI").map(|r| https_or_loopback(&r)) {
+        let redirect_uri = match get("AUTH_REDIRECT_URI")
+            .map(|r| b2b_shared::config::https_or_loopback(&r))
+        {
             Some(Ok(u)) => u.to_string(),
             Some(Err(reason)) => {
                 problems.push(ConfigProblem {
@@ -73,7 +60,7 @@ impl Settings {
                 String::new()
             }
         };
-        let token_url = match https_or_loopback(
+        let token_url = match b2b_shared::config::https_or_loopback(
             &get("BC_OAUTH_TOKEN_URL").unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
         ) {
             Ok(u) => Some(u),

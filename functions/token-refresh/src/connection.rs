@@ -110,20 +110,7 @@ impl fmt::Debug for ConnectionDoc {
 }
 
 /// Parses a token URL: https, or plain http towards a loopback host (tests, local stand-ins).
-pub fn parse_endpoint(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
-    let loopback = matches!(
-        url.host_str(),
-        Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-    );
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(format!(
-            "`{raw}` must be an https URL (plain http only for a loopback host)"
-        )),
-    }
-}
+pub use b2b_shared::config::https_or_loopback as parse_endpoint;
 
 impl ConnectionDoc {
     /// Parses the secret's text. Errors name the problem but never echo a value.
