@@ -156,20 +156,25 @@ impl DedupeStore for DynamoState {
 }
 
 impl DynamoState {
-    async fn claimed(&self, key: &str) -> Result<bool, StateError> {
+    /// One attribute of the item `pk`, read consistently; `None` when the item or attribute is absent.
+    async fn attribute(&self, pk: &str, name: &str) -> Result<Option<AttributeValue>, StateError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+            .key(PARTITION_KEY, AttributeValue::S(pk.to_owned()))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| StateError(describe(&e)))?;
-        let expires = out
-            .item
-            .and_then(|item| item.get(TTL_ATTRIBUTE).cloned())
-            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()));
+        Ok(out.item.and_then(|mut item| item.remove(name)))
+    }
+
+    async fn claimed(&self, key: &str) -> Result<bool, StateError> {
+        let attribute = self
+            .attribute(&format!("dedupe#{key}"), TTL_ATTRIBUTE)
+            .await?;
+        let expires = attribute.and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()));
         Ok(expires.is_some_and(|exp| exp >= now_secs()))
     }
 }
@@ -177,19 +182,10 @@ impl DynamoState {
 impl IdMap for DynamoState {
     fn get_id<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<i64>, StateError>> {
         Box::pin(async move {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key(PARTITION_KEY, AttributeValue::S(format!("idmap#{key}")))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| StateError(describe(&e)))?;
-            Ok(out
-                .item
-                .and_then(|item| item.get(ID_ATTRIBUTE).cloned())
-                .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok())))
+            let attribute = self
+                .attribute(&format!("idmap#{key}"), ID_ATTRIBUTE)
+                .await?;
+            Ok(attribute.and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok())))
         })
     }
 
@@ -214,16 +210,10 @@ impl Watermarks for DynamoState {
         key: &'a str,
     ) -> BoxFuture<'a, Result<Option<serde_json::Value>, StateError>> {
         Box::pin(async move {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| StateError(describe(&e)))?;
-            let Some(raw) = out.item.and_then(|item| item.get(VALUE_ATTRIBUTE).cloned()) else {
+            let attribute = self
+                .attribute(&format!("wm#{key}"), VALUE_ATTRIBUTE)
+                .await?;
+            let Some(raw) = attribute else {
                 return Ok(None);
             };
             let text = raw
