@@ -20,8 +20,28 @@ use b2b_shared::state::{Claim, StateError, StateStore};
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 
-/// How long a lease on a command's entity lasts (longer than the worker's timeout).
+/// How long a lease on a command's entity lasts when the client has no deadline (longer than the
+/// worker's timeout).
 pub const LEASE_TTL: Duration = Duration::from_secs(180);
+
+/// Added to the invocation's remaining time for a lease: the deadline's safety margin plus clock
+/// skew between Lambda instances.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// How long a lease taken now must last: until the invocation can no longer be running (its
+/// deadline, which the client carries less a safety margin), so a crashed or killed invocation
+/// blocks its entity only until then, and SQS's redelivery (after 6 x the function's timeout)
+/// always finds it free. Without a deadline, [`LEASE_TTL`].
+pub fn lease_ttl(deadline: Option<tokio::time::Instant>) -> Duration {
+    match deadline {
+        Some(d) => {
+            d.saturating_duration_since(tokio::time::Instant::now())
+                + LEASE_MARGIN
+                + b2b_shared::deadline::DEFAULT_SAFETY_MARGIN
+        }
+        None => LEASE_TTL,
+    }
+}
 /// How long a done marker lets identical replays skip.
 pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -136,7 +156,8 @@ impl Applier {
         } else {
             lease_key
         };
-        if self.state.claim(&lease_key, LEASE_TTL).await? == Claim::Duplicate {
+        let ttl = lease_ttl(self.client.deadline());
+        if self.state.claim(&lease_key, ttl).await? == Claim::Duplicate {
             return Err(ApplyError::retry(
                 "another delivery of this entity is being applied; retrying later",
             ));
@@ -345,10 +366,13 @@ impl Applier {
                     created.company_id,
                 )
                 .await?;
+            // The create takes no status: set it right away (re-reading the new company first
+            // would cost a request and tell nothing the command does not already say).
             if let Some(status) = data.status {
-                if let Some(company) = self.client.b2b().company(created.company_id).await? {
-                    self.set_status(&company, status).await?;
-                }
+                self.client
+                    .b2b()
+                    .set_company_status(created.company_id, status)
+                    .await?;
             }
             return Ok(Outcome::Created);
         };
@@ -746,5 +770,24 @@ impl Applier {
         let id = self.client.b2b().create_quote(&body).await?;
         self.state.put_id(&key, id).await?;
         Ok(Outcome::Created)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lease_lasts_until_the_invocation_cannot_be_running() {
+        let in_10s = tokio::time::Instant::now() + Duration::from_secs(10);
+        let ttl = lease_ttl(Some(in_10s));
+        // 10 s left on the client's deadline, + its 2 s safety margin, + 5 s for clock skew.
+        assert!(
+            ttl > Duration::from_secs(16) && ttl <= Duration::from_secs(17),
+            "{ttl:?}"
+        );
+        let past = tokio::time::Instant::now() - Duration::from_secs(1);
+        assert_eq!(lease_ttl(Some(past)), Duration::from_secs(7));
+        assert_eq!(lease_ttl(None), LEASE_TTL);
     }
 }

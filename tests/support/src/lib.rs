@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests of every crate: AWS resources in moto, the sandbox
 //! and a client for it. Tests that need moto call [`moto`], which fails (never skips) without it.
 
+pub mod lambda;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
