@@ -7,14 +7,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help venv test lint unit fmt bench demo redrive sandbox clean-venv
+.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox clean-venv
 
 help:
 	@echo "make demo     - a realistic day through the real handlers, moto and the sandbox"
 	@echo "make test     - format check, clippy and every test (starts moto itself)"
 	@echo "make redrive  - move dead-lettered messages back (DEAD_LETTER_QUEUE_URL, INBOUND_QUEUE_URL)"
 	@echo "make sandbox  - run the local BigCommerce sandbox on 127.0.0.1:8787"
-	@echo "make bench    - benchmarks that print figures"
+	@echo "make bench    - benchmarks that print figures (cold starts, rate-limited syncs, export, handler)"
+	@echo "make zips     - the deployable arm64 zips (cargo lambda build --release --arm64)"
+	@echo "make sam-build - sam build, with its cargo target dir outside the code folder"
 	@echo "make venv     - create .venv with the pinned Python tools"
 
 # The Python tools, pinned in requirements.txt, in a project-local virtualenv.
@@ -34,8 +36,10 @@ lint: venv
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint infra/template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
 
+# The function binaries first: the process-kill tests run them under a Lambda Runtime API.
 unit:
 	mkdir -p target
+	$(CARGO) build --workspace --bins --quiet
 	$(CARGO) test --workspace --no-fail-fast 2>&1 | tee target/test.log
 	scripts/test-summary.sh target/test.log
 
@@ -54,7 +58,24 @@ redrive:
 sandbox:
 	$(CARGO) run -p bc-sandbox -- --listen 127.0.0.1:8787 --seed-companies 20 --seed-orders 200
 
-bench:
+# arm64 builds need the aarch64 standard library; cargo-lambda cross-compiles with zig (.venv).
+aarch64-target:
+	rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+zips: venv aarch64-target
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --output-format zip \
+		--bin webhook-intake --bin upsert-worker --bin token-refresh --bin order-export --bin auth-callback
+
+# sam copies the code folder into a scratch dir unless the target dir is outside it, so its cache
+# would never hold (toolchain notes); SAM_BUILD_TARGET_DIR keeps it between builds.
+SAM_BUILD_TARGET_DIR ?= $(HOME)/.cache/b2b-edition-toolkit/sam-target
+sam-build: venv aarch64-target
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 CARGO_TARGET_DIR="$(SAM_BUILD_TARGET_DIR)" \
+		$(VENV)/bin/sam build --template-file infra/template.yaml
+
+bench: venv
+	scripts/with-moto.sh $(CARGO) run -q --release -p b2b-e2e --example coldstart
+	$(CARGO) run -q --release -p b2b-e2e --example sync_bench | grep -v '"_aws"'
 	$(CARGO) run --release -p bc-sandbox --example loadgen -- --requests 20000 --concurrency 32
 	$(CARGO) bench -p webhook-intake --bench handler -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) build --release -p bc-sandbox --bin bc-sandbox
