@@ -80,6 +80,13 @@ fn every_template_function_is_a_workspace_binary_and_back() {
                 .is_file(),
             "{name}: {code}"
         );
+        // `sam build` must be told which binary: a crate with several (upsert-worker has
+        // `redrive` too) otherwise fails in its copy step ("unable to find function binary").
+        assert_eq!(
+            resource["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(crate_name),
+            "{name}: Metadata.BuildProperties.Binary names the function binary"
+        );
         in_template.insert(crate_name.to_owned());
     }
     assert_eq!(
