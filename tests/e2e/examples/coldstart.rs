@@ -1,0 +1,222 @@
+//! Cold start of every function: the release binary is started under a Lambda Runtime API of our
+//! own (`b2b_test_support::lambda`), given one realistic first event, and measured from process
+//! start to its first poll (init) and to the first event handled, with the process's peak RSS
+//! (`VmHWM`) after that event. Each function is started `RUNS` times; the table shows medians
+//! (and the highest RSS). The deployable zip's size (arm64) is shown when
+//! `cargo lambda build --release --arm64 --output-format zip` has made it (`make zips`).
+//!
+//! Needs moto: `scripts/with-moto.sh cargo run --release -p b2b-e2e --example coldstart`
+//! (`make bench` runs it).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use b2b_test_support::lambda::{function_binary, workspace_root, FunctionProcess, Invoked};
+use b2b_test_support::{moto, queue, sandbox, state_table, unique, unlimited, STORE, TOKEN};
+use bc_sandbox::SandboxOptions;
+use serde_json::{json, Value};
+
+const RUNS: usize = 5;
+
+type Error = Box<dyn std::error::Error>;
+
+fn event_file(function: &str, name: &str) -> Result<Value, Error> {
+    let path = workspace_root()
+        .join("functions")
+        .join(function)
+        .join("events")
+        .join(name);
+    Ok(serde_json::from_str(&std::fs::read_to_string(&path)?)?)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let sdk = moto().await;
+    let store = sandbox(SandboxOptions {
+        seed_companies: 3,
+        seed_orders: 20,
+        ..unlimited()
+    })
+    .await;
+    let secret_id = unique("coldstart/store");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(
+            json!({"store_hash": STORE, "access_token": TOKEN,
+                // The console fixtures' header secret.
+                "webhook_secret": "local-webhook-secret"})
+            .to_string(),
+        )
+        .send()
+        .await?;
+    let env: Vec<(&str, String)> = vec![
+        ("BC_SECRET_ID", secret_id.clone()),
+        ("STORE_SECRET_IDS", secret_id.clone()),
+        ("BC_API_URL", store.base_url()),
+        ("B2B_API_URL", store.base_url()),
+        ("STATE_TABLE", state_table(&sdk).await),
+        ("INBOUND_QUEUE_URL", queue(&sdk, "cold-inbound").await),
+        ("OUTBOUND_QUEUE_URL", queue(&sdk, "cold-outbound").await),
+        ("DEAD_LETTER_QUEUE_URL", queue(&sdk, "cold-dlq").await),
+        ("WEBHOOK_AUTH", "header".into()),
+        ("EXPORT_STREAMS", "orders".into()),
+        ("EXPORT_START_DAYS", "3650".into()),
+        ("APP_SECRET_ID", unique("coldstart/app")),
+        ("AUTH_REDIRECT_URI", "http://127.0.0.1/auth".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+
+    // A first event per function that does real work against moto and the sandbox.
+    let mut callback = event_file("auth-callback", "auth-install.json")?;
+    callback["rawQueryString"] = json!("");
+    callback["queryStringParameters"] = json!({});
+    // A store with nothing to export, for the export's most common run: nothing new.
+    let empty = sandbox(unlimited()).await;
+    let empty_store = vec![
+        ("BC_API_URL", empty.base_url()),
+        ("B2B_API_URL", empty.base_url()),
+    ];
+    type Case<'a> = (
+        &'a str,
+        Box<dyn Fn(usize) -> Value>,
+        &'a str,
+        Vec<(&'a str, String)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "webhook-intake",
+            Box::new(|_| event_file("webhook-intake", "health.json").unwrap_or(Value::Null)),
+            "GET /health",
+            vec![],
+        ),
+        (
+            "webhook-intake",
+            Box::new(|n| {
+                let mut e = event_file("webhook-intake", "webhook-order-created.json")
+                    .unwrap_or(Value::Null);
+                // A new order id per run, so every run enqueues (no dedupe hit).
+                if let Some(body) = e["body"].as_str() {
+                    let mut b: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+                    b["data"]["id"] = json!(900_000 + n);
+                    b["hash"] = json!(format!("{:040x}", 0xc01d_0000_u64 + n as u64));
+                    b["producer"] = json!(format!("stores/{STORE}"));
+                    e["body"] = json!(b.to_string());
+                }
+                e
+            }),
+            "order webhook: secret, dedupe, enqueue",
+            vec![],
+        ),
+        (
+            "upsert-worker",
+            Box::new(|n| {
+                let body = json!({"type":"company.upsert","version":1,"store_hash":STORE,
+                    "external_id":format!("COLD-{}-{n}", std::process::id()),
+                    "company":{"name":format!("Cold {n}"),"email":"ap@cold.example","phone":"555","country":"US",
+                    "admin":{"first_name":"A","last_name":"B","email":format!("a{n}-{}@cold.example", std::process::id())}}});
+                json!({"Records":[{"messageId":format!("m{n}"),"receiptHandle":"rh","body":body.to_string(),
+                    "attributes":{"ApproximateReceiveCount":"1"},"messageAttributes":{},"eventSource":"aws:sqs"}]})
+            }),
+            "SQS: 1 new company",
+            vec![],
+        ),
+        (
+            "token-refresh",
+            Box::new(|_| json!({"task": "token-health"})),
+            "token health (2 API calls)",
+            vec![],
+        ),
+        (
+            "order-export",
+            Box::new(|_| json!({"streams": ["orders"]})),
+            "scheduled run, nothing new",
+            empty_store,
+        ),
+        (
+            "order-export",
+            Box::new(|_| json!({"streams": ["orders"]})),
+            "scheduled run exporting 20 orders",
+            vec![],
+        ),
+        (
+            "auth-callback",
+            Box::new(move |_| callback.clone()),
+            "GET /auth without code (400 page)",
+            vec![],
+        ),
+    ];
+
+    println!(
+        "| function | first event | init (ms) | first event handled (ms) | peak RSS (MiB) | binary (MiB) | zip arm64 (MiB) |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for (name, event, what, extra_env) in &cases {
+        let binary = function_binary(name, true)?;
+        let mut inits = Vec::new();
+        let mut firsts = Vec::new();
+        let mut rss = 0;
+        for n in 0..RUNS {
+            // A fresh state table per run for the export, so every run exports the same orders.
+            let mut env = env.clone();
+            env.extend(extra_env.iter().cloned());
+            if *name == "order-export" {
+                env.push(("STATE_TABLE", state_table(&sdk).await));
+            }
+            let process =
+                FunctionProcess::start(&binary, name, &env, Duration::from_secs(60)).await?;
+            let answer = process
+                .invoke(&event(n), Duration::from_secs(60))
+                .await
+                .map_err(|e| format!("{name}: {e}"))?;
+            let handled = Instant::now().duration_since(process.started());
+            match &answer {
+                Invoked::Error(e) => return Err(format!("{name} failed: {e}").into()),
+                Invoked::Response(r) if *name == "webhook-intake" => {
+                    let status = r["statusCode"].as_u64().unwrap_or(0);
+                    if !(200..300).contains(&status) {
+                        return Err(format!("{name} answered {status}: {r}").into());
+                    }
+                }
+                Invoked::Response(_) => {}
+            }
+            inits.push(process.init_time().unwrap_or_default().as_secs_f64() * 1000.0);
+            firsts.push(handled.as_secs_f64() * 1000.0);
+            rss = rss.max(process.peak_rss_kib().unwrap_or(0));
+            process.kill();
+        }
+        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
+        let zip = target_dir().join("lambda").join(name).join("bootstrap.zip");
+        let zip = std::fs::metadata(&zip)
+            .map(|m| mib(m.len()))
+            .unwrap_or_else(|_| "run `make zips`".into());
+        println!(
+            "| {name} | {what} | {:.1} | {:.1} | {:.1} | {} | {zip} |",
+            median(inits),
+            median(firsts),
+            rss as f64 / 1024.0,
+            mib(size)
+        );
+    }
+    println!(
+        "\n{RUNS} cold starts per function, release x86_64 builds, median times, highest peak RSS; \
+         the first event's time includes its calls to moto and the sandbox on loopback. \
+         Targets: cold start (process start to first event handled) <= 50 ms, peak RSS <= 30 MiB."
+    );
+    Ok(())
+}
