@@ -1,6 +1,7 @@
 //! Admin endpoints under `/__sandbox/` (no auth, never rate limited or faulted): state dump,
 //! statistics, fault profile, reset, and placing orders as buyers would.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -54,6 +55,7 @@ fn faults_json(app: &App) -> Value {
         "fault_rate": f.fault_rate,
         "headerless_429_rate": f.headerless_429_rate,
         "latency_ms": [f.latency_ms.0, f.latency_ms.1],
+        "burst_429": app.burst_429.load(Ordering::Relaxed),
     })
 }
 
@@ -92,6 +94,13 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
         },
         Some(_) => return bad("latency_ms must be [min, max]"),
     };
+    let burst = match body.get("burst_429") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) => Some(n),
+            None => return bad("burst_429 must be a whole number of requests"),
+        },
+    };
     let deactivate = int(&body, "deactivate_hook");
     let block = body
         .get("block_domain")
@@ -120,6 +129,9 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
         if body.get("unblock_domains").and_then(Value::as_bool) == Some(true) {
             store.blocked_domains.clear();
         }
+    }
+    if let Some(n) = burst {
+        app.burst_429.store(n, Ordering::Relaxed);
     }
     {
         let mut f = lock(&app.faults);

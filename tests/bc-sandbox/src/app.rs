@@ -135,6 +135,10 @@ pub struct App {
     pub events_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Event>>>,
     /// Sequence for webhook message ids.
     pub event_seq: AtomicU64,
+    /// A 429 burst: the next this-many API requests find the window's quota spent by another
+    /// app on the same store, and are answered 429 whatever our own usage (set through
+    /// `POST /__sandbox/faults` with `burst_429`).
+    pub burst_429: AtomicU64,
 }
 
 impl App {
@@ -155,6 +159,7 @@ impl App {
             events: tx,
             events_rx: Mutex::new(Some(rx)),
             event_seq: AtomicU64::new(0),
+            burst_429: AtomicU64::new(0),
             opts,
         }))
     }

@@ -83,6 +83,29 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         return r;
     }
 
+    // A 429 burst: the quota was spent by another app sharing the store.
+    if app
+        .burst_429
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
+        let mut r = too_many(family);
+        if faults.headerless_429_rate > 0.0 && fastrand::f64() < faults.headerless_429_rate {
+            app.stats
+                .headerless_429_total
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            let spent = crate::ratelimit::Decision {
+                allowed: false,
+                left: 0,
+                ..limiter.peek()
+            };
+            add_headers(r.headers_mut(), family, spent);
+        }
+        return r;
+    }
+
     let decision = limiter.acquire();
     if !decision.allowed {
         app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);

@@ -187,6 +187,36 @@ async fn faults_latency_and_headerless_429s() {
 }
 
 #[tokio::test]
+async fn a_429_burst_answers_the_next_requests_429_whatever_the_quota() {
+    let s = start(SandboxOptionsExt::with(|o| {
+        o.quota = 100;
+        o.window_ms = 60_000;
+    }))
+    .await;
+    let r = s.admin_post("/faults", json!({"burst_429": 2})).await;
+    assert_eq!(r.json()["burst_429"], 2);
+    // Both API families share the burst; a 429 with headers says the window is spent.
+    let r = s.core_get("/v3/pricelists").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("x-rate-limit-requests-left").as_deref(), Some("0"));
+    assert!(r.header("x-rate-limit-time-reset-ms").is_some());
+    let r = s.b2b_get("/companies").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("x-requests-remaining").as_deref(), Some("0 times"));
+    // Then the quota applies again, untouched by the burst.
+    let r = s.core_get("/v3/pricelists").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("x-rate-limit-requests-left").as_deref(),
+        Some("99")
+    );
+    let st = s.admin_get("/stats").await;
+    assert_eq!(st["rate_limited_total"], 2);
+    let r = s.admin_post("/faults", json!({"burst_429": -1})).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
 async fn partial_fault_rate_is_roughly_respected() {
     let s = start(SandboxOptionsExt::with(|o| {
         o.quota = 0;
