@@ -1,8 +1,9 @@
 //! Chaos: 1,000 mixed inbound commands (10 of them poison) go through the upsert-worker while the
-//! sandbox answers 10% of API requests with 500/502/503, adds latency, and enforces small
-//! rate-limit windows (half of its 429s without rate-limit headers). Three workers with their own
-//! clients (three Lambda instances sharing one store quota) take SQS-sized batches; failed
-//! messages come back in later rounds, as SQS redelivers them.
+//! sandbox answers 10% of API requests with 500/502/503, adds latency, enforces small rate-limit
+//! windows, and sends three 429 bursts (half of its 429s without rate-limit headers). Three instances of the real
+//! worker binary (under the tests' Lambda Runtime API, sharing one store quota, the state table
+//! and the dead-letter queue in moto) take SQS-sized batches; failed messages come back in later
+//! rounds, as SQS redelivers them.
 //!
 //! In the end the sandbox holds exactly the expected state (every entity once, with the fields
 //! the commands asked for), exactly the 10 poison messages are dead-lettered, each with its
@@ -11,16 +12,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use b2b_shared::bigcommerce::ClientOptions;
-use b2b_shared::state::MemoryState;
+use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
 use bc_sandbox::{start, SandboxOptions};
-use common::{admin_get, all, fast_retry, int, sqs_event, sqs_record, MemoryQueue};
+use common::{admin_get, all, int, sqs_record};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
 
 const STORE: &str = "abc123";
 const TOKEN: &str = "tok-chaos";
@@ -33,6 +31,8 @@ const BATCH: usize = 10;
 const WORKERS: usize = 3;
 const BATCHES_IN_FLIGHT: usize = 3;
 const MAX_ROUNDS: u32 = 30;
+/// The worker's function timeout (the template's is 120 s; shorter here so a stuck batch shows).
+const INVOCATION_TIMEOUT: Duration = Duration::from_secs(60);
 const STATUSES: [(&str, i64); 4] = [
     ("pending", 0),
     ("approved", 1),
@@ -351,39 +351,54 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
         .map(|(i, m)| (m.id.clone(), i))
         .collect();
 
-    // Three Lambda instances: each its own client (its own view of the rate limits), one state
-    // table and one dead-letter queue between them.
-    let state = Arc::new(MemoryState::default());
-    let dlq = Arc::new(MemoryQueue::default());
-    let workers: Vec<Worker> = (0..WORKERS)
-        .map(|_| {
-            let client = common::sandbox_client(
-                &sandbox,
-                common::credentials(&format!(
-                    r#"{{"store_hash":"{STORE}","access_token":"{TOKEN}"}}"#
-                )),
-                ClientOptions {
-                    core_low_water: 1,
-                    b2b_low_water: 1,
-                    retry: fast_retry(),
-                    request_timeout: Duration::from_secs(10),
-                    ..ClientOptions::default()
-                },
-            );
-            Worker {
-                applier: Applier {
-                    client,
-                    state: state.clone(),
-                    external_id_field: "external_id".into(),
-                },
-                mapping: None,
-                dead_letters: dlq.clone(),
-                visibility: None,
-                events: None,
-                concurrency: 4,
+    // Three Lambda instances of the real upsert-worker binary (each its own client, so its own
+    // view of the rate limits), sharing the store secret, the state table and the dead-letter
+    // queue in moto.
+    let sdk = b2b_test_support::moto().await;
+    let secret_id = b2b_test_support::unique("chaos/store");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(json!({"store_hash": STORE, "access_token": TOKEN}).to_string())
+        .send()
+        .await
+        .expect("secret created in moto");
+    let dlq = b2b_test_support::queue(&sdk, "chaos-dlq").await;
+    let env = vec![
+        ("BC_SECRET_ID", secret_id),
+        ("BC_API_URL", sandbox.base_url()),
+        ("B2B_API_URL", sandbox.base_url()),
+        ("STATE_TABLE", b2b_test_support::state_table(&sdk).await),
+        (
+            "INBOUND_QUEUE_URL",
+            b2b_test_support::queue(&sdk, "chaos-inbound").await,
+        ),
+        ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let binary = function_binary("upsert-worker", false).unwrap_or_else(|e| panic!("{e}"));
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        workers.push(
+            FunctionProcess::start(&binary, "upsert-worker", &env, INVOCATION_TIMEOUT)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+
+    // Three 429 bursts, 3 s apart: the next 8 requests find the quota spent by another app on
+    // the store (half of them without rate-limit headers, as the sandbox's 429s are). A
+    // headerless 429 holds the instance for seconds (2 s, doubling), as it should.
+    let bursts = {
+        let url = format!("{}/__sandbox/faults", sandbox.base_url());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let _ = http.post(&url).json(&json!({"burst_429": 8})).send().await;
             }
         })
-        .collect();
+    };
 
     // SQS: every message is received in some batch; failed ones come back in a later round.
     let mut receives = vec![0u32; msgs.len()];
@@ -413,8 +428,19 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
         let workers = &workers;
         let mut failed: Vec<usize> = futures_util::stream::iter(batches.into_iter().enumerate())
             .map(|(n, records)| async move {
-                let resp = workers[n % WORKERS].handle(&sqs_event(&records)).await;
-                common::failed_ids(&resp)
+                let worker = &workers[n % WORKERS];
+                match worker
+                    .invoke(&json!({ "Records": records }), INVOCATION_TIMEOUT * 2)
+                    .await
+                {
+                    Ok(Invoked::Response(r)) => r["batchItemFailures"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_owned))
+                        .collect::<Vec<_>>(),
+                    other => panic!("worker: {other:?} (log: {})", worker.log.display()),
+                }
             })
             .buffer_unordered(BATCHES_IN_FLIGHT)
             .collect::<Vec<_>>()
@@ -435,8 +461,11 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
         pending = failed;
     }
 
+    bursts.abort();
+
     // Dead letters: exactly the poison, each with its reason and its original body.
-    let dead = dlq.bodies();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dead = b2b_test_support::drain(&sqs, &dlq).await;
     let mut dead_ids = BTreeSet::new();
     for d in &dead {
         let id = d["message_id"].as_str().expect("message_id").to_owned();

@@ -1,7 +1,9 @@
-//! Webhooks end to end on moto (a real SQS inbound queue and a DynamoDB state table): 1,000
-//! deliveries of real-looking BigCommerce and B2B Edition payloads, 20% of them exact
-//! redeliveries and 5% with a bad secret or signature, while the inbound queue is unavailable for
-//! a slice of them (503, then BigCommerce redelivers).
+//! Webhooks end to end through the real `webhook-intake` binary (four instances under the tests'
+//! Lambda Runtime API, as API Gateway HTTP API v2 events) on moto (the store secret, a real SQS
+//! inbound queue and a DynamoDB state table): 1,000 deliveries of real-looking BigCommerce and
+//! B2B Edition payloads, 20% of them exact redeliveries and 5% with a bad secret or signature,
+//! while the inbound queue is unavailable for a slice of them (two instances of the same
+//! deployment whose queue is gone answer 503, then BigCommerce redelivers).
 //!
 //! Every valid delivery ends up on the queue exactly once (counted by hash, with its own data),
 //! every bad one is answered 401 and enqueues nothing, and every delivery that met the outage
@@ -12,23 +14,21 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-use b2b_shared::queue::SqsQueue;
-use b2b_shared::state::DynamoState;
-use common::{credentials, moto_config, unique};
+use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use common::{moto_config, unique};
 use futures_util::StreamExt;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use webhook_intake::verify::{sign, signing_key};
-use webhook_intake::{AuthMode, Intake, Settings};
 
 const STORE: &str = "abc123";
 const WEBHOOK_SECRET: &str = "hook-s3cret-e2e";
@@ -225,6 +225,77 @@ fn deliveries() -> Vec<Delivery> {
     out
 }
 
+/// Instances of one deployment of the real webhook-intake binary; requests go round-robin, and
+/// each instance takes one at a time, as Lambda's do.
+struct Deployment {
+    instances: Vec<FunctionProcess>,
+    next: AtomicUsize,
+}
+
+impl Deployment {
+    async fn start(binary: &std::path::Path, env: &[(&str, String)], instances: usize) -> Self {
+        let mut all = Vec::new();
+        for _ in 0..instances {
+            all.push(
+                FunctionProcess::start(binary, "webhook-intake", env, Duration::from_secs(30))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        Self {
+            instances: all,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends `req` as an API Gateway HTTP API (v2) event; returns the status and JSON body.
+    async fn handle(&self, req: Request) -> (StatusCode, Value) {
+        let headers: serde_json::Map<String, Value> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or_default())))
+            .collect();
+        let body = match req.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Body::Empty => String::new(),
+            _ => String::new(),
+        };
+        let path = req.uri().path().to_owned();
+        let method = req.method().as_str().to_owned();
+        let event = json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {
+                "accountId": "000000000000", "apiId": "e2e",
+                "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1", "userAgent": "bigcommerce-webhooks/1.0"},
+                "requestId": "e2e", "routeKey": "$default", "stage": "$default",
+                "time": "26/Nov/2026:00:00:00 +0000", "timeEpoch": now() * 1000
+            },
+            "body": body,
+            "isBase64Encoded": false
+        });
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.instances.len();
+        let process = &self.instances[n];
+        match process.invoke(&event, Duration::from_secs(60)).await {
+            Ok(Invoked::Response(r)) => {
+                let status = StatusCode::from_u16(r["statusCode"].as_u64().unwrap_or(0) as u16)
+                    .unwrap_or_else(|_| panic!("no status: {r}"));
+                let body = serde_json::from_str(r["body"].as_str().unwrap_or("null"))
+                    .unwrap_or(Value::Null);
+                (status, body)
+            }
+            Ok(Invoked::Error(e)) => panic!("webhook-intake failed: {e}"),
+            Err(e) => panic!("webhook-intake: {e} (log: {})", process.log.display()),
+        }
+    }
+}
+
 /// The HTTP request of a delivery, signed (when it is) at `now`.
 fn request(d: &Delivery, now: i64) -> Request {
     let mut b = lambda_http::http::Request::builder()
@@ -338,21 +409,29 @@ async fn a_thousand_deliveries_with_duplicates_forgeries_and_a_queue_outage() {
         .expect("queue created in moto")
         .queue_url
         .unwrap();
-    let secret = credentials(&format!(
-        r#"{{"store_hash":"{STORE}","access_token":"t","webhook_secret":"{WEBHOOK_SECRET}","client_secret":"{CLIENT_SECRET}"}}"#
-    ));
-    let intake = |url: &str| Intake {
-        credentials: secret.clone(),
-        queue: Arc::new(SqsQueue::new(sqs.clone(), url)),
-        state: Arc::new(DynamoState::new(dynamo.clone(), &table)),
-        settings: Settings {
-            auth: AuthMode::Either,
-            ..Settings::default()
-        },
+    let secret_id = unique("e2e/webhooks");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(format!(
+            r#"{{"store_hash":"{STORE}","access_token":"t","webhook_secret":"{WEBHOOK_SECRET}","client_secret":"{CLIENT_SECRET}"}}"#
+        ))
+        .send()
+        .await
+        .expect("secret created in moto");
+    let binary = function_binary("webhook-intake", false).unwrap_or_else(|e| panic!("{e}"));
+    let env = |queue_url: &str| {
+        vec![
+            ("BC_SECRET_ID", secret_id.clone()),
+            ("INBOUND_QUEUE_URL", queue_url.to_owned()),
+            ("STATE_TABLE", table.clone()),
+            ("WEBHOOK_AUTH", "either".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+        ]
     };
-    let healthy = intake(&queue);
+    let healthy = Deployment::start(&binary, &env(&queue), 4).await;
     // The same deployment while its queue is gone (deleted, renamed, or SQS unreachable).
-    let broken = intake(&format!("{queue}-gone"));
+    let broken = Deployment::start(&binary, &env(&format!("{queue}-gone")), 2).await;
 
     let all = deliveries();
     assert_eq!(all.len(), DELIVERIES);
@@ -375,10 +454,7 @@ async fn a_thousand_deliveries_with_duplicates_forgeries_and_a_queue_outage() {
                     &healthy
                 };
                 async move {
-                    let resp = handler.handle(request(d, now())).await;
-                    let status = resp.status();
-                    let body: Value =
-                        serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+                    let (status, body) = handler.handle(request(d, now())).await;
                     (d.n, status, body)
                 }
             })
@@ -446,9 +522,8 @@ async fn a_thousand_deliveries_with_duplicates_forgeries_and_a_queue_outage() {
 
     // BigCommerce retries after the 503: the queue is back, each is taken (or known) once.
     for d in &retry {
-        let resp = healthy.handle(request(d, now())).await;
-        assert_eq!(resp.status(), StatusCode::OK, "redelivery of {}", d.n);
-        let body: Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        let (status, body) = healthy.handle(request(d, now())).await;
+        assert_eq!(status, StatusCode::OK, "redelivery of {}", d.n);
         match body["status"].as_str() {
             Some("accepted") => *accepted.entry(d.hash.clone()).or_default() += 1,
             Some("duplicate") => assert!(
