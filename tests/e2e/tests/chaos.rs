@@ -374,7 +374,7 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
             b2b_test_support::queue(&sdk, "chaos-inbound").await,
         ),
         ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
-        ("RUST_LOG", "warn".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
     ];
     let binary = function_binary("upsert-worker", false).unwrap_or_else(|e| panic!("{e}"));
     let mut workers = Vec::new();
@@ -462,6 +462,17 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
     }
 
     bursts.abort();
+
+    // The workers logged every retry, 429 and dead letter: never the store's token.
+    for w in &workers {
+        let log = std::fs::read_to_string(&w.log).unwrap_or_default();
+        assert!(!log.is_empty(), "{} is empty", w.log.display());
+        assert!(
+            !log.contains(TOKEN),
+            "{} contains the access token",
+            w.log.display()
+        );
+    }
 
     // Dead letters: exactly the poison, each with its reason and its original body.
     let sqs = aws_sdk_sqs::Client::new(&sdk);
