@@ -22,6 +22,8 @@ pub enum Need {
     OutboundQueue,
     /// `STATE_TABLE`: the DynamoDB table of dedupe keys, watermarks and id maps.
     StateTable,
+    /// `DEAD_LETTER_QUEUE_URL`: where permanently failed commands are parked with their reason.
+    DeadLetterQueue,
 }
 
 impl Need {
@@ -30,6 +32,7 @@ impl Need {
             Need::InboundQueue => "INBOUND_QUEUE_URL",
             Need::OutboundQueue => "OUTBOUND_QUEUE_URL",
             Need::StateTable => "STATE_TABLE",
+            Need::DeadLetterQueue => "DEAD_LETTER_QUEUE_URL",
         }
     }
 }
@@ -49,6 +52,8 @@ pub struct Config {
     pub outbound_queue_url: Option<String>,
     /// `STATE_TABLE`, when the function asked for it.
     pub state_table: Option<String>,
+    /// `DEAD_LETTER_QUEUE_URL`, when the function asked for it.
+    pub dead_letter_queue_url: Option<String>,
 }
 
 /// One missing or malformed variable.
@@ -121,6 +126,7 @@ impl Config {
         let inbound_queue_url = optional(Need::InboundQueue);
         let outbound_queue_url = optional(Need::OutboundQueue);
         let state_table = optional(Need::StateTable);
+        let dead_letter_queue_url = optional(Need::DeadLetterQueue);
 
         match (bc_api_url, b2b_api_url) {
             (Some(bc_api_url), Some(b2b_api_url)) if problems.is_empty() => Ok(Config {
@@ -130,6 +136,7 @@ impl Config {
                 inbound_queue_url,
                 outbound_queue_url,
                 state_table,
+                dead_letter_queue_url,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -237,7 +244,7 @@ mod tests {
                 ("BC_API_URL", "http://example.com"),
                 ("B2B_API_URL", "ftp://x"),
             ]),
-            &[Need::InboundQueue, Need::StateTable],
+            &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue],
         )
         .unwrap_err();
         let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
@@ -248,7 +255,8 @@ mod tests {
                 "BC_API_URL",
                 "B2B_API_URL",
                 "INBOUND_QUEUE_URL",
-                "STATE_TABLE"
+                "STATE_TABLE",
+                "DEAD_LETTER_QUEUE_URL"
             ]
         );
         let text = err.to_string();
@@ -286,11 +294,18 @@ mod tests {
                 ("INBOUND_QUEUE_URL", "http://q/in"),
                 ("OUTBOUND_QUEUE_URL", "http://q/out"),
                 ("STATE_TABLE", "state"),
+                ("DEAD_LETTER_QUEUE_URL", "http://q/dlq"),
                 ("BC_API_URL", "http://127.0.0.1:1/"),
             ]),
-            &[Need::InboundQueue, Need::OutboundQueue, Need::StateTable],
+            &[
+                Need::InboundQueue,
+                Need::OutboundQueue,
+                Need::StateTable,
+                Need::DeadLetterQueue,
+            ],
         )
         .unwrap();
+        assert_eq!(cfg.dead_letter_queue_url.as_deref(), Some("http://q/dlq"));
         assert_eq!(cfg.inbound_queue_url.as_deref(), Some("http://q/in"));
         assert_eq!(cfg.outbound_queue_url.as_deref(), Some("http://q/out"));
         assert_eq!(cfg.state_table.as_deref(), Some("state"));

@@ -16,9 +16,8 @@ use upsert_worker::{Applier, Worker};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let config = Config::from_env(&[Need::InboundQueue, Need::StateTable])?;
-    let dlq_url = std::env::var("DEAD_LETTER_QUEUE_URL")
-        .map_err(|_| "DEAD_LETTER_QUEUE_URL: is not set (required by this function)")?;
+    let config = Config::from_env(&[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue])?;
+    let dlq_url = config.dead_letter_queue_url.clone().unwrap_or_default();
     let mapping = match std::env::var("FIELD_MAPPING_FILE")
         .ok()
         .filter(|p| !p.trim().is_empty())
