@@ -14,6 +14,7 @@ pub mod settings;
 pub mod store;
 
 use b2b_shared::secrets::StoreHash;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::SecretString;
 
@@ -64,6 +65,25 @@ pub fn parse_grant(req: &Request) -> Result<Grant, String> {
     })
 }
 
+/// This callback's own URL, as API Gateway served the request: `https://` + its domain (the
+/// execute-api domain, or a custom domain mapped to the API) + the request's path. `None` when
+/// the request did not come through API Gateway's HTTP API.
+pub fn request_url(req: &Request) -> Option<String> {
+    let domain = match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.domain_name.clone()?,
+        #[allow(unreachable_patterns)] // other event sources are compiled out
+        _ => return None,
+    };
+    if domain.is_empty()
+        || !domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+    {
+        return None;
+    }
+    Some(format!("https://{domain}{}", req.uri().path()))
+}
+
 fn store_error_page(e: &StoreError) -> Response<Body> {
     if e.is_retryable() {
         page(
@@ -98,6 +118,20 @@ impl AuthCallback {
             }
         };
         let hash = grant.store_hash.clone();
+        // The redirect URI must repeat the registered one: configured, or this request's own.
+        let Some(redirect_uri) = self
+            .settings
+            .redirect_uri
+            .clone()
+            .or_else(|| request_url(&req))
+        else {
+            tracing::error!(store = %hash, "no AUTH_REDIRECT_URI and no API Gateway domain to derive it from");
+            return page(
+                500,
+                "Install could not be completed",
+                "The app's server is not configured correctly. Please contact the app's support.",
+            );
+        };
         let app = match app_credentials(
             &self.secrets,
             &self.settings.app_secret_id,
@@ -115,7 +149,7 @@ impl AuthCallback {
             &self.http,
             &self.settings.token_url,
             &app,
-            &self.settings.redirect_uri,
+            &redirect_uri,
             &grant,
         )
         .await

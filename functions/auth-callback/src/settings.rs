@@ -16,8 +16,10 @@ pub struct Settings {
     pub app_secret_id: String,
     /// `BC_CLIENT_ID`: the app's client id, when the app secret does not carry it.
     pub client_id: Option<String>,
-    /// `AUTH_REDIRECT_URI`: this callback's public URL, as registered with the app.
-    pub redirect_uri: String,
+    /// `AUTH_REDIRECT_URI`: this callback's public URL, as registered with the app. Optional:
+    /// without it, each request's own URL (`https://` + the domain API Gateway served it on +
+    /// its path) is used, which is the registered one unless a proxy rewrites the path.
+    pub redirect_uri: Option<String>,
     /// `BC_OAUTH_TOKEN_URL`.
     pub token_url: Url,
     /// `STORE_SECRET_PREFIX`.
@@ -41,25 +43,18 @@ impl Settings {
                     .into(),
             });
         }
-        let redirect_uri = match get("AUTH_REDIRECT_URI")
-            .map(|r| b2b_shared::config::https_or_loopback(&r))
-        {
-            Some(Ok(u)) => u.to_string(),
-            Some(Err(reason)) => {
-                problems.push(ConfigProblem {
-                    variable: "AUTH_REDIRECT_URI",
-                    reason,
-                });
-                String::new()
-            }
-            None => {
-                problems.push(ConfigProblem {
-                    variable: "AUTH_REDIRECT_URI",
-                    reason: "is not set (this callback's URL as registered with the app)".into(),
-                });
-                String::new()
-            }
-        };
+        let redirect_uri =
+            match get("AUTH_REDIRECT_URI").map(|r| b2b_shared::config::https_or_loopback(&r)) {
+                Some(Ok(u)) => Some(u.to_string()),
+                Some(Err(reason)) => {
+                    problems.push(ConfigProblem {
+                        variable: "AUTH_REDIRECT_URI",
+                        reason,
+                    });
+                    None
+                }
+                None => None,
+            };
         let token_url = match b2b_shared::config::https_or_loopback(
             &get("BC_OAUTH_TOKEN_URL").unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
         ) {
@@ -110,6 +105,17 @@ mod tests {
         .unwrap();
         assert_eq!(s.token_url.as_str(), DEFAULT_TOKEN_URL);
         assert_eq!(s.store_secret_prefix, "bigcommerce/store/");
+        assert_eq!(
+            s.redirect_uri.as_deref(),
+            Some("https://x.example.com/auth")
+        );
+        // Without AUTH_REDIRECT_URI, each request's own URL is used.
+        let s = Settings::from_lookup(|k| match k {
+            "APP_SECRET_ID" => Some("bigcommerce/app".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.redirect_uri, None);
         let e = Settings::from_lookup(|k| match k {
             "AUTH_REDIRECT_URI" => Some("http://x.example.com/auth".into()),
             "BC_OAUTH_TOKEN_URL" => Some("ftp://x".into()),

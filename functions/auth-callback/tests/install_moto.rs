@@ -91,6 +91,14 @@ async fn current(sm: &aws_sdk_secretsmanager::Client, id: &str) -> Value {
 }
 
 async fn token_endpoint(server: &mut mockito::ServerGuard) -> mockito::Mock {
+    token_endpoint_for(server, "https://apps.example.com/auth").await
+}
+
+/// The token endpoint, expecting `redirect_uri`.
+async fn token_endpoint_for(
+    server: &mut mockito::ServerGuard,
+    redirect_uri: &str,
+) -> mockito::Mock {
     server
         .mock("POST", "/oauth2/token")
         .match_header("content-type", "application/json")
@@ -101,7 +109,7 @@ async fn token_endpoint(server: &mut mockito::ServerGuard) -> mockito::Mock {
             "context": "stores/abc123",
             "scope": "store_v2_orders_read_only store_b2b_edition",
             "grant_type": "authorization_code",
-            "redirect_uri": "https://apps.example.com/auth"
+            "redirect_uri": redirect_uri
         })))
         .with_body(
             json!({
@@ -151,6 +159,39 @@ async fn a_code_exchange_creates_the_store_secret() {
     );
     // The shared crate reads what was written.
     b2b_shared::secrets::StoreSecret::from_json(&stored.to_string()).unwrap();
+}
+
+#[tokio::test]
+async fn without_a_configured_redirect_uri_the_request_s_own_url_is_sent() {
+    let sm = sm().await;
+    let prefix = unique("derived");
+    let app = app_secret(&sm, &prefix).await;
+    let mut bc = mockito::Server::new_async().await;
+    // The fixture came through API Gateway on local.execute-api.us-east-1.amazonaws.com.
+    let m = token_endpoint_for(
+        &mut bc,
+        "https://local.execute-api.us-east-1.amazonaws.com/auth",
+    )
+    .await;
+    let settings = Settings::from_lookup(|k| match k {
+        "APP_SECRET_ID" => Some(app.clone()),
+        "BC_OAUTH_TOKEN_URL" => Some(format!("{}/oauth2/token", bc.url())),
+        "STORE_SECRET_PREFIX" => Some(prefix.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let cb = AuthCallback {
+        settings,
+        secrets: sm.clone(),
+        http: exchange::http_client().unwrap(),
+    };
+    let resp = cb.handle(fixture()).await;
+    m.assert_async().await;
+    assert_eq!(resp.status(), 200, "{}", text(&resp));
+    assert_eq!(
+        current(&sm, &format!("{prefix}abc123")).await["access_token"],
+        "store-TOKEN"
+    );
 }
 
 #[tokio::test]
