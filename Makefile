@@ -35,6 +35,7 @@ lint: venv
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint infra/template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(PY) scripts/lint-translated.py infra/template.yaml
 
 # The function binaries first: the process-kill tests run them under a Lambda Runtime API.
 unit:
