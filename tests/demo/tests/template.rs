@@ -116,3 +116,58 @@ fn the_inbound_queue_gives_the_worker_six_times_its_timeout() {
         Some("ReportBatchItemFailures")
     );
 }
+
+/// The target of a `!Ref X` (YAML short form) or `{Ref: X}`.
+fn short_ref(v: &Value) -> Option<&str> {
+    match v {
+        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str(),
+        _ => v["Ref"].as_str(),
+    }
+}
+
+/// Schedules live in the stack's own, CloudFormation-named group under short fixed names, so two
+/// stacks in one account never collide and no stack name is too long for the 64-character limit.
+#[test]
+fn schedules_are_in_the_stack_s_own_group_under_short_names() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let groups: Vec<&str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Scheduler::ScheduleGroup"))
+        .map(|(k, r)| {
+            assert!(
+                r["Properties"]["Name"].is_null(),
+                "schedule group {k:?} must let CloudFormation name it"
+            );
+            k.as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(groups.len(), 1, "one schedule group per stack: {groups:?}");
+    let mut seen = 0;
+    for (name, resource) in resources {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (event, e) in events {
+            if e["Type"].as_str() != Some("ScheduleV2") {
+                continue;
+            }
+            seen += 1;
+            let p = &e["Properties"];
+            let where_ = format!("{name:?}.{event:?}");
+            let sched_name = p["Name"].as_str().unwrap_or_else(|| {
+                panic!("{where_}: a schedule needs a fixed name (SAM's default is not unique)")
+            });
+            assert!(
+                sched_name.len() <= 64 && !sched_name.contains("${"),
+                "{where_}: name {sched_name:?} must be short and not built from the stack name"
+            );
+            assert_eq!(
+                short_ref(&p["GroupName"]),
+                Some(groups[0]),
+                "{where_}: not in the stack's schedule group"
+            );
+        }
+    }
+    assert!(seen >= 4, "expected the four schedules, found {seen}");
+}
