@@ -5,6 +5,8 @@
 //! # Layout
 //! - [`config`]: typed configuration from environment variables, validated at cold start.
 //! - [`secrets`]: the store secret (format, Secrets Manager fetcher, TTL cache, re-read on 401).
+//! - [`secrets_api`]: the Secrets Manager calls that write secrets (versions, stages, creation),
+//!   with errors classified retryable vs permanent.
 //! - [`bigcommerce`]: the HTTP core (auth, pacing, retries, deadline), pagination streams,
 //!   typed errors, and the B2B Edition and management API resources.
 //! - [`messages`]: inbound commands and normalized webhook events, versioned.
@@ -21,6 +23,7 @@ pub mod deadline;
 pub mod messages;
 pub mod queue;
 pub mod secrets;
+pub mod secrets_api;
 pub mod setup;
 pub mod state;
 pub mod subscriptions;

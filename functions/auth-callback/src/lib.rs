@@ -29,7 +29,7 @@ pub struct AuthCallback {
     /// The settings.
     pub settings: Settings,
     /// Secrets Manager.
-    pub secrets: aws_sdk_secretsmanager::Client,
+    pub secrets: b2b_shared::secrets_api::SecretsApi,
     /// The HTTP client for the token exchange.
     pub http: reqwest::Client,
 }

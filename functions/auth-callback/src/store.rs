@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use b2b_shared::secrets::StoreHash;
+use b2b_shared::secrets_api::{derived_token, SecretVersion, SecretsApi, SecretsError, AWSCURRENT};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -29,21 +29,13 @@ impl StoreError {
     }
 }
 
-fn classify<E, R>(what: &str, e: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let retryable = match e.code() {
-        Some("ThrottlingException") | Some("InternalServiceError") => true,
-        Some(_) => false,
-        None => true, // dispatch, timeout, response errors
-    };
-    let text = format!("{what}: {}", DisplayErrorContext(&e));
-    if retryable {
-        StoreError::Unavailable(text)
-    } else {
-        StoreError::Permanent(text)
+impl From<SecretsError> for StoreError {
+    fn from(e: SecretsError) -> Self {
+        if e.is_retryable() {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Permanent(e.to_string())
+        }
     }
 }
 
@@ -55,28 +47,11 @@ fn now_unix() -> i64 {
 }
 
 /// Reads `AWSCURRENT` of `id`; `Ok(None)` when the secret does not exist.
-async fn read(
-    sm: &aws_sdk_secretsmanager::Client,
-    id: &str,
-) -> Result<Option<(String, SecretString)>, StoreError> {
-    match sm
-        .get_secret_value()
-        .secret_id(id)
-        .version_stage("AWSCURRENT")
-        .send()
-        .await
-    {
-        Ok(out) => {
-            let value = out.secret_string.ok_or_else(|| {
-                StoreError::Permanent(format!("secret `{id}` has no SecretString"))
-            })?;
-            Ok(Some((
-                out.version_id.unwrap_or_default(),
-                SecretString::from(value),
-            )))
-        }
-        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(classify(&format!("reading secret `{id}`"), e)),
+async fn read(sm: &SecretsApi, id: &str) -> Result<Option<SecretVersion>, StoreError> {
+    match sm.get_stage(id, AWSCURRENT).await {
+        Ok(v) => Ok(Some(v)),
+        Err(SecretsError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -92,14 +67,14 @@ fn object(id: &str, value: &SecretString) -> Result<Map<String, Value>, StoreErr
 /// Reads the app's credentials from `id` (`{"client_id", "client_secret"}`); `client_id` falls
 /// back to `fallback_client_id` (`BC_CLIENT_ID`).
 pub async fn app_credentials(
-    sm: &aws_sdk_secretsmanager::Client,
+    sm: &SecretsApi,
     id: &str,
     fallback_client_id: Option<&str>,
 ) -> Result<AppCredentials, StoreError> {
-    let (_, value) = read(sm, id)
+    let current = read(sm, id)
         .await?
         .ok_or_else(|| StoreError::Permanent(format!("app secret `{id}` was not found")))?;
-    let m = object(id, &value)?;
+    let m = object(id, &current.value)?;
     let text = |k: &str| {
         m.get(k)
             .and_then(Value::as_str)
@@ -135,17 +110,23 @@ pub enum Written {
 /// Stores the installed token in secret `id` for `store_hash`, keeping the secret's other fields.
 /// The store secret also gets the app's `client_id` and `client_secret` (webhook-intake verifies
 /// Standard Webhooks signatures with it).
+///
+/// The new version's request token is derived from the version it was merged from, so two
+/// installs racing on one version cannot both win: the loser's write is refused
+/// ([`SecretsError::Conflict`]) and it merges again on top of the winner's version, losing no
+/// field either wrote.
 pub async fn write_store_secret(
-    sm: &aws_sdk_secretsmanager::Client,
+    sm: &SecretsApi,
     id: &str,
     store_hash: &StoreHash,
     app: &AppCredentials,
     installed: &Installed,
 ) -> Result<Written, StoreError> {
-    for _ in 0..2 {
+    // Each lost race means another install won; five rounds cover five installs at once.
+    for _ in 0..5 {
         let existing = read(sm, id).await?;
         let mut m = match &existing {
-            Some((_, value)) => object(id, value)?,
+            Some(current) => object(id, &current.value)?,
             None => Map::new(),
         };
         m.insert("store_hash".into(), Value::from(store_hash.as_str()));
@@ -165,32 +146,27 @@ pub async fn write_store_secret(
             m.insert("account_uuid".into(), Value::from(account.as_str()));
         }
         m.insert("installed_at".into(), Value::from(now_unix()));
-        let text = Value::Object(m).to_string();
+        let text = SecretString::from(Value::Object(m).to_string());
         match existing {
-            Some(_) => {
-                sm.put_secret_value()
-                    .secret_id(id)
-                    .secret_string(text)
-                    .send()
-                    .await
-                    .map_err(|e| classify(&format!("writing secret `{id}`"), e))?;
-                return Ok(Written::Updated);
+            Some(current) => {
+                let token = derived_token(&current.version_id, "install");
+                match sm.put(id, &token, &text, None).await {
+                    Ok(_) => return Ok(Written::Updated),
+                    // Another install wrote on top of the same version first: merge again.
+                    Err(SecretsError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
             }
-            None => match sm
-                .create_secret()
-                .name(id)
-                .description(format!(
-                    "BigCommerce store {store_hash}: API token from the app install"
-                ))
-                .secret_string(text)
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(Written::Created),
-                // Created meanwhile (a double click): read it and update it instead.
-                Err(e) if e.code() == Some("ResourceExistsException") => continue,
-                Err(e) => return Err(classify(&format!("creating secret `{id}`"), e)),
-            },
+            None => {
+                let description =
+                    format!("BigCommerce store {store_hash}: API token from the app install");
+                match sm.create(id, &description, &text).await {
+                    Ok(_) => return Ok(Written::Created),
+                    // Created meanwhile (a double click): read it and update it instead.
+                    Err(SecretsError::AlreadyExists { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
     }
     Err(StoreError::Unavailable(format!(

@@ -6,6 +6,7 @@
 
 use auth_callback::settings::Settings;
 use auth_callback::{exchange, AuthCallback};
+use b2b_shared::secrets_api::SecretsApi;
 use lambda_http::{Body, Request, Response};
 use mockito::Matcher;
 use serde_json::{json, Value};
@@ -61,7 +62,7 @@ fn callback(
     .unwrap();
     AuthCallback {
         settings,
-        secrets: sm,
+        secrets: SecretsApi::new(sm),
         http: exchange::http_client().unwrap(),
     }
 }
@@ -182,7 +183,7 @@ async fn without_a_configured_redirect_uri_the_request_s_own_url_is_sent() {
     .unwrap();
     let cb = AuthCallback {
         settings,
-        secrets: sm.clone(),
+        secrets: SecretsApi::new(sm.clone()),
         http: exchange::http_client().unwrap(),
     };
     let resp = cb.handle(fixture()).await;
@@ -310,4 +311,66 @@ async fn missing_parameters_give_a_400_page_before_anything_is_called() {
     let resp = cb.handle(fixture()).await;
     assert_eq!(resp.status(), 503, "{}", text(&resp));
     assert!(text(&resp).contains("try installing the app again"));
+}
+
+#[tokio::test]
+async fn concurrent_installs_all_land_and_keep_the_secret_s_other_fields() {
+    use auth_callback::exchange::{AppCredentials, Installed};
+    use auth_callback::store::{write_store_secret, Written};
+    use b2b_shared::secrets::StoreHash;
+    use secrecy::SecretString;
+
+    let sm = sm().await;
+    let prefix = unique("race");
+    let id = format!("{prefix}abc123");
+    sm.create_secret()
+        .name(&id)
+        .secret_string(
+            json!({"store_hash": "abc123", "access_token": "old", "webhook_secret": "wh"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let api = SecretsApi::new(sm.clone());
+    let hash = StoreHash::parse("abc123").unwrap();
+    let app = AppCredentials {
+        client_id: "app-client".into(),
+        client_secret: SecretString::from("app-SECRET"),
+    };
+    // Three installs read the same version and write on top of it at once: each must land (a
+    // lost race merges again on the winner's version), none may fail or drop a field.
+    let installs = (0..3).map(|i| {
+        let (api, id, hash, app) = (api.clone(), id.clone(), hash.clone(), &app);
+        async move {
+            let installed = Installed {
+                access_token: SecretString::from(format!("token-{i}")),
+                scope: Some("store_b2b_edition".into()),
+                account_uuid: None,
+            };
+            write_store_secret(&api, &id, &hash, app, &installed).await
+        }
+    });
+    let results = futures_util::future::join_all(installs).await;
+    for r in &results {
+        assert_eq!(r.as_ref().map_err(|e| e.to_string()), Ok(&Written::Updated));
+    }
+    let stored = current(&sm, &id).await;
+    assert!(
+        ["token-0", "token-1", "token-2"].contains(&stored["access_token"].as_str().unwrap()),
+        "{stored}"
+    );
+    assert_eq!(stored["webhook_secret"], "wh");
+    let versions = sm
+        .list_secret_version_ids()
+        .secret_id(&id)
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.versions().len(),
+        4,
+        "the original and one version per install"
+    );
 }

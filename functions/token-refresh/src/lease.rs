@@ -16,7 +16,7 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::secrets_api::{derived_token, SecretsApi, SecretsError};
+use b2b_shared::secrets_api::{derived_token, SecretsApi, SecretsError};
 
 /// The staging label of the lease version.
 pub const LEASE_STAGE: &str = "TOKENREFRESH_LEASE";

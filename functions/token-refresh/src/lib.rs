@@ -17,7 +17,6 @@ pub mod lease;
 pub mod oauth;
 pub mod refresh;
 pub mod rotation;
-pub mod secrets_api;
 pub mod settings;
 pub mod webhooks;
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::connection::{ConnectionDoc, ConnectionSpec, IssuedTokens};
 use crate::lease;
 use crate::oauth::{request_token, TokenError};
-use crate::secrets_api::{derived_token, SecretsApi, SecretsError, AWSCURRENT};
+use b2b_shared::secrets_api::{derived_token, SecretsApi, SecretsError, AWSCURRENT};
 
 /// The current time in unix seconds.
 pub fn now_unix() -> i64 {

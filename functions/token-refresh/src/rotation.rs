@@ -24,7 +24,7 @@ use secrecy::ExposeSecret;
 use crate::connection::ConnectionDoc;
 use crate::lease;
 use crate::refresh::{now_unix, RefreshError, Refresher};
-use crate::secrets_api::{SecretsError, AWSCURRENT, AWSPENDING};
+use b2b_shared::secrets_api::{SecretsError, AWSCURRENT, AWSPENDING};
 
 /// Why a rotation step failed. Secrets Manager marks the rotation failed and retries later.
 #[derive(Debug, thiserror::Error)]

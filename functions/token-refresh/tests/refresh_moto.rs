@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use b2b_shared::bigcommerce::{BcClient, ClientOptions};
 use b2b_shared::secrets::{SecretsManagerFetcher, StaticCredentials, StoreSecret};
+use b2b_shared::secrets_api::SecretsApi;
 use bc_sandbox::{start, SandboxOptions};
 use mockito::Matcher;
 use serde_json::{json, Value};
 use token_refresh::health::{HealthChecker, Probe, DEFAULT_B2B_PROBE, DEFAULT_CORE_PROBE};
 use token_refresh::lease::LEASE_STAGE;
 use token_refresh::refresh::{now_unix, Outcome, Refresher};
-use token_refresh::secrets_api::SecretsApi;
 use token_refresh::{oauth, Handler};
 
 fn fixture(name: &str) -> Value {

@@ -1,5 +1,6 @@
-//! The few Secrets Manager calls token-refresh makes, with errors classified retryable vs
-//! permanent and secret values kept in [`SecretString`]s.
+//! The Secrets Manager calls the functions make beyond reading the store secret (token-refresh's
+//! refresh, lease and rotation; auth-callback's install), with errors classified retryable vs
+//! permanent in one place and secret values kept in [`SecretString`]s.
 //!
 //! Every read names its stage or version explicitly (moto, and AWS right after a stage move, can
 //! answer a bare `GetSecretValue` with an old version).
@@ -40,6 +41,12 @@ pub enum SecretsError {
         what: String,
         /// The service's message (never a secret value).
         reason: String,
+    },
+    /// [`SecretsApi::create`] found a secret of that name already there.
+    #[error("{what}: the secret already exists")]
+    AlreadyExists {
+        /// What was created.
+        what: String,
     },
     /// Throttling, a service error or the network (retryable).
     #[error("{what}: Secrets Manager unavailable: {reason}")]
@@ -189,6 +196,35 @@ impl SecretsApi {
                 }
             })?;
         Ok(out.version_id.unwrap_or_else(|| token.to_owned()))
+    }
+
+    /// Creates secret `id` with `value` as its `AWSCURRENT` version; returns the version id.
+    /// [`SecretsError::AlreadyExists`] when a secret of that name exists (also one scheduled for
+    /// deletion).
+    pub async fn create(
+        &self,
+        id: &str,
+        description: &str,
+        value: &SecretString,
+    ) -> Result<String, SecretsError> {
+        use secrecy::ExposeSecret;
+        let what = format!("creating secret `{id}`");
+        let out = self
+            .client
+            .create_secret()
+            .name(id)
+            .description(description)
+            .secret_string(value.expose_secret())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.code() == Some("ResourceExistsException") {
+                    SecretsError::AlreadyExists { what: what.clone() }
+                } else {
+                    SecretsError::from_sdk(what.clone(), e)
+                }
+            })?;
+        Ok(out.version_id.unwrap_or_default())
     }
 
     /// The stages of every version of `id` that has any.
