@@ -13,6 +13,10 @@ use super::error::{Api, BcError};
 use super::lenient;
 use super::pagination::{b2b_pages, b2b_quote_pages, items, B2B_MAX_LIMIT};
 
+/// The most items a B2B bulk endpoint (`/companies/bulk`, `/users/bulk`, `/addresses/bulk`)
+/// takes in one request; more is refused with 413.
+pub const B2B_BULK_MAX: usize = 10;
+
 /// `{code, meta, data}`: the envelope of a B2B single-object answer.
 #[derive(Debug, Deserialize)]
 struct Data<T> {
@@ -656,6 +660,32 @@ impl B2b<'_> {
             ApiRequest::new(Api::B2b, Method::POST, "/companies").json(fields)?,
         )
         .await
+    }
+
+    /// `POST /companies/bulk`: creates up to [`B2B_BULK_MAX`] companies in one request and returns
+    /// their ids in request order. An error may leave some of them created (BigCommerce's 400
+    /// means "creation failed for some companies"), so a caller that falls back to one-by-one
+    /// creates must look each company up first.
+    pub async fn create_companies(&self, companies: &[CompanyFields]) -> Result<Vec<i64>, BcError> {
+        #[derive(Deserialize)]
+        struct Created {
+            #[serde(deserialize_with = "lenient::i64", rename = "companyId")]
+            company_id: i64,
+        }
+        #[derive(Deserialize)]
+        struct Bulk {
+            #[serde(default)]
+            meta: Vec<Created>,
+        }
+        if companies.len() > B2B_BULK_MAX {
+            return Err(BcError::InvalidRequest(format!(
+                "{} companies in one bulk create; at most {B2B_BULK_MAX}",
+                companies.len()
+            )));
+        }
+        let req = ApiRequest::new(Api::B2b, Method::POST, "/companies/bulk").json(companies)?;
+        let bulk: Bulk = self.client.send(req).await?;
+        Ok(bulk.meta.into_iter().map(|c| c.company_id).collect())
     }
 
     /// `PUT /companies/{id}`.

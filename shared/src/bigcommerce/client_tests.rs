@@ -266,6 +266,41 @@ async fn permanent_errors_are_not_retried_and_carry_the_parsed_body() {
 }
 
 #[tokio::test]
+async fn bulk_company_create_sends_one_array_and_returns_the_ids_in_order() {
+    use crate::bigcommerce::b2b::{CompanyFields, B2B_BULK_MAX};
+    let mut server = Server::new_async().await;
+    let bulk = server
+        .mock("POST", "/api/v3/io/companies/bulk")
+        .match_body(Matcher::Json(serde_json::json!([
+            {"companyName": "A"},
+            {"companyName": "B"}
+        ])))
+        .with_body(
+            r#"{"code":200,"meta":[{"companyId":"7"},{"companyId":9}],"data":{"id":"task-1"}}"#,
+        )
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let named = |n: &str| CompanyFields {
+        company_name: Some(n.to_owned()),
+        ..CompanyFields::default()
+    };
+    let ids = client
+        .b2b()
+        .create_companies(&[named("A"), named("B")])
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![7, 9]);
+    bulk.assert_async().await;
+    // More than BigCommerce takes is refused before a request is spent.
+    let too_many = vec![named("x"); B2B_BULK_MAX + 1];
+    let err = client.b2b().create_companies(&too_many).await.unwrap_err();
+    assert!(matches!(err, BcError::InvalidRequest(_)), "{err}");
+    assert_eq!(client.stats().requests, 1);
+}
+
+#[tokio::test]
 async fn a_401_rereads_the_secret_once_then_succeeds() {
     let mut server = Server::new_async().await;
     let old = server
