@@ -35,7 +35,8 @@ pub struct Stats {
     pub requests_total: AtomicU64,
     /// Requests per "METHOD /route/template".
     pub by_route: Mutex<HashMap<String, u64>>,
-    /// Non-GET requests that succeeded (changed state).
+    /// Writes that changed state: non-GET requests that succeeded, a bulk create counting each
+    /// company it created (also when it answered 400 for others).
     pub writes_total: AtomicU64,
     /// 429 responses sent (quota and concurrency).
     pub rate_limited_total: AtomicU64,

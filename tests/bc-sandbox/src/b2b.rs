@@ -354,6 +354,10 @@ fn detail(e: &Map<String, Value>) -> String {
         .join("; ")
 }
 
+/// `POST /companies/bulk`. A company missing required fields refuses the whole request (422,
+/// nothing created). Conflicts alone (an admin email already in use) give the documented
+/// 400 "creation failed for some Companies" with the others created: the harder case for a
+/// client, which must not create those again.
 async fn bulk_create_companies(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let items = match body_array(&body) {
         Ok(a) => a,
@@ -365,21 +369,25 @@ async fn bulk_create_companies(State(app): State<Arc<App>>, body: Bytes) -> Resp
     let mut ev = Events::new();
     let now = now_secs();
     let mut store = app.data();
-    // All or nothing: validate on a copy first.
+    // Validate on a copy first: required fields are all or nothing.
     let mut trial = store.clone();
-    let mut errors = Vec::new();
+    let mut invalid = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if let Err(e) = model::create_company(&mut trial, item, now, &mut Events::new()) {
-            errors.push(json!({"id": i.to_string(), "_detail": detail(&e)}));
+            if e.keys().any(|k| k != "adminEmail") {
+                invalid.push(json!({"id": i.to_string(), "_detail": detail(&e)}));
+            }
         }
     }
-    if !errors.is_empty() {
-        return bulk_errors(errors);
+    if !invalid.is_empty() {
+        return bulk_errors(invalid);
     }
     let mut ids = Vec::new();
-    for item in &items {
-        if let Ok(c) = model::create_company(&mut store, item, now, &mut ev) {
-            ids.push(json!({"companyId": c.company_id}));
+    let mut conflicts = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match model::create_company(&mut store, item, now, &mut ev) {
+            Ok(c) => ids.push(json!({"companyId": c.company_id})),
+            Err(e) => conflicts.push(json!({"id": i.to_string(), "_detail": detail(&e)})),
         }
     }
     drop(store);
@@ -387,6 +395,19 @@ async fn bulk_create_companies(State(app): State<Arc<App>>, body: Bytes) -> Resp
         app.core_limit.charge();
     }
     fire(&app, ev);
+    // Count each company created: the middleware counts a successful request once.
+    let counted = usize::from(conflicts.is_empty());
+    app.stats.writes_total.fetch_add(
+        ids.len().saturating_sub(counted) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    if !conflicts.is_empty() {
+        return json_status(
+            StatusCode::BAD_REQUEST,
+            &json!({"code": 400, "data": {"errors": conflicts},
+                    "meta": {"message": "Some companies created failed, you can see these in errors."}}),
+        );
+    }
     let task = app.next_seq();
     json_status(
         StatusCode::OK,

@@ -293,6 +293,35 @@ async fn company_bulk_limits_and_errors() {
     let metas = r.json()["meta"].as_array().cloned().unwrap_or_default();
     assert_eq!(metas.len(), 2);
     let id = metas[0]["companyId"].clone();
+    // A conflict (company 1's admin again) fails only its item: the others are created.
+    let r = s
+        .b2b_json(
+            Method::POST,
+            "/companies/bulk",
+            json!([company_body(3), company_body(1), company_body(4)]),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let errors = r.json()["data"]["errors"].as_array().cloned().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["id"], "1");
+    assert!(
+        errors[0]["_detail"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        s.b2b_get("/companies").await.json()["meta"]["pagination"]["totalCount"],
+        4,
+        "companies 3 and 4 were created"
+    );
+    assert_eq!(
+        s.admin_get("/stats").await["writes_total"],
+        4,
+        "writes count each company a bulk create made"
+    );
     let r = s
         .b2b_json(
             Method::PUT,

@@ -301,6 +301,18 @@ async fn responses_match_the_official_schemas() {
         &s.b2b_json(Method::POST, "/companies/bulk", json!([company_body(101)]))
             .await,
     );
+    c.check(
+        "company",
+        "POST",
+        "/companies/bulk",
+        400,
+        &s.b2b_json(
+            Method::POST,
+            "/companies/bulk",
+            json!([company_body(102), company_body(101)]),
+        )
+        .await,
+    );
     let eleven: Vec<_> = (200..211).map(company_body).collect();
     c.check(
         "company",
