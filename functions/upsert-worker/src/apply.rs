@@ -5,6 +5,10 @@
 //! recorded, then create if absent or update only the fields that differ. A lease in the state
 //! table keeps two deliveries of the same command from racing; a done marker lets a replay skip
 //! the command without a single BigCommerce call.
+//!
+//! For a batch, [`Applier::apply_deferring_create`] stops a `company.upsert` before its create so
+//! that the worker can create the batch's missing companies with one bulk request
+//! ([`Applier::create_companies`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +72,51 @@ impl Outcome {
             Outcome::Replayed => "replayed",
         }
     }
+}
+
+/// What [`Applier::begin`] found.
+#[derive(Debug)]
+pub enum Begun {
+    /// The identical command was applied before: nothing to do.
+    Replayed,
+    /// The entity is leased to this delivery.
+    Leased(Lease),
+}
+
+/// A command's lease on its entity, from [`Applier::begin`] to [`Applier::finish`].
+#[derive(Debug)]
+pub struct Lease {
+    done_key: String,
+    lease_key: String,
+}
+
+/// What [`Applier::apply_deferring_create`] did.
+#[derive(Debug)]
+pub enum Step {
+    /// Applied.
+    Done(Outcome),
+    /// The company does not exist: its create is held back for a bulk request.
+    Create(Box<PendingCreate>),
+}
+
+/// A company create held back by [`Applier::apply_deferring_create`].
+#[derive(Debug, Clone)]
+pub struct PendingCreate {
+    store: String,
+    external_id: String,
+    fields: CompanyFields,
+    status: Option<CompanyStatus>,
+}
+
+/// What [`Applier::create_companies`] did.
+#[derive(Debug)]
+pub enum BulkCreate {
+    /// Created; one result per company (the status or id map may still have failed).
+    Created(Vec<Result<Outcome, ApplyError>>),
+    /// Not created, or not known: every command is retried later.
+    Retry(ApplyError),
+    /// Refused as sent (may have created some): apply each command on its own.
+    Refused(String),
 }
 
 /// Why a command was not applied.
@@ -139,9 +188,22 @@ fn some_text(s: &str) -> Option<String> {
 impl Applier {
     /// Applies `cmd` once: leased against concurrent deliveries, skipped when already done.
     pub async fn apply(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        match self.begin(cmd).await? {
+            Begun::Replayed => Ok(Outcome::Replayed),
+            Begun::Leased(lease) => {
+                let result = self.apply_once(cmd).await;
+                self.finish(lease, result).await
+            }
+        }
+    }
+
+    /// Starts `cmd`: [`Begun::Replayed`] when it was applied before, else its entity's lease
+    /// (a retryable error when another delivery holds it). Every lease taken must be given to
+    /// [`finish`](Self::finish).
+    pub async fn begin(&self, cmd: &Command) -> Result<Begun, ApplyError> {
         let done_key = format!("done#{}", cmd.dedupe_key());
         if self.state.is_claimed(&done_key).await? {
-            return Ok(Outcome::Replayed);
+            return Ok(Begun::Replayed);
         }
         let entity = cmd
             .action
@@ -162,20 +224,111 @@ impl Applier {
                 "another delivery of this entity is being applied; retrying later",
             ));
         }
-        let result = self.apply_once(cmd).await;
+        Ok(Begun::Leased(Lease {
+            done_key,
+            lease_key,
+        }))
+    }
+
+    /// Ends a command begun with [`begin`](Self::begin): records it done when `result` is a
+    /// success, releases the lease, and passes `result` on.
+    pub async fn finish(
+        &self,
+        lease: Lease,
+        result: Result<Outcome, ApplyError>,
+    ) -> Result<Outcome, ApplyError> {
         if result.is_ok() {
-            if let Err(e) = self.state.claim(&done_key, DONE_TTL).await {
+            if let Err(e) = self.state.claim(&lease.done_key, DONE_TTL).await {
                 tracing::warn!(error = %e, "done marker not recorded; a replay will re-check BigCommerce");
             }
         }
-        if let Err(e) = self.state.release(&lease_key).await {
-            tracing::warn!(error = %e, key = %lease_key, "lease not released; it expires by itself");
+        if let Err(e) = self.state.release(&lease.lease_key).await {
+            tracing::warn!(error = %e, key = %lease.lease_key, "lease not released; it expires by itself");
         }
         result
     }
 
-    async fn apply_once(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+    /// Like [`apply`](Self::apply) under a lease from [`begin`](Self::begin), except that a
+    /// `company.upsert` whose company does not exist yet stops before the create and returns it
+    /// as [`Step::Create`], so that several can go to BigCommerce in one bulk request
+    /// ([`create_companies`](Self::create_companies)).
+    pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
+        let Action::CompanyUpsert { company } = &cmd.action else {
+            return self.apply_once(cmd).await.map(Step::Done);
+        };
         let store = cmd.store_hash.as_str();
+        self.check_store(store).await?;
+        match self.find_company(store, &cmd.external_id).await? {
+            Some(existing) => self
+                .company_update(&existing, &cmd.external_id, company)
+                .await
+                .map(Step::Done),
+            None => Ok(Step::Create(Box::new(PendingCreate {
+                store: store.to_owned(),
+                external_id: cmd.external_id.clone(),
+                fields: self.company_create_fields(&cmd.external_id, company),
+                status: company.status,
+            }))),
+        }
+    }
+
+    /// Applies `cmd` under a lease from [`begin`](Self::begin) (no done check, no lease).
+    pub async fn apply_leased(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        self.apply_once(cmd).await
+    }
+
+    /// Creates the companies of several [`Step::Create`]s with one `POST /companies/bulk` (at most
+    /// [`B2B_BULK_MAX`](b2b_shared::bigcommerce::b2b::B2B_BULK_MAX)), then records their ids and sets their statuses: one result per
+    /// company, in order.
+    ///
+    /// [`BulkCreate::Refused`] when BigCommerce refused the request as sent (one invalid or
+    /// conflicting company refuses it, and may leave others created): the caller applies each
+    /// command again on its own, which looks the company up before creating it.
+    pub async fn create_companies(&self, pending: &[&PendingCreate]) -> BulkCreate {
+        if let [one] = pending {
+            // One company: the plain create, same cost.
+            return match self.client.b2b().create_company(&one.fields).await {
+                Ok(created) => {
+                    BulkCreate::Created(vec![self.created(one, created.company_id).await])
+                }
+                Err(e) => BulkCreate::Created(vec![Err(e.into())]),
+            };
+        }
+        let fields: Vec<CompanyFields> = pending.iter().map(|p| p.fields.clone()).collect();
+        let ids = match self.client.b2b().create_companies(&fields).await {
+            Ok(ids) if ids.len() == pending.len() => ids,
+            Ok(ids) => {
+                return BulkCreate::Refused(format!(
+                    "bulk create answered {} ids for {} companies",
+                    ids.len(),
+                    pending.len()
+                ))
+            }
+            Err(e) if e.is_retryable() => return BulkCreate::Retry(e.into()),
+            Err(e) => return BulkCreate::Refused(e.to_string()),
+        };
+        let mut out = Vec::with_capacity(pending.len());
+        for (p, id) in pending.iter().zip(ids) {
+            out.push(self.created(p, id).await);
+        }
+        BulkCreate::Created(out)
+    }
+
+    /// After company `id` was created for `p`: its id in the map, then its status. A failure
+    /// here is retryable: the retry finds the company by its external id.
+    async fn created(&self, p: &PendingCreate, id: i64) -> Result<Outcome, ApplyError> {
+        self.state
+            .put_id(&format!("{}#company#{}", p.store, p.external_id), id)
+            .await?;
+        // The create takes no status: set it right away (re-reading the new company first would
+        // cost a request and tell nothing the command does not already say).
+        if let Some(status) = p.status {
+            self.client.b2b().set_company_status(id, status).await?;
+        }
+        Ok(Outcome::Created)
+    }
+
+    async fn check_store(&self, store: &str) -> Result<(), ApplyError> {
         let secret = self.client.secret().await?;
         if secret.store_hash.as_str() != store {
             return Err(ApplyError::Permanent(format!(
@@ -183,6 +336,12 @@ impl Applier {
                 secret.store_hash
             )));
         }
+        Ok(())
+    }
+
+    async fn apply_once(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        let store = cmd.store_hash.as_str();
+        self.check_store(store).await?;
         match &cmd.action {
             Action::CompanyUpsert { company } => {
                 self.company_upsert(store, &cmd.external_id, company).await
@@ -324,58 +483,69 @@ impl Applier {
         fields
     }
 
+    fn price_list_assign(data: &CompanyData) -> Vec<PriceListAssign> {
+        data.price_lists
+            .iter()
+            .map(|p| PriceListAssign {
+                channel_id: Some(p.channel_id),
+                price_list_id: Some(p.price_list_id),
+            })
+            .collect()
+    }
+
+    /// The create request for a company the store does not have.
+    fn company_create_fields(&self, external_id: &str, data: &CompanyData) -> CompanyFields {
+        let address = data.address.as_ref();
+        CompanyFields {
+            company_name: some_text(&data.name),
+            company_phone: some_text(&data.phone),
+            company_email: some_text(&data.email),
+            country: some_text(&data.country),
+            address_line1: address.map(|a| a.line1.clone()),
+            address_line2: address.and_then(|a| a.line2.clone()),
+            city: address.map(|a| a.city.clone()),
+            state: address.and_then(|a| a.state.clone()),
+            zip_code: address.and_then(|a| a.zip_code.clone()),
+            customer_group_id: data.customer_group_id,
+            catalog_id: data.catalog_id,
+            admin_first_name: some_text(&data.admin.first_name),
+            admin_last_name: some_text(&data.admin.last_name),
+            admin_email: some_text(&data.admin.email),
+            admin_phone_number: data.admin.phone.clone(),
+            extra_fields: self.company_extra_fields(external_id, data),
+            price_list_assign: Self::price_list_assign(data),
+        }
+    }
+
     async fn company_upsert(
         &self,
         store: &str,
         external_id: &str,
         data: &CompanyData,
     ) -> Result<Outcome, ApplyError> {
-        let price_lists: Vec<PriceListAssign> = data
-            .price_lists
-            .iter()
-            .map(|p| PriceListAssign {
-                channel_id: Some(p.channel_id),
-                price_list_id: Some(p.price_list_id),
-            })
-            .collect();
-        let Some(existing) = self.find_company(store, external_id).await? else {
-            let address = data.address.as_ref();
-            let fields = CompanyFields {
-                company_name: some_text(&data.name),
-                company_phone: some_text(&data.phone),
-                company_email: some_text(&data.email),
-                country: some_text(&data.country),
-                address_line1: address.map(|a| a.line1.clone()),
-                address_line2: address.and_then(|a| a.line2.clone()),
-                city: address.map(|a| a.city.clone()),
-                state: address.and_then(|a| a.state.clone()),
-                zip_code: address.and_then(|a| a.zip_code.clone()),
-                customer_group_id: data.customer_group_id,
-                catalog_id: data.catalog_id,
-                admin_first_name: some_text(&data.admin.first_name),
-                admin_last_name: some_text(&data.admin.last_name),
-                admin_email: some_text(&data.admin.email),
-                admin_phone_number: data.admin.phone.clone(),
-                extra_fields: self.company_extra_fields(external_id, data),
-                price_list_assign: price_lists,
-            };
-            let created = self.client.b2b().create_company(&fields).await?;
-            self.state
-                .put_id(
-                    &format!("{store}#company#{external_id}"),
-                    created.company_id,
-                )
-                .await?;
-            // The create takes no status: set it right away (re-reading the new company first
-            // would cost a request and tell nothing the command does not already say).
-            if let Some(status) = data.status {
-                self.client
-                    .b2b()
-                    .set_company_status(created.company_id, status)
-                    .await?;
+        match self.find_company(store, external_id).await? {
+            Some(existing) => self.company_update(&existing, external_id, data).await,
+            None => {
+                let pending = PendingCreate {
+                    store: store.to_owned(),
+                    external_id: external_id.to_owned(),
+                    fields: self.company_create_fields(external_id, data),
+                    status: data.status,
+                };
+                let created = self.client.b2b().create_company(&pending.fields).await?;
+                self.created(&pending, created.company_id).await
             }
-            return Ok(Outcome::Created);
-        };
+        }
+    }
+
+    /// Changes only what differs between `existing` and the command.
+    async fn company_update(
+        &self,
+        existing: &Company,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<Outcome, ApplyError> {
+        let price_lists = Self::price_list_assign(data);
         let address = data.address.as_ref();
         let mut fields = CompanyFields {
             company_name: changed(&some_text(&data.name), &existing.company_name),
@@ -427,7 +597,7 @@ impl Applier {
             outcome = Outcome::Updated;
         }
         if let Some(status) = data.status {
-            if self.set_status(&existing, status).await? == Outcome::Updated {
+            if self.set_status(existing, status).await? == Outcome::Updated {
                 outcome = Outcome::Updated;
             }
         }

@@ -13,14 +13,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use b2b_shared::messages::{Command, InboundMessage, WebhookEvent};
+use b2b_shared::bigcommerce::b2b::B2B_BULK_MAX;
+use b2b_shared::messages::{Action, Command, InboundMessage, WebhookEvent};
 use b2b_shared::queue::{OutgoingMessage, Queue};
 use b2b_shared::telemetry::{emit_metrics, Metric};
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::apply::{Applier, ApplyError, Outcome};
+use crate::apply::{Applier, ApplyError, Begun, BulkCreate, Lease, Outcome, PendingCreate, Step};
 use crate::mapping::Mapping;
 
 /// Changes a message's visibility timeout (to retry after a rate-limit reset).
@@ -120,6 +121,20 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
+/// A `company.upsert` whose company was missing: leased and looked up, its create held back.
+struct Deferred<'r> {
+    record: &'r SqsMessage,
+    cmd: Box<Command>,
+    lease: Lease,
+    pending: Box<PendingCreate>,
+}
+
+/// A record after its first pass.
+enum Processed<'r> {
+    Finished(RecordResult),
+    Deferred(Deferred<'r>),
+}
+
 enum Parsed {
     Command(Box<Command>),
     Event(Box<WebhookEvent>),
@@ -155,10 +170,44 @@ impl Worker {
 
     /// Processes one record to a result (dead-lettering it when permanent).
     pub async fn process(&self, record: &SqsMessage) -> RecordResult {
+        match self.process_deferring(record, false).await {
+            Processed::Finished(r) => r,
+            // Not reachable with `defer == false`; finish it on its own all the same.
+            Processed::Deferred(d) => self.finish_one_by_one(d).await.1,
+        }
+    }
+
+    /// Processes one record; with `defer`, a `company.upsert` whose company does not exist comes
+    /// back [`Processed::Deferred`] (leased, looked up, not created) for a bulk create.
+    async fn process_deferring<'r>(&self, record: &'r SqsMessage, defer: bool) -> Processed<'r> {
         let body = record.body.as_deref().unwrap_or("");
-        let id = record.message_id.as_deref().unwrap_or("");
         let (kind, result) = match self.parse(body) {
             Err((kind, reason)) => (kind, Err(ApplyError::Permanent(reason))),
+            Ok(Parsed::Command(cmd))
+                if defer && matches!(cmd.action, Action::CompanyUpsert { .. }) =>
+            {
+                let kind = cmd.kind().to_owned();
+                let result = match self.applier.begin(&cmd).await {
+                    Ok(Begun::Replayed) => Ok(Outcome::Replayed),
+                    Err(e) => Err(e),
+                    Ok(Begun::Leased(lease)) => {
+                        let result = match self.applier.apply_deferring_create(&cmd).await {
+                            Ok(Step::Create(pending)) => {
+                                return Processed::Deferred(Deferred {
+                                    record,
+                                    cmd,
+                                    lease,
+                                    pending,
+                                })
+                            }
+                            Ok(Step::Done(outcome)) => Ok(outcome),
+                            Err(e) => Err(e),
+                        };
+                        self.applier.finish(lease, result).await
+                    }
+                };
+                (kind, result.map(Outcome::as_str))
+            }
             Ok(Parsed::Command(cmd)) => (
                 cmd.kind().to_owned(),
                 self.applier.apply(&cmd).await.map(Outcome::as_str),
@@ -171,6 +220,18 @@ impl Worker {
                 (format!("webhook:{}", event.scope), r)
             }
         };
+        Processed::Finished(self.conclude(record, kind, result).await)
+    }
+
+    /// Logs a record's result and turns it into a [`RecordResult`], dead-lettering a permanent
+    /// failure.
+    async fn conclude(
+        &self,
+        record: &SqsMessage,
+        kind: String,
+        result: Result<&'static str, ApplyError>,
+    ) -> RecordResult {
+        let id = record.message_id.as_deref().unwrap_or("");
         match result {
             Ok(outcome) => {
                 tracing::info!(message_id = %id, %kind, outcome, "command done");
@@ -186,6 +247,50 @@ impl Worker {
             }
             Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
         }
+    }
+
+    /// Creates the companies of up to [`B2B_BULK_MAX`] deferred commands in one request and
+    /// finishes each command. When BigCommerce refuses the bulk request (one bad company refuses
+    /// it), each command is applied again on its own, looking its company up first: whatever
+    /// the refused request did create is found, not duplicated, and only the bad command fails.
+    async fn create_deferred<'r>(
+        &self,
+        chunk: Vec<Deferred<'r>>,
+    ) -> Vec<(&'r SqsMessage, RecordResult)> {
+        let pending: Vec<&PendingCreate> = chunk.iter().map(|d| &*d.pending).collect();
+        let created = self.applier.create_companies(&pending).await;
+        let results: Vec<Result<Outcome, ApplyError>> = match created {
+            BulkCreate::Created(results) => results,
+            BulkCreate::Retry(e) => vec![Err(e); chunk.len()],
+            BulkCreate::Refused(reason) => {
+                tracing::warn!(companies = chunk.len(), %reason, "bulk create refused; creating one by one");
+                let each = chunk.into_iter().map(|d| self.finish_one_by_one(d));
+                return futures_util::future::join_all(each).await;
+            }
+        };
+        let mut out = Vec::with_capacity(chunk.len());
+        for (d, result) in chunk.into_iter().zip(results) {
+            let result = self.applier.finish(d.lease, result).await;
+            let kind = d.cmd.kind().to_owned();
+            out.push((
+                d.record,
+                self.conclude(d.record, kind, result.map(Outcome::as_str))
+                    .await,
+            ));
+        }
+        out
+    }
+
+    /// Applies a deferred command on its own (lookup, then create) and finishes it.
+    async fn finish_one_by_one<'r>(&self, d: Deferred<'r>) -> (&'r SqsMessage, RecordResult) {
+        let result = self.applier.apply_leased(&d.cmd).await;
+        let result = self.applier.finish(d.lease, result).await;
+        let kind = d.cmd.kind().to_owned();
+        (
+            d.record,
+            self.conclude(d.record, kind, result.map(Outcome::as_str))
+                .await,
+        )
     }
 
     async fn dead_letter(&self, record: &SqsMessage, kind: String, reason: String) -> RecordResult {
@@ -220,6 +325,11 @@ impl Worker {
     }
 
     /// Handles one SQS batch.
+    ///
+    /// Records without a FIFO group run concurrently, and the companies that their
+    /// `company.upsert`s find missing are created together, up to [`B2B_BULK_MAX`] per request
+    /// (each still looked up first under its lease, so a bulk create never duplicates one).
+    /// A FIFO group's records run in order, one by one.
     pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
         // Records keep their order within a FIFO group; without groups each record is its own.
         let mut groups: BTreeMap<String, Vec<&SqsMessage>> = BTreeMap::new();
@@ -231,27 +341,30 @@ impl Worker {
                 .unwrap_or_else(|| format!("#{i:06}"));
             groups.entry(group).or_default().push(record);
         }
-        let results: Vec<Vec<(&SqsMessage, RecordResult)>> =
+        let processed: Vec<Vec<(&SqsMessage, Processed)>> =
             futures_util::stream::iter(groups.into_values())
                 .map(|records| async move {
                     let mut out = Vec::with_capacity(records.len());
+                    let fifo = records
+                        .first()
+                        .is_some_and(|r| r.attributes.contains_key("MessageGroupId"));
                     let mut blocked = None;
                     for record in records {
                         if let Some(reason) = &blocked {
                             out.push((
                                 record,
-                                RecordResult::Retry {
+                                Processed::Finished(RecordResult::Retry {
                                     kind: "blocked".into(),
                                     reason: format!(
                                         "an earlier message of its FIFO group failed: {reason}"
                                     ),
                                     after: None,
-                                },
+                                }),
                             ));
                             continue;
                         }
-                        let r = self.process(record).await;
-                        if let RecordResult::Retry { reason, .. } = &r {
+                        let r = self.process_deferring(record, !fifo).await;
+                        if let Processed::Finished(RecordResult::Retry { reason, .. }) = &r {
                             blocked = Some(reason.clone());
                         }
                         out.push((record, r));
@@ -261,10 +374,29 @@ impl Worker {
                 .buffer_unordered(self.concurrency.max(1))
                 .collect()
                 .await;
+        let mut results: Vec<(&SqsMessage, RecordResult)> = Vec::new();
+        let mut deferred: Vec<Deferred> = Vec::new();
+        for (record, p) in processed.into_iter().flatten() {
+            match p {
+                Processed::Finished(r) => results.push((record, r)),
+                Processed::Deferred(d) => deferred.push(d),
+            }
+        }
+        let mut chunks = Vec::new();
+        while !deferred.is_empty() {
+            let rest = deferred.split_off(deferred.len().min(B2B_BULK_MAX));
+            chunks.push(std::mem::replace(&mut deferred, rest));
+        }
+        let created: Vec<Vec<(&SqsMessage, RecordResult)>> = futures_util::stream::iter(chunks)
+            .map(|chunk| self.create_deferred(chunk))
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        results.extend(created.into_iter().flatten());
 
         let mut response = SqsBatchResponse::default();
         let mut counts: BTreeMap<(String, &'static str), u32> = BTreeMap::new();
-        for (record, result) in results.into_iter().flatten() {
+        for (record, result) in results {
             let (kind, outcome) = match &result {
                 RecordResult::Done { kind, outcome } => (kind.clone(), *outcome),
                 RecordResult::DeadLettered { kind, .. } => (kind.clone(), "dead_lettered"),

@@ -300,6 +300,104 @@ async fn five_thousand_price_records_take_five_requests() {
     assert!(stats["peak_concurrent_pricelist_upserts"].as_u64().unwrap() <= 2);
 }
 
+/// Requests the sandbox served for `method` + a route ending in `suffix`.
+fn route_count(stats: &Value, method: &str, suffix: &str) -> u64 {
+    stats["requests_by_route"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| route.starts_with(&format!("{method} ")) && route.ends_with(suffix))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_batch_of_new_companies_is_created_with_one_bulk_request() {
+    let rig = rig().await;
+    let batch: Vec<Value> = (0..10)
+        .map(|i| {
+            record(
+                &format!("m{i}"),
+                &company(&format!("C-{i}"), &format!("Co {i}")),
+            )
+        })
+        .collect();
+    let resp = rig.worker.handle(&event(&batch)).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let stats = rig.admin("stats").await;
+    assert_eq!(route_count(&stats, "POST", "/companies/bulk"), 1);
+    assert_eq!(route_count(&stats, "POST", "/companies"), 0);
+    // One lookup each, one create for all, one status each: 21 of the 30 one by one.
+    assert_eq!(stats["requests_total"].as_u64(), Some(21), "{stats:#}");
+    let state = rig.admin("state").await;
+    for i in 0..10 {
+        let found = companies_with(&state, &format!("C-{i}"));
+        assert_eq!(found.len(), 1, "C-{i}");
+        assert_eq!(found[0]["companyName"], format!("Co {i}"));
+        assert_eq!(found[0]["companyStatus"].to_string().trim_matches('"'), "1");
+    }
+    // The id map was recorded: a changed command finds its company without a search.
+    let mut renamed = company("C-3", "Co 3 Renamed");
+    renamed["idempotency_key"] = json!("rename");
+    let before = rig.admin("stats").await;
+    let resp = rig.worker.handle(&event(&[record("r", &renamed)])).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let after = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&after, "GET", "/companies"),
+        route_count(&before, "GET", "/companies"),
+        "no search"
+    );
+    let state = rig.admin("state").await;
+    assert_eq!(
+        companies_with(&state, "C-3")[0]["companyName"],
+        "Co 3 Renamed"
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_in_a_bulk_create_fails_only_its_command_and_duplicates_nothing() {
+    let rig = rig().await;
+    // C-0 exists; C-bad wants C-0's admin as its own, which BigCommerce refuses.
+    rig.run_until_settled(&[record("first", &company("C-0", "Zero"))])
+        .await;
+    let mut bad = company("C-bad", "Copycat");
+    bad["company"]["admin"]["email"] = json!("admin@c-0.example");
+    let mut batch: Vec<Value> = (1..=4)
+        .map(|i| {
+            record(
+                &format!("m{i}"),
+                &company(&format!("C-{i}"), &format!("Co {i}")),
+            )
+        })
+        .collect();
+    batch.insert(2, record("bad", &bad));
+    // The sandbox creates the other four and answers 400 for the bulk request: the worker
+    // must find those four, not create them again, and dead-letter only C-bad.
+    let resp = rig.worker.handle(&event(&batch)).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let stats = rig.admin("stats").await;
+    assert_eq!(route_count(&stats, "POST", "/companies/bulk"), 1);
+    let state = rig.admin("state").await;
+    for i in 0..=4 {
+        let found = companies_with(&state, &format!("C-{i}"));
+        assert_eq!(found.len(), 1, "C-{i} exactly once");
+        assert_eq!(found[0]["companyStatus"].to_string().trim_matches('"'), "1");
+    }
+    assert!(companies_with(&state, "C-bad").is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["message_id"], "bad");
+    assert!(
+        dead[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{}",
+        dead[0]["error"]
+    );
+}
+
 #[tokio::test]
 async fn a_dead_letter_outage_keeps_the_poison_on_the_queue() {
     let rig = rig().await;

@@ -249,14 +249,15 @@ async fn main() -> Result<(), Error> {
             .to_string()
         })
         .collect();
-    let minimum = 2 * a.companies as u64;
+    // Per SQS batch of 10: one lookup each, then one bulk create for the batch.
+    let minimum = (a.companies + a.companies.div_ceil(10)) as u64;
     let run = deliver(&sb, bodies, window).await;
     row(
         &mut table,
         &format!("{} company upserts", a.companies),
         minimum,
         rate_bound(minimum, a.quota, window),
-        "1 lookup by external id + 1 create each",
+        "1 lookup by external id each + 1 bulk create per batch of 10",
         &run,
     );
     println!("\n{}", table.join("\n"));
