@@ -3,7 +3,7 @@
 //!
 //! A failure never touches the secret: the old token stays, the failure is logged and counted
 //! (`TokenRefreshFailed`), and the next run tries again. Concurrent runs are serialized by the
-//! [`lease`](crate::lease); the write re-reads `AWSCURRENT` and lays the new tokens over the
+//! [`lease`]; the write re-reads `AWSCURRENT` and lays the new tokens over the
 //! latest version, so a field edited meanwhile is not lost either.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -3,7 +3,7 @@
 //! tested good.
 //!
 //! - `createSecret`: unless a version with the rotation token already exists, get a new access
-//!   token (holding the refresh [`lease`](crate::lease), like the scheduled refresh) and store the
+//!   token (holding the refresh [`lease`], like the scheduled refresh) and store the
 //!   whole secret with it as version `ClientRequestToken` at `AWSPENDING`.
 //! - `setSecret`: nothing to do. For OAuth2 the provider issued the token itself in
 //!   `createSecret`; there is no password to set in another system.
