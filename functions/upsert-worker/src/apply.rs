@@ -130,6 +130,10 @@ pub enum ApplyError {
         /// When BigCommerce said to come back.
         after: Option<Duration>,
     },
+    /// The company the command belongs to does not exist yet (retryable: it may be on its way,
+    /// even in the same batch).
+    #[error("company `{0}` does not exist yet; retrying later")]
+    MissingCompany(String),
     /// Will never succeed as sent: dead-letter it.
     #[error("{0}")]
     Permanent(String),
@@ -460,11 +464,9 @@ impl Applier {
     }
 
     async fn require_company(&self, store: &str, external_id: &str) -> Result<Company, ApplyError> {
-        self.find_company(store, external_id).await?.ok_or_else(|| {
-            ApplyError::retry(format!(
-                "company `{external_id}` does not exist yet; retrying later"
-            ))
-        })
+        self.find_company(store, external_id)
+            .await?
+            .ok_or_else(|| ApplyError::MissingCompany(external_id.to_owned()))
     }
 
     fn company_extra_fields(&self, external_id: &str, data: &CompanyData) -> Vec<ExtraField> {

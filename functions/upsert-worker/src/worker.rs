@@ -94,6 +94,9 @@ pub enum RecordResult {
         reason: String,
         /// When to come back, if known.
         after: Option<Duration>,
+        /// Only because its company did not exist yet (worth another try once the batch's own
+        /// companies are created).
+        missing_company: bool,
     },
 }
 
@@ -237,12 +240,18 @@ impl Worker {
                 tracing::info!(message_id = %id, %kind, outcome, "command done");
                 RecordResult::Done { kind, outcome }
             }
-            Err(ApplyError::Retryable { reason, after }) => {
+            Err(e @ (ApplyError::Retryable { .. } | ApplyError::MissingCompany(_))) => {
+                let reason = e.to_string();
                 tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
+                let (after, missing_company) = match e {
+                    ApplyError::Retryable { after, .. } => (after, false),
+                    _ => (None, true),
+                };
                 RecordResult::Retry {
                     kind,
                     reason,
                     after,
+                    missing_company,
                 }
             }
             Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
@@ -319,6 +328,7 @@ impl Worker {
                     kind,
                     reason: format!("{reason} (dead-letter queue unavailable: {e})"),
                     after: None,
+                    missing_company: false,
                 }
             }
         }
@@ -329,7 +339,9 @@ impl Worker {
     /// Records without a FIFO group run concurrently, and the companies that their
     /// `company.upsert`s find missing are created together, up to [`B2B_BULK_MAX`] per request
     /// (each still looked up first under its lease, so a bulk create never duplicates one).
-    /// A FIFO group's records run in order, one by one.
+    /// Records that failed only because their company did not exist yet are then tried once
+    /// more, so a company and its buyers can arrive in one batch. A FIFO group's records run in
+    /// order, one by one.
     pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
         // Records keep their order within a FIFO group; without groups each record is its own.
         let mut groups: BTreeMap<String, Vec<&SqsMessage>> = BTreeMap::new();
@@ -359,6 +371,7 @@ impl Worker {
                                         "an earlier message of its FIFO group failed: {reason}"
                                     ),
                                     after: None,
+                                    missing_company: false,
                                 }),
                             ));
                             continue;
@@ -393,6 +406,32 @@ impl Worker {
             .collect()
             .await;
         results.extend(created.into_iter().flatten());
+
+        // A buyer, address or quote that came with its new company in the same batch was looked
+        // up before the company was created: now that the batch's companies exist, try those
+        // once more instead of sending them back to wait out the visibility timeout.
+        let created_any = results.iter().any(|(_, r)| {
+            matches!(r, RecordResult::Done { kind, outcome: "created" } if kind == "company.upsert")
+        });
+        if created_any {
+            let (waiting, mut done): (Vec<_>, Vec<_>) =
+                results.into_iter().partition(|(record, r)| {
+                    matches!(
+                        r,
+                        RecordResult::Retry {
+                            missing_company: true,
+                            ..
+                        }
+                    ) && !record.attributes.contains_key("MessageGroupId")
+                });
+            let again: Vec<(&SqsMessage, RecordResult)> = futures_util::stream::iter(waiting)
+                .map(|(record, _)| async move { (record, self.process(record).await) })
+                .buffer_unordered(self.concurrency.max(1))
+                .collect()
+                .await;
+            done.extend(again);
+            results = done;
+        }
 
         let mut response = SqsBatchResponse::default();
         let mut counts: BTreeMap<(String, &'static str), u32> = BTreeMap::new();

@@ -356,6 +356,41 @@ async fn a_batch_of_new_companies_is_created_with_one_bulk_request() {
 }
 
 #[tokio::test]
+async fn buyers_in_the_same_batch_as_their_new_company_land_in_one_invocation() {
+    let rig = rig().await;
+    let batch = vec![
+        record("u1", &buyer("U-1", "C-1", "ann@c1.example")),
+        record("c1", &company("C-1", "One")),
+        record("u2", &buyer("U-2", "C-2", "bob@c2.example")),
+        record("c2", &company("C-2", "Two")),
+        record("u3", &buyer("U-3", "C-1", "cy@c1.example")),
+        // Its company is nowhere: still sent back to wait.
+        record("u9", &buyer("U-9", "C-9", "zed@c9.example")),
+    ];
+    let resp = rig.worker.handle(&event(&batch)).await;
+    assert_eq!(failed_ids(&resp), ["u9"]);
+    let state = rig.admin("state").await;
+    for (email, ext) in [
+        ("ann@c1.example", "C-1"),
+        ("bob@c2.example", "C-2"),
+        ("cy@c1.example", "C-1"),
+    ] {
+        let company_id = companies_with(&state, ext)[0]["companyId"].clone();
+        let users: Vec<_> = all(&state, "users")
+            .into_iter()
+            .filter(|u| u["email"] == email)
+            .collect();
+        assert_eq!(users.len(), 1, "{email}");
+        assert_eq!(
+            users[0]["companyId"].to_string().trim_matches('"'),
+            company_id.to_string().trim_matches('"'),
+            "{email}"
+        );
+    }
+    assert!(rig.dlq.bodies().is_empty());
+}
+
+#[tokio::test]
 async fn a_conflict_in_a_bulk_create_fails_only_its_command_and_duplicates_nothing() {
     let rig = rig().await;
     // C-0 exists; C-bad wants C-0's admin as its own, which BigCommerce refuses.
