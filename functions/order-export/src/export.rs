@@ -117,6 +117,17 @@ impl Item {
     }
 }
 
+/// The entity a webhook event's document is about: see [`Exporter::event_target`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventTarget {
+    /// A core order id.
+    Order(i64),
+    /// A B2B quote id.
+    Quote(i64),
+    /// A B2B company id.
+    Company(i64),
+}
+
 /// Exports one store.
 #[derive(Clone)]
 pub struct Exporter {
@@ -496,14 +507,11 @@ impl Exporter {
         })
     }
 
-    /// The documents a webhook event stands for, made by the same code as the schedule
-    /// (`store/order/*`, `store/quote/*`, `store/company/*`); other scopes give none.
-    pub async fn documents_for_event(
-        &self,
-        event: &WebhookEvent,
-    ) -> Result<Vec<Document>, ExportError> {
-        let store = self.store_hash().await?;
-        let scope = event.scope.as_str();
+    /// What a webhook event's document is about (`store/order/*`: the order, `store/quote/*`: the
+    /// quote, `store/company/*`: the company); `None` for scopes that are not exported.
+    /// Events with the same target make the same document (it is read fresh), so a batch
+    /// needs to export each target once.
+    pub fn event_target(event: &WebhookEvent) -> Option<EventTarget> {
         let id_of = |keys: &[&str]| -> Option<i64> {
             if let Some(r) = &event.resource {
                 if keys.iter().any(|k| k.trim_end_matches("_id") == r.kind) {
@@ -517,39 +525,46 @@ impl Exporter {
                     .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
             })
         };
-        let item = if scope.starts_with("store/order/") {
-            match id_of(&["order_id", "id"]) {
-                Some(id) => self
-                    .client
-                    .core()
-                    .order(id)
-                    .await?
-                    .map(|o| Item::Order(Box::new(o))),
-                None => None,
-            }
+        let scope = event.scope.as_str();
+        if scope.starts_with("store/order/") {
+            id_of(&["order_id", "id"]).map(EventTarget::Order)
         } else if scope.starts_with("store/quote/") {
-            match id_of(&["quote_id"]) {
-                Some(id) => self
-                    .client
-                    .b2b()
-                    .quote(id)
-                    .await?
-                    .and_then(|v| serde_json::from_value::<Quote>(v).ok())
-                    .map(|q| Item::Quote(Box::new(q))),
-                None => None,
-            }
+            id_of(&["quote_id"]).map(EventTarget::Quote)
         } else if scope.starts_with("store/company/") {
-            match id_of(&["company_id"]) {
-                Some(id) => self
-                    .client
-                    .b2b()
-                    .company(id)
-                    .await?
-                    .map(|c| Item::Company(Box::new(c))),
-                None => None,
-            }
+            id_of(&["company_id"]).map(EventTarget::Company)
         } else {
             None
+        }
+    }
+
+    /// The documents a webhook event stands for, made by the same code as the schedule
+    /// (see [`event_target`](Self::event_target)); other scopes give none.
+    pub async fn documents_for_event(
+        &self,
+        event: &WebhookEvent,
+    ) -> Result<Vec<Document>, ExportError> {
+        let store = self.store_hash().await?;
+        let item = match Self::event_target(event) {
+            Some(EventTarget::Order(id)) => self
+                .client
+                .core()
+                .order(id)
+                .await?
+                .map(|o| Item::Order(Box::new(o))),
+            Some(EventTarget::Quote(id)) => self
+                .client
+                .b2b()
+                .quote(id)
+                .await?
+                .and_then(|v| serde_json::from_value::<Quote>(v).ok())
+                .map(|q| Item::Quote(Box::new(q))),
+            Some(EventTarget::Company(id)) => self
+                .client
+                .b2b()
+                .company(id)
+                .await?
+                .map(|c| Item::Company(Box::new(c))),
+            None => None,
         };
         match item {
             Some(item) => Ok(self.document(&store, item).await?.into_iter().collect()),

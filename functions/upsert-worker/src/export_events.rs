@@ -36,4 +36,8 @@ impl EventSink for ExportEvents {
             Ok(())
         })
     }
+
+    fn coalesce_key(&self, event: &WebhookEvent) -> Option<String> {
+        Exporter::event_target(event).map(|t| format!("{t:?}"))
+    }
 }

@@ -8,7 +8,7 @@
 //! - FIFO (a `MessageGroupId` on the record): a group's messages run in order, and after a
 //!   retryable failure the rest of that group is reported failed too, so order is kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -67,6 +67,12 @@ impl Visibility for SqsVisibility {
 pub trait EventSink: Send + Sync + 'static {
     /// Handles one event.
     fn handle<'a>(&'a self, event: &'a WebhookEvent) -> BoxFuture<'a, Result<(), ApplyError>>;
+
+    /// Events with the same key are handled alike (the export of one company, say), so a batch
+    /// handles each key once; `None` (the default) handles every event.
+    fn coalesce_key(&self, _event: &WebhookEvent) -> Option<String> {
+        None
+    }
 }
 
 /// The outcome of one record.
@@ -334,6 +340,64 @@ impl Worker {
         }
     }
 
+    /// The coalescing key of a record that is a webhook event outside a FIFO group.
+    fn coalesce_key(&self, record: &SqsMessage) -> Option<String> {
+        let sink = self.events.as_ref()?;
+        if record.attributes.contains_key("MessageGroupId") {
+            return None;
+        }
+        let event: WebhookEvent = serde_json::from_str(record.body.as_deref()?).ok()?;
+        if event.kind != "webhook.event" {
+            return None;
+        }
+        sink.coalesce_key(&event)
+            .map(|k| format!("{}\n{k}", event.store_hash))
+    }
+
+    /// Results for the events that share their export target with an earlier record of the
+    /// batch: done when that one was, retried when it is retried; handled on their own when it
+    /// was dead-lettered (each event then gets its own dead letter and reason).
+    async fn follow<'r>(
+        &self,
+        event: &'r SqsEvent,
+        results: &[(&'r SqsMessage, RecordResult)],
+        followers: Vec<(&'r SqsMessage, usize)>,
+    ) -> Vec<(&'r SqsMessage, RecordResult)> {
+        let mut out = Vec::with_capacity(followers.len());
+        for (record, leader) in followers {
+            let leader_record = &event.records[leader];
+            let leader_result = results
+                .iter()
+                .find(|(r, _)| std::ptr::eq(*r, leader_record))
+                .map(|(_, result)| result);
+            let kind = || {
+                serde_json::from_str::<WebhookEvent>(record.body.as_deref().unwrap_or(""))
+                    .map(|e| format!("webhook:{}", e.scope))
+                    .unwrap_or_else(|_| "webhook".into())
+            };
+            let result = match leader_result {
+                Some(RecordResult::Done { .. }) => {
+                    let id = record.message_id.as_deref().unwrap_or("");
+                    let kind = kind();
+                    tracing::info!(message_id = %id, %kind, outcome = "coalesced", "command done");
+                    RecordResult::Done {
+                        kind,
+                        outcome: "coalesced",
+                    }
+                }
+                Some(RecordResult::Retry { reason, after, .. }) => RecordResult::Retry {
+                    kind: kind(),
+                    reason: format!("the same export failed for another event: {reason}"),
+                    after: *after,
+                    missing_company: false,
+                },
+                Some(RecordResult::DeadLettered { .. }) | None => self.process(record).await,
+            };
+            out.push((record, result));
+        }
+        out
+    }
+
     /// Handles one SQS batch.
     ///
     /// Records without a FIFO group run concurrently, and the companies that their
@@ -343,9 +407,24 @@ impl Worker {
     /// more, so a company and its buyers can arrive in one batch. A FIFO group's records run in
     /// order, one by one.
     pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        // Webhook events (outside FIFO groups) for the same export target: the first is
+        // handled, the rest take its result.
+        let mut leaders: HashMap<String, usize> = HashMap::new();
+        let mut followers: Vec<(&SqsMessage, usize)> = Vec::new();
         // Records keep their order within a FIFO group; without groups each record is its own.
         let mut groups: BTreeMap<String, Vec<&SqsMessage>> = BTreeMap::new();
         for (i, record) in event.records.iter().enumerate() {
+            if let Some(key) = self.coalesce_key(record) {
+                match leaders.get(&key) {
+                    Some(&leader) => {
+                        followers.push((record, leader));
+                        continue;
+                    }
+                    None => {
+                        leaders.insert(key, i);
+                    }
+                }
+            }
             let group = record
                 .attributes
                 .get("MessageGroupId")
@@ -431,6 +510,11 @@ impl Worker {
                 .await;
             done.extend(again);
             results = done;
+        }
+
+        if !followers.is_empty() {
+            let again = self.follow(event, &results, followers).await;
+            results.extend(again);
         }
 
         let mut response = SqsBatchResponse::default();

@@ -654,4 +654,74 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
         1,
         "its admin"
     );
+
+    // A burst for one company (created, status, a buyer) and one for another: each company
+    // is read and exported once, and every event is acknowledged.
+    let resp = rig
+        .worker
+        .handle(&event(&[record("c2", &company("C-71", "Seventy-one"))]))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    let other = companies_with(&state, "C-71")[0]["companyId"]
+        .as_i64()
+        .unwrap();
+    let hook = |scope: &str, resource: Value, data: Value, hash: &str| {
+        json!({"type":"webhook.event","version":1,"scope":scope,"store_hash":"abc123",
+            "resource":resource,"data":data,"hash":hash,"received_at":2})
+    };
+    let burst = [
+        record(
+            "b1",
+            &hook(
+                "store/company/created",
+                json!({"type":"company","id":id}),
+                json!({"company_id":id}),
+                "b1",
+            ),
+        ),
+        record(
+            "b2",
+            &hook(
+                "store/company/statusUpdated",
+                json!({"type":"company","id":id}),
+                json!({"company_id":id}),
+                "b2",
+            ),
+        ),
+        record(
+            "b3",
+            &hook(
+                "store/company/created",
+                json!({"type":"company","id":other}),
+                json!({"company_id":other}),
+                "b3",
+            ),
+        ),
+        record(
+            "b4",
+            &hook(
+                "store/company/user/created",
+                json!({"type":"user","id":4}),
+                json!({"company_id":id,"user_id":4}),
+                "b4",
+            ),
+        ),
+    ];
+    let reads = |stats: &Value| route_count(stats, "GET", "/companies/{companyId}");
+    let before = reads(&rig.admin("stats").await);
+    let resp = live.handle(&event(&burst)).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    assert_eq!(
+        reads(&rig.admin("stats").await) - before,
+        2,
+        "one read per company"
+    );
+    let docs = outbound.bodies();
+    let ids: Vec<i64> = docs[1..]
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{docs:#?}");
+    assert!(ids.contains(&id) && ids.contains(&other), "{ids:?}");
 }
