@@ -10,7 +10,8 @@
 //! that the worker can create the batch's missing companies with one bulk request
 //! ([`Applier::create_companies`]).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use b2b_shared::bigcommerce::b2b::{
@@ -176,6 +177,29 @@ pub struct Applier {
     pub state: Arc<dyn StateStore>,
     /// The company extra field that carries the external id (`EXTERNAL_ID_FIELD`).
     pub external_id_field: String,
+    /// Company ids found during the current batch, by `{store}#company#{external id}`: the
+    /// buyers and addresses of one company look it up once per batch, even at the same time.
+    batch_companies: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<i64>>>>>,
+}
+
+impl Applier {
+    /// An applier for one store.
+    pub fn new(client: BcClient, state: Arc<dyn StateStore>, external_id_field: String) -> Self {
+        Self {
+            client,
+            state,
+            external_id_field,
+            batch_companies: Arc::default(),
+        }
+    }
+
+    /// A copy for one batch, with its own (empty) memo of company ids.
+    pub fn for_batch(&self) -> Self {
+        Self {
+            batch_companies: Arc::default(),
+            ..self.clone()
+        }
+    }
 }
 
 fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
@@ -358,16 +382,16 @@ impl Applier {
                 company_external_id,
                 user,
             } => {
-                let company = self.require_company(store, company_external_id).await?;
-                self.user_upsert(store, &cmd.external_id, company.company_id, user)
+                let company_id = self.require_company_id(store, company_external_id).await?;
+                self.user_upsert(store, &cmd.external_id, company_id, user)
                     .await
             }
             Action::AddressUpsert {
                 company_external_id,
                 address,
             } => {
-                let company = self.require_company(store, company_external_id).await?;
-                self.address_upsert(store, &cmd.external_id, company.company_id, address)
+                let company_id = self.require_company_id(store, company_external_id).await?;
+                self.address_upsert(store, &cmd.external_id, company_id, address)
                     .await
             }
             Action::PriceListRecordsUpsert {
@@ -461,6 +485,24 @@ impl Applier {
         }
         self.state.put_id(&key, summary.company_id).await?;
         Ok(self.client.b2b().company(summary.company_id).await?)
+    }
+
+    /// The id of the company with `external_id`, looked up at most once per batch (buyers and
+    /// addresses need only the id; status, price-list and quote commands read the company).
+    async fn require_company_id(&self, store: &str, external_id: &str) -> Result<i64, ApplyError> {
+        let key = format!("{store}#company#{external_id}");
+        let cell = match self.batch_companies.lock() {
+            Ok(mut m) => m.entry(key).or_default().clone(),
+            // A poisoned memo only costs the lookup.
+            Err(_) => Arc::default(),
+        };
+        // Concurrent callers wait for the first lookup; a failed one leaves the cell empty, so
+        // the next caller looks again (a missing company may be created meanwhile).
+        cell.get_or_try_init(|| async {
+            Ok(self.require_company(store, external_id).await?.company_id)
+        })
+        .await
+        .copied()
     }
 
     async fn require_company(&self, store: &str, external_id: &str) -> Result<Company, ApplyError> {

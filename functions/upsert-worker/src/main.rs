@@ -51,12 +51,11 @@ async fn main() -> Result<(), Error> {
             None => None,
         };
     let worker = Worker {
-        applier: Applier {
+        applier: Applier::new(
             client,
             state,
-            external_id_field: std::env::var("EXTERNAL_ID_FIELD")
-                .unwrap_or_else(|_| "external_id".into()),
-        },
+            std::env::var("EXTERNAL_ID_FIELD").unwrap_or_else(|_| "external_id".into()),
+        ),
         mapping,
         dead_letters: Arc::new(SqsQueue::new(sqs.clone(), dlq_url)),
         visibility: Some(Arc::new(SqsVisibility {

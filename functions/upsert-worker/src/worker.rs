@@ -407,6 +407,14 @@ impl Worker {
     /// more, so a company and its buyers can arrive in one batch. A FIFO group's records run in
     /// order, one by one.
     pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        let batch = Worker {
+            applier: self.applier.for_batch(),
+            ..self.clone()
+        };
+        batch.handle_batch(event).await
+    }
+
+    async fn handle_batch(&self, event: &SqsEvent) -> SqsBatchResponse {
         // Webhook events (outside FIFO groups) for the same export target: the first is
         // handled, the rest take its result.
         let mut leaders: HashMap<String, usize> = HashMap::new();

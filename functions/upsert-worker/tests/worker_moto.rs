@@ -36,11 +36,11 @@ async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() 
     let sandbox = support::sandbox(support::unlimited()).await;
     let client = support::client(&sandbox, ClientOptions::default());
     let worker = Worker {
-        applier: Applier {
+        applier: Applier::new(
             client,
-            state: Arc::new(DynamoState::new(dynamo.clone(), &table)),
-            external_id_field: "external_id".into(),
-        },
+            Arc::new(DynamoState::new(dynamo.clone(), &table)),
+            "external_id".into(),
+        ),
         mapping: None,
         dead_letters: Arc::new(SqsQueue::new(sqs.clone(), &dlq)),
         visibility: None,

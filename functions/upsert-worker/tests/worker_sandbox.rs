@@ -31,11 +31,11 @@ async fn rig() -> Rig {
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
     let worker = Worker {
-        applier: Applier {
+        applier: Applier::new(
             client,
-            state: Arc::new(MemoryState::default()),
-            external_id_field: "external_id".into(),
-        },
+            Arc::new(MemoryState::default()),
+            "external_id".into(),
+        ),
         mapping: None,
         dead_letters: dlq.clone(),
         visibility: None,
@@ -391,6 +391,43 @@ async fn buyers_in_the_same_batch_as_their_new_company_land_in_one_invocation() 
 }
 
 #[tokio::test]
+async fn a_batch_of_buyers_reads_their_company_once() {
+    let rig = rig().await;
+    rig.run_until_settled(&[record("c", &company("C-1", "One"))])
+        .await;
+    let reads = |stats: &Value| route_count(stats, "GET", "/companies/{companyId}");
+    for round in 0..2 {
+        let batch: Vec<Value> = (0..4)
+            .map(|i| {
+                let ext = format!("U-{round}-{i}");
+                record(
+                    &ext,
+                    &buyer(&ext, "C-1", &format!("b{round}{i}@c1.example")),
+                )
+            })
+            .collect();
+        let before = reads(&rig.admin("stats").await);
+        let resp = rig.worker.handle(&event(&batch)).await;
+        assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+        // Once per batch: the next batch reads it again (it may have changed meanwhile).
+        assert_eq!(
+            reads(&rig.admin("stats").await) - before,
+            1,
+            "round {round}"
+        );
+    }
+    let state = rig.admin("state").await;
+    assert_eq!(
+        all(&state, "users")
+            .iter()
+            .filter(|u| u["email"].as_str().unwrap_or("").ends_with("@c1.example"))
+            .count(),
+        8,
+        "eight buyers, each once"
+    );
+}
+
+#[tokio::test]
 async fn a_conflict_in_a_bulk_create_fails_only_its_command_and_duplicates_nothing() {
     let rig = rig().await;
     // C-0 exists; C-bad wants C-0's admin as its own, which BigCommerce refuses.
@@ -577,11 +614,11 @@ async fn a_rate_limited_command_comes_back_after_the_window_resets() {
         .with_deadline(tokio::time::Instant::now() + std::time::Duration::from_secs(3));
     let delays = Arc::new(RecordedDelays::default());
     let worker = Worker {
-        applier: Applier {
+        applier: Applier::new(
             client,
-            state: Arc::new(MemoryState::default()),
-            external_id_field: "external_id".into(),
-        },
+            Arc::new(MemoryState::default()),
+            "external_id".into(),
+        ),
         mapping: None,
         dead_letters: Arc::new(MemoryQueue::default()),
         visibility: Some(delays.clone()),

@@ -54,11 +54,11 @@ fn args() -> Result<Args, Error> {
 
 fn worker(sandbox: &RunningSandbox) -> Worker {
     Worker {
-        applier: Applier {
-            client: client(sandbox, ClientOptions::default()),
-            state: Arc::new(MemoryState::default()),
-            external_id_field: "external_id".into(),
-        },
+        applier: Applier::new(
+            client(sandbox, ClientOptions::default()),
+            Arc::new(MemoryState::default()),
+            "external_id".into(),
+        ),
         mapping: None,
         dead_letters: Arc::new(MemoryQueue::default()),
         visibility: None,

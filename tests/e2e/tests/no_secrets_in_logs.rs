@@ -319,11 +319,11 @@ async fn a_full_run_logs_no_token_or_secret() {
     .unwrap();
     let dlq = Arc::new(MemoryQueue::default());
     let worker = Worker {
-        applier: Applier {
-            client: client.clone(),
-            state: Arc::new(MemoryState::default()),
-            external_id_field: "external_id".into(),
-        },
+        applier: Applier::new(
+            client.clone(),
+            Arc::new(MemoryState::default()),
+            "external_id".into(),
+        ),
         mapping: None,
         dead_letters: dlq.clone(),
         visibility: None,
