@@ -219,7 +219,7 @@ impl Applier {
         match self.begin(cmd).await? {
             Begun::Replayed => Ok(Outcome::Replayed),
             Begun::Leased(lease) => {
-                let result = self.apply_once(cmd).await;
+                let result = self.apply_leased(cmd).await;
                 self.finish(lease, result).await
             }
         }
@@ -282,7 +282,7 @@ impl Applier {
     /// ([`create_companies`](Self::create_companies)).
     pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
         let Action::CompanyUpsert { company } = &cmd.action else {
-            return self.apply_once(cmd).await.map(Step::Done);
+            return self.apply_leased(cmd).await.map(Step::Done);
         };
         let store = cmd.store_hash.as_str();
         self.check_store(store).await?;
@@ -298,11 +298,6 @@ impl Applier {
                 status: company.status,
             }))),
         }
-    }
-
-    /// Applies `cmd` under a lease from [`begin`](Self::begin) (no done check, no lease).
-    pub async fn apply_leased(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
-        self.apply_once(cmd).await
     }
 
     /// Creates the companies of several [`Step::Create`]s with one `POST /companies/bulk` (at most
@@ -367,7 +362,8 @@ impl Applier {
         Ok(())
     }
 
-    async fn apply_once(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+    /// Applies `cmd` under a lease from [`begin`](Self::begin) (no done check, no lease).
+    pub async fn apply_leased(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
         let store = cmd.store_hash.as_str();
         self.check_store(store).await?;
         match &cmd.action {

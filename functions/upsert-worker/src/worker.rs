@@ -249,15 +249,14 @@ impl Worker {
             Err(e @ (ApplyError::Retryable { .. } | ApplyError::MissingCompany(_))) => {
                 let reason = e.to_string();
                 tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
-                let (after, missing_company) = match e {
-                    ApplyError::Retryable { after, .. } => (after, false),
-                    _ => (None, true),
-                };
                 RecordResult::Retry {
                     kind,
                     reason,
-                    after,
-                    missing_company,
+                    after: match e {
+                        ApplyError::Retryable { after, .. } => after,
+                        _ => None,
+                    },
+                    missing_company: matches!(e, ApplyError::MissingCompany(_)),
                 }
             }
             Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
