@@ -746,6 +746,23 @@ impl B2b<'_> {
         .await
     }
 
+    /// `POST /users/bulk`: creates up to [`B2B_BULK_MAX`] buyers in one request and returns them
+    /// in request order. A refused request (422) is not known to have created none of them, so
+    /// a caller that falls back to one-by-one creates must look each buyer up first.
+    pub async fn create_users(&self, users: &[UserFields]) -> Result<Vec<UserCreated>, BcError> {
+        if users.len() > B2B_BULK_MAX {
+            return Err(BcError::InvalidRequest(format!(
+                "{} users in one bulk create; at most {B2B_BULK_MAX}",
+                users.len()
+            )));
+        }
+        data(
+            self.client,
+            ApiRequest::new(Api::B2b, Method::POST, "/users/bulk").json(users)?,
+        )
+        .await
+    }
+
     /// `PUT /users/{id}`.
     pub async fn update_user(&self, id: i64, fields: &UserFields) -> Result<(), BcError> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/users/{id}")).json(fields)?;

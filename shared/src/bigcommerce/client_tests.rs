@@ -301,6 +301,42 @@ async fn bulk_company_create_sends_one_array_and_returns_the_ids_in_order() {
 }
 
 #[tokio::test]
+async fn bulk_user_create_returns_the_new_users_in_order() {
+    use crate::bigcommerce::b2b::{UserFields, B2B_BULK_MAX};
+    let mut server = Server::new_async().await;
+    let bulk = server
+        .mock("POST", "/api/v3/io/users/bulk")
+        .match_body(Matcher::Json(serde_json::json!([
+            {"email": "a@x.example"},
+            {"email": "b@x.example"}
+        ])))
+        .with_body(r#"{"code":200,"meta":{"message":"SUCCESS"},"data":[{"userId":5,"bcId":50},{"userId":"6","bcId":60}]}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let user = |e: &str| UserFields {
+        email: Some(e.to_owned()),
+        ..UserFields::default()
+    };
+    let created = client
+        .b2b()
+        .create_users(&[user("a@x.example"), user("b@x.example")])
+        .await
+        .unwrap();
+    let ids: Vec<i64> = created.iter().map(|u| u.user_id).collect();
+    assert_eq!(ids, vec![5, 6]);
+    bulk.assert_async().await;
+    let err = client
+        .b2b()
+        .create_users(&vec![user("x@x.example"); B2B_BULK_MAX + 1])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BcError::InvalidRequest(_)), "{err}");
+    assert_eq!(client.stats().requests, 1);
+}
+
+#[tokio::test]
 async fn a_401_rereads_the_secret_once_then_succeeds() {
     let mut server = Server::new_async().await;
     let old = server
