@@ -36,7 +36,7 @@ pub struct Stats {
     /// Requests per "METHOD /route/template".
     pub by_route: Mutex<HashMap<String, u64>>,
     /// Writes that changed state: non-GET requests that succeeded, a bulk create counting each
-    /// company it created (also when it answered 400 for others).
+    /// company or buyer it created (also when it answered 400 for others).
     pub writes_total: AtomicU64,
     /// 429 responses sent (quota and concurrency).
     pub rate_limited_total: AtomicU64,

@@ -557,6 +557,11 @@ async fn bulk_create_users(State(app): State<Arc<App>>, body: Bytes) -> Response
         app.core_limit.charge();
     }
     fire(&app, ev);
+    // Count each buyer created: the middleware counts the successful request once.
+    app.stats.writes_total.fetch_add(
+        out.len().saturating_sub(1) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     b2b_ok(Value::Array(out))
 }
 

@@ -390,11 +390,18 @@ async fn users_addresses_and_rules() {
             .status,
         413
     );
+    let writes = |st: serde_json::Value| st["writes_total"].as_u64().unwrap();
+    let before = writes(s.admin_get("/stats").await);
     let r = s
         .b2b_json(Method::POST, "/users/bulk", json!(many[..2]))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        writes(s.admin_get("/stats").await) - before,
+        2,
+        "each buyer a write"
+    );
     // delete: last user of a company cannot go
     let c2 = s
         .b2b_json(Method::POST, "/companies", company_body(2))
