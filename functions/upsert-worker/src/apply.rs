@@ -98,6 +98,16 @@ pub enum Step {
     Done(Outcome),
     /// The company does not exist: its create is held back for a bulk request.
     Create(Box<PendingCreate>),
+    /// The buyer does not exist (its company does): its create is held back for a bulk request.
+    CreateUser(Box<PendingUser>),
+}
+
+/// A buyer create held back by [`Applier::apply_deferring_create`].
+#[derive(Debug, Clone)]
+pub struct PendingUser {
+    /// Its id-map key.
+    key: String,
+    fields: UserFields,
 }
 
 /// A company create held back by [`Applier::apply_deferring_create`].
@@ -278,13 +288,32 @@ impl Applier {
 
     /// Like [`apply`](Self::apply) under a lease from [`begin`](Self::begin), except that a
     /// `company.upsert` whose company does not exist yet stops before the create and returns it
-    /// as [`Step::Create`], so that several can go to BigCommerce in one bulk request
-    /// ([`create_companies`](Self::create_companies)).
+    /// as [`Step::Create`] (a `user.upsert` whose buyer does not: [`Step::CreateUser`]), so that
+    /// several can go to BigCommerce in one bulk request
+    /// ([`create_companies`](Self::create_companies), [`create_users`](Self::create_users)).
     pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
+        let store = cmd.store_hash.as_str();
+        if let Action::UserUpsert {
+            company_external_id,
+            user,
+        } = &cmd.action
+        {
+            self.check_store(store).await?;
+            let company_id = self.require_company_id(store, company_external_id).await?;
+            let key = format!("{store}#user#{}", cmd.external_id);
+            return Ok(
+                match self
+                    .user_upsert_or_create_fields(&key, company_id, user)
+                    .await?
+                {
+                    Ok(outcome) => Step::Done(outcome),
+                    Err(fields) => Step::CreateUser(Box::new(PendingUser { key, fields })),
+                },
+            );
+        }
         let Action::CompanyUpsert { company } = &cmd.action else {
             return self.apply_leased(cmd).await.map(Step::Done);
         };
-        let store = cmd.store_hash.as_str();
         self.check_store(store).await?;
         match self.find_company(store, &cmd.external_id).await? {
             Some(existing) => self
@@ -333,6 +362,49 @@ impl Applier {
         let mut out = Vec::with_capacity(pending.len());
         for (p, id) in pending.iter().zip(ids) {
             out.push(self.created(p, id).await);
+        }
+        BulkCreate::Created(out)
+    }
+
+    /// Creates the buyers of several [`Step::CreateUser`]s with one `POST /users/bulk` and
+    /// records their ids: one result per buyer, in order. Refusals as for
+    /// [`create_companies`](Self::create_companies).
+    pub async fn create_users(&self, pending: &[&PendingUser]) -> BulkCreate {
+        let created = if let [one] = pending {
+            self.client
+                .b2b()
+                .create_user(&one.fields)
+                .await
+                .map(|u| vec![u])
+        } else {
+            let fields: Vec<UserFields> = pending.iter().map(|p| p.fields.clone()).collect();
+            match self.client.b2b().create_users(&fields).await {
+                Ok(users) if users.len() == pending.len() => Ok(users),
+                Ok(users) => {
+                    return BulkCreate::Refused(format!(
+                        "bulk create answered {} users for {}",
+                        users.len(),
+                        pending.len()
+                    ))
+                }
+                Err(e) if e.is_retryable() => return BulkCreate::Retry(e.into()),
+                Err(e) => return BulkCreate::Refused(e.to_string()),
+            }
+        };
+        let created = match created {
+            Ok(users) => users,
+            // One buyer: its own error (a permanent one dead-letters it).
+            Err(e) => return BulkCreate::Created(vec![Err(e.into())]),
+        };
+        let mut out = Vec::with_capacity(pending.len());
+        for (p, user) in pending.iter().zip(created) {
+            out.push(
+                self.state
+                    .put_id(&p.key, user.user_id)
+                    .await
+                    .map(|()| Outcome::Created)
+                    .map_err(ApplyError::from),
+            );
         }
         BulkCreate::Created(out)
     }
@@ -659,6 +731,66 @@ impl Applier {
         Ok(Outcome::Updated)
     }
 
+    /// The buyer `external_id` names: by the id map, else by email (the mapping then recorded).
+    async fn find_user(
+        &self,
+        key: &str,
+        email: &str,
+    ) -> Result<Option<b2b_shared::bigcommerce::b2b::User>, ApplyError> {
+        if let Some(id) = self.state.get_id(key).await? {
+            if let Some(u) = self.client.b2b().user(id).await? {
+                return Ok(Some(u));
+            }
+        }
+        let filter = UserFilter {
+            email: Some(email.to_owned()),
+            ..UserFilter::default()
+        };
+        let users: Vec<_> = self.client.b2b().users(&filter).try_collect().await?;
+        let found = users.into_iter().find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        });
+        if let Some(u) = &found {
+            self.state.put_id(key, u.id).await?;
+        }
+        Ok(found)
+    }
+
+    fn user_create_fields(company_id: i64, data: &UserData) -> UserFields {
+        UserFields {
+            first_name: some_text(&data.first_name),
+            last_name: some_text(&data.last_name),
+            email: some_text(&data.email),
+            phone_number: data.phone.clone(),
+            company_id: Some(company_id),
+            role: Some(data.role.code()),
+            channel_ids: Some(data.channel_ids.clone()),
+            extra_fields: data
+                .extra_fields
+                .iter()
+                .map(|(k, v)| ExtraField {
+                    field_name: k.clone(),
+                    field_value: Some(v.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    /// Finds the buyer; `Err(fields)` with the create request when it does not exist.
+    async fn user_upsert_or_create_fields(
+        &self,
+        key: &str,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Result<Outcome, UserFields>, ApplyError> {
+        match self.find_user(key, &data.email).await? {
+            Some(user) => self.user_update(&user, company_id, data).await.map(Ok),
+            None => Ok(Err(Self::user_create_fields(company_id, data))),
+        }
+    }
+
     async fn user_upsert(
         &self,
         store: &str,
@@ -667,48 +799,26 @@ impl Applier {
         data: &UserData,
     ) -> Result<Outcome, ApplyError> {
         let key = format!("{store}#user#{external_id}");
-        let mut existing = None;
-        if let Some(id) = self.state.get_id(&key).await? {
-            existing = self.client.b2b().user(id).await?;
-        }
-        if existing.is_none() {
-            let filter = UserFilter {
-                email: Some(data.email.clone()),
-                ..UserFilter::default()
-            };
-            let users: Vec<_> = self.client.b2b().users(&filter).try_collect().await?;
-            existing = users.into_iter().find(|u| {
-                u.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(&data.email))
-            });
-            if let Some(u) = &existing {
-                self.state.put_id(&key, u.id).await?;
+        match self
+            .user_upsert_or_create_fields(&key, company_id, data)
+            .await?
+        {
+            Ok(outcome) => Ok(outcome),
+            Err(fields) => {
+                let created = self.client.b2b().create_user(&fields).await?;
+                self.state.put_id(&key, created.user_id).await?;
+                Ok(Outcome::Created)
             }
         }
-        let role = data.role.code();
-        let Some(user) = existing else {
-            let fields = UserFields {
-                first_name: some_text(&data.first_name),
-                last_name: some_text(&data.last_name),
-                email: some_text(&data.email),
-                phone_number: data.phone.clone(),
-                company_id: Some(company_id),
-                role: Some(role),
-                channel_ids: Some(data.channel_ids.clone()),
-                extra_fields: data
-                    .extra_fields
-                    .iter()
-                    .map(|(k, v)| ExtraField {
-                        field_name: k.clone(),
-                        field_value: Some(v.clone()),
-                    })
-                    .collect(),
-            };
-            let created = self.client.b2b().create_user(&fields).await?;
-            self.state.put_id(&key, created.user_id).await?;
-            return Ok(Outcome::Created);
-        };
+    }
+
+    /// Changes only what differs between the buyer and the command.
+    async fn user_update(
+        &self,
+        user: &b2b_shared::bigcommerce::b2b::User,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Outcome, ApplyError> {
         if user.company_id.is_some_and(|c| c != company_id) {
             return Err(ApplyError::Permanent(format!(
                 "email `{}` belongs to a buyer of another company (B2B user {})",
@@ -719,7 +829,7 @@ impl Applier {
             first_name: changed(&some_text(&data.first_name), &user.first_name),
             last_name: changed(&some_text(&data.last_name), &user.last_name),
             phone_number: changed(&data.phone, &user.phone_number),
-            role: changed(&Some(role), &user.role),
+            role: changed(&Some(data.role.code()), &user.role),
             ..UserFields::default()
         };
         if fields == UserFields::default() {

@@ -21,7 +21,9 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::apply::{Applier, ApplyError, Begun, BulkCreate, Lease, Outcome, PendingCreate, Step};
+use crate::apply::{
+    Applier, ApplyError, Begun, BulkCreate, Lease, Outcome, PendingCreate, PendingUser, Step,
+};
 use crate::mapping::Mapping;
 
 /// Changes a message's visibility timeout (to retry after a rate-limit reset).
@@ -130,12 +132,34 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// A `company.upsert` whose company was missing: leased and looked up, its create held back.
+/// A `company.upsert` or `user.upsert` whose entity was missing: leased and looked up, its
+/// create held back.
 struct Deferred<'r> {
     record: &'r SqsMessage,
     cmd: Box<Command>,
     lease: Lease,
-    pending: Box<PendingCreate>,
+    create: HeldCreate,
+}
+
+/// The create a [`Deferred`] holds back.
+enum HeldCreate {
+    Company(Box<PendingCreate>),
+    User(Box<PendingUser>),
+}
+
+/// Splits records after a pass into the finished and the deferred.
+fn split_processed<'r>(
+    processed: impl IntoIterator<Item = (&'r SqsMessage, Processed<'r>)>,
+) -> (Vec<(&'r SqsMessage, RecordResult)>, Vec<Deferred<'r>>) {
+    let mut finished = Vec::new();
+    let mut deferred = Vec::new();
+    for (record, p) in processed {
+        match p {
+            Processed::Finished(r) => finished.push((record, r)),
+            Processed::Deferred(d) => deferred.push(d),
+        }
+    }
+    (finished, deferred)
 }
 
 /// A record after its first pass.
@@ -186,14 +210,19 @@ impl Worker {
         }
     }
 
-    /// Processes one record; with `defer`, a `company.upsert` whose company does not exist comes
-    /// back [`Processed::Deferred`] (leased, looked up, not created) for a bulk create.
+    /// Processes one record; with `defer`, a `company.upsert` or `user.upsert` whose entity does
+    /// not exist comes back [`Processed::Deferred`] (leased, looked up, not created) for a bulk
+    /// create.
     async fn process_deferring<'r>(&self, record: &'r SqsMessage, defer: bool) -> Processed<'r> {
         let body = record.body.as_deref().unwrap_or("");
         let (kind, result) = match self.parse(body) {
             Err((kind, reason)) => (kind, Err(ApplyError::Permanent(reason))),
             Ok(Parsed::Command(cmd))
-                if defer && matches!(cmd.action, Action::CompanyUpsert { .. }) =>
+                if defer
+                    && matches!(
+                        cmd.action,
+                        Action::CompanyUpsert { .. } | Action::UserUpsert { .. }
+                    ) =>
             {
                 let kind = cmd.kind().to_owned();
                 let result = match self.applier.begin(&cmd).await {
@@ -206,7 +235,15 @@ impl Worker {
                                     record,
                                     cmd,
                                     lease,
-                                    pending,
+                                    create: HeldCreate::Company(pending),
+                                })
+                            }
+                            Ok(Step::CreateUser(pending)) => {
+                                return Processed::Deferred(Deferred {
+                                    record,
+                                    cmd,
+                                    lease,
+                                    create: HeldCreate::User(pending),
                                 })
                             }
                             Ok(Step::Done(outcome)) => Ok(outcome),
@@ -263,21 +300,65 @@ impl Worker {
         }
     }
 
-    /// Creates the companies of up to [`B2B_BULK_MAX`] deferred commands in one request and
-    /// finishes each command. When BigCommerce refuses the bulk request (one bad company refuses
-    /// it), each command is applied again on its own, looking its company up first: whatever
-    /// the refused request did create is found, not duplicated, and only the bad command fails.
+    /// Creates the held-back companies, and the held-back buyers, of a pass: up to
+    /// [`B2B_BULK_MAX`] of a kind per request, and finishes each command.
+    async fn create_all_deferred<'r>(
+        &self,
+        deferred: Vec<Deferred<'r>>,
+    ) -> Vec<(&'r SqsMessage, RecordResult)> {
+        let (mut companies, mut users): (Vec<_>, Vec<_>) = deferred
+            .into_iter()
+            .partition(|d| matches!(d.create, HeldCreate::Company(_)));
+        let mut chunks = Vec::new();
+        for list in [&mut companies, &mut users] {
+            while !list.is_empty() {
+                let rest = list.split_off(list.len().min(B2B_BULK_MAX));
+                chunks.push(std::mem::replace(list, rest));
+            }
+        }
+        let created: Vec<Vec<(&SqsMessage, RecordResult)>> = futures_util::stream::iter(chunks)
+            .map(|chunk| self.create_deferred(chunk))
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        created.into_iter().flatten().collect()
+    }
+
+    /// Creates the entities of up to [`B2B_BULK_MAX`] deferred commands of one kind in one
+    /// request and finishes each command. When BigCommerce refuses the bulk request (one bad
+    /// entity refuses it), each command is applied again on its own, looking its entity up
+    /// first: whatever the refused request did create is found, not duplicated, and only the
+    /// bad command fails.
     async fn create_deferred<'r>(
         &self,
         chunk: Vec<Deferred<'r>>,
     ) -> Vec<(&'r SqsMessage, RecordResult)> {
-        let pending: Vec<&PendingCreate> = chunk.iter().map(|d| &*d.pending).collect();
-        let created = self.applier.create_companies(&pending).await;
+        let companies: Vec<&PendingCreate> = chunk
+            .iter()
+            .filter_map(|d| match &d.create {
+                HeldCreate::Company(p) => Some(&**p),
+                HeldCreate::User(_) => None,
+            })
+            .collect();
+        let users: Vec<&PendingUser> = chunk
+            .iter()
+            .filter_map(|d| match &d.create {
+                HeldCreate::User(p) => Some(&**p),
+                HeldCreate::Company(_) => None,
+            })
+            .collect();
+        let created = if companies.len() == chunk.len() {
+            self.applier.create_companies(&companies).await
+        } else if users.len() == chunk.len() {
+            self.applier.create_users(&users).await
+        } else {
+            BulkCreate::Refused("a chunk mixed companies and buyers".into())
+        };
         let results: Vec<Result<Outcome, ApplyError>> = match created {
             BulkCreate::Created(results) => results,
             BulkCreate::Retry(e) => vec![Err(e); chunk.len()],
             BulkCreate::Refused(reason) => {
-                tracing::warn!(companies = chunk.len(), %reason, "bulk create refused; creating one by one");
+                tracing::warn!(commands = chunk.len(), %reason, "bulk create refused; creating one by one");
                 let each = chunk.into_iter().map(|d| self.finish_one_by_one(d));
                 return futures_util::future::join_all(each).await;
             }
@@ -473,50 +554,38 @@ impl Worker {
                 .buffer_unordered(self.concurrency.max(1))
                 .collect()
                 .await;
-        let mut results: Vec<(&SqsMessage, RecordResult)> = Vec::new();
-        let mut deferred: Vec<Deferred> = Vec::new();
-        for (record, p) in processed.into_iter().flatten() {
-            match p {
-                Processed::Finished(r) => results.push((record, r)),
-                Processed::Deferred(d) => deferred.push(d),
-            }
-        }
-        let mut chunks = Vec::new();
-        while !deferred.is_empty() {
-            let rest = deferred.split_off(deferred.len().min(B2B_BULK_MAX));
-            chunks.push(std::mem::replace(&mut deferred, rest));
-        }
-        let created: Vec<Vec<(&SqsMessage, RecordResult)>> = futures_util::stream::iter(chunks)
-            .map(|chunk| self.create_deferred(chunk))
-            .buffer_unordered(self.concurrency.max(1))
-            .collect()
-            .await;
-        results.extend(created.into_iter().flatten());
+        let (mut results, deferred) = split_processed(processed.into_iter().flatten());
+        results.extend(self.create_all_deferred(deferred).await);
 
         // A buyer, address or quote that came with its new company in the same batch was looked
         // up before the company was created: now that the batch's companies exist, try those
-        // once more instead of sending them back to wait out the visibility timeout.
+        // once more (buyers again held back for a bulk create) instead of sending them back to
+        // wait out the visibility timeout.
         let created_any = results.iter().any(|(_, r)| {
             matches!(r, RecordResult::Done { kind, outcome: "created" } if kind == "company.upsert")
         });
         if created_any {
-            let (waiting, mut done): (Vec<_>, Vec<_>) =
-                results.into_iter().partition(|(record, r)| {
-                    matches!(
-                        r,
-                        RecordResult::Retry {
-                            missing_company: true,
-                            ..
-                        }
-                    ) && !record.attributes.contains_key("MessageGroupId")
-                });
-            let again: Vec<(&SqsMessage, RecordResult)> = futures_util::stream::iter(waiting)
-                .map(|(record, _)| async move { (record, self.process(record).await) })
-                .buffer_unordered(self.concurrency.max(1))
-                .collect()
-                .await;
-            done.extend(again);
+            let (waiting, done): (Vec<_>, Vec<_>) = results.into_iter().partition(|(record, r)| {
+                matches!(
+                    r,
+                    RecordResult::Retry {
+                        missing_company: true,
+                        ..
+                    }
+                ) && !record.attributes.contains_key("MessageGroupId")
+            });
+            let again: Vec<(&SqsMessage, Processed)> =
+                futures_util::stream::iter(waiting)
+                    .map(|(record, _)| async move {
+                        (record, self.process_deferring(record, true).await)
+                    })
+                    .buffer_unordered(self.concurrency.max(1))
+                    .collect()
+                    .await;
+            let (finished, deferred) = split_processed(again);
             results = done;
+            results.extend(finished);
+            results.extend(self.create_all_deferred(deferred).await);
         }
 
         if !followers.is_empty() {

@@ -410,11 +410,15 @@ async fn a_batch_of_buyers_reads_their_company_once() {
         let resp = rig.worker.handle(&event(&batch)).await;
         assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
         // Once per batch: the next batch reads it again (it may have changed meanwhile).
+        let stats = rig.admin("stats").await;
+        assert_eq!(reads(&stats) - before, 1, "round {round}");
+        // The four buyers are created with one bulk request.
         assert_eq!(
-            reads(&rig.admin("stats").await) - before,
-            1,
-            "round {round}"
+            route_count(&stats, "POST", "/users/bulk"),
+            round + 1,
+            "{stats:#}"
         );
+        assert_eq!(route_count(&stats, "POST", "/users"), 0);
     }
     let state = rig.admin("state").await;
     assert_eq!(
@@ -425,6 +429,43 @@ async fn a_batch_of_buyers_reads_their_company_once() {
         8,
         "eight buyers, each once"
     );
+}
+
+#[tokio::test]
+async fn a_refused_bulk_buyer_create_falls_back_and_duplicates_nothing() {
+    let rig = rig().await;
+    rig.run_until_settled(&[record("c", &company("C-1", "One"))])
+        .await;
+    // Two commands name one email: BigCommerce refuses the whole bulk request (422), and the
+    // worker applies each command on its own, lookup first.
+    let batch = vec![
+        record("u1", &buyer("U-1", "C-1", "ann@c1.example")),
+        record("u2", &buyer("U-2", "C-1", "twin@c1.example")),
+        record("u3", &buyer("U-3", "C-1", "twin@c1.example")),
+        record("u4", &buyer("U-4", "C-1", "dan@c1.example")),
+    ];
+    rig.run_until_settled(&batch).await;
+    let stats = rig.admin("stats").await;
+    assert_eq!(route_count(&stats, "POST", "/users/bulk"), 1, "{stats:#}");
+    let state = rig.admin("state").await;
+    for email in ["ann@c1.example", "twin@c1.example", "dan@c1.example"] {
+        let n = all(&state, "users")
+            .iter()
+            .filter(|u| u["email"] == email)
+            .count();
+        assert_eq!(n, 1, "{email}");
+    }
+    // The twin either became the same buyer or was refused with its reason, never lost silently.
+    for dead in rig.dlq.bodies() {
+        assert!(
+            ["u2", "u3"].contains(&dead["message_id"].as_str().unwrap()),
+            "{dead:#}"
+        );
+        assert!(
+            dead["error"].as_str().unwrap().contains("already exists"),
+            "{dead:#}"
+        );
+    }
 }
 
 #[tokio::test]
