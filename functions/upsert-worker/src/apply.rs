@@ -130,6 +130,24 @@ pub enum BulkCreate {
     Refused(String),
 }
 
+/// A bulk create's answer: the created items in request order, or why they are not known to be
+/// (a retryable failure, or a refusal that sends each command its own way).
+fn bulk_answer<T>(
+    answer: Result<Vec<T>, BcError>,
+    sent: usize,
+    what: &str,
+) -> Result<Vec<T>, BulkCreate> {
+    match answer {
+        Ok(items) if items.len() == sent => Ok(items),
+        Ok(items) => Err(BulkCreate::Refused(format!(
+            "bulk create answered {} of {sent} {what}",
+            items.len()
+        ))),
+        Err(e) if e.is_retryable() => Err(BulkCreate::Retry(e.into())),
+        Err(e) => Err(BulkCreate::Refused(e.to_string())),
+    }
+}
+
 /// Why a command was not applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {
@@ -347,17 +365,10 @@ impl Applier {
             };
         }
         let fields: Vec<CompanyFields> = pending.iter().map(|p| p.fields.clone()).collect();
-        let ids = match self.client.b2b().create_companies(&fields).await {
-            Ok(ids) if ids.len() == pending.len() => ids,
-            Ok(ids) => {
-                return BulkCreate::Refused(format!(
-                    "bulk create answered {} ids for {} companies",
-                    ids.len(),
-                    pending.len()
-                ))
-            }
-            Err(e) if e.is_retryable() => return BulkCreate::Retry(e.into()),
-            Err(e) => return BulkCreate::Refused(e.to_string()),
+        let answer = self.client.b2b().create_companies(&fields).await;
+        let ids = match bulk_answer(answer, pending.len(), "companies") {
+            Ok(ids) => ids,
+            Err(not_created) => return not_created,
         };
         let mut out = Vec::with_capacity(pending.len());
         for (p, id) in pending.iter().zip(ids) {
@@ -371,30 +382,19 @@ impl Applier {
     /// [`create_companies`](Self::create_companies).
     pub async fn create_users(&self, pending: &[&PendingUser]) -> BulkCreate {
         let created = if let [one] = pending {
-            self.client
-                .b2b()
-                .create_user(&one.fields)
-                .await
-                .map(|u| vec![u])
+            // One buyer: the plain create, same cost; its own error (a permanent one
+            // dead-letters it).
+            match self.client.b2b().create_user(&one.fields).await {
+                Ok(user) => vec![user],
+                Err(e) => return BulkCreate::Created(vec![Err(e.into())]),
+            }
         } else {
             let fields: Vec<UserFields> = pending.iter().map(|p| p.fields.clone()).collect();
-            match self.client.b2b().create_users(&fields).await {
-                Ok(users) if users.len() == pending.len() => Ok(users),
-                Ok(users) => {
-                    return BulkCreate::Refused(format!(
-                        "bulk create answered {} users for {}",
-                        users.len(),
-                        pending.len()
-                    ))
-                }
-                Err(e) if e.is_retryable() => return BulkCreate::Retry(e.into()),
-                Err(e) => return BulkCreate::Refused(e.to_string()),
+            let answer = self.client.b2b().create_users(&fields).await;
+            match bulk_answer(answer, pending.len(), "buyers") {
+                Ok(users) => users,
+                Err(not_created) => return not_created,
             }
-        };
-        let created = match created {
-            Ok(users) => users,
-            // One buyer: its own error (a permanent one dead-letters it).
-            Err(e) => return BulkCreate::Created(vec![Err(e.into())]),
         };
         let mut out = Vec::with_capacity(pending.len());
         for (p, user) in pending.iter().zip(created) {
