@@ -96,10 +96,17 @@ pub struct Lease {
 pub enum Step {
     /// Applied.
     Done(Outcome),
-    /// The company does not exist: its create is held back for a bulk request.
-    Create(Box<PendingCreate>),
-    /// The buyer does not exist (its company does): its create is held back for a bulk request.
-    CreateUser(Box<PendingUser>),
+    /// The entity does not exist: its create is held back for a bulk request.
+    Create(HeldCreate),
+}
+
+/// A create held back by [`Applier::apply_deferring_create`] for a bulk request.
+#[derive(Debug)]
+pub enum HeldCreate {
+    /// A company that does not exist.
+    Company(Box<PendingCreate>),
+    /// A buyer that does not exist (its company does).
+    User(Box<PendingUser>),
 }
 
 /// A buyer create held back by [`Applier::apply_deferring_create`].
@@ -306,9 +313,8 @@ impl Applier {
 
     /// Like [`apply`](Self::apply) under a lease from [`begin`](Self::begin), except that a
     /// `company.upsert` whose company does not exist yet stops before the create and returns it
-    /// as [`Step::Create`] (a `user.upsert` whose buyer does not: [`Step::CreateUser`]), so that
-    /// several can go to BigCommerce in one bulk request
-    /// ([`create_companies`](Self::create_companies), [`create_users`](Self::create_users)).
+    /// as [`Step::Create`] (so does a `user.upsert` whose buyer does not), so that several can go
+    /// to BigCommerce in one bulk request ([`create_held`](Self::create_held)).
     pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
         let store = cmd.store_hash.as_str();
         if let Action::UserUpsert {
@@ -325,7 +331,9 @@ impl Applier {
                     .await?
                 {
                     Ok(outcome) => Step::Done(outcome),
-                    Err(fields) => Step::CreateUser(Box::new(PendingUser { key, fields })),
+                    Err(fields) => {
+                        Step::Create(HeldCreate::User(Box::new(PendingUser { key, fields })))
+                    }
                 },
             );
         }
@@ -338,16 +346,42 @@ impl Applier {
                 .company_update(&existing, &cmd.external_id, company)
                 .await
                 .map(Step::Done),
-            None => Ok(Step::Create(Box::new(PendingCreate {
+            None => Ok(Step::Create(HeldCreate::Company(Box::new(PendingCreate {
                 store: store.to_owned(),
                 external_id: cmd.external_id.clone(),
                 fields: self.company_create_fields(&cmd.external_id, company),
                 status: company.status,
-            }))),
+            })))),
         }
     }
 
-    /// Creates the companies of several [`Step::Create`]s with one `POST /companies/bulk` (at most
+    /// Creates held-back entities of one kind (as the worker chunks them) with one bulk request:
+    /// [`create_companies`](Self::create_companies) or [`create_users`](Self::create_users).
+    pub async fn create_held(&self, held: &[&HeldCreate]) -> BulkCreate {
+        let companies: Vec<&PendingCreate> = held
+            .iter()
+            .filter_map(|h| match h {
+                HeldCreate::Company(p) => Some(&**p),
+                HeldCreate::User(_) => None,
+            })
+            .collect();
+        if companies.len() == held.len() {
+            return self.create_companies(&companies).await;
+        }
+        let users: Vec<&PendingUser> = held
+            .iter()
+            .filter_map(|h| match h {
+                HeldCreate::User(p) => Some(&**p),
+                HeldCreate::Company(_) => None,
+            })
+            .collect();
+        if users.len() == held.len() {
+            return self.create_users(&users).await;
+        }
+        BulkCreate::Refused("a bulk request mixed companies and buyers".into())
+    }
+
+    /// Creates the companies of several held-back creates with one `POST /companies/bulk` (at most
     /// [`B2B_BULK_MAX`](b2b_shared::bigcommerce::b2b::B2B_BULK_MAX)), then records their ids and sets their statuses: one result per
     /// company, in order.
     ///
@@ -377,7 +411,7 @@ impl Applier {
         BulkCreate::Created(out)
     }
 
-    /// Creates the buyers of several [`Step::CreateUser`]s with one `POST /users/bulk` and
+    /// Creates the buyers of several held-back creates with one `POST /users/bulk` and
     /// records their ids: one result per buyer, in order. Refusals as for
     /// [`create_companies`](Self::create_companies).
     pub async fn create_users(&self, pending: &[&PendingUser]) -> BulkCreate {

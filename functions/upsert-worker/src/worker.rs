@@ -21,9 +21,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::apply::{
-    Applier, ApplyError, Begun, BulkCreate, Lease, Outcome, PendingCreate, PendingUser, Step,
-};
+use crate::apply::{Applier, ApplyError, Begun, BulkCreate, HeldCreate, Lease, Outcome, Step};
 use crate::mapping::Mapping;
 
 /// Changes a message's visibility timeout (to retry after a rate-limit reset).
@@ -141,12 +139,6 @@ struct Deferred<'r> {
     create: HeldCreate,
 }
 
-/// The create a [`Deferred`] holds back.
-enum HeldCreate {
-    Company(Box<PendingCreate>),
-    User(Box<PendingUser>),
-}
-
 /// Splits records after a pass into the finished and the deferred.
 fn split_processed<'r>(
     processed: impl IntoIterator<Item = (&'r SqsMessage, Processed<'r>)>,
@@ -230,20 +222,12 @@ impl Worker {
                     Err(e) => Err(e),
                     Ok(Begun::Leased(lease)) => {
                         let result = match self.applier.apply_deferring_create(&cmd).await {
-                            Ok(Step::Create(pending)) => {
+                            Ok(Step::Create(create)) => {
                                 return Processed::Deferred(Deferred {
                                     record,
                                     cmd,
                                     lease,
-                                    create: HeldCreate::Company(pending),
-                                })
-                            }
-                            Ok(Step::CreateUser(pending)) => {
-                                return Processed::Deferred(Deferred {
-                                    record,
-                                    cmd,
-                                    lease,
-                                    create: HeldCreate::User(pending),
+                                    create,
                                 })
                             }
                             Ok(Step::Done(outcome)) => Ok(outcome),
@@ -333,27 +317,8 @@ impl Worker {
         &self,
         chunk: Vec<Deferred<'r>>,
     ) -> Vec<(&'r SqsMessage, RecordResult)> {
-        let companies: Vec<&PendingCreate> = chunk
-            .iter()
-            .filter_map(|d| match &d.create {
-                HeldCreate::Company(p) => Some(&**p),
-                HeldCreate::User(_) => None,
-            })
-            .collect();
-        let users: Vec<&PendingUser> = chunk
-            .iter()
-            .filter_map(|d| match &d.create {
-                HeldCreate::User(p) => Some(&**p),
-                HeldCreate::Company(_) => None,
-            })
-            .collect();
-        let created = if companies.len() == chunk.len() {
-            self.applier.create_companies(&companies).await
-        } else if users.len() == chunk.len() {
-            self.applier.create_users(&users).await
-        } else {
-            BulkCreate::Refused("a chunk mixed companies and buyers".into())
-        };
+        let held: Vec<&HeldCreate> = chunk.iter().map(|d| &d.create).collect();
+        let created = self.applier.create_held(&held).await;
         let results: Vec<Result<Outcome, ApplyError>> = match created {
             BulkCreate::Created(results) => results,
             BulkCreate::Retry(e) => vec![Err(e); chunk.len()],
