@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use b2b_shared::secrets::StoreHash;
+use bigcommerce_b2b::StoreHash;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;

@@ -13,7 +13,7 @@ pub mod page;
 pub mod settings;
 pub mod store;
 
-use b2b_shared::secrets::StoreHash;
+use bigcommerce_b2b::StoreHash;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::SecretString;
@@ -29,7 +29,7 @@ pub struct AuthCallback {
     /// The settings.
     pub settings: Settings,
     /// Secrets Manager.
-    pub secrets: b2b_shared::secrets_api::SecretsApi,
+    pub secrets: b2b_shared::secrets::SecretsApi,
     /// The HTTP client for the token exchange.
     pub http: reqwest::Client,
 }

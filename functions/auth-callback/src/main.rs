@@ -13,9 +13,7 @@ async fn main() -> Result<(), Error> {
     let sdk = setup::aws_config().await;
     let callback = AuthCallback {
         settings,
-        secrets: b2b_shared::secrets_api::SecretsApi::new(aws_sdk_secretsmanager::Client::new(
-            &sdk,
-        )),
+        secrets: b2b_shared::secrets::SecretsApi::new(aws_sdk_secretsmanager::Client::new(&sdk)),
         http: exchange::http_client()?,
     };
     lambda_http::run(service_fn(|req: Request| {

@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use b2b_shared::secrets::StoreHash;
-use b2b_shared::secrets_api::{derived_token, SecretVersion, SecretsApi, SecretsError, AWSCURRENT};
+use b2b_shared::secrets::{derived_token, SecretError, SecretVersion, SecretsApi, AWSCURRENT};
+use bigcommerce_b2b::StoreHash;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
@@ -29,8 +29,8 @@ impl StoreError {
     }
 }
 
-impl From<SecretsError> for StoreError {
-    fn from(e: SecretsError) -> Self {
+impl From<SecretError> for StoreError {
+    fn from(e: SecretError) -> Self {
         if e.is_retryable() {
             StoreError::Unavailable(e.to_string())
         } else {
@@ -50,7 +50,7 @@ fn now_unix() -> i64 {
 async fn read(sm: &SecretsApi, id: &str) -> Result<Option<SecretVersion>, StoreError> {
     match sm.get_stage(id, AWSCURRENT).await {
         Ok(v) => Ok(Some(v)),
-        Err(SecretsError::NotFound { .. }) => Ok(None),
+        Err(SecretError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -113,7 +113,7 @@ pub enum Written {
 ///
 /// The new version's request token is derived from the version it was merged from, so two
 /// installs racing on one version cannot both win: the loser's write is refused
-/// ([`SecretsError::Conflict`]) and it merges again on top of the winner's version, losing no
+/// ([`SecretError::Conflict`]) and it merges again on top of the winner's version, losing no
 /// field either wrote.
 pub async fn write_store_secret(
     sm: &SecretsApi,
@@ -153,7 +153,7 @@ pub async fn write_store_secret(
                 match sm.put(id, &token, &text, None).await {
                     Ok(_) => return Ok(Written::Updated),
                     // Another install wrote on top of the same version first: merge again.
-                    Err(SecretsError::Conflict { .. }) => continue,
+                    Err(SecretError::Conflict { .. }) => continue,
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -163,7 +163,7 @@ pub async fn write_store_secret(
                 match sm.create(id, &description, &text).await {
                     Ok(_) => return Ok(Written::Created),
                     // Created meanwhile (a double click): read it and update it instead.
-                    Err(SecretsError::AlreadyExists { .. }) => continue,
+                    Err(SecretError::AlreadyExists { .. }) => continue,
                     Err(e) => return Err(e.into()),
                 }
             }

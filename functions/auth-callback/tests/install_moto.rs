@@ -6,7 +6,7 @@
 
 use auth_callback::settings::Settings;
 use auth_callback::{exchange, AuthCallback};
-use b2b_shared::secrets_api::SecretsApi;
+use b2b_shared::secrets::SecretsApi;
 use lambda_http::{Body, Request, Response};
 use mockito::Matcher;
 use serde_json::{json, Value};
@@ -317,7 +317,7 @@ async fn missing_parameters_give_a_400_page_before_anything_is_called() {
 async fn concurrent_installs_all_land_and_keep_the_secret_s_other_fields() {
     use auth_callback::exchange::{AppCredentials, Installed};
     use auth_callback::store::{write_store_secret, Written};
-    use b2b_shared::secrets::StoreHash;
+    use bigcommerce_b2b::StoreHash;
     use secrecy::SecretString;
 
     let sm = sm().await;

@@ -1,18 +1,44 @@
-//! order-export: exports what changed in BigCommerce since the last run, as versioned documents.
+//! order-export, the function: runs the export library ([`b2b_export`]) on a schedule.
 //!
-//! - [`documents`]: the order, quote and company documents (schemas in `schemas/`), each with a
-//!   dedupe key (`{kind}:{id}:{modified}`) consumers drop repeats by.
-//! - [`cursor`]: the keyset position of one stream, saved in the state table only after
-//!   everything up to it was delivered.
-//! - [`export`]: one run over the streams, stopping cleanly before the deadline.
-//! - [`archive`]: the optional NDJSON archive in S3, one object per stream and run.
-//! - [`settings`]: configuration and the schedule input.
+//! - [`settings`]: every environment variable it reads, validated at cold start, and the
+//!   schedule input.
+//! - [`s3`]: the archive's parts in S3.
+//! - [`exporter`]: the [`b2b_export::Exporter`] these settings describe.
 
-pub mod archive;
-pub mod cursor;
-pub mod documents;
-pub mod export;
+pub mod s3;
 pub mod settings;
 
-pub use export::{ExportError, Exporter, RunReport};
-pub use settings::{ExportSettings, InvoicePayments, StreamKind};
+use std::sync::Arc;
+
+use b2b_export::archive::Archive;
+use b2b_export::Exporter;
+use b2b_shared::queue::SqsQueue;
+use b2b_shared::setup;
+use b2b_shared::state::DynamoState;
+use bigcommerce_b2b::BcError;
+
+pub use settings::{ScheduleInput, Settings};
+
+/// The exporter that `settings` describe, with AWS clients from `sdk`.
+pub fn exporter(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Exporter, BcError> {
+    Ok(Exporter {
+        client: setup::store_client(&settings.config, sdk, Default::default())?,
+        state: Arc::new(DynamoState::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            settings.state_table().to_owned(),
+        )),
+        fifo: settings.fifo(),
+        archive: settings.archive.as_ref().map(|a| Archive {
+            store: Arc::new(s3::S3Parts {
+                client: s3::S3Parts::client(sdk),
+                bucket: a.bucket.clone(),
+            }),
+            prefix: a.prefix.clone(),
+        }),
+        outbound: Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            settings.outbound_queue_url().to_owned(),
+        )),
+        settings: settings.export.clone(),
+    })
+}

@@ -1,133 +1,111 @@
-//! order-export's settings (environment variables) and its schedule input.
+//! order-export's one settings type (every environment variable it reads, validated at cold
+//! start, all problems reported together) and its schedule input.
 
-use std::time::Duration;
-
+use b2b_export::{ExportSettings, StreamKind};
+use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::{Config, Need};
 use serde::Deserialize;
 
-/// The three things exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StreamKind {
-    /// Core v2 orders with products, shipping addresses and their B2B order.
-    Orders,
-    /// B2B quotes (`/rfq`).
-    Quotes,
-    /// B2B companies with their buyers.
-    Companies,
+/// What the function needs of the common configuration.
+pub const NEEDS: &[Need] = &[Need::OutboundQueue, Need::StateTable];
+
+/// Where the NDJSON archive goes, when `EXPORT_BUCKET` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSettings {
+    /// `EXPORT_BUCKET`: an S3 bucket name.
+    pub bucket: String,
+    /// `EXPORT_PREFIX`: key prefix (default `exports/`).
+    pub prefix: String,
 }
 
-impl StreamKind {
-    /// The stream's name in watermark keys, documents and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Orders => "orders",
-            StreamKind::Quotes => "quotes",
-            StreamKind::Companies => "companies",
-        }
-    }
-}
-
-/// What to do with invoice-portal payment orders (order metafield `orderType = invoice payment`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoicePayments {
-    /// Export them with `invoice_payment: true`.
-    Flag,
-    /// Leave them out.
-    Skip,
-}
-
-/// How an export runs.
+/// Everything order-export reads from its environment.
 #[derive(Debug, Clone)]
-pub struct ExportSettings {
-    /// `EXPORT_STREAMS`: comma-separated (default `orders,quotes,companies`).
-    pub streams: Vec<StreamKind>,
-    /// `EXPORT_OVERLAP_SECONDS`: re-read window at the start of a run (default 300).
-    pub overlap: Duration,
-    /// `EXPORT_START_DAYS`: how far back the first run starts (default 30).
-    pub first_run_days: i64,
-    /// `INVOICE_PAYMENT_ORDERS`: `flag` (default) or `skip`.
-    pub invoice_payments: InvoicePayments,
-    /// `EXPORT_PAGE_SIZE`: items per page (default 250 for orders; B2B pages are capped at 250).
-    pub page_size: u32,
-    /// Time kept back from the Lambda deadline to save positions (default 15 s).
-    pub deadline_margin: Duration,
-    /// Stop after this many pages per stream and run (tests, throttling); `None`: no limit.
-    pub max_pages_per_run: Option<usize>,
-    /// Documents built at once (default 4).
-    pub concurrency: usize,
+pub struct Settings {
+    /// The store secret, API URLs, the outbound queue and the state table.
+    pub config: Config,
+    /// How the export runs (`EXPORT_STREAMS`, `EXPORT_OVERLAP_SECONDS`, ...).
+    pub export: ExportSettings,
+    /// The optional S3 archive.
+    pub archive: Option<ArchiveSettings>,
 }
 
-impl Default for ExportSettings {
-    fn default() -> Self {
-        Self {
-            streams: vec![
-                StreamKind::Orders,
-                StreamKind::Quotes,
-                StreamKind::Companies,
-            ],
-            overlap: Duration::from_secs(300),
-            first_run_days: 30,
-            invoice_payments: InvoicePayments::Flag,
-            page_size: 250,
-            deadline_margin: Duration::from_secs(15),
-            max_pages_per_run: None,
-            concurrency: 4,
-        }
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
     }
-}
 
-impl ExportSettings {
-    /// Reads the settings through `lookup`, reporting every malformed value.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let mut s = ExportSettings::default();
+    /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
-        if let Some(v) = lookup("EXPORT_STREAMS") {
-            let mut streams = Vec::new();
-            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                match part {
-                    "orders" => streams.push(StreamKind::Orders),
-                    "quotes" => streams.push(StreamKind::Quotes),
-                    "companies" => streams.push(StreamKind::Companies),
-                    other => problems.push(format!(
-                        "EXPORT_STREAMS: `{other}` is not orders, quotes or companies"
-                    )),
-                }
-            }
-            if streams.is_empty() {
-                problems.push("EXPORT_STREAMS: name at least one stream".into());
-            }
-            s.streams = streams;
-        }
-        let mut number = |name: &str, min: i64, max: i64| -> Option<i64> {
-            let raw = lookup(name)?;
-            b2b_shared::config::parse_bounded(name, &raw, min, max)
-                .map_err(|e| problems.push(e))
-                .ok()
-        };
-        if let Some(n) = number("EXPORT_OVERLAP_SECONDS", 0, 86_400) {
-            s.overlap = Duration::from_secs(n as u64);
-        }
-        if let Some(n) = number("EXPORT_START_DAYS", 0, 3_650) {
-            s.first_run_days = n;
-        }
-        if let Some(n) = number("EXPORT_PAGE_SIZE", 1, 250) {
-            s.page_size = n as u32;
-        }
-        if let Some(v) = lookup("INVOICE_PAYMENT_ORDERS") {
-            match v.trim() {
-                "flag" => s.invoice_payments = InvoicePayments::Flag,
-                "skip" => s.invoice_payments = InvoicePayments::Skip,
-                other => problems.push(format!(
-                    "INVOICE_PAYMENT_ORDERS: `{other}` is not flag or skip"
-                )),
-            }
-        }
-        if problems.is_empty() {
-            Ok(s)
-        } else {
-            Err(problems.join("\n"))
+        let config = Config::from_lookup(&lookup, NEEDS)
+            .map_err(|e| problems.extend(e.problems))
+            .ok();
+        let export = ExportSettings::from_lookup(&lookup)
+            .map_err(|e| problems.extend(e))
+            .ok();
+        let archive = archive_settings(&lookup).map_err(|p| problems.push(p)).ok();
+        match (config, export, archive) {
+            (Some(config), Some(export), Some(archive)) if problems.is_empty() => Ok(Settings {
+                config,
+                export,
+                archive,
+            }),
+            _ => Err(ConfigError { problems }),
         }
     }
+
+    /// Whether the outbound queue is FIFO (its URL ends in `.fifo`).
+    pub fn fifo(&self) -> bool {
+        self.outbound_queue_url().ends_with(".fifo")
+    }
+
+    /// `OUTBOUND_QUEUE_URL` (required, so present once the settings are read).
+    pub fn outbound_queue_url(&self) -> &str {
+        self.config
+            .outbound_queue_url
+            .as_deref()
+            .unwrap_or_default()
+    }
+
+    /// `STATE_TABLE` (required, so present once the settings are read).
+    pub fn state_table(&self) -> &str {
+        self.config.state_table.as_deref().unwrap_or_default()
+    }
+}
+
+/// `EXPORT_BUCKET` (S3's bucket naming rules) and `EXPORT_PREFIX`.
+fn archive_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<ArchiveSettings>, ConfigProblem> {
+    let Some(bucket) = lookup("EXPORT_BUCKET").map(|b| b.trim().to_owned()) else {
+        return Ok(None);
+    };
+    if bucket.is_empty() {
+        return Ok(None);
+    }
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        return Err(ConfigProblem {
+            variable: "EXPORT_BUCKET",
+            reason: format!(
+                "`{bucket}` is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
+            ),
+        });
+    }
+    let prefix = lookup("EXPORT_PREFIX").unwrap_or_else(|| "exports/".into());
+    if prefix.starts_with('/') || prefix.len() > 512 {
+        return Err(ConfigProblem {
+            variable: "EXPORT_PREFIX",
+            reason: "must not start with `/` and must be at most 512 characters".into(),
+        });
+    }
+    Ok(Some(ArchiveSettings { bucket, prefix }))
 }
 
 /// The schedule input: EventBridge Scheduler sends only its `Input` (`{}` or
@@ -154,26 +132,66 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
-    fn settings_and_inputs() {
-        let env = |k: &str| match k {
-            "EXPORT_STREAMS" => Some("orders, quotes".to_string()),
-            "INVOICE_PAYMENT_ORDERS" => Some("skip".to_string()),
-            _ => None,
-        };
-        let s = ExportSettings::from_lookup(env).unwrap();
-        assert_eq!(s.streams, [StreamKind::Orders, StreamKind::Quotes]);
-        assert_eq!(s.invoice_payments, InvoicePayments::Skip);
-        let bad = |k: &str| match k {
-            "EXPORT_STREAMS" => Some("orders,invoices".to_string()),
-            "EXPORT_PAGE_SIZE" => Some("1000".to_string()),
-            _ => None,
-        };
-        let err = ExportSettings::from_lookup(bad).unwrap_err();
-        assert!(
-            err.contains("`invoices`") && err.contains("EXPORT_PAGE_SIZE"),
-            "{err}"
+    fn every_problem_is_reported_at_once() {
+        let err = Settings::from_lookup(env(&[
+            ("EXPORT_STREAMS", "orders,invoices"),
+            ("EXPORT_BUCKET", "Not_A_Bucket"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<&str> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "BC_SECRET_ID",
+                "OUTBOUND_QUEUE_URL",
+                "STATE_TABLE",
+                "EXPORT_STREAMS",
+                "EXPORT_BUCKET"
+            ]
         );
+    }
+
+    #[test]
+    fn a_complete_environment_reads() {
+        let s = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "bc/store"),
+            ("OUTBOUND_QUEUE_URL", "https://sqs/q.fifo"),
+            ("STATE_TABLE", "state"),
+            ("EXPORT_BUCKET", "my-exports"),
+        ]))
+        .unwrap();
+        assert!(s.fifo());
+        assert_eq!(s.state_table(), "state");
+        assert_eq!(
+            s.archive,
+            Some(ArchiveSettings {
+                bucket: "my-exports".into(),
+                prefix: "exports/".into()
+            })
+        );
+        let err = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "bc/store"),
+            ("OUTBOUND_QUEUE_URL", "q"),
+            ("STATE_TABLE", "state"),
+            ("EXPORT_BUCKET", "ok-bucket"),
+            ("EXPORT_PREFIX", "/abs"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems[0].variable, "EXPORT_PREFIX");
+    }
+
+    #[test]
+    fn schedule_inputs() {
         assert_eq!(
             ScheduleInput::parse(&json!({})).unwrap(),
             ScheduleInput::default()

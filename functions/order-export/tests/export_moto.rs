@@ -5,12 +5,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use b2b_shared::bigcommerce::ClientOptions;
+use b2b_export::archive::Archive;
+use b2b_export::{ExportSettings, Exporter, StreamKind};
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::state::{DynamoState, Watermarks};
 use b2b_test_support as support;
 use bc_sandbox::SandboxOptions;
-use order_export::{ExportSettings, Exporter, StreamKind};
+use bigcommerce_b2b::ClientOptions;
+use order_export::s3::S3Parts;
 use serde_json::Value;
 
 #[tokio::test]
@@ -85,9 +87,11 @@ async fn each_run_writes_one_ndjson_object_per_stream_to_s3() {
             ..ExportSettings::default()
         },
         fifo: false,
-        archive: Some(order_export::archive::S3Archive {
-            client: s3.clone(),
-            bucket: bucket.clone(),
+        archive: Some(Archive {
+            store: Arc::new(S3Parts {
+                client: s3.clone(),
+                bucket: bucket.clone(),
+            }),
             prefix: "exports/".into(),
         }),
     };

@@ -10,9 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use b2b_shared::bigcommerce::{Api, ApiRequest, BcClient, BcError, ClientOptions, RetryPolicy};
-use b2b_shared::secrets::{SecretCache, SecretsManagerFetcher, StoreCredentials};
+use b2b_shared::secrets::{SecretCache, SecretsApi};
 use b2b_shared::telemetry::{emit_metrics, Metric};
+use bigcommerce_b2b::Credentials;
+use bigcommerce_b2b::{Api, ApiRequest, BcClient, BcError, ClientOptions, RetryPolicy};
 use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
@@ -128,12 +129,8 @@ pub fn probe_options() -> ClientOptions {
 
 impl HealthChecker {
     /// A client for the store whose secret is `secret_id`, read through `fetcher`.
-    pub fn client_for(
-        &self,
-        fetcher: SecretsManagerFetcher,
-        secret_id: &str,
-    ) -> Result<BcClient, BcError> {
-        let credentials: Arc<dyn StoreCredentials> = Arc::new(SecretCache::new(
+    pub fn client_for(&self, fetcher: SecretsApi, secret_id: &str) -> Result<BcClient, BcError> {
+        let credentials: Arc<dyn Credentials> = Arc::new(SecretCache::new(
             fetcher,
             secret_id.to_owned(),
             Duration::from_secs(60),
@@ -168,9 +165,9 @@ impl HealthChecker {
             store_hash: None,
             verdict: Verdict::Valid,
         };
-        match client.secret().await {
+        match client.auth().await {
             Ok(s) => health.store_hash = Some(s.store_hash.as_str().to_owned()),
-            Err(BcError::Secret(e)) if !e.is_retryable() => {
+            Err(BcError::Credentials(e)) if !e.is_retryable() => {
                 health.verdict = Verdict::NoUsableSecret {
                     reason: e.to_string(),
                 };

@@ -16,7 +16,7 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use b2b_shared::secrets_api::{derived_token, SecretsApi, SecretsError};
+use b2b_shared::secrets::{derived_token, SecretError, SecretsApi};
 
 /// The staging label of the lease version.
 pub const LEASE_STAGE: &str = "TOKENREFRESH_LEASE";
@@ -58,7 +58,7 @@ pub async fn acquire(
     base: &str,
     now: i64,
     ttl: i64,
-) -> Result<Option<Lease>, SecretsError> {
+) -> Result<Option<Lease>, SecretError> {
     use secrecy::ExposeSecret;
     let mut attempt = match secrets.get_stage(id, LEASE_STAGE).await {
         Ok(v) => {
@@ -70,7 +70,7 @@ pub async fn acquire(
                 _ => 0,
             }
         }
-        Err(SecretsError::NotFound { .. }) => 0,
+        Err(SecretError::NotFound { .. }) => 0,
         Err(e) => return Err(e),
     };
     let owner = format!("{:016x}", fastrand::u64(..));
@@ -85,7 +85,7 @@ pub async fn acquire(
         let text = SecretString::from(serde_json::to_string(&value).unwrap_or_default());
         match secrets.put(id, &token, &text, Some(&[LEASE_STAGE])).await {
             Ok(version_id) => return Ok(Some(Lease { version_id })),
-            Err(SecretsError::Conflict { .. }) => {
+            Err(SecretError::Conflict { .. }) => {
                 let taken = secrets.get_version(id, &token, None).await?;
                 let labelled = taken.stages.iter().any(|s| s == LEASE_STAGE);
                 if labelled && live(&taken.value, base, now).is_some() {

@@ -22,8 +22,11 @@ pub mod webhooks;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
-use b2b_shared::bigcommerce::BcClient;
-use b2b_shared::secrets::SecretsManagerFetcher;
+use bigcommerce_b2b::BcClient;
+use std::sync::Arc;
+
+use b2b_shared::secrets::{SecretSource, SecretsApi};
+use bigcommerce_b2b::BcError;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -104,13 +107,16 @@ pub struct Handler {
     /// Checks store tokens.
     pub health: HealthChecker,
     /// Reads store secrets for the health check.
-    pub fetcher: SecretsManagerFetcher,
+    pub fetcher: SecretsApi,
     /// `CONNECTION_SECRET_IDS`.
     pub connection_secret_ids: Vec<String>,
     /// `STORE_SECRET_IDS`.
     pub store_secret_ids: Vec<String>,
     /// The `BC_SECRET_ID` store's client (webhook check).
     pub store_client: BcClient,
+    /// The `BC_SECRET_ID` store's secret (the webhook header secret), read through the same
+    /// cache as the client's credentials.
+    pub store_secret: Arc<dyn SecretSource>,
     /// Webhook settings, when configured.
     pub hooks: Option<HookSettings>,
 }
@@ -126,7 +132,7 @@ pub enum HandlerError {
     Rotation(#[from] rotation::RotationError),
     /// The webhook check failed.
     #[error(transparent)]
-    Webhooks(#[from] b2b_shared::BcError),
+    Webhooks(#[from] bigcommerce_b2b::BcError),
     /// The task needs settings that are not configured (permanent).
     #[error("{0}")]
     NotConfigured(&'static str),
@@ -188,7 +194,12 @@ impl Handler {
                     Some(d) => self.store_client.with_deadline(d),
                     None => self.store_client.clone(),
                 };
-                let report = webhooks::check(&client, settings).await?;
+                let secret = self
+                    .store_secret
+                    .current()
+                    .await
+                    .map_err(|e| HandlerError::Webhooks(BcError::Credentials(e.into())))?;
+                let report = webhooks::check(&client, &secret, settings).await?;
                 Ok(to_value(serde_json::to_value(report)))
             }
             Invocation::Rotation(event) => {

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use b2b_shared::config::{ConfigError, ConfigProblem};
 use b2b_shared::deadline::from_epoch_millis;
-use b2b_shared::secrets::SecretsManagerFetcher;
-use b2b_shared::secrets_api::SecretsApi;
+use b2b_shared::secrets::SecretsApi;
 use b2b_shared::{setup, telemetry, Config};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -48,6 +47,7 @@ async fn main() -> Result<(), Error> {
 
     let sdk = setup::aws_config().await;
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let store_secret = setup::store_secret(&config, &sdk);
     let handler = Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),
@@ -61,10 +61,11 @@ async fn main() -> Result<(), Error> {
             core_probe: settings.core_probe.clone(),
             b2b_probe: settings.b2b_probe.clone(),
         },
-        fetcher: SecretsManagerFetcher::new(sm),
+        fetcher: SecretsApi::new(sm),
         connection_secret_ids: settings.connection_secret_ids.clone(),
         store_secret_ids: settings.store_secret_ids.clone(),
-        store_client: setup::store_client(&config, &sdk, Default::default())?,
+        store_client: setup::client_for(&config, store_secret.clone(), Default::default())?,
+        store_secret,
         hooks,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::connection::{ConnectionDoc, ConnectionSpec, IssuedTokens};
 use crate::lease;
 use crate::oauth::{request_token, TokenError};
-use b2b_shared::secrets_api::{derived_token, SecretsApi, SecretsError, AWSCURRENT};
+use b2b_shared::secrets::{derived_token, SecretError, SecretsApi, AWSCURRENT};
 
 /// The current time in unix seconds.
 pub fn now_unix() -> i64 {
@@ -29,7 +29,7 @@ pub fn now_unix() -> i64 {
 pub enum RefreshError {
     /// Secrets Manager failed (retryable when it was unavailable).
     #[error(transparent)]
-    Secrets(#[from] SecretsError),
+    Secrets(#[from] SecretError),
     /// The connection secret is not usable (permanent until fixed).
     #[error("connection secret `{id}` is invalid: {reason}")]
     Malformed {
@@ -54,7 +54,7 @@ pub enum RefreshError {
         id: String,
         /// The last Secrets Manager error.
         #[source]
-        source: SecretsError,
+        source: SecretError,
     },
 }
 
@@ -264,14 +264,14 @@ impl Refresher {
                 .await
             {
                 Ok(v) => return Ok((v, new_doc)),
-                Err(e @ SecretsError::Conflict { .. }) => last = Some(e),
+                Err(e @ SecretError::Conflict { .. }) => last = Some(e),
                 Err(e) if e.is_retryable() => last = Some(e),
                 Err(e) => return Err(write_failed(id, e)),
             }
         }
         Err(write_failed(
             id,
-            last.unwrap_or(SecretsError::Unavailable {
+            last.unwrap_or(SecretError::Unavailable {
                 what: format!("writing secret `{id}`"),
                 reason: "gave up".into(),
             }),
@@ -299,7 +299,7 @@ impl Refresher {
     }
 }
 
-fn write_failed(id: &str, source: SecretsError) -> RefreshError {
+fn write_failed(id: &str, source: SecretError) -> RefreshError {
     RefreshError::WriteFailed {
         id: id.to_owned(),
         source,

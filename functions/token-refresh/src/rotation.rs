@@ -24,7 +24,7 @@ use secrecy::ExposeSecret;
 use crate::connection::ConnectionDoc;
 use crate::lease;
 use crate::refresh::{now_unix, RefreshError, Refresher};
-use b2b_shared::secrets_api::{SecretsError, AWSCURRENT, AWSPENDING};
+use b2b_shared::secrets::{SecretError, AWSCURRENT, AWSPENDING};
 
 /// Why a rotation step failed. Secrets Manager marks the rotation failed and retries later.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ pub enum RotationError {
     Refresh(#[from] RefreshError),
     /// Secrets Manager failed.
     #[error(transparent)]
-    Secrets(#[from] SecretsError),
+    Secrets(#[from] SecretError),
     /// The pending token did not test good.
     #[error("secret `{id}`: the pending token failed its test: {reason}")]
     TestFailed {
@@ -147,7 +147,7 @@ async fn create(refresher: &Refresher, id: &str, token: &str) -> Result<(), Rota
             tracing::info!(secret_id = %id, version = %token, "createSecret: pending version exists already");
             return Ok(());
         }
-        Err(SecretsError::NotFound { .. }) => {}
+        Err(SecretError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
     let current = refresher.read_current(id).await?;

@@ -1,8 +1,8 @@
 //! token-refresh's own settings, read from environment variables at cold start. Every problem is
 //! reported at once, one line per variable, together with the shared configuration's.
 
-use b2b_shared::bigcommerce::Api;
 use b2b_shared::config::ConfigProblem;
+use bigcommerce_b2b::Api;
 
 use crate::health::{Probe, DEFAULT_B2B_PROBE, DEFAULT_CORE_PROBE};
 

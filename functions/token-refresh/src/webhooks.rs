@@ -1,9 +1,10 @@
 //! The webhook subscription check: settings, and one run with its log line and metrics.
 
-use b2b_shared::bigcommerce::BcClient;
-use b2b_shared::subscriptions::{ensure_hooks, HookReport, WantedHooks};
+use b2b_shared::secrets::StoreSecret;
 use b2b_shared::telemetry::{emit_metrics, Metric};
-use b2b_shared::BcError;
+use bigcommerce_b2b::subscriptions::{ensure_hooks, HookReport, WantedHooks};
+use bigcommerce_b2b::BcClient;
+use bigcommerce_b2b::BcError;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
@@ -56,8 +57,11 @@ impl HookSettings {
 }
 
 /// Runs one subscription check and emits its metrics.
-pub async fn check(client: &BcClient, settings: &HookSettings) -> Result<HookReport, BcError> {
-    let secret = client.secret().await?;
+pub async fn check(
+    client: &BcClient,
+    secret: &StoreSecret,
+    settings: &HookSettings,
+) -> Result<HookReport, BcError> {
     let headers = secret.webhook_secret.as_ref().map(|s| {
         let mut m = Map::new();
         m.insert(settings.auth_header.clone(), Value::from(s.expose_secret()));

@@ -7,10 +7,9 @@
 
 use std::sync::Arc;
 
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
-use b2b_shared::secrets::{SecretsManagerFetcher, StaticCredentials, StoreSecret};
-use b2b_shared::secrets_api::SecretsApi;
+use b2b_shared::secrets::{SecretsApi, StaticCredentials, StoreSecret};
 use bc_sandbox::{start, SandboxOptions};
+use bigcommerce_b2b::{BcClient, ClientOptions};
 use mockito::Matcher;
 use serde_json::{json, Value};
 use token_refresh::health::{HealthChecker, Probe, DEFAULT_B2B_PROBE, DEFAULT_CORE_PROBE};
@@ -49,6 +48,7 @@ fn handler(
     let url = url::Url::parse(bc_url).unwrap();
     let dummy =
         StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"unused"}"#).unwrap();
+    let dummy = Arc::new(StaticCredentials(Arc::new(dummy)));
     Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),
@@ -59,20 +59,14 @@ fn handler(
         health: HealthChecker {
             bc_api_url: url.clone(),
             b2b_api_url: url.clone(),
-            core_probe: Probe::parse(b2b_shared::bigcommerce::Api::Core, DEFAULT_CORE_PROBE)
-                .unwrap(),
-            b2b_probe: Probe::parse(b2b_shared::bigcommerce::Api::B2b, DEFAULT_B2B_PROBE).unwrap(),
+            core_probe: Probe::parse(bigcommerce_b2b::Api::Core, DEFAULT_CORE_PROBE).unwrap(),
+            b2b_probe: Probe::parse(bigcommerce_b2b::Api::B2b, DEFAULT_B2B_PROBE).unwrap(),
         },
-        fetcher: SecretsManagerFetcher::new(sm.clone()),
+        fetcher: SecretsApi::new(sm.clone()),
         connection_secret_ids: connections.iter().map(|s| s.to_string()).collect(),
         store_secret_ids: stores.iter().map(|s| s.to_string()).collect(),
-        store_client: BcClient::new(
-            &url,
-            &url,
-            Arc::new(StaticCredentials(Arc::new(dummy))),
-            ClientOptions::default(),
-        )
-        .unwrap(),
+        store_client: BcClient::new(&url, &url, dummy.clone(), ClientOptions::default()).unwrap(),
+        store_secret: dummy,
         hooks: None,
     }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
 use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use bc_sandbox::{start, SandboxOptions};
+use bigcommerce_b2b::{BcClient, ClientOptions};
 use serde_json::{json, Value};
 use token_refresh::webhooks::{check, HookSettings};
 
@@ -23,11 +23,13 @@ async fn sandbox() -> bc_sandbox::RunningSandbox {
     .unwrap()
 }
 
+fn secret() -> StoreSecret {
+    StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"tok","webhook_secret":"ws"}"#)
+        .unwrap()
+}
+
 fn client(sb: &bc_sandbox::RunningSandbox) -> BcClient {
-    let secret = StoreSecret::from_json(
-        r#"{"store_hash":"abc123","access_token":"tok","webhook_secret":"ws"}"#,
-    )
-    .unwrap();
+    let secret = secret();
     let url = url::Url::parse(&sb.base_url()).unwrap();
     BcClient::new(
         &url,
@@ -63,7 +65,7 @@ async fn hooks(sb: &bc_sandbox::RunningSandbox) -> Vec<Value> {
 async fn missing_hooks_are_created_with_the_auth_header_and_deactivated_ones_reenabled() {
     let sb = sandbox().await;
     let client = client(&sb);
-    let first = check(&client, &settings()).await.unwrap();
+    let first = check(&client, &secret(), &settings()).await.unwrap();
     assert_eq!(first.created, ["store/order/*", "store/company/created"]);
     let created = hooks(&sb).await;
     assert_eq!(created.len(), 2);
@@ -71,7 +73,7 @@ async fn missing_hooks_are_created_with_the_auth_header_and_deactivated_ones_ree
         .iter()
         .all(|h| h["is_active"] == true && h["headers"]["X-Webhook-Secret"] == "ws"));
 
-    let again = check(&client, &settings()).await.unwrap();
+    let again = check(&client, &secret(), &settings()).await.unwrap();
     assert_eq!(
         (again.active, again.created.len(), again.reenabled.len()),
         (2, 0, 0)
@@ -87,7 +89,7 @@ async fn missing_hooks_are_created_with_the_auth_header_and_deactivated_ones_ree
         .unwrap()
         .error_for_status()
         .unwrap();
-    let fixed = check(&client, &settings()).await.unwrap();
+    let fixed = check(&client, &secret(), &settings()).await.unwrap();
     assert_eq!(fixed.reenabled, [victim]);
     assert_eq!(fixed.active, 1);
     assert_eq!(fixed.blocked_domains.len(), 1, "{fixed:?}");

@@ -14,14 +14,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use b2b_shared::bigcommerce::b2b::{
+use b2b_shared::messages::{Action, AddressData, Command, CompanyData, QuoteData, UserData};
+use b2b_shared::state::{Claim, StateError, StateStore};
+use bigcommerce_b2b::b2b::{
     Company, CompanyFields, CompanyFilter, CompanyStatus, ExtraField, PriceListAssign, UserFields,
     UserFilter,
 };
-use b2b_shared::bigcommerce::core::PriceListAssignment;
-use b2b_shared::bigcommerce::{BcClient, BcError};
-use b2b_shared::messages::{Action, AddressData, Command, CompanyData, QuoteData, UserData};
-use b2b_shared::state::{Claim, StateError, StateStore};
+use bigcommerce_b2b::core::PriceListAssignment;
+use bigcommerce_b2b::{BcClient, BcError};
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 
@@ -382,7 +382,7 @@ impl Applier {
     }
 
     /// Creates the companies of several held-back creates with one `POST /companies/bulk` (at most
-    /// [`B2B_BULK_MAX`](b2b_shared::bigcommerce::b2b::B2B_BULK_MAX)), then records their ids and sets their statuses: one result per
+    /// [`B2B_BULK_MAX`](bigcommerce_b2b::b2b::B2B_BULK_MAX)), then records their ids and sets their statuses: one result per
     /// company, in order.
     ///
     /// [`BulkCreate::Refused`] when BigCommerce refused the request as sent (one invalid or
@@ -458,7 +458,7 @@ impl Applier {
     }
 
     async fn check_store(&self, store: &str) -> Result<(), ApplyError> {
-        let secret = self.client.secret().await?;
+        let secret = self.client.auth().await?;
         if secret.store_hash.as_str() != store {
             return Err(ApplyError::Permanent(format!(
                 "command is for store `{store}` but this worker serves `{}`",
@@ -770,7 +770,7 @@ impl Applier {
         &self,
         key: &str,
         email: &str,
-    ) -> Result<Option<b2b_shared::bigcommerce::b2b::User>, ApplyError> {
+    ) -> Result<Option<bigcommerce_b2b::b2b::User>, ApplyError> {
         if let Some(id) = self.state.get_id(key).await? {
             if let Some(u) = self.client.b2b().user(id).await? {
                 return Ok(Some(u));
@@ -849,7 +849,7 @@ impl Applier {
     /// Changes only what differs between the buyer and the command.
     async fn user_update(
         &self,
-        user: &b2b_shared::bigcommerce::b2b::User,
+        user: &bigcommerce_b2b::b2b::User,
         company_id: i64,
         data: &UserData,
     ) -> Result<Outcome, ApplyError> {

@@ -2,8 +2,8 @@
 //! scheduled export makes (`store/order/*`, `store/quote/*`, `store/company/*`), sent to the
 //! outbound queue right away. Other scopes are acknowledged and ignored knowingly.
 
+use b2b_export::{ExportError, Exporter};
 use futures_util::future::BoxFuture;
-use order_export::{ExportError, Exporter};
 
 use crate::apply::ApplyError;
 use crate::worker::EventSink;

@@ -39,13 +39,14 @@ async fn main() -> Result<(), Error> {
             .filter(|u| !u.trim().is_empty())
         {
             Some(url) => Some(Arc::new(upsert_worker::export_events::ExportEvents(
-                order_export::Exporter {
+                b2b_export::Exporter {
                     client: client.clone(),
                     state: state.clone(),
                     fifo: url.ends_with(".fifo"),
                     archive: None,
                     outbound: Arc::new(SqsQueue::new(sqs.clone(), url)),
-                    settings: order_export::ExportSettings::from_lookup(|k| std::env::var(k).ok())?,
+                    settings: b2b_export::ExportSettings::from_lookup(|k| std::env::var(k).ok())
+                        .map_err(|problems| b2b_shared::ConfigError { problems })?,
                 },
             ))),
             None => None,

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use b2b_shared::bigcommerce::b2b::B2B_BULK_MAX;
 use b2b_shared::messages::{Action, Command, InboundMessage, WebhookEvent};
 use b2b_shared::queue::{OutgoingMessage, Queue};
 use b2b_shared::telemetry::{emit_metrics, Metric};
+use bigcommerce_b2b::b2b::B2B_BULK_MAX;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde_json::{json, Value};

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use b2b_shared::bigcommerce::ClientOptions;
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::state::DynamoState;
 use b2b_test_support as support;
+use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
 use upsert_worker::redrive::redrive;
 use upsert_worker::{Applier, Worker};

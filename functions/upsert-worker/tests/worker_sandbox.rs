@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_shared::bigcommerce::ClientOptions;
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_test_support as support;
 use bc_sandbox::{RunningSandbox, SandboxOptions};
+use bigcommerce_b2b::ClientOptions;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
@@ -702,11 +702,11 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
     let outbound = Arc::new(MemoryQueue::default());
     let mut live = rig.worker.clone();
     live.events = Some(Arc::new(upsert_worker::export_events::ExportEvents(
-        order_export::Exporter {
+        b2b_export::Exporter {
             client: rig.worker.applier.client.clone(),
             state: Arc::new(MemoryState::default()),
             outbound: outbound.clone(),
-            settings: order_export::ExportSettings::default(),
+            settings: b2b_export::ExportSettings::default(),
             fifo: false,
             archive: None,
         },

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
 use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
-use b2b_shared::secrets::{StoreCredentials, StoreSecret};
+use b2b_shared::secrets::{SecretSource, StoreSecret};
 use b2b_shared::state::{Claim, DedupeStore};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -129,7 +129,7 @@ pub enum WebhookDecision {
 #[derive(Clone)]
 pub struct Intake {
     /// The store secret.
-    pub credentials: Arc<dyn StoreCredentials>,
+    pub credentials: Arc<dyn SecretSource>,
     /// The inbound queue.
     pub queue: Arc<dyn Queue>,
     /// The dedupe store.

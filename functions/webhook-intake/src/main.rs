@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use b2b_shared::queue::SqsQueue;
-use b2b_shared::secrets::{SecretCache, SecretsManagerFetcher, DEFAULT_SECRET_TTL};
+use b2b_shared::secrets::{SecretCache, SecretsApi, DEFAULT_SECRET_TTL};
 use b2b_shared::state::DynamoState;
 use b2b_shared::{setup, telemetry, Config, Need};
 use lambda_http::{service_fn, Error, Request};
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     let sdk = setup::aws_config().await;
     let intake = Intake {
         credentials: Arc::new(SecretCache::new(
-            SecretsManagerFetcher::new(aws_sdk_secretsmanager::Client::new(&sdk)),
+            SecretsApi::new(aws_sdk_secretsmanager::Client::new(&sdk)),
             config.secret_id.clone(),
             DEFAULT_SECRET_TTL,
         )),

@@ -11,11 +11,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use b2b_shared::bigcommerce::ClientOptions;
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_test_support::{client, sandbox, STORE, TOKEN};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
+use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
 

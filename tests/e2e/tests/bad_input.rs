@@ -16,10 +16,10 @@ mod common;
 
 use std::sync::{Arc, OnceLock};
 
-use b2b_shared::bigcommerce::b2b::{Address, B2bOrder, Company, Quote, User};
-use b2b_shared::bigcommerce::{Api, ApiError};
 use b2b_shared::messages::{Command, InboundMessage, WebhookPayload, COMMAND_TYPES};
 use b2b_shared::state::MemoryState;
+use bigcommerce_b2b::b2b::{Address, B2bOrder, Company, Quote, User};
+use bigcommerce_b2b::{Api, ApiError};
 use common::{credentials, MemoryQueue};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};

@@ -15,18 +15,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
+use b2b_export::{ExportSettings, Exporter};
 use b2b_shared::secrets::{
-    SecretCache, SecretError, SecretFetcher, StaticCredentials, StoreCredentials, StoreSecret,
+    SecretCache, SecretError, SecretFetcher, SecretSource, StaticCredentials, StoreSecret,
 };
 use b2b_shared::state::MemoryState;
 use base64::Engine;
 use bc_sandbox::{start, SandboxOptions};
+use bigcommerce_b2b::{BcClient, ClientOptions};
 use common::{fast_retry, sqs_event, sqs_record, MemoryQueue};
 use futures_util::future::BoxFuture;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
-use order_export::{ExportSettings, Exporter};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
@@ -192,7 +192,7 @@ async fn a_full_run_logs_no_token_or_secret() {
 
     // webhook-intake: accepted, duplicate, refused, and a store secret that is broken.
     let queue = Arc::new(MemoryQueue::default());
-    let static_secret: Arc<dyn StoreCredentials> = Arc::new(StaticCredentials(Arc::new(
+    let static_secret: Arc<dyn SecretSource> = Arc::new(StaticCredentials(Arc::new(
         StoreSecret::from_json(&secret_json(STORE_TOKEN)).unwrap(),
     )));
     let intake = Intake {
@@ -389,7 +389,7 @@ async fn a_full_run_logs_no_token_or_secret() {
     let logs = capture.text();
     drop(_guard);
     assert!(
-        logs.contains("credentials refused; re-reading the store secret once"),
+        logs.contains("credentials refused; asking for fresh credentials once"),
         "the revoked token was refused and the secret re-read"
     );
     assert!(
@@ -428,12 +428,15 @@ async fn a_full_run_logs_no_token_or_secret() {
     );
     assert_no_secret("Debug of SecretCache", &format!("{rotated:?} {rotated:#?}"));
     assert_no_secret("Debug of BcClient", &format!("{client:?} {client:#?}"));
-    let current = rotated.current().await.unwrap();
+    let current = SecretSource::current(&*rotated).await.unwrap();
     assert_no_secret("Debug of the cached secret", &format!("{current:?}"));
-    let malformed = SecretCache::new(Broken, "b2b/abc123", Duration::from_secs(1))
-        .current()
-        .await
-        .unwrap_err();
+    let malformed = SecretSource::current(&SecretCache::new(
+        Broken,
+        "b2b/abc123",
+        Duration::from_secs(1),
+    ))
+    .await
+    .unwrap_err();
     assert_no_secret(
         "a malformed-secret error",
         &format!("{malformed} {malformed:?}"),

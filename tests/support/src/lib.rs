@@ -9,9 +9,9 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use b2b_shared::bigcommerce::{BcClient, ClientOptions};
 use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
+use bigcommerce_b2b::{BcClient, ClientOptions};
 use serde_json::Value;
 
 /// The sandbox store hash and token every helper uses.

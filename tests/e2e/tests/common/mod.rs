@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_shared::bigcommerce::{BcClient, ClientOptions, RetryPolicy};
-use b2b_shared::secrets::{StaticCredentials, StoreCredentials, StoreSecret};
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
 use bc_sandbox::RunningSandbox;
+use bigcommerce_b2b::Credentials;
+use bigcommerce_b2b::{BcClient, ClientOptions, RetryPolicy};
 use serde_json::{json, Value};
 
 /// A queue in memory: what was sent, and a switch to make it unavailable.
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 pub use b2b_shared::queue::MemoryQueue;
 
 /// Fixed credentials from the secret's JSON.
-pub fn credentials(secret_json: &str) -> Arc<dyn StoreCredentials> {
+pub fn credentials(secret_json: &str) -> Arc<StaticCredentials> {
     Arc::new(StaticCredentials(Arc::new(
         StoreSecret::from_json(secret_json).expect("test secret parses"),
     )))
@@ -37,7 +38,7 @@ pub fn fast_retry() -> RetryPolicy {
 /// A client for the sandbox with `credentials` and `options`.
 pub fn sandbox_client(
     sandbox: &RunningSandbox,
-    credentials: Arc<dyn StoreCredentials>,
+    credentials: Arc<dyn Credentials>,
     options: ClientOptions,
 ) -> BcClient {
     let url = url::Url::parse(&sandbox.base_url()).unwrap();

@@ -1,0 +1,327 @@
+//! Typed configuration read from environment variables and validated once, at cold start.
+//!
+//! Every problem is collected and reported together, one line per variable, so a deployment with
+//! three mistakes is fixed in one round rather than three.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use url::Url;
+
+/// Default base URL of the BigCommerce management API (v2/v3).
+pub const DEFAULT_BC_API_URL: &str = bigcommerce_b2b::DEFAULT_API_URL;
+/// Default base URL of the B2B Edition API.
+pub const DEFAULT_B2B_API_URL: &str = bigcommerce_b2b::DEFAULT_B2B_API_URL;
+
+/// Optional settings a function may require on top of the common ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// `INBOUND_QUEUE_URL`: the queue of inbound commands and webhook events.
+    InboundQueue,
+    /// `OUTBOUND_QUEUE_URL`: the queue of documents exported to the ERP.
+    OutboundQueue,
+    /// `STATE_TABLE`: the DynamoDB table of dedupe keys, watermarks and id maps.
+    StateTable,
+    /// `DEAD_LETTER_QUEUE_URL`: where permanently failed commands are parked with their reason.
+    DeadLetterQueue,
+}
+
+impl Need {
+    fn variable(self) -> &'static str {
+        match self {
+            Need::InboundQueue => "INBOUND_QUEUE_URL",
+            Need::OutboundQueue => "OUTBOUND_QUEUE_URL",
+            Need::StateTable => "STATE_TABLE",
+            Need::DeadLetterQueue => "DEAD_LETTER_QUEUE_URL",
+        }
+    }
+}
+
+/// The validated configuration of one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Secrets Manager id (name or ARN) of the store secret (`BC_SECRET_ID`).
+    pub secret_id: String,
+    /// Base URL of the management API, without a trailing slash (`BC_API_URL`).
+    pub bc_api_url: Url,
+    /// Base URL of the B2B Edition API, without a trailing slash (`B2B_API_URL`).
+    pub b2b_api_url: Url,
+    /// `INBOUND_QUEUE_URL`, when the function asked for it.
+    pub inbound_queue_url: Option<String>,
+    /// `OUTBOUND_QUEUE_URL`, when the function asked for it.
+    pub outbound_queue_url: Option<String>,
+    /// `STATE_TABLE`, when the function asked for it.
+    pub state_table: Option<String>,
+    /// `DEAD_LETTER_QUEUE_URL`, when the function asked for it.
+    pub dead_letter_queue_url: Option<String>,
+}
+
+/// One missing or malformed variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The environment variable concerned.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigProblem {
+    /// The whole number `raw` of `variable`, within `min..=max`, or the problem with it.
+    pub fn bounded(variable: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, Self> {
+        match raw.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigProblem {
+                variable,
+                reason: format!("`{raw}` is not a whole number from {min} to {max}"),
+            }),
+        }
+    }
+}
+
+/// Every configuration problem found, reported together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The problems, in the order the variables are read.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for p in &self.problems {
+            write!(f, "\n  - {}: {}", p.variable, p.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env(needs: &[Need]) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), needs)
+    }
+
+    /// Reads the configuration through `lookup` (a variable name to its value), for tests.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        needs: &[Need],
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let secret_id = get("BC_SECRET_ID").unwrap_or_default();
+        if secret_id.is_empty() {
+            problems.push(ConfigProblem {
+                variable: "BC_SECRET_ID",
+                reason: "is not set (the Secrets Manager id of the store secret)".into(),
+            });
+        }
+        let bc_api_url = read_base_url(&get, "BC_API_URL", DEFAULT_BC_API_URL, &mut problems);
+        let b2b_api_url = read_base_url(&get, "B2B_API_URL", DEFAULT_B2B_API_URL, &mut problems);
+
+        let mut optional = |need: Need| -> Option<String> {
+            if !needs.contains(&need) {
+                return None;
+            }
+            let value = get(need.variable());
+            if value.is_none() {
+                problems.push(ConfigProblem {
+                    variable: need.variable(),
+                    reason: "is not set (required by this function)".into(),
+                });
+            }
+            value
+        };
+        let inbound_queue_url = optional(Need::InboundQueue);
+        let outbound_queue_url = optional(Need::OutboundQueue);
+        let state_table = optional(Need::StateTable);
+        let dead_letter_queue_url = optional(Need::DeadLetterQueue);
+
+        match (bc_api_url, b2b_api_url) {
+            (Some(bc_api_url), Some(b2b_api_url)) if problems.is_empty() => Ok(Config {
+                secret_id,
+                bc_api_url,
+                b2b_api_url,
+                inbound_queue_url,
+                outbound_queue_url,
+                state_table,
+                dead_letter_queue_url,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+fn read_base_url(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Url> {
+    let raw = get(variable).unwrap_or_else(|| default.to_owned());
+    match parse_base_url(&raw) {
+        Ok(url) => Some(url),
+        Err(reason) => {
+            problems.push(ConfigProblem { variable, reason });
+            None
+        }
+    }
+}
+
+/// Reads the whole number in `raw` for variable `name`, within `min..=max`, or says what is wrong
+/// in the one-line form configuration errors use.
+pub fn parse_bounded(name: &str, raw: &str, min: i64, max: i64) -> Result<i64, String> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{name}: `{raw}` is not a whole number from {min} to {max}"
+        )),
+    }
+}
+
+/// Parses a BigCommerce base URL: https, or plain http only towards a loopback host.
+pub fn parse_base_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim_end_matches('/'))
+        .map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("`{raw}` has no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(format!(
+                "`{raw}` is not https; plain http is allowed only for a loopback host"
+            ))
+        }
+        other => return Err(format!("`{raw}` has scheme `{other}`; expected https")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{raw}` must not carry a query or fragment"));
+    }
+    Ok(url)
+}
+
+/// Parses an endpoint URL (token endpoints, redirect URIs): https, or plain http only towards a
+/// loopback host (tests and local stand-ins).
+pub fn https_or_loopback(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if url.host_str().is_some_and(is_loopback) => Ok(url),
+        _ => Err(format!(
+            "`{raw}` must be an https URL (plain http only for a loopback host)"
+        )),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let cfg = Config::from_lookup(lookup(&[("BC_SECRET_ID", "store/abc")]), &[]).unwrap();
+        assert_eq!(cfg.secret_id, "store/abc");
+        assert_eq!(cfg.bc_api_url.as_str(), "https://api.bigcommerce.com/");
+        assert_eq!(cfg.b2b_api_url.as_str(), "https://api-b2b.bigcommerce.com/");
+        assert_eq!(cfg.inbound_queue_url, None);
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let err = Config::from_lookup(
+            lookup(&[
+                ("BC_API_URL", "http://example.com"),
+                ("B2B_API_URL", "ftp://x"),
+            ]),
+            &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue],
+        )
+        .unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "BC_SECRET_ID",
+                "BC_API_URL",
+                "B2B_API_URL",
+                "INBOUND_QUEUE_URL",
+                "STATE_TABLE",
+                "DEAD_LETTER_QUEUE_URL"
+            ]
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("BC_API_URL: `http://example.com` is not https"),
+            "{text}"
+        );
+        assert!(text.contains("STATE_TABLE: is not set"), "{text}");
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_for_the_sandbox() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9/",
+        ] {
+            assert!(parse_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1",
+            "http://api.bigcommerce.com",
+            "not a url",
+            "https://x/?a=1",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn required_extras_are_read() {
+        let cfg = Config::from_lookup(
+            lookup(&[
+                ("BC_SECRET_ID", "s"),
+                ("INBOUND_QUEUE_URL", "http://q/in"),
+                ("OUTBOUND_QUEUE_URL", "http://q/out"),
+                ("STATE_TABLE", "state"),
+                ("DEAD_LETTER_QUEUE_URL", "http://q/dlq"),
+                ("BC_API_URL", "http://127.0.0.1:1/"),
+            ]),
+            &[
+                Need::InboundQueue,
+                Need::OutboundQueue,
+                Need::StateTable,
+                Need::DeadLetterQueue,
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.dead_letter_queue_url.as_deref(), Some("http://q/dlq"));
+        assert_eq!(cfg.inbound_queue_url.as_deref(), Some("http://q/in"));
+        assert_eq!(cfg.outbound_queue_url.as_deref(), Some("http://q/out"));
+        assert_eq!(cfg.state_table.as_deref(), Some("state"));
+        assert_eq!(cfg.bc_api_url.as_str(), "http://127.0.0.1:1/");
+    }
+}

@@ -1,0 +1,29 @@
+//! The AWS side of the BigCommerce B2B Edition integration toolkit: everything the Lambda
+//! functions share that is not the BigCommerce client itself.
+//!
+//! Every Lambda function in `functions/` is a thin `main` over this crate and the
+//! [`bigcommerce_b2b`] client, which knows nothing of AWS.
+//!
+//! # Layout
+//! - [`config`]: typed configuration from environment variables, validated at cold start.
+//! - [`secrets`]: Secrets Manager in one place: the store secret's format, the TTL cache the
+//!   client reads its credentials through (re-read on 401), and the one API wrapper with one
+//!   error type (reads, versioned writes, creation, stages).
+//! - [`messages`]: inbound commands and normalized webhook events, versioned.
+//! - [`deadline`]: Lambda deadlines as instants the client respects.
+//! - [`queue`]: SQS batch sending.
+//! - [`state`]: the DynamoDB state table (dedupe keys, claims, id maps, watermarks).
+//! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
+//! - [`telemetry`]: JSON logging and Embedded Metric Format metrics.
+
+pub mod config;
+pub mod deadline;
+pub mod messages;
+pub mod queue;
+pub mod secrets;
+pub mod setup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError, Need};
+pub use secrets::{SecretCache, SecretSource, SecretsApi, StoreSecret};

@@ -1,0 +1,718 @@
+//! Inbound commands from ERP/CRM systems (schema `schemas/inbound-command.v1.schema.json`).
+//!
+//! Every command carries `type`, `version`, `store_hash`, the source system's `external_id` and an
+//! optional `idempotency_key`; the payload depends on the type. Parsing refuses unknown fields (a
+//! typo must not silently drop data) and [`Command::from_value`] reports every problem at once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{MessageError, MESSAGE_VERSION};
+use bigcommerce_b2b::b2b::{BuyerRole, CompanyStatus};
+use bigcommerce_b2b::core::PriceRecord;
+use bigcommerce_b2b::StoreHash;
+
+/// A postal address of a company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    /// Street and number.
+    pub line1: String,
+    /// Building, floor...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+}
+
+/// A person (the company's administrator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// A price list for one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPriceList {
+    /// The channel (1 is the default storefront).
+    pub channel_id: i64,
+    /// The price list.
+    pub price_list_id: i64,
+}
+
+/// The company of a `company.upsert`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyData {
+    /// Company name.
+    pub name: String,
+    /// Contact email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Country (ISO 3166 alpha-2, or a name).
+    pub country: String,
+    /// Postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
+    /// The administrator, created with the company.
+    pub admin: Person,
+    /// Extra field name → value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_fields: BTreeMap<String, String>,
+    /// BigCommerce customer group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_group_id: Option<i64>,
+    /// Catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<i64>,
+    /// Price lists per channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_lists: Vec<ChannelPriceList>,
+    /// Status to set after the upsert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CompanyStatus>,
+}
+
+fn default_channels() -> Vec<i64> {
+    vec![1]
+}
+
+/// The buyer of a `user.upsert`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserData {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email (also how an existing user is found).
+    pub email: String,
+    /// Phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// admin, senior_buyer or junior_buyer.
+    pub role: BuyerRole,
+    /// Channels the buyer may use (default: channel 1).
+    #[serde(default = "default_channels")]
+    pub channel_ids: Vec<i64>,
+    /// Extra field name → value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_fields: BTreeMap<String, String>,
+}
+
+/// The address of an `address.upsert`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressData {
+    /// Recipient first name.
+    pub first_name: String,
+    /// Recipient last name.
+    pub last_name: String,
+    /// Street and number.
+    pub line1: String,
+    /// Building, floor...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Postal code.
+    pub zip_code: String,
+    /// ISO 3166 alpha-2.
+    pub country_code: String,
+    /// Phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// A label for buyers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Usable for shipping.
+    #[serde(default)]
+    pub is_shipping: bool,
+    /// Usable for billing.
+    #[serde(default)]
+    pub is_billing: bool,
+    /// The company's default shipping address.
+    #[serde(default)]
+    pub is_default_shipping: bool,
+    /// The company's default billing address.
+    #[serde(default)]
+    pub is_default_billing: bool,
+}
+
+/// Quote status as the API codes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteStatus {
+    /// 0.
+    New,
+    /// 2.
+    InProcess,
+    /// 3.
+    UpdatedByCustomer,
+    /// 4.
+    Ordered,
+    /// 5.
+    Expired,
+    /// 6.
+    Archived,
+    /// 7.
+    Draft,
+}
+
+impl QuoteStatus {
+    /// The numeric code the API uses.
+    pub fn code(self) -> i64 {
+        match self {
+            QuoteStatus::New => 0,
+            QuoteStatus::InProcess => 2,
+            QuoteStatus::UpdatedByCustomer => 3,
+            QuoteStatus::Ordered => 4,
+            QuoteStatus::Expired => 5,
+            QuoteStatus::Archived => 6,
+            QuoteStatus::Draft => 7,
+        }
+    }
+}
+
+/// One line of a quote, priced by the ERP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteLine {
+    /// SKU.
+    pub sku: String,
+    /// Product id.
+    pub product_id: i64,
+    /// Variant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<i64>,
+    /// Quantity.
+    pub quantity: i64,
+    /// List price per unit.
+    pub base_price: f64,
+    /// Offered price per unit.
+    pub offered_price: f64,
+}
+
+/// The quote of a `quote.upsert`: created when absent, else its status is updated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteData {
+    /// The buyer the quote is for (a user of the company).
+    pub buyer_email: String,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Expiry date, `YYYY-MM-DD`.
+    pub expires_on: String,
+    /// Notes for the buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Lines (required to create).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<QuoteLine>,
+    /// Status to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<QuoteStatus>,
+}
+
+/// What a command asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Action {
+    /// Create or update a company (found by `external_id`).
+    #[serde(rename = "company.upsert")]
+    CompanyUpsert {
+        /// The company.
+        company: CompanyData,
+    },
+    /// Set the status of the company whose external id is the command's `external_id`.
+    #[serde(rename = "company.status")]
+    CompanyStatus {
+        /// pending, approved, rejected or inactive.
+        status: CompanyStatus,
+    },
+    /// Create or update a buyer of a company.
+    #[serde(rename = "user.upsert")]
+    UserUpsert {
+        /// The company's external id.
+        company_external_id: String,
+        /// The buyer.
+        user: UserData,
+    },
+    /// Create or update an address of a company.
+    #[serde(rename = "address.upsert")]
+    AddressUpsert {
+        /// The company's external id.
+        company_external_id: String,
+        /// The address.
+        address: AddressData,
+    },
+    /// Upsert any number of records of one price list.
+    #[serde(rename = "pricelist.records.upsert")]
+    PriceListRecordsUpsert {
+        /// The price list.
+        price_list_id: i64,
+        /// The records.
+        records: Vec<PriceRecord>,
+    },
+    /// Assign a price list to a customer group, or to a company by its external id.
+    #[serde(rename = "pricelist.assign")]
+    PriceListAssign {
+        /// The price list.
+        price_list_id: i64,
+        /// The customer group...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_group_id: Option<i64>,
+        /// ...or the company.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        company_external_id: Option<String>,
+        /// The channel (default 1).
+        #[serde(default = "default_channel")]
+        channel_id: i64,
+    },
+    /// Create a quote for a company's buyer, or update its status.
+    #[serde(rename = "quote.upsert")]
+    QuoteUpsert {
+        /// The company's external id.
+        company_external_id: String,
+        /// The quote.
+        quote: QuoteData,
+    },
+}
+
+fn default_channel() -> i64 {
+    1
+}
+
+impl Action {
+    /// The command type, e.g. `company.upsert`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::CompanyUpsert { .. } => "company.upsert",
+            Action::CompanyStatus { .. } => "company.status",
+            Action::UserUpsert { .. } => "user.upsert",
+            Action::AddressUpsert { .. } => "address.upsert",
+            Action::PriceListRecordsUpsert { .. } => "pricelist.records.upsert",
+            Action::PriceListAssign { .. } => "pricelist.assign",
+            Action::QuoteUpsert { .. } => "quote.upsert",
+        }
+    }
+
+    /// The external id of the company this command belongs to, if any (FIFO message group).
+    pub fn company_key<'a>(&'a self, external_id: &'a str) -> Option<&'a str> {
+        match self {
+            Action::CompanyUpsert { .. } | Action::CompanyStatus { .. } => Some(external_id),
+            Action::UserUpsert {
+                company_external_id,
+                ..
+            }
+            | Action::AddressUpsert {
+                company_external_id,
+                ..
+            }
+            | Action::QuoteUpsert {
+                company_external_id,
+                ..
+            } => Some(company_external_id),
+            Action::PriceListAssign {
+                company_external_id,
+                ..
+            } => company_external_id.as_deref(),
+            Action::PriceListRecordsUpsert { .. } => None,
+        }
+    }
+}
+
+/// The command types this version knows.
+pub const COMMAND_TYPES: [&str; 7] = [
+    "company.upsert",
+    "company.status",
+    "user.upsert",
+    "address.upsert",
+    "pricelist.records.upsert",
+    "pricelist.assign",
+    "quote.upsert",
+];
+
+/// An inbound command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    /// Schema version (1).
+    pub version: u32,
+    /// The store the command is for.
+    pub store_hash: String,
+    /// The source system's id of the entity.
+    pub external_id: String,
+    /// Replays with the same key are applied once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// What to do.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// Lists fields of `given` that `known` (its re-serialization) does not have: unknown fields.
+fn unknown_fields(given: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
+    match (given, known) {
+        (Value::Object(g), Value::Object(k)) => {
+            for (key, gv) in g {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match k.get(key) {
+                    Some(kv) => unknown_fields(gv, kv, &here, out),
+                    // Defaults the serializer leaves out are not unknown.
+                    None if is_default(gv) => {}
+                    None => out.push(format!("unknown field `{here}`")),
+                }
+            }
+        }
+        (Value::Array(g), Value::Array(k)) => {
+            for (i, (gv, kv)) in g.iter().zip(k).enumerate() {
+                unknown_fields(gv, kv, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_default(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::String(s) => s.is_empty(),
+        Value::Number(_) | Value::Bool(true) => false,
+    }
+}
+
+fn check_email(field: &str, v: &str, out: &mut Vec<String>) {
+    let ok = v.len() <= 254
+        && v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+        });
+    if !ok {
+        out.push(format!("`{field}` is not an email address"));
+    }
+}
+
+fn check_text(field: &str, v: &str, max: usize, out: &mut Vec<String>) {
+    if v.trim().is_empty() {
+        out.push(format!("`{field}` must not be empty"));
+    } else if v.chars().count() > max {
+        out.push(format!("`{field}` is longer than {max} characters"));
+    }
+}
+
+fn is_date(v: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()
+}
+
+impl Command {
+    /// Parses and validates a command, reporting every problem found.
+    pub fn from_value(value: Value) -> Result<Self, MessageError> {
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if !COMMAND_TYPES.contains(&kind.as_str()) {
+            return Err(MessageError::one(format!(
+                "unknown command type `{kind}`; expected one of {}",
+                COMMAND_TYPES.join(", ")
+            )));
+        }
+        let command: Command = serde_json::from_value(value.clone())
+            .map_err(|e| MessageError::one(format!("{kind}: {e}")))?;
+        let mut problems = Vec::new();
+        if let Ok(known) = serde_json::to_value(&command) {
+            unknown_fields(&value, &known, "", &mut problems);
+        }
+        command.check(&mut problems);
+        if problems.is_empty() {
+            Ok(command)
+        } else {
+            Err(MessageError { problems })
+        }
+    }
+
+    /// The command type, e.g. `company.upsert`.
+    pub fn kind(&self) -> &'static str {
+        self.action.kind()
+    }
+
+    /// The key replays are recognised by: the idempotency key, else type + external id + content.
+    pub fn dedupe_key(&self) -> String {
+        match &self.idempotency_key {
+            Some(k) => format!("{}#{}", self.store_hash, k),
+            None => {
+                use sha2::{Digest, Sha256};
+                let body = serde_json::to_vec(self).unwrap_or_default();
+                let digest = Sha256::digest(&body);
+                let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                format!(
+                    "{}#{}#{}#{hex}",
+                    self.store_hash,
+                    self.kind(),
+                    self.external_id
+                )
+            }
+        }
+    }
+
+    fn check(&self, out: &mut Vec<String>) {
+        if self.version != MESSAGE_VERSION {
+            out.push(format!("unsupported version {}", self.version));
+        }
+        if StoreHash::parse(&self.store_hash).is_err() {
+            out.push("`store_hash` must be 1 to 64 letters and digits".into());
+        }
+        check_text("external_id", &self.external_id, 255, out);
+        if let Some(k) = &self.idempotency_key {
+            check_text("idempotency_key", k, 255, out);
+        }
+        match &self.action {
+            Action::CompanyUpsert { company: c } => {
+                check_text("company.name", &c.name, 200, out);
+                check_email("company.email", &c.email, out);
+                check_text("company.phone", &c.phone, 50, out);
+                check_text("company.country", &c.country, 200, out);
+                check_text("company.admin.first_name", &c.admin.first_name, 100, out);
+                check_text("company.admin.last_name", &c.admin.last_name, 100, out);
+                check_email("company.admin.email", &c.admin.email, out);
+                if let Some(a) = &c.address {
+                    check_text("company.address.line1", &a.line1, 200, out);
+                    check_text("company.address.city", &a.city, 100, out);
+                }
+            }
+            Action::CompanyStatus { .. } => {}
+            Action::UserUpsert {
+                company_external_id,
+                user,
+            } => {
+                check_text("company_external_id", company_external_id, 255, out);
+                check_text("user.first_name", &user.first_name, 100, out);
+                check_text("user.last_name", &user.last_name, 100, out);
+                check_email("user.email", &user.email, out);
+                if user.channel_ids.is_empty() {
+                    out.push("`user.channel_ids` must name at least one channel".into());
+                }
+            }
+            Action::AddressUpsert {
+                company_external_id,
+                address: a,
+            } => {
+                check_text("company_external_id", company_external_id, 255, out);
+                check_text("address.first_name", &a.first_name, 100, out);
+                check_text("address.last_name", &a.last_name, 100, out);
+                check_text("address.line1", &a.line1, 200, out);
+                check_text("address.city", &a.city, 100, out);
+                check_text("address.zip_code", &a.zip_code, 50, out);
+                if a.country_code.len() != 2
+                    || !a.country_code.chars().all(|c| c.is_ascii_alphabetic())
+                {
+                    out.push("`address.country_code` must be a 2-letter ISO 3166 code".into());
+                }
+            }
+            Action::PriceListRecordsUpsert {
+                price_list_id,
+                records,
+            } => {
+                if *price_list_id <= 0 {
+                    out.push("`price_list_id` must be positive".into());
+                }
+                if records.is_empty() {
+                    out.push("`records` must not be empty".into());
+                }
+                for (i, r) in records.iter().enumerate() {
+                    if r.variant_id.is_none() && r.sku.as_deref().is_none_or(str::is_empty) {
+                        out.push(format!("`records[{i}]` needs a `variant_id` or a `sku`"));
+                    }
+                    if r.currency.len() != 3 || !r.currency.chars().all(|c| c.is_ascii_alphabetic())
+                    {
+                        out.push(format!(
+                            "`records[{i}].currency` must be a 3-letter ISO 4217 code"
+                        ));
+                    }
+                    for (name, price) in [
+                        ("price", r.price),
+                        ("sale_price", r.sale_price),
+                        ("retail_price", r.retail_price),
+                        ("map_price", r.map_price),
+                    ] {
+                        if price.is_some_and(|p| !p.is_finite() || p < 0.0) {
+                            out.push(format!(
+                                "`records[{i}].{name}` must be a non-negative number"
+                            ));
+                        }
+                    }
+                    if out.len() > 20 {
+                        out.push("(more problems not listed)".into());
+                        break;
+                    }
+                }
+            }
+            Action::PriceListAssign {
+                price_list_id,
+                customer_group_id,
+                company_external_id,
+                ..
+            } => {
+                if *price_list_id <= 0 {
+                    out.push("`price_list_id` must be positive".into());
+                }
+                if customer_group_id.is_some() == company_external_id.is_some() {
+                    out.push(
+                        "give exactly one of `customer_group_id` and `company_external_id`".into(),
+                    );
+                }
+            }
+            Action::QuoteUpsert {
+                company_external_id,
+                quote: q,
+            } => {
+                check_text("company_external_id", company_external_id, 255, out);
+                check_email("quote.buyer_email", &q.buyer_email, out);
+                if q.currency.len() != 3 {
+                    out.push("`quote.currency` must be a 3-letter ISO 4217 code".into());
+                }
+                if !is_date(&q.expires_on) {
+                    out.push("`quote.expires_on` must be a date `YYYY-MM-DD`".into());
+                }
+                if q.lines.is_empty() && q.status.is_none() {
+                    out.push(
+                        "`quote.lines` must not be empty when no `quote.status` is given".into(),
+                    );
+                }
+                for (i, l) in q.lines.iter().enumerate() {
+                    if l.quantity <= 0 {
+                        out.push(format!("`quote.lines[{i}].quantity` must be positive"));
+                    }
+                    if !(l.base_price.is_finite()
+                        && l.base_price >= 0.0
+                        && l.offered_price.is_finite()
+                        && l.offered_price >= 0.0)
+                    {
+                        out.push(format!(
+                            "`quote.lines[{i}]` prices must be non-negative numbers"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn company_upsert() -> Value {
+        json!({
+            "type": "company.upsert", "version": 1, "store_hash": "abc123", "external_id": "C-1001",
+            "company": {
+                "name": "Acme Supply", "email": "ap@acme.example", "phone": "555-0100", "country": "US",
+                "address": {"line1": "1 Main St", "city": "Austin", "state": "Texas", "zip_code": "78701"},
+                "admin": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"},
+                "extra_fields": {"erp_id": "C-1001"},
+                "price_lists": [{"channel_id": 1, "price_list_id": 3}],
+                "status": "approved"
+            }
+        })
+    }
+
+    #[test]
+    fn a_valid_command_round_trips() {
+        let cmd = Command::from_value(company_upsert()).unwrap();
+        assert_eq!(cmd.kind(), "company.upsert");
+        assert_eq!(cmd.action.company_key(&cmd.external_id), Some("C-1001"));
+        let again = Command::from_value(serde_json::to_value(&cmd).unwrap()).unwrap();
+        assert_eq!(cmd, again);
+    }
+
+    #[test]
+    fn unknown_fields_and_every_problem_are_reported() {
+        let mut v = company_upsert();
+        v["company"]["compnay_size"] = json!(50);
+        v["company"]["email"] = json!("not-an-email");
+        v["store_hash"] = json!("bad/hash");
+        let err = Command::from_value(v).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("unknown field `company.compnay_size`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`company.email` is not an email address"),
+            "{text}"
+        );
+        assert!(text.contains("`store_hash`"), "{text}");
+        assert_eq!(err.problems.len(), 3);
+    }
+
+    #[test]
+    fn type_errors_name_the_command() {
+        let err = Command::from_value(
+            json!({"type":"user.upsert","version":1,"store_hash":"a","external_id":"u"}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("user.upsert: missing field"),
+            "{err}"
+        );
+        let err = Command::from_value(json!({"type":"order.delete","version":1})).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown command type `order.delete`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn price_records_need_a_variant_and_a_currency() {
+        let err = Command::from_value(json!({
+            "type":"pricelist.records.upsert","version":1,"store_hash":"abc","external_id":"pl-3",
+            "price_list_id":3,"records":[{"currency":"usd","price":1.0},{"sku":"A","currency":"dollars","price":-1}]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            err.problems,
+            vec![
+                "`records[0]` needs a `variant_id` or a `sku`".to_string(),
+                "`records[1].currency` must be a 3-letter ISO 4217 code".to_string(),
+                "`records[1].price` must be a non-negative number".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn dedupe_key_prefers_the_idempotency_key() {
+        let mut v = company_upsert();
+        let plain = Command::from_value(v.clone()).unwrap().dedupe_key();
+        assert!(plain.starts_with("abc123#company.upsert#C-1001#"));
+        v["idempotency_key"] = json!("batch-7-line-3");
+        assert_eq!(
+            Command::from_value(v).unwrap().dedupe_key(),
+            "abc123#batch-7-line-3"
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! The JSON Schema files users read (`schemas/`) and our parsers accept and refuse the same
+//! messages.
+// Test-only: compiled under #[cfg(test)] from its parent module.
+
+use serde_json::{json, Value};
+
+use super::{Command, InboundMessage, WebhookEvent, WebhookPayload};
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = format!("{}/../../schemas/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let value: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&value).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn base(kind: &str) -> Value {
+    json!({"type": kind, "version": 1, "store_hash": "abc123", "external_id": "X-1"})
+}
+
+fn with(mut v: Value, extra: Value) -> Value {
+    for (k, val) in extra.as_object().unwrap() {
+        v[k] = val.clone();
+    }
+    v
+}
+
+/// One valid command of every type.
+pub(crate) fn valid_commands() -> Vec<Value> {
+    vec![
+        with(
+            base("company.upsert"),
+            json!({"idempotency_key": "k1", "company": {
+            "name": "Acme", "email": "a@acme.example", "phone": "1", "country": "US",
+            "address": {"line1": "1 Main", "city": "Austin"},
+            "admin": {"first_name": "A", "last_name": "B", "email": "ab@acme.example"},
+            "extra_fields": {"erp_id": "X-1"}, "price_lists": [{"channel_id": 1, "price_list_id": 2}], "status": "approved"}}),
+        ),
+        with(base("company.status"), json!({"status": "inactive"})),
+        with(
+            base("user.upsert"),
+            json!({"company_external_id": "C-1", "user": {
+            "first_name": "G", "last_name": "H", "email": "g@acme.example", "role": "junior_buyer", "channel_ids": [1, 2]}}),
+        ),
+        with(
+            base("address.upsert"),
+            json!({"company_external_id": "C-1", "address": {
+            "first_name": "G", "last_name": "H", "line1": "2 Side St", "city": "Austin", "zip_code": "78701",
+            "country_code": "US", "is_shipping": true, "is_default_shipping": true}}),
+        ),
+        with(
+            base("pricelist.records.upsert"),
+            json!({"price_list_id": 3, "records": [
+            {"sku": "A", "currency": "usd", "price": 1.5},
+            {"variant_id": 7, "currency": "EUR", "price": 2, "bulk_pricing_tiers": [{"quantity_min": 10, "quantity_max": 0, "type": "percent", "amount": 5}]}]}),
+        ),
+        with(
+            base("pricelist.assign"),
+            json!({"price_list_id": 3, "customer_group_id": 4}),
+        ),
+        with(
+            base("pricelist.assign"),
+            json!({"price_list_id": 3, "company_external_id": "C-1", "channel_id": 2}),
+        ),
+        with(
+            base("quote.upsert"),
+            json!({"company_external_id": "C-1", "quote": {
+            "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31",
+            "lines": [{"sku": "A", "product_id": 1, "quantity": 5, "base_price": 10, "offered_price": 9}]}}),
+        ),
+        with(
+            base("quote.upsert"),
+            json!({"company_external_id": "C-1", "quote": {
+            "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31", "status": "archived"}}),
+        ),
+    ]
+}
+
+fn invalid_commands() -> Vec<Value> {
+    let v = valid_commands();
+    let mut out = Vec::new();
+    let mut typo = v[0].clone();
+    typo["company"]["nmae"] = json!("x");
+    out.push(typo);
+    let mut bad_email = v[2].clone();
+    bad_email["user"]["email"] = json!("nope");
+    out.push(bad_email);
+    let mut no_variant = v[4].clone();
+    no_variant["records"][0] = json!({"currency": "usd", "price": 1});
+    out.push(no_variant);
+    let mut both = v[5].clone();
+    both["company_external_id"] = json!("C-1");
+    out.push(both);
+    let mut neither = v[5].clone();
+    neither.as_object_mut().unwrap().remove("customer_group_id");
+    out.push(neither);
+    let mut no_lines = v[7].clone();
+    no_lines["quote"].as_object_mut().unwrap().remove("lines");
+    out.push(no_lines);
+    out.push(with(v[1].clone(), json!({"version": 2})));
+    out.push(with(v[1].clone(), json!({"store_hash": "a/b"})));
+    out.push(with(v[1].clone(), json!({"status": "archived"})));
+    out.push(with(v[1].clone(), json!({"type": "company.delete"})));
+    out
+}
+
+#[test]
+fn schema_and_parser_agree_on_valid_commands() {
+    let validator = schema("inbound-command.v1.schema.json");
+    for cmd in valid_commands() {
+        let errors: Vec<String> = validator.iter_errors(&cmd).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "schema refuses {cmd}: {errors:?}");
+        let parsed = Command::from_value(cmd.clone())
+            .unwrap_or_else(|e| panic!("parser refuses {cmd}: {e}"));
+        // What the worker re-encodes is still valid.
+        assert!(
+            validator.is_valid(&serde_json::to_value(&parsed).unwrap()),
+            "{parsed:?}"
+        );
+        assert!(matches!(
+            InboundMessage::from_value(cmd),
+            Ok(InboundMessage::Command(_))
+        ));
+    }
+}
+
+#[test]
+fn schema_and_parser_agree_on_invalid_commands() {
+    let validator = schema("inbound-command.v1.schema.json");
+    for cmd in invalid_commands() {
+        assert!(!validator.is_valid(&cmd), "schema accepts {cmd}");
+        assert!(
+            Command::from_value(cmd.clone()).is_err(),
+            "parser accepts {cmd}"
+        );
+    }
+}
+
+#[test]
+fn console_fixture_commands_are_valid() {
+    let validator = schema("inbound-command.v1.schema.json");
+    let dir = format!(
+        "{}/../../functions/webhook-intake/events",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for name in ["inbound-single.json", "inbound-batch.json"] {
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap())
+                .unwrap();
+        let body: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+        let items = if body.is_array() {
+            body.as_array().unwrap().clone()
+        } else {
+            vec![body]
+        };
+        for item in items {
+            assert!(validator.is_valid(&item), "{name}: {item}");
+        }
+    }
+}
+
+#[test]
+fn normalized_webhook_events_match_their_schema() {
+    let validator = schema("webhook-event.v1.schema.json");
+    for payload in [
+        json!({"scope":"store/order/created","store_id":"1","data":{"type":"order","id":250},"hash":"h","created_at":1,"producer":"stores/abc123"}),
+        json!({"scope":"store/priceList/record/updated","data":[{"price_list_id":1}]}),
+    ] {
+        let p: WebhookPayload = serde_json::from_value(payload).unwrap();
+        let event =
+            serde_json::to_value(WebhookEvent::normalize(p, "abc123", "bodyhash", 7)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&event)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{event}: {errors:?}");
+        assert!(matches!(
+            InboundMessage::from_value(event),
+            Ok(InboundMessage::Webhook(_))
+        ));
+    }
+}

@@ -1,0 +1,485 @@
+//! One error type for every BigCommerce and B2B Edition call, classified once where it arises.
+//!
+//! [`BcError::is_retryable`] is what handlers act on: retryable errors (429, 5xx, transport,
+//! deadline, outages of the credentials source) are retried by SQS or the next run; permanent ones
+//! (validation, other 4xx, undecodable answers) go to a dead-letter queue with their reason.
+//! BigCommerce's own error bodies are parsed into [`ApiError`] so the reason is readable.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::credentials::CredentialsError;
+
+/// Which BigCommerce API a call went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Api {
+    /// The management API (`/stores/{hash}/v2|v3`).
+    Core,
+    /// The B2B Edition API (`/api/v3/io`).
+    B2b,
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Api::Core => "core",
+            Api::B2b => "b2b",
+        })
+    }
+}
+
+/// One failed item of a B2B bulk call (`data.errors[{id,_detail}]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct B2bItemError {
+    /// The item's id or index as BigCommerce reports it.
+    pub id: String,
+    /// What was wrong with it.
+    pub detail: String,
+}
+
+/// One failed record of a v3 batch call (`batch_errors[{data, field_errors}]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchItemError {
+    /// The record that failed, as sent back.
+    pub data: Value,
+    /// Field name → message.
+    pub field_errors: Vec<(String, String)>,
+}
+
+/// An error body from BigCommerce, parsed into whichever shape it has.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// v3: `{status, title, type, instance, errors{field: msg}}`.
+    V3 {
+        /// `title`.
+        title: String,
+        /// `type`, a documentation URL.
+        kind: Option<String>,
+        /// `errors`, field → message.
+        errors: Vec<(String, String)>,
+    },
+    /// v3 batch: `{batch_errors:[...]}`.
+    Batch(Vec<BatchItemError>),
+    /// v2: `[{status, message, details}]`.
+    V2 {
+        /// The messages, in order.
+        messages: Vec<String>,
+    },
+    /// B2B: `{code, meta.message, data.errMsg | data.errors[{id,_detail}]}`.
+    B2b {
+        /// `code`.
+        code: Option<i64>,
+        /// `meta.message` (or `message`).
+        message: Option<String>,
+        /// `data.errMsg`.
+        err_msg: Option<String>,
+        /// `data.errors`.
+        items: Vec<B2bItemError>,
+    },
+    /// Anything else, cut to a readable length.
+    Unparsed(String),
+}
+
+const MAX_UNPARSED: usize = 300;
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Null | Value::String(_) => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn field_messages(v: Option<&Value>) -> Vec<(String, String)> {
+    match v {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v).unwrap_or_default()))
+            .collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), text(v).unwrap_or_default()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl ApiError {
+    /// Parses an error body of any BigCommerce API. Never fails: unknown shapes are kept as text.
+    pub fn parse(api: Api, body: &[u8]) -> Self {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            let s = String::from_utf8_lossy(body);
+            let mut cut: String = s.chars().take(MAX_UNPARSED).collect();
+            if s.chars().count() > MAX_UNPARSED {
+                cut.push('…');
+            }
+            return ApiError::Unparsed(cut);
+        };
+        if let Some(Value::Array(items)) = value.get("batch_errors") {
+            return ApiError::Batch(
+                items
+                    .iter()
+                    .map(|it| BatchItemError {
+                        data: it.get("data").cloned().unwrap_or(Value::Null),
+                        field_errors: field_messages(it.get("field_errors")),
+                    })
+                    .collect(),
+            );
+        }
+        if let Value::Array(items) = &value {
+            let messages: Vec<String> = items
+                .iter()
+                .filter_map(|i| {
+                    let msg = i.get("message").and_then(text)?;
+                    Some(match i.get("details").and_then(text) {
+                        Some(d) => format!("{msg} ({d})"),
+                        None => msg,
+                    })
+                })
+                .collect();
+            if !messages.is_empty() {
+                return ApiError::V2 { messages };
+            }
+        }
+        let looks_b2b = api == Api::B2b || value.get("code").is_some();
+        if looks_b2b && value.get("title").is_none() {
+            let data = value.get("data");
+            let items = match data.and_then(|d| d.get("errors")) {
+                Some(Value::Array(errs)) => errs
+                    .iter()
+                    .map(|e| B2bItemError {
+                        id: e.get("id").and_then(text).unwrap_or_default(),
+                        detail: e
+                            .get("_detail")
+                            .or_else(|| e.get("detail"))
+                            .and_then(text)
+                            .unwrap_or_else(|| e.to_string()),
+                    })
+                    .collect(),
+                Some(Value::Object(map)) => map
+                    .iter()
+                    .map(|(k, v)| B2bItemError {
+                        id: k.clone(),
+                        detail: text(v).unwrap_or_default(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            return ApiError::B2b {
+                code: value.get("code").and_then(|c| {
+                    c.as_i64()
+                        .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+                }),
+                message: value
+                    .get("meta")
+                    .and_then(|m| m.get("message"))
+                    .or_else(|| value.get("message"))
+                    .and_then(text),
+                err_msg: data
+                    .and_then(|d| d.get("errMsg").or_else(|| d.get("err_msg")))
+                    .and_then(text),
+                items,
+            };
+        }
+        if let Some(title) = value.get("title").and_then(text) {
+            return ApiError::V3 {
+                title,
+                kind: value.get("type").and_then(text),
+                errors: field_messages(value.get("errors")),
+            };
+        }
+        let s = value.to_string();
+        ApiError::Unparsed(s.chars().take(MAX_UNPARSED).collect())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::V3 { title, errors, .. } => {
+                f.write_str(title)?;
+                for (field, msg) in errors {
+                    write!(f, "; {field}: {msg}")?;
+                }
+                Ok(())
+            }
+            ApiError::Batch(items) => {
+                write!(f, "{} record(s) rejected", items.len())?;
+                for item in items.iter().take(5) {
+                    for (field, msg) in &item.field_errors {
+                        write!(f, "; {field}: {msg}")?;
+                    }
+                }
+                Ok(())
+            }
+            ApiError::V2 { messages } => f.write_str(&messages.join("; ")),
+            ApiError::B2b {
+                message,
+                err_msg,
+                items,
+                ..
+            } => {
+                let mut parts: Vec<String> = Vec::new();
+                parts.extend(message.clone());
+                parts.extend(err_msg.clone());
+                parts.extend(items.iter().map(|i| format!("item {}: {}", i.id, i.detail)));
+                if parts.is_empty() {
+                    f.write_str("no message")
+                } else {
+                    f.write_str(&parts.join("; "))
+                }
+            }
+            ApiError::Unparsed(s) if s.trim().is_empty() => f.write_str("empty body"),
+            ApiError::Unparsed(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Every way a BigCommerce call can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum BcError {
+    /// 429 after the retries allowed (retryable later).
+    #[error("{api} API rate limit: still 429 after {attempts} attempt(s){}", match retry_after { Some(d) => format!(", window resets in {} ms", d.as_millis()), None => String::new() })]
+    RateLimited {
+        /// Which API.
+        api: Api,
+        /// How long BigCommerce asked us to wait, when it said.
+        retry_after: Option<Duration>,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// 5xx after the retries allowed (retryable later).
+    #[error("{api} API server error {status} after {attempts} attempt(s): {body}")]
+    Server {
+        /// Which API.
+        api: Api,
+        /// HTTP status.
+        status: u16,
+        /// The parsed body.
+        body: ApiError,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Connection, TLS or timeout failure after the retries allowed (retryable later).
+    #[error("{api} API could not be reached after {attempts} attempt(s): {source}")]
+    Transport {
+        /// Which API.
+        api: Api,
+        /// Attempts made.
+        attempts: u32,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// 401/403 even with a freshly read secret (permanent until the token is fixed).
+    #[error("{api} API refused the credentials ({status}): {body}")]
+    Unauthorized {
+        /// Which API.
+        api: Api,
+        /// 401 or 403.
+        status: u16,
+        /// The parsed body.
+        body: ApiError,
+    },
+    /// 404 (permanent; callers that look things up usually turn it into `None`).
+    #[error("{api} API: not found: {body}")]
+    NotFound {
+        /// Which API.
+        api: Api,
+        /// The parsed body.
+        body: ApiError,
+    },
+    /// Any other 4xx: the request is wrong and will stay wrong (permanent).
+    #[error("{api} API rejected the request ({status}): {body}")]
+    Rejected {
+        /// Which API.
+        api: Api,
+        /// HTTP status.
+        status: u16,
+        /// The parsed body.
+        body: ApiError,
+    },
+    /// A success answer whose body does not decode into the expected type (permanent).
+    #[error("{api} API answer to {what} could not be decoded: {reason}")]
+    Decode {
+        /// Which API.
+        api: Api,
+        /// Which call.
+        what: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// No time was left before the invocation's deadline to (re)try the call (retryable later).
+    #[error("deadline reached before the call could be {}", match last { Some(e) => format!("retried; last error: {e}"), None => "sent".to_owned() })]
+    DeadlineExceeded {
+        /// The error that would have been retried, if an attempt was made.
+        last: Option<Box<BcError>>,
+    },
+    /// The store's credentials could not be had (retryable when their source says so).
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The caller asked for something that cannot be sent (permanent).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+impl BcError {
+    /// Whether the same call may succeed later: 429, 5xx, transport, deadline, outages of the credentials source.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            BcError::RateLimited { .. }
+            | BcError::Server { .. }
+            | BcError::Transport { .. }
+            | BcError::DeadlineExceeded { .. } => true,
+            BcError::Credentials(e) => e.is_retryable(),
+            BcError::Unauthorized { .. }
+            | BcError::NotFound { .. }
+            | BcError::Rejected { .. }
+            | BcError::Decode { .. }
+            | BcError::InvalidRequest(_) => false,
+        }
+    }
+
+    /// The HTTP status BigCommerce answered, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            BcError::RateLimited { .. } => Some(429),
+            BcError::Server { status, .. }
+            | BcError::Unauthorized { status, .. }
+            | BcError::Rejected { status, .. } => Some(*status),
+            BcError::NotFound { .. } => Some(404),
+            BcError::DeadlineExceeded { last } => last.as_ref().and_then(|e| e.status()),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before trying again, when BigCommerce said (for SQS visibility timeouts).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            BcError::RateLimited { retry_after, .. } => *retry_after,
+            BcError::DeadlineExceeded { last } => last.as_ref().and_then(|e| e.retry_after()),
+            _ => None,
+        }
+    }
+
+    /// The parsed BigCommerce error body, when there was one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            BcError::Server { body, .. }
+            | BcError::Unauthorized { body, .. }
+            | BcError::NotFound { body, .. }
+            | BcError::Rejected { body, .. } => Some(body),
+            BcError::DeadlineExceeded { last } => last.as_ref().and_then(|e| e.api_error()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v3_error_with_field_errors() {
+        let body = br#"{"status":422,"title":"JSON data is missing or invalid","type":"https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes","errors":{"name":"name is required"}}"#;
+        let e = ApiError::parse(Api::Core, body);
+        assert_eq!(
+            e,
+            ApiError::V3 {
+                title: "JSON data is missing or invalid".into(),
+                kind: Some(
+                    "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+                        .into()
+                ),
+                errors: vec![("name".into(), "name is required".into())],
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "JSON data is missing or invalid; name: name is required"
+        );
+    }
+
+    #[test]
+    fn v3_batch_errors() {
+        let body = br#"{"batch_errors":[{"data":{"sku":"A-1","currency":"usd"},"field_errors":{"price":"must be positive"}}]}"#;
+        match ApiError::parse(Api::Core, body) {
+            ApiError::Batch(items) => {
+                assert_eq!(items.len(), 1);
+                assert_eq!(items[0].data["sku"], "A-1");
+                assert_eq!(
+                    items[0].field_errors,
+                    vec![("price".into(), "must be positive".into())]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn b2b_error_shapes() {
+        let not_found = br#"{"code":404,"data":{},"meta":{"message":"Company not exists"}}"#;
+        assert_eq!(
+            ApiError::parse(Api::B2b, not_found).to_string(),
+            "Company not exists"
+        );
+        let logic = br#"{"code":400,"data":{"errMsg":"Email already exists"},"meta":{"message":"Bad Request"}}"#;
+        assert_eq!(
+            ApiError::parse(Api::B2b, logic).to_string(),
+            "Bad Request; Email already exists"
+        );
+        let bulk = br#"{"code":400,"data":{"errors":[{"id":2,"_detail":"companyEmail is invalid"}]},"meta":{"message":"Bad Request"}}"#;
+        match ApiError::parse(Api::B2b, bulk) {
+            ApiError::B2b { code, items, .. } => {
+                assert_eq!(code, Some(400));
+                assert_eq!(
+                    items,
+                    vec![B2bItemError {
+                        id: "2".into(),
+                        detail: "companyEmail is invalid".into()
+                    }]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn v2_and_unparsed_bodies() {
+        let v2 = br#"[{"status":400,"message":"The field 'name' is invalid.","details":{"invalid_reason":"too long"}}]"#;
+        assert!(ApiError::parse(Api::Core, v2)
+            .to_string()
+            .starts_with("The field 'name' is invalid."));
+        let html = "<html>bad gateway</html>".repeat(50);
+        match ApiError::parse(Api::Core, html.as_bytes()) {
+            ApiError::Unparsed(s) => assert!(s.chars().count() <= MAX_UNPARSED + 1),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ApiError::parse(Api::Core, b"").to_string(), "empty body");
+    }
+
+    #[test]
+    fn classification() {
+        let rl = BcError::RateLimited {
+            api: Api::Core,
+            retry_after: Some(Duration::from_millis(5)),
+            attempts: 3,
+        };
+        assert!(rl.is_retryable());
+        assert_eq!(rl.retry_after(), Some(Duration::from_millis(5)));
+        let rej = BcError::Rejected {
+            api: Api::B2b,
+            status: 422,
+            body: ApiError::Unparsed(String::new()),
+        };
+        assert!(!rej.is_retryable());
+        let dl = BcError::DeadlineExceeded {
+            last: Some(Box::new(rl)),
+        };
+        assert!(dl.is_retryable());
+        assert_eq!(dl.status(), Some(429));
+    }
+}

@@ -1,0 +1,587 @@
+//! One export run: for each stream, read what changed since its cursor, page by page, build the
+//! documents, deliver them, and only then save the cursor. A run that nears its deadline stops
+//! between pages with its position saved; the next run continues from there.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use b2b_shared::messages::WebhookEvent;
+use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
+use b2b_shared::state::{StateError, StateStore};
+use b2b_shared::telemetry::{emit_metrics, Metric};
+use bigcommerce_b2b::b2b::{Company, Quote, UserFilter};
+use bigcommerce_b2b::core::Order;
+use bigcommerce_b2b::{Api, ApiRequest, BcClient, BcError};
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::cursor::{Cursor, Listed};
+use crate::documents::{is_invoice_payment, order_data, Document};
+use crate::settings::{ExportSettings, InvoicePayments, StreamKind};
+
+/// Why a run (or a stream of it) stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// BigCommerce failed.
+    #[error(transparent)]
+    BigCommerce(#[from] BcError),
+    /// The outbound queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The state table failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A document could not be made into messages.
+    #[error("document: {0}")]
+    Document(String),
+    /// The S3 archive failed.
+    #[error("archive: {0}")]
+    Archive(String),
+}
+
+impl ExportError {
+    /// Whether the next run may succeed (everything but a document that cannot be sent).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ExportError::BigCommerce(e) => e.is_retryable(),
+            ExportError::Queue(e) => e.is_retryable(),
+            ExportError::State(_) | ExportError::Archive(_) => true,
+            ExportError::Document(_) => false,
+        }
+    }
+}
+
+/// What one stream did in a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StreamReport {
+    /// Documents delivered (parts counted once).
+    pub exported: usize,
+    /// Items left out (invoice payments with `skip`).
+    pub skipped: usize,
+    /// Pages read.
+    pub pages: usize,
+    /// Whether the stream reached the end of its list.
+    pub complete: bool,
+    /// The saved position (unix seconds).
+    pub watermark: i64,
+    /// Newest modification time exported (unix seconds).
+    pub newest: Option<i64>,
+    /// Why it stopped early, if it failed.
+    pub error: Option<String>,
+    /// The S3 archive object written, if any.
+    pub archive_key: Option<String>,
+}
+
+/// What a run did, per stream.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    /// Per stream.
+    pub streams: BTreeMap<&'static str, StreamReport>,
+    /// Whether every stream reached the end (false: the next run continues).
+    pub complete: bool,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// One item of a page, with what the document needs.
+enum Item {
+    Order(Box<Order>),
+    Quote(Box<Quote>),
+    Company(Box<Company>),
+}
+
+impl Item {
+    fn listed(&self) -> Listed {
+        match self {
+            Item::Order(o) => Listed {
+                id: o.id,
+                modified: o.modified_at().map(|d| d.timestamp()).unwrap_or(0),
+            },
+            Item::Quote(q) => Listed {
+                id: q.quote_id,
+                modified: q.updated_at.unwrap_or(0),
+            },
+            Item::Company(c) => Listed {
+                id: c.company_id,
+                modified: c.updated_at.unwrap_or(0),
+            },
+        }
+    }
+}
+
+/// The entity a webhook event's document is about: see [`Exporter::event_target`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventTarget {
+    /// A core order id.
+    Order(i64),
+    /// A B2B quote id.
+    Quote(i64),
+    /// A B2B company id.
+    Company(i64),
+}
+
+/// Exports one store.
+#[derive(Clone)]
+pub struct Exporter {
+    /// The store's client.
+    pub client: BcClient,
+    /// The state table (watermarks).
+    pub state: Arc<dyn StateStore>,
+    /// The outbound queue.
+    pub outbound: Arc<dyn Queue>,
+    /// Settings.
+    pub settings: ExportSettings,
+    /// Whether the outbound queue is FIFO.
+    pub fifo: bool,
+    /// The optional archive (S3 in order-export, when `EXPORT_BUCKET` is set).
+    pub archive: Option<crate::archive::Archive>,
+}
+
+impl Exporter {
+    async fn store_hash(&self) -> Result<String, ExportError> {
+        Ok(self.client.auth().await?.store_hash.as_str().to_owned())
+    }
+
+    /// Runs every configured stream (or `only` these), stopping cleanly before `deadline`.
+    pub async fn run(&self, only: Option<&[StreamKind]>, deadline: Option<Instant>) -> RunReport {
+        let mut report = RunReport {
+            complete: true,
+            ..RunReport::default()
+        };
+        let streams: Vec<StreamKind> = match only {
+            Some(list) => list.to_vec(),
+            None => self.settings.streams.clone(),
+        };
+        for stream in streams {
+            let r = self.run_stream(stream, deadline).await;
+            report.complete &= r.complete && r.error.is_none();
+            self.emit(stream, &r);
+            report.streams.insert(stream.as_str(), r);
+        }
+        report
+    }
+
+    fn emit(&self, stream: StreamKind, r: &StreamReport) {
+        let mut metrics = vec![Metric {
+            name: "DocumentsExported",
+            value: r.exported as f64,
+            unit: "Count",
+        }];
+        if let Some(newest) = r.newest {
+            metrics.push(Metric {
+                name: "ExportLagSeconds",
+                value: (now_secs() - newest).max(0) as f64,
+                unit: "Seconds",
+            });
+        }
+        if stream == StreamKind::Orders {
+            metrics.push(Metric {
+                name: "OrdersExported",
+                value: r.exported as f64,
+                unit: "Count",
+            });
+        }
+        emit_metrics(
+            &[("Function", "order-export"), ("Stream", stream.as_str())],
+            &metrics,
+        );
+    }
+
+    async fn run_stream(&self, stream: StreamKind, deadline: Option<Instant>) -> StreamReport {
+        let mut report = StreamReport::default();
+        match self.walk(stream, deadline, &mut report).await {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::error!(stream = stream.as_str(), error = %e, retryable = e.is_retryable(), "export stream stopped; its position is kept");
+                report.error = Some(e.to_string());
+            }
+        }
+        tracing::info!(
+            stream = stream.as_str(),
+            exported = report.exported,
+            pages = report.pages,
+            complete = report.complete,
+            watermark = report.watermark,
+            "export stream done"
+        );
+        report
+    }
+
+    async fn walk(
+        &self,
+        stream: StreamKind,
+        deadline: Option<Instant>,
+        report: &mut StreamReport,
+    ) -> Result<(), ExportError> {
+        let store = self.store_hash().await?;
+        let key = format!("{store}#{}", stream.as_str());
+        let saved: Option<Cursor> = self
+            .state
+            .get_watermark(&key)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok());
+        let first = now_secs() - self.settings.first_run_days * 86_400;
+        let mut cursor = Cursor::start_of_run(saved, first, self.settings.overlap.as_secs() as i64);
+        report.watermark = cursor.t;
+        let limit = self.settings.page_size.clamp(1, 250);
+        let mut quotes_created = 0u32;
+        let mut quotes_ordered = 0u32;
+        let mut activation: Vec<i64> = Vec::new();
+        let run_started = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut upload = self
+            .archive
+            .as_ref()
+            .map(|a| a.begin(&store, stream.as_str(), &run_started));
+        let mut archived_cursor = cursor.clone();
+        loop {
+            if self
+                .settings
+                .max_pages_per_run
+                .is_some_and(|max| report.pages >= max)
+                || deadline.is_some_and(|d| {
+                    d.saturating_duration_since(Instant::now()) < self.settings.deadline_margin
+                })
+            {
+                tracing::info!(
+                    stream = stream.as_str(),
+                    "stopping before the deadline; the next run continues here"
+                );
+                break;
+            }
+            let page = self.page(stream, &cursor, limit).await?;
+            report.pages += 1;
+            let full = page.len() as u32 >= limit;
+            let new: Vec<Item> = page
+                .into_iter()
+                .filter(|i| cursor.is_new(i.listed()))
+                .collect();
+            let listed: Vec<Listed> = new.iter().map(Item::listed).collect();
+            for item in &new {
+                match item {
+                    Item::Quote(q) => {
+                        if q.created_at.is_some_and(|c| c >= cursor.t) {
+                            quotes_created += 1;
+                        }
+                        if q.status == Some(4) {
+                            quotes_ordered += 1;
+                        }
+                    }
+                    Item::Company(c) if c.company_status == Some(1) => {
+                        if let (Some(created), Some(updated)) = (c.created_at, c.updated_at) {
+                            activation.push(updated - created);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let docs: Vec<Option<Document>> = futures_util::stream::iter(new)
+                .map(|item| self.document(&store, item))
+                .buffered(self.settings.concurrency.max(1))
+                .try_collect()
+                .await?;
+            let mut messages = Vec::new();
+            for doc in docs.into_iter() {
+                let Some(doc) = doc else {
+                    report.skipped += 1;
+                    continue;
+                };
+                report.newest = Some(
+                    report
+                        .newest
+                        .map_or(doc.modified_at, |n: i64| n.max(doc.modified_at)),
+                );
+                let group = format!("{}#{}", doc.kind, doc.id);
+                let dedup = doc.dedupe_key.clone();
+                let bodies = doc.into_bodies().map_err(ExportError::Document)?;
+                for (n, body) in bodies.into_iter().enumerate() {
+                    let mut m = OutgoingMessage::new(messages.len().to_string(), body);
+                    if self.fifo {
+                        m.group_id = Some(group.clone());
+                        m.dedup_id = Some(format!("{dedup}#{n}").chars().take(128).collect());
+                    }
+                    messages.push(m);
+                }
+                report.exported += 1;
+            }
+            // Delivered first, then the position moves: a failure here keeps the old position.
+            self.outbound.send_all(&messages).await?;
+            cursor.advance(&listed, full);
+            let in_archive = match (&self.archive, upload.as_mut()) {
+                (Some(archive), Some(up)) => {
+                    let bodies: Vec<String> = messages.into_iter().map(|m| m.body).collect();
+                    archive
+                        .append(up, &bodies)
+                        .await
+                        .map_err(ExportError::Archive)?
+                }
+                _ => true,
+            };
+            if in_archive {
+                self.state
+                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
+                    .await?;
+                archived_cursor = cursor.clone();
+            }
+            report.watermark = archived_cursor.t;
+            if cursor.complete {
+                break;
+            }
+        }
+        // The archive's last part: only then may the position cover its documents.
+        if let (Some(archive), Some(up)) = (&self.archive, upload) {
+            report.archive_key = archive.finish(up).await.map_err(ExportError::Archive)?;
+            if archived_cursor != cursor {
+                self.state
+                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
+                    .await?;
+            }
+            report.watermark = cursor.t;
+        }
+        report.complete = cursor.complete;
+        if stream == StreamKind::Quotes && quotes_created > 0 {
+            emit_metrics(
+                &[("Function", "order-export"), ("Stream", "quotes")],
+                &[Metric {
+                    name: "QuoteToOrderConversion",
+                    value: f64::from(quotes_ordered) / f64::from(quotes_created),
+                    unit: "None",
+                }],
+            );
+        }
+        if !activation.is_empty() {
+            let avg = activation.iter().sum::<i64>() as f64 / activation.len() as f64;
+            emit_metrics(
+                &[("Function", "order-export"), ("Stream", "companies")],
+                &[Metric {
+                    name: "AccountActivationSeconds",
+                    value: avg,
+                    unit: "Seconds",
+                }],
+            );
+        }
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        stream: StreamKind,
+        cursor: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<Item>, ExportError> {
+        let offset = (cursor.page.saturating_sub(1) * limit).to_string();
+        Ok(match stream {
+            StreamKind::Orders => {
+                let since =
+                    chrono::DateTime::from_timestamp(cursor.t.max(0), 0).unwrap_or_default();
+                let req = ApiRequest::get(Api::Core, "/v2/orders")
+                    .query(
+                        "min_date_modified",
+                        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    )
+                    .query("sort", "date_modified:asc")
+                    .query("page", cursor.page)
+                    .query("limit", limit);
+                let orders: Vec<Order> = self.client.send_optional(req).await?.unwrap_or_default();
+                orders
+                    .into_iter()
+                    .map(|o| Item::Order(Box::new(o)))
+                    .collect()
+            }
+            StreamKind::Quotes => {
+                #[derive(serde::Deserialize)]
+                struct Env {
+                    data: Inner,
+                }
+                #[derive(serde::Deserialize)]
+                struct Inner {
+                    #[serde(default)]
+                    list: Vec<Quote>,
+                }
+                let req = ApiRequest::get(Api::B2b, "/rfq")
+                    .query("minModified", cursor.t)
+                    .query("sortBy", "updatedAt")
+                    .query("orderBy", "ASC")
+                    .query("offset", &offset)
+                    .query("limit", limit);
+                let env: Env = self.client.send(req).await?;
+                env.data
+                    .list
+                    .into_iter()
+                    .map(|q| Item::Quote(Box::new(q)))
+                    .collect()
+            }
+            StreamKind::Companies => {
+                #[derive(serde::Deserialize)]
+                struct Env {
+                    #[serde(default)]
+                    data: Vec<Company>,
+                }
+                let req = ApiRequest::get(Api::B2b, "/companies")
+                    .query("minModified", cursor.t)
+                    .query("sortBy", "updatedAt")
+                    .query("orderBy", "ASC")
+                    .query("isIncludeExtraFields", 1)
+                    .query("offset", &offset)
+                    .query("limit", limit);
+                let env: Env = self.client.send(req).await?;
+                env.data
+                    .into_iter()
+                    .map(|c| Item::Company(Box::new(c)))
+                    .collect()
+            }
+        })
+    }
+
+    async fn document(&self, store: &str, item: Item) -> Result<Option<Document>, ExportError> {
+        let now = now_secs();
+        let listed = item.listed();
+        Ok(match item {
+            Item::Order(order) => {
+                let id = order.id;
+                let products = self.client.core().order_products(id).await?;
+                let shipping = self.client.core().order_shipping_addresses(id).await?;
+                let b2b = self.client.b2b().order(id).await?;
+                let invoice = match b2b {
+                    Some(_) => is_invoice_payment(&self.client.core().order_metafields(id).await?),
+                    None => false,
+                };
+                if invoice && self.settings.invoice_payments == InvoicePayments::Skip {
+                    return Ok(None);
+                }
+                let data = order_data(&order, products, shipping, b2b.as_ref(), invoice);
+                Some(Document::new(
+                    "order",
+                    store,
+                    id,
+                    listed.modified,
+                    now,
+                    data,
+                ))
+            }
+            Item::Quote(q) => {
+                let full = self
+                    .client
+                    .b2b()
+                    .quote(q.quote_id)
+                    .await?
+                    .unwrap_or_else(|| serde_json::to_value(&q).unwrap_or_default());
+                Some(Document::new(
+                    "quote",
+                    store,
+                    q.quote_id,
+                    listed.modified,
+                    now,
+                    full,
+                ))
+            }
+            Item::Company(c) => {
+                let filter = UserFilter {
+                    company_id: Some(c.company_id),
+                    ..UserFilter::default()
+                };
+                let buyers: Vec<Value> = self
+                    .client
+                    .b2b()
+                    .users(&filter)
+                    .map_ok(|u| serde_json::to_value(u).unwrap_or_default())
+                    .try_collect()
+                    .await?;
+                let data = serde_json::json!({ "company": c, "buyers": buyers });
+                Some(Document::new(
+                    "company",
+                    store,
+                    c.company_id,
+                    listed.modified,
+                    now,
+                    data,
+                ))
+            }
+        })
+    }
+
+    /// What a webhook event's document is about (`store/order/*`: the order, `store/quote/*`: the
+    /// quote, `store/company/*`: the company); `None` for scopes that are not exported.
+    /// Events with the same target make the same document (it is read fresh), so a batch
+    /// needs to export each target once.
+    pub fn event_target(event: &WebhookEvent) -> Option<EventTarget> {
+        let id_of = |keys: &[&str]| -> Option<i64> {
+            if let Some(r) = &event.resource {
+                if keys.iter().any(|k| k.trim_end_matches("_id") == r.kind) {
+                    return Some(r.id);
+                }
+            }
+            keys.iter().find_map(|k| {
+                event
+                    .data
+                    .get(*k)
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+            })
+        };
+        let scope = event.scope.as_str();
+        if scope.starts_with("store/order/") {
+            id_of(&["order_id", "id"]).map(EventTarget::Order)
+        } else if scope.starts_with("store/quote/") {
+            id_of(&["quote_id"]).map(EventTarget::Quote)
+        } else if scope.starts_with("store/company/") {
+            id_of(&["company_id"]).map(EventTarget::Company)
+        } else {
+            None
+        }
+    }
+
+    /// The documents a webhook event stands for, made by the same code as the schedule
+    /// (see [`event_target`](Self::event_target)); other scopes give none.
+    pub async fn documents_for_event(
+        &self,
+        event: &WebhookEvent,
+    ) -> Result<Vec<Document>, ExportError> {
+        let store = self.store_hash().await?;
+        let item = match Self::event_target(event) {
+            Some(EventTarget::Order(id)) => self
+                .client
+                .core()
+                .order(id)
+                .await?
+                .map(|o| Item::Order(Box::new(o))),
+            Some(EventTarget::Quote(id)) => self
+                .client
+                .b2b()
+                .quote(id)
+                .await?
+                .and_then(|v| serde_json::from_value::<Quote>(v).ok())
+                .map(|q| Item::Quote(Box::new(q))),
+            Some(EventTarget::Company(id)) => self
+                .client
+                .b2b()
+                .company(id)
+                .await?
+                .map(|c| Item::Company(Box::new(c))),
+            None => None,
+        };
+        match item {
+            Some(item) => Ok(self.document(&store, item).await?.into_iter().collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Sends documents to the outbound queue (for the webhook path).
+    pub async fn deliver(&self, docs: Vec<Document>) -> Result<usize, ExportError> {
+        let mut messages = Vec::new();
+        for doc in docs {
+            for body in doc.into_bodies().map_err(ExportError::Document)? {
+                messages.push(OutgoingMessage::new(messages.len().to_string(), body));
+            }
+        }
+        let n = messages.len();
+        self.outbound.send_all(&messages).await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,23 @@
+//! The export library: what changed in BigCommerce since the last run, as versioned documents,
+//! delivered before any position moves. order-export runs it on a schedule; upsert-worker uses it
+//! to export a webhook's entity at once.
+//!
+//! # Layout
+//! - [`documents`]: the order, quote and company documents (schemas in `schemas/`), each with a
+//!   dedupe key (`{kind}:{id}:{modified}`) consumers drop repeats by.
+//! - [`cursor`]: the keyset position of one stream, saved in the state table only after
+//!   everything up to it was delivered.
+//! - [`export`]: one run over the streams, stopping cleanly before the deadline, and the export
+//!   of single entities named by webhooks.
+//! - [`archive`]: the optional NDJSON archive, one object per stream and run, written in parts
+//!   to a [`archive::PartStore`].
+//! - [`settings`]: how an export runs (streams, overlap, page size, invoice payments).
+
+pub mod archive;
+pub mod cursor;
+pub mod documents;
+pub mod export;
+pub mod settings;
+
+pub use export::{ExportError, Exporter, RunReport};
+pub use settings::{ExportSettings, InvoicePayments, StreamKind};

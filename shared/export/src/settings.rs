@@ -1,0 +1,168 @@
+//! How an export runs: the streams, the overlap, the first run's start, page sizes, and how
+//! invoice-payment orders are treated, read through a lookup of environment variables.
+
+use std::time::Duration;
+
+use b2b_shared::config::ConfigProblem;
+
+use serde::Deserialize;
+
+/// The three things exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// Core v2 orders with products, shipping addresses and their B2B order.
+    Orders,
+    /// B2B quotes (`/rfq`).
+    Quotes,
+    /// B2B companies with their buyers.
+    Companies,
+}
+
+impl StreamKind {
+    /// The stream's name in watermark keys, documents and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Orders => "orders",
+            StreamKind::Quotes => "quotes",
+            StreamKind::Companies => "companies",
+        }
+    }
+}
+
+/// What to do with invoice-portal payment orders (order metafield `orderType = invoice payment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoicePayments {
+    /// Export them with `invoice_payment: true`.
+    Flag,
+    /// Leave them out.
+    Skip,
+}
+
+/// How an export runs.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    /// `EXPORT_STREAMS`: comma-separated (default `orders,quotes,companies`).
+    pub streams: Vec<StreamKind>,
+    /// `EXPORT_OVERLAP_SECONDS`: re-read window at the start of a run (default 300).
+    pub overlap: Duration,
+    /// `EXPORT_START_DAYS`: how far back the first run starts (default 30).
+    pub first_run_days: i64,
+    /// `INVOICE_PAYMENT_ORDERS`: `flag` (default) or `skip`.
+    pub invoice_payments: InvoicePayments,
+    /// `EXPORT_PAGE_SIZE`: items per page (default 250 for orders; B2B pages are capped at 250).
+    pub page_size: u32,
+    /// Time kept back from the Lambda deadline to save positions (default 15 s).
+    pub deadline_margin: Duration,
+    /// Stop after this many pages per stream and run (tests, throttling); `None`: no limit.
+    pub max_pages_per_run: Option<usize>,
+    /// Documents built at once (default 4).
+    pub concurrency: usize,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        Self {
+            streams: vec![
+                StreamKind::Orders,
+                StreamKind::Quotes,
+                StreamKind::Companies,
+            ],
+            overlap: Duration::from_secs(300),
+            first_run_days: 30,
+            invoice_payments: InvoicePayments::Flag,
+            page_size: 250,
+            deadline_margin: Duration::from_secs(15),
+            max_pages_per_run: None,
+            concurrency: 4,
+        }
+    }
+}
+
+impl ExportSettings {
+    /// Reads the settings through `lookup`, reporting every malformed value.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Vec<ConfigProblem>> {
+        let mut s = ExportSettings::default();
+        let mut problems = Vec::new();
+        if let Some(v) = lookup("EXPORT_STREAMS") {
+            let mut streams = Vec::new();
+            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match part {
+                    "orders" => streams.push(StreamKind::Orders),
+                    "quotes" => streams.push(StreamKind::Quotes),
+                    "companies" => streams.push(StreamKind::Companies),
+                    other => problems.push(problem(
+                        "EXPORT_STREAMS",
+                        format!("`{other}` is not orders, quotes or companies"),
+                    )),
+                }
+            }
+            if streams.is_empty() {
+                problems.push(problem("EXPORT_STREAMS", "name at least one stream".into()));
+            }
+            s.streams = streams;
+        }
+        let mut number = |name: &'static str, min: i64, max: i64| -> Option<i64> {
+            let raw = lookup(name)?;
+            ConfigProblem::bounded(name, &raw, min, max)
+                .map_err(|e| problems.push(e))
+                .ok()
+        };
+        if let Some(n) = number("EXPORT_OVERLAP_SECONDS", 0, 86_400) {
+            s.overlap = Duration::from_secs(n as u64);
+        }
+        if let Some(n) = number("EXPORT_START_DAYS", 0, 3_650) {
+            s.first_run_days = n;
+        }
+        if let Some(n) = number("EXPORT_PAGE_SIZE", 1, 250) {
+            s.page_size = n as u32;
+        }
+        if let Some(v) = lookup("INVOICE_PAYMENT_ORDERS") {
+            match v.trim() {
+                "flag" => s.invoice_payments = InvoicePayments::Flag,
+                "skip" => s.invoice_payments = InvoicePayments::Skip,
+                other => problems.push(problem(
+                    "INVOICE_PAYMENT_ORDERS",
+                    format!("`{other}` is not flag or skip"),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(s)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn problem(variable: &'static str, reason: String) -> ConfigProblem {
+    ConfigProblem { variable, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_from_the_environment() {
+        let env = |k: &str| match k {
+            "EXPORT_STREAMS" => Some("orders, quotes".to_string()),
+            "INVOICE_PAYMENT_ORDERS" => Some("skip".to_string()),
+            _ => None,
+        };
+        let s = ExportSettings::from_lookup(env).unwrap();
+        assert_eq!(s.streams, [StreamKind::Orders, StreamKind::Quotes]);
+        assert_eq!(s.invoice_payments, InvoicePayments::Skip);
+        let bad = |k: &str| match k {
+            "EXPORT_STREAMS" => Some("orders,invoices".to_string()),
+            "EXPORT_PAGE_SIZE" => Some("1000".to_string()),
+            _ => None,
+        };
+        let err = ExportSettings::from_lookup(bad).unwrap_err();
+        let vars: Vec<&str> = err.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["EXPORT_STREAMS", "EXPORT_PAGE_SIZE"]);
+        assert!(err[0].reason.contains("`invoices`"), "{err:?}");
+    }
+}
