@@ -337,26 +337,40 @@ pub fn workspace_root() -> PathBuf {
 /// Builds (if needed) and returns the path of a workspace function binary; `release` picks the
 /// profile. Runs `cargo build`, which returns at once when the binary is up to date.
 pub fn function_binary(name: &str, release: bool) -> Result<PathBuf, String> {
+    let profile = if release { "release" } else { "debug" };
+    let mut args = vec!["-p", name, "--bin", name];
+    if release {
+        args.push("--release");
+    }
+    built(&args, &Path::new(profile).join(name))
+}
+
+/// Builds (if needed) and returns the path of example `example` of workspace package `package`
+/// (debug profile).
+pub fn example_binary(package: &str, example: &str) -> Result<PathBuf, String> {
+    built(
+        &["-p", package, "--example", example],
+        &Path::new("debug").join("examples").join(example),
+    )
+}
+
+/// Runs `cargo build --quiet ARGS` in the workspace and returns `target/REL` once it exists.
+fn built(args: &[&str], rel: &Path) -> Result<PathBuf, String> {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--quiet", "-p", name, "--bin", name]);
-    if release {
-        cmd.arg("--release");
-    }
-    let status = cmd
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--quiet"])
+        .args(args)
         .status()
-        .map_err(|e| format!("cannot run cargo build for {name}: {e}"))?;
+        .map_err(|e| format!("cannot run cargo build {}: {e}", args.join(" ")))?;
     if !status.success() {
-        return Err(format!("cargo build -p {name} failed: {status}"));
+        return Err(format!("cargo build {} failed: {status}", args.join(" ")));
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let path = target
-        .join(if release { "release" } else { "debug" })
-        .join(name);
+    let path = target.join(rel);
     if path.is_file() {
         Ok(path)
     } else {
