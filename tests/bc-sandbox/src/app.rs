@@ -11,11 +11,11 @@ use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::options::{Error, SandboxOptions};
 use crate::ratelimit::FixedWindow;
 use crate::reply;
 use crate::store::Store;
 use crate::webhooks::Event;
-use crate::{Error, SandboxOptions};
 
 /// The fault profile, changeable at run time through `POST /__sandbox/faults`.
 #[derive(Debug, Clone, Copy, PartialEq)]
