@@ -15,12 +15,12 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::app::App;
 use crate::model::{self, Events, NewOrder};
 use crate::reply::{
     json_status, no_content, parse_body, v2_err, v3_data, v3_err, v3_list, v3_not_found, Page,
     Params,
 };
+use crate::state::App;
 use crate::store::{int, iso8601, now_secs, parse_date, rfc2822, text, Store};
 
 type P = Path<HashMap<String, String>>;

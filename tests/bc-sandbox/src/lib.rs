@@ -8,7 +8,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
-pub mod app;
 pub mod b2b;
 pub mod core_api;
 pub mod middleware;
@@ -16,15 +15,17 @@ pub mod model;
 mod options;
 pub mod ratelimit;
 pub mod reply;
+pub mod router;
 pub mod seed;
+pub mod state;
 pub mod store;
 pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::App;
 pub use options::{Error, SandboxOptions};
+use state::App;
 
 /// A sandbox serving in the background; it shuts down on drop or with [`RunningSandbox::shutdown`].
 pub struct RunningSandbox {
@@ -116,7 +117,7 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, Error> {
         source,
     })?;
     webhooks::spawn_dispatcher(app.clone());
-    let router = app::router(app.clone());
+    let router = router::router(app.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
