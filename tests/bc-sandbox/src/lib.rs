@@ -2,6 +2,20 @@
 //! (v2/v3) and the B2B Edition API, for tests, demos and benchmarks.
 //!
 //! Start it in-process with [`start`] and a [`SandboxOptions`], or run the `bc-sandbox` binary.
+//!
+//! Modules, from the top; each imports only modules listed below it, so there is no circle:
+//!
+//! - `router`: assembles every route and the fallback; imports the handlers.
+//! - `admin`, `b2b`, `core_api`, `middleware`: the HTTP handlers; they take the shared state,
+//!   change data through `model` and answer with `reply` (`admin` also blocks webhook domains).
+//! - `webhooks`: the delivery task draining the state's event queue.
+//! - `state`: the shared [`state::App`] (options, data, limits, stats, faults, event queue).
+//! - `seed`: the generated data, built through `model`.
+//! - `model`: entity constructors and mutations over `store`, knowing nothing of HTTP.
+//! - `store`, `ratelimit`, `reply` (HTTP answers and request helpers), `options`: the bottom.
+//!
+//! This file wires them: [`start`] builds the state, the router and the webhook dispatcher and
+//! hands back a [`RunningSandbox`].
 
 #![recursion_limit = "256"]
 // Handlers build early-return `Response`s in `Result::Err`; boxing them would only add noise.

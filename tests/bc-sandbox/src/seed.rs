@@ -4,8 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::core_api::{insert_assignment, insert_pricelist};
-use crate::model::{self, Events, NewOrder, QUOTE_STATUSES};
+use crate::model::{self, insert_assignment, insert_pricelist, Events, NewOrder, QUOTE_STATUSES};
 use crate::store::{int, iso8601, Store};
 
 /// Timestamp the generated data starts from (2026-01-01T00:00:00Z).
