@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::app::{lock, App};
 use crate::model::{self, Events, NewOrder};
 use crate::reply::{json_status, parse_body};
+use crate::state::{lock, App};
 use crate::store::{int, now_secs, text};
 
 /// The admin routes.
@@ -162,7 +162,7 @@ async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {
         opts.seed_orders = n as usize;
         opts.seed_file = None;
     }
-    let fresh = match crate::app::initial_store(&opts) {
+    let fresh = match crate::state::initial_store(&opts) {
         Ok(s) => s,
         Err(e) => {
             return json_status(
@@ -175,7 +175,7 @@ async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {
     app.core_limit.reset();
     app.b2b_limit.reset();
     app.stats.clear();
-    *lock(&app.faults) = crate::app::Faults {
+    *lock(&app.faults) = crate::state::Faults {
         fault_rate: app.opts.fault_rate,
         headerless_429_rate: app.opts.headerless_429_rate,
         latency_ms: app.opts.latency_ms,

@@ -13,12 +13,12 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::app::App;
 use crate::model::{self, Events};
 use crate::reply::{
     b2b_err, b2b_invalid, b2b_list, b2b_not_found, b2b_ok, b2b_too_large, json_status, parse_body,
     quote_ok, Page, Params,
 };
+use crate::state::App;
 use crate::store::{int, now_secs, parse_mdy, text};
 
 type P = Path<HashMap<String, String>>;

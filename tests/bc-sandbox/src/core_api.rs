@@ -15,12 +15,12 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::app::App;
-use crate::model::{self, Events, NewOrder};
+use crate::model::{self, insert_assignment, insert_pricelist, set_order_status, Events, NewOrder};
 use crate::reply::{
     json_status, no_content, parse_body, v2_err, v3_data, v3_err, v3_list, v3_not_found, Page,
     Params,
 };
+use crate::state::App;
 use crate::store::{int, iso8601, now_secs, parse_date, rfc2822, text, Store};
 
 type P = Path<HashMap<String, String>>;
@@ -182,16 +182,6 @@ fn pricelist_fields(body: &Value) -> Result<(String, bool), Response> {
         }
     };
     Ok((name, active))
-}
-
-/// Creates a price list (also used by the seeder).
-pub fn insert_pricelist(store: &mut Store, name: &str, active: bool, now: i64) -> i64 {
-    let id = store.next_id("pricelist", crate::store::max_key(&store.pricelists));
-    store.pricelists.insert(
-        id,
-        json!({"id": id, "name": name, "active": active, "date_created": iso8601(now), "date_modified": iso8601(now)}),
-    );
-    id
 }
 
 async fn create_pricelist(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -551,18 +541,6 @@ async fn list_assignments(State(app): State<Arc<App>>, RawQuery(q): RawQuery) ->
         total,
         "/v3/pricelists/assignments",
     )
-}
-
-/// Adds an assignment (also used by the seeder); replaces one for the same group and channel.
-pub fn insert_assignment(store: &mut Store, list: i64, group: i64, channel: i64) -> Value {
-    store.assignments.retain(|_, a| {
-        !(int(a, "customer_group_id") == Some(group) && int(a, "channel_id") == Some(channel))
-    });
-    let id = store.next_id("assignment", crate::store::max_key(&store.assignments));
-    let a =
-        json!({"id": id, "price_list_id": list, "customer_group_id": group, "channel_id": channel});
-    store.assignments.insert(id, a.clone());
-    a
 }
 
 async fn create_assignments(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -1177,22 +1155,6 @@ async fn get_order(State(app): State<Arc<App>>, Path(p): P) -> Response {
             "The requested resource was not found.",
         ),
     }
-}
-
-/// Changes an order's status (API and admin); returns the previous status id.
-pub fn set_order_status(store: &mut Store, id: i64, status: i64, now: i64) -> Option<i64> {
-    let o = store.orders.get_mut(&id)?;
-    let prev = int(o, "status_id").unwrap_or(0);
-    o["status_id"] = json!(status);
-    o["status"] = json!(model::status_name(status));
-    o["date_modified"] = json!(rfc2822(now));
-    if let Some(b) = store.b2b_orders.get_mut(&id) {
-        b["statusCode"] = json!(status);
-        b["status"] = json!(model::status_name(status));
-        b["customStatus"] = json!(model::status_name(status));
-        b["updatedAt"] = json!(now);
-    }
-    Some(prev)
 }
 
 async fn update_order(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Response {

@@ -11,9 +11,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::json;
 
-use crate::app::{lock, App};
 use crate::ratelimit::Decision;
 use crate::reply;
+use crate::state::{lock, App};
 
 /// Which API a request belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,15 @@
-//! Entity constructors shared by the API handlers, the seeder and the admin endpoints: each
-//! validates its input, builds the JSON object the API returns, links related entities
-//! (company → customer group, admin user, core customer; order → B2B order) and records the
-//! webhook events to fire.
+//! Entity constructors and state mutations shared by the API handlers, the seeder and the admin
+//! endpoints: each validates its input, builds the JSON object the API returns, links related
+//! entities (company → customer group, admin user, core customer; order → B2B order) and records
+//! the webhook events to fire. Knows only the store, never HTTP or the shared state; price-list
+//! entities live in the `pricelists` submodule and are re-exported here.
 
 use serde_json::{json, Map, Value};
 
 use crate::store::{int, iso8601, max_key, parse_mdy, rfc2822, text, uuid_for, Store};
+
+mod pricelists;
+pub use pricelists::{insert_assignment, insert_pricelist};
 
 /// Webhook events produced by a change: `(scope, data)`.
 pub type Events = Vec<(String, Value)>;
@@ -649,6 +653,23 @@ pub fn status_name(id: i64) -> &'static str {
         14 => "Partially Refunded",
         _ => "Pending",
     }
+}
+
+/// Changes core order `id`'s status (and its B2B view's); returns the previous status id, or
+/// `None` when there is no such order.
+pub fn set_order_status(store: &mut Store, id: i64, status: i64, now: i64) -> Option<i64> {
+    let o = store.orders.get_mut(&id)?;
+    let prev = int(o, "status_id").unwrap_or(0);
+    o["status_id"] = json!(status);
+    o["status"] = json!(status_name(status));
+    o["date_modified"] = json!(rfc2822(now));
+    if let Some(b) = store.b2b_orders.get_mut(&id) {
+        b["statusCode"] = json!(status);
+        b["status"] = json!(status_name(status));
+        b["customStatus"] = json!(status_name(status));
+        b["updatedAt"] = json!(now);
+    }
+    Some(prev)
 }
 
 fn money(x: f64) -> String {

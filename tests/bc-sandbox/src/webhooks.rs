@@ -13,19 +13,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
 use sha1::Digest;
 
-use crate::app::App;
+use crate::state::{lock, App, Event};
 use crate::store::{int, now_secs, text, Store};
-
-/// One change to announce.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// `store/order/created`, `store/company/updated`, ...
-    pub scope: String,
-    /// The scope's `data` object.
-    pub data: Value,
-    /// Unix seconds.
-    pub created_at: i64,
-}
 
 /// Whether a hook's scope (possibly ending in `/*`) covers an event scope.
 pub fn scope_matches(hook_scope: &str, scope: &str) -> bool {
@@ -113,7 +102,7 @@ fn is_blocked(store: &Store, destination: &str) -> bool {
 
 /// Starts the task that delivers queued events.
 pub fn spawn_dispatcher(app: Arc<App>) {
-    let Some(mut rx) = crate::app::lock(&app.events_rx).take() else {
+    let Some(mut rx) = lock(&app.events_rx).take() else {
         return;
     };
     let client = match reqwest::Client::builder()

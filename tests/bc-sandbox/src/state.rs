@@ -1,21 +1,27 @@
-//! Shared application state (options, data, limiters, statistics, fault profile, webhook queue)
-//! and the assembly of the router.
+//! The shared application state every handler sees: options, data, limiters, statistics, fault
+//! profile and the webhook event queue. It knows nothing of routing or HTTP handlers; the
+//! router (`crate::router`) and the handlers build on it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Router;
 use serde_json::{json, Value};
 
+use crate::options::{Error, SandboxOptions};
 use crate::ratelimit::FixedWindow;
-use crate::reply;
 use crate::store::Store;
-use crate::webhooks::Event;
-use crate::{Error, SandboxOptions};
+
+/// One change to announce, queued by [`App::fire`] and delivered by `crate::webhooks`.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `store/order/created`, `store/company/updated`, ...
+    pub scope: String,
+    /// The scope's `data` object.
+    pub data: Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
 
 /// The fault profile, changeable at run time through `POST /__sandbox/faults`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,41 +217,5 @@ pub fn initial_store(opts: &SandboxOptions) -> Result<Store, Error> {
             opts.seed_orders,
             opts.catalog_products,
         )),
-    }
-}
-
-/// The whole router: B2B and core APIs behind the API middleware, admin endpoints without it.
-pub fn router(app: Arc<App>) -> Router {
-    let api = Router::new()
-        .merge(crate::b2b::routes())
-        .merge(crate::core_api::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            crate::middleware::api,
-        ));
-    api.merge(crate::admin::routes())
-        .fallback(fallback)
-        .with_state(app)
-}
-
-async fn fallback(State(_app): State<Arc<App>>, req: Request) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/api/v3/io") {
-        reply::b2b_err(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            json!({"errMsg": format!("No route for {} {path}", req.method())}),
-        )
-    } else if path.contains("/v2/") {
-        reply::v2_err(
-            StatusCode::NOT_FOUND,
-            "The requested resource was not found.",
-        )
-    } else {
-        reply::v3_err(
-            StatusCode::NOT_FOUND,
-            &format!("No route for {} {path}", req.method()),
-            json!({}),
-        )
     }
 }
