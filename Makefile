@@ -81,9 +81,9 @@ bench: venv
 	$(CARGO) run --release -p bc-sandbox --example loadgen -- --requests 20000 --concurrency 32
 	$(CARGO) bench -p webhook-intake --bench handler -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) build --release -p bc-sandbox --bin bc-sandbox
-	$(CARGO) build --release -p order-export --example export_bench
-	$(CARGO) run -q --release -p order-export --example export_bench -- 10000
-	$(CARGO) run -q --release -p order-export --example export_bench -- 100000
+	$(CARGO) build --release -p b2b-export --example export_bench
+	$(CARGO) run -q --release -p b2b-export --example export_bench -- 10000
+	$(CARGO) run -q --release -p b2b-export --example export_bench -- 100000
 
 clean-venv:
 	rm -rf $(VENV)

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 const SPECS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/specs/bigcommerce"
+    "/../../shared/specs/bigcommerce"
 );
 const REMOTE: &str = "https://raw.githubusercontent.com/bigcommerce/docs/main/";
 const B2B: &str = "docs/b2b-edition/specs/api-v3";
