@@ -480,6 +480,157 @@ impl UserFilter {
     }
 }
 
+/// The body of `POST /addresses` and `PUT /addresses/{id}`: only the fields that are set are
+/// sent, so an update carries just what changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressFields {
+    /// The company (required on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
+    /// The integrating system's id of the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Recipient's first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Recipient's last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// First address line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_line1: Option<String>,
+    /// Second address line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State or province name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// A label for the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Usable for shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_shipping: Option<bool>,
+    /// Usable for billing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_billing: Option<bool>,
+    /// The company's default shipping address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default_shipping: Option<bool>,
+    /// The company's default billing address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default_billing: Option<bool>,
+}
+
+impl AddressFields {
+    /// The fields of `self` whose value differs from the address `current` (an address answer
+    /// as JSON), leaving out `companyId` (an address does not move between companies).
+    pub fn changed_from(&self, current: &Value) -> Result<AddressFields, BcError> {
+        let wanted = match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let diff: Map<String, Value> = wanted
+            .into_iter()
+            .filter(|(k, v)| k != "companyId" && current.get(k) != Some(v))
+            .collect();
+        serde_json::from_value(Value::Object(diff))
+            .map_err(|e| BcError::InvalidRequest(format!("address fields: {e}")))
+    }
+}
+
+/// The currency of a quote (`POST /rfq`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteCurrency {
+    /// ISO 4217 code, upper case.
+    pub currency_code: String,
+}
+
+/// Who a quote is for (`POST /rfq`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuoteContact {
+    /// The buyer's name.
+    pub name: String,
+    /// The buyer's email.
+    pub email: String,
+}
+
+/// One line of a quote (`POST /rfq` `productList[]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteLineFields {
+    /// The variant's SKU.
+    pub sku: String,
+    /// The product.
+    pub product_id: i64,
+    /// The variant, when the product has several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<i64>,
+    /// Catalog price per unit.
+    pub base_price: f64,
+    /// Offered price per unit.
+    pub offered_price: f64,
+    /// `base_price - offered_price`.
+    pub discount: f64,
+    /// Quantity.
+    pub quantity: i64,
+}
+
+/// The body of `POST /rfq`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteFields {
+    /// The company the quote is for.
+    pub company_id: i64,
+    /// The integrating system's reference (the toolkit puts the external id here).
+    pub reference_number: String,
+    /// Title.
+    pub quote_title: String,
+    /// Notes to the buyer.
+    pub notes: String,
+    /// Expiry date, `MM/DD/YYYY`.
+    pub expired_at: String,
+    /// Currency.
+    pub currency: QuoteCurrency,
+    /// The buyer.
+    pub contact_info: QuoteContact,
+    /// Sum of base prices.
+    pub subtotal: f64,
+    /// `subtotal - grand_total`.
+    pub discount: f64,
+    /// Sum of offered prices.
+    pub grand_total: f64,
+    /// The amount to pay.
+    pub total_amount: f64,
+    /// The lines.
+    pub product_list: Vec<QuoteLineFields>,
+    /// Status code (0 New, 2 In Process, ...).
+    pub status: i64,
+}
+
+/// The body of `PUT /rfq/{id}`: only the fields that are set are sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteUpdate {
+    /// The new status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<i64>,
+}
+
 /// A company address. Fields beyond the ones named are kept in `extra`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -796,8 +947,8 @@ impl B2b<'_> {
         )
     }
 
-    /// `POST /addresses` with the address fields as the API names them; returns the new id.
-    pub async fn create_address(&self, body: &Value) -> Result<i64, BcError> {
+    /// `POST /addresses`; returns the new id.
+    pub async fn create_address(&self, body: &AddressFields) -> Result<i64, BcError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Created {
@@ -813,7 +964,7 @@ impl B2b<'_> {
     }
 
     /// `PUT /addresses/{id}`.
-    pub async fn update_address(&self, id: i64, body: &Value) -> Result<(), BcError> {
+    pub async fn update_address(&self, id: i64, body: &AddressFields) -> Result<(), BcError> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/addresses/{id}")).json(body)?;
         self.client.execute(&req).await.map(drop)
     }
@@ -831,8 +982,8 @@ impl B2b<'_> {
         found(data(self.client, ApiRequest::get(Api::B2b, format!("/rfq/{id}"))).await)
     }
 
-    /// `POST /rfq` with a quote body as the API names it; returns the new quote id.
-    pub async fn create_quote(&self, body: &Value) -> Result<i64, BcError> {
+    /// `POST /rfq`; returns the new quote id.
+    pub async fn create_quote(&self, body: &QuoteFields) -> Result<i64, BcError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Created {
@@ -848,7 +999,7 @@ impl B2b<'_> {
     }
 
     /// `PUT /rfq/{id}`.
-    pub async fn update_quote(&self, id: i64, body: &Value) -> Result<(), BcError> {
+    pub async fn update_quote(&self, id: i64, body: &QuoteUpdate) -> Result<(), BcError> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/rfq/{id}")).json(body)?;
         self.client.execute(&req).await.map(drop)
     }

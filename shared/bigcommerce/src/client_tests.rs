@@ -658,3 +658,43 @@ async fn a_single_b2b_order_decodes_as_object_or_one_element_array() {
     let b = client.b2b().order(121).await.unwrap().unwrap();
     assert_eq!(b.bc_order_id, 121);
 }
+
+#[test]
+fn address_fields_send_only_what_is_set_and_diff_against_an_answer() {
+    use crate::b2b::AddressFields;
+    let wanted = AddressFields {
+        company_id: Some(7),
+        external_id: Some("A-5".into()),
+        city: Some("Austin".into()),
+        is_shipping: Some(true),
+        ..AddressFields::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&wanted).unwrap(),
+        serde_json::json!({"companyId": 7, "externalId": "A-5", "city": "Austin", "isShipping": true})
+    );
+    let current = serde_json::json!({"addressId": 3, "companyId": 8, "externalId": "A-5",
+        "city": "Dallas", "isShipping": true});
+    let diff = wanted.changed_from(&current).unwrap();
+    assert_eq!(
+        diff,
+        AddressFields {
+            city: Some("Austin".into()),
+            ..AddressFields::default()
+        },
+        "companyId never moves an address; equal fields are left out"
+    );
+}
+
+#[test]
+fn a_quote_update_carries_only_its_status() {
+    let update = crate::b2b::QuoteUpdate { status: Some(5) };
+    assert_eq!(
+        serde_json::to_value(&update).unwrap(),
+        serde_json::json!({"status": 5})
+    );
+    assert_eq!(
+        serde_json::to_value(crate::b2b::QuoteUpdate::default()).unwrap(),
+        serde_json::json!({})
+    );
+}

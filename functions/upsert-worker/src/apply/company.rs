@@ -1,0 +1,284 @@
+//! `company.upsert` and `company.status`: find a company by the id map or its external-id extra
+//! field, create it (alone or in a bulk request), or change only what differs.
+
+use std::sync::Arc;
+
+use b2b_shared::messages::CompanyData;
+use bigcommerce_b2b::b2b::{
+    Company, CompanyFields, CompanyFilter, CompanyStatus, ExtraField, PriceListAssign,
+};
+use futures_util::TryStreamExt;
+
+use super::{
+    bulk_answer, changed, id_key, some_text, Applier, ApplyError, BulkCreate, Kind, Outcome,
+    PendingCreate,
+};
+
+impl Applier {
+    /// Creates the companies of several held-back creates with one `POST /companies/bulk` (at most
+    /// [`B2B_BULK_MAX`](bigcommerce_b2b::b2b::B2B_BULK_MAX)), then records their ids and sets their statuses: one result per
+    /// company, in order.
+    ///
+    /// [`BulkCreate::Refused`] when BigCommerce refused the request as sent (one invalid or
+    /// conflicting company refuses it, and may leave others created): the caller applies each
+    /// command again on its own, which looks the company up before creating it.
+    pub async fn create_companies(&self, pending: &[&PendingCreate]) -> BulkCreate {
+        if let [one] = pending {
+            // One company: the plain create, same cost.
+            return match self.client.b2b().create_company(&one.fields).await {
+                Ok(created) => {
+                    BulkCreate::Created(vec![self.created(one, created.company_id).await])
+                }
+                Err(e) => BulkCreate::Created(vec![Err(e.into())]),
+            };
+        }
+        let fields: Vec<CompanyFields> = pending.iter().map(|p| p.fields.clone()).collect();
+        let answer = self.client.b2b().create_companies(&fields).await;
+        let ids = match bulk_answer(answer, pending.len(), "companies") {
+            Ok(ids) => ids,
+            Err(not_created) => return not_created,
+        };
+        let mut out = Vec::with_capacity(pending.len());
+        for (p, id) in pending.iter().zip(ids) {
+            out.push(self.created(p, id).await);
+        }
+        BulkCreate::Created(out)
+    }
+
+    /// After company `id` was created for `p`: its id in the map, then its status. A failure
+    /// here is retryable: the retry finds the company by its external id.
+    pub(super) async fn created(&self, p: &PendingCreate, id: i64) -> Result<Outcome, ApplyError> {
+        self.state
+            .put_id(&id_key(&p.store, Kind::Company, &p.external_id), id)
+            .await?;
+        // The create takes no status: set it right away (re-reading the new company first would
+        // cost a request and tell nothing the command does not already say).
+        if let Some(status) = p.status {
+            self.client.b2b().set_company_status(id, status).await?;
+        }
+        Ok(Outcome::Created)
+    }
+
+    pub(super) async fn find_company(
+        &self,
+        store: &str,
+        external_id: &str,
+    ) -> Result<Option<Company>, ApplyError> {
+        let key = id_key(store, Kind::Company, external_id);
+        if let Some(id) = self.state.get_id(&key).await? {
+            if let Some(c) = self.client.b2b().company(id).await? {
+                return Ok(Some(c));
+            }
+        }
+        let filter = CompanyFilter {
+            extra_fields: vec![(self.external_id_field.clone(), external_id.to_owned())],
+            extra_fields_exact: true,
+            include_extra_fields: true,
+            ..CompanyFilter::default()
+        };
+        let found: Vec<Company> = self.client.b2b().companies(&filter).try_collect().await?;
+        let mut matching = found
+            .into_iter()
+            .filter(|c| c.extra_field(&self.external_id_field) == Some(external_id));
+        let Some(summary) = matching.next() else {
+            return Ok(None);
+        };
+        if matching.next().is_some() {
+            tracing::warn!(%external_id, "several companies carry this external id; using the oldest");
+        }
+        self.state.put_id(&key, summary.company_id).await?;
+        Ok(self.client.b2b().company(summary.company_id).await?)
+    }
+
+    /// The id of the company with `external_id`, looked up at most once per batch (buyers and
+    /// addresses need only the id; status, price-list and quote commands read the company).
+    pub(super) async fn require_company_id(
+        &self,
+        store: &str,
+        external_id: &str,
+    ) -> Result<i64, ApplyError> {
+        let key = id_key(store, Kind::Company, external_id);
+        let cell = match self.batch_companies.lock() {
+            Ok(mut m) => m.entry(key).or_default().clone(),
+            // A poisoned memo only costs the lookup.
+            Err(_) => Arc::default(),
+        };
+        // Concurrent callers wait for the first lookup; a failed one leaves the cell empty, so
+        // the next caller looks again (a missing company may be created meanwhile).
+        cell.get_or_try_init(|| async {
+            Ok(self.require_company(store, external_id).await?.company_id)
+        })
+        .await
+        .copied()
+    }
+
+    pub(super) async fn require_company(
+        &self,
+        store: &str,
+        external_id: &str,
+    ) -> Result<Company, ApplyError> {
+        self.find_company(store, external_id)
+            .await?
+            .ok_or_else(|| ApplyError::MissingCompany(external_id.to_owned()))
+    }
+
+    pub(super) fn company_extra_fields(
+        &self,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Vec<ExtraField> {
+        let mut fields = vec![ExtraField {
+            field_name: self.external_id_field.clone(),
+            field_value: Some(external_id.to_owned()),
+        }];
+        for (k, v) in &data.extra_fields {
+            if *k != self.external_id_field {
+                fields.push(ExtraField {
+                    field_name: k.clone(),
+                    field_value: Some(v.clone()),
+                });
+            }
+        }
+        fields
+    }
+
+    pub(super) fn price_list_assign(data: &CompanyData) -> Vec<PriceListAssign> {
+        data.price_lists
+            .iter()
+            .map(|p| PriceListAssign {
+                channel_id: Some(p.channel_id),
+                price_list_id: Some(p.price_list_id),
+            })
+            .collect()
+    }
+
+    /// The create request for a company the store does not have.
+    pub(super) fn company_create_fields(
+        &self,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> CompanyFields {
+        let address = data.address.as_ref();
+        CompanyFields {
+            company_name: some_text(&data.name),
+            company_phone: some_text(&data.phone),
+            company_email: some_text(&data.email),
+            country: some_text(&data.country),
+            address_line1: address.map(|a| a.line1.clone()),
+            address_line2: address.and_then(|a| a.line2.clone()),
+            city: address.map(|a| a.city.clone()),
+            state: address.and_then(|a| a.state.clone()),
+            zip_code: address.and_then(|a| a.zip_code.clone()),
+            customer_group_id: data.customer_group_id,
+            catalog_id: data.catalog_id,
+            admin_first_name: some_text(&data.admin.first_name),
+            admin_last_name: some_text(&data.admin.last_name),
+            admin_email: some_text(&data.admin.email),
+            admin_phone_number: data.admin.phone.clone(),
+            extra_fields: self.company_extra_fields(external_id, data),
+            price_list_assign: Self::price_list_assign(data),
+        }
+    }
+
+    pub(super) async fn company_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<Outcome, ApplyError> {
+        match self.find_company(store, external_id).await? {
+            Some(existing) => self.company_update(&existing, external_id, data).await,
+            None => {
+                let pending = PendingCreate {
+                    store: store.to_owned(),
+                    external_id: external_id.to_owned(),
+                    fields: self.company_create_fields(external_id, data),
+                    status: data.status,
+                };
+                let created = self.client.b2b().create_company(&pending.fields).await?;
+                self.created(&pending, created.company_id).await
+            }
+        }
+    }
+
+    /// Changes only what differs between `existing` and the command.
+    pub(super) async fn company_update(
+        &self,
+        existing: &Company,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<Outcome, ApplyError> {
+        let price_lists = Self::price_list_assign(data);
+        let address = data.address.as_ref();
+        let mut fields = CompanyFields {
+            company_name: changed(&some_text(&data.name), &existing.company_name),
+            company_phone: changed(&some_text(&data.phone), &existing.company_phone),
+            company_email: changed(&some_text(&data.email), &existing.company_email),
+            country: changed(&some_text(&data.country), &existing.country),
+            address_line1: changed(&address.map(|a| a.line1.clone()), &existing.address_line1),
+            address_line2: changed(
+                &address.and_then(|a| a.line2.clone()),
+                &existing.address_line2,
+            ),
+            city: changed(&address.map(|a| a.city.clone()), &existing.city),
+            state: changed(&address.and_then(|a| a.state.clone()), &existing.state),
+            zip_code: changed(
+                &address.and_then(|a| a.zip_code.clone()),
+                &existing.zip_code,
+            ),
+            customer_group_id: changed(&data.customer_group_id, &existing.bc_group_id),
+            catalog_id: changed(&data.catalog_id, &existing.catalog_id),
+            ..CompanyFields::default()
+        };
+        let wanted_extra = self.company_extra_fields(external_id, data);
+        if wanted_extra
+            .iter()
+            .any(|f| existing.extra_field(&f.field_name) != f.field_value.as_deref())
+        {
+            fields.extra_fields = wanted_extra;
+        }
+        let mut have: Vec<_> = existing
+            .price_list_assign
+            .iter()
+            .map(|p| (p.channel_id, p.price_list_id))
+            .collect();
+        let mut want: Vec<_> = price_lists
+            .iter()
+            .map(|p| (p.channel_id, p.price_list_id))
+            .collect();
+        have.sort();
+        want.sort();
+        if !want.is_empty() && want != have {
+            fields.price_list_assign = price_lists;
+        }
+        let mut outcome = Outcome::Unchanged;
+        if fields != CompanyFields::default() {
+            self.client
+                .b2b()
+                .update_company(existing.company_id, &fields)
+                .await?;
+            outcome = Outcome::Updated;
+        }
+        if let Some(status) = data.status {
+            if self.set_status(existing, status).await? == Outcome::Updated {
+                outcome = Outcome::Updated;
+            }
+        }
+        Ok(outcome)
+    }
+
+    pub(super) async fn set_status(
+        &self,
+        company: &Company,
+        status: CompanyStatus,
+    ) -> Result<Outcome, ApplyError> {
+        if company.status() == Some(status) {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client
+            .b2b()
+            .set_company_status(company.company_id, status)
+            .await?;
+        Ok(Outcome::Updated)
+    }
+}

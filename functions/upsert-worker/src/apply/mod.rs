@@ -1,0 +1,495 @@
+//! Applies one inbound command to BigCommerce, idempotently.
+//!
+//! Upsert by external id: the id map in the state table first, then a search in BigCommerce
+//! (company extra field, user email, address `externalId`, quote reference number), the mapping
+//! recorded, then create if absent or update only the fields that differ. A lease in the state
+//! table keeps two deliveries of the same command from racing; a done marker lets a replay skip
+//! the command without a single BigCommerce call.
+//!
+//! For a batch, [`Applier::apply_deferring_create`] stops a `company.upsert` before its create so
+//! that the worker can create the batch's missing companies with one bulk request
+//! ([`Applier::create_companies`]).
+//!
+//! This module holds what every command shares (outcomes, errors, leases, done markers, the
+//! dispatch by command type); each command family has its own file: [`company`] (`company.upsert`,
+//! `company.status`), [`user`], [`address`], [`pricelist`] (records and assignments), [`quote`].
+
+mod address;
+mod company;
+mod pricelist;
+mod quote;
+mod user;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use b2b_shared::messages::{Action, Command};
+use b2b_shared::state::{Claim, StateError, StateStore};
+use bigcommerce_b2b::b2b::{CompanyFields, CompanyStatus, UserFields};
+use bigcommerce_b2b::{BcClient, BcError};
+
+/// How long a lease on a command's entity lasts when the client has no deadline (longer than the
+/// worker's timeout).
+pub const LEASE_TTL: Duration = Duration::from_secs(180);
+
+/// Added to the invocation's remaining time for a lease: the deadline's safety margin plus clock
+/// skew between Lambda instances.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// How long a lease taken now must last: until the invocation can no longer be running (its
+/// deadline, which the client carries less a safety margin), so a crashed or killed invocation
+/// blocks its entity only until then, and SQS's redelivery (after 6 x the function's timeout)
+/// always finds it free. Without a deadline, [`LEASE_TTL`].
+pub fn lease_ttl(deadline: Option<tokio::time::Instant>) -> Duration {
+    match deadline {
+        Some(d) => {
+            d.saturating_duration_since(tokio::time::Instant::now())
+                + LEASE_MARGIN
+                + b2b_shared::deadline::DEFAULT_SAFETY_MARGIN
+        }
+        None => LEASE_TTL,
+    }
+}
+/// How long a done marker lets identical replays skip.
+pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What applying a command did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// An entity was created.
+    Created,
+    /// An existing entity was changed.
+    Updated,
+    /// Everything already matched: nothing was written.
+    Unchanged,
+    /// The identical command was applied before: skipped without calls.
+    Replayed,
+}
+
+impl Outcome {
+    /// Lower-case name for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Replayed => "replayed",
+        }
+    }
+}
+
+/// What [`Applier::begin`] found.
+#[derive(Debug)]
+pub enum Begun {
+    /// The identical command was applied before: nothing to do.
+    Replayed,
+    /// The entity is leased to this delivery.
+    Leased(Lease),
+}
+
+/// A command's lease on its entity, from [`Applier::begin`] to [`Applier::finish`].
+#[derive(Debug)]
+pub struct Lease {
+    done_key: String,
+    lease_key: String,
+}
+
+/// What [`Applier::apply_deferring_create`] did.
+#[derive(Debug)]
+pub enum Step {
+    /// Applied.
+    Done(Outcome),
+    /// The entity does not exist: its create is held back for a bulk request.
+    Create(HeldCreate),
+}
+
+/// A create held back by [`Applier::apply_deferring_create`] for a bulk request.
+#[derive(Debug)]
+pub enum HeldCreate {
+    /// A company that does not exist.
+    Company(Box<PendingCreate>),
+    /// A buyer that does not exist (its company does).
+    User(Box<PendingUser>),
+}
+
+/// A buyer create held back by [`Applier::apply_deferring_create`].
+#[derive(Debug, Clone)]
+pub struct PendingUser {
+    /// Its id-map key.
+    key: String,
+    fields: UserFields,
+}
+
+/// A company create held back by [`Applier::apply_deferring_create`].
+#[derive(Debug, Clone)]
+pub struct PendingCreate {
+    store: String,
+    external_id: String,
+    fields: CompanyFields,
+    status: Option<CompanyStatus>,
+}
+
+/// What [`Applier::create_companies`] did.
+#[derive(Debug)]
+pub enum BulkCreate {
+    /// Created; one result per company (the status or id map may still have failed).
+    Created(Vec<Result<Outcome, ApplyError>>),
+    /// Not created, or not known: every command is retried later.
+    Retry(ApplyError),
+    /// Refused as sent (may have created some): apply each command on its own.
+    Refused(String),
+}
+
+/// A bulk create's answer: the created items in request order, or why they are not known to be
+/// (a retryable failure, or a refusal that sends each command its own way).
+fn bulk_answer<T>(
+    answer: Result<Vec<T>, BcError>,
+    sent: usize,
+    what: &str,
+) -> Result<Vec<T>, BulkCreate> {
+    match answer {
+        Ok(items) if items.len() == sent => Ok(items),
+        Ok(items) => Err(BulkCreate::Refused(format!(
+            "bulk create answered {} of {sent} {what}",
+            items.len()
+        ))),
+        Err(e) if e.is_retryable() => Err(BulkCreate::Retry(e.into())),
+        Err(e) => Err(BulkCreate::Refused(e.to_string())),
+    }
+}
+
+/// Why a command was not applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// Try again later (after `after`, when known).
+    #[error("{reason}")]
+    Retryable {
+        /// What happened.
+        reason: String,
+        /// When BigCommerce said to come back.
+        after: Option<Duration>,
+    },
+    /// The company the command belongs to does not exist yet (retryable: it may be on its way,
+    /// even in the same batch).
+    #[error("company `{0}` does not exist yet; retrying later")]
+    MissingCompany(String),
+    /// Will never succeed as sent: dead-letter it.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ApplyError {
+    fn retry(reason: impl Into<String>) -> Self {
+        ApplyError::Retryable {
+            reason: reason.into(),
+            after: None,
+        }
+    }
+}
+
+impl From<BcError> for ApplyError {
+    fn from(e: BcError) -> Self {
+        if e.is_retryable() {
+            ApplyError::Retryable {
+                reason: e.to_string(),
+                after: e.retry_after(),
+            }
+        } else {
+            ApplyError::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<StateError> for ApplyError {
+    fn from(e: StateError) -> Self {
+        ApplyError::retry(e.to_string())
+    }
+}
+
+/// Applies commands for one store.
+#[derive(Clone)]
+pub struct Applier {
+    /// The store's client (bound to the invocation's deadline by the caller).
+    pub client: BcClient,
+    /// The state table.
+    pub state: Arc<dyn StateStore>,
+    /// The company extra field that carries the external id (`EXTERNAL_ID_FIELD`).
+    pub external_id_field: String,
+    /// Company ids found during the current batch, by `{store}#company#{external id}`: the
+    /// buyers and addresses of one company look it up once per batch, even at the same time.
+    batch_companies: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<i64>>>>>,
+}
+
+impl Applier {
+    /// An applier for one store.
+    pub fn new(client: BcClient, state: Arc<dyn StateStore>, external_id_field: String) -> Self {
+        Self {
+            client,
+            state,
+            external_id_field,
+            batch_companies: Arc::default(),
+        }
+    }
+
+    /// A copy for one batch, with its own (empty) memo of company ids.
+    pub fn for_batch(&self) -> Self {
+        Self {
+            batch_companies: Arc::default(),
+            ..self.clone()
+        }
+    }
+}
+
+fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
+    match want {
+        Some(w) if Some(w) != have.as_ref() => Some(w.clone()),
+        _ => None,
+    }
+}
+
+fn some_text(s: &str) -> Option<String> {
+    Some(s.to_owned())
+}
+
+/// The kinds of entity the id map holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Company,
+    User,
+    Address,
+    Quote,
+}
+
+/// The id-map key of the entity of `kind` that `external_id` names in `store`:
+/// `{store}#{kind}#{external id}`, the one place this format is written.
+fn id_key(store: &str, kind: Kind, external_id: &str) -> String {
+    let kind = match kind {
+        Kind::Company => "company",
+        Kind::User => "user",
+        Kind::Address => "address",
+        Kind::Quote => "quote",
+    };
+    format!("{store}#{kind}#{external_id}")
+}
+
+impl Applier {
+    /// Applies `cmd` once: leased against concurrent deliveries, skipped when already done.
+    pub async fn apply(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        match self.begin(cmd).await? {
+            Begun::Replayed => Ok(Outcome::Replayed),
+            Begun::Leased(lease) => {
+                let result = self.apply_leased(cmd).await;
+                self.finish(lease, result).await
+            }
+        }
+    }
+
+    /// Starts `cmd`: [`Begun::Replayed`] when it was applied before, else its entity's lease
+    /// (a retryable error when another delivery holds it). Every lease taken must be given to
+    /// [`finish`](Self::finish).
+    pub async fn begin(&self, cmd: &Command) -> Result<Begun, ApplyError> {
+        let done_key = format!("done#{}", cmd.dedupe_key());
+        if self.state.is_claimed(&done_key).await? {
+            return Ok(Begun::Replayed);
+        }
+        let entity = cmd
+            .action
+            .company_key(&cmd.external_id)
+            .unwrap_or(&cmd.external_id);
+        let lease_key = format!("lease#{}#{}#{}", cmd.store_hash, cmd.kind(), entity);
+        let lease_key = if matches!(
+            cmd.action,
+            Action::UserUpsert { .. } | Action::AddressUpsert { .. } | Action::QuoteUpsert { .. }
+        ) {
+            format!("{lease_key}#{}", cmd.external_id)
+        } else {
+            lease_key
+        };
+        let ttl = lease_ttl(self.client.deadline());
+        if self.state.claim(&lease_key, ttl).await? == Claim::Duplicate {
+            return Err(ApplyError::retry(
+                "another delivery of this entity is being applied; retrying later",
+            ));
+        }
+        Ok(Begun::Leased(Lease {
+            done_key,
+            lease_key,
+        }))
+    }
+
+    /// Ends a command begun with [`begin`](Self::begin): records it done when `result` is a
+    /// success, releases the lease, and passes `result` on.
+    pub async fn finish(
+        &self,
+        lease: Lease,
+        result: Result<Outcome, ApplyError>,
+    ) -> Result<Outcome, ApplyError> {
+        if result.is_ok() {
+            if let Err(e) = self.state.claim(&lease.done_key, DONE_TTL).await {
+                tracing::warn!(error = %e, "done marker not recorded; a replay will re-check BigCommerce");
+            }
+        }
+        if let Err(e) = self.state.release(&lease.lease_key).await {
+            tracing::warn!(error = %e, key = %lease.lease_key, "lease not released; it expires by itself");
+        }
+        result
+    }
+
+    /// Like [`apply`](Self::apply) under a lease from [`begin`](Self::begin), except that a
+    /// `company.upsert` whose company does not exist yet stops before the create and returns it
+    /// as [`Step::Create`] (so does a `user.upsert` whose buyer does not), so that several can go
+    /// to BigCommerce in one bulk request ([`create_held`](Self::create_held)).
+    pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
+        let store = cmd.store_hash.as_str();
+        if let Action::UserUpsert {
+            company_external_id,
+            user,
+        } = &cmd.action
+        {
+            self.check_store(store).await?;
+            let company_id = self.require_company_id(store, company_external_id).await?;
+            let key = id_key(store, Kind::User, &cmd.external_id);
+            return Ok(
+                match self
+                    .user_upsert_or_create_fields(&key, company_id, user)
+                    .await?
+                {
+                    Ok(outcome) => Step::Done(outcome),
+                    Err(fields) => {
+                        Step::Create(HeldCreate::User(Box::new(PendingUser { key, fields })))
+                    }
+                },
+            );
+        }
+        let Action::CompanyUpsert { company } = &cmd.action else {
+            return self.apply_leased(cmd).await.map(Step::Done);
+        };
+        self.check_store(store).await?;
+        match self.find_company(store, &cmd.external_id).await? {
+            Some(existing) => self
+                .company_update(&existing, &cmd.external_id, company)
+                .await
+                .map(Step::Done),
+            None => Ok(Step::Create(HeldCreate::Company(Box::new(PendingCreate {
+                store: store.to_owned(),
+                external_id: cmd.external_id.clone(),
+                fields: self.company_create_fields(&cmd.external_id, company),
+                status: company.status,
+            })))),
+        }
+    }
+
+    /// Creates held-back entities of one kind (as the worker chunks them) with one bulk request:
+    /// [`create_companies`](Self::create_companies) or [`create_users`](Self::create_users).
+    pub async fn create_held(&self, held: &[&HeldCreate]) -> BulkCreate {
+        let companies: Vec<&PendingCreate> = held
+            .iter()
+            .filter_map(|h| match h {
+                HeldCreate::Company(p) => Some(&**p),
+                HeldCreate::User(_) => None,
+            })
+            .collect();
+        if companies.len() == held.len() {
+            return self.create_companies(&companies).await;
+        }
+        let users: Vec<&PendingUser> = held
+            .iter()
+            .filter_map(|h| match h {
+                HeldCreate::User(p) => Some(&**p),
+                HeldCreate::Company(_) => None,
+            })
+            .collect();
+        if users.len() == held.len() {
+            return self.create_users(&users).await;
+        }
+        BulkCreate::Refused("a bulk request mixed companies and buyers".into())
+    }
+
+    async fn check_store(&self, store: &str) -> Result<(), ApplyError> {
+        let secret = self.client.auth().await?;
+        if secret.store_hash.as_str() != store {
+            return Err(ApplyError::Permanent(format!(
+                "command is for store `{store}` but this worker serves `{}`",
+                secret.store_hash
+            )));
+        }
+        Ok(())
+    }
+
+    /// Applies `cmd` under a lease from [`begin`](Self::begin) (no done check, no lease).
+    pub async fn apply_leased(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        let store = cmd.store_hash.as_str();
+        self.check_store(store).await?;
+        match &cmd.action {
+            Action::CompanyUpsert { company } => {
+                self.company_upsert(store, &cmd.external_id, company).await
+            }
+            Action::CompanyStatus { status } => {
+                let company = self.require_company(store, &cmd.external_id).await?;
+                self.set_status(&company, *status).await
+            }
+            Action::UserUpsert {
+                company_external_id,
+                user,
+            } => {
+                let company_id = self.require_company_id(store, company_external_id).await?;
+                self.user_upsert(store, &cmd.external_id, company_id, user)
+                    .await
+            }
+            Action::AddressUpsert {
+                company_external_id,
+                address,
+            } => {
+                let company_id = self.require_company_id(store, company_external_id).await?;
+                self.address_upsert(store, &cmd.external_id, company_id, address)
+                    .await
+            }
+            Action::PriceListRecordsUpsert {
+                price_list_id,
+                records,
+            } => self.records_upsert(store, *price_list_id, records).await,
+            Action::PriceListAssign {
+                price_list_id,
+                customer_group_id,
+                company_external_id,
+                channel_id,
+            } => match (customer_group_id, company_external_id) {
+                (Some(group), _) => self.assign_group(*price_list_id, *group, *channel_id).await,
+                (None, Some(ext)) => {
+                    let company = self.require_company(store, ext).await?;
+                    self.assign_company(&company, *price_list_id, *channel_id)
+                        .await
+                }
+                (None, None) => Err(ApplyError::Permanent("no assignment target".into())),
+            },
+            Action::QuoteUpsert {
+                company_external_id,
+                quote,
+            } => {
+                let company = self.require_company(store, company_external_id).await?;
+                self.quote_upsert(store, &cmd.external_id, &company, quote)
+                    .await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lease_lasts_until_the_invocation_cannot_be_running() {
+        let in_10s = tokio::time::Instant::now() + Duration::from_secs(10);
+        let ttl = lease_ttl(Some(in_10s));
+        // 10 s left on the client's deadline, + its 2 s safety margin, + 5 s for clock skew.
+        assert!(
+            ttl > Duration::from_secs(16) && ttl <= Duration::from_secs(17),
+            "{ttl:?}"
+        );
+        let past = tokio::time::Instant::now() - Duration::from_secs(1);
+        assert_eq!(lease_ttl(Some(past)), Duration::from_secs(7));
+        assert_eq!(lease_ttl(None), LEASE_TTL);
+    }
+}

@@ -1,0 +1,153 @@
+//! `user.upsert`: find a buyer by the id map or email, create it (alone or in a bulk request), or
+//! change only what differs.
+
+use b2b_shared::messages::UserData;
+use bigcommerce_b2b::b2b::{ExtraField, User, UserFields, UserFilter};
+use futures_util::TryStreamExt;
+
+use super::{
+    bulk_answer, changed, id_key, some_text, Applier, ApplyError, BulkCreate, Kind, Outcome,
+    PendingUser,
+};
+
+impl Applier {
+    /// Creates the buyers of several held-back creates with one `POST /users/bulk` and
+    /// records their ids: one result per buyer, in order. Refusals as for
+    /// [`create_companies`](Self::create_companies).
+    pub async fn create_users(&self, pending: &[&PendingUser]) -> BulkCreate {
+        let created = if let [one] = pending {
+            // One buyer: the plain create, same cost; its own error (a permanent one
+            // dead-letters it).
+            match self.client.b2b().create_user(&one.fields).await {
+                Ok(user) => vec![user],
+                Err(e) => return BulkCreate::Created(vec![Err(e.into())]),
+            }
+        } else {
+            let fields: Vec<UserFields> = pending.iter().map(|p| p.fields.clone()).collect();
+            let answer = self.client.b2b().create_users(&fields).await;
+            match bulk_answer(answer, pending.len(), "buyers") {
+                Ok(users) => users,
+                Err(not_created) => return not_created,
+            }
+        };
+        let mut out = Vec::with_capacity(pending.len());
+        for (p, user) in pending.iter().zip(created) {
+            out.push(
+                self.state
+                    .put_id(&p.key, user.user_id)
+                    .await
+                    .map(|()| Outcome::Created)
+                    .map_err(ApplyError::from),
+            );
+        }
+        BulkCreate::Created(out)
+    }
+
+    /// The buyer `external_id` names: by the id map, else by email (the mapping then recorded).
+    pub(super) async fn find_user(
+        &self,
+        key: &str,
+        email: &str,
+    ) -> Result<Option<User>, ApplyError> {
+        if let Some(id) = self.state.get_id(key).await? {
+            if let Some(u) = self.client.b2b().user(id).await? {
+                return Ok(Some(u));
+            }
+        }
+        let filter = UserFilter {
+            email: Some(email.to_owned()),
+            ..UserFilter::default()
+        };
+        let users: Vec<_> = self.client.b2b().users(&filter).try_collect().await?;
+        let found = users.into_iter().find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        });
+        if let Some(u) = &found {
+            self.state.put_id(key, u.id).await?;
+        }
+        Ok(found)
+    }
+
+    pub(super) fn user_create_fields(company_id: i64, data: &UserData) -> UserFields {
+        UserFields {
+            first_name: some_text(&data.first_name),
+            last_name: some_text(&data.last_name),
+            email: some_text(&data.email),
+            phone_number: data.phone.clone(),
+            company_id: Some(company_id),
+            role: Some(data.role.code()),
+            channel_ids: Some(data.channel_ids.clone()),
+            extra_fields: data
+                .extra_fields
+                .iter()
+                .map(|(k, v)| ExtraField {
+                    field_name: k.clone(),
+                    field_value: Some(v.clone()),
+                })
+                .collect(),
+        }
+    }
+
+    /// Finds the buyer; `Err(fields)` with the create request when it does not exist.
+    pub(super) async fn user_upsert_or_create_fields(
+        &self,
+        key: &str,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Result<Outcome, UserFields>, ApplyError> {
+        match self.find_user(key, &data.email).await? {
+            Some(user) => self.user_update(&user, company_id, data).await.map(Ok),
+            None => Ok(Err(Self::user_create_fields(company_id, data))),
+        }
+    }
+
+    pub(super) async fn user_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = id_key(store, Kind::User, external_id);
+        match self
+            .user_upsert_or_create_fields(&key, company_id, data)
+            .await?
+        {
+            Ok(outcome) => Ok(outcome),
+            Err(fields) => {
+                let created = self.client.b2b().create_user(&fields).await?;
+                self.state.put_id(&key, created.user_id).await?;
+                Ok(Outcome::Created)
+            }
+        }
+    }
+
+    /// Changes only what differs between the buyer and the command.
+    pub(super) async fn user_update(
+        &self,
+        user: &User,
+        company_id: i64,
+        data: &UserData,
+    ) -> Result<Outcome, ApplyError> {
+        if user.company_id.is_some_and(|c| c != company_id) {
+            return Err(ApplyError::Permanent(format!(
+                "email `{}` belongs to a buyer of another company (B2B user {})",
+                data.email, user.id
+            )));
+        }
+        let fields = UserFields {
+            first_name: changed(&some_text(&data.first_name), &user.first_name),
+            last_name: changed(&some_text(&data.last_name), &user.last_name),
+            phone_number: changed(&data.phone, &user.phone_number),
+            role: changed(&Some(data.role.code()), &user.role),
+            ..UserFields::default()
+        };
+        if fields == UserFields::default() {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client.b2b().update_user(user.id, &fields).await?;
+        Ok(Outcome::Updated)
+    }
+}

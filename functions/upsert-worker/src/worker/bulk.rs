@@ -1,0 +1,168 @@
+//! Held-back creates: the `company.upsert`s and `user.upsert`s of a batch whose entity is
+//! missing are created together, up to [`B2B_BULK_MAX`] of a kind per request, and the records
+//! that waited only for a company created in the same batch are tried once more.
+
+use aws_lambda_events::event::sqs::SqsMessage;
+use b2b_shared::messages::Command;
+use bigcommerce_b2b::b2b::B2B_BULK_MAX;
+use futures_util::StreamExt;
+
+use super::record::Incoming;
+use super::{RecordResult, Worker};
+use crate::apply::{ApplyError, BulkCreate, HeldCreate, Lease, Outcome};
+
+/// A `company.upsert` or `user.upsert` whose entity was missing: leased and looked up, its
+/// create held back.
+pub(super) struct Deferred<'r> {
+    /// The record it came in.
+    pub item: &'r Incoming<'r>,
+    /// Its command.
+    pub cmd: &'r Command,
+    /// Its lease, ended when the command is finished.
+    pub lease: Lease,
+    /// The create held back.
+    pub create: HeldCreate,
+}
+
+/// A record after a pass.
+pub(super) enum Processed<'r> {
+    /// Its result.
+    Finished(RecordResult),
+    /// Its create is held back.
+    Deferred(Deferred<'r>),
+}
+
+/// A record and its result.
+pub(super) type Finished<'r> = (&'r Incoming<'r>, RecordResult);
+
+/// Splits records after a pass into the finished and the deferred.
+pub(super) fn split_processed<'r>(
+    processed: impl IntoIterator<Item = (&'r Incoming<'r>, Processed<'r>)>,
+) -> (Vec<Finished<'r>>, Vec<Deferred<'r>>) {
+    let mut finished = Vec::new();
+    let mut deferred = Vec::new();
+    for (item, p) in processed {
+        match p {
+            Processed::Finished(r) => finished.push((item, r)),
+            Processed::Deferred(d) => deferred.push(d),
+        }
+    }
+    (finished, deferred)
+}
+
+fn waits_for_a_company(item: &Incoming<'_>, result: &RecordResult) -> bool {
+    matches!(
+        result,
+        RecordResult::Retry {
+            missing_company: true,
+            ..
+        }
+    ) && !item.in_fifo_group()
+}
+
+fn created_a_company(result: &RecordResult) -> bool {
+    matches!(result, RecordResult::Done { kind, outcome: "created" } if kind == "company.upsert")
+}
+
+impl Worker {
+    /// Processes one record to its result, creating on its own what it would hold back.
+    pub(super) async fn process_now(&self, item: &Incoming<'_>) -> RecordResult {
+        match self.process(item, false).await {
+            Processed::Finished(r) => r,
+            // Not reachable with `defer == false`; finish it on its own all the same.
+            Processed::Deferred(d) => self.finish_one_by_one(d).await.1,
+        }
+    }
+
+    /// Creates the held-back companies, and the held-back buyers, of a pass: up to
+    /// [`B2B_BULK_MAX`] of a kind per request, and finishes each command.
+    pub(super) async fn create_all_deferred<'r>(
+        &self,
+        deferred: Vec<Deferred<'r>>,
+    ) -> Vec<Finished<'r>> {
+        let (mut companies, mut users): (Vec<_>, Vec<_>) = deferred
+            .into_iter()
+            .partition(|d| matches!(d.create, HeldCreate::Company(_)));
+        let mut chunks = Vec::new();
+        for list in [&mut companies, &mut users] {
+            while !list.is_empty() {
+                let rest = list.split_off(list.len().min(B2B_BULK_MAX));
+                chunks.push(std::mem::replace(list, rest));
+            }
+        }
+        let created: Vec<Vec<Finished<'r>>> = futures_util::stream::iter(chunks)
+            .map(|chunk| self.create_deferred(chunk))
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        created.into_iter().flatten().collect()
+    }
+
+    /// Creates the entities of up to [`B2B_BULK_MAX`] deferred commands of one kind in one
+    /// request and finishes each command. When BigCommerce refuses the bulk request (one bad
+    /// entity refuses it), each command is applied again on its own, looking its entity up
+    /// first: whatever the refused request did create is found, not duplicated, and only the
+    /// bad command fails.
+    async fn create_deferred<'r>(&self, chunk: Vec<Deferred<'r>>) -> Vec<Finished<'r>> {
+        let held: Vec<&HeldCreate> = chunk.iter().map(|d| &d.create).collect();
+        let results: Vec<Result<Outcome, ApplyError>> = match self.applier.create_held(&held).await
+        {
+            BulkCreate::Created(results) => results,
+            BulkCreate::Retry(e) => vec![Err(e); chunk.len()],
+            BulkCreate::Refused(reason) => {
+                tracing::warn!(commands = chunk.len(), %reason, "bulk create refused; creating one by one");
+                let each = chunk.into_iter().map(|d| self.finish_one_by_one(d));
+                return futures_util::future::join_all(each).await;
+            }
+        };
+        let mut out = Vec::with_capacity(chunk.len());
+        for (d, result) in chunk.into_iter().zip(results) {
+            let result = self.applier.finish(d.lease, result).await;
+            let kind = d.cmd.kind().to_owned();
+            let record: &SqsMessage = d.item.record;
+            out.push((
+                d.item,
+                self.conclude(record, kind, result.map(Outcome::as_str))
+                    .await,
+            ));
+        }
+        out
+    }
+
+    /// Applies a deferred command on its own (lookup, then create) and finishes it.
+    async fn finish_one_by_one<'r>(&self, d: Deferred<'r>) -> Finished<'r> {
+        let result = self.applier.apply_leased(d.cmd).await;
+        let result = self.applier.finish(d.lease, result).await;
+        let kind = d.cmd.kind().to_owned();
+        (
+            d.item,
+            self.conclude(d.item.record, kind, result.map(Outcome::as_str))
+                .await,
+        )
+    }
+
+    /// A buyer, address or quote that came with its new company in the same batch was looked up
+    /// before the company was created: once the batch has created a company, those are tried
+    /// once more (buyers again held back for a bulk create) instead of waiting out the
+    /// visibility timeout.
+    pub(super) async fn retry_missing_companies<'r>(
+        &self,
+        results: Vec<Finished<'r>>,
+    ) -> Vec<Finished<'r>> {
+        if !results.iter().any(|(_, r)| created_a_company(r)) {
+            return results;
+        }
+        let (waiting, mut done): (Vec<_>, Vec<_>) = results
+            .into_iter()
+            .partition(|(item, r)| waits_for_a_company(item, r));
+        let again: Vec<(&Incoming, Processed)> = futures_util::stream::iter(waiting)
+            .map(|(item, _)| async move { (item, self.process(item, true).await) })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        let (finished, deferred) = split_processed(again);
+        done.extend(finished);
+        done.extend(self.create_all_deferred(deferred).await);
+        done
+    }
+}

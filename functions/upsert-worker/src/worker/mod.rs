@@ -1,0 +1,232 @@
+//! The SQS batch: parse, map, apply, and report exactly the retryable failures.
+//!
+//! - A permanent failure (malformed message, validation, other 4xx) is sent at once to the
+//!   dead-letter queue with its reason and original body, and acknowledged: it never fails the
+//!   batch and is never retried. If the dead-letter queue cannot take it, it stays on the queue.
+//! - A retryable failure is listed in `batchItemFailures`; when BigCommerce announced when to come
+//!   back, the message's visibility timeout is set to that.
+//! - FIFO (a `MessageGroupId` on the record): a group's messages run in order, and after a
+//!   retryable failure the rest of that group is reported failed too, so order is kept.
+//!
+//! This module holds the batch mechanics (grouping, FIFO order, the passes); each record's body
+//! is parsed once ([`record`]), held-back creates go in bulk ([`bulk`]), webhook events for one
+//! export target are handled once ([`coalesce`]), and [`report`] answers Lambda and emits the
+//! metrics. What one command does to BigCommerce is [`crate::apply`]'s.
+
+mod bulk;
+mod coalesce;
+mod record;
+mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use b2b_shared::messages::WebhookEvent;
+use b2b_shared::queue::Queue;
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+
+use crate::apply::{Applier, ApplyError};
+use crate::mapping::Mapping;
+use bulk::{split_processed, Processed};
+use record::Incoming;
+
+/// Changes a message's visibility timeout (to retry after a rate-limit reset).
+pub trait Visibility: Send + Sync + 'static {
+    /// Makes the message with `receipt_handle` visible again after `after`.
+    fn delay<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// [`Visibility`] on SQS.
+#[derive(Debug, Clone)]
+pub struct SqsVisibility {
+    /// The SQS client.
+    pub client: aws_sdk_sqs::Client,
+    /// The inbound queue's URL.
+    pub queue_url: String,
+}
+
+impl Visibility for SqsVisibility {
+    fn delay<'a>(
+        &'a self,
+        receipt_handle: &'a str,
+        after: Duration,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.client
+                .change_message_visibility()
+                .queue_url(&self.queue_url)
+                .receipt_handle(receipt_handle)
+                .visibility_timeout(after.as_secs().clamp(1, 43_200) as i32)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })
+    }
+}
+
+/// Where normalized webhook events go (the export path); `None` ignores them knowingly.
+pub trait EventSink: Send + Sync + 'static {
+    /// Handles one event.
+    fn handle<'a>(&'a self, event: &'a WebhookEvent) -> BoxFuture<'a, Result<(), ApplyError>>;
+
+    /// Events with the same key are handled alike (the export of one company, say), so a batch
+    /// handles each key once; `None` (the default) handles every event.
+    fn coalesce_key(&self, _event: &WebhookEvent) -> Option<String> {
+        None
+    }
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordResult {
+    /// Applied (or knowingly ignored): acknowledge.
+    Done {
+        /// Command type or `webhook.event`.
+        kind: String,
+        /// What happened.
+        outcome: &'static str,
+    },
+    /// Sent to the dead-letter queue: acknowledge.
+    DeadLettered {
+        /// Command type, if known.
+        kind: String,
+        /// Why.
+        reason: String,
+    },
+    /// Leave on the queue for a retry.
+    Retry {
+        /// Command type, if known.
+        kind: String,
+        /// Why.
+        reason: String,
+        /// When to come back, if known.
+        after: Option<Duration>,
+        /// Only because its company did not exist yet (worth another try once the batch's own
+        /// companies are created).
+        missing_company: bool,
+    },
+}
+
+/// The upsert-worker's batch handler.
+#[derive(Clone)]
+pub struct Worker {
+    /// Applies commands.
+    pub applier: Applier,
+    /// Optional field mapping for raw source-system records.
+    pub mapping: Option<Arc<Mapping>>,
+    /// The dead-letter queue.
+    pub dead_letters: Arc<dyn Queue>,
+    /// Visibility control for rate-limited retries.
+    pub visibility: Option<Arc<dyn Visibility>>,
+    /// Where webhook events go.
+    pub events: Option<Arc<dyn EventSink>>,
+    /// Records (or FIFO groups) processed at once.
+    pub concurrency: usize,
+}
+
+/// The batch's records in their processing groups (a FIFO group's records in order; every other
+/// record alone), and the webhook events that follow an earlier one's result.
+struct Plan<'r> {
+    groups: Vec<Vec<&'r Incoming<'r>>>,
+    followers: Vec<(&'r Incoming<'r>, usize)>,
+}
+
+impl Worker {
+    /// Handles one SQS batch.
+    ///
+    /// Records without a FIFO group run concurrently, and the companies that their
+    /// `company.upsert`s find missing are created together, up to
+    /// [`B2B_BULK_MAX`](bigcommerce_b2b::b2b::B2B_BULK_MAX) per request (each still looked up
+    /// first under its lease, so a bulk create never duplicates one). Records that failed only
+    /// because their company did not exist yet are then tried once more, so a company and its
+    /// buyers can arrive in one batch. A FIFO group's records run in order, one by one.
+    pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        let batch = Worker {
+            applier: self.applier.for_batch(),
+            ..self.clone()
+        };
+        let items: Vec<Incoming> = event.records.iter().map(|r| batch.parse(r)).collect();
+        batch.handle_batch(&items).await
+    }
+
+    async fn handle_batch<'r>(&self, items: &'r [Incoming<'r>]) -> SqsBatchResponse {
+        let plan = self.plan(items);
+        let processed: Vec<Vec<(&Incoming, Processed)>> = futures_util::stream::iter(plan.groups)
+            .map(|group| self.run_group(group))
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        let (mut results, deferred) = split_processed(processed.into_iter().flatten());
+        results.extend(self.create_all_deferred(deferred).await);
+        let mut results = self.retry_missing_companies(results).await;
+        if !plan.followers.is_empty() {
+            let again = self.follow(items, &results, plan.followers).await;
+            results.extend(again);
+        }
+        self.respond(results).await
+    }
+
+    /// Groups the records and sets the coalesced webhook events apart.
+    fn plan<'r>(&self, items: &'r [Incoming<'r>]) -> Plan<'r> {
+        let mut leaders: HashMap<String, usize> = HashMap::new();
+        let mut followers = Vec::new();
+        let mut groups: BTreeMap<String, Vec<&Incoming>> = BTreeMap::new();
+        for (i, item) in items.iter().enumerate() {
+            if let Some(key) = self.coalesce_key(item) {
+                if let Some(&leader) = leaders.get(&key) {
+                    followers.push((item, leader));
+                    continue;
+                }
+                leaders.insert(key, i);
+            }
+            let group = item
+                .record
+                .attributes
+                .get("MessageGroupId")
+                .cloned()
+                .unwrap_or_else(|| format!("#{i:06}"));
+            groups.entry(group).or_default().push(item);
+        }
+        Plan {
+            groups: groups.into_values().collect(),
+            followers,
+        }
+    }
+
+    /// Runs one group's records in order. A FIFO group creates one by one, and after a
+    /// retryable failure the rest of it is retried too, so its order holds.
+    async fn run_group<'r>(
+        &self,
+        group: Vec<&'r Incoming<'r>>,
+    ) -> Vec<(&'r Incoming<'r>, Processed<'r>)> {
+        let fifo = group.first().is_some_and(|item| item.in_fifo_group());
+        let mut out = Vec::with_capacity(group.len());
+        let mut blocked: Option<String> = None;
+        for item in group {
+            if let Some(reason) = &blocked {
+                let result = RecordResult::Retry {
+                    kind: "blocked".into(),
+                    reason: format!("an earlier message of its FIFO group failed: {reason}"),
+                    after: None,
+                    missing_company: false,
+                };
+                out.push((item, Processed::Finished(result)));
+                continue;
+            }
+            let r = self.process(item, !fifo).await;
+            if let Processed::Finished(RecordResult::Retry { reason, .. }) = &r {
+                blocked = Some(reason.clone());
+            }
+            out.push((item, r));
+        }
+        out
+    }
+}

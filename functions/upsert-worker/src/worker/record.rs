@@ -1,0 +1,238 @@
+//! One record: its body read once ([`Incoming`]), applied or handed to the event sink, and its
+//! result concluded (logged, and dead-lettered when permanent).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::SqsMessage;
+use b2b_shared::messages::{Action, Command, InboundMessage, WebhookEvent};
+use b2b_shared::queue::OutgoingMessage;
+use serde_json::{json, Value};
+
+use super::bulk::{Deferred, Processed};
+use super::{RecordResult, Worker};
+use crate::apply::{ApplyError, Begun, Outcome, Step};
+
+/// What a record's body turned out to be.
+pub(super) enum Parsed {
+    /// An inbound command.
+    Command(Box<Command>),
+    /// A normalized webhook event.
+    Event(Box<WebhookEvent>),
+}
+
+/// A record whose body could not become a message: its type (as far as known) and why.
+pub(super) struct Refused {
+    kind: String,
+    reason: String,
+}
+
+/// A record with its body parsed once, for every step of the batch.
+pub(super) struct Incoming<'r> {
+    /// The SQS record.
+    pub record: &'r SqsMessage,
+    /// Its message, or why it has none.
+    pub message: Result<Parsed, Refused>,
+}
+
+impl Incoming<'_> {
+    /// Whether the record belongs to a FIFO message group.
+    pub fn in_fifo_group(&self) -> bool {
+        self.record.attributes.contains_key("MessageGroupId")
+    }
+
+    /// The webhook event it carries, if it is one.
+    pub fn event(&self) -> Option<&WebhookEvent> {
+        match &self.message {
+            Ok(Parsed::Event(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The `webhook:{scope}` kind of an event's record in logs and metrics.
+pub(super) fn event_kind(event: &WebhookEvent) -> String {
+    format!("webhook:{}", event.scope)
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Worker {
+    /// Reads a record's body: JSON, the field mapping for raw source-system records, then the
+    /// message schema.
+    pub(super) fn parse<'r>(&self, record: &'r SqsMessage) -> Incoming<'r> {
+        Incoming {
+            record,
+            message: self.parse_body(record.body.as_deref().unwrap_or("")),
+        }
+    }
+
+    fn parse_body(&self, body: &str) -> Result<Parsed, Refused> {
+        let refused = |kind: &str, reason: String| Refused {
+            kind: kind.to_owned(),
+            reason,
+        };
+        let value: Value = serde_json::from_str(body)
+            .map_err(|e| refused("unknown", format!("not valid JSON: {e}")))?;
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned();
+        let is_message = value.get("version").is_some() && value.get("type").is_some();
+        let value = match (&self.mapping, is_message) {
+            (Some(mapping), false) => mapping
+                .apply(&value)
+                .map_err(|e| refused("mapped", format!("field mapping: {e}")))?,
+            _ => value,
+        };
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or(kind);
+        match InboundMessage::from_value(value) {
+            Ok(InboundMessage::Command(c)) => Ok(Parsed::Command(c)),
+            Ok(InboundMessage::Webhook(e)) => Ok(Parsed::Event(e)),
+            Err(e) => Err(refused(&kind, e.to_string())),
+        }
+    }
+
+    /// Processes one record; with `defer`, a `company.upsert` or `user.upsert` whose entity does
+    /// not exist comes back [`Processed::Deferred`] (leased, looked up, not created) for a bulk
+    /// create.
+    pub(super) async fn process<'r>(&self, item: &'r Incoming<'r>, defer: bool) -> Processed<'r> {
+        let (kind, result) = match &item.message {
+            Err(refused) => (
+                refused.kind.clone(),
+                Err(ApplyError::Permanent(refused.reason.clone())),
+            ),
+            Ok(Parsed::Command(cmd)) if defer && may_defer(cmd) => {
+                match self.begin_deferring(item, cmd).await {
+                    Ok(deferred) => return Processed::Deferred(deferred),
+                    Err(result) => (cmd.kind().to_owned(), result),
+                }
+            }
+            Ok(Parsed::Command(cmd)) => (
+                cmd.kind().to_owned(),
+                self.applier.apply(cmd).await.map(Outcome::as_str),
+            ),
+            Ok(Parsed::Event(event)) => {
+                let r = match &self.events {
+                    Some(sink) => sink.handle(event).await.map(|()| "exported"),
+                    None => Ok("ignored"),
+                };
+                (event_kind(event), r)
+            }
+        };
+        Processed::Finished(self.conclude(item.record, kind, result).await)
+    }
+
+    /// Leases `cmd`'s entity and looks it up: the create held back when it is missing, else the
+    /// command's result.
+    async fn begin_deferring<'r>(
+        &self,
+        item: &'r Incoming<'r>,
+        cmd: &'r Command,
+    ) -> Result<Deferred<'r>, Result<&'static str, ApplyError>> {
+        let lease = match self.applier.begin(cmd).await {
+            Ok(Begun::Replayed) => return Err(Ok(Outcome::Replayed.as_str())),
+            Err(e) => return Err(Err(e)),
+            Ok(Begun::Leased(lease)) => lease,
+        };
+        let result = match self.applier.apply_deferring_create(cmd).await {
+            Ok(Step::Create(create)) => {
+                return Ok(Deferred {
+                    item,
+                    cmd,
+                    lease,
+                    create,
+                })
+            }
+            Ok(Step::Done(outcome)) => Ok(outcome),
+            Err(e) => Err(e),
+        };
+        Err(self
+            .applier
+            .finish(lease, result)
+            .await
+            .map(Outcome::as_str))
+    }
+
+    /// Logs a record's result and turns it into a [`RecordResult`], dead-lettering a permanent
+    /// failure.
+    pub(super) async fn conclude(
+        &self,
+        record: &SqsMessage,
+        kind: String,
+        result: Result<&'static str, ApplyError>,
+    ) -> RecordResult {
+        let id = record.message_id.as_deref().unwrap_or("");
+        match result {
+            Ok(outcome) => {
+                tracing::info!(message_id = %id, %kind, outcome, "command done");
+                RecordResult::Done { kind, outcome }
+            }
+            Err(e @ (ApplyError::Retryable { .. } | ApplyError::MissingCompany(_))) => {
+                let reason = e.to_string();
+                tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
+                RecordResult::Retry {
+                    kind,
+                    reason,
+                    after: match e {
+                        ApplyError::Retryable { after, .. } => after,
+                        _ => None,
+                    },
+                    missing_company: matches!(e, ApplyError::MissingCompany(_)),
+                }
+            }
+            Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
+        }
+    }
+
+    /// Parks `record` in the dead-letter queue with its reason and original body; when the
+    /// queue cannot take it, it stays on the inbound queue (retried) instead.
+    async fn dead_letter(&self, record: &SqsMessage, kind: String, reason: String) -> RecordResult {
+        let id = record.message_id.clone().unwrap_or_default();
+        let doc = json!({
+            "error": reason,
+            "kind": kind,
+            "message_id": id,
+            "failed_at": now_secs(),
+            "receive_count": record.attributes.get("ApproximateReceiveCount"),
+            "original": record.body,
+        });
+        let mut msg = OutgoingMessage::new("0", doc.to_string());
+        if let Some(group) = record.attributes.get("MessageGroupId") {
+            msg.group_id = Some(group.clone());
+            msg.dedup_id = Some(format!("dlq-{id}").chars().take(128).collect());
+        }
+        match self.dead_letters.send_all(std::slice::from_ref(&msg)).await {
+            Ok(()) => {
+                tracing::error!(message_id = %id, %kind, outcome = "dead_lettered", %reason, "command refused permanently");
+                RecordResult::DeadLettered { kind, reason }
+            }
+            Err(e) => {
+                tracing::error!(message_id = %id, %kind, error = %e, %reason, "dead-letter queue unavailable; leaving the message on the queue");
+                RecordResult::Retry {
+                    kind,
+                    reason: format!("{reason} (dead-letter queue unavailable: {e})"),
+                    after: None,
+                    missing_company: false,
+                }
+            }
+        }
+    }
+}
+
+/// Whether a command's create may be held back for a bulk request.
+fn may_defer(cmd: &Command) -> bool {
+    matches!(
+        cmd.action,
+        Action::CompanyUpsert { .. } | Action::UserUpsert { .. }
+    )
+}
