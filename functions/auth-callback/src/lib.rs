@@ -8,7 +8,8 @@
 //! parameters, 502 when the token exchange fails, 503 when Secrets Manager is unavailable, 500 for
 //! a misconfiguration.
 
-pub mod exchange;
+/// The OAuth code exchange, from the client crate.
+pub use bigcommerce_b2b::oauth as exchange;
 pub mod page;
 pub mod settings;
 pub mod store;

@@ -5,7 +5,7 @@ use b2b_shared::config::{ConfigError, ConfigProblem};
 use url::Url;
 
 /// Default `BC_OAUTH_TOKEN_URL`.
-pub const DEFAULT_TOKEN_URL: &str = "https://login.bigcommerce.com/oauth2/token";
+pub const DEFAULT_TOKEN_URL: &str = bigcommerce_b2b::oauth::TOKEN_URL;
 /// Default `STORE_SECRET_PREFIX`: the store secret of `abc123` is `bigcommerce/store/abc123`.
 pub const DEFAULT_STORE_SECRET_PREFIX: &str = "bigcommerce/store/";
 

@@ -39,6 +39,7 @@
 //! - [`pagination`]: v2, v3 and B2B list endpoints as streams of pages and items.
 //! - [`b2b`]: B2B Edition resources (companies, users, addresses, quotes, orders).
 //! - [`core`]: management API resources (price lists, customer groups, orders, webhooks).
+//! - [`oauth`]: the app install's code exchange for a store token.
 //! - [`subscriptions`]: keeps webhook subscriptions active (re-enable, create, blocked domains).
 //! - [`lenient`]: decoders for fields whose type drifts between endpoints (string or number).
 
@@ -48,6 +49,7 @@ pub mod core;
 pub mod credentials;
 pub mod error;
 pub mod lenient;
+pub mod oauth;
 pub mod pagination;
 pub mod ratelimit;
 pub mod retry;

@@ -1,11 +1,17 @@
-//! The OAuth code exchange with BigCommerce: `POST {token_url}` with the app's credentials and
-//! the callback's `code`, `scope` and `context`; the answer's `access_token` is the store token.
+//! The app install's OAuth code exchange: `POST {token_url}` (BigCommerce's is
+//! [`TOKEN_URL`]) with the app's credentials and the callback's `code`, `scope` and `context`;
+//! the answer's `access_token` is the store's token. BigCommerce store tokens do not expire and
+//! come with no refresh token.
 
 use std::time::Duration;
 
-use bigcommerce_b2b::StoreHash;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::StoreHash;
+
+/// BigCommerce's token endpoint for app installs.
+pub const TOKEN_URL: &str = "https://login.bigcommerce.com/oauth2/token";
 use url::Url;
 
 /// The app's OAuth credentials (from the app secret).
@@ -65,6 +71,18 @@ impl ExchangeError {
     }
 }
 
+/// The body of the token request (`grant_type` `authorization_code`).
+#[derive(Serialize)]
+struct TokenRequest<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+    code: &'a str,
+    context: &'a str,
+    scope: &'a str,
+    grant_type: &'static str,
+    redirect_uri: &'a str,
+}
+
 #[derive(Deserialize)]
 struct Answer {
     access_token: Option<String>,
@@ -94,15 +112,15 @@ pub async fn exchange(
     redirect_uri: &str,
     grant: &Grant,
 ) -> Result<Installed, ExchangeError> {
-    let body = serde_json::json!({
-        "client_id": app.client_id,
-        "client_secret": app.client_secret.expose_secret(),
-        "code": grant.code.expose_secret(),
-        "context": grant.context,
-        "scope": grant.scope,
-        "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri,
-    });
+    let body = TokenRequest {
+        client_id: &app.client_id,
+        client_secret: app.client_secret.expose_secret(),
+        code: grant.code.expose_secret(),
+        context: &grant.context,
+        scope: &grant.scope,
+        grant_type: "authorization_code",
+        redirect_uri,
+    };
     let resp = http
         .post(token_url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
