@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use super::client::{ApiRequest, BcClient};
 use super::error::{Api, BcError};
 use super::lenient;
-use super::pagination::{b2b_pages, b2b_quote_pages, items, B2B_MAX_LIMIT};
+use super::pagination::{
+    b2b_page, b2b_pages, b2b_quote_page, b2b_quote_pages, items, B2B_MAX_LIMIT,
+};
 
 /// The most items a B2B bulk endpoint (`/companies/bulk`, `/users/bulk`, `/addresses/bulk`)
 /// takes in one request; more is refused with 413.
@@ -793,6 +795,20 @@ impl B2b<'_> {
         ))
     }
 
+    /// One page of `GET /companies` starting at `offset`, in the filter's order: for callers
+    /// that keep their own position between runs.
+    pub async fn companies_page(
+        &self,
+        filter: &CompanyFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Company>, BcError> {
+        let query = filter.query();
+        Ok(b2b_page(self.client, "/companies", &query, offset, limit)
+            .await?
+            .0)
+    }
+
     /// `GET /companies/{id}`; `None` when it does not exist.
     pub async fn company(&self, id: i64) -> Result<Option<Company>, BcError> {
         found(
@@ -975,6 +991,19 @@ impl B2b<'_> {
         filter: &QuoteFilter,
     ) -> impl Stream<Item = Result<Quote, BcError>> + Send + 'static {
         items(b2b_quote_pages(self.client, filter.query(), B2B_MAX_LIMIT))
+    }
+
+    /// One page of `GET /rfq` starting at `offset`, in the filter's order: for callers that keep
+    /// their own position between runs.
+    pub async fn quotes_page(
+        &self,
+        filter: &QuoteFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Quote>, BcError> {
+        Ok(b2b_quote_page(self.client, &filter.query(), offset, limit)
+            .await?
+            .0)
     }
 
     /// `GET /rfq/{id}` (the full quote, as JSON); `None` when it does not exist.

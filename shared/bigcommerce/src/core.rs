@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::client::{decode, ApiRequest, BcClient};
 use super::error::{Api, ApiError, BatchItemError, BcError};
 use super::lenient;
-use super::pagination::{items, v2_pages, v3_pages, CORE_LIMIT};
+use super::pagination::{items, v2_page, v2_pages, v3_pages, CORE_LIMIT};
 
 /// Most records one `PUT /v3/pricelists/{id}/records` may carry.
 pub const PRICE_RECORDS_PER_BATCH: usize = 1_000;
@@ -21,6 +21,17 @@ pub const ASSIGNMENTS_PER_BATCH: usize = 25;
 #[derive(Debug, Deserialize)]
 struct Data<T> {
     data: T,
+}
+
+/// `min_date_modified` and ascending order by modification, for incremental order reads.
+fn orders_since_query(since: DateTime<Utc>) -> Vec<(String, String)> {
+    vec![
+        (
+            "min_date_modified".to_owned(),
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        ("sort".to_owned(), "date_modified:asc".to_owned()),
+    ]
 }
 
 /// A price list.
@@ -352,14 +363,26 @@ impl Core<'_> {
         since: DateTime<Utc>,
         limit: u32,
     ) -> impl Stream<Item = Result<Order, BcError>> + Send + 'static {
-        let query = vec![
-            (
-                "min_date_modified".to_owned(),
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-            ("sort".to_owned(), "date_modified:asc".to_owned()),
-        ];
-        items(v2_pages(self.client, "/v2/orders", query, limit))
+        items(v2_pages(
+            self.client,
+            "/v2/orders",
+            orders_since_query(since),
+            limit,
+        ))
+    }
+
+    /// Page `page` (from 1) of the orders modified at or after `since`, oldest first: for
+    /// callers that keep their own position between runs.
+    pub async fn orders_page(
+        &self,
+        since: DateTime<Utc>,
+        page: u64,
+        limit: u32,
+    ) -> Result<Vec<Order>, BcError> {
+        let query = orders_since_query(since);
+        Ok(v2_page(self.client, "/v2/orders", &query, page, limit)
+            .await?
+            .0)
     }
 
     /// `GET /v2/orders/{id}`; `None` when it does not exist.

@@ -107,17 +107,28 @@ pub fn v2_pages<T: DeserializeOwned + Send + 'static>(
     let path = path.into();
     let limit = limit.clamp(1, CORE_LIMIT);
     pages(1u64, move |page| {
-        let req = ApiRequest::get(Api::Core, path.clone())
-            .queries(&query)
-            .query("page", page)
-            .query("limit", limit);
-        let client = client.clone();
-        async move {
-            let items: Vec<T> = client.send_optional(req).await?.unwrap_or_default();
-            let next = (items.len() as u32 >= limit).then_some(page + 1);
-            Ok((items, next))
-        }
+        let (client, path, query) = (client.clone(), path.clone(), query.clone());
+        async move { v2_page(&client, &path, &query, page, limit).await }
     })
+}
+
+/// Page `page` (from 1) of a v2 list at `path` with extra `query`: its items (none for
+/// `204 No Content`) and the next page's number when this one was full.
+pub async fn v2_page<T: DeserializeOwned>(
+    client: &BcClient,
+    path: &str,
+    query: &[(String, String)],
+    page: u64,
+    limit: u32,
+) -> Result<(Vec<T>, Option<u64>), BcError> {
+    let limit = limit.clamp(1, CORE_LIMIT);
+    let req = ApiRequest::get(Api::Core, path)
+        .queries(query)
+        .query("page", page)
+        .query("limit", limit);
+    let items: Vec<T> = client.send_optional(req).await?.unwrap_or_default();
+    let next = (items.len() as u32 >= limit).then_some(page + 1);
+    Ok((items, next))
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,21 +186,32 @@ pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
     let path = path.into();
     let limit = limit.clamp(1, B2B_MAX_LIMIT);
     pages(0u64, move |offset| {
-        let req = ApiRequest::get(Api::B2b, path.clone())
-            .queries(&query)
-            .query("offset", offset)
-            .query("limit", limit);
-        let client = client.clone();
-        async move {
-            let env: B2bEnvelope<T> = client.send(req).await?;
-            let total = env
-                .meta
-                .and_then(|m| m.pagination)
-                .and_then(|p| p.total_count);
-            let next = next_offset(offset, env.data.len(), limit, total);
-            Ok((env.data, next))
-        }
+        let (client, path, query) = (client.clone(), path.clone(), query.clone());
+        async move { b2b_page(&client, &path, &query, offset, limit).await }
     })
+}
+
+/// The page of a B2B list at `path` starting at `offset`, with extra `query`: its items and the
+/// next page's offset when there is one (by `totalCount`, else by a full page).
+pub async fn b2b_page<T: DeserializeOwned>(
+    client: &BcClient,
+    path: &str,
+    query: &[(String, String)],
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<T>, Option<u64>), BcError> {
+    let limit = limit.clamp(1, B2B_MAX_LIMIT);
+    let req = ApiRequest::get(Api::B2b, path)
+        .queries(query)
+        .query("offset", offset)
+        .query("limit", limit);
+    let env: B2bEnvelope<T> = client.send(req).await?;
+    let total = env
+        .meta
+        .and_then(|m| m.pagination)
+        .and_then(|p| p.total_count);
+    let next = next_offset(offset, env.data.len(), limit, total);
+    Ok((env.data, next))
 }
 
 /// Pages of the B2B quotes list (`/rfq`), whose envelope is `data.list` / `data.pagination`.
@@ -201,18 +223,28 @@ pub fn b2b_quote_pages<T: DeserializeOwned + Send + 'static>(
     let client = client.clone();
     let limit = limit.clamp(1, B2B_MAX_LIMIT);
     pages(0u64, move |offset| {
-        let req = ApiRequest::get(Api::B2b, "/rfq")
-            .queries(&query)
-            .query("offset", offset)
-            .query("limit", limit);
-        let client = client.clone();
-        async move {
-            let env: QuoteEnvelope<T> = client.send(req).await?;
-            let total = env.data.pagination.and_then(|p| p.total_count);
-            let next = next_offset(offset, env.data.list.len(), limit, total);
-            Ok((env.data.list, next))
-        }
+        let (client, query) = (client.clone(), query.clone());
+        async move { b2b_quote_page(&client, &query, offset, limit).await }
     })
+}
+
+/// The page of the B2B quotes list (`/rfq`, envelope `data.list` / `data.pagination`) starting
+/// at `offset`: its quotes and the next page's offset when there is one.
+pub async fn b2b_quote_page<T: DeserializeOwned>(
+    client: &BcClient,
+    query: &[(String, String)],
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<T>, Option<u64>), BcError> {
+    let limit = limit.clamp(1, B2B_MAX_LIMIT);
+    let req = ApiRequest::get(Api::B2b, "/rfq")
+        .queries(query)
+        .query("offset", offset)
+        .query("limit", limit);
+    let env: QuoteEnvelope<T> = client.send(req).await?;
+    let total = env.data.pagination.and_then(|p| p.total_count);
+    let next = next_offset(offset, env.data.list.len(), limit, total);
+    Ok((env.data.list, next))
 }
 
 #[cfg(test)]

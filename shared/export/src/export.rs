@@ -10,14 +10,15 @@ use b2b_shared::messages::WebhookEvent;
 use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
 use b2b_shared::state::{StateError, StateStore};
 use b2b_shared::telemetry::{emit_metrics, Metric};
-use bigcommerce_b2b::b2b::{Company, Quote, UserFilter};
+use bigcommerce_b2b::b2b::{Company, CompanyFilter, Quote, QuoteFilter, SortOrder, UserFilter};
 use bigcommerce_b2b::core::Order;
-use bigcommerce_b2b::{Api, ApiRequest, BcClient, BcError};
+use bigcommerce_b2b::{BcClient, BcError};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::archive::RunUpload;
 use crate::cursor::{Cursor, Listed};
 use crate::documents::{is_invoice_payment, order_data, Document};
 use crate::settings::{ExportSettings, InvoicePayments, StreamKind};
@@ -113,6 +114,77 @@ impl Item {
                 id: c.company_id,
                 modified: c.updated_at.unwrap_or(0),
             },
+        }
+    }
+}
+
+/// One stream's run in progress.
+struct Walk {
+    /// The position's key in the state table (`{store}#{stream}`).
+    key: String,
+    store: String,
+    /// Where the run is.
+    cursor: Cursor,
+    /// The position last saved: it covers only delivered (and archived) documents.
+    saved: Cursor,
+    upload: Option<RunUpload>,
+    limit: u32,
+}
+
+/// The business figures one stream's run collects.
+#[derive(Default)]
+struct Kpis {
+    quotes_created: u32,
+    quotes_ordered: u32,
+    activation: Vec<i64>,
+}
+
+impl Kpis {
+    /// Counts a page's new items: quotes created since `since` and those ordered, and the time
+    /// approved companies took from creation to their last update.
+    fn observe(&mut self, items: &[Item], since: i64) {
+        for item in items {
+            match item {
+                Item::Quote(q) => {
+                    if q.created_at.is_some_and(|c| c >= since) {
+                        self.quotes_created += 1;
+                    }
+                    if q.status == Some(4) {
+                        self.quotes_ordered += 1;
+                    }
+                }
+                Item::Company(c) if c.company_status == Some(1) => {
+                    if let (Some(created), Some(updated)) = (c.created_at, c.updated_at) {
+                        self.activation.push(updated - created);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `QuoteToOrderConversion` and `AccountActivationSeconds`, when there is something to say.
+    fn emit(&self, stream: StreamKind) {
+        if stream == StreamKind::Quotes && self.quotes_created > 0 {
+            emit_metrics(
+                &[("Function", "order-export"), ("Stream", "quotes")],
+                &[Metric {
+                    name: "QuoteToOrderConversion",
+                    value: f64::from(self.quotes_ordered) / f64::from(self.quotes_created),
+                    unit: "None",
+                }],
+            );
+        }
+        if !self.activation.is_empty() {
+            let avg = self.activation.iter().sum::<i64>() as f64 / self.activation.len() as f64;
+            emit_metrics(
+                &[("Function", "order-export"), ("Stream", "companies")],
+                &[Metric {
+                    name: "AccountActivationSeconds",
+                    value: avg,
+                    unit: "Seconds",
+                }],
+            );
         }
     }
 }
@@ -215,224 +287,234 @@ impl Exporter {
         report
     }
 
+    /// One stream's run: pages from the saved position, each page's documents delivered
+    /// before the position moves past them (and archived first when there is an archive).
     async fn walk(
         &self,
         stream: StreamKind,
         deadline: Option<Instant>,
         report: &mut StreamReport,
     ) -> Result<(), ExportError> {
+        let mut walk = self.start_walk(stream).await?;
+        report.watermark = walk.cursor.t;
+        let mut kpis = Kpis::default();
+        while !self.must_stop(stream, deadline, report) {
+            let page = self.page(stream, &walk.cursor, walk.limit).await?;
+            report.pages += 1;
+            let full = page.len() as u32 >= walk.limit;
+            let new: Vec<Item> = page
+                .into_iter()
+                .filter(|i| walk.cursor.is_new(i.listed()))
+                .collect();
+            let listed: Vec<Listed> = new.iter().map(Item::listed).collect();
+            kpis.observe(&new, walk.cursor.t);
+            let messages = self.messages(&walk.store, new, report).await?;
+            // Delivered first, then the position moves: a failure here keeps the old position.
+            self.outbound.send_all(&messages).await?;
+            walk.cursor.advance(&listed, full);
+            self.save_if_archived(&mut walk, messages).await?;
+            report.watermark = walk.saved.t;
+            if walk.cursor.complete {
+                break;
+            }
+        }
+        self.finish_walk(walk, report).await?;
+        kpis.emit(stream);
+        Ok(())
+    }
+
+    /// The stream's key, store and starting position (the saved one less the overlap, or the
+    /// first run's start).
+    async fn start_walk(&self, stream: StreamKind) -> Result<Walk, ExportError> {
         let store = self.store_hash().await?;
         let key = format!("{store}#{}", stream.as_str());
-        let saved: Option<Cursor> = self
-            .state
-            .get_watermark(&key)
-            .await?
-            .and_then(|v| serde_json::from_value(v).ok());
+        let saved: Option<Cursor> = match self.state.get_watermark(&key).await? {
+            None => None,
+            Some(v) => match serde_json::from_value(v) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!(stream = stream.as_str(), error = %e, "saved position unreadable; starting from the first run's window");
+                    None
+                }
+            },
+        };
         let first = now_secs() - self.settings.first_run_days * 86_400;
-        let mut cursor = Cursor::start_of_run(saved, first, self.settings.overlap.as_secs() as i64);
-        report.watermark = cursor.t;
-        let limit = self.settings.page_size.clamp(1, 250);
-        let mut quotes_created = 0u32;
-        let mut quotes_ordered = 0u32;
-        let mut activation: Vec<i64> = Vec::new();
+        let cursor = Cursor::start_of_run(saved, first, self.settings.overlap.as_secs() as i64);
         let run_started = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-        let mut upload = self
+        let upload = self
             .archive
             .as_ref()
             .map(|a| a.begin(&store, stream.as_str(), &run_started));
-        let mut archived_cursor = cursor.clone();
-        loop {
-            if self
-                .settings
-                .max_pages_per_run
-                .is_some_and(|max| report.pages >= max)
-                || deadline.is_some_and(|d| {
-                    d.saturating_duration_since(Instant::now()) < self.settings.deadline_margin
-                })
-            {
-                tracing::info!(
-                    stream = stream.as_str(),
-                    "stopping before the deadline; the next run continues here"
-                );
-                break;
-            }
-            let page = self.page(stream, &cursor, limit).await?;
-            report.pages += 1;
-            let full = page.len() as u32 >= limit;
-            let new: Vec<Item> = page
-                .into_iter()
-                .filter(|i| cursor.is_new(i.listed()))
-                .collect();
-            let listed: Vec<Listed> = new.iter().map(Item::listed).collect();
-            for item in &new {
-                match item {
-                    Item::Quote(q) => {
-                        if q.created_at.is_some_and(|c| c >= cursor.t) {
-                            quotes_created += 1;
-                        }
-                        if q.status == Some(4) {
-                            quotes_ordered += 1;
-                        }
-                    }
-                    Item::Company(c) if c.company_status == Some(1) => {
-                        if let (Some(created), Some(updated)) = (c.created_at, c.updated_at) {
-                            activation.push(updated - created);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let docs: Vec<Option<Document>> = futures_util::stream::iter(new)
-                .map(|item| self.document(&store, item))
-                .buffered(self.settings.concurrency.max(1))
-                .try_collect()
-                .await?;
-            let mut messages = Vec::new();
-            for doc in docs.into_iter() {
-                let Some(doc) = doc else {
-                    report.skipped += 1;
-                    continue;
-                };
-                report.newest = Some(
-                    report
-                        .newest
-                        .map_or(doc.modified_at, |n: i64| n.max(doc.modified_at)),
-                );
-                let group = format!("{}#{}", doc.kind, doc.id);
-                let dedup = doc.dedupe_key.clone();
-                let bodies = doc.into_bodies().map_err(ExportError::Document)?;
-                for (n, body) in bodies.into_iter().enumerate() {
-                    let mut m = OutgoingMessage::new(messages.len().to_string(), body);
-                    if self.fifo {
-                        m.group_id = Some(group.clone());
-                        m.dedup_id = Some(format!("{dedup}#{n}").chars().take(128).collect());
-                    }
-                    messages.push(m);
-                }
-                report.exported += 1;
-            }
-            // Delivered first, then the position moves: a failure here keeps the old position.
-            self.outbound.send_all(&messages).await?;
-            cursor.advance(&listed, full);
-            let in_archive = match (&self.archive, upload.as_mut()) {
-                (Some(archive), Some(up)) => {
-                    let bodies: Vec<String> = messages.into_iter().map(|m| m.body).collect();
-                    archive
-                        .append(up, &bodies)
-                        .await
-                        .map_err(ExportError::Archive)?
-                }
-                _ => true,
+        Ok(Walk {
+            key,
+            store,
+            saved: cursor.clone(),
+            cursor,
+            upload,
+            limit: self.settings.page_size.clamp(1, 250),
+        })
+    }
+
+    /// Whether the run must stop here: the page limit reached, or too little time left.
+    fn must_stop(
+        &self,
+        stream: StreamKind,
+        deadline: Option<Instant>,
+        report: &StreamReport,
+    ) -> bool {
+        let stop = self
+            .settings
+            .max_pages_per_run
+            .is_some_and(|max| report.pages >= max)
+            || deadline.is_some_and(|d| {
+                d.saturating_duration_since(Instant::now()) < self.settings.deadline_margin
+            });
+        if stop {
+            tracing::info!(
+                stream = stream.as_str(),
+                "stopping before the deadline; the next run continues here"
+            );
+        }
+        stop
+    }
+
+    /// The outbound messages of a page's new items (documents split into parts, FIFO group and
+    /// deduplication ids when the queue is FIFO), counted in `report`.
+    async fn messages(
+        &self,
+        store: &str,
+        new: Vec<Item>,
+        report: &mut StreamReport,
+    ) -> Result<Vec<OutgoingMessage>, ExportError> {
+        let docs: Vec<Option<Document>> = futures_util::stream::iter(new)
+            .map(|item| self.document(store, item))
+            .buffered(self.settings.concurrency.max(1))
+            .try_collect()
+            .await?;
+        let mut messages = Vec::new();
+        for doc in docs.into_iter() {
+            let Some(doc) = doc else {
+                report.skipped += 1;
+                continue;
             };
-            if in_archive {
-                self.state
-                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
-                    .await?;
-                archived_cursor = cursor.clone();
-            }
-            report.watermark = archived_cursor.t;
-            if cursor.complete {
-                break;
-            }
-        }
-        // The archive's last part: only then may the position cover its documents.
-        if let (Some(archive), Some(up)) = (&self.archive, upload) {
-            report.archive_key = archive.finish(up).await.map_err(ExportError::Archive)?;
-            if archived_cursor != cursor {
-                self.state
-                    .put_watermark(&key, &serde_json::to_value(&cursor).unwrap_or_default())
-                    .await?;
-            }
-            report.watermark = cursor.t;
-        }
-        report.complete = cursor.complete;
-        if stream == StreamKind::Quotes && quotes_created > 0 {
-            emit_metrics(
-                &[("Function", "order-export"), ("Stream", "quotes")],
-                &[Metric {
-                    name: "QuoteToOrderConversion",
-                    value: f64::from(quotes_ordered) / f64::from(quotes_created),
-                    unit: "None",
-                }],
+            report.newest = Some(
+                report
+                    .newest
+                    .map_or(doc.modified_at, |n: i64| n.max(doc.modified_at)),
             );
+            let group = format!("{}#{}", doc.kind, doc.id);
+            let dedup = doc.dedupe_key.clone();
+            let bodies = doc.into_bodies().map_err(ExportError::Document)?;
+            for (n, body) in bodies.into_iter().enumerate() {
+                let mut m = OutgoingMessage::new(messages.len().to_string(), body);
+                if self.fifo {
+                    m.group_id = Some(group.clone());
+                    m.dedup_id = Some(format!("{dedup}#{n}").chars().take(128).collect());
+                }
+                messages.push(m);
+            }
+            report.exported += 1;
         }
-        if !activation.is_empty() {
-            let avg = activation.iter().sum::<i64>() as f64 / activation.len() as f64;
-            emit_metrics(
-                &[("Function", "order-export"), ("Stream", "companies")],
-                &[Metric {
-                    name: "AccountActivationSeconds",
-                    value: avg,
-                    unit: "Seconds",
-                }],
-            );
+        Ok(messages)
+    }
+
+    /// After a page was delivered: its documents go to the archive, and the position is saved
+    /// once everything delivered so far is also in an uploaded part (at once without archive).
+    async fn save_if_archived(
+        &self,
+        walk: &mut Walk,
+        messages: Vec<OutgoingMessage>,
+    ) -> Result<(), ExportError> {
+        let in_archive = match (&self.archive, walk.upload.as_mut()) {
+            (Some(archive), Some(up)) => {
+                let bodies: Vec<String> = messages.into_iter().map(|m| m.body).collect();
+                archive
+                    .append(up, &bodies)
+                    .await
+                    .map_err(ExportError::Archive)?
+            }
+            _ => true,
+        };
+        if in_archive {
+            self.save_position(&walk.key, &walk.cursor).await?;
+            walk.saved = walk.cursor.clone();
         }
         Ok(())
     }
 
+    /// Completes the archive object (only then may the position cover its last documents) and
+    /// reports where the stream ended.
+    async fn finish_walk(&self, walk: Walk, report: &mut StreamReport) -> Result<(), ExportError> {
+        if let (Some(archive), Some(up)) = (&self.archive, walk.upload) {
+            report.archive_key = archive.finish(up).await.map_err(ExportError::Archive)?;
+            if walk.saved != walk.cursor {
+                self.save_position(&walk.key, &walk.cursor).await?;
+            }
+            report.watermark = walk.cursor.t;
+        }
+        report.complete = walk.cursor.complete;
+        Ok(())
+    }
+
+    async fn save_position(&self, key: &str, cursor: &Cursor) -> Result<(), ExportError> {
+        let value = serde_json::to_value(cursor)
+            .map_err(|e| ExportError::Document(format!("position not encodable: {e}")))?;
+        Ok(self.state.put_watermark(key, &value).await?)
+    }
+
+    /// The stream's page at `cursor`: the client's single-page calls, in ascending order of
+    /// modification, so the keyset cursor can resume exactly there next run.
     async fn page(
         &self,
         stream: StreamKind,
         cursor: &Cursor,
         limit: u32,
     ) -> Result<Vec<Item>, ExportError> {
-        let offset = (cursor.page.saturating_sub(1) * limit).to_string();
+        let offset = u64::from(cursor.page.saturating_sub(1)) * u64::from(limit);
         Ok(match stream {
             StreamKind::Orders => {
                 let since =
                     chrono::DateTime::from_timestamp(cursor.t.max(0), 0).unwrap_or_default();
-                let req = ApiRequest::get(Api::Core, "/v2/orders")
-                    .query(
-                        "min_date_modified",
-                        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    )
-                    .query("sort", "date_modified:asc")
-                    .query("page", cursor.page)
-                    .query("limit", limit);
-                let orders: Vec<Order> = self.client.send_optional(req).await?.unwrap_or_default();
+                let orders = self
+                    .client
+                    .core()
+                    .orders_page(since, u64::from(cursor.page), limit)
+                    .await?;
                 orders
                     .into_iter()
                     .map(|o| Item::Order(Box::new(o)))
                     .collect()
             }
             StreamKind::Quotes => {
-                #[derive(serde::Deserialize)]
-                struct Env {
-                    data: Inner,
-                }
-                #[derive(serde::Deserialize)]
-                struct Inner {
-                    #[serde(default)]
-                    list: Vec<Quote>,
-                }
-                let req = ApiRequest::get(Api::B2b, "/rfq")
-                    .query("minModified", cursor.t)
-                    .query("sortBy", "updatedAt")
-                    .query("orderBy", "ASC")
-                    .query("offset", &offset)
-                    .query("limit", limit);
-                let env: Env = self.client.send(req).await?;
-                env.data
-                    .list
+                let filter = QuoteFilter {
+                    min_modified: Some(cursor.t),
+                    oldest_first: true,
+                    ..QuoteFilter::default()
+                };
+                let quotes = self
+                    .client
+                    .b2b()
+                    .quotes_page(&filter, offset, limit)
+                    .await?;
+                quotes
                     .into_iter()
                     .map(|q| Item::Quote(Box::new(q)))
                     .collect()
             }
             StreamKind::Companies => {
-                #[derive(serde::Deserialize)]
-                struct Env {
-                    #[serde(default)]
-                    data: Vec<Company>,
-                }
-                let req = ApiRequest::get(Api::B2b, "/companies")
-                    .query("minModified", cursor.t)
-                    .query("sortBy", "updatedAt")
-                    .query("orderBy", "ASC")
-                    .query("isIncludeExtraFields", 1)
-                    .query("offset", &offset)
-                    .query("limit", limit);
-                let env: Env = self.client.send(req).await?;
-                env.data
+                let filter = CompanyFilter {
+                    min_modified: Some(cursor.t),
+                    sort_by_updated: Some(true),
+                    order: Some(SortOrder::Asc),
+                    include_extra_fields: true,
+                    ..CompanyFilter::default()
+                };
+                let companies = self
+                    .client
+                    .b2b()
+                    .companies_page(&filter, offset, limit)
+                    .await?;
+                companies
                     .into_iter()
                     .map(|c| Item::Company(Box::new(c)))
                     .collect()

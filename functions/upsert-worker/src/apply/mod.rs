@@ -11,8 +11,8 @@
 //! ([`Applier::create_companies`]).
 //!
 //! This module holds what every command shares (outcomes, errors, leases, done markers, the
-//! dispatch by command type); each command family has its own file: [`company`] (`company.upsert`,
-//! `company.status`), [`user`], [`address`], [`pricelist`] (records and assignments), [`quote`].
+//! dispatch by command type); each command family has its own file: `company` (`company.upsert`,
+//! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`.
 
 mod address;
 mod company;

@@ -9,8 +9,8 @@
 //!   retryable failure the rest of that group is reported failed too, so order is kept.
 //!
 //! This module holds the batch mechanics (grouping, FIFO order, the passes); each record's body
-//! is parsed once ([`record`]), held-back creates go in bulk ([`bulk`]), webhook events for one
-//! export target are handled once ([`coalesce`]), and [`report`] answers Lambda and emits the
+//! is parsed once (`record`), held-back creates go in bulk (`bulk`), webhook events for one
+//! export target are handled once (`coalesce`), and `report` answers Lambda and emits the
 //! metrics. What one command does to BigCommerce is [`crate::apply`]'s.
 
 mod bulk;
