@@ -7,6 +7,9 @@
 //! HTML page. Errors are readable pages, never with a token or secret: 400 for missing or invalid
 //! parameters, 502 when the token exchange fails, 503 when Secrets Manager is unavailable, 500 for
 //! a misconfiguration.
+//!
+//! Every environment variable is read in [`settings`]; [`callback`] builds the [`AuthCallback`]
+//! they describe.
 
 /// The OAuth code exchange, from the client crate.
 pub use bigcommerce_b2b::oauth as exchange;
@@ -33,6 +36,16 @@ pub struct AuthCallback {
     pub secrets: b2b_shared::secrets::SecretsApi,
     /// The HTTP client for the token exchange.
     pub http: reqwest::Client,
+}
+
+/// The callback that `settings` describe, with Secrets Manager from `sdk`. Fails only when the
+/// HTTP client cannot be built.
+pub fn callback(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<AuthCallback, String> {
+    Ok(AuthCallback {
+        settings: settings.clone(),
+        secrets: b2b_shared::secrets::SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk)),
+        http: exchange::http_client()?,
+    })
 }
 
 /// Reads and validates the callback's query parameters.
@@ -198,6 +211,21 @@ mod tests {
                 "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "26/Nov/2026:12:00:00 +0000", "timeEpoch": 0}
         });
         lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_callback_is_built_from_the_settings() {
+        let settings = Settings::from_lookup(|k| match k {
+            "APP_SECRET_ID" => Some("bigcommerce/app".into()),
+            "STORE_SECRET_PREFIX" => Some("stack/bigcommerce/store/".into()),
+            _ => None,
+        })
+        .unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let callback = callback(&settings, &sdk).unwrap();
+        assert_eq!(callback.settings, settings);
     }
 
     #[test]

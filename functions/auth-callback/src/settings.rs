@@ -1,5 +1,5 @@
-//! auth-callback's settings, read from environment variables at cold start; every bad variable
-//! is named at once.
+//! auth-callback's one settings type: every environment variable it reads, validated at cold
+//! start; every bad variable is named at once.
 
 use b2b_shared::config::{ConfigError, ConfigProblem};
 use url::Url;
@@ -9,7 +9,7 @@ pub const DEFAULT_TOKEN_URL: &str = bigcommerce_b2b::oauth::TOKEN_URL;
 /// Default `STORE_SECRET_PREFIX`: the store secret of `abc123` is `bigcommerce/store/abc123`.
 pub const DEFAULT_STORE_SECRET_PREFIX: &str = "bigcommerce/store/";
 
-/// The validated settings.
+/// Everything auth-callback reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `APP_SECRET_ID`: the secret holding the app's `{"client_id", "client_secret"}`.
@@ -27,7 +27,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the settings through `lookup` (a variable name to its value).
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (a variable name to its value), reporting every
+    /// missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| {
             lookup(k)

@@ -10,6 +10,9 @@
 //! - `{"task": "check-webhooks"}`: keep the store's webhook subscriptions active ([`webhooks`]).
 //! - a Secrets Manager rotation event (`SecretId`, `ClientRequestToken`, `Step`): one step of the
 //!   rotation protocol for a connection secret ([`rotation`]).
+//!
+//! Every environment variable is read in [`settings`]; [`handler`] builds the [`Handler`] they
+//! describe.
 
 pub mod connection;
 pub mod health;
@@ -26,6 +29,7 @@ use bigcommerce_b2b::BcClient;
 use std::sync::Arc;
 
 use b2b_shared::secrets::{SecretSource, SecretsApi};
+use b2b_shared::setup;
 use bigcommerce_b2b::BcError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -33,6 +37,7 @@ use tokio::time::Instant;
 
 use crate::health::HealthChecker;
 use crate::refresh::Refresher;
+use crate::settings::Settings;
 use crate::webhooks::HookSettings;
 
 /// What a scheduled invocation is asked to do.
@@ -119,6 +124,48 @@ pub struct Handler {
     pub store_secret: Arc<dyn SecretSource>,
     /// Webhook settings, when configured.
     pub hooks: Option<HookSettings>,
+}
+
+/// Why the [`Handler`] could not be built at cold start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The token endpoints' HTTP client could not be built.
+    #[error("{0}")]
+    Http(String),
+    /// The store's client could not be built.
+    #[error(transparent)]
+    Client(#[from] BcError),
+}
+
+/// The handler that `settings` describe, with AWS clients from `sdk`. Nothing is fetched until
+/// the first invocation.
+pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handler, StartError> {
+    let sm = aws_sdk_secretsmanager::Client::new(sdk);
+    let store_secret = setup::store_secret(&settings.config, sdk);
+    Ok(Handler {
+        refresher: Refresher {
+            secrets: SecretsApi::new(sm.clone()),
+            http: oauth::http_client().map_err(StartError::Http)?,
+            lead_seconds: settings.lead_seconds,
+            lease_seconds: settings.lease_seconds,
+        },
+        health: HealthChecker {
+            bc_api_url: settings.config.bc_api_url.clone(),
+            b2b_api_url: settings.config.b2b_api_url.clone(),
+            core_probe: settings.core_probe.clone(),
+            b2b_probe: settings.b2b_probe.clone(),
+        },
+        fetcher: SecretsApi::new(sm),
+        connection_secret_ids: settings.connection_secret_ids.clone(),
+        store_secret_ids: settings.store_secret_ids.clone(),
+        store_client: setup::client_for(
+            &settings.config,
+            store_secret.clone(),
+            Default::default(),
+        )?,
+        store_secret,
+        hooks: settings.hooks.clone(),
+    })
 }
 
 /// Why an invocation failed (the Lambda reports it; Secrets Manager retries a failed step).
@@ -261,6 +308,29 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(listed, 8, "every fixture in events/ is checked here");
+    }
+
+    #[test]
+    fn the_handler_is_built_from_the_settings() {
+        let settings = Settings::from_lookup(|k| match k {
+            "BC_SECRET_ID" => Some("bigcommerce/store/abc123".into()),
+            "REFRESH_LEAD_SECONDS" => Some("900".into()),
+            "CONNECTION_SECRET_IDS" => Some("erp/netsuite".into()),
+            "WEBHOOK_DESTINATION" => Some("https://hooks.example.com/webhooks/bigcommerce".into()),
+            "WEBHOOK_SCOPES" => Some("store/order/*".into()),
+            _ => None,
+        })
+        .unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let h = handler(&settings, &sdk).unwrap();
+        assert_eq!(h.refresher.lead_seconds, 900);
+        assert_eq!(h.refresher.lease_seconds, 120);
+        assert_eq!(h.connection_secret_ids, ["erp/netsuite"]);
+        assert_eq!(h.store_secret_ids, ["bigcommerce/store/abc123"]);
+        assert_eq!(h.health.bc_api_url, settings.config.bc_api_url);
+        assert_eq!(h.hooks, settings.hooks);
     }
 
     #[test]

@@ -1,19 +1,28 @@
-//! token-refresh's own settings, read from environment variables at cold start. Every problem is
-//! reported at once, one line per variable, together with the shared configuration's.
+//! token-refresh's one settings type: every environment variable it reads (the shared
+//! configuration, the refresh and health-check settings, the webhook subscriptions), validated at
+//! cold start. Every problem is reported at once, one per variable, naming it.
 
-use b2b_shared::config::ConfigProblem;
+use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::{Config, Need};
 use bigcommerce_b2b::Api;
 
 use crate::health::{Probe, DEFAULT_B2B_PROBE, DEFAULT_CORE_PROBE};
+use crate::webhooks::HookSettings;
+
+/// What the function needs of the common configuration: nothing beyond the store secret and the
+/// API URLs.
+pub const NEEDS: &[Need] = &[];
 
 /// Default `REFRESH_LEAD_SECONDS`: refresh tokens expiring within 10 minutes.
 pub const DEFAULT_LEAD_SECONDS: i64 = 600;
 /// Default `REFRESH_LEASE_SECONDS`: longer than one run may take (the function's timeout is 60 s).
 pub const DEFAULT_LEASE_SECONDS: i64 = 120;
 
-/// The validated settings.
+/// Everything token-refresh reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The store secret (`BC_SECRET_ID`, the webhook check's store) and the API URLs.
+    pub config: Config,
     /// `CONNECTION_SECRET_IDS`: the connection secrets to refresh (may be empty).
     pub connection_secret_ids: Vec<String>,
     /// `REFRESH_LEAD_SECONDS`.
@@ -26,6 +35,9 @@ pub struct Settings {
     pub core_probe: Probe,
     /// `HEALTH_B2B_PATH`: the B2B call of the health check.
     pub b2b_probe: Probe,
+    /// `WEBHOOK_DESTINATION`, `WEBHOOK_SCOPES`, `WEBHOOK_AUTH_HEADER`: the webhook subscriptions
+    /// to keep active, when a destination is configured.
+    pub hooks: Option<HookSettings>,
 }
 
 fn list(raw: Option<String>) -> Vec<String> {
@@ -37,16 +49,23 @@ fn list(raw: Option<String>) -> Vec<String> {
 }
 
 impl Settings {
-    /// Reads the settings through `lookup` (a variable name to its value).
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, Vec<ConfigProblem>> {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup` (a variable name to its value), reporting every
+    /// missing or malformed one at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
         let mut problems = Vec::new();
+        let config = Config::from_lookup(&lookup, NEEDS)
+            .map_err(|e| problems.extend(e.problems))
+            .ok();
         let mut seconds = |variable: &'static str, default: i64, max: i64| match get(variable) {
             None => default,
             Some(raw) => match raw.parse::<i64>() {
@@ -80,17 +99,21 @@ impl Settings {
         };
         let core_probe = probe("HEALTH_CORE_PATH", Api::Core, DEFAULT_CORE_PROBE);
         let b2b_probe = probe("HEALTH_B2B_PATH", Api::B2b, DEFAULT_B2B_PROBE);
-        if problems.is_empty() {
-            Ok(Self {
+        let hooks = HookSettings::from_lookup(&lookup)
+            .map_err(|e| problems.extend(e))
+            .ok();
+        match (config, hooks) {
+            (Some(config), Some(hooks)) if problems.is_empty() => Ok(Self {
+                config,
                 connection_secret_ids,
                 lead_seconds,
                 lease_seconds,
                 store_secret_ids,
                 core_probe,
                 b2b_probe,
-            })
-        } else {
-            Err(problems)
+                hooks,
+            }),
+            _ => Err(ConfigError { problems }),
         }
     }
 }
@@ -140,16 +163,64 @@ mod tests {
             ("REFRESH_LEASE_SECONDS", "0"),
             ("HEALTH_CORE_PATH", "v2/store"),
         ]))
-        .unwrap_err();
+        .unwrap_err()
+        .problems;
         let vars: Vec<_> = p.iter().map(|x| x.variable).collect();
         assert_eq!(
             vars,
             [
+                "BC_SECRET_ID",
                 "REFRESH_LEAD_SECONDS",
                 "REFRESH_LEASE_SECONDS",
                 "HEALTH_CORE_PATH"
             ]
         );
-        assert!(p[0].reason.contains("ten minutes"), "{:?}", p[0]);
+        assert!(p[1].reason.contains("ten minutes"), "{:?}", p[1]);
+    }
+
+    #[test]
+    fn every_variable_is_read_and_every_problem_named_at_once() {
+        let err = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "one"),
+            ("BC_API_URL", "http://api.example.com"),
+            ("REFRESH_LEASE_SECONDS", "901"),
+            ("HEALTH_B2B_PATH", "https://x/companies"),
+            ("WEBHOOK_DESTINATION", "http://hooks.example.com"),
+            ("WEBHOOK_SCOPES", "orders"),
+            ("WEBHOOK_AUTH_HEADER", "bad header"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "BC_API_URL",
+                "REFRESH_LEASE_SECONDS",
+                "HEALTH_B2B_PATH",
+                "WEBHOOK_DESTINATION",
+                "WEBHOOK_SCOPES",
+                "WEBHOOK_AUTH_HEADER"
+            ]
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("WEBHOOK_DESTINATION: `http://hooks.example.com` must be an https URL"),
+            "{text}"
+        );
+        let s = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "one"),
+            ("B2B_API_URL", "http://127.0.0.1:9"),
+            (
+                "WEBHOOK_DESTINATION",
+                "https://hooks.example.com/webhooks/bigcommerce",
+            ),
+            ("WEBHOOK_SCOPES", "store/order/*"),
+        ]))
+        .unwrap();
+        assert_eq!(s.config.secret_id, "one");
+        assert_eq!(s.config.b2b_api_url.as_str(), "http://127.0.0.1:9/");
+        let hooks = s.hooks.unwrap();
+        assert_eq!(hooks.scopes, ["store/order/*"]);
+        assert_eq!(hooks.auth_header, "X-Webhook-Secret");
     }
 }

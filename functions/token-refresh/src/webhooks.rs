@@ -1,5 +1,6 @@
 //! The webhook subscription check: settings, and one run with its log line and metrics.
 
+use b2b_shared::config::ConfigProblem;
 use b2b_shared::secrets::StoreSecret;
 use b2b_shared::telemetry::{emit_metrics, Metric};
 use bigcommerce_b2b::subscriptions::{ensure_hooks, HookReport, WantedHooks};
@@ -7,6 +8,9 @@ use bigcommerce_b2b::BcClient;
 use bigcommerce_b2b::BcError;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
+
+/// Default `WEBHOOK_AUTH_HEADER`, as webhook-intake's.
+pub const DEFAULT_AUTH_HEADER: &str = "X-Webhook-Secret";
 
 /// The subscriptions this deployment wants, from environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,19 +24,25 @@ pub struct HookSettings {
 }
 
 impl HookSettings {
-    /// Reads the settings; `Ok(None)` when no destination is configured.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+    /// Reads the settings through `lookup`; `Ok(None)` when no destination is configured. Every
+    /// problem names its variable (`WEBHOOK_DESTINATION`, `WEBHOOK_SCOPES`,
+    /// `WEBHOOK_AUTH_HEADER`).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, Vec<ConfigProblem>> {
         let Some(destination) = lookup("WEBHOOK_DESTINATION").filter(|d| !d.trim().is_empty())
         else {
             return Ok(None);
         };
+        let mut problems = Vec::new();
         if !destination.starts_with("https://")
             && !destination.starts_with("http://127.0.0.1")
             && !destination.starts_with("http://localhost")
         {
-            return Err(format!(
-                "WEBHOOK_DESTINATION: `{destination}` must be an https URL"
-            ));
+            problems.push(ConfigProblem {
+                variable: "WEBHOOK_DESTINATION",
+                reason: format!("`{destination}` must be an https URL"),
+            });
         }
         let scopes: Vec<String> = lookup("WEBHOOK_SCOPES")
             .unwrap_or_default()
@@ -41,17 +51,36 @@ impl HookSettings {
             .filter(|s| !s.is_empty())
             .collect();
         if scopes.is_empty() {
-            return Err("WEBHOOK_SCOPES: name at least one scope (comma-separated)".into());
+            problems.push(ConfigProblem {
+                variable: "WEBHOOK_SCOPES",
+                reason: "name at least one scope (comma-separated)".into(),
+            });
+        } else if let Some(bad) = scopes.iter().find(|s| !s.starts_with("store/")) {
+            problems.push(ConfigProblem {
+                variable: "WEBHOOK_SCOPES",
+                reason: format!("`{bad}` is not a BigCommerce scope (store/...)"),
+            });
         }
-        if let Some(bad) = scopes.iter().find(|s| !s.starts_with("store/")) {
-            return Err(format!(
-                "WEBHOOK_SCOPES: `{bad}` is not a BigCommerce scope (store/...)"
-            ));
+        // The same variable, read the same way, as webhook-intake's: both must agree on the header.
+        let auth_header = match lookup("WEBHOOK_AUTH_HEADER").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_AUTH_HEADER.to_owned(),
+            Some(v) => {
+                if reqwest::header::HeaderName::from_bytes(v.trim().as_bytes()).is_err() {
+                    problems.push(ConfigProblem {
+                        variable: "WEBHOOK_AUTH_HEADER",
+                        reason: format!("`{v}` is not a valid header name"),
+                    });
+                }
+                v.trim().to_owned()
+            }
+        };
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(Some(Self {
             destination: destination.trim().to_owned(),
             scopes,
-            auth_header: lookup("WEBHOOK_AUTH_HEADER").unwrap_or_else(|| "X-Webhook-Secret".into()),
+            auth_header,
         }))
     }
 }
@@ -127,8 +156,19 @@ mod tests {
             "WEBHOOK_DESTINATION" => Some("http://hooks.example.com".to_string()),
             _ => None,
         };
-        assert!(HookSettings::from_lookup(bad)
-            .unwrap_err()
-            .contains("https"));
+        let problems = HookSettings::from_lookup(bad).unwrap_err();
+        assert!(problems[0].reason.contains("https"), "{problems:?}");
+        let vars: Vec<_> = problems.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["WEBHOOK_DESTINATION", "WEBHOOK_SCOPES"]);
+        let bad = |k: &str| match k {
+            "WEBHOOK_DESTINATION" => Some("https://hooks.example.com".to_string()),
+            "WEBHOOK_SCOPES" => Some("store/order/*,orders".to_string()),
+            "WEBHOOK_AUTH_HEADER" => Some("X Secret".to_string()),
+            _ => None,
+        };
+        let problems = HookSettings::from_lookup(bad).unwrap_err();
+        let vars: Vec<_> = problems.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["WEBHOOK_SCOPES", "WEBHOOK_AUTH_HEADER"]);
+        assert!(problems[0].reason.contains("`orders`"), "{problems:?}");
     }
 }

@@ -7,11 +7,15 @@
 //!   their reason, FIFO ordering, metrics.
 //! - [`export_events`]: webhook events → the export's documents, right away.
 //! - [`redrive`]: moves dead-lettered messages back after a fix (`make redrive`).
+//! - [`settings`]: every environment variable the worker and `redrive` read, validated at cold
+//!   start; [`wiring`]: the [`Worker`] they describe.
 
 pub mod apply;
 pub mod export_events;
 pub mod mapping;
 pub mod redrive;
+pub mod settings;
+pub mod wiring;
 pub mod worker;
 
 pub use apply::{Applier, ApplyError, Outcome};

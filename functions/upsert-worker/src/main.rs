@@ -1,71 +1,17 @@
-//! upsert-worker's Lambda entry point: wires configuration, the store client, the state table,
-//! the dead-letter queue and the optional field mapping once per cold start.
-
-use std::path::Path;
-use std::sync::Arc;
+//! upsert-worker's Lambda entry point: settings (every bad variable named at once, the field
+//! mapping loaded) and clients once per cold start, then each SQS batch is applied by
+//! [`upsert_worker::Worker`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_shared::queue::SqsQueue;
-use b2b_shared::state::DynamoState;
-use b2b_shared::{deadline, setup, telemetry, Config, Need};
+use b2b_shared::{deadline, setup, telemetry};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use upsert_worker::mapping::Mapping;
-use upsert_worker::worker::SqsVisibility;
-use upsert_worker::{Applier, Worker};
+use upsert_worker::settings::Settings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let config = Config::from_env(&[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue])?;
-    let dlq_url = config.dead_letter_queue_url.clone().unwrap_or_default();
-    let mapping = match std::env::var("FIELD_MAPPING_FILE")
-        .ok()
-        .filter(|p| !p.trim().is_empty())
-    {
-        Some(path) => Some(Arc::new(Mapping::load(Path::new(&path))?)),
-        None => None,
-    };
-    let sdk = setup::aws_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let client = setup::store_client(&config, &sdk, Default::default())?;
-    let state = Arc::new(DynamoState::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        config.state_table.clone().unwrap_or_default(),
-    ));
-    // With an outbound queue, webhook events are exported right away (the order-export code).
-    let events: Option<Arc<dyn upsert_worker::worker::EventSink>> =
-        match std::env::var("OUTBOUND_QUEUE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-        {
-            Some(url) => Some(Arc::new(upsert_worker::export_events::ExportEvents(
-                b2b_export::Exporter {
-                    client: client.clone(),
-                    state: state.clone(),
-                    fifo: url.ends_with(".fifo"),
-                    archive: None,
-                    outbound: Arc::new(SqsQueue::new(sqs.clone(), url)),
-                    settings: b2b_export::ExportSettings::from_lookup(|k| std::env::var(k).ok())
-                        .map_err(|problems| b2b_shared::ConfigError { problems })?,
-                },
-            ))),
-            None => None,
-        };
-    let worker = Worker {
-        applier: Applier::new(
-            client,
-            state,
-            std::env::var("EXTERNAL_ID_FIELD").unwrap_or_else(|_| "external_id".into()),
-        ),
-        mapping,
-        dead_letters: Arc::new(SqsQueue::new(sqs.clone(), dlq_url)),
-        visibility: Some(Arc::new(SqsVisibility {
-            client: sqs,
-            queue_url: config.inbound_queue_url.clone().unwrap_or_default(),
-        })),
-        events,
-        concurrency: 4,
-    };
+    let settings = Settings::from_env()?;
+    let worker = upsert_worker::wiring::worker(&settings, &setup::aws_config().await)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let mut worker = worker.clone();
         async move {

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use lambda_http::http::{HeaderMap, HeaderValue};
 use webhook_intake::intake::WebhookDecision;
 use webhook_intake::verify::sign;
-use webhook_intake::{AuthMode, Intake, Settings};
+use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
 struct Nowhere;
 impl Queue for Nowhere {
@@ -53,9 +53,9 @@ fn bench(c: &mut Criterion) {
             credentials: Arc::new(StaticCredentials(secret.clone())),
             queue: Arc::new(Nowhere),
             state: Arc::new(Nowhere),
-            settings: Settings {
+            options: IntakeOptions {
                 auth,
-                ..Settings::default()
+                ..IntakeOptions::default()
             },
         };
         let now = 1_764_160_000;

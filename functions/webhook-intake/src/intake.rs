@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::settings::{AuthMode, Settings};
+use crate::settings::{AuthMode, IntakeOptions};
 use crate::verify::{secrets_equal, signing_key, verify_signature};
 
 /// Largest body accepted: SQS's message limit.
@@ -134,8 +134,8 @@ pub struct Intake {
     pub queue: Arc<dyn Queue>,
     /// The dedupe store.
     pub state: Arc<dyn DedupeStore>,
-    /// Settings.
-    pub settings: Settings,
+    /// How it behaves (authentication, dedupe, batch size).
+    pub options: IntakeOptions,
 }
 
 impl Intake {
@@ -226,7 +226,7 @@ impl Intake {
             }
         };
         let mut message = OutgoingMessage::new("0", body);
-        if self.settings.fifo {
+        if self.options.fifo {
             let group = match &event.resource {
                 Some(r) => format!("{}#{}#{}", event.store_hash, r.kind, r.id),
                 None => format!("{}#{}", event.store_hash, event.scope),
@@ -244,7 +244,7 @@ impl Intake {
     fn authentic(&self, headers: &HeaderMap, body: &[u8], secret: &StoreSecret, now: i64) -> bool {
         let header_ok = || match (
             &secret.webhook_secret,
-            headers.get(self.settings.auth_header.as_str()),
+            headers.get(self.options.auth_header.as_str()),
         ) {
             (Some(expected), Some(given)) => {
                 secrets_equal(given.as_bytes(), expected.expose_secret().as_bytes())
@@ -258,7 +258,7 @@ impl Intake {
         let signature_ok = || match &secret.client_secret {
             Some(cs) => {
                 let key = signing_key(cs.expose_secret());
-                match verify_signature(headers, body, &key, now, self.settings.tolerance_secs) {
+                match verify_signature(headers, body, &key, now, self.options.tolerance_secs) {
                     Ok(()) => true,
                     Err(reason) => {
                         tracing::warn!(?reason, "webhook signature refused");
@@ -271,7 +271,7 @@ impl Intake {
                 false
             }
         };
-        match self.settings.auth {
+        match self.options.auth {
             AuthMode::Header => header_ok(),
             AuthMode::Signature => signature_ok(),
             AuthMode::Either => header_ok() || signature_ok(),
@@ -294,11 +294,7 @@ impl Intake {
                 scope,
             } => (dedupe_key, message, scope),
         };
-        match self
-            .state
-            .claim(&dedupe_key, self.settings.dedupe_ttl)
-            .await
-        {
+        match self.state.claim(&dedupe_key, self.options.dedupe_ttl).await {
             Ok(Claim::Duplicate) => {
                 tracing::info!(%scope, key = %dedupe_key, outcome = "duplicate", "webhook already accepted");
                 return answer(StatusCode::OK, json!({ "status": "duplicate" }));
@@ -345,10 +341,10 @@ impl Intake {
                 ))
             }
         };
-        if items.len() > self.settings.max_batch {
+        if items.len() > self.options.max_batch {
             return Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("at most {} commands per request", self.settings.max_batch),
+                &format!("at most {} commands per request", self.options.max_batch),
             ));
         }
         let mut invalid = Vec::new();
@@ -385,7 +381,7 @@ impl Intake {
                 ));
             }
             let mut message = OutgoingMessage::new(format!("{index}"), body);
-            if self.settings.fifo {
+            if self.options.fifo {
                 let group = cmd
                     .action
                     .company_key(&cmd.external_id)

@@ -35,9 +35,9 @@ fn harness(auth: AuthMode) -> Harness {
         credentials: Arc::new(StaticCredentials(Arc::new(secret))),
         queue: queue.clone(),
         state: state.clone(),
-        settings: Settings {
+        options: IntakeOptions {
             auth,
-            ..Settings::default()
+            ..IntakeOptions::default()
         },
     };
     Harness {
@@ -315,7 +315,7 @@ async fn b2b_batch_and_unknown_scopes_are_accepted() {
 #[tokio::test]
 async fn fifo_messages_are_grouped_by_resource() {
     let mut h = harness(AuthMode::Header);
-    h.intake.settings.fifo = true;
+    h.intake.options.fifo = true;
     h.send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
         .await;
     let sent = h.queue.sent.lock().unwrap().clone();

@@ -9,10 +9,61 @@
 //!
 //! When the queue or the table fails the answer is 503 (BigCommerce retries) and the dedupe key
 //! is released, so the retry is not swallowed. Nothing the caller sends produces a 500 or a panic.
+//!
+//! - [`settings`]: every environment variable it reads, validated at cold start.
+//! - [`intake`](mod@intake): the handler.
+//! - [`verify`]: the header secret and Standard Webhooks signatures.
+//! - [`intake()`]: the [`Intake`] these settings describe.
 
 pub mod intake;
 pub mod settings;
 pub mod verify;
 
+use std::sync::Arc;
+
+use b2b_shared::queue::SqsQueue;
+use b2b_shared::setup;
+use b2b_shared::state::DynamoState;
+
 pub use intake::Intake;
-pub use settings::{AuthMode, Settings};
+pub use settings::{AuthMode, IntakeOptions, Settings};
+
+/// The handler that `settings` describe, with AWS clients from `sdk`: the store secret through
+/// a TTL cache, the inbound queue and the state table. Nothing is fetched until the first request.
+pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
+    Intake {
+        credentials: setup::store_secret(&settings.config, sdk),
+        queue: Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            settings.inbound_queue_url().to_owned(),
+        )),
+        state: Arc::new(DynamoState::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            settings.state_table().to_owned(),
+        )),
+        options: settings.intake.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_intake_is_built_from_the_settings() {
+        let settings = Settings::from_lookup(|k| match k {
+            "BC_SECRET_ID" => Some("bigcommerce/store/abc123".into()),
+            "INBOUND_QUEUE_URL" => Some("https://sqs/in.fifo".into()),
+            "STATE_TABLE" => Some("state".into()),
+            "WEBHOOK_AUTH" => Some("signature".into()),
+            _ => None,
+        })
+        .unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let intake = intake(&settings, &sdk);
+        assert_eq!(intake.options.auth, AuthMode::Signature);
+        assert!(intake.options.fifo);
+    }
+}

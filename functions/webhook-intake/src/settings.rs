@@ -1,6 +1,16 @@
-//! Deployment settings of webhook-intake, from environment variables.
+//! webhook-intake's one settings type: every environment variable it reads, validated at cold
+//! start, all problems reported together, each naming its variable.
+//!
+//! [`Settings`] holds the common [`Config`] (the store secret, the inbound queue, the state
+//! table) and the [`IntakeOptions`] the handler keeps (authentication, dedupe, batch size).
 
 use std::time::Duration;
+
+use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::{Config, Need};
+
+/// What the function needs of the common configuration.
+pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable];
 
 /// How webhooks prove they come from BigCommerce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,9 +25,9 @@ pub enum AuthMode {
     Both,
 }
 
-/// webhook-intake's settings.
+/// How the intake behaves: authentication, dedupe and batch limits.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct IntakeOptions {
     /// `WEBHOOK_AUTH`: `header`, `signature`, `either` (default) or `both`.
     pub auth: AuthMode,
     /// `WEBHOOK_AUTH_HEADER`: the custom header carrying `webhook_secret` (default `X-Webhook-Secret`).
@@ -29,11 +39,11 @@ pub struct Settings {
     pub dedupe_ttl: Duration,
     /// Whether the inbound queue is FIFO (its URL ends in `.fifo`).
     pub fifo: bool,
-    /// Largest command batch on `POST /inbound` (default 500).
+    /// `INBOUND_MAX_BATCH`: largest command batch on `POST /inbound` (default 500).
     pub max_batch: usize,
 }
 
-impl Default for Settings {
+impl Default for IntakeOptions {
     fn default() -> Self {
         Self {
             auth: AuthMode::Either,
@@ -46,15 +56,16 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
-    /// Reads the settings through `lookup`; every malformed value is reported.
+impl IntakeOptions {
+    /// Reads the options through `lookup` for the inbound queue at `queue_url`; every malformed
+    /// value is reported, naming its variable.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
         queue_url: &str,
-    ) -> Result<Self, String> {
-        let mut s = Settings {
+    ) -> Result<Self, Vec<ConfigProblem>> {
+        let mut s = IntakeOptions {
             fifo: queue_url.ends_with(".fifo"),
-            ..Settings::default()
+            ..IntakeOptions::default()
         };
         let mut problems = Vec::new();
         if let Some(v) = lookup("WEBHOOK_AUTH") {
@@ -64,24 +75,26 @@ impl Settings {
                 "either" => AuthMode::Either,
                 "both" => AuthMode::Both,
                 other => {
-                    problems.push(format!(
-                        "WEBHOOK_AUTH: `{other}` is not one of header, signature, either, both"
-                    ));
+                    problems.push(ConfigProblem {
+                        variable: "WEBHOOK_AUTH",
+                        reason: format!("`{other}` is not one of header, signature, either, both"),
+                    });
                     AuthMode::Either
                 }
             };
         }
         if let Some(v) = lookup("WEBHOOK_AUTH_HEADER").filter(|v| !v.trim().is_empty()) {
             if lambda_http::http::HeaderName::from_bytes(v.trim().as_bytes()).is_err() {
-                problems.push(format!(
-                    "WEBHOOK_AUTH_HEADER: `{v}` is not a valid header name"
-                ));
+                problems.push(ConfigProblem {
+                    variable: "WEBHOOK_AUTH_HEADER",
+                    reason: format!("`{v}` is not a valid header name"),
+                });
             }
             s.auth_header = v.trim().to_owned();
         }
-        let mut number = |name: &str, min: i64, max: i64| -> Option<i64> {
-            let raw = lookup(name)?;
-            b2b_shared::config::parse_bounded(name, &raw, min, max)
+        let mut number = |variable: &'static str, min: i64, max: i64| -> Option<i64> {
+            let raw = lookup(variable)?;
+            ConfigProblem::bounded(variable, &raw, min, max)
                 .map_err(|e| problems.push(e))
                 .ok()
         };
@@ -97,8 +110,53 @@ impl Settings {
         if problems.is_empty() {
             Ok(s)
         } else {
-            Err(problems.join("\n"))
+            Err(problems)
         }
+    }
+}
+
+/// Everything webhook-intake reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The store secret, API URLs, the inbound queue and the state table.
+    pub config: Config,
+    /// How the intake behaves (`WEBHOOK_AUTH`, `DEDUPE_TTL_HOURS`, ...).
+    pub intake: IntakeOptions,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let config = Config::from_lookup(&lookup, NEEDS)
+            .map_err(|e| problems.extend(e.problems))
+            .ok();
+        let queue_url = config
+            .as_ref()
+            .and_then(|c| c.inbound_queue_url.as_deref())
+            .unwrap_or_default();
+        let intake = IntakeOptions::from_lookup(&lookup, queue_url)
+            .map_err(|e| problems.extend(e))
+            .ok();
+        match (config, intake) {
+            (Some(config), Some(intake)) if problems.is_empty() => Ok(Settings { config, intake }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// `INBOUND_QUEUE_URL` (required, so present once the settings are read).
+    pub fn inbound_queue_url(&self) -> &str {
+        self.config.inbound_queue_url.as_deref().unwrap_or_default()
+    }
+
+    /// `STATE_TABLE` (required, so present once the settings are read).
+    pub fn state_table(&self) -> &str {
+        self.config.state_table.as_deref().unwrap_or_default()
     }
 }
 
@@ -106,26 +164,94 @@ impl Settings {
 mod tests {
     use super::*;
 
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn reads_and_validates() {
-        let env = |k: &str| match k {
-            "WEBHOOK_AUTH" => Some("both".to_string()),
-            "DEDUPE_TTL_HOURS" => Some("48".to_string()),
-            _ => None,
-        };
-        let s = Settings::from_lookup(env, "https://sqs/q.fifo").unwrap();
+        let s = IntakeOptions::from_lookup(
+            env(&[("WEBHOOK_AUTH", "both"), ("DEDUPE_TTL_HOURS", "48")]),
+            "https://sqs/q.fifo",
+        )
+        .unwrap();
         assert_eq!(s.auth, AuthMode::Both);
         assert_eq!(s.dedupe_ttl, Duration::from_secs(48 * 3600));
         assert!(s.fifo);
-        let bad = |k: &str| match k {
-            "WEBHOOK_AUTH" => Some("maybe".to_string()),
-            "WEBHOOK_TOLERANCE_SECONDS" => Some("-1".to_string()),
-            _ => None,
-        };
-        let err = Settings::from_lookup(bad, "q").unwrap_err();
+        let err = IntakeOptions::from_lookup(
+            env(&[
+                ("WEBHOOK_AUTH", "maybe"),
+                ("WEBHOOK_TOLERANCE_SECONDS", "-1"),
+            ]),
+            "q",
+        )
+        .unwrap_err();
+        let vars: Vec<_> = err.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["WEBHOOK_AUTH", "WEBHOOK_TOLERANCE_SECONDS"]);
+        assert!(err[0].reason.contains("`maybe`"), "{err:?}");
+    }
+
+    #[test]
+    fn a_complete_environment_reads() {
+        let s = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "bc/store"),
+            ("INBOUND_QUEUE_URL", "https://sqs/in.fifo"),
+            ("STATE_TABLE", "state"),
+            ("WEBHOOK_AUTH", "header"),
+            ("INBOUND_MAX_BATCH", "20"),
+        ]))
+        .unwrap();
+        assert_eq!(s.config.secret_id, "bc/store");
+        assert_eq!(s.inbound_queue_url(), "https://sqs/in.fifo");
+        assert_eq!(s.state_table(), "state");
+        assert_eq!(s.intake.auth, AuthMode::Header);
+        assert_eq!(s.intake.max_batch, 20);
+        assert!(s.intake.fifo);
+        let s = Settings::from_lookup(env(&[
+            ("BC_SECRET_ID", "bc/store"),
+            ("INBOUND_QUEUE_URL", "https://sqs/in"),
+            ("STATE_TABLE", "state"),
+        ]))
+        .unwrap();
+        assert!(!s.intake.fifo);
+        assert_eq!(s.intake.auth, AuthMode::Either);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Settings::from_lookup(env(&[
+            ("B2B_API_URL", "http://example.com"),
+            ("WEBHOOK_AUTH", "sometimes"),
+            ("WEBHOOK_AUTH_HEADER", "X Bad Header"),
+            ("WEBHOOK_TOLERANCE_SECONDS", "0"),
+            ("DEDUPE_TTL_HOURS", "forever"),
+            ("INBOUND_MAX_BATCH", "10001"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "BC_SECRET_ID",
+                "B2B_API_URL",
+                "INBOUND_QUEUE_URL",
+                "STATE_TABLE",
+                "WEBHOOK_AUTH",
+                "WEBHOOK_AUTH_HEADER",
+                "WEBHOOK_TOLERANCE_SECONDS",
+                "DEDUPE_TTL_HOURS",
+                "INBOUND_MAX_BATCH"
+            ]
+        );
+        let text = err.to_string();
         assert!(
-            err.contains("WEBHOOK_AUTH: `maybe`") && err.contains("WEBHOOK_TOLERANCE_SECONDS"),
-            "{err}"
+            text.contains("INBOUND_MAX_BATCH: `10001` is not a whole number from 1 to 10000"),
+            "{text}"
         );
     }
 }

@@ -11,7 +11,7 @@ use b2b_shared::state::DynamoState;
 use b2b_test_support as support;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
-use webhook_intake::{AuthMode, Intake, Settings};
+use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
 struct Aws {
     sdk: aws_config::SdkConfig,
@@ -41,9 +41,9 @@ fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
         credentials: Arc::new(StaticCredentials(Arc::new(secret))),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), queue_url)),
         state: Arc::new(DynamoState::new(aws.dynamo.clone(), table)),
-        settings: Settings {
+        options: IntakeOptions {
             auth: AuthMode::Header,
-            ..Settings::default()
+            ..IntakeOptions::default()
         },
     }
 }

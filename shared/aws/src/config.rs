@@ -79,10 +79,34 @@ impl ConfigProblem {
 }
 
 /// Every configuration problem found, reported together.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` form is one line naming each problem, because that is what a `main` returning
+/// the error prints (and what the function's log shows) when it cannot start; `{:#?}` shows the
+/// fields.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
     /// The problems, in the order the variables are read.
     pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return f
+                .debug_struct("ConfigError")
+                .field("problems", &self.problems)
+                .finish();
+        }
+        let n = self.problems.len();
+        let plural = if n == 1 { "" } else { "s" };
+        write!(f, "cannot start, {n} problem{plural} in the configuration:")?;
+        for (i, p) in self.problems.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ";" };
+            let reason = p.reason.replace(['\n', '\r'], " ");
+            write!(f, "{sep} ({}) {}: {reason}", i + 1, p.variable)?;
+        }
+        write!(f, ".")
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -278,6 +302,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("STATE_TABLE: is not set"), "{text}");
+        let line = format!("{err:?}");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("cannot start, 6 problems in the configuration: (1) BC_SECRET_ID:")
+                && line.contains("; (3) B2B_API_URL: `ftp://x` has scheme `ftp`")
+                && line.ends_with(
+                    "; (6) DEAD_LETTER_QUEUE_URL: is not set (required by this function)."
+                ),
+            "{line}"
+        );
+        assert!(format!("{err:#?}").contains("problems"));
     }
 
     #[test]

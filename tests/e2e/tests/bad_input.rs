@@ -27,7 +27,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{json, Map, Value};
 use webhook_intake::verify::{sign, signing_key};
-use webhook_intake::{AuthMode, Intake, Settings};
+use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
 const WEBHOOK_SECRET: &str = "hook-secret-bad-input";
 const CLIENT_SECRET: &str = "client-secret-bad-input";
@@ -479,9 +479,9 @@ fn rig() -> &'static Rig {
             )),
             queue: Arc::new(MemoryQueue::default()),
             state: Arc::new(MemoryState::default()),
-            settings: Settings {
+            options: IntakeOptions {
                 auth: AuthMode::Either,
-                ..Settings::default()
+                ..IntakeOptions::default()
             },
         },
     })

@@ -31,7 +31,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
 use webhook_intake::verify::{sign, signing_key};
-use webhook_intake::{AuthMode, Intake, Settings};
+use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
 const STORE: &str = "abc123";
 const STORE_TOKEN: &str = "stk-Q7hW2mLx9RpZ4vKc";
@@ -199,9 +199,9 @@ async fn a_full_run_logs_no_token_or_secret() {
         credentials: static_secret.clone(),
         queue: queue.clone(),
         state: Arc::new(MemoryState::default()),
-        settings: Settings {
+        options: IntakeOptions {
             auth: AuthMode::Either,
-            ..Settings::default()
+            ..IntakeOptions::default()
         },
     };
     let hook = |n: i64| {

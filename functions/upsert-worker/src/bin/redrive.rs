@@ -5,15 +5,17 @@
 //! (`make redrive` runs it.) AWS credentials and region come from the usual environment.
 
 use upsert_worker::redrive::redrive;
+use upsert_worker::settings::RedriveSettings;
 
 #[tokio::main]
 async fn main() {
-    let dlq = std::env::var("DEAD_LETTER_QUEUE_URL").unwrap_or_default();
-    let inbound = std::env::var("INBOUND_QUEUE_URL").unwrap_or_default();
-    if dlq.is_empty() || inbound.is_empty() {
-        eprintln!("redrive: set DEAD_LETTER_QUEUE_URL and INBOUND_QUEUE_URL");
-        std::process::exit(2);
-    }
+    let settings = match RedriveSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("redrive: {e}");
+            std::process::exit(2);
+        }
+    };
     let limit = match std::env::args().nth(1).map(|a| a.parse::<usize>()) {
         None => usize::MAX,
         Some(Ok(n)) => n,
@@ -23,7 +25,15 @@ async fn main() {
         }
     };
     let sdk = aws_config::load_from_env().await;
-    match redrive(&aws_sdk_sqs::Client::new(&sdk), &dlq, &inbound, limit).await {
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    match redrive(
+        &sqs,
+        &settings.dead_letter_queue_url,
+        &settings.inbound_queue_url,
+        limit,
+    )
+    .await
+    {
         Ok(done) => println!(
             "redrive: moved {} message(s) from the dead-letter queue back to the inbound queue",
             done.moved

@@ -1,0 +1,388 @@
+//! upsert-worker's one settings type (every environment variable the worker reads, validated at
+//! cold start, the field mapping loaded, all problems reported together, each naming its
+//! variable), and the redrive tool's.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use b2b_export::ExportSettings;
+use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::{Config, Need};
+
+use crate::mapping::Mapping;
+
+/// What the worker needs of the common configuration.
+pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue];
+
+/// Default `EXTERNAL_ID_FIELD`.
+pub const DEFAULT_EXTERNAL_ID_FIELD: &str = "external_id";
+
+/// Longest `EXTERNAL_ID_FIELD` accepted.
+pub const MAX_EXTERNAL_ID_FIELD_LEN: usize = 255;
+
+/// Near-real-time export of webhook events, when `OUTBOUND_QUEUE_URL` is set.
+#[derive(Debug, Clone)]
+pub struct EventExportSettings {
+    /// `OUTBOUND_QUEUE_URL`: where the exported documents go.
+    pub outbound_queue_url: String,
+    /// How documents are built (`EXPORT_STREAMS`, `EXPORT_PAGE_SIZE`, ...), as order-export's.
+    pub export: ExportSettings,
+}
+
+impl EventExportSettings {
+    /// Whether the outbound queue is FIFO (its URL ends in `.fifo`).
+    pub fn fifo(&self) -> bool {
+        self.outbound_queue_url.ends_with(".fifo")
+    }
+}
+
+/// Everything upsert-worker reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The store secret, API URLs, the inbound queue, the state table and the dead-letter queue.
+    pub config: Config,
+    /// `EXTERNAL_ID_FIELD`: the company extra field holding the external id (default
+    /// `external_id`).
+    pub external_id_field: String,
+    /// `FIELD_MAPPING_FILE`: the mapping file's path, when set.
+    pub mapping_file: Option<PathBuf>,
+    /// The mapping loaded from `mapping_file`.
+    pub mapping: Option<Arc<Mapping>>,
+    /// The near-real-time export, when `OUTBOUND_QUEUE_URL` is set.
+    pub events: Option<EventExportSettings>,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup` and loads the mapping file, reporting every missing
+    /// or malformed one at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let config = Config::from_lookup(&lookup, NEEDS)
+            .map_err(|e| problems.extend(e.problems))
+            .ok();
+        let external_id_field = external_id_field(&lookup)
+            .map_err(|p| problems.push(p))
+            .ok();
+        let mapping_file = lookup("FIELD_MAPPING_FILE")
+            .filter(|p| !p.trim().is_empty())
+            .map(PathBuf::from);
+        let mapping = match &mapping_file {
+            None => Some(None),
+            Some(path) => load_mapping(path)
+                .map(|m| Some(Arc::new(m)))
+                .map_err(|p| problems.push(p))
+                .ok(),
+        };
+        let events = event_export(&lookup).map_err(|e| problems.extend(e)).ok();
+        match (config, external_id_field, mapping, events) {
+            (Some(config), Some(external_id_field), Some(mapping), Some(events))
+                if problems.is_empty() =>
+            {
+                Ok(Settings {
+                    config,
+                    external_id_field,
+                    mapping_file,
+                    mapping,
+                    events,
+                })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// `INBOUND_QUEUE_URL` (required, so present once the settings are read).
+    pub fn inbound_queue_url(&self) -> &str {
+        self.config.inbound_queue_url.as_deref().unwrap_or_default()
+    }
+
+    /// `STATE_TABLE` (required, so present once the settings are read).
+    pub fn state_table(&self) -> &str {
+        self.config.state_table.as_deref().unwrap_or_default()
+    }
+
+    /// `DEAD_LETTER_QUEUE_URL` (required, so present once the settings are read).
+    pub fn dead_letter_queue_url(&self) -> &str {
+        self.config
+            .dead_letter_queue_url
+            .as_deref()
+            .unwrap_or_default()
+    }
+}
+
+/// `EXTERNAL_ID_FIELD`: 1 to 255 letters, digits, `_` and `-` (default `external_id`).
+fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigProblem> {
+    let Some(raw) = lookup("EXTERNAL_ID_FIELD") else {
+        return Ok(DEFAULT_EXTERNAL_ID_FIELD.to_owned());
+    };
+    let field = raw.trim();
+    let problem = |reason: String| ConfigProblem {
+        variable: "EXTERNAL_ID_FIELD",
+        reason,
+    };
+    if field.is_empty() {
+        return Err(problem(format!(
+            "is empty; name the company extra field holding the external id (default `{DEFAULT_EXTERNAL_ID_FIELD}`), or leave the variable unset"
+        )));
+    }
+    if field.chars().count() > MAX_EXTERNAL_ID_FIELD_LEN {
+        return Err(problem(format!(
+            "is longer than {MAX_EXTERNAL_ID_FIELD_LEN} characters"
+        )));
+    }
+    if !field
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(problem(format!(
+            "`{field}` may hold only letters, digits, `_` and `-`"
+        )));
+    }
+    Ok(field.to_owned())
+}
+
+/// The mapping at `path`, or the problem with `FIELD_MAPPING_FILE`.
+fn load_mapping(path: &Path) -> Result<Mapping, ConfigProblem> {
+    Mapping::load(path).map_err(|e| ConfigProblem {
+        variable: "FIELD_MAPPING_FILE",
+        reason: format!("cannot be loaded: {e}"),
+    })
+}
+
+/// `OUTBOUND_QUEUE_URL` and, only when it is set, the export's own variables.
+fn event_export(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<EventExportSettings>, Vec<ConfigProblem>> {
+    let Some(outbound_queue_url) = lookup("OUTBOUND_QUEUE_URL")
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(EventExportSettings {
+        outbound_queue_url,
+        export: ExportSettings::from_lookup(lookup)?,
+    }))
+}
+
+/// What the `redrive` tool reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedriveSettings {
+    /// `DEAD_LETTER_QUEUE_URL`: where the messages are.
+    pub dead_letter_queue_url: String,
+    /// `INBOUND_QUEUE_URL`: where they go back to.
+    pub inbound_queue_url: String,
+}
+
+impl RedriveSettings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads both queue URLs through `lookup`, naming each one missing.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mut required = |variable: &'static str, what: &str| {
+            let value = lookup(variable)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty());
+            if value.is_none() {
+                problems.push(ConfigProblem {
+                    variable,
+                    reason: format!("is not set ({what})"),
+                });
+            }
+            value.unwrap_or_default()
+        };
+        let dead_letter_queue_url =
+            required("DEAD_LETTER_QUEUE_URL", "the queue to move messages from");
+        let inbound_queue_url = required("INBOUND_QUEUE_URL", "the queue to move messages to");
+        if problems.is_empty() && dead_letter_queue_url == inbound_queue_url {
+            problems.push(ConfigProblem {
+                variable: "INBOUND_QUEUE_URL",
+                reason: "is the dead-letter queue itself; messages would go round in circles"
+                    .into(),
+            });
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                dead_letter_queue_url,
+                inbound_queue_url,
+            })
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const COMPLETE: &[(&str, &str)] = &[
+        ("BC_SECRET_ID", "bc/store"),
+        ("INBOUND_QUEUE_URL", "https://sqs/in"),
+        ("STATE_TABLE", "state"),
+        ("DEAD_LETTER_QUEUE_URL", "https://sqs/dlq"),
+    ];
+
+    fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut all: Vec<_> = extra.to_vec();
+        all.extend_from_slice(COMPLETE);
+        all
+    }
+
+    fn example_mapping() -> String {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/erp-customers.example.yaml"
+        )
+        .to_owned()
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Settings::from_lookup(env(COMPLETE)).unwrap();
+        assert_eq!(s.external_id_field, "external_id");
+        assert_eq!(s.inbound_queue_url(), "https://sqs/in");
+        assert_eq!(s.state_table(), "state");
+        assert_eq!(s.dead_letter_queue_url(), "https://sqs/dlq");
+        assert!(s.mapping.is_none() && s.mapping_file.is_none());
+        assert!(s.events.is_none());
+    }
+
+    #[test]
+    fn the_mapping_and_the_export_are_read_when_set() {
+        let path = example_mapping();
+        let s = Settings::from_lookup(env(&with(&[
+            ("FIELD_MAPPING_FILE", &path),
+            ("OUTBOUND_QUEUE_URL", " https://sqs/out.fifo "),
+            ("EXPORT_STREAMS", "orders"),
+            ("EXTERNAL_ID_FIELD", "erp_id"),
+        ])))
+        .unwrap();
+        assert_eq!(s.external_id_field, "erp_id");
+        assert_eq!(s.mapping_file, Some(PathBuf::from(&path)));
+        assert_eq!(
+            s.mapping.as_deref(),
+            Some(&Mapping::load(Path::new(&path)).unwrap())
+        );
+        let events = s.events.unwrap();
+        assert_eq!(events.outbound_queue_url, "https://sqs/out.fifo");
+        assert!(events.fifo());
+        assert_eq!(events.export.streams, [b2b_export::StreamKind::Orders]);
+    }
+
+    #[test]
+    fn export_variables_are_ignored_without_an_outbound_queue() {
+        let s = Settings::from_lookup(env(&with(&[("EXPORT_STREAMS", "nope")]))).unwrap();
+        assert!(s.events.is_none());
+        let s = Settings::from_lookup(env(&with(&[
+            ("OUTBOUND_QUEUE_URL", "  "),
+            ("EXPORT_STREAMS", "nope"),
+        ])))
+        .unwrap();
+        assert!(s.events.is_none());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Settings::from_lookup(env(&[
+            ("BC_API_URL", "ftp://x"),
+            ("EXTERNAL_ID_FIELD", "external id"),
+            ("FIELD_MAPPING_FILE", "/nowhere/mapping.yaml"),
+            ("OUTBOUND_QUEUE_URL", "https://sqs/out"),
+            ("EXPORT_STREAMS", "orders,invoices"),
+            ("EXPORT_PAGE_SIZE", "0"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "BC_SECRET_ID",
+                "BC_API_URL",
+                "INBOUND_QUEUE_URL",
+                "STATE_TABLE",
+                "DEAD_LETTER_QUEUE_URL",
+                "EXTERNAL_ID_FIELD",
+                "FIELD_MAPPING_FILE",
+                "EXPORT_STREAMS",
+                "EXPORT_PAGE_SIZE"
+            ]
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("FIELD_MAPPING_FILE: cannot be loaded: /nowhere/mapping.yaml"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_external_id_field_is_validated() {
+        let problem = |value: &str| {
+            Settings::from_lookup(env(&with(&[("EXTERNAL_ID_FIELD", value)])))
+                .unwrap_err()
+                .problems
+        };
+        for bad in ["", "  ", "a.b", "ext id", "ünïcode"] {
+            let p = problem(bad);
+            assert_eq!(p.len(), 1, "{bad:?}: {p:?}");
+            assert_eq!(p[0].variable, "EXTERNAL_ID_FIELD", "{bad:?}");
+        }
+        assert!(problem(&"x".repeat(256))[0].reason.contains("255"));
+        let max = "x".repeat(255);
+        for ok in ["external_id", "ERP-Id_2", " erp_id ", &max] {
+            let s = Settings::from_lookup(env(&with(&[("EXTERNAL_ID_FIELD", ok)]))).unwrap();
+            assert_eq!(s.external_id_field, ok.trim());
+        }
+    }
+
+    #[test]
+    fn a_malformed_mapping_is_a_problem_of_its_variable() {
+        let dir = std::env::temp_dir().join(format!("upsert-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.yaml");
+        std::fs::write(&file, "version: 2\nrules: []\n").unwrap();
+        let path = file.display().to_string();
+        let err = Settings::from_lookup(env(&with(&[("FIELD_MAPPING_FILE", &path)]))).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].variable, "FIELD_MAPPING_FILE");
+        assert!(err.problems[0].reason.contains("version 2"), "{err}");
+    }
+
+    #[test]
+    fn redrive_names_each_missing_queue() {
+        let err = RedriveSettings::from_lookup(env(&[("INBOUND_QUEUE_URL", " ")])).unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["DEAD_LETTER_QUEUE_URL", "INBOUND_QUEUE_URL"]);
+        let s = RedriveSettings::from_lookup(env(&[
+            ("DEAD_LETTER_QUEUE_URL", "https://sqs/dlq"),
+            ("INBOUND_QUEUE_URL", "https://sqs/in"),
+        ]))
+        .unwrap();
+        assert_eq!(s.dead_letter_queue_url, "https://sqs/dlq");
+        assert_eq!(s.inbound_queue_url, "https://sqs/in");
+        let err = RedriveSettings::from_lookup(env(&[
+            ("DEAD_LETTER_QUEUE_URL", "https://sqs/q"),
+            ("INBOUND_QUEUE_URL", "https://sqs/q"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.problems[0].variable, "INBOUND_QUEUE_URL");
+    }
+}

@@ -1,0 +1,79 @@
+//! The [`Worker`] that the [`Settings`] describe: the store client, the state table, the
+//! dead-letter queue, visibility control on the inbound queue, the field mapping and, with an
+//! outbound queue, the near-real-time export of webhook events.
+
+use std::sync::Arc;
+
+use b2b_shared::queue::SqsQueue;
+use b2b_shared::setup;
+use b2b_shared::state::DynamoState;
+use bigcommerce_b2b::BcError;
+
+use crate::export_events::ExportEvents;
+use crate::settings::Settings;
+use crate::worker::{EventSink, SqsVisibility};
+use crate::{Applier, Worker};
+
+/// Records (or FIFO groups) a worker processes at once.
+pub const CONCURRENCY: usize = 4;
+
+/// The worker that `settings` describe, with AWS clients from `sdk`. Nothing is fetched until
+/// the first batch.
+pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker, BcError> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let client = setup::store_client(&settings.config, sdk, Default::default())?;
+    let state = Arc::new(DynamoState::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        settings.state_table().to_owned(),
+    ));
+    // With an outbound queue, webhook events are exported right away (the order-export code).
+    let events = settings.events.as_ref().map(|e| {
+        Arc::new(ExportEvents(b2b_export::Exporter {
+            client: client.clone(),
+            state: state.clone(),
+            fifo: e.fifo(),
+            archive: None,
+            outbound: Arc::new(SqsQueue::new(sqs.clone(), e.outbound_queue_url.clone())),
+            settings: e.export.clone(),
+        })) as Arc<dyn EventSink>
+    });
+    Ok(Worker {
+        applier: Applier::new(client, state, settings.external_id_field.clone()),
+        mapping: settings.mapping.clone(),
+        dead_letters: Arc::new(SqsQueue::new(
+            sqs.clone(),
+            settings.dead_letter_queue_url().to_owned(),
+        )),
+        visibility: Some(Arc::new(SqsVisibility {
+            client: sqs,
+            queue_url: settings.inbound_queue_url().to_owned(),
+        })),
+        events,
+        concurrency: CONCURRENCY,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_is_built_from_the_settings() {
+        let settings = Settings::from_lookup(|k| match k {
+            "BC_SECRET_ID" => Some("bigcommerce/store/abc123".into()),
+            "INBOUND_QUEUE_URL" => Some("https://sqs/in".into()),
+            "STATE_TABLE" => Some("state".into()),
+            "DEAD_LETTER_QUEUE_URL" => Some("https://sqs/dlq".into()),
+            "EXTERNAL_ID_FIELD" => Some("erp_id".into()),
+            _ => None,
+        })
+        .unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let w = worker(&settings, &sdk).unwrap();
+        assert_eq!(w.applier.external_id_field, "erp_id");
+        assert!(w.mapping.is_none() && w.events.is_none() && w.visibility.is_some());
+        assert_eq!(w.concurrency, CONCURRENCY);
+    }
+}
