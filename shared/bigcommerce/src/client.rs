@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::error::{Api, ApiError, BcError};
-use super::ratelimit::{parse_rate_limit, Pacer};
+use super::ratelimit::{parse_rate_limit, Pacer, RateLimitInfo};
 use super::retry::RetryPolicy;
 use crate::credentials::{Credentials, StoreAuth};
 
@@ -132,6 +132,21 @@ pub struct ApiResponse {
     pub headers: HeaderMap,
     /// The body (empty for 204).
     pub body: bytes::Bytes,
+}
+
+/// One attempt's outcome, as [`BcClient::execute`] acts on it.
+enum Attempt {
+    /// A success answer.
+    Done(ApiResponse),
+    /// 401/403: worth one more try with fresh credentials.
+    Refused(BcError),
+    /// Worth another attempt after `wait`.
+    Retry {
+        /// What went wrong, returned if no attempt is left.
+        failure: BcError,
+        /// How long to wait first.
+        wait: Duration,
+    },
 }
 
 /// Counters of what a client did, for metrics and benchmarks.
@@ -339,150 +354,29 @@ impl BcClient {
             .await
             .map_err(|_| BcError::InvalidRequest("client is shut down".into()))?;
         let retry = &self.inner.retry;
-        let pacer = self.pacer(req.api);
         let mut auth = self.inner.credentials.current().await?;
         let mut token = auth_header(&auth)?;
         let mut refreshed = false;
         let mut attempt: u32 = 0;
         loop {
-            loop {
-                let wait = pacer.reserve();
-                if wait.is_zero() {
-                    break;
-                }
-                self.ensure_time_for(
-                    wait,
-                    Some(BcError::RateLimited {
-                        api: req.api,
-                        retry_after: Some(wait),
-                        attempts: attempt,
-                    }),
-                )?;
-                tracing::debug!(api = %req.api, wait_ms = wait.as_millis() as u64, "pacing: waiting for the rate-limit window");
-                self.wait(wait).await;
-            }
+            self.pace(req, attempt).await?;
             if attempt > 0 {
                 self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             }
             attempt += 1;
             self.ensure_time_for(Duration::ZERO, None)?;
-
-            let (failure, wait) = match self.send_once(req, &auth, &token).await {
-                Err(e) => {
-                    // A POST that may have reached the server is not repeated blindly.
-                    let may_repeat = e.is_connect() || req.method != Method::POST;
-                    let failure = BcError::Transport {
-                        api: req.api,
-                        attempts: attempt,
-                        source: e,
-                    };
-                    if !may_repeat {
-                        return Err(failure);
-                    }
-                    (failure, retry.backoff(attempt, false))
+            let (failure, wait) = match self.attempt(req, &auth, &token, attempt).await? {
+                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Refused(_) if !refreshed => {
+                    tracing::warn!(api = %req.api, "credentials refused; asking for fresh credentials once");
+                    refreshed = true;
+                    auth = self.inner.credentials.refresh(&auth).await?;
+                    token = auth_header(&auth)?;
+                    attempt -= 1;
+                    continue;
                 }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let info = parse_rate_limit(req.api, resp.headers());
-                    pacer.observe(&info);
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await;
-                    let body = match body {
-                        Ok(b) => b,
-                        Err(e) if req.method != Method::POST => {
-                            let failure = BcError::Transport {
-                                api: req.api,
-                                attempts: attempt,
-                                source: e,
-                            };
-                            let wait = retry.backoff(attempt, false);
-                            if attempt >= retry.max_attempts {
-                                return Err(failure);
-                            }
-                            self.ensure_time_for(wait, Some(failure))?;
-                            self.wait(wait).await;
-                            continue;
-                        }
-                        Err(e) => {
-                            return Err(BcError::Transport {
-                                api: req.api,
-                                attempts: attempt,
-                                source: e,
-                            })
-                        }
-                    };
-                    if status.is_success() {
-                        tracing::debug!(api = %req.api, call = %req.describe(), status = status.as_u16(), attempt, "BigCommerce call done");
-                        return Ok(ApiResponse {
-                            status,
-                            headers,
-                            body,
-                        });
-                    }
-                    let parsed = ApiError::parse(req.api, &body);
-                    match status.as_u16() {
-                        401 | 403 if !refreshed => {
-                            tracing::warn!(api = %req.api, status = status.as_u16(), "credentials refused; asking for fresh credentials once");
-                            refreshed = true;
-                            auth = self.inner.credentials.refresh(&auth).await?;
-                            token = auth_header(&auth)?;
-                            attempt -= 1;
-                            continue;
-                        }
-                        401 | 403 => {
-                            return Err(BcError::Unauthorized {
-                                api: req.api,
-                                status: status.as_u16(),
-                                body: parsed,
-                            })
-                        }
-                        404 => {
-                            return Err(BcError::NotFound {
-                                api: req.api,
-                                body: parsed,
-                            })
-                        }
-                        429 => {
-                            self.inner
-                                .counters
-                                .rate_limited
-                                .fetch_add(1, Ordering::Relaxed);
-                            let wait = match info.reset_in {
-                                Some(reset) => retry.after_reset(reset),
-                                None => retry.backoff(attempt, true),
-                            };
-                            pacer.hold(wait);
-                            let failure = BcError::RateLimited {
-                                api: req.api,
-                                retry_after: Some(wait),
-                                attempts: attempt,
-                            };
-                            (failure, wait)
-                        }
-                        500..=599 => {
-                            let failure = BcError::Server {
-                                api: req.api,
-                                status: status.as_u16(),
-                                body: parsed,
-                                attempts: attempt,
-                            };
-                            // A 500 on a POST may have created something: let the caller decide.
-                            if req.method == Method::POST
-                                && status == StatusCode::INTERNAL_SERVER_ERROR
-                            {
-                                return Err(failure);
-                            }
-                            (failure, retry.backoff(attempt, false))
-                        }
-                        code => {
-                            return Err(BcError::Rejected {
-                                api: req.api,
-                                status: code,
-                                body: parsed,
-                            })
-                        }
-                    }
-                }
+                Attempt::Refused(e) => return Err(e),
+                Attempt::Retry { failure, wait } => (failure, wait),
             };
             if attempt >= retry.max_attempts {
                 return Err(failure);
@@ -490,6 +384,140 @@ impl BcClient {
             tracing::warn!(api = %req.api, call = %req.describe(), attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying BigCommerce call");
             self.ensure_time_for(wait, Some(failure))?;
             self.wait(wait).await;
+        }
+    }
+
+    /// Waits until the rate-limit window of `req`'s API allows a request (failing with
+    /// `DeadlineExceeded` when that would overrun the deadline).
+    async fn pace(&self, req: &ApiRequest, attempt: u32) -> Result<(), BcError> {
+        let pacer = self.pacer(req.api);
+        loop {
+            let wait = pacer.reserve();
+            if wait.is_zero() {
+                return Ok(());
+            }
+            self.ensure_time_for(
+                wait,
+                Some(BcError::RateLimited {
+                    api: req.api,
+                    retry_after: Some(wait),
+                    attempts: attempt,
+                }),
+            )?;
+            tracing::debug!(api = %req.api, wait_ms = wait.as_millis() as u64, "pacing: waiting for the rate-limit window");
+            self.wait(wait).await;
+        }
+    }
+
+    /// One attempt of `req`: its answer classified. `Err` is a failure not to retry; a `POST`
+    /// that may have reached the server is never marked for a retry.
+    async fn attempt(
+        &self,
+        req: &ApiRequest,
+        auth: &StoreAuth,
+        token: &HeaderValue,
+        attempt: u32,
+    ) -> Result<Attempt, BcError> {
+        let retry = &self.inner.retry;
+        let transport = |source| BcError::Transport {
+            api: req.api,
+            attempts: attempt,
+            source,
+        };
+        let resp = match self.send_once(req, auth, token).await {
+            Ok(resp) => resp,
+            // A POST that may have reached the server is not repeated blindly.
+            Err(e) if e.is_connect() || req.method != Method::POST => {
+                return Ok(Attempt::Retry {
+                    failure: transport(e),
+                    wait: retry.backoff(attempt, false),
+                })
+            }
+            Err(e) => return Err(transport(e)),
+        };
+        let status = resp.status();
+        let info = parse_rate_limit(req.api, resp.headers());
+        self.pacer(req.api).observe(&info);
+        let headers = resp.headers().clone();
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) if req.method != Method::POST => {
+                return Ok(Attempt::Retry {
+                    failure: transport(e),
+                    wait: retry.backoff(attempt, false),
+                })
+            }
+            Err(e) => return Err(transport(e)),
+        };
+        if status.is_success() {
+            tracing::debug!(api = %req.api, call = %req.describe(), status = status.as_u16(), attempt, "BigCommerce call done");
+            return Ok(Attempt::Done(ApiResponse {
+                status,
+                headers,
+                body,
+            }));
+        }
+        self.failed(req, status, &info, ApiError::parse(req.api, &body), attempt)
+    }
+
+    /// What an error answer means: refused credentials, a retry after a wait, or a failure.
+    fn failed(
+        &self,
+        req: &ApiRequest,
+        status: StatusCode,
+        info: &RateLimitInfo,
+        body: ApiError,
+        attempt: u32,
+    ) -> Result<Attempt, BcError> {
+        let retry = &self.inner.retry;
+        let api = req.api;
+        match status.as_u16() {
+            code @ (401 | 403) => Ok(Attempt::Refused(BcError::Unauthorized {
+                api,
+                status: code,
+                body,
+            })),
+            404 => Err(BcError::NotFound { api, body }),
+            429 => {
+                self.inner
+                    .counters
+                    .rate_limited
+                    .fetch_add(1, Ordering::Relaxed);
+                let wait = match info.reset_in {
+                    Some(reset) => retry.after_reset(reset),
+                    None => retry.backoff(attempt, true),
+                };
+                self.pacer(api).hold(wait);
+                Ok(Attempt::Retry {
+                    failure: BcError::RateLimited {
+                        api,
+                        retry_after: Some(wait),
+                        attempts: attempt,
+                    },
+                    wait,
+                })
+            }
+            code @ 500..=599 => {
+                let failure = BcError::Server {
+                    api,
+                    status: code,
+                    body,
+                    attempts: attempt,
+                };
+                // A 500 on a POST may have created something: let the caller decide.
+                if req.method == Method::POST && status == StatusCode::INTERNAL_SERVER_ERROR {
+                    return Err(failure);
+                }
+                Ok(Attempt::Retry {
+                    failure,
+                    wait: retry.backoff(attempt, false),
+                })
+            }
+            code => Err(BcError::Rejected {
+                api,
+                status: code,
+                body,
+            }),
         }
     }
 

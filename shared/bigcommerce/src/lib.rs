@@ -43,6 +43,8 @@
 //! - [`subscriptions`]: keeps webhook subscriptions active (re-enable, create, blocked domains).
 //! - [`lenient`]: decoders for fields whose type drifts between endpoints (string or number).
 
+#![deny(missing_docs)]
+
 pub mod b2b;
 pub mod client;
 pub mod core;
