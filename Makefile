@@ -34,6 +34,8 @@ lint: venv
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --workspace --no-deps --quiet
+	# The client crate is publishable on its own: package it (and build the packaged copy).
+	$(CARGO) package -p bigcommerce-b2b --allow-dirty --quiet
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint infra/template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(PY) scripts/lint-translated.py infra/template.yaml
