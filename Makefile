@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox clean-venv
+.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv
 
 help:
 	@echo "make demo     - a realistic day through the real handlers, moto and the sandbox"
@@ -18,6 +18,7 @@ help:
 	@echo "make zips     - the deployable arm64 zips (cargo lambda build --release --arm64)"
 	@echo "make sam-build - sam build, with its cargo target dir outside the code folder"
 	@echo "make venv     - create .venv with the pinned Python tools"
+	@echo "make specs    - fetch BigCommerce's official specs (pinned, checksummed) into .specs/ when ../shared/specs is absent"
 
 # The Python tools, pinned in requirements.txt, in a project-local virtualenv.
 $(VENV)/.installed: requirements.txt
@@ -48,6 +49,7 @@ unit:
 	scripts/test-summary.sh target/test.log
 
 test: venv
+	scripts/fetch-specs.sh --if-missing
 	scripts/with-moto.sh $(MAKE) --no-print-directory lint unit
 
 # The functions run as their real binaries under cargo-lambda's emulator (from .venv); they are
@@ -86,6 +88,10 @@ bench: venv
 	$(CARGO) build --release -p b2b-export --example export_bench
 	$(CARGO) run -q --release -p b2b-export --example export_bench -- 10000
 	$(CARGO) run -q --release -p b2b-export --example export_bench -- 100000
+
+# The tests read BigCommerce's specs from BC_SPECS_DIR, ../shared/specs/bigcommerce, or .specs/.
+specs:
+	scripts/fetch-specs.sh
 
 clean-venv:
 	rm -rf $(VENV)

@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod reply;
 pub mod router;
 pub mod seed;
+pub mod specs;
 pub mod state;
 pub mod store;
 pub mod webhooks;

@@ -13,10 +13,11 @@ use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const SPECS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/bigcommerce"
-);
+/// The official specs (`bc_sandbox::specs::dir`: `BC_SPECS_DIR`, beside the repository, or
+/// what `make specs` fetched).
+fn specs() -> PathBuf {
+    bc_sandbox::specs::dir_or_panic()
+}
 const REMOTE: &str = "https://raw.githubusercontent.com/bigcommerce/docs/main/";
 const B2B: &str = "docs/b2b-edition/specs/api-v3";
 
@@ -25,7 +26,7 @@ fn spec_file(name: &str) -> PathBuf {
         "company" | "user" | "address" | "quote" | "order" => format!("{B2B}/{name}/{name}.yaml"),
         other => format!("reference/{other}"),
     };
-    Path::new(SPECS).join(rel)
+    specs().join(rel)
 }
 
 struct Specs {
@@ -36,8 +37,9 @@ impl Specs {
     fn load(&mut self, path: &Path) -> Value {
         let path = std::fs::canonicalize(path).unwrap_or_else(|e| {
             panic!(
-                "spec file {} is missing ({e}); the contract check needs the official specs under {SPECS}",
-                path.display()
+                "spec file {} is missing ({e}); the contract check needs the official specs under {}",
+                path.display(),
+                specs().display()
             )
         });
         if let Some(v) = self.files.get(&path) {
@@ -56,7 +58,7 @@ impl Specs {
         let path = if file.is_empty() {
             base.to_path_buf()
         } else if let Some(rest) = file.strip_prefix(REMOTE) {
-            Path::new(SPECS).join(rest)
+            specs().join(rest)
         } else if file.starts_with("http") {
             panic!("unmapped remote $ref {reference}")
         } else {
@@ -218,8 +220,9 @@ fn exceptions() -> Vec<Exception> {
 #[tokio::test]
 async fn responses_match_the_official_schemas() {
     assert!(
-        Path::new(SPECS).is_dir(),
-        "official specs not found at {SPECS}: the contract check cannot run without them"
+        specs().is_dir(),
+        "official specs not found at {}: the contract check cannot run without them",
+        specs().display()
     );
     let s = start(SandboxOptionsExt::with(|o| {
         o.quota = 0;

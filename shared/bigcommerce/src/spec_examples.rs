@@ -1,7 +1,7 @@
 //! Test support: examples from BigCommerce's official OpenAPI specs, decoded by our models.
 //!
-//! Specs live beside the repository in `../shared/specs/bigcommerce` (override with
-//! `BC_SPECS_DIR`). An example is the operation's own media-type example when it has one, or else
+//! Specs are found by `bc_sandbox::specs::dir` (`BC_SPECS_DIR`, `../shared/specs/bigcommerce`
+//! beside the repository, or what `make specs` fetched). An example is the operation's own media-type example when it has one, or else
 //! one composed from the `example`s of its response schema, following local and remote `$ref`s
 //! (remote ones point at the `bigcommerce/docs` repository and are mapped to the local copy).
 // Test-only: compiled under #[cfg(test)] from its parent module.
@@ -14,20 +14,7 @@ use std::sync::Mutex;
 use serde_json::{Map, Value};
 
 fn specs_dir() -> PathBuf {
-    let dir = std::env::var_os("BC_SPECS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/specs/bigcommerce"
-            ))
-        });
-    assert!(
-        dir.join("MANIFEST.tsv").is_file(),
-        "BigCommerce specs not found at {} (set BC_SPECS_DIR)",
-        dir.display()
-    );
-    dir
+    bc_sandbox::specs::dir_or_panic()
 }
 
 const REMOTE_PREFIX: &str = "https://raw.githubusercontent.com/bigcommerce/docs/main/";
