@@ -115,11 +115,30 @@ fn int_param(p: &Params, name: &str) -> Result<Option<i64>, Response> {
     p.int(name).map_err(|e| b2b_invalid(json!(e)))
 }
 
-fn order_dir(p: &Params, default_desc: bool) -> bool {
+/// `orderBy` as the route's spec spells its enum (`[ascending, descending]`: `ASC`/`DESC` on
+/// companies and orders, `asc`/`desc` on quotes); descending when absent. Any other spelling is
+/// refused with the spec's words, so a client that sends what the spec does not allow finds out.
+fn order_dir(p: &Params, allowed: [&str; 2]) -> Result<bool, Response> {
     match p.get("orderBy") {
-        Some(o) if o.eq_ignore_ascii_case("asc") => false,
-        Some(o) if o.eq_ignore_ascii_case("desc") => true,
-        _ => default_desc,
+        None => Ok(true),
+        Some(o) if o == allowed[0] => Ok(false),
+        Some(o) if o == allowed[1] => Ok(true),
+        Some(o) => Err(b2b_invalid(json!(format!(
+            "orderBy `{o}` must be one of: {}, {}",
+            allowed[0], allowed[1]
+        )))),
+    }
+}
+
+/// The B2B list paging of `GET /addresses`, whose spec declares `limit` with an exclusive
+/// minimum of 1 and an exclusive maximum of 250.
+fn address_params(q: Option<String>) -> Result<(Params, Page), Response> {
+    let (p, page) = params(q, 249)?;
+    match int_param(&p, "limit")? {
+        Some(limit) if !(2..=249).contains(&limit) => Err(b2b_invalid(json!(format!(
+            "limit {limit} must be greater than 1 and less than 250"
+        )))),
+        _ => Ok((p, page)),
     }
 }
 
@@ -183,7 +202,10 @@ async fn list_companies(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
         Some("companyName") => "companyName",
         _ => "updatedAt",
     };
-    let desc = order_dir(&p, true);
+    let desc = match order_dir(&p, ["ASC", "DESC"]) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
     let store = app.data();
     let customer_company = customer.map(|c| store.user_by_customer(c).map(|u| ts(u, "companyId")));
     let mut items: Vec<&Value> = store
@@ -666,7 +688,7 @@ async fn delete_user(State(app): State<Arc<App>>, Path(p): P) -> Response {
 // ---------------------------------------------------------------- addresses
 
 async fn list_addresses(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    let (p, page) = match params(q, 250) {
+    let (p, page) = match address_params(q) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -870,7 +892,10 @@ async fn list_quotes(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
         Some("quoteNumber") => "quoteId",
         _ => "updatedAt",
     };
-    let desc = order_dir(&p, true);
+    let desc = match order_dir(&p, ["asc", "desc"]) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
     let mut items: Vec<Value> = app
         .data()
         .quotes
@@ -1085,7 +1110,10 @@ async fn list_orders(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
         Some("updatedAt") => "updatedAt",
         _ => "createdAt",
     };
-    let desc = order_dir(&p, true);
+    let desc = match order_dir(&p, ["ASC", "DESC"]) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
     let store = app.data();
     let mut items: Vec<&Value> = store
         .b2b_orders

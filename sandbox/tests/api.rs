@@ -478,7 +478,7 @@ async fn quotes_and_b2b_orders() {
         .as_array()
         .is_some_and(|a| !a.is_empty() && a.iter().all(|q| q["status"] == 5)));
     let asc = s
-        .b2b_get("/rfq?sortBy=updatedAt&orderBy=ASC&limit=3")
+        .b2b_get("/rfq?sortBy=updatedAt&orderBy=asc&limit=3")
         .await
         .json();
     let t: Vec<i64> = asc["data"]["list"]
@@ -896,4 +896,39 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// List parameters are taken as each route's spec spells them: `orderBy` is `ASC`/`DESC` on
+/// companies and B2B orders but `asc`/`desc` on quotes, and `GET /addresses` declares `limit`
+/// with an exclusive maximum of 250. A request the spec does not allow is refused (422, the
+/// B2B error shape), so a client sending it fails its tests here instead of in a real store.
+#[tokio::test]
+async fn list_parameters_follow_each_routes_spec() {
+    let s = start(common::SandboxOptionsExt::with(|o| {
+        o.seed_companies = 2;
+    }))
+    .await;
+    for (path, ok) in [
+        ("/companies?orderBy=ASC", true),
+        ("/companies?orderBy=asc", false),
+        ("/orders?orderBy=DESC", true),
+        ("/orders?orderBy=desc", false),
+        ("/rfq?orderBy=asc", true),
+        ("/rfq?orderBy=ASC", false),
+        ("/addresses?limit=249", true),
+        ("/addresses?limit=250", false),
+        ("/addresses?limit=1", false),
+    ] {
+        let r = s.b2b_get(path).await;
+        if ok {
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
+        } else {
+            assert_eq!(r.status, 422, "{path}: {}", r.text);
+            let msg = r.json()["data"]["errMsg"].as_str().unwrap_or("").to_owned();
+            assert!(
+                msg.contains("must be one of") || msg.contains("less than 250"),
+                "{path}: {msg}"
+            );
+        }
+    }
 }

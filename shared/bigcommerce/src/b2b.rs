@@ -15,6 +15,10 @@ use super::pagination::{
     b2b_page, b2b_pages, b2b_quote_page, b2b_quote_pages, items, B2B_MAX_LIMIT,
 };
 
+/// The largest page of `GET /addresses`: its spec declares `limit` with an exclusive maximum of
+/// 250 (the other B2B lists take 250).
+pub const ADDRESSES_MAX_LIMIT: u32 = 249;
+
 /// The most items a B2B bulk endpoint (`/companies/bulk`, `/users/bulk`, `/addresses/bulk`)
 /// takes in one request; more is refused with 413.
 pub const B2B_BULK_MAX: usize = 10;
@@ -705,7 +709,7 @@ impl QuoteFilter {
         }
         if self.oldest_first {
             q.push(("sortBy".into(), "updatedAt".into()));
-            q.push(("orderBy".into(), "ASC".into()));
+            q.push(("orderBy".into(), "asc".into()));
         }
         q
     }
@@ -949,7 +953,7 @@ impl B2b<'_> {
         if let Some(e) = external_id {
             q.push(("externalId".to_owned(), e.to_owned()));
         }
-        items(b2b_pages(self.client, "/addresses", q, B2B_MAX_LIMIT))
+        items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
     }
 
     /// `GET /addresses/{id}` (as JSON); `None` when it does not exist.
