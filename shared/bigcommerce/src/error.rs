@@ -55,6 +55,8 @@ pub enum ApiError {
     V3 {
         /// `title`.
         title: String,
+        /// `detail`, when the answer explains itself further.
+        detail: Option<String>,
         /// `type`, a documentation URL.
         kind: Option<String>,
         /// `errors`, field → message.
@@ -73,8 +75,10 @@ pub enum ApiError {
         code: Option<i64>,
         /// `meta.message` (or `message`).
         message: Option<String>,
-        /// `data.errMsg`.
+        /// `data.errMsg`, when it is text.
         err_msg: Option<String>,
+        /// `data.errMsg` when it names fields (`{"roles": {"0": ["..."]}}`): path → message.
+        fields: Vec<(String, String)>,
         /// `data.errors`.
         items: Vec<B2bItemError>,
     },
@@ -83,6 +87,47 @@ pub enum ApiError {
 }
 
 const MAX_UNPARSED: usize = 300;
+/// Longest message kept of one error field.
+const MAX_MESSAGE: usize = 200;
+/// Most field messages shown of one error.
+const MAX_FIELDS: usize = 10;
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+fn trimmed(s: &str, max: usize) -> String {
+    let mut cut: String = s.chars().take(max).collect();
+    if s.chars().count() > max {
+        cut.push('…');
+    }
+    cut
+}
+
+/// Field messages of a nested error object, by dotted path (`roles.0`), leaves joined.
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    let path = |k: &str| {
+        if prefix.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&path(k), v, out);
+            }
+        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            let texts: Vec<String> = items.iter().filter_map(text).collect();
+            out.push((prefix.to_owned(), texts.join("; ")));
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&path(&i.to_string()), v, out);
+            }
+        }
+        other => out.push((prefix.to_owned(), text(other).unwrap_or_default())),
+    }
+}
 
 fn text(v: &Value) -> Option<String> {
     match v {
@@ -168,6 +213,20 @@ impl ApiError {
                     .collect(),
                 _ => Vec::new(),
             };
+            let err_msg = data.and_then(|d| d.get("errMsg").or_else(|| d.get("err_msg")));
+            let mut fields = Vec::new();
+            let err_text = match err_msg {
+                Some(v @ Value::Object(_)) => {
+                    flatten("", v, &mut fields);
+                    None
+                }
+                Some(Value::Array(items)) => {
+                    let texts: Vec<String> = items.iter().filter_map(text).collect();
+                    Some(texts.join("; ")).filter(|t| !t.is_empty())
+                }
+                Some(v) => text(v),
+                None => None,
+            };
             return ApiError::B2b {
                 code: value.get("code").and_then(|c| {
                     c.as_i64()
@@ -178,15 +237,15 @@ impl ApiError {
                     .and_then(|m| m.get("message"))
                     .or_else(|| value.get("message"))
                     .and_then(text),
-                err_msg: data
-                    .and_then(|d| d.get("errMsg").or_else(|| d.get("err_msg")))
-                    .and_then(text),
+                err_msg: err_text,
+                fields,
                 items,
             };
         }
         if let Some(title) = value.get("title").and_then(text) {
             return ApiError::V3 {
                 title,
+                detail: value.get("detail").and_then(text),
                 kind: value.get("type").and_then(text),
                 errors: field_messages(value.get("errors")),
             };
@@ -199,43 +258,70 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::V3 { title, errors, .. } => {
-                f.write_str(title)?;
-                for (field, msg) in errors {
-                    write!(f, "; {field}: {msg}")?;
+            ApiError::V3 {
+                title,
+                detail,
+                errors,
+                ..
+            } => {
+                f.write_str(&trimmed(title, MAX_MESSAGE))?;
+                if let Some(d) = detail.as_deref().filter(|d| *d != title) {
+                    write!(f, ": {}", trimmed(d, MAX_MESSAGE))?;
                 }
-                Ok(())
+                write_fields(f, errors)
             }
             ApiError::Batch(items) => {
                 write!(f, "{} record(s) rejected", items.len())?;
-                for item in items.iter().take(5) {
-                    for (field, msg) in &item.field_errors {
-                        write!(f, "; {field}: {msg}")?;
-                    }
-                }
-                Ok(())
+                let fields: Vec<(String, String)> = items
+                    .iter()
+                    .flat_map(|i| i.field_errors.iter().cloned())
+                    .collect();
+                write_fields(f, &fields)
             }
             ApiError::V2 { messages } => f.write_str(&messages.join("; ")),
             ApiError::B2b {
                 message,
                 err_msg,
+                fields,
                 items,
                 ..
             } => {
                 let mut parts: Vec<String> = Vec::new();
-                parts.extend(message.clone());
-                parts.extend(err_msg.clone());
-                parts.extend(items.iter().map(|i| format!("item {}: {}", i.id, i.detail)));
-                if parts.is_empty() {
-                    f.write_str("no message")
-                } else {
-                    f.write_str(&parts.join("; "))
+                parts.extend(message.as_deref().map(|m| trimmed(m, MAX_MESSAGE)));
+                parts.extend(err_msg.as_deref().map(|m| trimmed(m, MAX_MESSAGE)));
+                parts.extend(
+                    items
+                        .iter()
+                        .take(MAX_FIELDS)
+                        .map(|i| format!("item {}: {}", i.id, trimmed(&i.detail, MAX_MESSAGE))),
+                );
+                if parts.is_empty() && fields.is_empty() {
+                    return f.write_str("no message");
                 }
+                f.write_str(&parts.join("; "))?;
+                if parts.is_empty() {
+                    // The fields stand alone: no leading separator.
+                    let (first, rest) = fields.split_at(1);
+                    write!(f, "{}: {}", first[0].0, trimmed(&first[0].1, MAX_MESSAGE))?;
+                    return write_fields(f, rest);
+                }
+                write_fields(f, fields)
             }
             ApiError::Unparsed(s) if s.trim().is_empty() => f.write_str("empty body"),
             ApiError::Unparsed(s) => f.write_str(s),
         }
     }
+}
+
+/// Writes `; field: message` for at most [`MAX_FIELDS`] fields, then how many were left out.
+fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[(String, String)]) -> fmt::Result {
+    for (field, msg) in fields.iter().take(MAX_FIELDS) {
+        write!(f, "; {field}: {}", trimmed(msg, MAX_MESSAGE))?;
+    }
+    if fields.len() > MAX_FIELDS {
+        write!(f, "; … {} more", fields.len() - MAX_FIELDS)?;
+    }
+    Ok(())
 }
 
 /// Every way a BigCommerce call can fail.
@@ -390,6 +476,7 @@ mod tests {
             e,
             ApiError::V3 {
                 title: "JSON data is missing or invalid".into(),
+                detail: None,
                 kind: Some(
                     "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
                         .into()
@@ -445,6 +532,46 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn field_errors_in_err_msg_travel_into_the_reason() {
+        // The shapes of user.yaml's 422 examples.
+        let parameter = br#"{"code":422,"meta":{"message":"Parameter Error"},"data":{"errMsg":{"roles":{"0":["\"99\" is not a valid choice."]}}}}"#;
+        assert_eq!(
+            ApiError::parse(Api::B2b, parameter).to_string(),
+            r#"Parameter Error; roles.0: "99" is not a valid choice."#
+        );
+        let logic = br#"{"code":422,"meta":{"message":"Processing data contains logical errors"},"data":{"errMsg":{"non_field_errors":["User must have a role."]}}}"#;
+        assert_eq!(
+            ApiError::parse(Api::B2b, logic).to_string(),
+            "Processing data contains logical errors; non_field_errors: User must have a role."
+        );
+        let list = br#"{"code":400,"data":{"errMsg":["a is wrong","b is wrong"]},"meta":{}}"#;
+        assert_eq!(
+            ApiError::parse(Api::B2b, list).to_string(),
+            "a is wrong; b is wrong"
+        );
+    }
+
+    #[test]
+    fn v3_detail_is_kept_and_long_answers_are_trimmed() {
+        let body = br#"{"status":409,"title":"Conflict","detail":"The SKU is already in use."}"#;
+        assert_eq!(
+            ApiError::parse(Api::Core, body).to_string(),
+            "Conflict: The SKU is already in use."
+        );
+        let many: serde_json::Map<String, Value> = (0..25)
+            .map(|i| (format!("f{i:02}"), Value::from("x".repeat(500))))
+            .collect();
+        let body = serde_json::json!({"status": 422, "title": "Invalid", "errors": many});
+        let shown = ApiError::parse(Api::Core, body.to_string().as_bytes()).to_string();
+        assert!(shown.ends_with("; … 15 more"), "{shown}");
+        assert!(
+            shown.len() < 10 * (MAX_MESSAGE + 20) + 40,
+            "{}",
+            shown.len()
+        );
     }
 
     #[test]

@@ -140,6 +140,23 @@ fn error_examples_parse_into_their_shapes() {
             "{ex}"
         );
     }
+    // B2B field errors (`data.errMsg` as an object) reach the reason with their message.
+    let user = "docs/b2b-edition/specs/api-v3/user/user.yaml";
+    let mut field_examples = 0;
+    for (path, method) in [("/users", "get"), ("/users", "post")] {
+        for ex in response_examples(user, path, method, "422") {
+            let body = serde_json::to_vec(&ex).unwrap();
+            let parsed = ApiError::parse(Api::B2b, &body);
+            let ApiError::B2b { fields, .. } = &parsed else {
+                panic!("{ex}: {parsed:?}");
+            };
+            if let Some((_, message)) = fields.first() {
+                assert!(parsed.to_string().contains(message.as_str()), "{parsed}");
+                field_examples += 1;
+            }
+        }
+    }
+    assert!(field_examples >= 1, "user.yaml's 422 examples name fields");
     for ex in response_examples(
         "reference/price_lists.v3.yml",
         "/pricelists/{price_list_id}",
