@@ -189,6 +189,20 @@ impl Kpis {
     }
 }
 
+/// The quote of a `GET /rfq/{id}` answer, which carries no id of its own (the spec's example has
+/// neither `quoteId` nor `id`): the id it was read by goes in. An answer that still does not read
+/// as a quote is a permanent error naming the quote, never a silently missing document.
+fn quote_from_detail(id: i64, mut detail: Value) -> Result<Quote, ExportError> {
+    if let Value::Object(m) = &mut detail {
+        m.entry("quoteId").or_insert(Value::from(id));
+    }
+    serde_json::from_value(detail).map_err(|e| {
+        ExportError::Document(format!(
+            "quote {id}: the answer of GET /rfq/{id} could not be read: {e}"
+        ))
+    })
+}
+
 /// The entity a webhook event's document is about: see [`Exporter::event_target`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventTarget {
@@ -633,13 +647,10 @@ impl Exporter {
                 .order(id)
                 .await?
                 .map(|o| Item::Order(Box::new(o))),
-            Some(EventTarget::Quote(id)) => self
-                .client
-                .b2b()
-                .quote(id)
-                .await?
-                .and_then(|v| serde_json::from_value::<Quote>(v).ok())
-                .map(|q| Item::Quote(Box::new(q))),
+            Some(EventTarget::Quote(id)) => match self.client.b2b().quote(id).await? {
+                Some(detail) => Some(Item::Quote(Box::new(quote_from_detail(id, detail)?))),
+                None => None,
+            },
             Some(EventTarget::Company(id)) => self
                 .client
                 .b2b()
@@ -665,5 +676,24 @@ impl Exporter {
         let n = messages.len();
         self.outbound.send_all(&messages).await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_quote_detail_without_its_id_is_read_with_the_id_it_was_asked_by() {
+        // The shape of quote.yaml's GET /rfq/{quote_id} example: no quoteId, no id.
+        let detail = json!({"referenceNumber": "Q-1", "status": 2, "createdAt": 1700000000,
+            "updatedAt": 1700000100, "companyId": {"companyId": 7}});
+        let quote = quote_from_detail(31, detail).unwrap();
+        assert_eq!(quote.quote_id, 31);
+        assert_eq!(quote.status, Some(2));
+        let err = quote_from_detail(31, json!(["not", "a", "quote"])).unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("quote 31"), "{err}");
     }
 }
