@@ -165,8 +165,8 @@ impl HealthChecker {
             store_hash: None,
             verdict: Verdict::Valid,
         };
-        match client.auth().await {
-            Ok(s) => health.store_hash = Some(s.store_hash.as_str().to_owned()),
+        match client.store_hash().await {
+            Ok(hash) => health.store_hash = Some(hash.to_string()),
             Err(BcError::Credentials(e)) if !e.is_retryable() => {
                 health.verdict = Verdict::NoUsableSecret {
                     reason: e.to_string(),

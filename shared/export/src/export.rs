@@ -233,7 +233,7 @@ pub struct Exporter {
 
 impl Exporter {
     async fn store_hash(&self) -> Result<String, ExportError> {
-        Ok(self.client.auth().await?.store_hash.as_str().to_owned())
+        Ok(self.client.store_hash().await?.to_string())
     }
 
     /// Runs every configured stream (or `only` these), stopping cleanly before `deadline`.

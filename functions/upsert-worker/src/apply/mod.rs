@@ -407,11 +407,10 @@ impl Applier {
     }
 
     async fn check_store(&self, store: &str) -> Result<(), ApplyError> {
-        let secret = self.client.auth().await?;
-        if secret.store_hash.as_str() != store {
+        let served = self.client.store_hash().await?;
+        if served.as_str() != store {
             return Err(ApplyError::Permanent(format!(
-                "command is for store `{store}` but this worker serves `{}`",
-                secret.store_hash
+                "command is for store `{store}` but this worker serves `{served}`"
             )));
         }
         Ok(())

@@ -115,11 +115,6 @@ impl<F: SecretFetcher> SecretCache<F> {
         }
     }
 
-    /// The fetcher the cache reads through.
-    pub fn fetcher(&self) -> &F {
-        &self.fetcher
-    }
-
     async fn read(&self) -> Result<Entry, SecretError> {
         let raw = self.fetcher.fetch(&self.secret_id).await?;
         let secret = StoreSecret::from_json(raw.expose_secret()).map_err(|reason| {
