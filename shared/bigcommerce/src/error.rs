@@ -257,71 +257,67 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::V3 {
-                title,
-                detail,
-                errors,
-                ..
-            } => {
-                f.write_str(&trimmed(title, MAX_MESSAGE))?;
-                if let Some(d) = detail.as_deref().filter(|d| *d != title) {
-                    write!(f, ": {}", trimmed(d, MAX_MESSAGE))?;
+        let parts: Vec<String> =
+            match self {
+                ApiError::V3 {
+                    title,
+                    detail,
+                    errors,
+                    ..
+                } => {
+                    let mut head = trimmed(title, MAX_MESSAGE);
+                    if let Some(d) = detail.as_deref().filter(|d| *d != title) {
+                        head = format!("{head}: {}", trimmed(d, MAX_MESSAGE));
+                    }
+                    std::iter::once(head).chain(field_parts(errors)).collect()
                 }
-                write_fields(f, errors)
-            }
-            ApiError::Batch(items) => {
-                write!(f, "{} record(s) rejected", items.len())?;
-                let fields: Vec<(String, String)> = items
-                    .iter()
-                    .flat_map(|i| i.field_errors.iter().cloned())
-                    .collect();
-                write_fields(f, &fields)
-            }
-            ApiError::V2 { messages } => f.write_str(&messages.join("; ")),
-            ApiError::B2b {
-                message,
-                err_msg,
-                fields,
-                items,
-                ..
-            } => {
-                let mut parts: Vec<String> = Vec::new();
-                parts.extend(message.as_deref().map(|m| trimmed(m, MAX_MESSAGE)));
-                parts.extend(err_msg.as_deref().map(|m| trimmed(m, MAX_MESSAGE)));
-                parts.extend(
-                    items
+                ApiError::Batch(items) => {
+                    let fields: Vec<(String, String)> = items
                         .iter()
-                        .take(MAX_FIELDS)
-                        .map(|i| format!("item {}: {}", i.id, trimmed(&i.detail, MAX_MESSAGE))),
-                );
-                if parts.is_empty() && fields.is_empty() {
-                    return f.write_str("no message");
+                        .flat_map(|i| i.field_errors.iter().cloned())
+                        .collect();
+                    std::iter::once(format!("{} record(s) rejected", items.len()))
+                        .chain(field_parts(&fields))
+                        .collect()
                 }
-                f.write_str(&parts.join("; "))?;
-                if parts.is_empty() {
-                    // The fields stand alone: no leading separator.
-                    let (first, rest) = fields.split_at(1);
-                    write!(f, "{}: {}", first[0].0, trimmed(&first[0].1, MAX_MESSAGE))?;
-                    return write_fields(f, rest);
+                ApiError::V2 { messages } => messages.clone(),
+                ApiError::B2b {
+                    message,
+                    err_msg,
+                    fields,
+                    items,
+                    ..
+                } => {
+                    let parts: Vec<String> =
+                        [message, err_msg]
+                            .into_iter()
+                            .flatten()
+                            .map(|m| trimmed(m, MAX_MESSAGE))
+                            .chain(items.iter().take(MAX_FIELDS).map(|i| {
+                                format!("item {}: {}", i.id, trimmed(&i.detail, MAX_MESSAGE))
+                            }))
+                            .chain(field_parts(fields))
+                            .collect();
+                    if parts.is_empty() {
+                        return f.write_str("no message");
+                    }
+                    parts
                 }
-                write_fields(f, fields)
-            }
-            ApiError::Unparsed(s) if s.trim().is_empty() => f.write_str("empty body"),
-            ApiError::Unparsed(s) => f.write_str(s),
-        }
+                ApiError::Unparsed(s) if s.trim().is_empty() => return f.write_str("empty body"),
+                ApiError::Unparsed(s) => return f.write_str(s),
+            };
+        f.write_str(&parts.join("; "))
     }
 }
 
-/// Writes `; field: message` for at most [`MAX_FIELDS`] fields, then how many were left out.
-fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[(String, String)]) -> fmt::Result {
-    for (field, msg) in fields.iter().take(MAX_FIELDS) {
-        write!(f, "; {field}: {}", trimmed(msg, MAX_MESSAGE))?;
-    }
-    if fields.len() > MAX_FIELDS {
-        write!(f, "; … {} more", fields.len() - MAX_FIELDS)?;
-    }
-    Ok(())
+/// `field: message` for at most [`MAX_FIELDS`] fields, then how many were left out.
+fn field_parts(fields: &[(String, String)]) -> impl Iterator<Item = String> + '_ {
+    let shown = fields
+        .iter()
+        .take(MAX_FIELDS)
+        .map(|(field, msg)| format!("{field}: {}", trimmed(msg, MAX_MESSAGE)));
+    let left = fields.len().saturating_sub(MAX_FIELDS);
+    shown.chain((left > 0).then(|| format!("… {left} more")))
 }
 
 /// Every way a BigCommerce call can fail.
