@@ -105,7 +105,6 @@ pub fn v2_pages<T: DeserializeOwned + Send + 'static>(
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
     let client = client.clone();
     let path = path.into();
-    let limit = limit.clamp(1, CORE_LIMIT);
     pages(1u64, move |page| {
         let (client, path, query) = (client.clone(), path.clone(), query.clone());
         async move { v2_page(&client, &path, &query, page, limit).await }
@@ -167,6 +166,47 @@ struct QuoteData<T> {
     pagination: Option<B2bPagination>,
 }
 
+/// The two envelopes of B2B lists: the items and `totalCount`.
+trait B2bList<T>: DeserializeOwned {
+    fn into_parts(self) -> (Vec<T>, Option<u64>);
+}
+
+impl<T: DeserializeOwned> B2bList<T> for B2bEnvelope<T> {
+    fn into_parts(self) -> (Vec<T>, Option<u64>) {
+        let total = self
+            .meta
+            .and_then(|m| m.pagination)
+            .and_then(|p| p.total_count);
+        (self.data, total)
+    }
+}
+
+impl<T: DeserializeOwned> B2bList<T> for QuoteEnvelope<T> {
+    fn into_parts(self) -> (Vec<T>, Option<u64>) {
+        let total = self.data.pagination.and_then(|p| p.total_count);
+        (self.data.list, total)
+    }
+}
+
+/// The page of a B2B list at `path` starting at `offset`, read through envelope `E`: its items
+/// and the next page's offset when there is one (by `totalCount`, else by a full page).
+async fn b2b_list_page<T, E: B2bList<T>>(
+    client: &BcClient,
+    path: &str,
+    query: &[(String, String)],
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<T>, Option<u64>), BcError> {
+    let limit = limit.clamp(1, B2B_MAX_LIMIT);
+    let req = ApiRequest::get(Api::B2b, path)
+        .queries(query)
+        .query("offset", offset)
+        .query("limit", limit);
+    let (items, total) = client.send::<E>(req).await?.into_parts();
+    let next = next_offset(offset, items.len(), limit, total);
+    Ok((items, next))
+}
+
 fn next_offset(offset: u64, got: usize, limit: u32, total: Option<u64>) -> Option<u64> {
     let next = offset + got as u64;
     match total {
@@ -184,7 +224,6 @@ pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
     let client = client.clone();
     let path = path.into();
-    let limit = limit.clamp(1, B2B_MAX_LIMIT);
     pages(0u64, move |offset| {
         let (client, path, query) = (client.clone(), path.clone(), query.clone());
         async move { b2b_page(&client, &path, &query, offset, limit).await }
@@ -200,18 +239,7 @@ pub async fn b2b_page<T: DeserializeOwned>(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>), BcError> {
-    let limit = limit.clamp(1, B2B_MAX_LIMIT);
-    let req = ApiRequest::get(Api::B2b, path)
-        .queries(query)
-        .query("offset", offset)
-        .query("limit", limit);
-    let env: B2bEnvelope<T> = client.send(req).await?;
-    let total = env
-        .meta
-        .and_then(|m| m.pagination)
-        .and_then(|p| p.total_count);
-    let next = next_offset(offset, env.data.len(), limit, total);
-    Ok((env.data, next))
+    b2b_list_page::<T, B2bEnvelope<T>>(client, path, query, offset, limit).await
 }
 
 /// Pages of the B2B quotes list (`/rfq`), whose envelope is `data.list` / `data.pagination`.
@@ -221,7 +249,6 @@ pub fn b2b_quote_pages<T: DeserializeOwned + Send + 'static>(
     limit: u32,
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
     let client = client.clone();
-    let limit = limit.clamp(1, B2B_MAX_LIMIT);
     pages(0u64, move |offset| {
         let (client, query) = (client.clone(), query.clone());
         async move { b2b_quote_page(&client, &query, offset, limit).await }
@@ -236,15 +263,7 @@ pub async fn b2b_quote_page<T: DeserializeOwned>(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>), BcError> {
-    let limit = limit.clamp(1, B2B_MAX_LIMIT);
-    let req = ApiRequest::get(Api::B2b, "/rfq")
-        .queries(query)
-        .query("offset", offset)
-        .query("limit", limit);
-    let env: QuoteEnvelope<T> = client.send(req).await?;
-    let total = env.data.pagination.and_then(|p| p.total_count);
-    let next = next_offset(offset, env.data.list.len(), limit, total);
-    Ok((env.data.list, next))
+    b2b_list_page::<T, QuoteEnvelope<T>>(client, "/rfq", query, offset, limit).await
 }
 
 #[cfg(test)]
