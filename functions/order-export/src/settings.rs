@@ -2,7 +2,7 @@
 //! start, all problems reported together) and its schedule input.
 
 use b2b_export::{ExportSettings, StreamKind};
-use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 use serde::Deserialize;
 
@@ -37,21 +37,17 @@ impl Settings {
 
     /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Vec::new();
-        let config = Config::from_lookup(&lookup, NEEDS)
-            .map_err(|e| problems.extend(e.problems))
-            .ok();
-        let export = ExportSettings::from_lookup(&lookup)
-            .map_err(|e| problems.extend(e))
-            .ok();
-        let archive = archive_settings(&lookup).map_err(|p| problems.push(p)).ok();
+        let mut problems = Problems::default();
+        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
+        let export = problems.take(ExportSettings::from_lookup(&lookup));
+        let archive = problems.take(archive_settings(&lookup));
         match (config, export, archive) {
             (Some(config), Some(export), Some(archive)) if problems.is_empty() => Ok(Settings {
                 config,
                 export,
                 archive,
             }),
-            _ => Err(ConfigError { problems }),
+            _ => Err(problems.into_error()),
         }
     }
 

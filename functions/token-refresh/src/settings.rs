@@ -2,7 +2,7 @@
 //! configuration, the refresh and health-check settings, the webhook subscriptions), validated at
 //! cold start. Every problem is reported at once, one per variable, naming it.
 
-use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 use bigcommerce_b2b::Api;
 
@@ -62,10 +62,8 @@ impl Settings {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let mut problems = Vec::new();
-        let config = Config::from_lookup(&lookup, NEEDS)
-            .map_err(|e| problems.extend(e.problems))
-            .ok();
+        let mut problems = Problems::default();
+        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
         let mut seconds = |variable: &'static str, default: i64, max: i64| match get(variable) {
             None => default,
             Some(raw) => match raw.parse::<i64>() {
@@ -99,9 +97,7 @@ impl Settings {
         };
         let core_probe = probe("HEALTH_CORE_PATH", Api::Core, DEFAULT_CORE_PROBE);
         let b2b_probe = probe("HEALTH_B2B_PATH", Api::B2b, DEFAULT_B2B_PROBE);
-        let hooks = HookSettings::from_lookup(&lookup)
-            .map_err(|e| problems.extend(e))
-            .ok();
+        let hooks = problems.take(HookSettings::from_lookup(&lookup));
         match (config, hooks) {
             (Some(config), Some(hooks)) if problems.is_empty() => Ok(Self {
                 config,
@@ -113,7 +109,7 @@ impl Settings {
                 b2b_probe,
                 hooks,
             }),
-            _ => Err(ConfigError { problems }),
+            _ => Err(problems.into_error()),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use b2b_export::ExportSettings;
-use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 
 use crate::mapping::Mapping;
@@ -61,24 +61,17 @@ impl Settings {
     /// Reads every setting through `lookup` and loads the mapping file, reporting every missing
     /// or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Vec::new();
-        let config = Config::from_lookup(&lookup, NEEDS)
-            .map_err(|e| problems.extend(e.problems))
-            .ok();
-        let external_id_field = external_id_field(&lookup)
-            .map_err(|p| problems.push(p))
-            .ok();
+        let mut problems = Problems::default();
+        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
+        let external_id_field = problems.take(external_id_field(&lookup));
         let mapping_file = lookup("FIELD_MAPPING_FILE")
             .filter(|p| !p.trim().is_empty())
             .map(PathBuf::from);
         let mapping = match &mapping_file {
             None => Some(None),
-            Some(path) => load_mapping(path)
-                .map(|m| Some(Arc::new(m)))
-                .map_err(|p| problems.push(p))
-                .ok(),
+            Some(path) => problems.take(load_mapping(path).map(|m| Some(Arc::new(m)))),
         };
-        let events = event_export(&lookup).map_err(|e| problems.extend(e)).ok();
+        let events = problems.take(event_export(&lookup));
         match (config, external_id_field, mapping, events) {
             (Some(config), Some(external_id_field), Some(mapping), Some(events))
                 if problems.is_empty() =>
@@ -91,7 +84,7 @@ impl Settings {
                     events,
                 })
             }
-            _ => Err(ConfigError { problems }),
+            _ => Err(problems.into_error()),
         }
     }
 

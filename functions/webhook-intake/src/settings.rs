@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 
 /// What the function needs of the common configuration.
@@ -132,20 +132,16 @@ impl Settings {
 
     /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Vec::new();
-        let config = Config::from_lookup(&lookup, NEEDS)
-            .map_err(|e| problems.extend(e.problems))
-            .ok();
+        let mut problems = Problems::default();
+        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
         let queue_url = config
             .as_ref()
             .and_then(|c| c.inbound_queue_url.as_deref())
             .unwrap_or_default();
-        let intake = IntakeOptions::from_lookup(&lookup, queue_url)
-            .map_err(|e| problems.extend(e))
-            .ok();
+        let intake = problems.take(IntakeOptions::from_lookup(&lookup, queue_url));
         match (config, intake) {
             (Some(config), Some(intake)) if problems.is_empty() => Ok(Settings { config, intake }),
-            _ => Err(ConfigError { problems }),
+            _ => Err(problems.into_error()),
         }
     }
 

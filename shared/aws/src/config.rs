@@ -78,6 +78,45 @@ impl ConfigProblem {
     }
 }
 
+/// The problems of one function's settings, collected from every reader (the common
+/// [`Config`] and the function's own), so that all of them are reported at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    /// The value of `result`, or `None` with its problems kept.
+    pub fn take<T, E: Into<Vec<ConfigProblem>>>(&mut self, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.0.extend(e.into())).ok()
+    }
+
+    /// Keeps one problem.
+    pub fn push(&mut self, problem: ConfigProblem) {
+        self.0.push(problem);
+    }
+
+    /// Whether no problem was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems found, as the error a function refuses to start with.
+    pub fn into_error(self) -> ConfigError {
+        ConfigError { problems: self.0 }
+    }
+}
+
+impl From<ConfigError> for Vec<ConfigProblem> {
+    fn from(e: ConfigError) -> Self {
+        e.problems
+    }
+}
+
+impl From<ConfigProblem> for Vec<ConfigProblem> {
+    fn from(p: ConfigProblem) -> Self {
+        vec![p]
+    }
+}
+
 /// Every configuration problem found, reported together.
 ///
 /// Its `Debug` form is one line naming each problem, because that is what a `main` returning
@@ -193,17 +232,6 @@ fn read_base_url(
             problems.push(ConfigProblem { variable, reason });
             None
         }
-    }
-}
-
-/// Reads the whole number in `raw` for variable `name`, within `min..=max`, or says what is wrong
-/// in the one-line form configuration errors use.
-pub fn parse_bounded(name: &str, raw: &str, min: i64, max: i64) -> Result<i64, String> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{name}: `{raw}` is not a whole number from {min} to {max}"
-        )),
     }
 }
 
