@@ -1,5 +1,6 @@
 //! Admin endpoints under `/__sandbox/` (no auth, never rate limited or faulted): state dump,
-//! statistics, fault profile, reset, and placing orders as buyers would.
+//! statistics, fault profile, reset, placing orders as buyers would, and the contract
+//! violations recorded.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/faults", post(faults).get(get_faults))
         .route("/__sandbox/reset", post(reset))
         .route("/__sandbox/orders", post(orders))
+        .route("/__sandbox/contract", get(contract))
 }
 
 fn bad(msg: &str) -> Response {
@@ -47,6 +49,20 @@ async fn state(State(app): State<Arc<App>>) -> Response {
 
 async fn stats(State(app): State<Arc<App>>) -> Response {
     json_status(StatusCode::OK, &app.stats.to_json())
+}
+
+/// Whether requests are checked, against how many operations, and what broke the contract.
+async fn contract(State(app): State<Arc<App>>) -> Response {
+    let violations = lock(&app.violations).clone();
+    json_status(
+        StatusCode::OK,
+        &json!({
+            "mode": format!("{:?}", app.opts.contract).to_lowercase(),
+            "checking": app.contract.is_some(),
+            "operations": app.contract.as_ref().map_or(0, |c| c.operations()),
+            "violations": violations,
+        }),
+    )
 }
 
 fn faults_json(app: &App) -> Value {

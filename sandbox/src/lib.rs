@@ -12,6 +12,7 @@
 //! - `state`: the shared [`state::App`] (options, data, limits, stats, faults, event queue).
 //! - `seed`: the generated data, built through `model`.
 //! - `model`: entity constructors and mutations over `store`, knowing nothing of HTTP.
+//! - `contract`: the official specs' operations and the check of a request against them.
 //! - `store`, `ratelimit`, `reply` (HTTP answers and request helpers), `options`: the bottom.
 //!
 //! This file wires them: [`start`] builds the state, the router and the webhook dispatcher and
@@ -23,6 +24,7 @@
 
 pub mod admin;
 pub mod b2b;
+pub mod contract;
 pub mod core_api;
 pub mod middleware;
 pub mod model;
@@ -76,8 +78,42 @@ impl RunningSandbox {
         &self.app
     }
 
+    /// The contract violations recorded so far (`crate::contract`), oldest first.
+    pub fn contract_violations(&self) -> Vec<contract::Violation> {
+        state::lock(&self.app.violations).clone()
+    }
+
+    /// The recorded contract violations, removed from the record.
+    pub fn take_contract_violations(&self) -> Vec<contract::Violation> {
+        std::mem::take(&mut *state::lock(&self.app.violations))
+    }
+
+    /// With [`SandboxOptions::panic_on_violations`]: panics listing the violations not taken
+    /// (or, when a panic is already under way, prints them).
+    fn fail_on_violations(&self) {
+        if !self.app.opts.panic_on_violations {
+            return;
+        }
+        let found = self.take_contract_violations();
+        if !found.is_empty() {
+            let lines: Vec<String> = found.iter().map(|v| format!("  - {v}")).collect();
+            if std::thread::panicking() {
+                // The test failed already; its violations may be why.
+                eprintln!("contract violations recorded:\n{}", lines.join("\n"));
+                return;
+            }
+            panic!(
+                "{} request(s) broke BigCommerce's official contract (fix the request, or list a \
+                 documented difference in sandbox/contract-exceptions.json):\n{}",
+                found.len(),
+                lines.join("\n")
+            );
+        }
+    }
+
     /// Stops serving and waits for the server task to end.
     pub async fn shutdown(mut self) {
+        self.fail_on_violations();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -96,6 +132,7 @@ impl RunningSandbox {
 
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
+        self.fail_on_violations();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

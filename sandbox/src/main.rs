@@ -68,6 +68,10 @@ struct Cli {
     /// Hold each price-list batch upsert this long (ms); default 1 ms per 20 records.
     #[arg(long)]
     records_hold_ms: Option<u64>,
+    /// Requests checked against BigCommerce's official specs: off, record (log and list at
+    /// /__sandbox/contract) or reject (also answer 400/422 as BigCommerce would).
+    #[arg(long, default_value = "record")]
+    contract: bc_sandbox::contract::ContractMode,
 }
 
 fn parse_range(s: &str) -> Result<(u64, u64), String> {
@@ -111,6 +115,8 @@ async fn main() -> std::process::ExitCode {
         webhook_retry_base_ms: cli.webhook_retry_base_ms,
         webhook_max_attempts: cli.webhook_max_attempts,
         records_hold_ms: cli.records_hold_ms,
+        contract: cli.contract,
+        panic_on_violations: false,
     };
     let sandbox = match bc_sandbox::start(opts).await {
         Ok(s) => s,

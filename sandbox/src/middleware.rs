@@ -1,16 +1,18 @@
 //! The API middleware: statistics, latency, store-hash and token checks, rate limits (both
-//! header families, 429s), fault injection.
+//! header families, 429s), the official contract's request check, fault injection.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::contract::{ContractMode, RequestView, Violation};
 use crate::ratelimit::Decision;
 use crate::reply;
 use crate::state::{lock, App};
@@ -120,6 +122,14 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         return r;
     }
 
+    let req = match check_contract(&app, family, &template, req).await {
+        Ok(req) => req,
+        Err(mut refused) => {
+            add_headers(refused.headers_mut(), family, decision);
+            return refused;
+        }
+    };
+
     if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
         app.stats
             .faults_injected_total
@@ -147,6 +157,82 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     }
     add_headers(resp.headers_mut(), family, decision);
     resp
+}
+
+/// The largest request body the contract check reads.
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Checks `req` against the official contract (when one is loaded): records what it breaks and,
+/// in reject mode, answers as BigCommerce would. The body is read once and handed on.
+async fn check_contract(
+    app: &App,
+    family: Family,
+    template: &str,
+    req: Request,
+) -> Result<Request, Response> {
+    let Some(contract) = &app.contract else {
+        return Ok(req);
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        refusal(
+            family,
+            template,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body could not be read: {e}"),
+        )
+    })?;
+    let found = contract.check(&RequestView {
+        method: parts.method.as_str(),
+        template,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &bytes,
+    });
+    if !found.is_empty() {
+        for v in &found {
+            tracing::warn!(violation = %v, "a request breaks the official contract");
+        }
+        let refused =
+            (app.opts.contract == ContractMode::Reject).then(|| refuse(family, template, &found));
+        lock(&app.violations).extend(found);
+        if let Some(r) = refused {
+            return Err(r);
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// BigCommerce's answer to a request that breaks its contract: 422 for a body, else 400.
+fn refuse(family: Family, template: &str, found: &[Violation]) -> Response {
+    let status = if found.iter().any(Violation::in_body) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let words: Vec<String> = found
+        .iter()
+        .map(|v| format!("{}: {}", v.location, v.problem))
+        .collect();
+    refusal(family, template, status, &words.join("; "))
+}
+
+/// An error answer in the shape of the route's family (B2B, v2 or v3).
+fn refusal(family: Family, template: &str, status: StatusCode, detail: &str) -> Response {
+    match family {
+        Family::B2b => reply::b2b_err(
+            status,
+            "The request does not match the API's contract",
+            json!({"errMsg": detail}),
+        ),
+        Family::Core if template.contains("/v2/") => reply::v2_err(status, detail),
+        Family::Core => reply::v3_err(
+            status,
+            "The request does not match the API's contract",
+            json!({"request": detail}),
+        ),
+    }
 }
 
 fn check_auth(app: &App, family: Family, headers: &HeaderMap) -> Option<Response> {

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::contract::ContractMode;
+
 /// Everything that configures one sandbox instance (the CLI options map 1:1 onto these fields).
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -46,6 +48,12 @@ pub struct SandboxOptions {
     /// How long a price-list batch upsert is held in flight, in milliseconds; `None` means
     /// proportional to the record count (1 ms per 20 records).
     pub records_hold_ms: Option<u64>,
+    /// What a request that breaks BigCommerce's official spec does (`crate::contract`).
+    pub contract: ContractMode,
+    /// For test harnesses: dropping the [`crate::RunningSandbox`] (or shutting it down) panics
+    /// when contract violations were recorded and not taken, unless a panic is already under
+    /// way, so the test that caused them fails.
+    pub panic_on_violations: bool,
 }
 
 impl Default for SandboxOptions {
@@ -70,6 +78,21 @@ impl Default for SandboxOptions {
             webhook_retry_base_ms: 1_000,
             webhook_max_attempts: 5,
             records_hold_ms: None,
+            contract: ContractMode::Record,
+            panic_on_violations: false,
+        }
+    }
+}
+
+impl SandboxOptions {
+    /// These options judged strictly, as test harnesses want them: requests that break the
+    /// official contract are refused as BigCommerce would refuse them, and the handle panics
+    /// on drop when any was recorded and not taken.
+    pub fn strict(self) -> Self {
+        SandboxOptions {
+            contract: ContractMode::Reject,
+            panic_on_violations: true,
+            ..self
         }
     }
 }

@@ -167,18 +167,10 @@ pub fn no_content() -> Response {
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
-    /// Parses a raw query string.
+    /// Parses a raw query string (`application/x-www-form-urlencoded`).
     pub fn parse(raw: Option<&str>) -> Self {
-        let Some(raw) = raw else {
-            return Params::default();
-        };
-        let pairs = raw
-            .split('&')
-            .filter(|s| !s.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (decode(k), decode(v))
-            })
+        let pairs = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+            .into_owned()
             .collect();
         Params(pairs)
     }
@@ -190,6 +182,17 @@ impl Params {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+
+    /// All values of exactly `name` (`externalId[]` where the spec spells it so), comma lists
+    /// split.
+    pub fn exact(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     /// All values of `name` and `name[]`, comma lists split.
@@ -226,30 +229,6 @@ impl Params {
             })
             .collect()
     }
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A page request: offset/limit (B2B) or page/limit (v2, v3).

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
+use crate::contract::{Contract, ContractMode, Violation};
 use crate::options::{Error, SandboxOptions};
 use crate::ratelimit::FixedWindow;
 use crate::store::Store;
@@ -146,12 +147,17 @@ pub struct App {
     /// app on the same store, and are answered 429 whatever our own usage (set through
     /// `POST /__sandbox/faults` with `burst_429`).
     pub burst_429: AtomicU64,
+    /// The official contract requests are checked against (`None` when the mode is off).
+    pub contract: Option<Arc<Contract>>,
+    /// Contract violations recorded, oldest first.
+    pub violations: Mutex<Vec<Violation>>,
 }
 
 impl App {
     /// Builds the state and seeds the data.
     pub fn new(opts: SandboxOptions) -> Result<Arc<App>, Error> {
         let store = initial_store(&opts)?;
+        let contract = load_contract(opts.contract)?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(Arc::new(App {
             core_limit: FixedWindow::new(opts.quota, opts.window_ms),
@@ -167,6 +173,8 @@ impl App {
             events_rx: Mutex::new(Some(rx)),
             event_seq: AtomicU64::new(0),
             burst_429: AtomicU64::new(0),
+            contract,
+            violations: Mutex::new(Vec::new()),
             opts,
         }))
     }
@@ -197,6 +205,27 @@ impl App {
     pub fn faults(&self) -> Faults {
         *lock(&self.faults)
     }
+}
+
+/// The contract for `mode`: none when off. Without the specs, record mode runs unchecked with a
+/// warning (a demo on a fresh clone still starts); reject mode refuses to start.
+fn load_contract(mode: ContractMode) -> Result<Option<Arc<Contract>>, Error> {
+    if mode == ContractMode::Off {
+        return Ok(None);
+    }
+    let dir = match crate::specs::dir() {
+        Ok(dir) => dir,
+        Err(e) if mode == ContractMode::Record => {
+            tracing::warn!("requests are not checked against the official contract: {e}");
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(Error::Option(format!(
+                "contract mode reject needs the official specs: {e}"
+            )))
+        }
+    };
+    Contract::shared(&dir).map(Some).map_err(Error::Option)
 }
 
 /// The store the sandbox starts (and resets) with.

@@ -454,7 +454,7 @@ async fn token_health_reports_valid_and_revoked_store_tokens() {
         token: "good-token".into(),
         quota: 0,
         b2b_quota: 0,
-        ..SandboxOptions::default()
+        ..SandboxOptions::default().strict()
     })
     .await
     .unwrap();

@@ -17,7 +17,7 @@ async fn sandbox() -> bc_sandbox::RunningSandbox {
         token: "tok".into(),
         quota: 0,
         b2b_quota: 0,
-        ..SandboxOptions::default()
+        ..SandboxOptions::default().strict()
     })
     .await
     .unwrap()

@@ -569,6 +569,19 @@ async fn run() -> Result<(), Error> {
         exported.1,
         exported.2
     );
+    let broken = sandbox.take_contract_violations();
+    let checked = if sandbox.app().contract.is_some() {
+        "checked against BigCommerce's official specs"
+    } else {
+        "not checked: the official specs are missing, run `make specs`"
+    };
+    println!(
+        "contract violations       {:>6}  (requests {checked})",
+        broken.len()
+    );
+    for v in &broken {
+        println!("  - {v}");
+    }
     println!(
         "total time                {:>6.1}s",
         t0.elapsed().as_secs_f64()
@@ -577,6 +590,9 @@ async fn run() -> Result<(), Error> {
     sandbox.shutdown().await;
     if dead != 0 {
         return Err(format!("{dead} message(s) were dead-lettered").into());
+    }
+    if !broken.is_empty() {
+        return Err(format!("{} request(s) broke the official contract", broken.len()).into());
     }
     Ok(())
 }

@@ -314,7 +314,7 @@ async fn a_thousand_commands_through_faults_and_429s_give_exactly_the_expected_s
         fault_rate: 0.1,
         latency_ms: (0, 5),
         headerless_429_rate: 0.5,
-        ..SandboxOptions::default()
+        ..SandboxOptions::default().strict()
     })
     .await
     .expect("sandbox starts");

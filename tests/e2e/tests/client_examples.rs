@@ -12,7 +12,7 @@ async fn sandbox() -> RunningSandbox {
         quota: 0,
         b2b_quota: 0,
         seed_companies: 6,
-        ..SandboxOptions::default()
+        ..SandboxOptions::default().strict()
     })
     .await
     .expect("sandbox starts")

@@ -185,7 +185,7 @@ async fn a_full_run_logs_no_token_or_secret() {
         b2b_quota: 0,
         seed_companies: 3,
         seed_orders: 12,
-        ..SandboxOptions::default()
+        ..SandboxOptions::default().strict()
     })
     .await
     .expect("sandbox starts");

@@ -108,12 +108,14 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
     }
 }
 
-/// A sandbox for [`STORE`] and [`TOKEN`], without rate limits unless `opts` sets them.
+/// A sandbox for [`STORE`] and [`TOKEN`] that refuses, as BigCommerce would, any request
+/// breaking the official contract, and fails the test that sent it when it is dropped (a test
+/// that means to send one takes it with `take_contract_violations`).
 pub async fn sandbox(opts: SandboxOptions) -> RunningSandbox {
     bc_sandbox::start(SandboxOptions {
         store_hash: STORE.into(),
         token: TOKEN.into(),
-        ..opts
+        ..opts.strict()
     })
     .await
     .unwrap_or_else(|e| panic!("sandbox: {e}"))
