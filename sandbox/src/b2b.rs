@@ -47,6 +47,7 @@ pub fn routes() -> Router<Arc<App>> {
             &b("/users/{userId}"),
             get(get_user).put(update_user).delete(delete_user),
         )
+        .route(&b("/countries"), get(country))
         .route(&b("/addresses"), get(list_addresses).post(create_address))
         .route(&b("/addresses/bulk"), post(bulk_create_addresses))
         .route(
@@ -696,7 +697,7 @@ async fn list_addresses(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
         (Ok(a), Ok(b)) => (a, b),
         _ => return b2b_invalid(json!("companyId and minModified must be integers")),
     };
-    let external = p.all("externalId");
+    let external = p.exact("externalId[]");
     let flag = |name: &str| {
         p.get(name)
             .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
@@ -952,11 +953,63 @@ async fn create_quote(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn get_quote(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let found = pid(&p, "quote_id").and_then(|id| app.data().quotes.get(&id).cloned());
+/// The countries `GET /countries` knows here (ISO code, name), a sample of BigCommerce's list.
+pub const COUNTRIES: &[(&str, &str)] = &[
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("MX", "Mexico"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+    ("JP", "Japan"),
+];
+
+/// `GET /countries?searchType=0|1&q=`: one country by name (0) or ISO code (1); 404 otherwise.
+async fn country(RawQuery(q): RawQuery) -> Response {
+    let p = Params::parse(q.as_deref());
+    let wanted = p.get("q").unwrap_or("").trim().to_lowercase();
+    let by_code = p.get("searchType") == Some("1");
+    let found = COUNTRIES.iter().find(|(code, name)| {
+        let key = if by_code { code } else { name };
+        key.to_lowercase() == wanted
+    });
     match found {
-        Some(q) => b2b_ok(q),
-        None => quote_err(StatusCode::NOT_FOUND, "Quote not found"),
+        Some((code, name)) => b2b_ok(json!({"countryCode": code, "countryName": name})),
+        None => b2b_err(StatusCode::NOT_FOUND, "Country not found", json!({})),
+    }
+}
+
+/// `GET /rfq/{quote_id}?date=MM/DD/YYYY`: the spec requires the quote's creation date. Without
+/// it, or with one that does not read, 400; with another day than the quote's (UTC), 404. The
+/// detail carries no `quoteId`, as the spec's answer has none.
+async fn get_quote(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let Some(day) = params
+        .get("date")
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%m/%d/%Y").ok())
+    else {
+        return quote_err(
+            StatusCode::BAD_REQUEST,
+            "date is required: the quote's creation date as MM/DD/YYYY",
+        );
+    };
+    let found = pid(&p, "quote_id").and_then(|id| app.data().quotes.get(&id).cloned());
+    let created_on =
+        |x: &Value| chrono::DateTime::from_timestamp(ts(x, "createdAt"), 0).map(|t| t.date_naive());
+    match found {
+        Some(mut x) if created_on(&x) == Some(day) => {
+            if let Some(m) = x.as_object_mut() {
+                m.remove("quoteId");
+            }
+            b2b_ok(x)
+        }
+        _ => quote_err(StatusCode::NOT_FOUND, "Quote not found"),
     }
 }
 
@@ -1203,7 +1256,6 @@ async fn link_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
         order_id,
         company,
         &text(&body, "poNumber"),
-        false,
         now_secs(),
     );
     match store.b2b_orders.get(&order_id) {

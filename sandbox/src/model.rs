@@ -818,7 +818,6 @@ pub fn create_order(
         "cart_id": format!("{:08x}-cart-4000-8000-{id:012x}", id),
         "billing_address": billing,
         "is_email_opt_in": false,
-        "credit_card_type": null,
         "order_source": if o.invoice_payment { "b2b_invoice_payment" } else { "www" },
         "channel_id": 1,
         "external_source": null,
@@ -858,7 +857,7 @@ pub fn create_order(
     }
     if let Some(user) = store.user_by_customer(o.customer_id).cloned() {
         let company_id = int(&user, "companyId").unwrap_or(0);
-        link_b2b_order(store, id, company_id, &o.po_number, o.invoice_payment, now);
+        link_b2b_order(store, id, company_id, &o.po_number, now);
     }
     ev.push((
         "store/order/created".into(),
@@ -873,7 +872,6 @@ pub fn link_b2b_order(
     bc_order_id: i64,
     company_id: i64,
     po_number: &str,
-    invoice_payment: bool,
     now: i64,
 ) {
     let Some(order) = store.orders.get(&bc_order_id) else {
@@ -904,7 +902,6 @@ pub fn link_b2b_order(
             "isArchived": false,
             "channelId": 1,
             "channelName": "Default",
-            "isInvoiceOrder": if invoice_payment { 1 } else { 0 },
             "extraFields": [],
             "extraInfo": [],
             "createdAt": created,

@@ -497,7 +497,21 @@ async fn quotes_and_b2b_orders() {
     let r = s.b2b_json(Method::POST, "/rfq", json!({"grandTotal": 10, "discount": 0, "subtotal": 10, "expiredAt": "05/07/2027", "companyId": 1, "productList": [{"sku": "SKU-001-1", "quantity": 1, "basePrice": 10, "offeredPrice": 10}]})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let qid = r.json()["data"]["quoteId"].as_i64().unwrap_or(0);
-    let q = s.b2b_get(&format!("/rfq/{qid}")).await.json();
+    let qid_value = json!(qid);
+    let detail = s.quote_path(&qid_value).await;
+    // The spec requires the creation date; without it, or with another day, no quote.
+    assert_eq!(s.b2b_get(&format!("/rfq/{qid}")).await.status, 400);
+    assert_eq!(
+        s.b2b_get(&format!("/rfq/{qid}?date=01/01/2001"))
+            .await
+            .status,
+        404
+    );
+    let q = s.b2b_get(&detail).await.json();
+    assert!(
+        q["data"].get("quoteId").is_none(),
+        "the spec's detail has no quoteId"
+    );
     assert_eq!(q["data"]["status"], 0);
     assert!(q["data"]["expiredAt"].is_i64());
     // link an order
@@ -510,17 +524,14 @@ async fn quotes_and_b2b_orders() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        s.b2b_get(&format!("/rfq/{qid}")).await.json()["data"]["status"],
-        4
-    );
+    assert_eq!(s.b2b_get(&detail).await.json()["data"]["status"], 4);
     assert_eq!(
         s.b2b_json(Method::POST, &format!("/rfq/{qid}/ordered"), json!({}))
             .await
             .status,
         422
     );
-    assert_eq!(s.b2b_get("/rfq/99999").await.status, 404);
+    assert_eq!(s.b2b_get("/rfq/99999?date=01/01/2001").await.status, 404);
     // B2B orders: default DESC by createdAt, filters, products
     let l = s.b2b_get("/orders?limit=200").await.json();
     let all = l["data"].as_array().cloned().unwrap_or_default();

@@ -1,13 +1,15 @@
 //! Contract check: real responses of every covered route are validated against the response
 //! schema of that path, method and status in BigCommerce's official OpenAPI files (remote
-//! `$ref`s resolved to the local copies). Known spec defects are listed, with reason and
+//! `$ref`s resolved to the local copies), closed against undeclared properties so the sandbox
+//! cannot answer with a field the real API lacks. Known spec defects are listed, with reason and
 //! source, in `contract-exceptions.json`; the check skips exactly those and fails on an
 //! exception that no longer matches anything.
 
 mod common;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use bc_sandbox::contract::openapi::{closed, Docs};
 
 use common::*;
 use reqwest::Method;
@@ -18,7 +20,6 @@ use serde_json::{json, Value};
 fn specs() -> PathBuf {
     bc_sandbox::specs::dir_or_panic()
 }
-const REMOTE: &str = "https://raw.githubusercontent.com/bigcommerce/docs/main/";
 const B2B: &str = "docs/b2b-edition/specs/api-v3";
 
 fn spec_file(name: &str) -> PathBuf {
@@ -29,94 +30,17 @@ fn spec_file(name: &str) -> PathBuf {
     specs().join(rel)
 }
 
+/// The spec files, read and resolved by the sandbox's own reader.
 struct Specs {
-    files: HashMap<PathBuf, Value>,
+    docs: Docs,
 }
 
 impl Specs {
-    fn load(&mut self, path: &Path) -> Value {
-        let path = std::fs::canonicalize(path).unwrap_or_else(|e| {
-            panic!(
-                "spec file {} is missing ({e}); the contract check needs the official specs under {}",
-                path.display(),
-                specs().display()
-            )
-        });
-        if let Some(v) = self.files.get(&path) {
-            return v.clone();
-        }
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let v: Value = serde_norway::from_str(&text)
-            .unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()));
-        self.files.insert(path, v.clone());
-        v
-    }
-
-    fn target(&mut self, reference: &str, base: &Path) -> (Value, PathBuf) {
-        let (file, frag) = reference.split_once('#').unwrap_or((reference, ""));
-        let path = if file.is_empty() {
-            base.to_path_buf()
-        } else if let Some(rest) = file.strip_prefix(REMOTE) {
-            specs().join(rest)
-        } else if file.starts_with("http") {
-            panic!("unmapped remote $ref {reference}")
-        } else {
-            base.parent().unwrap_or(Path::new(".")).join(file)
-        };
-        let doc = self.load(&path);
-        let mut node = &doc;
-        for part in frag.split('/').filter(|p| !p.is_empty()) {
-            let key = part.replace("~1", "/").replace("~0", "~");
-            node = node.get(&key).unwrap_or_else(|| {
-                panic!("$ref {reference} from {} does not resolve", base.display())
-            });
-        }
-        (node.clone(), path)
-    }
-
-    /// Inlines every `$ref` and turns OpenAPI 3.0 `nullable` into JSON Schema types.
-    fn resolve(&mut self, v: &Value, base: &Path, depth: usize) -> Value {
-        if depth > 40 {
-            return json!({});
-        }
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::String(r)) = m.get("$ref") {
-                    let (t, p) = self.target(r, base);
-                    return self.resolve(&t, &p, depth + 1);
-                }
-                let mut out = serde_json::Map::new();
-                for (k, x) in m {
-                    if matches!(
-                        k.as_str(),
-                        "example" | "examples" | "x-examples" | "discriminator"
-                    ) {
-                        continue;
-                    }
-                    // `properties` maps names to schemas: resolve each value, keep the names.
-                    out.insert(k.clone(), self.resolve(x, base, depth + 1));
-                }
-                if out.get("nullable") == Some(&Value::Bool(true)) {
-                    if let Some(Value::String(t)) = out.get("type").cloned() {
-                        out.insert("type".into(), json!([t, "null"]));
-                    }
-                    if let Some(Value::Array(e)) = out.get_mut("enum") {
-                        e.push(Value::Null);
-                    }
-                }
-                Value::Object(out)
-            }
-            Value::Array(a) => {
-                Value::Array(a.iter().map(|x| self.resolve(x, base, depth + 1)).collect())
-            }
-            other => other.clone(),
-        }
-    }
-
+    /// The response schema of an operation and status, `$ref`s inlined, closed against
+    /// undeclared properties ([`closed`]): an answer may not carry a field the spec lacks.
     fn response_schema(&mut self, spec: &str, method: &str, template: &str, status: u16) -> Value {
         let path = spec_file(spec);
-        let doc = self.load(&path);
+        let doc = self.docs.load(&path).unwrap_or_else(|e| panic!("{e}"));
         let op = doc["paths"][template][method.to_lowercase()].clone();
         assert!(op.is_object(), "{spec}: no operation {method} {template}");
         let mut resp = op["responses"][status.to_string()].clone();
@@ -125,7 +49,11 @@ impl Specs {
             "{spec}: {method} {template} documents no {status} response"
         );
         if let Some(Value::String(r)) = resp.get("$ref").cloned() {
-            resp = self.target(&r, &path).0;
+            resp = self
+                .docs
+                .target(&r, &path)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .0;
         }
         let schema = resp["content"]
             .as_object()
@@ -139,7 +67,11 @@ impl Specs {
             !schema.is_null(),
             "{spec}: {method} {template} {status} has no JSON schema"
         );
-        self.resolve(&schema, &path, 0)
+        let resolved = self
+            .docs
+            .resolve(&schema, &path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        closed(&resolved)
     }
 }
 
@@ -180,13 +112,23 @@ impl Checker {
             });
         let body = r.json();
         for e in validator.iter_errors(&body) {
-            self.violations.push((
-                spec.to_string(),
-                format!("{method} {template}"),
-                expect,
-                e.instance_path().as_str().to_string(),
-                e.to_string(),
-            ));
+            let at = e.instance_path().as_str().to_string();
+            // An undeclared property is reported where it is, so an exception names the field.
+            let fields = match e.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    unexpected.iter().map(|f| format!("{at}/{f}")).collect()
+                }
+                _ => vec![at],
+            };
+            for pointer in fields {
+                self.violations.push((
+                    spec.to_string(),
+                    format!("{method} {template}"),
+                    expect,
+                    pointer,
+                    e.to_string(),
+                ));
+            }
         }
         self.checked += 1;
     }
@@ -234,7 +176,7 @@ async fn responses_match_the_official_schemas() {
     .await;
     let mut c = Checker {
         specs: Specs {
-            files: HashMap::new(),
+            docs: Docs::new(specs()),
         },
         violations: Vec::new(),
         checked: 0,
@@ -549,7 +491,7 @@ async fn responses_match_the_official_schemas() {
         "GET",
         "/rfq/{quote_id}",
         200,
-        &s.b2b_get(&format!("/rfq/{qid}")).await,
+        &s.b2b_get(&s.quote_path(&qid).await).await,
     );
     c.check(
         "quote",

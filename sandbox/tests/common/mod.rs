@@ -84,6 +84,20 @@ impl Sb {
     pub async fn b2b_get(&self, path: &str) -> Resp {
         self.send(self.b2b(reqwest::Method::GET, path)).await
     }
+    /// `/rfq/{id}?date=MM/DD/YYYY` for quote `id`, its creation date read from the list, as a
+    /// client must.
+    pub async fn quote_path(&self, id: &Value) -> String {
+        let list = self.b2b_get("/rfq?limit=250").await.json();
+        let created = list["data"]["list"]
+            .as_array()
+            .and_then(|l| l.iter().find(|q| q["quoteId"] == *id))
+            .and_then(|q| q["createdAt"].as_i64())
+            .unwrap_or_else(|| panic!("quote {id} is not listed: {list}"));
+        let day = chrono::DateTime::from_timestamp(created, 0)
+            .unwrap_or_else(|| panic!("createdAt {created}"))
+            .format("%m/%d/%Y");
+        format!("/rfq/{id}?date={day}")
+    }
     pub async fn core_json(&self, method: reqwest::Method, path: &str, body: Value) -> Resp {
         self.send(self.core(method, path).json(&body)).await
     }

@@ -3,7 +3,7 @@
 //! Models decode leniently: ids and statuses may come as strings or numbers, unknown fields are
 //! ignored (or kept in `extra` where an export passes them on), and `null` lists are empty.
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -521,6 +521,10 @@ pub struct AddressFields {
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
+    /// The country's name as BigCommerce spells it (required on create; see
+    /// [`B2b::country`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
     /// Phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
@@ -556,6 +560,16 @@ impl AddressFields {
         serde_json::from_value(Value::Object(diff))
             .map_err(|e| BcError::InvalidRequest(format!("address fields: {e}")))
     }
+}
+
+/// A country of `GET /countries`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Country {
+    /// Two-letter ISO code.
+    pub country_code: String,
+    /// The name addresses use.
+    pub country_name: String,
 }
 
 /// The currency of a quote (`POST /rfq`).
@@ -689,10 +703,23 @@ pub struct QuoteFilter {
     pub min_modified: Option<i64>,
     /// Modified at or before (unix seconds).
     pub max_modified: Option<i64>,
+    /// Created at or after (unix seconds).
+    pub min_created: Option<i64>,
+    /// Created at or before (unix seconds).
+    pub max_created: Option<i64>,
     /// Only this status.
     pub status: Option<i64>,
     /// Sort by `updatedAt` ascending (for incremental reads).
     pub oldest_first: bool,
+}
+
+/// A quote's creation time as the `date` that `GET /rfq/{id}` requires: the UTC day, `%m/%d/%Y`.
+pub fn quote_date(created_at: i64) -> Result<String, BcError> {
+    chrono::DateTime::from_timestamp(created_at, 0)
+        .map(|t| t.format("%m/%d/%Y").to_string())
+        .ok_or_else(|| {
+            BcError::InvalidRequest(format!("quote creation time {created_at} is not a date"))
+        })
 }
 
 impl QuoteFilter {
@@ -703,6 +730,12 @@ impl QuoteFilter {
         }
         if let Some(v) = self.max_modified {
             q.push(("maxModified".into(), v.to_string()))
+        }
+        if let Some(v) = self.min_created {
+            q.push(("minCreated".into(), v.to_string()))
+        }
+        if let Some(v) = self.max_created {
+            q.push(("maxCreated".into(), v.to_string()))
         }
         if let Some(v) = self.status {
             q.push(("status".into(), v.to_string()))
@@ -940,7 +973,9 @@ impl B2b<'_> {
         self.client.execute(&req).await.map(drop)
     }
 
-    /// `GET /addresses` of one company (or all, with `None`), optionally by `externalId`.
+    /// `GET /addresses` of one company (or all, with `None`), optionally by external id (the
+    /// spec's filter is named `externalId[]`; an unknown `externalId` would be ignored and list
+    /// every address).
     pub fn addresses(
         &self,
         company_id: Option<i64>,
@@ -951,9 +986,18 @@ impl B2b<'_> {
             q.push(("companyId".to_owned(), c.to_string()));
         }
         if let Some(e) = external_id {
-            q.push(("externalId".to_owned(), e.to_owned()));
+            q.push(("externalId[]".to_owned(), e.to_owned()));
         }
         items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
+    }
+
+    /// `GET /countries?searchType=1&q={code}`: the country with that ISO code, as BigCommerce
+    /// names it (address creation requires `countryName`); `None` when it knows no such code.
+    pub async fn country(&self, iso_code: &str) -> Result<Option<Country>, BcError> {
+        let req = ApiRequest::get(Api::B2b, "/countries")
+            .query("searchType", 1)
+            .query("q", iso_code);
+        found(data(self.client, req).await)
     }
 
     /// `GET /addresses/{id}` (as JSON); `None` when it does not exist.
@@ -1010,9 +1054,65 @@ impl B2b<'_> {
             .0)
     }
 
-    /// `GET /rfq/{id}` (the full quote, as JSON); `None` when it does not exist.
-    pub async fn quote(&self, id: i64) -> Result<Option<Value>, BcError> {
-        found(data(self.client, ApiRequest::get(Api::B2b, format!("/rfq/{id}"))).await)
+    /// `GET /rfq/{id}?date=MM/DD/YYYY` (the full quote, as JSON); `None` when it does not exist.
+    ///
+    /// The spec requires the quote's creation date (`created_at`, unix seconds, as its list
+    /// entry gives it), written as the UTC day. The answer carries no id: keep `id`.
+    pub async fn quote(&self, id: i64, created_at: i64) -> Result<Option<Value>, BcError> {
+        let req =
+            ApiRequest::get(Api::B2b, format!("/rfq/{id}")).query("date", quote_date(created_at)?);
+        found(data(self.client, req).await)
+    }
+
+    /// The full quote for its list entry ([`quote`](Self::quote) with the entry's
+    /// `createdAt`); an entry without one is a decode error naming the quote.
+    pub async fn quote_detail(&self, listed: &Quote) -> Result<Option<Value>, BcError> {
+        let created = listed.created_at.ok_or_else(|| BcError::Decode {
+            api: Api::B2b,
+            what: format!("GET /rfq (quote {})", listed.quote_id),
+            reason: "the list entry has no createdAt, which GET /rfq/{id} requires as `date`"
+                .into(),
+        })?;
+        self.quote(listed.quote_id, created).await
+    }
+
+    /// The list entry of quote `id`, looked for among the quotes modified since
+    /// `modified_since` (unix seconds), oldest change first, so a quote just changed (a webhook)
+    /// is found in a page or two rather than by listing every quote. `None` when it is not there.
+    pub async fn find_quote(&self, id: i64, modified_since: i64) -> Result<Option<Quote>, BcError> {
+        let filter = QuoteFilter {
+            min_modified: Some(modified_since),
+            oldest_first: true,
+            ..QuoteFilter::default()
+        };
+        self.listed_quote(&filter, id).await
+    }
+
+    /// The list entry of quote `id` created at `created_at` (unix seconds): one narrow
+    /// `GET /rfq?minCreated&maxCreated` page. `None` when it is not there.
+    pub async fn quote_created_at(
+        &self,
+        id: i64,
+        created_at: i64,
+    ) -> Result<Option<Quote>, BcError> {
+        let filter = QuoteFilter {
+            min_created: Some(created_at - 1),
+            max_created: Some(created_at + 1),
+            oldest_first: true,
+            ..QuoteFilter::default()
+        };
+        self.listed_quote(&filter, id).await
+    }
+
+    /// The first entry of quote `id` among the quotes `filter` lists.
+    async fn listed_quote(&self, filter: &QuoteFilter, id: i64) -> Result<Option<Quote>, BcError> {
+        let mut quotes = std::pin::pin!(self.quotes(filter));
+        while let Some(q) = quotes.try_next().await? {
+            if q.quote_id == id {
+                return Ok(Some(q));
+            }
+        }
+        Ok(None)
     }
 
     /// `POST /rfq`; returns the new quote id.

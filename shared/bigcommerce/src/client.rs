@@ -538,6 +538,9 @@ impl BcClient {
             .http
             .request(req.method.clone(), url)
             .header(ACCEPT, "application/json")
+            // Several v2 and v3 operations declare Content-Type a required header, with or
+            // without a body; it costs nothing to send it on every request.
+            .header(CONTENT_TYPE, "application/json")
             .header(
                 USER_AGENT,
                 concat!("b2b-edition-toolkit/", env!("CARGO_PKG_VERSION")),
@@ -550,9 +553,7 @@ impl BcClient {
             builder = builder.query(&req.query);
         }
         if let Some(body) = &req.body {
-            builder = builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            builder = builder.body(body.clone());
         }
         if let Some(left) = self.time_left() {
             builder = builder.timeout(left.min(self.inner.request_timeout));

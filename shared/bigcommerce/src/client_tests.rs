@@ -590,6 +590,82 @@ async fn quote_lists_use_their_own_envelope() {
 }
 
 #[tokio::test]
+async fn a_quote_detail_is_asked_for_with_its_creation_date() {
+    let mut server = Server::new_async().await;
+    // quote.yaml: `date` is required, "the date that the quote was created", %m/%d/%Y.
+    let detail = server
+        .mock("GET", "/api/v3/io/rfq/9")
+        .match_query(Matcher::UrlEncoded("date".into(), "11/14/2023".into()))
+        .with_body(r#"{"code":200,"data":{"referenceNumber":"Q-1","status":"2"},"meta":{"message":"SUCCESS"}}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let listed: crate::b2b::Quote =
+        serde_json::from_str(r#"{"quoteId":"9","createdAt":1700000000}"#).unwrap();
+    let found = client.b2b().quote_detail(&listed).await.unwrap();
+    assert_eq!(found.unwrap()["referenceNumber"], "Q-1");
+    detail.assert_async().await;
+
+    let undated: crate::b2b::Quote = serde_json::from_str(r#"{"quoteId":"9"}"#).unwrap();
+    let err = client.b2b().quote_detail(&undated).await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("quote 9") && err.to_string().contains("createdAt"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn addresses_are_filtered_by_the_specs_external_id_parameter() {
+    let mut server = Server::new_async().await;
+    let list = server
+        .mock("GET", "/api/v3/io/addresses")
+        .match_query(Matcher::AllOf(vec![
+            Matcher::UrlEncoded("externalId[]".into(), "A-5".into()),
+            Matcher::UrlEncoded("limit".into(), "249".into()),
+        ]))
+        .with_body(r#"{"code":200,"data":[],"meta":{"pagination":{"totalCount":0,"limit":249,"offset":0}}}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let found: Vec<_> = client
+        .b2b()
+        .addresses(None, Some("A-5"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    list.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_country_is_looked_up_by_its_iso_code() {
+    let mut server = Server::new_async().await;
+    server
+        .mock("GET", "/api/v3/io/countries")
+        .match_query(Matcher::AllOf(vec![
+            Matcher::UrlEncoded("searchType".into(), "1".into()),
+            Matcher::UrlEncoded("q".into(), "US".into()),
+        ]))
+        .with_body(r#"{"code":200,"data":{"countryCode":"US","countryName":"United States"},"meta":{"message":"SUCCESS"}}"#)
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/api/v3/io/countries")
+        .match_query(Matcher::UrlEncoded("q".into(), "ZZ".into()))
+        .with_status(404)
+        .with_body(r#"{"code":404,"data":{},"meta":{"message":"Not found"}}"#)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let us = client.b2b().country("US").await.unwrap().unwrap();
+    assert_eq!(us.country_name, "United States");
+    assert_eq!(client.b2b().country("ZZ").await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn price_records_are_upserted_in_batches_of_1000() {
     let mut server = Server::new_async().await;
     let batches = server

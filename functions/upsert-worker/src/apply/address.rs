@@ -26,6 +26,8 @@ impl Applier {
             state_name: Some(a.state.clone().unwrap_or_default()),
             zip_code: Some(a.zip_code.clone()),
             country_code: Some(a.country_code.to_ascii_uppercase()),
+            // Looked up on create only: an update changes the name with the code.
+            country_name: None,
             phone_number: Some(a.phone.clone().unwrap_or_default()),
             label: Some(a.label.clone().unwrap_or_default()),
             is_shipping: Some(a.is_shipping),
@@ -74,7 +76,11 @@ impl Applier {
         let key = id_key(store, Kind::Address, external_id);
         let wanted = Self::address_fields(external_id, company_id, data);
         let Some((id, current)) = self.find_address(&key, company_id, external_id).await? else {
-            let id = self.client.b2b().create_address(&wanted).await?;
+            let create = AddressFields {
+                country_name: Some(self.country_name(&data.country_code).await?),
+                ..wanted
+            };
+            let id = self.client.b2b().create_address(&create).await?;
             self.state.put_id(&key, id).await?;
             return Ok(Outcome::Created);
         };
@@ -84,5 +90,29 @@ impl Applier {
         }
         self.client.b2b().update_address(id, &diff).await?;
         Ok(Outcome::Updated)
+    }
+
+    /// The name BigCommerce gives the country `iso_code` (address creation requires it), asked
+    /// once per code and warm container.
+    async fn country_name(&self, iso_code: &str) -> Result<String, ApplyError> {
+        let code = iso_code.to_ascii_uppercase();
+        let cached = self
+            .countries
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&code).cloned());
+        if let Some(name) = cached {
+            return Ok(name);
+        }
+        let country = self.client.b2b().country(&code).await?.ok_or_else(|| {
+            ApplyError::Permanent(format!(
+                "country code `{code}` is not a country BigCommerce knows (GET /countries)"
+            ))
+        })?;
+        // A poisoned cache only costs the next lookup.
+        if let Ok(mut m) = self.countries.lock() {
+            m.insert(code, country.country_name.clone());
+        }
+        Ok(country.country_name)
     }
 }

@@ -219,6 +219,8 @@ pub struct Applier {
     /// Company ids found during the current batch, by `{store}#company#{external id}`: the
     /// buyers and addresses of one company look it up once per batch, even at the same time.
     batch_companies: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<i64>>>>>,
+    /// Country names by ISO code, as `GET /countries` gave them (kept while the container is).
+    countries: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Applier {
@@ -229,6 +231,7 @@ impl Applier {
             state,
             external_id_field,
             batch_companies: Arc::default(),
+            countries: Arc::default(),
         }
     }
 

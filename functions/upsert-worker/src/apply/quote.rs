@@ -1,16 +1,29 @@
 //! `quote.upsert`: find a quote by the id map or its reference number, create it from the
 //! command's lines, or move its status. The quote's id is the one it was found or created by,
-//! never read back from the detail answer (which carries none).
+//! never read back from the detail answer (which carries none); its status is compared as the
+//! list entry's lenient integer (B2B sends `"status":"2"` as often as `2`).
 
 use b2b_shared::messages::QuoteData;
 use bigcommerce_b2b::b2b::{
-    Company, QuoteContact, QuoteCurrency, QuoteFields, QuoteLineFields, QuoteUpdate, User,
-    UserFilter,
+    Company, Quote, QuoteContact, QuoteCurrency, QuoteFields, QuoteFilter, QuoteLineFields,
+    QuoteUpdate, User, UserFilter,
 };
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
+
+/// How far our clock and BigCommerce's may disagree when a quote just created is looked for.
+const CLOCK_SKEW_SECS: i64 = 300;
+
+/// The id-map entry holding a quote's creation time (unix seconds) beside its id.
+fn created_key(key: &str) -> String {
+    format!("{key}#created")
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
 
 impl Applier {
     pub(super) async fn quote_upsert(
@@ -21,65 +34,72 @@ impl Applier {
         q: &QuoteData,
     ) -> Result<Outcome, ApplyError> {
         let key = id_key(store, Kind::Quote, external_id);
-        if let Some((id, current)) = self.find_quote(&key, external_id).await? {
-            return self.quote_status(id, &current, q).await;
+        if let Some(current) = self.find_quote(&key, external_id).await? {
+            return self.quote_status(&current, q).await;
         }
         if q.lines.is_empty() {
             return Err(ApplyError::retry(format!("quote `{external_id}` does not exist yet and the command has no lines to create it")));
         }
         let buyer = self.quote_buyer(company, &q.buyer_email).await?;
         let fields = Self::quote_fields(external_id, company, &buyer, q)?;
+        let asked_at = now_secs();
         let id = self.client.b2b().create_quote(&fields).await?;
         self.state.put_id(&key, id).await?;
+        // The creation time is what finds the quote again in one narrow page; read it from
+        // BigCommerce (never guessed from our clock). Without it, the next lookup lists.
+        let since = asked_at - CLOCK_SKEW_SECS;
+        if let Some(created) = self.client.b2b().find_quote(id, since).await? {
+            self.remember_quote(&key, &created).await?;
+        }
         Ok(Outcome::Created)
     }
 
-    /// The quote `external_id` names, with the id it was found by: the id map first, else the
-    /// quote list searched for the reference number (the mapping then recorded).
-    async fn find_quote(
-        &self,
-        key: &str,
-        external_id: &str,
-    ) -> Result<Option<(i64, Value)>, ApplyError> {
-        if let Some(id) = self.state.get_id(key).await? {
-            if let Some(found) = self.client.b2b().quote(id).await? {
-                return Ok(Some((id, found)));
+    /// The list entry of the quote `external_id` names: by the id map (id and creation time,
+    /// one narrow page), else among all quotes by its reference number (the mapping then
+    /// recorded).
+    async fn find_quote(&self, key: &str, external_id: &str) -> Result<Option<Quote>, ApplyError> {
+        let b2b = self.client.b2b();
+        let id = self.state.get_id(key).await?;
+        let created = self.state.get_id(&created_key(key)).await?;
+        if let (Some(id), Some(created)) = (id, created) {
+            if let Some(found) = b2b.quote_created_at(id, created).await? {
+                return Ok(Some(found));
             }
         }
-        let quotes: Vec<_> = self
-            .client
-            .b2b()
-            .quotes(&Default::default())
-            .try_collect()
-            .await?;
-        let Some(found) = quotes
-            .iter()
-            .find(|x| x.extra.get("referenceNumber").and_then(Value::as_str) == Some(external_id))
-        else {
-            return Ok(None);
-        };
-        self.state.put_id(key, found.quote_id).await?;
-        let id = found.quote_id;
-        Ok(self.client.b2b().quote(id).await?.map(|v| (id, v)))
+        let quotes: Vec<Quote> = b2b.quotes(&QuoteFilter::default()).try_collect().await?;
+        let found = quotes
+            .into_iter()
+            .find(|x| x.extra.get("referenceNumber").and_then(Value::as_str) == Some(external_id));
+        if let Some(found) = &found {
+            self.state.put_id(key, found.quote_id).await?;
+            self.remember_quote(key, found).await?;
+        }
+        Ok(found)
     }
 
-    /// Moves quote `id` to the command's status, when it names one the quote does not have.
-    async fn quote_status(
-        &self,
-        id: i64,
-        current: &Value,
-        q: &QuoteData,
-    ) -> Result<Outcome, ApplyError> {
+    /// Records the creation time of a quote found or created (when its entry gives one).
+    async fn remember_quote(&self, key: &str, listed: &Quote) -> Result<(), ApplyError> {
+        if let Some(created) = listed.created_at {
+            self.state.put_id(&created_key(key), created).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the quote to the command's status, when it names one the quote does not have.
+    async fn quote_status(&self, current: &Quote, q: &QuoteData) -> Result<Outcome, ApplyError> {
         let Some(status) = q.status else {
             return Ok(Outcome::Unchanged);
         };
-        if current.get("status").and_then(Value::as_i64) == Some(status.code()) {
+        if current.status == Some(status.code()) {
             return Ok(Outcome::Unchanged);
         }
         let update = QuoteUpdate {
             status: Some(status.code()),
         };
-        self.client.b2b().update_quote(id, &update).await?;
+        self.client
+            .b2b()
+            .update_quote(current.quote_id, &update)
+            .await?;
         Ok(Outcome::Updated)
     }
 
