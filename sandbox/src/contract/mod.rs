@@ -146,7 +146,7 @@ pub enum ContractError {
 }
 
 impl Contract {
-    /// Reads [`SPEC_FILES`] under `specs` (the folder holding `MANIFEST.tsv`).
+    /// Reads the spec files the sandbox serves under `specs` (the folder holding `MANIFEST.tsv`).
     pub fn load(specs: &Path) -> Result<Contract, ContractError> {
         let mut docs = openapi::Docs::new(specs.to_path_buf());
         let mut operations = HashMap::new();

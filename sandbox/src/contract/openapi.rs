@@ -165,70 +165,55 @@ fn nullable_to_type(schema: &mut serde_json::Map<String, Value>) {
     }
 }
 
-/// `schema` where every object schema that lists `properties` and says nothing of others
-/// refuses undeclared ones (`additionalProperties: false`), at every depth.
+/// `schema` that also refuses undeclared properties at every depth: an answer may not carry a
+/// field the real API lacks.
 ///
-/// Applied to response schemas at test time, so an answer cannot carry a field the real API
-/// lacks. The members of an `allOf` (and the branches of a `oneOf`/`anyOf` inside one) are left
-/// open, since each sees only its own properties; the schema holding them is closed over the
-/// union of every property they declare.
+/// The original schema is kept as it is and joined (`allOf`) with a *shape* schema that says
+/// only which property names each object may have: the union of what the schema declares there
+/// through `properties`, `allOf` members and `oneOf`/`anyOf` branches, merged by name, so two
+/// `allOf` members that each declare part of a line item together allow the whole item. An
+/// object whose schema declares no properties, or allows additional ones, is left open.
 pub fn closed(schema: &Value) -> Value {
-    let mut s = schema.clone();
-    close(&mut s, true);
-    s
+    json!({"allOf": [schema.clone(), shape(&[schema])]})
 }
 
-fn close(v: &mut Value, seal: bool) {
-    let mut names = std::collections::BTreeSet::new();
-    declared_names(v, &mut names);
-    let Value::Object(m) = v else {
-        return;
-    };
-    if let Some(Value::Array(members)) = m.get_mut("allOf") {
-        members.iter_mut().for_each(|x| close(x, false));
-    }
-    let in_all_of = !seal;
-    for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(branches)) = m.get_mut(key) {
-            branches
-                .iter_mut()
-                .for_each(|x| close(x, seal && !in_all_of));
+/// The shape of the values the schemas in `all` together describe (see [`closed`]).
+fn shape(all: &[&Value]) -> Value {
+    let mut names: std::collections::BTreeMap<String, Vec<&Value>> = Default::default();
+    let mut items: Vec<&Value> = Vec::new();
+    let mut open = false;
+    let mut stack: Vec<&Value> = all.to_vec();
+    while let Some(s) = stack.pop() {
+        for key in ["allOf", "oneOf", "anyOf"] {
+            stack.extend(s.get(key).and_then(Value::as_array).into_iter().flatten());
         }
-    }
-    if let Some(Value::Object(props)) = m.get_mut("properties") {
-        props.values_mut().for_each(|x| close(x, true));
-    }
-    if let Some(items) = m.get_mut("items") {
-        close(items, true);
-    }
-    if let Some(extra @ Value::Object(_)) = m.get_mut("additionalProperties") {
-        close(extra, true);
-    }
-    let has_combinator = m.contains_key("oneOf") || m.contains_key("anyOf");
-    if seal && !names.is_empty() && !has_combinator && !m.contains_key("additionalProperties") {
-        let own = m.entry("properties").or_insert_with(|| json!({}));
-        if let Value::Object(own) = own {
-            for name in names {
-                own.entry(name).or_insert_with(|| json!({}));
+        if let Some(props) = s.get("properties").and_then(Value::as_object) {
+            for (name, sub) in props {
+                names.entry(name.clone()).or_default().push(sub);
             }
         }
-        m.insert("additionalProperties".into(), Value::Bool(false));
+        if let Some(item) = s.get("items") {
+            items.push(item);
+        }
+        if s.get("additionalProperties")
+            .is_some_and(|a| a != &Value::Bool(false))
+        {
+            open = true;
+        }
     }
-}
-
-/// The property names `v` declares itself and through its `allOf` members, at any depth.
-fn declared_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
-    if let Some(props) = v.get("properties").and_then(Value::as_object) {
-        out.extend(props.keys().cloned());
+    let mut out = serde_json::Map::new();
+    if !names.is_empty() && !open {
+        let props: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|(n, subs)| (n.clone(), shape(subs)))
+            .collect();
+        out.insert("properties".into(), Value::Object(props));
+        out.insert("additionalProperties".into(), Value::Bool(false));
     }
-    for member in v
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        declared_names(member, out);
+    if !items.is_empty() {
+        out.insert("items".into(), shape(&items));
     }
+    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -246,32 +231,47 @@ mod tests {
         assert_eq!(m["enum"], json!(["a", null]));
     }
 
+    fn accepts(schema: &Value, v: &Value) -> bool {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(schema)
+            .map(|c| c.is_valid(v))
+            .unwrap_or(false)
+    }
+
     #[test]
     fn closing_refuses_undeclared_properties_at_every_level() {
         let s = closed(&json!({
             "type": "object",
             "properties": {"data": {"type": "array", "items": {"properties": {"id": {}}}}}
         }));
-        assert_eq!(s["additionalProperties"], json!(false));
-        assert_eq!(
-            s["properties"]["data"]["items"]["additionalProperties"],
-            json!(false)
-        );
+        assert!(accepts(&s, &json!({"data": [{"id": 1}]})));
+        assert!(!accepts(&s, &json!({"data": [{"id": 1, "quoteId": 2}]})));
+        assert!(!accepts(&s, &json!({"data": [], "extra": true})));
     }
 
     #[test]
-    fn an_all_of_is_closed_over_the_union_of_its_members() {
-        let s = closed(&json!({
-            "allOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}]
-        }));
-        assert_eq!(s["additionalProperties"], json!(false));
-        assert!(s["properties"]["a"].is_object() && s["properties"]["b"].is_object());
-        assert!(s["allOf"][0].get("additionalProperties").is_none());
+    fn all_of_members_declare_one_object_together() {
+        // quote.yaml's detail: two members each declare part of the same line items.
+        let s = closed(&json!({"allOf": [
+            {"properties": {"lines": {"items": {"properties": {"sku": {}}}}}},
+            {"properties": {"lines": {"items": {"properties": {"costPrice": {}}}}, "b": {}}}
+        ]}));
+        assert!(accepts(
+            &s,
+            &json!({"lines": [{"sku": "A", "costPrice": 1}], "b": 1})
+        ));
+        assert!(!accepts(
+            &s,
+            &json!({"lines": [{"sku": "A", "colour": "red"}]})
+        ));
     }
 
     #[test]
-    fn a_declared_additional_properties_is_kept() {
+    fn open_objects_stay_open() {
         let s = closed(&json!({"properties": {"a": {}}, "additionalProperties": true}));
-        assert_eq!(s["additionalProperties"], json!(true));
+        assert!(accepts(&s, &json!({"a": 1, "b": 2})));
+        let s = closed(&json!({"properties": {"m": {"type": "object"}}}));
+        assert!(accepts(&s, &json!({"m": {"anything": 1}})));
     }
 }

@@ -1,5 +1,7 @@
 //! One operation of a spec file (its parameters and JSON body schema, resolved) and the check of
-//! one request against it. Query values arrive as text, so each is read as the type its schema
+//! one request against it. A body is judged by its schema closed against undeclared properties:
+//! a field the API does not take is ignored by BigCommerce, so sending one means believing
+//! something is set that is not. Query values arrive as text, so each is read as the type its schema
 //! declares (integers, numbers, booleans, comma-separated arrays) before it is validated; a
 //! value that does not read stays text and the validator names the type it lacks.
 
@@ -9,7 +11,7 @@ use std::sync::OnceLock;
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
 
-use super::openapi::{Docs, SpecError};
+use super::openapi::{closed, Docs, SpecError};
 use super::Violation;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -86,6 +88,7 @@ pub struct Operation {
     spec: String,
     params: Vec<Param>,
     body_required: bool,
+    /// The body's schema, closed against undeclared properties.
     body_schema: Option<Value>,
     body_validator: Compiled,
 }
@@ -142,7 +145,7 @@ pub fn operations(docs: &mut Docs, file: &str) -> Result<Vec<Operation>, SpecErr
                 spec: spec.clone(),
                 params,
                 body_required,
-                body_schema,
+                body_schema: body_schema.as_ref().map(closed),
                 body_validator: OnceLock::new(),
             });
         }

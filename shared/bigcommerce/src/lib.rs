@@ -68,4 +68,6 @@ pub use retry::RetryPolicy;
 #[cfg(test)]
 mod spec_examples;
 #[cfg(test)]
+mod spec_replay_tests;
+#[cfg(test)]
 mod spec_tests;

@@ -160,7 +160,8 @@ pub fn response_examples(rel: &str, path: &str, method: &str, status: &str) -> V
         .cloned()
         .unwrap_or(Value::Null);
     let mut out = Vec::new();
-    if let Some(ex) = media.get("example") {
+    // quote.yaml's POST /rfq 200 gives `example: null`: no example, so one is composed.
+    if let Some(ex) = media.get("example").filter(|v| !v.is_null()) {
         out.push(ex.clone());
     }
     if let Some(Value::Object(named)) = media.get("examples") {
