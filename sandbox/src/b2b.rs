@@ -779,7 +779,14 @@ async fn bulk_create_addresses(State(app): State<Arc<App>>, body: Bytes) -> Resp
 async fn get_address(State(app): State<Arc<App>>, Path(p): P) -> Response {
     let found = pid(&p, "addressId").and_then(|id| app.data().addresses.get(&id).cloned());
     match found {
-        Some(a) => b2b_ok(a),
+        // The spec's detail has no timestamps (the list and its filters use them).
+        Some(mut a) => {
+            if let Some(m) = a.as_object_mut() {
+                m.remove("createdAt");
+                m.remove("updatedAt");
+            }
+            b2b_ok(a)
+        }
         None => b2b_not_found("Address"),
     }
 }
@@ -932,11 +939,18 @@ fn quote_err(status: StatusCode, msg: &str) -> Response {
     b2b_err(status, msg, json!({ "errMsg": msg }))
 }
 
+/// The status of a quote created through `POST /rfq`.
+const QUOTE_CREATED_STATUS: i64 = 2;
+
 async fn create_quote(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let body = match body_object(&body) {
         Ok(b) => b,
         Err(r) => return r,
     };
+    // The spec's create takes no status: a quote made through the API is In Process (2),
+    // "created by a member of your staff and submitted back to the buyer".
+    let mut body = body;
+    body["status"] = json!(QUOTE_CREATED_STATUS);
     let mut ev = Events::new();
     let res = model::create_quote(&mut app.data(), &body, now_secs(), &mut ev);
     match res {
@@ -985,9 +999,20 @@ async fn country(RawQuery(q): RawQuery) -> Response {
     }
 }
 
+/// Fields of a stored quote that its list entry has and the spec's detail does not (the detail
+/// names the company in `companyInfo`, the rep in `salesRepInfo`).
+const QUOTE_LIST_ONLY_FIELDS: [&str; 6] = [
+    "quoteId",
+    "company",
+    "companyId",
+    "salesRep",
+    "updatedAt",
+    "uuid",
+];
+
 /// `GET /rfq/{quote_id}?date=MM/DD/YYYY`: the spec requires the quote's creation date. Without
 /// it, or with one that does not read, 400; with another day than the quote's (UTC), 404. The
-/// detail carries no `quoteId`, as the spec's answer has none.
+/// detail carries none of the list-only fields, `quoteId` included.
 async fn get_quote(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQuery) -> Response {
     let params = Params::parse(q.as_deref());
     let Some(day) = params
@@ -1005,7 +1030,9 @@ async fn get_quote(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQuer
     match found {
         Some(mut x) if created_on(&x) == Some(day) => {
             if let Some(m) = x.as_object_mut() {
-                m.remove("quoteId");
+                for list_only in QUOTE_LIST_ONLY_FIELDS {
+                    m.remove(list_only);
+                }
             }
             b2b_ok(x)
         }
@@ -1027,18 +1054,18 @@ async fn update_quote(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> R
         let Some(q) = store.quotes.get_mut(&id) else {
             return quote_err(StatusCode::NOT_FOUND, "Quote not found");
         };
-        if let Some(v) = body.get("status") {
-            match v.as_i64().filter(|s| model::QUOTE_STATUSES.contains(s)) {
-                Some(s) => {
-                    status_changed = ts(q, "status") != s;
-                    q["status"] = json!(s);
-                }
-                None => return quote_err(StatusCode::UNPROCESSABLE_ENTITY, "Invalid quote status"),
-            }
-        }
+        // The spec's update takes no status; an expiry date in the past expires the quote
+        // ("not purchased before its expiration date").
         if let Some(e) = body.get("expiredAt").and_then(Value::as_str) {
             match parse_mdy(e) {
-                Some(t) => q["expiredAt"] = json!(t),
+                Some(t) => {
+                    q["expiredAt"] = json!(t);
+                    let day = |secs: i64| secs.div_euclid(86_400);
+                    if day(t) < day(now_secs()) && !matches!(ts(q, "status"), 4 | 5) {
+                        q["status"] = json!(5);
+                        status_changed = true;
+                    }
+                }
                 None => {
                     return quote_err(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1112,6 +1139,12 @@ async fn quote_ordered(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> 
         let Some(q) = store.quotes.get_mut(&id) else {
             return quote_err(StatusCode::NOT_FOUND, "Quote not found");
         };
+        if !matches!(ts(q, "status"), 0 | 2 | 3) {
+            return quote_err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Only a quote that is new, in process or updated by customer can be ordered",
+            );
+        }
         q["status"] = json!(4);
         q["bcOrderId"] = json!(order_id);
         q["orderId"] = json!(order_id);

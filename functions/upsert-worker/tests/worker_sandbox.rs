@@ -803,3 +803,129 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
     assert_eq!(ids.len(), 2, "{docs:#?}");
     assert!(ids.contains(&id) && ids.contains(&other), "{ids:?}");
 }
+
+fn quote(ext: &str, fields: Value) -> Value {
+    let mut q = json!({"buyer_email": "grace@acme.example", "title": "Restock", "currency": "USD",
+        "expires_on": "2027-06-30"});
+    if let (Some(q), Some(f)) = (q.as_object_mut(), fields.as_object()) {
+        q.extend(f.clone());
+    }
+    json!({"type":"quote.upsert","version":1,"store_hash":"abc123","external_id":ext,
+        "company_external_id":"C-1","quote":q})
+}
+
+fn quote_named(state: &Value, reference: &str) -> Value {
+    let found: Vec<Value> = all(state, "quotes")
+        .into_iter()
+        .filter(|q| q["referenceNumber"] == reference)
+        .collect();
+    assert_eq!(found.len(), 1, "exactly one quote {reference}");
+    found[0].clone()
+}
+
+#[tokio::test]
+async fn a_quote_follows_the_erps_lines_expiry_and_order() {
+    let rig = rig().await;
+    rig.run_until_settled(&[
+        record("c", &company("C-1", "Acme Supply")),
+        record("b", &buyer("U-1", "C-1", "grace@acme.example")),
+    ])
+    .await;
+    let line = |sku: &str, product: i64, quantity: i64| {
+        json!({"sku": sku, "product_id": product, "variant_id": product * 2 - 1,
+            "quantity": quantity, "base_price": 11.0, "offered_price": 9.9})
+    };
+    rig.run_until_settled(&[record(
+        "q1",
+        &quote("Q-1", json!({"lines": [line("SKU-001-1", 1, 10)]})),
+    )])
+    .await;
+    let created = quote_named(&rig.admin("state").await, "Q-1");
+    assert_eq!(
+        created["status"], 2,
+        "a quote created through the API is in process"
+    );
+
+    // The ERP changes the lines: every line is sent again, with the totals; nothing else moves.
+    let before = rig.admin("stats").await;
+    let lines = json!([line("SKU-001-1", 1, 25), line("SKU-002-1", 2, 4)]);
+    rig.run_until_settled(&[record("q2", &quote("Q-1", json!({"lines": lines})))])
+        .await;
+    let after = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&after, "PUT", "/rfq/{quote_id}")
+            - route_count(&before, "PUT", "/rfq/{quote_id}"),
+        1
+    );
+    assert_eq!(
+        route_count(&after, "POST", "/rfq"),
+        1,
+        "never a second quote"
+    );
+    let changed = quote_named(&rig.admin("state").await, "Q-1");
+    assert_eq!(changed["productList"].as_array().map(Vec::len), Some(2));
+    assert_eq!(changed["grandTotal"].as_f64(), Some(9.9 * 29.0));
+
+    // A new expiry date, and the same lines again: only the date is written.
+    rig.run_until_settled(&[record(
+        "q3",
+        &quote("Q-1", json!({"lines": lines, "expires_on": "2027-07-31"})),
+    )])
+    .await;
+    let dated = quote_named(&rig.admin("state").await, "Q-1");
+    assert_eq!(dated["productList"], changed["productList"]);
+    assert_ne!(dated["expiredAt"], changed["expiredAt"]);
+
+    // The ERP reports the order the quote became: it is linked, once.
+    let placed = rig
+        .http
+        .post(format!("{}/__sandbox/orders", rig.sandbox.base_url()))
+        .json(&json!({"count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(placed.status().is_success());
+    let order_id: i64 = all(&rig.admin("state").await, "orders")
+        .iter()
+        .filter_map(|o| o["id"].as_i64())
+        .max()
+        .unwrap();
+    let ordered = quote("Q-1", json!({"status": "ordered", "order_id": order_id}));
+    rig.run_until_settled(&[record("q4", &ordered)]).await;
+    let linked = quote_named(&rig.admin("state").await, "Q-1");
+    assert_eq!(
+        (linked["status"].as_i64(), linked["bcOrderId"].as_str()),
+        (Some(4), Some(order_id.to_string().as_str()))
+    );
+    assert_eq!(
+        route_count(&rig.admin("stats").await, "POST", "/rfq/{quote_id}/ordered"),
+        1
+    );
+
+    // Another order for the same quote is refused with its reason, never relinked.
+    let other = quote(
+        "Q-1",
+        json!({"status": "ordered", "order_id": order_id + 1000}),
+    );
+    rig.run_until_settled(&[record("q5", &other)]).await;
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert!(
+        dead[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already ordered"),
+        "{dead:#?}"
+    );
+
+    // A second quote is expired by the ERP: its date moves into the past.
+    rig.run_until_settled(&[record(
+        "q6",
+        &quote(
+            "Q-2",
+            json!({"lines": [line("SKU-001-1", 1, 1)], "status": "expired"}),
+        ),
+    )])
+    .await;
+    assert_eq!(quote_named(&rig.admin("state").await, "Q-2")["status"], 5);
+}

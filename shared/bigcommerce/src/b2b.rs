@@ -251,7 +251,7 @@ pub struct CompanyFields {
     /// Custom fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_fields: Vec<ExtraField>,
-    /// Price lists per channel (dependent-companies stores).
+    /// Price lists per channel (dependent-companies stores; update only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub price_list_assign: Vec<PriceListAssign>,
 }
@@ -638,17 +638,36 @@ pub struct QuoteFields {
     pub total_amount: f64,
     /// The lines.
     pub product_list: Vec<QuoteLineFields>,
-    /// Status code (0 New, 2 In Process, ...).
-    pub status: i64,
 }
 
-/// The body of `PUT /rfq/{id}`: only the fields that are set are sent.
+/// The body of `PUT /rfq/{id}`: only the fields that are set are sent. The spec's update has no
+/// status (an order is linked with [`B2b::quote_ordered`]); lines are replaced as a whole, so
+/// `product_list` holds every line to keep, with the totals that go with them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteUpdate {
-    /// The new status code.
+    /// New expiry date, `MM/DD/YYYY`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<i64>,
+    pub expired_at: Option<String>,
+    /// Every line the quote keeps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_list: Option<Vec<QuoteLineFields>>,
+    /// Sum of base prices of `product_list`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<f64>,
+    /// `subtotal - grand_total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount: Option<f64>,
+    /// Sum of offered prices of `product_list`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grand_total: Option<f64>,
+}
+
+impl QuoteUpdate {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self == &QuoteUpdate::default()
+    }
 }
 
 /// A company address. Fields beyond the ones named are kept in `extra`.
@@ -696,6 +715,63 @@ pub struct Quote {
     pub extra: Map<String, Value>,
 }
 
+/// One line of a quote detail (`GET /rfq/{id}` `productList[]`), numbers read leniently.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteDetailLine {
+    /// The variant's SKU.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub sku: Option<String>,
+    /// Quantity.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub quantity: Option<i64>,
+    /// Catalog price per unit.
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub base_price: Option<f64>,
+    /// Offered price per unit.
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub offered_price: Option<f64>,
+}
+
+/// What the toolkit reads of a quote detail (`GET /rfq/{id}`), which carries no id of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteDetail {
+    /// The lines.
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    pub product_list: Vec<QuoteDetailLine>,
+    /// Expiry: unix seconds or `MM/DD/YYYY`, as answers differ.
+    #[serde(default)]
+    pub expired_at: Option<Value>,
+}
+
+impl QuoteDetail {
+    /// Reads the detail of quote `id`; an answer that does not read is a decode error naming it.
+    pub fn read(id: i64, detail: &Value) -> Result<QuoteDetail, BcError> {
+        QuoteDetail::deserialize(detail).map_err(|e| BcError::Decode {
+            api: Api::B2b,
+            what: format!("GET /rfq/{id}"),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The expiry day, when the answer gives one that reads.
+    pub fn expires_on(&self) -> Option<chrono::NaiveDate> {
+        match self.expired_at.as_ref()? {
+            Value::Number(n) => {
+                chrono::DateTime::from_timestamp(n.as_i64()?, 0).map(|t| t.date_naive())
+            }
+            Value::String(s) => chrono::NaiveDate::parse_from_str(s, "%m/%d/%Y")
+                .ok()
+                .or_else(|| {
+                    let secs = s.trim().parse().ok()?;
+                    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive())
+                }),
+            _ => None,
+        }
+    }
+}
+
 /// Filters of `GET /rfq`.
 #[derive(Debug, Clone, Default)]
 pub struct QuoteFilter {
@@ -709,6 +785,8 @@ pub struct QuoteFilter {
     pub max_created: Option<i64>,
     /// Only this status.
     pub status: Option<i64>,
+    /// Only quotes of companies whose name contains this (BigCommerce matches partially).
+    pub company: Option<String>,
     /// Sort by `updatedAt` ascending (for incremental reads).
     pub oldest_first: bool,
 }
@@ -739,6 +817,9 @@ impl QuoteFilter {
         }
         if let Some(v) = self.status {
             q.push(("status".into(), v.to_string()))
+        }
+        if let Some(v) = &self.company {
+            q.push(("company".into(), v.clone()))
         }
         if self.oldest_first {
             q.push(("sortBy".into(), "updatedAt".into()));
@@ -1134,6 +1215,16 @@ impl B2b<'_> {
     /// `PUT /rfq/{id}`.
     pub async fn update_quote(&self, id: i64, body: &QuoteUpdate) -> Result<(), BcError> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/rfq/{id}")).json(body)?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `POST /rfq/{id}/ordered`: links the BigCommerce order `order_id` to the quote (which
+    /// must be new, in process or updated by customer); the quote becomes Ordered.
+    pub async fn quote_ordered(&self, id: i64, order_id: i64) -> Result<(), BcError> {
+        // The spec types `orderId` a string.
+        let body = serde_json::json!({ "orderId": order_id.to_string() });
+        let req =
+            ApiRequest::new(Api::B2b, Method::POST, format!("/rfq/{id}/ordered")).json(&body)?;
         self.client.execute(&req).await.map(drop)
     }
 

@@ -763,12 +763,16 @@ fn address_fields_send_only_what_is_set_and_diff_against_an_answer() {
 }
 
 #[test]
-fn a_quote_update_carries_only_its_status() {
-    let update = crate::b2b::QuoteUpdate { status: Some(5) };
+fn a_quote_update_carries_only_what_changes_and_never_a_status() {
+    let update = crate::b2b::QuoteUpdate {
+        expired_at: Some("01/31/2027".into()),
+        ..Default::default()
+    };
     assert_eq!(
         serde_json::to_value(&update).unwrap(),
-        serde_json::json!({"status": 5})
+        serde_json::json!({"expiredAt": "01/31/2027"})
     );
+    assert!(crate::b2b::QuoteUpdate::default().is_empty());
     assert_eq!(
         serde_json::to_value(crate::b2b::QuoteUpdate::default()).unwrap(),
         serde_json::json!({})

@@ -56,6 +56,14 @@ impl Applier {
         if let Some(status) = p.status {
             self.client.b2b().set_company_status(id, status).await?;
         }
+        // Nor price lists: only the update takes `priceListAssign`.
+        if !p.price_lists.is_empty() {
+            let fields = CompanyFields {
+                price_list_assign: p.price_lists.clone(),
+                ..CompanyFields::default()
+            };
+            self.client.b2b().update_company(id, &fields).await?;
+        }
         Ok(Outcome::Created)
     }
 
@@ -176,7 +184,24 @@ impl Applier {
             admin_email: some_text(&data.admin.email),
             admin_phone_number: data.admin.phone.clone(),
             extra_fields: self.company_extra_fields(external_id, data),
-            price_list_assign: Self::price_list_assign(data),
+            // The create takes no price lists: [`Applier::created`] assigns them.
+            price_list_assign: Vec::new(),
+        }
+    }
+
+    /// The create of the company a command describes, with what follows it.
+    pub(super) fn pending_company(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> PendingCreate {
+        PendingCreate {
+            store: store.to_owned(),
+            external_id: external_id.to_owned(),
+            fields: self.company_create_fields(external_id, data),
+            status: data.status,
+            price_lists: Self::price_list_assign(data),
         }
     }
 
@@ -189,12 +214,7 @@ impl Applier {
         match self.find_company(store, external_id).await? {
             Some(existing) => self.company_update(&existing, external_id, data).await,
             None => {
-                let pending = PendingCreate {
-                    store: store.to_owned(),
-                    external_id: external_id.to_owned(),
-                    fields: self.company_create_fields(external_id, data),
-                    status: data.status,
-                };
+                let pending = self.pending_company(store, external_id, data);
                 let created = self.client.b2b().create_company(&pending.fields).await?;
                 self.created(&pending, created.company_id).await
             }
@@ -227,7 +247,6 @@ impl Applier {
                 &existing.zip_code,
             ),
             customer_group_id: changed(&data.customer_group_id, &existing.bc_group_id),
-            catalog_id: changed(&data.catalog_id, &existing.catalog_id),
             ..CompanyFields::default()
         };
         let wanted_extra = self.company_extra_fields(external_id, data);
@@ -263,6 +282,13 @@ impl Applier {
             if self.set_status(existing, status).await? == Outcome::Updated {
                 outcome = Outcome::Updated;
             }
+        }
+        if let Some(catalog) = changed(&data.catalog_id, &existing.catalog_id) {
+            // The update takes no catalogId: say so rather than report a change never made.
+            return Err(ApplyError::Permanent(format!(
+                "company `{external_id}`: the rest is applied, but its catalog cannot be changed \
+                 to {catalog} through PUT /companies/{{id}}, which takes no catalogId"
+            )));
         }
         Ok(outcome)
     }

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use b2b_shared::messages::{Action, Command};
 use b2b_shared::state::{Claim, StateError, StateStore};
-use bigcommerce_b2b::b2b::{CompanyFields, CompanyStatus, UserFields};
+use bigcommerce_b2b::b2b::{CompanyFields, CompanyStatus, PriceListAssign, UserFields};
 use bigcommerce_b2b::{BcClient, BcError};
 
 /// How long a lease on a command's entity lasts when the client has no deadline (longer than the
@@ -128,6 +128,8 @@ pub struct PendingCreate {
     external_id: String,
     fields: CompanyFields,
     status: Option<CompanyStatus>,
+    /// Price lists to assign once the company exists (creates take none).
+    price_lists: Vec<PriceListAssign>,
 }
 
 /// What [`Applier::create_companies`] did.
@@ -374,12 +376,17 @@ impl Applier {
                 .company_update(&existing, &cmd.external_id, company)
                 .await
                 .map(Step::Done),
-            None => Ok(Step::Create(HeldCreate::Company(Box::new(PendingCreate {
-                store: store.to_owned(),
-                external_id: cmd.external_id.clone(),
-                fields: self.company_create_fields(&cmd.external_id, company),
-                status: company.status,
-            })))),
+            // The bulk create names a catalog, not its id: such a company is created alone.
+            None if company.catalog_id.is_some() => {
+                let pending = self.pending_company(store, &cmd.external_id, company);
+                let created = self.client.b2b().create_company(&pending.fields).await?;
+                self.created(&pending, created.company_id)
+                    .await
+                    .map(Step::Done)
+            }
+            None => Ok(Step::Create(HeldCreate::Company(Box::new(
+                self.pending_company(store, &cmd.external_id, company),
+            )))),
         }
     }
 

@@ -176,6 +176,29 @@ pub enum QuoteStatus {
 }
 
 impl QuoteStatus {
+    /// The command's name of the status.
+    pub fn name(self) -> &'static str {
+        match self {
+            QuoteStatus::New => "new",
+            QuoteStatus::InProcess => "in_process",
+            QuoteStatus::UpdatedByCustomer => "updated_by_customer",
+            QuoteStatus::Ordered => "ordered",
+            QuoteStatus::Expired => "expired",
+            QuoteStatus::Archived => "archived",
+            QuoteStatus::Draft => "draft",
+        }
+    }
+
+    /// True for the statuses a command may ask for: BigCommerce's API links an order
+    /// (`ordered`) and moves the expiry date (`expired`); a quote it creates is `in_process`.
+    /// Neither `POST` nor `PUT /rfq` takes a status.
+    pub fn settable(self) -> bool {
+        matches!(
+            self,
+            QuoteStatus::Ordered | QuoteStatus::Expired | QuoteStatus::InProcess
+        )
+    }
+
     /// The numeric code the API uses.
     pub fn code(self) -> i64 {
         match self {
@@ -208,7 +231,8 @@ pub struct QuoteLine {
     pub offered_price: f64,
 }
 
-/// The quote of a `quote.upsert`: created when absent, else its status is updated.
+/// The quote of a `quote.upsert`: created when absent, else its lines, expiry and status are
+/// brought to what the command says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuoteData {
     /// The buyer the quote is for (a user of the company).
@@ -226,9 +250,14 @@ pub struct QuoteData {
     /// Lines (required to create).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<QuoteLine>,
-    /// Status to set.
+    /// Status to move the quote to: `ordered` (with `order_id`), `expired` or `in_process`
+    /// (what a quote created through the API is); BigCommerce's API sets no other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<QuoteStatus>,
+    /// The BigCommerce order the quote became (required with status `ordered`), linked with
+    /// `POST /rfq/{id}/ordered`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
 }
 
 /// What a command asks for.
@@ -590,34 +619,46 @@ impl Command {
                 quote: q,
             } => {
                 check_text("company_external_id", company_external_id, 255, out);
-                check_email("quote.buyer_email", &q.buyer_email, out);
-                if q.currency.len() != 3 {
-                    out.push("`quote.currency` must be a 3-letter ISO 4217 code".into());
-                }
-                if !is_date(&q.expires_on) {
-                    out.push("`quote.expires_on` must be a date `YYYY-MM-DD`".into());
-                }
-                if q.lines.is_empty() && q.status.is_none() {
-                    out.push(
-                        "`quote.lines` must not be empty when no `quote.status` is given".into(),
-                    );
-                }
-                for (i, l) in q.lines.iter().enumerate() {
-                    if l.quantity <= 0 {
-                        out.push(format!("`quote.lines[{i}].quantity` must be positive"));
-                    }
-                    if !(l.base_price.is_finite()
-                        && l.base_price >= 0.0
-                        && l.offered_price.is_finite()
-                        && l.offered_price >= 0.0)
-                    {
-                        out.push(format!(
-                            "`quote.lines[{i}]` prices must be non-negative numbers"
-                        ));
-                    }
-                }
+                check_quote(q, out);
             }
         }
+    }
+}
+
+/// The rules of a `quote.upsert`'s quote beyond its JSON shape.
+fn check_quote(q: &QuoteData, out: &mut Vec<String>) {
+    check_email("quote.buyer_email", &q.buyer_email, out);
+    if q.currency.len() != 3 {
+        out.push("`quote.currency` must be a 3-letter ISO 4217 code".into());
+    }
+    if !is_date(&q.expires_on) {
+        out.push("`quote.expires_on` must be a date `YYYY-MM-DD`".into());
+    }
+    if q.lines.is_empty() && q.status.is_none() {
+        out.push("`quote.lines` must not be empty when no `quote.status` is given".into());
+    }
+    for (i, l) in q.lines.iter().enumerate() {
+        if l.quantity <= 0 {
+            out.push(format!("`quote.lines[{i}].quantity` must be positive"));
+        }
+        let price_ok = |p: f64| p.is_finite() && p >= 0.0;
+        if !(price_ok(l.base_price) && price_ok(l.offered_price)) {
+            out.push(format!(
+                "`quote.lines[{i}]` prices must be non-negative numbers"
+            ));
+        }
+    }
+    match (q.status, q.order_id) {
+        (Some(QuoteStatus::Ordered), None) => {
+            out.push("`quote.order_id` is required with `quote.status` `ordered`".into())
+        }
+        (_, Some(id)) if id <= 0 => out.push("`quote.order_id` must be positive".into()),
+        (Some(s), _) if !s.settable() => out.push(format!(
+            "`quote.status` `{}` cannot be set through BigCommerce's API (only `ordered` with \
+             `order_id`, `expired`, and `in_process`, which a quote created through the API is)",
+            s.name()
+        )),
+        _ => {}
     }
 }
 

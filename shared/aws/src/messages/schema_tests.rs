@@ -70,7 +70,12 @@ pub(crate) fn valid_commands() -> Vec<Value> {
         with(
             base("quote.upsert"),
             json!({"company_external_id": "C-1", "quote": {
-            "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31", "status": "archived"}}),
+            "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31", "status": "ordered", "order_id": 120}}),
+        ),
+        with(
+            base("quote.upsert"),
+            json!({"company_external_id": "C-1", "quote": {
+            "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31", "status": "expired"}}),
         ),
     ]
 }
@@ -99,6 +104,17 @@ fn invalid_commands() -> Vec<Value> {
     out.push(with(v[1].clone(), json!({"version": 2})));
     out.push(with(v[1].clone(), json!({"store_hash": "a/b"})));
     out.push(with(v[1].clone(), json!({"status": "archived"})));
+    // BigCommerce's API cannot archive a quote, and links an order only given its id.
+    let mut archived = v[8].clone();
+    archived["quote"] = json!({"buyer_email": "g@acme.example", "currency": "USD",
+        "expires_on": "2026-12-31", "status": "archived"});
+    out.push(archived);
+    let mut unlinked = v[8].clone();
+    unlinked["quote"]
+        .as_object_mut()
+        .unwrap()
+        .remove("order_id");
+    out.push(unlinked);
     out.push(with(v[1].clone(), json!({"type": "company.delete"})));
     out
 }
