@@ -48,9 +48,11 @@ impl Applier {
     /// After company `id` was created for `p`: its id in the map, then its status. A failure
     /// here is retryable: the retry finds the company by its external id.
     pub(super) async fn created(&self, p: &PendingCreate, id: i64) -> Result<Outcome, ApplyError> {
-        self.state
-            .put_id(&id_key(&p.store, Kind::Company, &p.external_id), id)
-            .await?;
+        let key = id_key(&p.store, Kind::Company, &p.external_id);
+        self.state.put_id(&key, id).await?;
+        if let Some(d) = location_digest(&p.fields) {
+            self.state.put_id(&location_key(&key), d).await?;
+        }
         // The create takes no status: set it right away (re-reading the new company first would
         // cost a request and tell nothing the command does not already say).
         if let Some(status) = p.status {
@@ -189,6 +191,20 @@ impl Applier {
         }
     }
 
+    /// The country and address of the command, as the company update takes them.
+    fn location_fields(data: &CompanyData) -> CompanyFields {
+        let address = data.address.as_ref();
+        CompanyFields {
+            country: some_text(&data.country),
+            address_line1: address.map(|a| a.line1.clone()),
+            address_line2: address.and_then(|a| a.line2.clone()),
+            city: address.map(|a| a.city.clone()),
+            state: address.and_then(|a| a.state.clone()),
+            zip_code: address.and_then(|a| a.zip_code.clone()),
+            ..CompanyFields::default()
+        }
+    }
+
     /// The create of the company a command describes, with what follows it.
     pub(super) fn pending_company(
         &self,
@@ -212,7 +228,10 @@ impl Applier {
         data: &CompanyData,
     ) -> Result<Outcome, ApplyError> {
         match self.find_company(store, external_id).await? {
-            Some(existing) => self.company_update(&existing, external_id, data).await,
+            Some(existing) => {
+                self.company_update(store, &existing, external_id, data)
+                    .await
+            }
             None => {
                 let pending = self.pending_company(store, external_id, data);
                 let created = self.client.b2b().create_company(&pending.fields).await?;
@@ -221,33 +240,33 @@ impl Applier {
         }
     }
 
-    /// Changes only what differs between `existing` and the command.
+    /// Changes only what differs between `existing` and the command. The country and address
+    /// are not in the spec's company reads: they are compared with what was last written
+    /// (a digest beside the company's id), and sent when that differs or is unknown.
     pub(super) async fn company_update(
         &self,
+        store: &str,
         existing: &Company,
         external_id: &str,
         data: &CompanyData,
     ) -> Result<Outcome, ApplyError> {
         let price_lists = Self::price_list_assign(data);
-        let address = data.address.as_ref();
+        let location = Self::location_fields(data);
+        let location_key = location_key(&id_key(store, Kind::Company, external_id));
+        let digest = location_digest(&location);
+        let location_changed =
+            digest.is_some() && self.state.get_id(&location_key).await? != digest;
+        let base = if location_changed {
+            location
+        } else {
+            CompanyFields::default()
+        };
         let mut fields = CompanyFields {
             company_name: changed(&some_text(&data.name), &existing.company_name),
             company_phone: changed(&some_text(&data.phone), &existing.company_phone),
             company_email: changed(&some_text(&data.email), &existing.company_email),
-            country: changed(&some_text(&data.country), &existing.country),
-            address_line1: changed(&address.map(|a| a.line1.clone()), &existing.address_line1),
-            address_line2: changed(
-                &address.and_then(|a| a.line2.clone()),
-                &existing.address_line2,
-            ),
-            city: changed(&address.map(|a| a.city.clone()), &existing.city),
-            state: changed(&address.and_then(|a| a.state.clone()), &existing.state),
-            zip_code: changed(
-                &address.and_then(|a| a.zip_code.clone()),
-                &existing.zip_code,
-            ),
             customer_group_id: changed(&data.customer_group_id, &existing.bc_group_id),
-            ..CompanyFields::default()
+            ..base
         };
         let wanted_extra = self.company_extra_fields(external_id, data);
         if wanted_extra
@@ -278,6 +297,9 @@ impl Applier {
                 .await?;
             outcome = Outcome::Updated;
         }
+        if let (true, Some(d)) = (location_changed, digest) {
+            self.state.put_id(&location_key, d).await?;
+        }
         if let Some(status) = data.status {
             if self.set_status(existing, status).await? == Outcome::Updated {
                 outcome = Outcome::Updated;
@@ -307,4 +329,30 @@ impl Applier {
             .await?;
         Ok(Outcome::Updated)
     }
+}
+
+/// The id-map entry holding the digest of a company's last written country and address.
+fn location_key(company_key: &str) -> String {
+    format!("{company_key}#location")
+}
+
+/// A digest of the country and address in `fields` (`None` when it has neither).
+fn location_digest(fields: &CompanyFields) -> Option<i64> {
+    use sha2::{Digest, Sha256};
+    let parts = [
+        &fields.country,
+        &fields.address_line1,
+        &fields.address_line2,
+        &fields.city,
+        &fields.state,
+        &fields.zip_code,
+    ];
+    if parts.iter().all(|p| p.is_none()) {
+        return None;
+    }
+    let text = serde_json::to_string(&parts).unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    Some(i64::from_be_bytes(first))
 }

@@ -373,7 +373,7 @@ impl Applier {
         self.check_store(store).await?;
         match self.find_company(store, &cmd.external_id).await? {
             Some(existing) => self
-                .company_update(&existing, &cmd.external_id, company)
+                .company_update(store, &existing, &cmd.external_id, company)
                 .await
                 .map(Step::Done),
             // The bulk create names a catalog, not its id: such a company is created alone.
