@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{self, Events};
 use crate::reply::{
-    b2b_err, b2b_invalid, b2b_list, b2b_not_found, b2b_ok, b2b_too_large, json_status, parse_body,
-    quote_ok, Page, Params,
+    b2b_err, b2b_invalid, b2b_list, b2b_not_found, b2b_ok, b2b_ok_bare, b2b_too_large, json_status,
+    parse_body, quote_ok, Page, Params,
 };
 use crate::state::App;
 use crate::store::{int, now_secs, parse_mdy, text};
@@ -240,7 +240,27 @@ async fn list_companies(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
     let total = items.len();
     let out = page.slice_refs(&items);
     drop(store);
-    b2b_list(out, &page, total)
+    b2b_list(out.into_iter().map(company_answer).collect(), &page, total)
+}
+
+/// Fields a company is created and updated with that the spec's reads do not return.
+const COMPANY_WRITE_ONLY_FIELDS: [&str; 6] = [
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "state",
+    "zipCode",
+    "country",
+];
+
+/// A stored company as `GET /companies` and `GET /companies/{id}` answer it.
+fn company_answer(mut c: Value) -> Value {
+    if let Some(m) = c.as_object_mut() {
+        for f in COMPANY_WRITE_ONLY_FIELDS {
+            m.remove(f);
+        }
+    }
+    c
 }
 
 async fn create_company(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -270,7 +290,7 @@ async fn get_company(State(app): State<Arc<App>>, Path(p): P) -> Response {
         return b2b_not_found("Company");
     };
     match app.data().companies.get(&id).cloned() {
-        Some(c) => b2b_ok(c),
+        Some(c) => b2b_ok(company_answer(c)),
         None => b2b_not_found("Company"),
     }
 }
@@ -1223,7 +1243,7 @@ async fn list_orders(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
 async fn get_order(State(app): State<Arc<App>>, Path(p): P) -> Response {
     let found = pid(&p, "bcOrderId").and_then(|id| app.data().b2b_orders.get(&id).cloned());
     match found {
-        Some(o) => b2b_ok(o),
+        Some(o) => b2b_ok_bare(o),
         None => b2b_not_found("Order"),
     }
 }
@@ -1250,7 +1270,7 @@ async fn update_order(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> R
         o["extraFields"] = x.clone();
     }
     o["updatedAt"] = json!(now_secs());
-    b2b_ok(o.clone())
+    b2b_ok_bare(o.clone())
 }
 
 async fn link_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -1329,5 +1349,5 @@ async fn order_products(State(app): State<Arc<App>>, Path(p): P) -> Response {
         })
         .unwrap_or_default();
     drop(store);
-    b2b_ok(Value::Array(products))
+    b2b_ok_bare(Value::Array(products))
 }

@@ -17,8 +17,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{self, insert_assignment, insert_pricelist, set_order_status, Events, NewOrder};
 use crate::reply::{
-    json_status, no_content, parse_body, v2_err, v3_data, v3_err, v3_list, v3_not_found, Page,
-    Params,
+    json_status, no_content, parse_body, v2_err, v3_data, v3_err, v3_list, v3_not_found, Links,
+    Page, Params,
 };
 use crate::state::App;
 use crate::store::{int, iso8601, now_secs, parse_date, rfc2822, text, Store};
@@ -162,7 +162,7 @@ async fn list_pricelists(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> 
     let total = items.len();
     let out = page.slice_refs(&items);
     drop(store);
-    v3_list(out, &page, total, "/v3/pricelists")
+    v3_list(out, &page, total, Links::Without)
 }
 
 fn pricelist_fields(body: &Value) -> Result<(String, bool), Response> {
@@ -298,7 +298,7 @@ async fn list_records(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQ
         .collect();
     drop(store);
     let total = items.len();
-    v3_list(page.slice(&items), &page, total, "/records")
+    v3_list(page.slice(&items), &page, total, Links::Without)
 }
 
 struct UpsertSlot(Arc<App>);
@@ -535,12 +535,7 @@ async fn list_assignments(State(app): State<Arc<App>>, RawQuery(q): RawQuery) ->
         .cloned()
         .collect();
     let total = items.len();
-    v3_list(
-        page.slice(&items),
-        &page,
-        total,
-        "/v3/pricelists/assignments",
-    )
+    v3_list(page.slice(&items), &page, total, Links::Without)
 }
 
 async fn create_assignments(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -852,7 +847,7 @@ async fn list_customers(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
         .cloned()
         .collect();
     let total = items.len();
-    v3_list(page.slice(&items), &page, total, "/v3/customers")
+    v3_list(page.slice(&items), &page, total, Links::With)
 }
 
 fn array_body(bytes: &[u8], max: usize) -> Result<Vec<Value>, Response> {
@@ -1326,7 +1321,7 @@ async fn order_metafields(
     let items = store.order_metafields.get(&id).cloned().unwrap_or_default();
     drop(store);
     let total = items.len();
-    v3_list(page.slice(&items), &page, total, "/metafields")
+    v3_list(page.slice(&items), &page, total, Links::With)
 }
 
 // ---------------------------------------------------------------- hooks
@@ -1359,7 +1354,7 @@ async fn list_hooks(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respo
         .map(hook_public)
         .collect();
     let total = items.len();
-    v3_list(page.slice(&items), &page, total, "/v3/hooks")
+    v3_list(page.slice(&items), &page, total, Links::With)
 }
 
 async fn create_hook(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -1521,7 +1516,7 @@ async fn hooks_admin(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
         .collect();
     drop(store);
     let total = hooks.len();
-    let mut body = crate::reply::v3_list_body(page.slice(&hooks), &page, total, "/v3/hooks/admin");
+    let mut body = crate::reply::v3_list_body(page.slice(&hooks), &page, total, Links::With);
     let list = body.get("data").cloned().unwrap_or_else(|| json!([]));
     body["data"] = json!({"emails": [], "hooks_list": list, "blocked_domains": blocked});
     json_status(StatusCode::OK, &body)

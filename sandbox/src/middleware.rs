@@ -36,6 +36,45 @@ impl Drop for InFlight<'_> {
 
 /// Runs around every API route.
 pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let (family, template) = count(&app, &req);
+    let _guard = InFlight(&app);
+    let faults = app.faults();
+    if faults.latency_ms.1 > 0 {
+        let ms = fastrand::u64(faults.latency_ms.0..=faults.latency_ms.1);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(mut r) = refuse_caller(&app, family, &req) {
+        add_headers(r.headers_mut(), family, limiter(&app, family).peek());
+        return r;
+    }
+    let decision = match admit(&app, family, faults) {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let req = match check_contract(&app, family, &template, req).await {
+        Ok(req) => req,
+        Err(mut refused) => {
+            add_headers(refused.headers_mut(), family, decision);
+            return refused;
+        }
+    };
+    if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
+        return injected_fault(&app, family, decision);
+    }
+    let is_write = req.method() != Method::GET;
+    let mut resp = next.run(req).await;
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
+    }
+    if is_write && resp.status().is_success() {
+        app.stats.writes_total.fetch_add(1, Ordering::Relaxed);
+    }
+    add_headers(resp.headers_mut(), family, decision);
+    resp
+}
+
+/// Counts the request (totals, per route, in flight); its family and route template.
+fn count(app: &App, req: &Request) -> (Family, String) {
     let family = if req.uri().path().starts_with("/api/v3/io") {
         Family::B2b
     } else {
@@ -53,110 +92,80 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     app.stats
         .peak_concurrent_requests
         .fetch_max(now, Ordering::Relaxed);
-    let _guard = InFlight(&app);
+    (family, template)
+}
 
-    let faults = app.faults();
-    if faults.latency_ms.1 > 0 {
-        let ms = fastrand::u64(faults.latency_ms.0..=faults.latency_ms.1);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-
-    let limiter = match family {
+/// The quota of a family.
+fn limiter(app: &App, family: Family) -> &crate::ratelimit::FixedWindow {
+    match family {
         Family::Core => &app.core_limit,
         Family::B2b => &app.b2b_limit,
-    };
+    }
+}
 
+/// A request for another store, or without valid credentials, answered before any quota.
+fn refuse_caller(app: &App, family: Family, req: &Request) -> Option<Response> {
     if family == Family::Core {
         let hash = req.uri().path().split('/').nth(2).unwrap_or("");
         if hash != app.opts.store_hash {
-            let mut r = reply::v3_err(
+            return Some(reply::v3_err(
                 StatusCode::NOT_FOUND,
                 "Store not found",
                 json!({"store_hash": format!("no store with hash {hash:?}")}),
-            );
-            add_headers(r.headers_mut(), family, limiter.peek());
-            return r;
+            ));
         }
     }
+    check_auth(app, family, req.headers())
+}
 
-    if let Some(r) = check_auth(&app, family, req.headers()) {
-        let mut r = r;
-        add_headers(r.headers_mut(), family, limiter.peek());
-        return r;
-    }
-
-    // A 429 burst: the quota was spent by another app sharing the store.
-    if app
+/// The quota's decision for the request, or its 429: a burst (the quota spent by another app
+/// sharing the store) first, then the window.
+fn admit(app: &App, family: Family, faults: crate::state::Faults) -> Result<Decision, Response> {
+    let limiter = limiter(app, family);
+    let burst = app
         .burst_429
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-        .is_ok()
-    {
-        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
-        let mut r = too_many(family);
-        if faults.headerless_429_rate > 0.0 && fastrand::f64() < faults.headerless_429_rate {
-            app.stats
-                .headerless_429_total
-                .fetch_add(1, Ordering::Relaxed);
-        } else {
-            let spent = crate::ratelimit::Decision {
-                allowed: false,
-                left: 0,
-                ..limiter.peek()
-            };
-            add_headers(r.headers_mut(), family, spent);
+        .is_ok();
+    let decision = if burst {
+        Decision {
+            allowed: false,
+            left: 0,
+            ..limiter.peek()
         }
-        return r;
-    }
-
-    let decision = limiter.acquire();
-    if !decision.allowed {
-        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
-        let mut r = too_many(family);
-        if faults.headerless_429_rate > 0.0 && fastrand::f64() < faults.headerless_429_rate {
-            app.stats
-                .headerless_429_total
-                .fetch_add(1, Ordering::Relaxed);
-        } else {
-            add_headers(r.headers_mut(), family, decision);
-        }
-        return r;
-    }
-
-    let req = match check_contract(&app, family, &template, req).await {
-        Ok(req) => req,
-        Err(mut refused) => {
-            add_headers(refused.headers_mut(), family, decision);
-            return refused;
-        }
+    } else {
+        limiter.acquire()
     };
-
-    if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
+    if decision.allowed {
+        return Ok(decision);
+    }
+    app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
+    let mut r = too_many(family);
+    if faults.headerless_429_rate > 0.0 && fastrand::f64() < faults.headerless_429_rate {
         app.stats
-            .faults_injected_total
+            .headerless_429_total
             .fetch_add(1, Ordering::Relaxed);
-        let status = [
-            StatusCode::INTERNAL_SERVER_ERROR,
-            StatusCode::BAD_GATEWAY,
-            StatusCode::SERVICE_UNAVAILABLE,
-        ][fastrand::usize(0..3)];
-        let mut r = match family {
-            Family::Core => reply::v3_err(status, "Injected fault", json!({})),
-            Family::B2b => reply::b2b_err(status, "Injected fault", json!({})),
-        };
+    } else {
         add_headers(r.headers_mut(), family, decision);
-        return r;
     }
+    Err(r)
+}
 
-    let is_write = req.method() != Method::GET;
-    let mut resp = next.run(req).await;
-    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
-        app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
-    }
-    if is_write && resp.status().is_success() {
-        app.stats.writes_total.fetch_add(1, Ordering::Relaxed);
-    }
-    add_headers(resp.headers_mut(), family, decision);
-    resp
+/// An injected 500, 502 or 503 in the family's error shape.
+fn injected_fault(app: &App, family: Family, decision: Decision) -> Response {
+    app.stats
+        .faults_injected_total
+        .fetch_add(1, Ordering::Relaxed);
+    let status = [
+        StatusCode::INTERNAL_SERVER_ERROR,
+        StatusCode::BAD_GATEWAY,
+        StatusCode::SERVICE_UNAVAILABLE,
+    ][fastrand::usize(0..3)];
+    let mut r = match family {
+        Family::Core => reply::v3_err(status, "Injected fault", json!({})),
+        Family::B2b => reply::b2b_err(status, "Injected fault", json!({})),
+    };
+    add_headers(r.headers_mut(), family, decision);
+    r
 }
 
 /// The largest request body the contract check reads.

@@ -28,6 +28,12 @@ pub fn b2b_ok(data: Value) -> Response {
     )
 }
 
+/// B2B single-object success without `meta`: `{code, data}`, as the B2B order operations
+/// declare their answers.
+pub fn b2b_ok_bare(data: Value) -> Response {
+    json_status(StatusCode::OK, &json!({"code": 200, "data": data}))
+}
+
 /// B2B list success with `meta.pagination`.
 pub fn b2b_list(items: Vec<Value>, page: &Page, total: usize) -> Response {
     json_status(
@@ -90,13 +96,22 @@ pub fn v3_data(data: Value) -> Response {
     json_status(StatusCode::OK, &json!({"data": data, "meta": {}}))
 }
 
+/// Whether a v3 list's `meta.pagination` has `links` (the price-list specs' pagination has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// `links {previous, current, next}`, as most v3 lists.
+    With,
+    /// No links.
+    Without,
+}
+
 /// v3 list with `meta.pagination`.
-pub fn v3_list(items: Vec<Value>, page: &Page, total: usize, path: &str) -> Response {
-    json_status(StatusCode::OK, &v3_list_body(items, page, total, path))
+pub fn v3_list(items: Vec<Value>, page: &Page, total: usize, links: Links) -> Response {
+    json_status(StatusCode::OK, &v3_list_body(items, page, total, links))
 }
 
 /// The body of a v3 list.
-pub fn v3_list_body(items: Vec<Value>, page: &Page, total: usize, path: &str) -> Value {
+pub fn v3_list_body(items: Vec<Value>, page: &Page, total: usize, with: Links) -> Value {
     let per_page = page.limit.max(1);
     let total_pages = total.div_ceil(per_page);
     let current = page.page;
@@ -117,19 +132,18 @@ pub fn v3_list_body(items: Vec<Value>, page: &Page, total: usize, path: &str) ->
             json!(format!("?page={}&limit={per_page}", current + 1)),
         );
     }
-    let _ = path;
     let count = items.len();
-    json!({
-        "data": items,
-        "meta": {"pagination": {
-            "total": total,
-            "count": count,
-            "per_page": per_page,
-            "current_page": current,
-            "total_pages": total_pages,
-            "links": links,
-        }}
-    })
+    let mut pagination = json!({
+        "total": total,
+        "count": count,
+        "per_page": per_page,
+        "current_page": current,
+        "total_pages": total_pages,
+    });
+    if with == Links::With {
+        pagination["links"] = Value::Object(links);
+    }
+    json!({"data": items, "meta": {"pagination": pagination}})
 }
 
 /// v3 error: `{status, title, type, errors}`.

@@ -282,3 +282,22 @@ async fn core_examples_read_through_the_client() {
     .await;
     bc.core().hooks_admin().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_listed_user_without_an_id_is_refused_naming_the_field() {
+    // Never guess an id: a list entry that lacks one is a permanent decode error.
+    let mut s = Server::new_async().await;
+    let body = serde_json::json!({"code": 200, "data": [{"email": "g@acme.example", "firstName": "G"}],
+        "meta": {"message": "SUCCESS", "pagination": {"totalCount": 1, "limit": 250, "offset": 0}}});
+    serve(&mut s, "GET", "/api/v3/io/users", &body).await;
+    let b2b = client(&s);
+    let err = b2b
+        .b2b()
+        .users(&Default::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("`id`") && text.contains("/users"), "{text}");
+}

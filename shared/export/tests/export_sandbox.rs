@@ -265,3 +265,63 @@ async fn a_webhook_event_makes_the_same_document_as_the_schedule() {
     assert_eq!(live["dedupe_key"], scheduled["dedupe_key"]);
     assert_eq!(live["data"], scheduled["data"]);
 }
+
+#[tokio::test]
+async fn a_quote_event_makes_the_same_document_as_the_schedule() {
+    let rig = rig(6, 4, settings()).await;
+    let state = support::admin(&rig.sandbox, "state").await;
+    let quote = support::all(&state, "quotes")
+        .into_iter()
+        .max_by_key(|q| q["quoteId"].as_i64())
+        .unwrap();
+    let id = quote["quoteId"].as_i64().unwrap();
+    let event = |scope: &str, at: i64| -> b2b_shared::messages::WebhookEvent {
+        serde_json::from_value(json!({
+            "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
+            "data": {"quote_id": id, "quote_uuid": "u"}, "hash": "h", "received_at": 1,
+            "created_at": at
+        }))
+        .unwrap()
+    };
+    // Right after its change (found among recent changes), and long after it (found among all).
+    let changed_at = quote["updatedAt"].as_i64().unwrap();
+    let prompt = rig
+        .exporter
+        .documents_for_event(&event("store/quote/updated", changed_at))
+        .await
+        .unwrap();
+    let late = rig
+        .exporter
+        .documents_for_event(&event("store/quote/updated", changed_at + 86_400 * 30))
+        .await
+        .unwrap();
+    assert_eq!((prompt.len(), late.len()), (1, 1));
+    rig.exporter.run(Some(&[StreamKind::Quotes]), None).await;
+    let scheduled = rig
+        .outbox
+        .bodies()
+        .into_iter()
+        .find(|d| d["id"] == id && d["type"] == "quote")
+        .unwrap();
+    for doc in [&prompt[0], &late[0]] {
+        let doc = serde_json::to_value(doc).unwrap();
+        assert_eq!(doc["dedupe_key"], scheduled["dedupe_key"]);
+        assert_eq!(doc["data"], scheduled["data"]);
+    }
+    // The detail the document carries is the spec's (no list-only fields) with its id added.
+    assert_eq!(scheduled["data"]["quoteId"], id);
+    assert!(
+        scheduled["data"].get("company").is_none(),
+        "{}",
+        scheduled["data"]
+    );
+    assert!(scheduled["data"]["productList"].is_array());
+    // A deletion found nowhere among recent changes makes no document, without a listing of
+    // every quote.
+    let gone = rig
+        .exporter
+        .documents_for_event(&event("store/quote/deleted", changed_at + 86_400 * 30))
+        .await
+        .unwrap();
+    assert!(gone.is_empty());
+}
