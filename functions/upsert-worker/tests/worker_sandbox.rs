@@ -929,3 +929,37 @@ async fn a_quote_follows_the_erps_lines_expiry_and_order() {
     .await;
     assert_eq!(quote_named(&rig.admin("state").await, "Q-2")["status"], 5);
 }
+
+#[tokio::test]
+async fn a_company_address_is_sent_when_it_differs_from_what_was_last_written() {
+    // The spec's company reads carry no address: the worker compares with what it wrote.
+    let rig = rig().await;
+    rig.run_until_settled(&[record("c1", &company("C-1", "Acme Supply"))])
+        .await;
+    let id = companies_with(&rig.admin("state").await, "C-1")[0]["companyId"]
+        .as_i64()
+        .unwrap();
+    // Someone edits the address in the control panel.
+    let edited = rig
+        .http
+        .put(format!("{}/companies/{id}", rig.sandbox.b2b_base_url()))
+        .header("X-Auth-Token", "tok")
+        .header("X-Store-Hash", "abc123")
+        .json(&json!({"addressLine1": "7 Control Panel Way"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(edited.status().is_success());
+    // A new name with the address the worker last wrote: only the name is sent.
+    rig.run_until_settled(&[record("c2", &company("C-1", "Acme Supply Co"))])
+        .await;
+    let c = companies_with(&rig.admin("state").await, "C-1")[0].clone();
+    assert_eq!(c["companyName"], "Acme Supply Co");
+    assert_eq!(c["addressLine1"], "7 Control Panel Way");
+    // A new address from the ERP is sent.
+    let mut moved = company("C-1", "Acme Supply Co");
+    moved["company"]["address"]["line1"] = json!("2 Main St");
+    rig.run_until_settled(&[record("c3", &moved)]).await;
+    let c = companies_with(&rig.admin("state").await, "C-1")[0].clone();
+    assert_eq!(c["addressLine1"], "2 Main St");
+}
