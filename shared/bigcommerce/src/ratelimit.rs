@@ -42,19 +42,34 @@ fn leading_number(headers: &HeaderMap, name: &str) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
-/// Reads the rate-limit headers of `api` from a response.
+/// The core window when a response does not say (`X-Rate-Limit-Time-Window-Ms`, 30 s on every
+/// documented plan).
+const CORE_WINDOW: Duration = Duration::from_secs(30);
+/// The B2B window: 150 requests per minute per store.
+const B2B_WINDOW: Duration = Duration::from_secs(60);
+
+/// Reads the rate-limit headers of `api` from a response. A reset announced beyond the window
+/// is not believed: one absurd header would otherwise hold every later call of a warm container
+/// until its deadline. It is replaced by the window.
 pub fn parse_rate_limit(api: Api, headers: &HeaderMap) -> RateLimitInfo {
     match api {
-        Api::Core => RateLimitInfo {
-            remaining: leading_number(headers, "x-rate-limit-requests-left").map(|n| n as u32),
-            reset_in: leading_number(headers, "x-rate-limit-time-reset-ms")
-                .map(|ms| Duration::from_millis(ms as u64)),
-            quota: leading_number(headers, "x-rate-limit-requests-quota").map(|n| n as u32),
-        },
+        Api::Core => {
+            let window = leading_number(headers, "x-rate-limit-time-window-ms")
+                .filter(|ms| *ms >= 1.0)
+                .map_or(CORE_WINDOW, |ms| {
+                    Duration::from_millis(ms.min(CORE_WINDOW.as_millis() as f64 * 10.0) as u64)
+                });
+            RateLimitInfo {
+                remaining: leading_number(headers, "x-rate-limit-requests-left").map(|n| n as u32),
+                reset_in: leading_number(headers, "x-rate-limit-time-reset-ms")
+                    .map(|ms| Duration::from_millis(ms.min(window.as_millis() as f64) as u64)),
+                quota: leading_number(headers, "x-rate-limit-requests-quota").map(|n| n as u32),
+            }
+        }
         Api::B2b => RateLimitInfo {
             remaining: leading_number(headers, "x-requests-remaining").map(|n| n as u32),
             reset_in: leading_number(headers, "x-request-window-resets-after")
-                .map(|s| Duration::from_secs_f64(s.min(3600.0))),
+                .map(|s| Duration::from_secs_f64(s.min(B2B_WINDOW.as_secs_f64()))),
             quota: leading_number(headers, "x-request-limit").map(|n| n as u32),
         },
     }
@@ -195,6 +210,37 @@ mod tests {
         assert!(
             !parse_rate_limit(Api::B2b, &headers(&[("X-Requests-Remaining", "lots")])).is_present()
         );
+    }
+
+    #[test]
+    fn a_reset_beyond_the_window_is_replaced_by_the_window() {
+        let core =
+            |pairs: &[(&'static str, &str)]| parse_rate_limit(Api::Core, &headers(pairs)).reset_in;
+        assert_eq!(
+            core(&[
+                ("X-Rate-Limit-Time-Reset-Ms", "999999999999"),
+                ("X-Rate-Limit-Time-Window-Ms", "30000"),
+            ]),
+            Some(Duration::from_secs(30))
+        );
+        // Without a window header, the documented 30 s.
+        assert_eq!(
+            core(&[("X-Rate-Limit-Time-Reset-Ms", "86400000")]),
+            Some(Duration::from_secs(30))
+        );
+        // An absurd window is not believed either.
+        assert_eq!(
+            core(&[
+                ("X-Rate-Limit-Time-Reset-Ms", "86400000"),
+                ("X-Rate-Limit-Time-Window-Ms", "86400000"),
+            ]),
+            Some(Duration::from_secs(300))
+        );
+        let b2b = parse_rate_limit(
+            Api::B2b,
+            &headers(&[("X-Request-Window-Resets-After", "86400 s")]),
+        );
+        assert_eq!(b2b.reset_in, Some(Duration::from_secs(60)));
     }
 
     #[tokio::test(start_paused = true)]
