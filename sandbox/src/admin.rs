@@ -72,6 +72,7 @@ fn faults_json(app: &App) -> Value {
         "headerless_429_rate": f.headerless_429_rate,
         "latency_ms": [f.latency_ms.0, f.latency_ms.1],
         "burst_429": app.burst_429.load(Ordering::Relaxed),
+        "post_504_after_write": app.post_504_after_write.load(Ordering::Relaxed),
     })
 }
 
@@ -117,6 +118,16 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
             None => return bad("burst_429 must be a whole number of requests"),
         },
     };
+    let post_504 = match body.get("post_504_after_write") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) => Some(n),
+            None => return bad("post_504_after_write must be a whole number of requests"),
+        },
+    };
+    if let Some(n) = post_504 {
+        app.post_504_after_write.store(n, Ordering::Relaxed);
+    }
     let deactivate = int(&body, "deactivate_hook");
     let block = body
         .get("block_domain")

@@ -62,15 +62,39 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         return injected_fault(&app, family, decision);
     }
     let is_write = req.method() != Method::GET;
+    let method_is_post = req.method() == Method::POST;
     let mut resp = next.run(req).await;
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         app.stats.rate_limited_total.fetch_add(1, Ordering::Relaxed);
     }
     if is_write && resp.status().is_success() {
         app.stats.writes_total.fetch_add(1, Ordering::Relaxed);
+        if method_is_post && take_one(&app.post_504_after_write) {
+            // The write happened; the caller only learns that the gateway timed out.
+            let mut r = gateway_timeout(family, &template);
+            add_headers(r.headers_mut(), family, decision);
+            return r;
+        }
     }
     add_headers(resp.headers_mut(), family, decision);
     resp
+}
+
+/// A 504 in the shape of the route's family.
+fn gateway_timeout(family: Family, template: &str) -> Response {
+    let status = StatusCode::GATEWAY_TIMEOUT;
+    match family {
+        Family::B2b => reply::b2b_err(status, "Gateway timeout", json!({})),
+        Family::Core if template.contains("/v2/") => reply::v2_err(status, "Gateway timeout"),
+        Family::Core => reply::v3_err(status, "Gateway timeout", json!({})),
+    }
+}
+
+/// Takes one from a countdown of faults; false when it is at zero.
+fn take_one(counter: &std::sync::atomic::AtomicU64) -> bool {
+    counter
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// Counts the request (totals, per route, in flight); its family and route template.
@@ -122,10 +146,7 @@ fn refuse_caller(app: &App, family: Family, req: &Request) -> Option<Response> {
 /// sharing the store) first, then the window.
 fn admit(app: &App, family: Family, faults: crate::state::Faults) -> Result<Decision, Response> {
     let limiter = limiter(app, family);
-    let burst = app
-        .burst_429
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-        .is_ok();
+    let burst = take_one(&app.burst_429);
     let decision = if burst {
         Decision {
             allowed: false,

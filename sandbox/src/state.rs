@@ -147,6 +147,10 @@ pub struct App {
     /// app on the same store, and are answered 429 whatever our own usage (set through
     /// `POST /__sandbox/faults` with `burst_429`).
     pub burst_429: AtomicU64,
+    /// The next this-many successful `POST`s are applied and then answered 504, as a gateway
+    /// timing out after the write would (set through `POST /__sandbox/faults` with
+    /// `post_504_after_write`).
+    pub post_504_after_write: AtomicU64,
     /// The official contract requests are checked against (`None` when the mode is off).
     pub contract: Option<Arc<Contract>>,
     /// Contract violations recorded, oldest first.
@@ -173,6 +177,7 @@ impl App {
             events_rx: Mutex::new(Some(rx)),
             event_seq: AtomicU64::new(0),
             burst_429: AtomicU64::new(0),
+            post_504_after_write: AtomicU64::new(0),
             contract,
             violations: Mutex::new(Vec::new()),
             opts,

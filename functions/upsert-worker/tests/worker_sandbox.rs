@@ -963,3 +963,50 @@ async fn a_company_address_is_sent_when_it_differs_from_what_was_last_written() 
     let c = companies_with(&rig.admin("state").await, "C-1")[0].clone();
     assert_eq!(c["addressLine1"], "2 Main St");
 }
+
+#[tokio::test]
+async fn a_create_answered_504_after_it_happened_is_never_made_twice() {
+    // A gateway timing out after the write: the client does not repeat the POST, the command
+    // is retried, and the retry finds what the first attempt created.
+    let rig = rig().await;
+    let fault = |n: u64| {
+        let http = rig.http.clone();
+        let url = format!("{}/__sandbox/faults", rig.sandbox.base_url());
+        async move {
+            let r = http
+                .post(url)
+                .json(&json!({"post_504_after_write": n}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+        }
+    };
+    fault(1).await;
+    let rounds = rig
+        .run_until_settled(&[record("c1", &company("C-1", "Acme Supply"))])
+        .await;
+    assert_eq!(
+        rounds, 2,
+        "the first attempt failed, the retry found the company"
+    );
+    assert_eq!(companies_with(&rig.admin("state").await, "C-1").len(), 1);
+
+    rig.run_until_settled(&[record("b1", &buyer("U-1", "C-1", "grace@acme.example"))])
+        .await;
+    fault(1).await;
+    let line = json!({"sku": "SKU-001-1", "product_id": 1, "variant_id": 1, "quantity": 3,
+        "base_price": 11.0, "offered_price": 9.9});
+    let rounds = rig
+        .run_until_settled(&[record("q1", &quote("Q-9", json!({"lines": [line]})))])
+        .await;
+    assert_eq!(rounds, 2);
+    quote_named(&rig.admin("state").await, "Q-9");
+    let stats = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&stats, "POST", "/rfq"),
+        1,
+        "one create, never repeated"
+    );
+    assert!(rig.dlq.bodies().is_empty());
+}

@@ -504,8 +504,10 @@ impl BcClient {
                     body,
                     attempts: attempt,
                 };
-                // A 500 on a POST may have created something: let the caller decide.
-                if req.method == Method::POST && status == StatusCode::INTERNAL_SERVER_ERROR {
+                // Any 5xx on a POST may come after the write (a gateway timing out on a create
+                // that succeeded): never repeat it blindly. The error stays retryable, and the
+                // caller looks the entity up by its external key before creating again.
+                if req.method == Method::POST {
                     return Err(failure);
                 }
                 Ok(Attempt::Retry {

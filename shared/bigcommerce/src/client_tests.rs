@@ -254,6 +254,46 @@ async fn server_errors_are_retried_until_success() {
 }
 
 #[tokio::test]
+async fn a_post_answered_by_a_gateway_error_is_never_repeated() {
+    // 502, 503 and 504 may come after the write (a gateway timing out on a create that
+    // succeeded): one attempt each, a retryable error for the caller, who looks up first.
+    let mut server = Server::new_async().await;
+    for status in [502, 503, 504] {
+        let create = server
+            .mock("POST", "/api/v3/io/rfq")
+            .with_status(status)
+            .expect(1)
+            .create_async()
+            .await;
+        let client = client_for(&server, static_creds("tok"), options());
+        let body = crate::b2b::QuoteFields {
+            company_id: 1,
+            reference_number: "Q-1".into(),
+            quote_title: String::new(),
+            notes: String::new(),
+            expired_at: "01/01/2030".into(),
+            currency: crate::b2b::QuoteCurrency {
+                currency_code: "USD".into(),
+            },
+            contact_info: crate::b2b::QuoteContact {
+                name: "A".into(),
+                email: "a@example.com".into(),
+            },
+            subtotal: 1.0,
+            discount: 0.0,
+            grand_total: 1.0,
+            total_amount: 1.0,
+            product_list: Vec::new(),
+        };
+        let err = client.b2b().create_quote(&body).await.unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert_eq!(err.status(), Some(status as u16));
+        create.assert_async().await;
+        create.remove_async().await;
+    }
+}
+
+#[tokio::test]
 async fn permanent_errors_are_not_retried_and_carry_the_parsed_body() {
     let mut server = Server::new_async().await;
     let rejected = server

@@ -168,17 +168,10 @@ impl Applier {
         external_id: &str,
         data: &CompanyData,
     ) -> CompanyFields {
-        let address = data.address.as_ref();
         CompanyFields {
             company_name: some_text(&data.name),
             company_phone: some_text(&data.phone),
             company_email: some_text(&data.email),
-            country: some_text(&data.country),
-            address_line1: address.map(|a| a.line1.clone()),
-            address_line2: address.and_then(|a| a.line2.clone()),
-            city: address.map(|a| a.city.clone()),
-            state: address.and_then(|a| a.state.clone()),
-            zip_code: address.and_then(|a| a.zip_code.clone()),
             customer_group_id: data.customer_group_id,
             catalog_id: data.catalog_id,
             admin_first_name: some_text(&data.admin.first_name),
@@ -188,6 +181,8 @@ impl Applier {
             extra_fields: self.company_extra_fields(external_id, data),
             // The create takes no price lists: [`Applier::created`] assigns them.
             price_list_assign: Vec::new(),
+            // The same country and address as an update's, so their digests agree.
+            ..Self::location_fields(data)
         }
     }
 
