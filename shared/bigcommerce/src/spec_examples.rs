@@ -3,68 +3,37 @@
 //! Specs are found by `bc_sandbox::specs::dir` (`BC_SPECS_DIR`, `../shared/specs/bigcommerce`
 //! beside the repository, or what `make specs` fetched). An example is the operation's own media-type example when it has one, or else
 //! one composed from the `example`s of its response schema, following local and remote `$ref`s
-//! (remote ones point at the `bigcommerce/docs` repository and are mapped to the local copy).
+//! with the sandbox's spec reader (`bc_sandbox::contract::openapi::Docs`).
 // Test-only: compiled under #[cfg(test)] from its parent module.
 #![cfg(test)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Mutex;
 
+use bc_sandbox::contract::openapi::Docs;
 use serde_json::{Map, Value};
 
-fn specs_dir() -> PathBuf {
-    bc_sandbox::specs::dir_or_panic()
+/// The spec files read so far, by the sandbox's own reader (one parse per file per process).
+static DOCS: Mutex<Option<Docs>> = Mutex::new(None);
+
+fn with_docs<R>(f: impl FnOnce(&mut Docs) -> R) -> R {
+    let mut docs = DOCS.lock().unwrap_or_else(|e| e.into_inner());
+    f(docs.get_or_insert_with(|| Docs::new(bc_sandbox::specs::dir_or_panic())))
 }
-
-const REMOTE_PREFIX: &str = "https://raw.githubusercontent.com/bigcommerce/docs/main/";
-
-static CACHE: Mutex<Option<HashMap<PathBuf, Value>>> = Mutex::new(None);
 
 /// Loads a spec file (path relative to the specs folder) as JSON.
 pub fn load(rel: &str) -> Value {
-    let path = specs_dir().join(rel);
-    let mut cache = CACHE.lock().unwrap();
-    let cache = cache.get_or_insert_with(HashMap::new);
-    if let Some(v) = cache.get(&path) {
-        return v.clone();
-    }
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let value: Value =
-        serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    cache.insert(path, value.clone());
-    value
+    with_docs(|d| d.load(Path::new(rel)).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn pointer<'a>(doc: &'a Value, fragment: &str) -> &'a Value {
-    let ptr = fragment.trim_start_matches('#');
-    doc.pointer(ptr)
-        .unwrap_or_else(|| panic!("no {fragment} in spec"))
-}
-
-/// Resolves a `$ref` seen in file `rel` to (file, value).
+/// Resolves a `$ref` seen in file `rel` to (file relative to the specs folder, value).
 fn resolve(rel: &str, reference: &str) -> (String, Value) {
-    let (file, fragment) = match reference.split_once('#') {
-        Some((f, frag)) => (f, format!("#{frag}")),
-        None => (reference, String::new()),
-    };
-    let file = if file.is_empty() {
-        rel.to_owned()
-    } else if let Some(rest) = file.strip_prefix(REMOTE_PREFIX) {
-        rest.to_owned()
-    } else {
-        let base = std::path::Path::new(rel)
-            .parent()
-            .unwrap_or(std::path::Path::new(""));
-        base.join(file).to_string_lossy().into_owned()
-    };
-    let doc = load(&file);
-    let value = if fragment.is_empty() {
-        doc
-    } else {
-        pointer(&doc, &fragment).clone()
-    };
-    (file, value)
+    with_docs(|d| {
+        let base = d.root().join(rel);
+        let (value, file) = d.target(reference, &base).unwrap_or_else(|e| panic!("{e}"));
+        let file = file.strip_prefix(d.root()).unwrap_or(&file);
+        (file.to_string_lossy().into_owned(), value)
+    })
 }
 
 /// Composes an example instance of `schema` (found in file `rel`) from the spec's own examples,
