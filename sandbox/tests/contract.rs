@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use bc_sandbox::contract::openapi::{closed, Docs};
+use bc_sandbox::contract::openapi::{closed, validator, Docs};
 
 use common::*;
 use reqwest::Method;
@@ -103,13 +103,9 @@ impl Checker {
             r.text
         );
         let schema = self.specs.response_schema(spec, method, template, expect);
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .should_validate_formats(true)
-            .build(&schema)
-            .unwrap_or_else(|e| {
-                panic!("{spec} {method} {template} {expect}: schema does not compile: {e}")
-            });
+        let validator = validator(&schema).unwrap_or_else(|e| {
+            panic!("{spec} {method} {template} {expect}: schema does not compile: {e}")
+        });
         let body = r.json();
         for e in validator.iter_errors(&body) {
             let at = e.instance_path().as_str().to_string();

@@ -152,6 +152,16 @@ impl Docs {
     }
 }
 
+/// A validator for a resolved OpenAPI 3.0 schema: JSON Schema draft 4 (whose boolean
+/// `exclusiveMaximum` 3.0 keeps), formats checked.
+pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
 /// OpenAPI 3.0's `nullable: true` as JSON Schema: `null` joins the type and the enum.
 fn nullable_to_type(schema: &mut serde_json::Map<String, Value>) {
     if schema.get("nullable") != Some(&Value::Bool(true)) {
@@ -232,11 +242,7 @@ mod tests {
     }
 
     fn accepts(schema: &Value, v: &Value) -> bool {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .build(schema)
-            .map(|c| c.is_valid(v))
-            .unwrap_or(false)
+        validator(schema).is_ok_and(|c| c.is_valid(v))
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
 
-use super::openapi::{closed, Docs, SpecError};
+use super::openapi::{closed, validator, Docs, SpecError};
 use super::Violation;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -200,15 +200,9 @@ fn body_of(docs: &mut Docs, body: &Value, file: &Path) -> Result<(bool, Option<V
 }
 
 fn compile<'a>(cell: &'a Compiled, schema: &Value) -> Result<&'a jsonschema::Validator, &'a str> {
-    cell.get_or_init(|| {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .should_validate_formats(true)
-            .build(schema)
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(String::as_str)
+    cell.get_or_init(|| validator(schema))
+        .as_ref()
+        .map_err(String::as_str)
 }
 
 /// The first non-null `type` a schema declares.
