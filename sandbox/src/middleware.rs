@@ -71,23 +71,14 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
         app.stats.writes_total.fetch_add(1, Ordering::Relaxed);
         if method_is_post && take_one(&app.post_504_after_write) {
             // The write happened; the caller only learns that the gateway timed out.
-            let mut r = gateway_timeout(family, &template);
+            let status = StatusCode::GATEWAY_TIMEOUT;
+            let mut r = family_error(family, &template, status, "Gateway timeout", None);
             add_headers(r.headers_mut(), family, decision);
             return r;
         }
     }
     add_headers(resp.headers_mut(), family, decision);
     resp
-}
-
-/// A 504 in the shape of the route's family.
-fn gateway_timeout(family: Family, template: &str) -> Response {
-    let status = StatusCode::GATEWAY_TIMEOUT;
-    match family {
-        Family::B2b => reply::b2b_err(status, "Gateway timeout", json!({})),
-        Family::Core if template.contains("/v2/") => reply::v2_err(status, "Gateway timeout"),
-        Family::Core => reply::v3_err(status, "Gateway timeout", json!({})),
-    }
 }
 
 /// Takes one from a countdown of faults; false when it is at zero.
@@ -248,20 +239,29 @@ fn refuse(family: Family, template: &str, found: &[Violation]) -> Response {
     refusal(family, template, status, &words.join("; "))
 }
 
-/// An error answer in the shape of the route's family (B2B, v2 or v3).
+/// A refusal of a request that breaks the contract, `detail` saying how.
 fn refusal(family: Family, template: &str, status: StatusCode, detail: &str) -> Response {
-    match family {
-        Family::B2b => reply::b2b_err(
-            status,
-            "The request does not match the API's contract",
-            json!({"errMsg": detail}),
-        ),
-        Family::Core if template.contains("/v2/") => reply::v2_err(status, detail),
-        Family::Core => reply::v3_err(
-            status,
-            "The request does not match the API's contract",
-            json!({"request": detail}),
-        ),
+    let title = "The request does not match the API's contract";
+    family_error(family, template, status, title, Some(detail))
+}
+
+/// An error answer in the shape of the route's family: B2B `{code, data:{errMsg}, meta:{message}}`,
+/// v2 `[{status, message}]` (the detail, else the title), v3 `{status, title, errors}`.
+fn family_error(
+    family: Family,
+    template: &str,
+    status: StatusCode,
+    title: &str,
+    detail: Option<&str>,
+) -> Response {
+    match (family, detail) {
+        (Family::Core, _) if template.contains("/v2/") => {
+            reply::v2_err(status, detail.unwrap_or(title))
+        }
+        (Family::B2b, Some(d)) => reply::b2b_err(status, title, json!({"errMsg": d})),
+        (Family::B2b, None) => reply::b2b_err(status, title, json!({})),
+        (Family::Core, Some(d)) => reply::v3_err(status, title, json!({"request": d})),
+        (Family::Core, None) => reply::v3_err(status, title, json!({})),
     }
 }
 
