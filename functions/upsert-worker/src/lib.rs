@@ -18,5 +18,13 @@ pub mod settings;
 pub mod wiring;
 pub mod worker;
 
+/// The current time in unix seconds.
+pub(crate) fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 pub use apply::{Applier, ApplyError, Outcome};
 pub use worker::Worker;

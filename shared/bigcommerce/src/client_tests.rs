@@ -266,25 +266,7 @@ async fn a_post_answered_by_a_gateway_error_is_never_repeated() {
             .create_async()
             .await;
         let client = client_for(&server, static_creds("tok"), options());
-        let body = crate::b2b::QuoteFields {
-            company_id: 1,
-            reference_number: "Q-1".into(),
-            quote_title: String::new(),
-            notes: String::new(),
-            expired_at: "01/01/2030".into(),
-            currency: crate::b2b::QuoteCurrency {
-                currency_code: "USD".into(),
-            },
-            contact_info: crate::b2b::QuoteContact {
-                name: "A".into(),
-                email: "a@example.com".into(),
-            },
-            subtotal: 1.0,
-            discount: 0.0,
-            grand_total: 1.0,
-            total_amount: 1.0,
-            product_list: Vec::new(),
-        };
+        let body = crate::spec_replay_tests::minimal_quote("Q-1");
         let err = client.b2b().create_quote(&body).await.unwrap_err();
         assert!(err.is_retryable(), "{err}");
         assert_eq!(err.status(), Some(status as u16));

@@ -32,6 +32,29 @@ fn client(server: &ServerGuard) -> BcClient {
     BcClient::new(&url, &url, creds, ClientOptions::default()).unwrap()
 }
 
+/// A quote create without lines, for routes whose answer alone is under test.
+pub(crate) fn minimal_quote(reference: &str) -> QuoteFields {
+    QuoteFields {
+        company_id: 1,
+        reference_number: reference.into(),
+        quote_title: String::new(),
+        notes: String::new(),
+        expired_at: "01/01/2030".into(),
+        currency: QuoteCurrency {
+            currency_code: "USD".into(),
+        },
+        contact_info: QuoteContact {
+            name: "A".into(),
+            email: "a@example.com".into(),
+        },
+        subtotal: 1.0,
+        discount: 0.0,
+        grand_total: 1.0,
+        total_amount: 1.0,
+        product_list: Vec::new(),
+    }
+}
+
 /// The first official example of a response.
 fn example(spec: &str, path: &str, method: &str) -> Value {
     response_examples(spec, path, method, "200")
@@ -203,25 +226,7 @@ async fn quote_and_order_examples_read_through_the_client() {
         &example(QUOTE, "/rfq", "post"),
     )
     .await;
-    let body = QuoteFields {
-        company_id: 1,
-        reference_number: "R".into(),
-        quote_title: String::new(),
-        notes: String::new(),
-        expired_at: "01/01/2030".into(),
-        currency: QuoteCurrency {
-            currency_code: "USD".into(),
-        },
-        contact_info: QuoteContact {
-            name: "A".into(),
-            email: "a@example.com".into(),
-        },
-        subtotal: 1.0,
-        discount: 0.0,
-        grand_total: 1.0,
-        total_amount: 1.0,
-        product_list: Vec::new(),
-    };
+    let body = minimal_quote("R");
     assert!(b2b.b2b().create_quote(&body).await.unwrap() > 0);
 
     serve(

@@ -13,6 +13,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
+use crate::now_secs;
 
 /// How far our clock and BigCommerce's may disagree when a quote just created is looked for.
 const CLOCK_SKEW_SECS: i64 = 300;
@@ -20,10 +21,6 @@ const CLOCK_SKEW_SECS: i64 = 300;
 /// The id-map entry holding a quote's creation time (unix seconds) beside its id.
 fn created_key(key: &str) -> String {
     format!("{key}#created")
-}
-
-fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 impl Applier {
@@ -54,13 +51,10 @@ impl Applier {
         };
         self.remember_quote(&key, &created).await?;
         // A status the command asks for beyond creation (ordered, expired) follows.
-        match q.status {
-            Some(status) => {
-                self.quote_move(&created, status, q.order_id).await?;
-                Ok(Outcome::Created)
-            }
-            None => Ok(Outcome::Created),
+        if let Some(status) = q.status {
+            self.quote_move(&created, status, q.order_id).await?;
         }
+        Ok(Outcome::Created)
     }
 
     /// Brings an existing quote to the command: lines and expiry through `PUT /rfq/{id}` when

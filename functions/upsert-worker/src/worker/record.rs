@@ -1,8 +1,6 @@
 //! One record: its body read once ([`Incoming`]), applied or handed to the event sink, and its
 //! result concluded (logged, and dead-lettered when permanent).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_lambda_events::event::sqs::SqsMessage;
 use b2b_shared::messages::{Action, Command, InboundMessage, WebhookEvent};
 use b2b_shared::queue::OutgoingMessage;
@@ -11,6 +9,7 @@ use serde_json::{json, Value};
 use super::bulk::{Deferred, Processed};
 use super::{RecordResult, Worker};
 use crate::apply::{ApplyError, Begun, Outcome, Step};
+use crate::now_secs;
 
 /// What a record's body turned out to be.
 pub(super) enum Parsed {
@@ -52,13 +51,6 @@ impl Incoming<'_> {
 /// The `webhook:{scope}` kind of an event's record in logs and metrics.
 pub(super) fn event_kind(event: &WebhookEvent) -> String {
     format!("webhook:{}", event.scope)
-}
-
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Worker {
