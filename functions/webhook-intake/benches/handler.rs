@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
 use b2b_shared::secrets::{StaticCredentials, StoreSecret};
-use b2b_shared::state::{Claim, DedupeStore, StateError};
+use b2b_shared::state::MemoryState;
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::future::BoxFuture;
 use lambda_http::http::{HeaderMap, HeaderValue};
@@ -19,22 +19,6 @@ impl Queue for Nowhere {
         Box::pin(async { Ok(()) })
     }
 }
-impl DedupeStore for Nowhere {
-    fn claim<'a>(
-        &'a self,
-        _: &'a str,
-        _: std::time::Duration,
-    ) -> BoxFuture<'a, Result<Claim, StateError>> {
-        Box::pin(async { Ok(Claim::New) })
-    }
-    fn release<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn is_claimed<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
-        Box::pin(async { Ok(false) })
-    }
-}
-
 const ORDER: &str = r#"{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/abc123"}"#;
 
 fn bench(c: &mut Criterion) {
@@ -52,7 +36,7 @@ fn bench(c: &mut Criterion) {
         let intake = Intake {
             credentials: Arc::new(StaticCredentials(secret.clone())),
             queue: Arc::new(Nowhere),
-            state: Arc::new(Nowhere),
+            state: Arc::new(MemoryState::default()),
             options: IntakeOptions {
                 auth,
                 ..IntakeOptions::default()

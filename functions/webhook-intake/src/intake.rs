@@ -1,14 +1,14 @@
 //! The request handler: routing, authentication, parsing, dedupe and enqueueing.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
 use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::{SecretSource, StoreSecret};
-use b2b_shared::state::{Claim, DedupeStore};
+use b2b_shared::state::{Begin, DedupeStore};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -93,6 +93,14 @@ fn unavailable() -> Response<Body> {
     )
 }
 
+/// How long an `in_progress` dedupe record outlives the invocation's deadline: by then Lambda
+/// has ended the invocation, so a record still in progress belongs to a process that died.
+const IN_PROGRESS_MARGIN: Duration = Duration::from_secs(2);
+/// The in-progress time when there is no invocation deadline (outside Lambda).
+const IN_PROGRESS_WITHOUT_DEADLINE: Duration = Duration::from_secs(60);
+/// Time kept back from the deadline to release the record and answer after a hung enqueue.
+const ANSWER_RESERVE: Duration = Duration::from_millis(1500);
+
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -146,6 +154,22 @@ impl Intake {
 
     /// Answers one request as if it arrived at `now` (unix seconds).
     pub async fn handle_at(&self, req: Request, now: i64) -> Response<Body> {
+        let remaining = req.lambda_context_ref().map(|c| {
+            c.deadline()
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+        });
+        self.handle_within(req, now, remaining).await
+    }
+
+    /// Answers one request as if it arrived at `now` (unix seconds), with `remaining` until the
+    /// invocation's deadline (`None` outside Lambda).
+    pub async fn handle_within(
+        &self,
+        req: Request,
+        now: i64,
+        remaining: Option<Duration>,
+    ) -> Response<Body> {
         let Some(route) = route(req.uri().path()) else {
             return error(StatusCode::NOT_FOUND, "no such route");
         };
@@ -181,7 +205,8 @@ impl Intake {
             }
         };
         if route == Route::Webhook {
-            self.webhook(req.headers(), body, &secret, now).await
+            self.webhook(req.headers(), body, &secret, now, remaining)
+                .await
         } else {
             self.inbound(req.headers(), body, &secret).await
         }
@@ -279,12 +304,18 @@ impl Intake {
         }
     }
 
+    /// Accepts a webhook in two steps: its dedupe record is `in_progress` (until shortly after
+    /// the invocation's deadline) while it is enqueued, and `completed` only once it is on the
+    /// queue. A process that dies in between leaves a record that expires, and BigCommerce's
+    /// redelivery then takes it over: nothing is lost, and a redelivery that meets a live
+    /// `in_progress` record gets 503 and comes back.
     async fn webhook(
         &self,
         headers: &HeaderMap,
         body: &[u8],
         secret: &StoreSecret,
         now: i64,
+        remaining: Option<Duration>,
     ) -> Response<Body> {
         let (dedupe_key, message, scope) = match self.decide_webhook(headers, body, secret, now) {
             WebhookDecision::Refuse(resp) => return resp,
@@ -294,26 +325,56 @@ impl Intake {
                 scope,
             } => (dedupe_key, message, scope),
         };
-        match self.state.claim(&dedupe_key, self.options.dedupe_ttl).await {
-            Ok(Claim::Duplicate) => {
+        let in_progress =
+            remaining.map_or(IN_PROGRESS_WITHOUT_DEADLINE, |r| r + IN_PROGRESS_MARGIN);
+        match self.state.begin(&dedupe_key, in_progress).await {
+            Ok(Begin::Completed) => {
                 tracing::info!(%scope, key = %dedupe_key, outcome = "duplicate", "webhook already accepted");
                 return answer(StatusCode::OK, json!({ "status": "duplicate" }));
             }
-            Ok(Claim::New) => {}
+            Ok(Begin::InProgress) => {
+                tracing::info!(%scope, key = %dedupe_key, outcome = "in_progress", "the same webhook is being accepted now; asking BigCommerce to retry");
+                return unavailable();
+            }
+            Ok(Begin::Started) => {}
             Err(e) => {
-                tracing::error!(%scope, error = %e, "dedupe claim failed; asking BigCommerce to retry");
+                tracing::error!(%scope, error = %e, "dedupe record failed; asking BigCommerce to retry");
                 return unavailable();
             }
         }
-        if let Err(e) = self.queue.send_all(std::slice::from_ref(&message)).await {
-            tracing::error!(%scope, error = %e, "enqueue failed; releasing the dedupe key and asking BigCommerce to retry");
+        if let Err(e) = self.enqueue(&message, remaining).await {
+            tracing::error!(%scope, error = %e, "enqueue failed; releasing the dedupe record and asking BigCommerce to retry");
             if let Err(release) = self.state.release(&dedupe_key).await {
-                tracing::error!(key = %dedupe_key, error = %release, "dedupe key could not be released; the retry will be taken for a duplicate");
+                tracing::warn!(key = %dedupe_key, error = %release, seconds = in_progress.as_secs(), "dedupe record not released; it expires by itself and the retry after that is accepted");
             }
             return unavailable();
         }
+        if let Err(e) = self
+            .state
+            .complete(&dedupe_key, self.options.dedupe_ttl)
+            .await
+        {
+            tracing::warn!(key = %dedupe_key, error = %e, "webhook enqueued but not recorded completed; a redelivery after the in-progress record expires is enqueued again");
+        }
         tracing::info!(%scope, key = %dedupe_key, outcome = "enqueued", "webhook accepted");
         answer(StatusCode::OK, json!({ "status": "accepted" }))
+    }
+
+    /// Enqueues `message`, giving up in time to answer before the invocation's deadline (a hung
+    /// queue must not keep the record in progress and the caller waiting until Lambda kills us).
+    async fn enqueue(
+        &self,
+        message: &OutgoingMessage,
+        remaining: Option<Duration>,
+    ) -> Result<(), String> {
+        let send = self.queue.send_all(std::slice::from_ref(message));
+        match remaining {
+            Some(r) => match tokio::time::timeout(r.saturating_sub(ANSWER_RESERVE), send).await {
+                Ok(sent) => sent.map_err(|e| e.to_string()),
+                Err(_) => Err("the queue did not answer before the invocation's deadline".into()),
+            },
+            None => send.await.map_err(|e| e.to_string()),
+        }
     }
 
     /// Validates an inbound body: every command, all or nothing (no AWS calls).

@@ -277,6 +277,71 @@ async fn a_queue_failure_is_503_and_the_retry_is_not_swallowed() {
     assert_eq!(h.sent().len(), 1);
 }
 
+/// A queue that accepts the request and never answers (SQS unreachable behind a socket that
+/// accepts connections).
+struct HangingQueue;
+impl Queue for HangingQueue {
+    fn send_all<'a>(
+        &'a self,
+        _: &'a [OutgoingMessage],
+    ) -> futures_util::future::BoxFuture<'a, Result<(), b2b_shared::queue::QueueError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_hung_queue_is_given_up_before_the_deadline_and_the_retry_is_accepted() {
+    let h = harness(AuthMode::Header);
+    let hung = Intake {
+        queue: Arc::new(HangingQueue),
+        ..h.intake.clone()
+    };
+    let resp = hung
+        .handle_within(
+            request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER),
+            SIGNED_AT,
+            Some(Duration::from_millis(1600)),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        h.state.claims(),
+        0,
+        "the in-progress record must be released"
+    );
+    let retry = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(body_json(&retry)["status"], "accepted");
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redelivery_while_the_first_is_being_enqueued_gets_503_not_duplicate() {
+    let h = harness(AuthMode::Header);
+    let hung = Intake {
+        queue: Arc::new(HangingQueue),
+        ..h.intake.clone()
+    };
+    // The first delivery is stuck in its enqueue (and will die there).
+    let first = tokio::spawn(async move {
+        hung.handle_at(
+            request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER),
+            SIGNED_AT,
+        )
+        .await
+    });
+    while h.state.claims() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let again = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], ORDER))
+        .await;
+    assert_eq!(again.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(h.sent().is_empty());
+    first.abort();
+}
+
 #[tokio::test]
 async fn a_state_failure_is_503_and_nothing_is_enqueued() {
     let h = harness(AuthMode::Header);

@@ -7,8 +7,11 @@
 //!   all enqueued or none.
 //! - `GET /health`.
 //!
-//! When the queue or the table fails the answer is 503 (BigCommerce retries) and the dedupe key
-//! is released, so the retry is not swallowed. Nothing the caller sends produces a 500 or a panic.
+//! A webhook's dedupe record is `in_progress` while it is enqueued and `completed` only after:
+//! when the queue or the table fails the answer is 503 (BigCommerce retries) and the record is
+//! released, and when the process dies in between, the record expires shortly after the
+//! invocation's deadline and the redelivery is accepted then (503 until). Nothing the caller
+//! sends produces a 500 or a panic.
 //!
 //! - [`settings`]: every environment variable it reads, validated at cold start.
 //! - [`intake`](mod@intake): the handler.

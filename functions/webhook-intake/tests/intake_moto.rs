@@ -118,3 +118,29 @@ async fn a_table_outage_is_503_and_nothing_is_enqueued() {
     );
     assert!(drain(&aws, &queue).await.is_empty());
 }
+
+#[tokio::test]
+async fn dynamodb_records_are_in_progress_then_completed_and_a_dead_ones_is_taken_over() {
+    use b2b_shared::state::{Begin, DedupeStore};
+    use std::time::Duration;
+    let aws = aws().await;
+    let state = DynamoState::new(aws.dynamo.clone(), table(&aws).await);
+    let short = Duration::from_secs(60);
+    assert_eq!(state.begin("w", short).await.unwrap(), Begin::Started);
+    assert_eq!(state.begin("w", short).await.unwrap(), Begin::InProgress);
+    state
+        .complete("w", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(state.begin("w", short).await.unwrap(), Begin::Completed);
+    // A caller that died: once its record's time has passed, the next caller takes it over.
+    assert_eq!(
+        state.begin("d", Duration::from_secs(1)).await.unwrap(),
+        Begin::Started
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(state.begin("d", short).await.unwrap(), Begin::Started);
+    // A record written by a plain claim (an older version's dedupe key) counts as completed.
+    state.claim("old", short).await.unwrap();
+    assert_eq!(state.begin("old", short).await.unwrap(), Begin::Completed);
+}

@@ -2,7 +2,8 @@
 //! markers) and the map from external ids to BigCommerce ids.
 //!
 //! One table, partition key `pk` (string), TTL attribute `expires_at` (unix seconds). Items:
-//! `dedupe#{key}` (a claim), `idmap#{key}` (attribute `id`) and `wm#{key}` (an export position,
+//! `dedupe#{key}` (a claim; attribute `status` `in_progress` or `completed` for the two-step
+//! records of [`DedupeStore::begin`]), `idmap#{key}` (attribute `id`) and `wm#{key}` (an export position,
 //! attribute `value`, JSON). Expired claims that DynamoDB has
 //! not deleted yet count as absent. [`MemoryState`] behaves the same in memory, for tests and
 //! local runs.
@@ -20,6 +21,9 @@ pub const PARTITION_KEY: &str = "pk";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 const ID_ATTRIBUTE: &str = "id";
 const VALUE_ATTRIBUTE: &str = "value";
+const STATUS_ATTRIBUTE: &str = "status";
+const IN_PROGRESS: &str = "in_progress";
+const COMPLETED: &str = "completed";
 
 /// Whether a key was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +32,18 @@ pub enum Claim {
     New,
     /// Seen before (within the TTL): do not act again.
     Duplicate,
+}
+
+/// What [`DedupeStore::begin`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Begin {
+    /// Nothing live: the key is now `in_progress` for this caller, who must
+    /// [`complete`](DedupeStore::complete) or [`release`](DedupeStore::release) it.
+    Started,
+    /// Another caller is acting on it now (or died doing so, and its record has not expired).
+    InProgress,
+    /// It was done before (within the TTL): do not act again.
+    Completed,
 }
 
 /// The state table could not be used (retryable).
@@ -44,6 +60,19 @@ pub trait DedupeStore: Send + Sync + 'static {
     fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StateError>>;
     /// Whether `key` is claimed now (without claiming it).
     fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>>;
+    /// The first of two steps (the idempotency pattern of Powertools for AWS Lambda): marks
+    /// `key` `in_progress` for `in_progress` (longer than the caller can live), atomically,
+    /// unless a live record exists. An `in_progress` record whose time has passed belongs to a
+    /// caller that died: it is taken over. A record without a status (a plain
+    /// [`claim`](Self::claim)) counts as completed.
+    fn begin<'a>(
+        &'a self,
+        key: &'a str,
+        in_progress: Duration,
+    ) -> BoxFuture<'a, Result<Begin, StateError>>;
+    /// The second step: `key` is `completed` for `ttl`, after the act succeeded.
+    fn complete<'a>(&'a self, key: &'a str, ttl: Duration)
+        -> BoxFuture<'a, Result<(), StateError>>;
 }
 
 /// Maps external ids to BigCommerce ids.
@@ -153,6 +182,69 @@ impl DedupeStore for DynamoState {
     fn is_claimed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
         Box::pin(self.claimed(key))
     }
+
+    fn begin<'a>(
+        &'a self,
+        key: &'a str,
+        in_progress: Duration,
+    ) -> BoxFuture<'a, Result<Begin, StateError>> {
+        Box::pin(async move {
+            let now = now_secs();
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+                .item(STATUS_ATTRIBUTE, AttributeValue::S(IN_PROGRESS.into()))
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N((now + ceil_secs(in_progress)).to_string()),
+                )
+                .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(Begin::Started),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    self.existing(key).await
+                }
+                Err(e) => Err(StateError(describe(&e))),
+            }
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+                .item(STATUS_ATTRIBUTE, AttributeValue::S(COMPLETED.into()))
+                .item(
+                    TTL_ATTRIBUTE,
+                    AttributeValue::N((now_secs() + ceil_secs(ttl)).to_string()),
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| StateError(describe(&e)))
+        })
+    }
+}
+
+/// Whole seconds, rounded up (a record never expires before the time asked).
+fn ceil_secs(d: Duration) -> i64 {
+    (d.as_millis().div_ceil(1000)) as i64
 }
 
 impl DynamoState {
@@ -168,6 +260,32 @@ impl DynamoState {
             .await
             .map_err(|e| StateError(describe(&e)))?;
         Ok(out.item.and_then(|mut item| item.remove(name)))
+    }
+
+    /// What the live record of `key` that refused a [`begin`](DedupeStore::begin) says. One that
+    /// vanished or expired since counts as in progress: the caller retries, and takes it then.
+    async fn existing(&self, key: &str) -> Result<Begin, StateError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StateError(describe(&e)))?
+            .item
+            .unwrap_or_default();
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let expires = item
+            .get(TTL_ATTRIBUTE)
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()));
+        let live = expires.is_some_and(|exp| exp >= now_secs());
+        if live && text(STATUS_ATTRIBUTE).as_deref() != Some(IN_PROGRESS) {
+            Ok(Begin::Completed)
+        } else {
+            Ok(Begin::InProgress)
+        }
     }
 
     async fn claimed(&self, key: &str) -> Result<bool, StateError> {
@@ -247,7 +365,8 @@ impl Watermarks for DynamoState {
 /// [`StateStore`] in memory. `fail` makes every call fail, to test outages.
 #[derive(Debug, Default)]
 pub struct MemoryState {
-    claims: Mutex<HashMap<String, i64>>,
+    /// Key → (expiry, still in progress).
+    claims: Mutex<HashMap<String, (i64, bool)>>,
     ids: Mutex<HashMap<String, i64>>,
     watermarks: Mutex<HashMap<String, serde_json::Value>>,
     /// When true, every call fails with a [`StateError`].
@@ -268,7 +387,7 @@ impl MemoryState {
         let now = now_secs();
         self.claims
             .lock()
-            .map(|c| c.values().filter(|exp| **exp >= now).count())
+            .map(|c| c.values().filter(|(exp, _)| *exp >= now).count())
             .unwrap_or(0)
     }
 }
@@ -287,9 +406,9 @@ impl DedupeStore for MemoryState {
                 .lock()
                 .map_err(|_| StateError("poisoned".into()))?;
             match claims.get(key) {
-                Some(exp) if *exp >= now => Ok(Claim::Duplicate),
+                Some((exp, _)) if *exp >= now => Ok(Claim::Duplicate),
                 _ => {
-                    claims.insert(key.to_owned(), now + ttl.as_secs() as i64);
+                    claims.insert(key.to_owned(), (now + ceil_secs(ttl), false));
                     Ok(Claim::New)
                 }
             }
@@ -316,7 +435,45 @@ impl DedupeStore for MemoryState {
                 .lock()
                 .map_err(|_| StateError("poisoned".into()))?
                 .get(key)
-                .is_some_and(|exp| *exp >= now))
+                .is_some_and(|(exp, _)| *exp >= now))
+        })
+    }
+
+    fn begin<'a>(
+        &'a self,
+        key: &'a str,
+        in_progress: Duration,
+    ) -> BoxFuture<'a, Result<Begin, StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            let now = now_secs();
+            let mut claims = self
+                .claims
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?;
+            match claims.get(key) {
+                Some((exp, true)) if *exp >= now => Ok(Begin::InProgress),
+                Some((exp, false)) if *exp >= now => Ok(Begin::Completed),
+                _ => {
+                    claims.insert(key.to_owned(), (now + ceil_secs(in_progress), true));
+                    Ok(Begin::Started)
+                }
+            }
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.check()?;
+            self.claims
+                .lock()
+                .map_err(|_| StateError("poisoned".into()))?
+                .insert(key.to_owned(), (now_secs() + ceil_secs(ttl), false));
+            Ok(())
         })
     }
 }
@@ -403,5 +560,24 @@ mod tests {
         assert_eq!(s.get_id("c").await.unwrap(), Some(7));
         s.fail.store(true, std::sync::atomic::Ordering::SeqCst);
         assert!(s.get_id("c").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn begin_is_in_progress_until_completed_and_a_dead_callers_record_is_taken_over() {
+        let s = MemoryState::default();
+        let short = Duration::from_secs(60);
+        assert_eq!(s.begin("w", short).await.unwrap(), Begin::Started);
+        assert_eq!(s.begin("w", short).await.unwrap(), Begin::InProgress);
+        s.complete("w", Duration::from_secs(3600)).await.unwrap();
+        assert_eq!(s.begin("w", short).await.unwrap(), Begin::Completed);
+        // A caller that died: its in-progress record has expired, and the next one takes over.
+        assert_eq!(s.begin("d", Duration::ZERO).await.unwrap(), Begin::Started);
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(s.begin("d", short).await.unwrap(), Begin::Started);
+        // A plain claim counts as completed.
+        s.claim("c", short).await.unwrap();
+        assert_eq!(s.begin("c", short).await.unwrap(), Begin::Completed);
+        s.release("w").await.unwrap();
+        assert_eq!(s.begin("w", short).await.unwrap(), Begin::Started);
     }
 }

@@ -250,50 +250,59 @@ impl Deployment {
 
     /// Sends `req` as an API Gateway HTTP API (v2) event; returns the status and JSON body.
     async fn handle(&self, req: Request) -> (StatusCode, Value) {
-        let headers: serde_json::Map<String, Value> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or_default())))
-            .collect();
-        let body = match req.body() {
-            Body::Text(t) => t.clone(),
-            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-            Body::Empty => String::new(),
-            _ => String::new(),
-        };
-        let path = req.uri().path().to_owned();
-        let method = req.method().as_str().to_owned();
-        let event = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": headers,
-            "requestContext": {
-                "accountId": "000000000000", "apiId": "e2e",
-                "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                    "sourceIp": "127.0.0.1", "userAgent": "bigcommerce-webhooks/1.0"},
-                "requestId": "e2e", "routeKey": "$default", "stage": "$default",
-                "time": "26/Nov/2026:00:00:00 +0000", "timeEpoch": now() * 1000
-            },
-            "body": body,
-            "isBase64Encoded": false
-        });
         let n = self.next.fetch_add(1, Ordering::Relaxed) % self.instances.len();
         let process = &self.instances[n];
-        match process.invoke(&event, Duration::from_secs(60)).await {
-            Ok(Invoked::Response(r)) => {
-                let status = StatusCode::from_u16(r["statusCode"].as_u64().unwrap_or(0) as u16)
-                    .unwrap_or_else(|_| panic!("no status: {r}"));
-                let body = serde_json::from_str(r["body"].as_str().unwrap_or("null"))
-                    .unwrap_or(Value::Null);
-                (status, body)
-            }
+        match process
+            .invoke(&http_event(&req), Duration::from_secs(60))
+            .await
+        {
+            Ok(Invoked::Response(r)) => status_and_body(&r),
             Ok(Invoked::Error(e)) => panic!("webhook-intake failed: {e}"),
             Err(e) => panic!("webhook-intake: {e} (log: {})", process.log.display()),
         }
     }
+}
+
+/// `req` as an API Gateway HTTP API (v2) event.
+fn http_event(req: &Request) -> Value {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or_default())))
+        .collect();
+    let body = match req.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        Body::Empty => String::new(),
+        _ => String::new(),
+    };
+    let path = req.uri().path().to_owned();
+    let method = req.method().as_str().to_owned();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "e2e",
+            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "bigcommerce-webhooks/1.0"},
+            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
+            "time": "26/Nov/2026:00:00:00 +0000", "timeEpoch": now() * 1000
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// The status and JSON body of an HTTP API answer.
+fn status_and_body(r: &Value) -> (StatusCode, Value) {
+    let status = StatusCode::from_u16(r["statusCode"].as_u64().unwrap_or(0) as u16)
+        .unwrap_or_else(|_| panic!("no status: {r}"));
+    let body = serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+    (status, body)
 }
 
 /// The HTTP request of a delivery, signed (when it is) at `now`.
@@ -586,4 +595,129 @@ async fn a_thousand_deliveries_with_duplicates_forgeries_and_a_queue_outage() {
         started.elapsed().as_millis(),
         queued.len()
     );
+}
+
+/// A socket that accepts connections and never answers (SQS unreachable behind something that
+/// holds the connection open). Returns its URL and the count of connections it accepted.
+async fn black_hole() -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("black hole bound");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (url, accepted)
+}
+
+/// One invocation of `process` with `req`, answered.
+async fn invoke_http(process: &FunctionProcess, req: &Request) -> (StatusCode, Value) {
+    match process
+        .invoke(&http_event(req), Duration::from_secs(30))
+        .await
+    {
+        Ok(Invoked::Response(r)) => status_and_body(&r),
+        other => panic!("webhook-intake: {other:?} (log: {})", process.log.display()),
+    }
+}
+
+/// The fault of issue 16: webhook-intake killed (as Lambda does at its timeout) while its
+/// enqueue hangs, after it had recorded the webhook's dedupe key. The redelivery must not be
+/// taken for a duplicate: while the dead invocation's record could still be live it is answered
+/// 503 (BigCommerce retries), and once the record has expired it is enqueued, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_whose_intake_was_killed_mid_enqueue_is_enqueued_once_on_redelivery() {
+    const TIMEOUT: Duration = Duration::from_secs(4);
+    let sdk = moto_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let table = state_table(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique("e2e-killed-intake"))
+        .send()
+        .await
+        .expect("queue created in moto")
+        .queue_url
+        .unwrap();
+    let secret_id = unique("e2e/killed-intake");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(format!(
+            r#"{{"store_hash":"{STORE}","access_token":"t","webhook_secret":"{WEBHOOK_SECRET}"}}"#
+        ))
+        .send()
+        .await
+        .expect("secret created in moto");
+    let binary = function_binary("webhook-intake", false).unwrap_or_else(|e| panic!("{e}"));
+    let env = vec![
+        ("BC_SECRET_ID", secret_id),
+        ("INBOUND_QUEUE_URL", queue.clone()),
+        ("STATE_TABLE", table),
+        ("WEBHOOK_AUTH", "header".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let (hole, accepted) = black_hole().await;
+    let mut hung_env = env.clone();
+    hung_env.push(("AWS_ENDPOINT_URL_SQS", hole));
+    let dying = FunctionProcess::start(&binary, "webhook-intake", &hung_env, TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (body, hash) = payload(7, &mut fastrand::Rng::with_seed(16));
+    let delivery = Delivery {
+        n: 7,
+        body,
+        auth: Auth::Header,
+        hash: hash.clone(),
+        original: None,
+    };
+
+    let first = http_event(&request(&delivery, now()));
+    let invoked = Instant::now();
+    tokio::select! {
+        got = dying.invoke(&first, Duration::from_secs(30)) => {
+            panic!("answered although SQS never does: {got:?} (log: {})", dying.log.display())
+        }
+        _ = async {
+            while accepted.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        } => dying.kill(),
+    }
+    assert!(dying.exited().is_some(), "the first invocation was killed");
+
+    let healthy = FunctionProcess::start(&binary, "webhook-intake", &env, TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = invoke_http(&healthy, &request(&delivery, now())).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a redelivery while the dead invocation's record may be live: {body}"
+    );
+    assert!(drain(&sqs, &queue).await.is_empty(), "nothing enqueued yet");
+
+    // The dead invocation's record lives until its deadline plus a margin, no longer.
+    tokio::time::sleep_until((invoked + TIMEOUT + Duration::from_secs(4)).into()).await;
+    let (status, body) = invoke_http(&healthy, &request(&delivery, now())).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{body}"
+    );
+    let (status, body) = invoke_http(&healthy, &request(&delivery, now())).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("duplicate")),
+        "{body}"
+    );
+    let queued = drain(&sqs, &queue).await;
+    assert_eq!(queued.len(), 1, "enqueued exactly once: {queued:?}");
+    assert_eq!(queued[0]["hash"], hash.as_str());
 }
