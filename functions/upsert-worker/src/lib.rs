@@ -27,4 +27,5 @@ pub(crate) fn now_secs() -> i64 {
 }
 
 pub use apply::{Applier, ApplyError, Outcome};
+pub use settings::DEFAULT_MAX_RECEIVES;
 pub use worker::Worker;

@@ -17,6 +17,9 @@ pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable, Need::DeadLet
 /// Default `EXTERNAL_ID_FIELD`.
 pub const DEFAULT_EXTERNAL_ID_FIELD: &str = "external_id";
 
+/// Default `MAX_RECEIVE_COUNT`: the template's `maxReceiveCount` for the inbound queue.
+pub const DEFAULT_MAX_RECEIVES: u32 = 8;
+
 /// Longest `EXTERNAL_ID_FIELD` accepted.
 pub const MAX_EXTERNAL_ID_FIELD_LEN: usize = 255;
 
@@ -50,6 +53,8 @@ pub struct Settings {
     pub mapping: Option<Arc<Mapping>>,
     /// The near-real-time export, when `OUTBOUND_QUEUE_URL` is set.
     pub events: Option<EventExportSettings>,
+    /// `MAX_RECEIVE_COUNT`: the inbound queue's `maxReceiveCount` (default 8, 1 to 1,000).
+    pub max_receives: u32,
 }
 
 impl Settings {
@@ -72,18 +77,22 @@ impl Settings {
             Some(path) => problems.take(load_mapping(path).map(|m| Some(Arc::new(m)))),
         };
         let events = problems.take(event_export(&lookup));
-        match (config, external_id_field, mapping, events) {
-            (Some(config), Some(external_id_field), Some(mapping), Some(events))
-                if problems.is_empty() =>
-            {
-                Ok(Settings {
-                    config,
-                    external_id_field,
-                    mapping_file,
-                    mapping,
-                    events,
-                })
-            }
+        let max_receives = problems.take(max_receives(&lookup));
+        match (config, external_id_field, mapping, events, max_receives) {
+            (
+                Some(config),
+                Some(external_id_field),
+                Some(mapping),
+                Some(events),
+                Some(max_receives),
+            ) if problems.is_empty() => Ok(Settings {
+                config,
+                external_id_field,
+                mapping_file,
+                mapping,
+                events,
+                max_receives,
+            }),
             _ => Err(problems.into_error()),
         }
     }
@@ -136,6 +145,14 @@ fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String,
         )));
     }
     Ok(field.to_owned())
+}
+
+/// `MAX_RECEIVE_COUNT`: 1 to 1,000 (SQS's own bounds for `maxReceiveCount`), default 8.
+fn max_receives(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigProblem> {
+    match lookup("MAX_RECEIVE_COUNT") {
+        None => Ok(DEFAULT_MAX_RECEIVES),
+        Some(raw) => ConfigProblem::bounded("MAX_RECEIVE_COUNT", &raw, 1, 1000).map(|n| n as u32),
+    }
 }
 
 /// The mapping at `path`, or the problem with `FIELD_MAPPING_FILE`.
@@ -256,6 +273,17 @@ mod tests {
         assert_eq!(s.dead_letter_queue_url(), "https://sqs/dlq");
         assert!(s.mapping.is_none() && s.mapping_file.is_none());
         assert!(s.events.is_none());
+        assert_eq!(s.max_receives, DEFAULT_MAX_RECEIVES);
+    }
+
+    #[test]
+    fn max_receive_count_is_bounded_like_sqs_s() {
+        let s = Settings::from_lookup(env(&with(&[("MAX_RECEIVE_COUNT", "3")]))).unwrap();
+        assert_eq!(s.max_receives, 3);
+        for bad in ["0", "1001", "many"] {
+            let e = Settings::from_lookup(env(&with(&[("MAX_RECEIVE_COUNT", bad)]))).unwrap_err();
+            assert!(e.to_string().contains("MAX_RECEIVE_COUNT"), "{e}");
+        }
     }
 
     #[test]

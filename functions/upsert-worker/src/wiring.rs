@@ -50,6 +50,7 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         })),
         events,
         concurrency: CONCURRENCY,
+        max_receives: settings.max_receives,
     })
 }
 

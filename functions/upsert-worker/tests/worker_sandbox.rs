@@ -41,6 +41,7 @@ async fn rig() -> Rig {
         visibility: None,
         events: None,
         concurrency: 4,
+        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
     };
     Rig {
         sandbox,
@@ -275,6 +276,37 @@ async fn a_buyer_before_its_company_is_retried_not_dead_lettered() {
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_buyer_whose_company_never_appears_is_dead_lettered_with_its_reason_on_its_last_receive()
+{
+    let rig = rig().await;
+    let body = buyer("U-6", "C-NEVER", "ivy@never.example");
+    let at = |receives: u32| {
+        let mut r = record("u", &body);
+        r["attributes"]["ApproximateReceiveCount"] = json!(receives.to_string());
+        r
+    };
+    let last = rig.worker.max_receives;
+    let resp = rig.worker.handle(&event(&[at(last - 1)])).await;
+    assert_eq!(failed_ids(&resp), ["u"], "retried while receives remain");
+    assert!(rig.dlq.bodies().is_empty());
+    let resp = rig.worker.handle(&event(&[at(last)])).await;
+    assert!(
+        failed_ids(&resp).is_empty(),
+        "acknowledged once dead-lettered"
+    );
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1);
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("after {last} receives")) && reason.contains("C-NEVER"),
+        "{reason}"
+    );
+    assert_eq!(dead[0]["kind"], "user.upsert");
+    assert_eq!(dead[0]["original"], body.to_string());
+    assert_eq!(dead[0]["receive_count"], last.to_string());
 }
 
 #[tokio::test]
@@ -665,6 +697,7 @@ async fn a_rate_limited_command_comes_back_after_the_window_resets() {
         visibility: Some(delays.clone()),
         events: None,
         concurrency: 1,
+        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
     };
     let resp = worker
         .handle(&event(&[

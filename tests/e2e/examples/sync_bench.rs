@@ -64,6 +64,7 @@ fn worker(sandbox: &RunningSandbox) -> Worker {
         visibility: None,
         events: None,
         concurrency: 4,
+        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
     }
 }
 

@@ -329,6 +329,7 @@ async fn a_full_run_logs_no_token_or_secret() {
         visibility: None,
         events: None,
         concurrency: 1,
+        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
     };
     let mut records: Vec<Value> = queue
         .sent

@@ -130,6 +130,9 @@ pub struct Worker {
     pub events: Option<Arc<dyn EventSink>>,
     /// Records (or FIFO groups) processed at once.
     pub concurrency: usize,
+    /// The inbound queue's `maxReceiveCount`: a message that fails retryably on its last
+    /// receive is dead-lettered by the worker, with its reason, before SQS would move it raw.
+    pub max_receives: u32,
 }
 
 /// The batch's records in their processing groups (a FIFO group's records in order; every other

@@ -188,7 +188,12 @@ impl Worker {
 
     /// Parks `record` in the dead-letter queue with its reason and original body; when the
     /// queue cannot take it, it stays on the inbound queue (retried) instead.
-    async fn dead_letter(&self, record: &SqsMessage, kind: String, reason: String) -> RecordResult {
+    pub(super) async fn dead_letter(
+        &self,
+        record: &SqsMessage,
+        kind: String,
+        reason: String,
+    ) -> RecordResult {
         let id = record.message_id.clone().unwrap_or_default();
         let doc = json!({
             "error": reason,

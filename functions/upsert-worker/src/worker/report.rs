@@ -13,6 +13,7 @@ impl Worker {
     /// The batch response for `results`; emits the per-kind command counts and the client's
     /// request figures.
     pub(super) async fn respond(&self, results: Vec<Finished<'_>>) -> SqsBatchResponse {
+        let results = self.give_up_on_last_receives(results).await;
         let mut response = SqsBatchResponse::default();
         let mut counts: BTreeMap<(String, &'static str), u32> = BTreeMap::new();
         for (item, result) in results {
@@ -43,6 +44,32 @@ impl Worker {
         }
         self.emit_batch_metrics(&counts);
         response
+    }
+
+    /// Dead-letters, with its last reason, every record that would be retried although this was
+    /// its last receive (`ApproximateReceiveCount` ≥ [`max_receives`](Worker::max_receives)):
+    /// SQS would move it to the dead-letter queue raw, without a reason.
+    async fn give_up_on_last_receives<'r>(&self, results: Vec<Finished<'r>>) -> Vec<Finished<'r>> {
+        let mut out = Vec::with_capacity(results.len());
+        for (item, result) in results {
+            let receives = item
+                .record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0);
+            let result = match result {
+                RecordResult::Retry { kind, reason, .. } if receives >= self.max_receives => {
+                    let reason = format!(
+                        "still failing after {receives} receives (the queue's limit): {reason}"
+                    );
+                    self.dead_letter(item.record, kind, reason).await
+                }
+                other => other,
+            };
+            out.push((item, result));
+        }
+        out
     }
 
     fn emit_batch_metrics(&self, counts: &BTreeMap<(String, &'static str), u32>) {
