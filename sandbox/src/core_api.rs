@@ -435,12 +435,8 @@ async fn upsert_records(State(app): State<Arc<App>>, Path(p): P, body: Bytes) ->
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return json_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &json!({ "batch_errors": errors }),
-        );
-    }
+    // Non-strict mode, BigCommerce's default: the valid records are written, and the answer is
+    // 422 naming the others.
     for (r, (vid, variant)) in valid {
         let currency = text(r, "currency").to_ascii_lowercase();
         let key = Store::record_key(list_id, vid, &currency);
@@ -470,10 +466,19 @@ async fn upsert_records(State(app): State<Arc<App>>, Path(p): P, body: Bytes) ->
     }
     drop(store);
     drop(slot);
-    app.fire(
-        "store/priceList/records/updated",
-        json!({"type": "price_list_records", "price_list_id": list_id, "count": records.len()}),
-    );
+    let written = records.len() - errors.len();
+    if written > 0 {
+        app.fire(
+            "store/priceList/records/updated",
+            json!({"type": "price_list_records", "price_list_id": list_id, "count": written}),
+        );
+    }
+    if !errors.is_empty() {
+        return json_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({ "batch_errors": errors }),
+        );
+    }
     v3_data(json!({}))
 }
 

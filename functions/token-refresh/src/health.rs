@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use b2b_shared::secrets::{SecretCache, SecretsApi};
-use b2b_shared::telemetry::{emit_metrics, Metric};
+use b2b_shared::telemetry::{emit_metrics_in_sets, Metric};
 use bigcommerce_b2b::Credentials;
 use bigcommerce_b2b::{Api, ApiRequest, BcClient, BcError, ClientOptions, RetryPolicy};
 use serde::Serialize;
@@ -242,8 +242,18 @@ fn report(h: &StoreHealth) {
             unit: "None",
         });
     }
-    emit_metrics(&[("Function", "token-refresh"), ("Store", store)], &metrics);
+    // Per store for the dashboard, and rolled up over every store for the alarm: a secret that
+    // cannot be read names no store hash, and its 0 must reach the alarm all the same.
+    emit_metrics_in_sets(
+        &[("Function", "token-refresh"), ("Store", store)],
+        TOKEN_METRIC_SETS,
+        &metrics,
+    );
 }
+
+/// The dimension sets of `TokenValid` and `TokenCheckFailed`: by store, and by function alone
+/// (what `TokenInvalidAlarm` in the template watches).
+pub const TOKEN_METRIC_SETS: &[&[&str]] = &[&["Function", "Store"], &["Function"]];
 
 #[cfg(test)]
 mod tests {
@@ -256,6 +266,43 @@ mod tests {
         assert_eq!(p.query, [("limit".to_owned(), "1".to_owned())]);
         assert!(Probe::parse(Api::Core, "v2/store").is_err());
         assert!(Probe::parse(Api::Core, "https://x/v2").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_secret_reaches_the_alarm_s_dimensions() {
+        let health = StoreHealth {
+            secret_id: "arn:aws:secretsmanager:us-east-1:1:secret:gone".into(),
+            store_hash: None,
+            verdict: Verdict::NoUsableSecret {
+                reason: "access denied".into(),
+            },
+        };
+        let ((), docs) = b2b_shared::telemetry::capture_metrics(async { report(&health) }).await;
+        let valid = b2b_shared::telemetry::metric_values(&docs, "TokenValid");
+        assert_eq!(valid.len(), 1);
+        assert_eq!(valid[0].0, 0.0);
+        let doc = valid[0].1;
+        assert_eq!(doc["Function"], "token-refresh");
+        let sets = &doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+        // The alarm in the template filters on exactly these dimensions.
+        let template = include_str!("../../../infra/template.yaml");
+        let alarm = template
+            .split("TokenInvalidAlarm:")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("TokenInvalidAlarm in the template");
+        let names: Vec<&str> = alarm
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- Name: "))
+            .collect();
+        assert!(
+            sets.as_array()
+                .unwrap()
+                .iter()
+                .any(|set| *set == serde_json::json!(names)),
+            "the alarm watches {names:?}; emitted under {sets}"
+        );
+        assert!(alarm.contains("Value: token-refresh"), "{alarm}");
     }
 
     #[test]

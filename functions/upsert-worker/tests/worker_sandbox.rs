@@ -1043,3 +1043,124 @@ async fn a_create_answered_504_after_it_happened_is_never_made_twice() {
     );
     assert!(rig.dlq.bodies().is_empty());
 }
+
+/// The EMF documents one batch emitted, with the sandbox requests it caused.
+async fn metrics_of(rig: &Rig, records: &[Value]) -> (Vec<Value>, u64) {
+    let before = rig
+        .sandbox
+        .app()
+        .stats
+        .requests_total
+        .load(Ordering::SeqCst);
+    let (_, docs) =
+        b2b_shared::telemetry::capture_metrics(rig.worker.handle(&event(records))).await;
+    let after = rig
+        .sandbox
+        .app()
+        .stats
+        .requests_total
+        .load(Ordering::SeqCst);
+    (docs, after - before)
+}
+
+fn metric(docs: &[Value], name: &str) -> Vec<(f64, Value)> {
+    b2b_shared::telemetry::metric_values(docs, name)
+        .into_iter()
+        .map(|(v, d)| (v, d.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_batch_reports_its_own_requests_and_bounded_kinds() {
+    let rig = rig().await;
+    let (docs, sent) = metrics_of(
+        &rig,
+        &[
+            record("c1", &company("C-M1", "Metric One")),
+            record("c2", &company("C-M2", "Metric Two")),
+        ],
+    )
+    .await;
+    assert!(sent > 0);
+    let requests = metric(&docs, "BigCommerceRequests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].0, sent as f64, "the batch's own requests");
+    // Three garbage messages next: no request, and the kinds a caller made up are not series.
+    let (docs, sent) = metrics_of(
+        &rig,
+        &[
+            record("g1", &json!({"type": "made.up.1", "version": 1})),
+            record("g2", &json!({"type": "made.up.2", "version": 1})),
+            record(
+                "g3",
+                &json!({"type": "webhook.event", "version": 1, "scope": "store/zz/qq"}),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(sent, 0);
+    assert_eq!(
+        metric(&docs, "BigCommerceRequests")[0].0,
+        0.0,
+        "not the previous batch's"
+    );
+    assert_eq!(metric(&docs, "RateLimited")[0].0, 0.0);
+    let commands = metric(&docs, "Commands");
+    let kinds: Vec<(&str, &str, f64)> = commands
+        .iter()
+        .map(|(n, d)| {
+            (
+                d["Kind"].as_str().unwrap(),
+                d["Outcome"].as_str().unwrap(),
+                *n,
+            )
+        })
+        .collect();
+    assert!(
+        kinds.iter().all(
+            |(k, _, _)| ["unknown", "webhook.event", "webhook:other"].contains(k)
+                || b2b_shared::messages::COMMAND_KINDS.contains(k)
+        ),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|(_, o, _)| *o == "dead_lettered")
+            .map(|k| k.2)
+            .sum::<f64>(),
+        3.0
+    );
+}
+
+#[tokio::test]
+async fn price_list_sync_accuracy_counts_the_records_bigcommerce_rejected() {
+    let rig = rig().await;
+    let pl = rig.price_list().await;
+    let mut cmd = records(pl, 9, 2.5);
+    cmd["records"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"variant_id": 999_999, "currency": "usd", "price": 1.0}));
+    let (docs, _) = metrics_of(&rig, &[record("p", &cmd)]).await;
+    let accuracy = metric(&docs, "PriceListSyncAccuracy");
+    assert_eq!(accuracy.len(), 1);
+    assert!((accuracy[0].0 - 0.9).abs() < 1e-9, "{accuracy:?}");
+    let dead = rig.dlq.bodies();
+    assert_eq!(
+        dead.len(),
+        1,
+        "the command is dead-lettered with the rejected record"
+    );
+    assert!(dead[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("1 of 10 records rejected"));
+    // The nine good records were written (BigCommerce's non-strict mode).
+    let state = rig.admin("state").await;
+    let written = all(&state, "records")
+        .iter()
+        .filter(|r| r["price_list_id"] == pl)
+        .count();
+    assert_eq!(written, 9);
+}

@@ -1,6 +1,8 @@
 //! Logging and metrics: JSON log lines for CloudWatch (level from `RUST_LOG`, default `info`), and
 //! CloudWatch Embedded Metric Format lines that CloudWatch turns into metrics without API calls.
 
+use std::cell::RefCell;
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -34,6 +36,14 @@ pub struct Metric<'a> {
 
 /// Builds one Embedded Metric Format document: `metrics` under `dimensions`.
 pub fn emf(dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) -> Value {
+    let all: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    emf_sets(dimensions, &[&all], metrics)
+}
+
+/// Like [`emf`], with the metrics under each of `sets` (lists of dimension names from
+/// `dimensions`): one document, several series, so an alarm can watch a roll-up (every store)
+/// while a dashboard shows each store.
+pub fn emf_sets(dimensions: &[(&str, &str)], sets: &[&[&str]], metrics: &[Metric<'_>]) -> Value {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -45,7 +55,7 @@ pub fn emf(dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) -> Value {
             "Timestamp": now_ms,
             "CloudWatchMetrics": [{
                 "Namespace": METRIC_NAMESPACE,
-                "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],
+                "Dimensions": sets,
                 "Metrics": metrics.iter().map(|m| json!({"Name": m.name, "Unit": m.unit})).collect::<Vec<_>>(),
             }],
         }),
@@ -59,14 +69,63 @@ pub fn emf(dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) -> Value {
     Value::Object(doc)
 }
 
-/// Prints one EMF document on stdout, where the Lambda runtime ships it to CloudWatch.
+tokio::task_local! {
+    static CAPTURED: RefCell<Vec<Value>>;
+}
+
+/// Prints one EMF document on stdout, where the Lambda runtime ships it to CloudWatch (and hands
+/// it to [`capture_metrics`] when the caller runs under one).
 pub fn emit_metrics(dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) {
-    println!("{}", emf(dimensions, metrics));
+    let all: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    emit_metrics_in_sets(dimensions, &[&all], metrics);
+}
+
+/// Prints one EMF document with `metrics` under each dimension set of `sets` (see [`emf_sets`]).
+pub fn emit_metrics_in_sets(dimensions: &[(&str, &str)], sets: &[&[&str]], metrics: &[Metric<'_>]) {
+    let doc = emf_sets(dimensions, sets, metrics);
+    println!("{doc}");
+    let _ = CAPTURED.try_with(|c| c.borrow_mut().push(doc));
+}
+
+/// Runs `work` and returns, with its output, every EMF document it emitted (in its own task:
+/// parallel tests do not see each other's). The values a function emits are behaviour; this is
+/// how tests read them.
+pub async fn capture_metrics<F: Future>(work: F) -> (F::Output, Vec<Value>) {
+    CAPTURED
+        .scope(RefCell::new(Vec::new()), async {
+            let out = work.await;
+            (out, CAPTURED.with(|c| c.take()))
+        })
+        .await
+}
+
+/// The values of metric `name` in `docs`, each with its document (for its dimensions).
+pub fn metric_values<'a>(docs: &'a [Value], name: &str) -> Vec<(f64, &'a Value)> {
+    docs.iter()
+        .filter_map(|d| d.get(name).and_then(Value::as_f64).map(|v| (v, d)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn captured_metrics_are_those_of_the_task_only() {
+        let one = Metric {
+            name: "Things",
+            value: 1.0,
+            unit: "Count",
+        };
+        let ((), docs) = capture_metrics(async {
+            emit_metrics(&[("Function", "a")], &[one]);
+            emit_metrics(&[("Function", "a")], &[Metric { value: 2.0, ..one }]);
+        })
+        .await;
+        let values: Vec<f64> = metric_values(&docs, "Things").iter().map(|v| v.0).collect();
+        assert_eq!(values, [1.0, 2.0]);
+        emit_metrics(&[("Function", "a")], &[one]); // outside a capture: printed only
+    }
 
     #[test]
     fn emf_document_shape() {

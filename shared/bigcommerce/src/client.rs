@@ -171,6 +171,19 @@ pub struct ClientStats {
     pub waited_ms: u64,
 }
 
+impl ClientStats {
+    /// What happened between `earlier` (a snapshot of the same client) and this snapshot: the
+    /// counters are cumulative since the client was made, a warm container's many invocations.
+    pub fn since(&self, earlier: &ClientStats) -> ClientStats {
+        ClientStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+            retries: self.retries.saturating_sub(earlier.retries),
+            waited_ms: self.waited_ms.saturating_sub(earlier.waited_ms),
+        }
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
     core_base: String,

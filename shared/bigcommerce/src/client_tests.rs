@@ -721,6 +721,41 @@ async fn price_records_are_upserted_in_batches_of_1000() {
 }
 
 #[tokio::test]
+async fn a_422_naming_records_reports_them_rejected_and_the_rest_counted() {
+    let mut server = Server::new_async().await;
+    server
+        .mock("PUT", "/stores/abc123/v3/pricelists/4/records")
+        .with_status(422)
+        .with_body(
+            r#"{"batch_errors":[{"data":{"price_list_id":4,"sku":"SKU-1","currency":"usd"},
+                "field_errors":{"sku":"No variant with this SKU"}}]}"#,
+        )
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let records: Vec<PriceRecord> = (0..3)
+        .map(|i| PriceRecord {
+            variant_id: None,
+            sku: Some(format!("SKU-{i}")),
+            currency: "usd".into(),
+            price: Some(10.0),
+            sale_price: None,
+            retail_price: None,
+            map_price: None,
+            bulk_pricing_tiers: Vec::new(),
+        })
+        .collect();
+    let report = client
+        .core()
+        .upsert_price_records(4, &records)
+        .await
+        .unwrap();
+    assert_eq!((report.batches, report.records), (1, 3));
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].data["sku"], "SKU-1");
+}
+
+#[tokio::test]
 async fn a_token_that_cannot_be_a_header_is_refused_before_sending() {
     let server = Server::new_async().await;
     let client = client_for(&server, static_creds("bad\ntoken"), options());

@@ -98,7 +98,8 @@ pub struct RecordsUpsert {
     pub batches: usize,
     /// Records sent.
     pub records: usize,
-    /// Records BigCommerce rejected (a 207 answer), with its reasons.
+    /// Records BigCommerce rejected (a 422 naming them in `batch_errors`, or a 207), with its
+    /// reasons; the batch's other records were written.
     pub rejected: Vec<BatchItemError>,
 }
 
@@ -262,14 +263,22 @@ impl Core<'_> {
                         .acquire()
                         .await
                         .map_err(|_| BcError::InvalidRequest("client is shut down".into()))?;
-                    let resp = self.client.execute(&req).await?;
-                    let rejected = if resp.status == StatusCode::MULTI_STATUS {
-                        match ApiError::parse(Api::Core, &resp.body) {
-                            ApiError::Batch(items) => items,
-                            _ => Vec::new(),
+                    // A 422 naming records (`batch_errors`) rejects those records only: in
+                    // BigCommerce's default, non-strict mode the rest of the batch is written.
+                    let rejected = match self.client.execute(&req).await {
+                        Ok(resp) if resp.status == StatusCode::MULTI_STATUS => {
+                            match ApiError::parse(Api::Core, &resp.body) {
+                                ApiError::Batch(items) => items,
+                                _ => Vec::new(),
+                            }
                         }
-                    } else {
-                        Vec::new()
+                        Ok(_) => Vec::new(),
+                        Err(BcError::Rejected {
+                            status: 422,
+                            body: ApiError::Batch(items),
+                            ..
+                        }) if !items.is_empty() => items,
+                        Err(e) => return Err(e),
                     };
                     Ok::<_, BcError>((chunk.len(), rejected))
                 }

@@ -134,59 +134,65 @@ struct Walk {
 /// The business figures one stream's run collects.
 #[derive(Default)]
 struct Kpis {
-    quotes_created: u32,
     quotes_ordered: u32,
-    activation: Vec<i64>,
+    quotes_lost: u32,
 }
 
+/// B2B quote statuses that end a quote: Ordered, and Expired or Archived (not bought).
+const QUOTE_ORDERED: i64 = 4;
+const QUOTE_EXPIRED: i64 = 5;
+const QUOTE_ARCHIVED: i64 = 6;
+
 impl Kpis {
-    /// Counts a page's new items: quotes created since `since` and those ordered, and the time
-    /// approved companies took from creation to their last update.
-    fn observe(&mut self, items: &[Item], since: i64) {
+    /// Counts a page's quotes that have ended: ordered, or expired or archived unbought.
+    fn observe(&mut self, items: &[Item]) {
         for item in items {
-            match item {
-                Item::Quote(q) => {
-                    if q.created_at.is_some_and(|c| c >= since) {
-                        self.quotes_created += 1;
-                    }
-                    if q.status == Some(4) {
-                        self.quotes_ordered += 1;
-                    }
+            if let Item::Quote(q) = item {
+                match q.status {
+                    Some(QUOTE_ORDERED) => self.quotes_ordered += 1,
+                    Some(QUOTE_EXPIRED | QUOTE_ARCHIVED) => self.quotes_lost += 1,
+                    _ => {}
                 }
-                Item::Company(c) if c.company_status == Some(1) => {
-                    if let (Some(created), Some(updated)) = (c.created_at, c.updated_at) {
-                        self.activation.push(updated - created);
-                    }
-                }
-                _ => {}
             }
         }
     }
 
-    /// `QuoteToOrderConversion` and `AccountActivationSeconds`, when there is something to say.
+    /// `QuoteToOrderConversion`: of the quotes that ended in this run's changes, the share that
+    /// became orders (ordered / (ordered + expired + archived), never above 1), when any ended.
     fn emit(&self, stream: StreamKind) {
-        if stream == StreamKind::Quotes && self.quotes_created > 0 {
+        let ended = self.quotes_ordered + self.quotes_lost;
+        if stream == StreamKind::Quotes && ended > 0 {
             emit_metrics(
                 &[("Function", "order-export"), ("Stream", "quotes")],
                 &[Metric {
                     name: "QuoteToOrderConversion",
-                    value: f64::from(self.quotes_ordered) / f64::from(self.quotes_created),
+                    value: f64::from(self.quotes_ordered) / f64::from(ended),
                     unit: "None",
                 }],
             );
         }
-        if !self.activation.is_empty() {
-            let avg = self.activation.iter().sum::<i64>() as f64 / self.activation.len() as f64;
-            emit_metrics(
-                &[("Function", "order-export"), ("Stream", "companies")],
-                &[Metric {
-                    name: "AccountActivationSeconds",
-                    value: avg,
-                    unit: "Seconds",
-                }],
-            );
-        }
     }
+}
+
+/// `AccountActivationSeconds`, from a `store/company/statusUpdated` event that found its company
+/// approved: the time of the status change (the event's) minus the company's creation. The
+/// schedule cannot tell it: a company's `updatedAt` is its last edit, not its approval.
+fn emit_activation(event: &WebhookEvent, company: &bigcommerce_b2b::b2b::Company) {
+    if event.scope != "store/company/statusUpdated" || company.company_status != Some(1) {
+        return;
+    }
+    let Some(created) = company.created_at else {
+        return;
+    };
+    let approved = event.created_at.unwrap_or(event.received_at);
+    emit_metrics(
+        &[("Function", "upsert-worker"), ("Stream", "companies")],
+        &[Metric {
+            name: "AccountActivationSeconds",
+            value: (approved - created).max(0) as f64,
+            unit: "Seconds",
+        }],
+    );
 }
 
 /// The entity a webhook event's document is about: see [`Exporter::event_target`].
@@ -310,7 +316,7 @@ impl Exporter {
                 .filter(|i| walk.cursor.is_new(i.listed()))
                 .collect();
             let listed: Vec<Listed> = new.iter().map(Item::listed).collect();
-            kpis.observe(&new, walk.cursor.t);
+            kpis.observe(&new);
             let messages = self.messages(&walk.store, new, report).await?;
             // Delivered first, then the position moves: a failure here keeps the old position.
             self.outbound.send_all(&messages).await?;
@@ -641,12 +647,13 @@ impl Exporter {
                 .await?
                 .map(|o| Item::Order(Box::new(o))),
             Some(EventTarget::Quote(id)) => self.quote_of_event(id, event).await?,
-            Some(EventTarget::Company(id)) => self
-                .client
-                .b2b()
-                .company(id)
-                .await?
-                .map(|c| Item::Company(Box::new(c))),
+            Some(EventTarget::Company(id)) => {
+                let company = self.client.b2b().company(id).await?;
+                if let Some(c) = &company {
+                    emit_activation(event, c);
+                }
+                company.map(|c| Item::Company(Box::new(c)))
+            }
             None => None,
         };
         match item {

@@ -325,3 +325,70 @@ async fn a_quote_event_makes_the_same_document_as_the_schedule() {
         .unwrap();
     assert!(gone.is_empty());
 }
+
+#[tokio::test]
+async fn quote_to_order_conversion_is_ordered_over_ended_quotes() {
+    let rig = rig(6, 4, settings()).await;
+    let state = support::admin(&rig.sandbox, "state").await;
+    let quotes = support::all(&state, "quotes");
+    let with = |s: &[i64]| {
+        quotes
+            .iter()
+            .filter(|q| s.contains(&q["status"].as_i64().unwrap()))
+            .count() as f64
+    };
+    let (ordered, ended) = (with(&[4]), with(&[4, 5, 6]));
+    assert!(ordered > 0.0 && ended > ordered && (quotes.len() as f64) > ended);
+    let (_, docs) =
+        b2b_shared::telemetry::capture_metrics(rig.exporter.run(Some(&[StreamKind::Quotes]), None))
+            .await;
+    let conversion = b2b_shared::telemetry::metric_values(&docs, "QuoteToOrderConversion");
+    assert_eq!(conversion.len(), 1);
+    assert!(
+        (conversion[0].0 - ordered / ended).abs() < 1e-9,
+        "{conversion:?}"
+    );
+    assert!(conversion[0].0 <= 1.0);
+}
+
+#[tokio::test]
+async fn account_activation_is_the_status_change_minus_creation() {
+    let rig = rig(6, 0, settings()).await;
+    let state = support::admin(&rig.sandbox, "state").await;
+    let int = |v: &Value| v.as_i64().or_else(|| v.as_str()?.parse().ok());
+    let approved = support::all(&state, "companies")
+        .into_iter()
+        .find(|c| int(&c["companyStatus"]) == Some(1))
+        .unwrap();
+    let id = int(&approved["companyId"]).unwrap();
+    let created = int(&approved["createdAt"]).unwrap();
+    let event = |scope: &str| -> b2b_shared::messages::WebhookEvent {
+        serde_json::from_value(json!({
+            "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
+            "data": {"company_id": id}, "hash": "h", "received_at": created + 9_000,
+            "created_at": created + 7_200
+        }))
+        .unwrap()
+    };
+    let (_, docs) = b2b_shared::telemetry::capture_metrics(async {
+        rig.exporter
+            .documents_for_event(&event("store/company/statusUpdated"))
+            .await
+            .unwrap();
+        // An ordinary edit says nothing about approval.
+        rig.exporter
+            .documents_for_event(&event("store/company/updated"))
+            .await
+            .unwrap();
+    })
+    .await;
+    let activation = b2b_shared::telemetry::metric_values(&docs, "AccountActivationSeconds");
+    assert_eq!(activation.len(), 1, "{docs:?}");
+    assert_eq!(activation[0].0, 7_200.0);
+    // The schedule emits none: it cannot see when the status changed.
+    let (_, docs) = b2b_shared::telemetry::capture_metrics(
+        rig.exporter.run(Some(&[StreamKind::Companies]), None),
+    )
+    .await;
+    assert!(b2b_shared::telemetry::metric_values(&docs, "AccountActivationSeconds").is_empty());
+}

@@ -25,6 +25,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use b2b_shared::messages::WebhookEvent;
 use b2b_shared::queue::Queue;
+use bigcommerce_b2b::ClientStats;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 
@@ -156,11 +157,16 @@ impl Worker {
             applier: self.applier.for_batch(),
             ..self.clone()
         };
+        let before = self.applier.client.stats();
         let items: Vec<Incoming> = event.records.iter().map(|r| batch.parse(r)).collect();
-        batch.handle_batch(&items).await
+        batch.handle_batch(&items, before).await
     }
 
-    async fn handle_batch<'r>(&self, items: &'r [Incoming<'r>]) -> SqsBatchResponse {
+    async fn handle_batch<'r>(
+        &self,
+        items: &'r [Incoming<'r>],
+        before: ClientStats,
+    ) -> SqsBatchResponse {
         let plan = self.plan(items);
         let processed: Vec<Vec<(&Incoming, Processed)>> = futures_util::stream::iter(plan.groups)
             .map(|group| self.run_group(group))
@@ -174,7 +180,7 @@ impl Worker {
             let again = self.follow(items, &results, plan.followers).await;
             results.extend(again);
         }
-        self.respond(results).await
+        self.respond(results, before).await
     }
 
     /// Groups the records and sets the coalesced webhook events apart.

@@ -4,23 +4,29 @@
 use std::collections::BTreeMap;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+use b2b_shared::messages::metric_kind;
 use b2b_shared::telemetry::{emit_metrics, Metric};
+use bigcommerce_b2b::ClientStats;
 
 use super::bulk::Finished;
 use super::{RecordResult, Worker};
 
 impl Worker {
     /// The batch response for `results`; emits the per-kind command counts and the client's
-    /// request figures.
-    pub(super) async fn respond(&self, results: Vec<Finished<'_>>) -> SqsBatchResponse {
+    /// request figures for this batch (since `before`).
+    pub(super) async fn respond(
+        &self,
+        results: Vec<Finished<'_>>,
+        before: ClientStats,
+    ) -> SqsBatchResponse {
         let results = self.give_up_on_last_receives(results).await;
         let mut response = SqsBatchResponse::default();
-        let mut counts: BTreeMap<(String, &'static str), u32> = BTreeMap::new();
+        let mut counts: BTreeMap<(&'static str, &'static str), u32> = BTreeMap::new();
         for (item, result) in results {
             let (kind, outcome) = match &result {
-                RecordResult::Done { kind, outcome } => (kind.clone(), *outcome),
-                RecordResult::DeadLettered { kind, .. } => (kind.clone(), "dead_lettered"),
-                RecordResult::Retry { kind, .. } => (kind.clone(), "failed"),
+                RecordResult::Done { kind, outcome } => (metric_kind(kind), *outcome),
+                RecordResult::DeadLettered { kind, .. } => (metric_kind(kind), "dead_lettered"),
+                RecordResult::Retry { kind, .. } => (metric_kind(kind), "failed"),
             };
             *counts.entry((kind, outcome)).or_default() += 1;
             let RecordResult::Retry { after, .. } = result else {
@@ -42,7 +48,7 @@ impl Worker {
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
         }
-        self.emit_batch_metrics(&counts);
+        self.emit_batch_metrics(&counts, before);
         response
     }
 
@@ -72,12 +78,16 @@ impl Worker {
         out
     }
 
-    fn emit_batch_metrics(&self, counts: &BTreeMap<(String, &'static str), u32>) {
+    fn emit_batch_metrics(
+        &self,
+        counts: &BTreeMap<(&'static str, &'static str), u32>,
+        before: ClientStats,
+    ) {
         for ((kind, outcome), n) in counts {
             emit_metrics(
                 &[
                     ("Function", "upsert-worker"),
-                    ("Kind", kind.as_str()),
+                    ("Kind", kind),
                     ("Outcome", outcome),
                 ],
                 &[Metric {
@@ -87,7 +97,7 @@ impl Worker {
                 }],
             );
         }
-        let stats = self.applier.client.stats();
+        let stats = self.applier.client.stats().since(&before);
         emit_metrics(
             &[("Function", "upsert-worker")],
             &[
