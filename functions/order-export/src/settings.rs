@@ -178,12 +178,17 @@ mod tests {
         let err = Settings::from_lookup(env(&[
             ("BC_SECRET_ID", "bc/store"),
             ("OUTBOUND_QUEUE_URL", "q"),
-            ("STATE_TABLE", "state"),
+            ("STATE_TABLE", "a table"),
             ("EXPORT_BUCKET", "ok-bucket"),
             ("EXPORT_PREFIX", "/abs"),
         ]))
         .unwrap_err();
-        assert_eq!(err.problems[0].variable, "EXPORT_PREFIX");
+        let vars: Vec<&str> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(vars, ["OUTBOUND_QUEUE_URL", "STATE_TABLE", "EXPORT_PREFIX"]);
+        assert!(
+            err.problems[0].reason.contains("is not a queue URL"),
+            "{err}"
+        );
     }
 
     #[test]

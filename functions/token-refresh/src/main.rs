@@ -13,8 +13,11 @@ use token_refresh::settings::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = Settings::from_env()?;
-    let handler = token_refresh::handler(&settings, &setup::aws_config().await)?;
+    let settings = setup::or_exit(Settings::from_env());
+    let handler = setup::or_exit(token_refresh::handler(
+        &settings,
+        &setup::aws_config().await,
+    ));
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move {

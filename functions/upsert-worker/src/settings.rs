@@ -173,6 +173,12 @@ fn event_export(
     else {
         return Ok(None);
     };
+    b2b_shared::config::check_queue_url(&outbound_queue_url).map_err(|reason| {
+        vec![ConfigProblem {
+            variable: "OUTBOUND_QUEUE_URL",
+            reason,
+        }]
+    })?;
     Ok(Some(EventExportSettings {
         outbound_queue_url,
         export: ExportSettings::from_lookup(lookup)?,

@@ -8,7 +8,7 @@ use webhook_intake::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = Settings::from_env()?;
+    let settings = setup::or_exit(Settings::from_env());
     let intake = webhook_intake::intake(&settings, &setup::aws_config().await);
     lambda_http::run(service_fn(|req: Request| {
         let intake = intake.clone();

@@ -136,6 +136,13 @@ impl fmt::Debug for ConfigError {
                 .field("problems", &self.problems)
                 .finish();
         }
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// One line naming every problem: what a function that cannot start logs.
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
         let plural = if n == 1 { "" } else { "s" };
         write!(f, "cannot start, {n} problem{plural} in the configuration:")?;
@@ -145,16 +152,6 @@ impl fmt::Debug for ConfigError {
             write!(f, "{sep} ({}) {}: {reason}", i + 1, p.variable)?;
         }
         write!(f, ".")
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration:")?;
-        for p in &self.problems {
-            write!(f, "\n  - {}: {}", p.variable, p.reason)?;
-        }
-        Ok(())
     }
 }
 
@@ -190,14 +187,22 @@ impl Config {
             if !needs.contains(&need) {
                 return None;
             }
-            let value = get(need.variable());
-            if value.is_none() {
-                problems.push(ConfigProblem {
-                    variable: need.variable(),
-                    reason: "is not set (required by this function)".into(),
-                });
+            let value = get(need.variable()).map(|v| v.trim().to_owned());
+            let checked = match (&value, need) {
+                (None, _) => Err("is not set (required by this function)".to_owned()),
+                (Some(v), Need::StateTable) => check_table_name(v),
+                (Some(v), _) => check_queue_url(v),
+            };
+            match checked {
+                Ok(()) => value,
+                Err(reason) => {
+                    problems.push(ConfigProblem {
+                        variable: need.variable(),
+                        reason,
+                    });
+                    None
+                }
             }
-            value
         };
         let inbound_queue_url = optional(Need::InboundQueue);
         let outbound_queue_url = optional(Need::OutboundQueue);
@@ -256,6 +261,43 @@ pub fn parse_base_url(raw: &str) -> Result<Url, String> {
         return Err(format!("`{raw}` must not carry a query or fragment"));
     }
     Ok(url)
+}
+
+/// Checks an SQS queue URL (`https://sqs.{region}.amazonaws.com/{account}/{name}`, or a local
+/// stand-in's): an http(s) URL with a host and a queue name, without query or fragment.
+pub fn check_queue_url(raw: &str) -> Result<(), String> {
+    let url = Url::parse(raw).map_err(|e| {
+        format!("`{raw}` is not a queue URL ({e}); expected https://sqs.<region>.amazonaws.com/<account>/<name>")
+    })?;
+    let named = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .is_some_and(|name| !name.is_empty());
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() || !named {
+        return Err(format!(
+            "`{raw}` is not a queue URL; expected https://sqs.<region>.amazonaws.com/<account>/<name>"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{raw}` must not carry a query or fragment"));
+    }
+    Ok(())
+}
+
+/// Checks a DynamoDB table name (3 to 255 letters, digits, `_`, `-` and `.`) or table ARN.
+pub fn check_table_name(raw: &str) -> Result<(), String> {
+    let name_ok = (3..=255).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    let arn_ok = raw.starts_with("arn:") && raw.contains(":table/") && raw.len() <= 1024;
+    if name_ok || arn_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{raw}` is not a DynamoDB table name (3 to 255 letters, digits, `_`, `-`, `.`) or ARN"
+        ))
+    }
 }
 
 /// Parses an endpoint URL (token endpoints, redirect URIs): https, or plain http only towards a

@@ -7,6 +7,19 @@ use bigcommerce_b2b::{BcClient, BcError, ClientOptions, Credentials};
 use crate::config::Config;
 use crate::secrets::{SecretCache, SecretsApi, DEFAULT_SECRET_TTL};
 
+/// The value of a start-up step, or the end of a function that cannot start: one log line
+/// naming every problem (the error's sentence, never a `Debug` dump of its struct), then exit
+/// status 1, which Lambda reports as an init failure.
+pub fn or_exit<T, E: std::fmt::Display>(step: Result<T, E>) -> T {
+    match step {
+        Ok(value) => value,
+        Err(e) => {
+            tracing::error!(error = %e, "the function cannot start");
+            std::process::exit(1)
+        }
+    }
+}
+
 /// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_from_env().await

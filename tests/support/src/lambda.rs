@@ -335,10 +335,12 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Builds (if needed) and returns the path of a workspace function binary; `release` picks the
-/// profile. Runs `cargo build`, which returns at once when the binary is up to date.
+/// profile. Runs `cargo build --workspace --bins`, as `make unit` does first, so it returns at
+/// once when the binaries are up to date (`-p {name}` alone would resolve other features and
+/// rebuild the dependencies).
 pub fn function_binary(name: &str, release: bool) -> Result<PathBuf, String> {
     let profile = if release { "release" } else { "debug" };
-    let mut args = vec!["-p", name, "--bin", name];
+    let mut args = vec!["--workspace", "--bins"];
     if release {
         args.push("--release");
     }

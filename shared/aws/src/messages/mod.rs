@@ -9,6 +9,7 @@
 //! `schemas/webhook-event.v1.schema.json`; tests keep them and these types in agreement.
 
 mod command;
+pub mod validation;
 mod webhook;
 
 pub use command::*;
@@ -18,17 +19,6 @@ use serde::{Deserialize, Serialize};
 
 /// The message schema version this code reads and writes.
 pub const MESSAGE_VERSION: u32 = 1;
-
-/// Every command `type` (what [`Action::kind`] returns).
-pub const COMMAND_KINDS: &[&str] = &[
-    "company.upsert",
-    "company.status",
-    "user.upsert",
-    "address.upsert",
-    "pricelist.records.upsert",
-    "pricelist.assign",
-    "quote.upsert",
-];
 
 /// The webhook scope families a metric names; any other scope counts as `webhook:other`.
 const WEBHOOK_FAMILIES: &[&str] = &[
@@ -53,7 +43,7 @@ const WEBHOOK_FAMILIES: &[&str] = &[
 /// that no caller can create metric series: a command type, `webhook:{family}` of a known
 /// family, `webhook:other`, or `unknown` (a body that named no known type).
 pub fn metric_kind(kind: &str) -> &'static str {
-    if let Some(known) = COMMAND_KINDS.iter().find(|k| **k == kind) {
+    if let Some(known) = COMMAND_TYPES.iter().find(|k| **k == kind) {
         return known;
     }
     if let Some(scope) = kind.strip_prefix("webhook:") {
@@ -171,7 +161,7 @@ mod metric_kind_tests {
         for (family, kind) in WEBHOOK_FAMILIES.iter().zip(WEBHOOK_METRIC_KINDS) {
             assert_eq!(*kind, format!("webhook:{family}"));
         }
-        for kind in COMMAND_KINDS {
+        for kind in COMMAND_TYPES.iter() {
             assert_eq!(metric_kind(kind), *kind);
         }
         assert_eq!(metric_kind("webhook:store/order/created"), "webhook:order");

@@ -10,7 +10,11 @@ fn schema(name: &str) -> jsonschema::Validator {
     let path = format!("{}/../../schemas/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let value: Value = serde_json::from_str(&text).unwrap();
-    jsonschema::validator_for(&value).unwrap_or_else(|e| panic!("{path}: {e}"))
+    // Formats are assertions here, as in the worker (`2026-02-30` is not a `date`).
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&value)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn base(kind: &str) -> Value {
@@ -116,7 +120,31 @@ fn invalid_commands() -> Vec<Value> {
         .remove("order_id");
     out.push(unlinked);
     out.push(with(v[1].clone(), json!({"type": "company.delete"})));
+    // Where the hand-written checks and the schema once disagreed (issue 16).
+    let mut two_ats = v[2].clone();
+    two_ats["user"]["email"] = json!("a@b@c.d");
+    out.push(two_ats);
+    for empty in [json!(null), json!(""), json!([]), json!({}), json!(false)] {
+        let mut unknown = v[0].clone();
+        unknown["company"]["colour"] = empty;
+        out.push(unknown);
+    }
+    let mut no_such_day = v[7].clone();
+    no_such_day["quote"]["expires_on"] = json!("2026-02-30");
+    out.push(no_such_day);
     out
+}
+
+#[test]
+fn the_schema_the_worker_validates_with_is_the_file_users_read() {
+    let path = format!(
+        "{}/../../schemas/inbound-command.v1.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        super::validation::INBOUND_COMMAND_SCHEMA
+    );
 }
 
 #[test]
