@@ -241,12 +241,13 @@ fn build(price_list: i64) -> (Vec<Msg>, Expected) {
             "`records[0].price` must be a non-negative number",
         ),
         (
-            // Valid as a command; BigCommerce refuses it (422): the worker must not retry it.
+            // Valid as a command; BigCommerce refuses its record (422 naming it): the worker must
+            // not retry it.
             command(
                 json!({"type":"pricelist.records.upsert","version":1,"store_hash":STORE,"external_id":"P-10",
                 "price_list_id":price_list,"records":[{"sku":"NO-SUCH-SKU","currency":"usd","price":5}]}),
             ),
-            "rejected the request (422)",
+            "1 of 1 records rejected",
         ),
     ];
     for (body, reason) in poison {

@@ -129,6 +129,8 @@ fn sentences(e: &ValidationError<'_>, schema: &Value) -> Vec<String> {
             let name = join(property.as_str().unwrap_or_default());
             vec![format!("`{name}` {}", custom.unwrap_or("is required"))]
         }
+        // A wrong type is not what a field's `errorMessage` describes.
+        ValidationErrorKind::Type { .. } if !at.is_empty() => vec![format!("`{at}` {e}")],
         _ if at.is_empty() => vec![custom.map_or_else(|| e.to_string(), str::to_owned)],
         _ => vec![format!(
             "`{at}` {}",
