@@ -55,6 +55,35 @@ pub struct Archive {
     pub prefix: String,
 }
 
+impl Archive {
+    /// Stores one document too large for the queue as its own object,
+    /// `{prefix}{store}/too-large/{type}-{id}-{modified}.json`, and returns its key.
+    pub async fn store_whole(
+        &self,
+        store: &str,
+        too_large: &crate::documents::TooLarge,
+    ) -> Result<String, crate::ExportError> {
+        let d = &too_large.doc;
+        let key = format!(
+            "{}{store}/too-large/{}-{}-{}.json",
+            self.prefix, d.kind, d.id, d.modified_at
+        );
+        let failed = |e: String| crate::ExportError::Archive(format!("{key}: {e}"));
+        let upload = self.store.start(&key).await.map_err(failed)?;
+        // One part: the last part of an upload may be smaller than 5 MiB.
+        let part = self
+            .store
+            .put_part(&key, &upload, 1, too_large.whole.as_bytes().to_vec())
+            .await
+            .map_err(failed)?;
+        self.store
+            .complete(&key, &upload, vec![part])
+            .await
+            .map_err(failed)?;
+        Ok(key)
+    }
+}
+
 /// The archive object of one stream in one run.
 #[derive(Debug)]
 pub struct RunUpload {

@@ -61,46 +61,94 @@ impl Document {
         }
     }
 
-    /// The document as one or more message bodies under the SQS limit: an order with too many
-    /// lines is split into parts, each with the order and a slice of its `products`.
-    pub fn into_bodies(self) -> Result<Vec<String>, String> {
-        let whole = serde_json::to_string(&self).map_err(|e| e.to_string())?;
+    /// The document as one or more message bodies under the SQS limit. A document over the
+    /// limit is split on its largest list (an order's `products`, a quote's `productList`, a
+    /// company's buyers): each part has everything else and a slice of that list. One that
+    /// cannot be split under the limit comes back as [`TooLarge`], for the caller to store
+    /// elsewhere and point to ([`pointer_body`](Self::pointer_body)).
+    pub fn into_bodies(self) -> Result<Vec<String>, Box<TooLarge>> {
+        let whole = match serde_json::to_string(&self) {
+            Ok(w) => w,
+            Err(e) => {
+                return Err(Box::new(TooLarge {
+                    reason: format!("cannot be encoded: {e}"),
+                    whole: String::new(),
+                    doc: self,
+                }))
+            }
+        };
         if whole.len() <= MAX_MESSAGE_BYTES {
             return Ok(vec![whole]);
         }
-        let products = self
-            .data
-            .get("products")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if products.len() < 2 {
-            return Err(format!(
-                "{} is {} bytes, over the 256 KiB message limit, and cannot be split",
-                self.dedupe_key,
-                whole.len()
-            ));
-        }
-        for parts in 2..=products.len() {
-            let chunk = products.len().div_ceil(parts);
-            let mut bodies = Vec::with_capacity(parts);
-            let slices: Vec<&[Value]> = products.chunks(chunk).collect();
-            let count = slices.len();
-            for (i, slice) in slices.into_iter().enumerate() {
-                let mut part = self.clone();
-                part.part = Some([i + 1, count]);
-                part.data["products"] = Value::Array(slice.to_vec());
-                bodies.push(serde_json::to_string(&part).map_err(|e| e.to_string())?);
-            }
-            if bodies.iter().all(|b| b.len() <= MAX_MESSAGE_BYTES) {
+        if let Some(field) = self.largest_list() {
+            if let Some(bodies) = self.split_on(&field) {
                 return Ok(bodies);
             }
         }
-        Err(format!(
-            "{} cannot be split under the message limit",
-            self.dedupe_key
-        ))
+        Err(Box::new(TooLarge {
+            reason: format!(
+                "{} bytes, over the 256 KiB message limit, and no list splits it under",
+                whole.len()
+            ),
+            whole,
+            doc: self,
+        }))
     }
+
+    /// The top-level list in `data` with the most bytes, when it has two items or more.
+    fn largest_list(&self) -> Option<String> {
+        self.data
+            .as_object()?
+            .iter()
+            .filter_map(|(k, v)| v.as_array().filter(|a| a.len() >= 2).map(|a| (k, a)))
+            .max_by_key(|(_, a)| a.iter().map(|v| v.to_string().len()).sum::<usize>())
+            .map(|(k, _)| k.clone())
+    }
+
+    /// The bodies of the document split on list `field` into the fewest parts that fit.
+    fn split_on(&self, field: &str) -> Option<Vec<String>> {
+        let items = self.data.get(field)?.as_array()?;
+        for parts in 2..=items.len() {
+            let chunk = items.len().div_ceil(parts);
+            let slices: Vec<&[Value]> = items.chunks(chunk).collect();
+            let count = slices.len();
+            let mut bodies = Vec::with_capacity(count);
+            for (i, slice) in slices.into_iter().enumerate() {
+                let mut part = self.clone();
+                part.part = Some([i + 1, count]);
+                part.data[field] = Value::Array(slice.to_vec());
+                bodies.push(serde_json::to_string(&part).ok()?);
+            }
+            if bodies.iter().all(|b| b.len() <= MAX_MESSAGE_BYTES) {
+                return Some(bodies);
+            }
+        }
+        None
+    }
+
+    /// The pointer message for a document too large for the queue: its identity, no `data`,
+    /// and `too_large` with its size and the archive key it was stored under (`None` without
+    /// an archive: the consumer reads the entity from BigCommerce).
+    pub fn pointer_body(&self, bytes: usize, reason: &str, archive_key: Option<&str>) -> String {
+        serde_json::json!({
+            "type": self.kind, "version": self.version, "store_hash": self.store_hash,
+            "dedupe_key": self.dedupe_key, "id": self.id, "modified_at": self.modified_at,
+            "exported_at": self.exported_at,
+            "too_large": {"bytes": bytes, "reason": reason, "archive_key": archive_key},
+        })
+        .to_string()
+    }
+}
+
+/// A document that no split brings under the message limit.
+#[derive(Debug)]
+pub struct TooLarge {
+    /// The document.
+    pub doc: Document,
+    /// Its whole JSON (to store elsewhere).
+    pub whole: String,
+    /// Why it does not fit.
+    pub reason: String,
 }
 
 /// Whether an order's metafields mark it as an invoice-portal payment.
@@ -182,6 +230,55 @@ mod tests {
             lines += v["data"]["products"].as_array().unwrap().len();
         }
         assert_eq!(lines, 2_000);
+    }
+
+    #[test]
+    fn a_quote_with_many_lines_is_split_on_them_and_an_unsplittable_one_is_too_large() {
+        let lines: Vec<Value> = (0..1_500)
+            .map(|i| json!({"productId": i, "productName": "y".repeat(300)}))
+            .collect();
+        let d = Document::new(
+            "quote",
+            "abc123",
+            9,
+            5,
+            6,
+            json!({"quoteId": 9, "productList": lines}),
+        );
+        let bodies = d.into_bodies().unwrap();
+        assert!(bodies.len() >= 2);
+        let total: usize = bodies
+            .iter()
+            .map(|b| {
+                assert!(b.len() <= MAX_MESSAGE_BYTES);
+                let v: Value = serde_json::from_str(b).unwrap();
+                assert_eq!(v["data"]["quoteId"], 9);
+                v["data"]["productList"].as_array().unwrap().len()
+            })
+            .sum();
+        assert_eq!(total, 1_500);
+        let huge = Document::new(
+            "company",
+            "abc123",
+            3,
+            5,
+            6,
+            json!({"companyId": 3, "note": "z".repeat(300_000)}),
+        );
+        let too_large = huge.into_bodies().unwrap_err();
+        assert!(too_large.whole.len() > MAX_MESSAGE_BYTES);
+        let pointer: Value = serde_json::from_str(&too_large.doc.pointer_body(
+            too_large.whole.len(),
+            &too_large.reason,
+            Some("exports/abc123/too-large/company-3-5.json"),
+        ))
+        .unwrap();
+        assert_eq!(pointer["dedupe_key"], "company:3:5");
+        assert!(pointer.get("data").is_none());
+        assert_eq!(
+            pointer["too_large"]["archive_key"],
+            "exports/abc123/too-large/company-3-5.json"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use b2b_shared::messages::WebhookEvent;
 use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
 use b2b_shared::state::{StateError, StateStore};
-use b2b_shared::telemetry::{emit_metrics, Metric};
+use b2b_shared::telemetry::{emit_metrics, emit_metrics_in_sets, Metric};
 use bigcommerce_b2b::b2b::{Company, CompanyFilter, Quote, QuoteFilter, SortOrder, UserFilter};
 use bigcommerce_b2b::core::Order;
 use bigcommerce_b2b::{BcClient, BcError};
@@ -74,6 +74,8 @@ pub struct StreamReport {
     pub error: Option<String>,
     /// The S3 archive object written, if any.
     pub archive_key: Option<String>,
+    /// Documents over the message limit sent as pointers.
+    pub too_large: usize,
 }
 
 /// What a run did, per stream.
@@ -195,6 +197,10 @@ fn emit_activation(event: &WebhookEvent, company: &bigcommerce_b2b::b2b::Company
     );
 }
 
+/// The dimension sets of a stream's figures: by stream, and rolled up over every stream (what
+/// the stuck-stream and lag alarms watch).
+pub const EXPORT_METRIC_SETS: &[&[&str]] = &[&["Function", "Stream"], &["Function"]];
+
 /// The entity a webhook event's document is about: see [`Exporter::event_target`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventTarget {
@@ -250,19 +256,39 @@ impl Exporter {
         report
     }
 
+    /// One stream's run figures, every run (so a missing figure means the export did not run):
+    /// `ExportLagSeconds` is how far behind the ERP's view is (0 once the run reached the end
+    /// of the changes, else now minus the saved position), `ExportRunFailed` 1 when the run
+    /// stopped on an error (the stuck-stream alarm watches its roll-up), `DocumentsTooLarge`.
     fn emit(&self, stream: StreamKind, r: &StreamReport) {
-        let mut metrics = vec![Metric {
-            name: "DocumentsExported",
-            value: r.exported as f64,
-            unit: "Count",
-        }];
-        if let Some(newest) = r.newest {
-            metrics.push(Metric {
+        let failed = r.error.is_some();
+        let lag = if r.complete && !failed {
+            0
+        } else {
+            (now_secs() - r.watermark).max(0)
+        };
+        let mut metrics = vec![
+            Metric {
+                name: "DocumentsExported",
+                value: r.exported as f64,
+                unit: "Count",
+            },
+            Metric {
                 name: "ExportLagSeconds",
-                value: (now_secs() - newest).max(0) as f64,
+                value: lag as f64,
                 unit: "Seconds",
-            });
-        }
+            },
+            Metric {
+                name: "ExportRunFailed",
+                value: f64::from(u8::from(failed)),
+                unit: "Count",
+            },
+            Metric {
+                name: "DocumentsTooLarge",
+                value: r.too_large as f64,
+                unit: "Count",
+            },
+        ];
         if stream == StreamKind::Orders {
             metrics.push(Metric {
                 name: "OrdersExported",
@@ -270,8 +296,9 @@ impl Exporter {
                 unit: "Count",
             });
         }
-        emit_metrics(
+        emit_metrics_in_sets(
             &[("Function", "order-export"), ("Stream", stream.as_str())],
+            EXPORT_METRIC_SETS,
             &metrics,
         );
     }
@@ -413,7 +440,8 @@ impl Exporter {
             );
             let group = format!("{}#{}", doc.kind, doc.id);
             let dedup = doc.dedupe_key.clone();
-            let bodies = doc.into_bodies().map_err(ExportError::Document)?;
+            let (bodies, too_large) = self.fit(store, doc).await?;
+            report.too_large += usize::from(too_large);
             for (n, body) in bodies.into_iter().enumerate() {
                 let mut m = OutgoingMessage::new(messages.len().to_string(), body);
                 if self.fifo {
@@ -683,11 +711,34 @@ impl Exporter {
         Ok(listed.map(|q| Item::Quote(Box::new(q))))
     }
 
+    /// `doc` as message bodies under the queue's limit (split when it is large), or, when no
+    /// split fits, a pointer: the whole document stored in the archive (when there is one)
+    /// and a `too_large` message naming it, so one huge entity never blocks its stream.
+    /// The flag says whether it was too large.
+    async fn fit(&self, store: &str, doc: Document) -> Result<(Vec<String>, bool), ExportError> {
+        let too_large = match doc.into_bodies() {
+            Ok(bodies) => return Ok((bodies, false)),
+            Err(t) => t,
+        };
+        let key = match &self.archive {
+            Some(archive) => Some(archive.store_whole(store, &too_large).await?),
+            None => None,
+        };
+        tracing::warn!(dedupe_key = %too_large.doc.dedupe_key, reason = %too_large.reason,
+            archive_key = ?key, "document over the message limit: sent as a pointer");
+        let body =
+            too_large
+                .doc
+                .pointer_body(too_large.whole.len(), &too_large.reason, key.as_deref());
+        Ok((vec![body], true))
+    }
+
     /// Sends documents to the outbound queue (for the webhook path).
     pub async fn deliver(&self, docs: Vec<Document>) -> Result<usize, ExportError> {
+        let store = self.store_hash().await?;
         let mut messages = Vec::new();
         for doc in docs {
-            for body in doc.into_bodies().map_err(ExportError::Document)? {
+            for body in self.fit(&store, doc).await?.0 {
                 messages.push(OutgoingMessage::new(messages.len().to_string(), body));
             }
         }

@@ -115,13 +115,7 @@ async fn a_full_export_delivers_every_order_once_after_dropping_repeats() {
     assert!(!rig.outbox.ids("company").is_empty());
     assert!(!rig.outbox.ids("quote").is_empty());
     // Every document matches the schema users read.
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/export-document.v1.schema.json"
-    );
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = document_schema();
     for d in &docs {
         let errors: Vec<String> = validator.iter_errors(d).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", d["dedupe_key"]);
@@ -391,4 +385,145 @@ async fn account_activation_is_the_status_change_minus_creation() {
     )
     .await;
     assert!(b2b_shared::telemetry::metric_values(&docs, "AccountActivationSeconds").is_empty());
+}
+
+/// The schema users read for exported documents.
+fn document_schema() -> jsonschema::Validator {
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/export-document.v1.schema.json"
+    );
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+/// Archive parts kept in memory: completed objects by key.
+#[derive(Debug, Default)]
+struct MemoryParts {
+    parts: std::sync::Mutex<BTreeMap<String, Vec<u8>>>,
+    objects: std::sync::Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+impl b2b_export::archive::PartStore for MemoryParts {
+    fn start<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { Ok(format!("upload-{key}")) })
+    }
+    fn put_part<'a>(
+        &'a self,
+        key: &'a str,
+        _upload_id: &'a str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> futures_util::future::BoxFuture<'a, Result<b2b_export::archive::UploadedPart, String>>
+    {
+        Box::pin(async move {
+            self.parts
+                .lock()
+                .unwrap()
+                .insert(format!("{key}#{number}"), body);
+            Ok(b2b_export::archive::UploadedPart { number, tag: None })
+        })
+    }
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        _upload_id: &'a str,
+        parts: Vec<b2b_export::archive::UploadedPart>,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let mut all = Vec::new();
+            for p in parts {
+                all.extend(
+                    self.parts
+                        .lock()
+                        .unwrap()
+                        .remove(&format!("{key}#{}", p.number))
+                        .unwrap(),
+                );
+            }
+            self.objects.lock().unwrap().insert(key.to_owned(), all);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_document_no_split_fits_is_archived_and_sent_as_a_pointer() {
+    let mut rig = rig(1, 0, settings()).await;
+    let huge = || {
+        b2b_export::documents::Document::new(
+            "company",
+            "abc123",
+            3,
+            5,
+            6,
+            json!({"companyId": 3, "note": "z".repeat(300_000)}),
+        )
+    };
+    // Without an archive: a pointer without a key (the consumer reads the entity itself).
+    assert_eq!(rig.exporter.deliver(vec![huge()]).await.unwrap(), 1);
+    let pointer = rig.outbox.bodies().pop().unwrap();
+    assert_eq!(pointer["dedupe_key"], "company:3:5");
+    assert!(pointer.get("data").is_none());
+    assert_eq!(pointer["too_large"]["archive_key"], Value::Null);
+    // With one: the whole document is in it, under the key the pointer names.
+    let parts = Arc::new(MemoryParts::default());
+    rig.exporter.archive = Some(b2b_export::archive::Archive {
+        store: parts.clone(),
+        prefix: "exports/".into(),
+    });
+    rig.exporter.deliver(vec![huge()]).await.unwrap();
+    let pointer = rig.outbox.bodies().pop().unwrap();
+    let key = "exports/abc123/too-large/company-3-5.json";
+    assert_eq!(pointer["too_large"]["archive_key"], key);
+    let stored: Value = serde_json::from_slice(&parts.objects.lock().unwrap()[key]).unwrap();
+    assert_eq!(stored["data"]["note"].as_str().unwrap().len(), 300_000);
+    let errors: Vec<String> = document_schema()
+        .iter_errors(&pointer)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{pointer}: {errors:?}");
+}
+
+#[tokio::test]
+async fn every_run_reports_its_lag_and_whether_it_failed() {
+    let rig = rig(2, 5, settings()).await;
+    let figures = |docs: &[Value], name: &str| -> Vec<(String, f64)> {
+        b2b_shared::telemetry::metric_values(docs, name)
+            .into_iter()
+            .map(|(v, d)| (d["Stream"].as_str().unwrap().to_owned(), v))
+            .collect()
+    };
+    let (_, docs) = b2b_shared::telemetry::capture_metrics(rig.exporter.run(None, None)).await;
+    let streams = rig.exporter.settings.streams.len();
+    assert_eq!(figures(&docs, "ExportRunFailed").len(), streams);
+    assert!(figures(&docs, "ExportRunFailed")
+        .iter()
+        .all(|(_, v)| *v == 0.0));
+    assert!(
+        figures(&docs, "ExportLagSeconds")
+            .iter()
+            .all(|(_, v)| *v == 0.0),
+        "caught up"
+    );
+    // A run that nothing new reaches still says so (missing data would mean it did not run).
+    let (_, docs) = b2b_shared::telemetry::capture_metrics(rig.exporter.run(None, None)).await;
+    assert_eq!(figures(&docs, "ExportLagSeconds").len(), streams);
+    // A stream that cannot run: failed, and as far behind as its position.
+    rig.state
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, docs) = b2b_shared::telemetry::capture_metrics(rig.exporter.run(None, None)).await;
+    assert!(figures(&docs, "ExportRunFailed")
+        .iter()
+        .all(|(_, v)| *v == 1.0));
+    assert!(figures(&docs, "ExportLagSeconds")
+        .iter()
+        .all(|(_, v)| *v > 0.0));
+    let sets = &docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+    assert_eq!(*sets, json!([["Function", "Stream"], ["Function"]]));
 }
