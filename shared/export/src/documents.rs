@@ -34,8 +34,24 @@ pub struct Document {
     /// Part `n` of `parts`, when the entity was too large for one message (else absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<[usize; 2]>,
-    /// The entity.
+    /// The entity (absent from a tombstone).
+    #[serde(skip_serializing_if = "Value::is_null")]
     pub data: Value,
+    /// For a tombstone: the entity was deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deletion>,
+}
+
+/// How a deletion became known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deletion {
+    /// When (unix seconds): the webhook's time.
+    pub at: i64,
+    /// `webhook` (a `.../deleted` or `.../archived` scope) or `not_found` (an event's entity
+    /// BigCommerce no longer has).
+    pub source: &'static str,
+    /// The webhook scope it came with.
+    pub scope: String,
 }
 
 impl Document {
@@ -58,6 +74,23 @@ impl Document {
             exported_at,
             part: None,
             data,
+            deleted: None,
+        }
+    }
+
+    /// A tombstone: entity `id` of `kind` was deleted at `deletion.at` (its `modified_at`, so
+    /// its dedupe key is `{kind}:{id}:{at}`, the same for every delivery of the event).
+    pub fn tombstone(
+        kind: &'static str,
+        store_hash: &str,
+        id: i64,
+        exported_at: i64,
+        deletion: Deletion,
+    ) -> Self {
+        let at = deletion.at;
+        Self {
+            deleted: Some(deletion),
+            ..Self::new(kind, store_hash, id, at, exported_at, Value::Null)
         }
     }
 

@@ -212,6 +212,34 @@ pub enum EventTarget {
     Company(i64),
 }
 
+/// Whether a scope announces the end of its entity (`store/company/deleted`,
+/// `store/quote/deleted`, `store/order/archived`). A buyer's or an address's deletion changes
+/// its company, whose document is exported again instead.
+fn is_deletion(scope: &str) -> bool {
+    let entity_level = scope.matches('/').count() == 2;
+    entity_level && (scope.ends_with("/deleted") || scope.ends_with("/archived"))
+}
+
+/// The tombstone of `target`, known from `event` through `source`.
+fn tombstone(
+    store: &str,
+    target: EventTarget,
+    event: &WebhookEvent,
+    source: &'static str,
+) -> Document {
+    let (kind, id) = match target {
+        EventTarget::Order(id) => ("order", id),
+        EventTarget::Quote(id) => ("quote", id),
+        EventTarget::Company(id) => ("company", id),
+    };
+    let deletion = crate::documents::Deletion {
+        at: event.created_at.unwrap_or(event.received_at),
+        source,
+        scope: event.scope.clone(),
+    };
+    Document::tombstone(kind, store, id, now_secs(), deletion)
+}
+
 /// How long before a quote event its quote may have been changed (clock skew, delivery delay).
 const QUOTE_EVENT_SLACK_SECS: i64 = 600;
 
@@ -667,6 +695,9 @@ impl Exporter {
         event: &WebhookEvent,
     ) -> Result<Vec<Document>, ExportError> {
         let store = self.store_hash().await?;
+        if let Some(target) = Self::event_target(event).filter(|_| is_deletion(&event.scope)) {
+            return Ok(vec![tombstone(&store, target, event, "webhook")]);
+        }
         let item = match Self::event_target(event) {
             Some(EventTarget::Order(id)) => self
                 .client
@@ -684,9 +715,10 @@ impl Exporter {
             }
             None => None,
         };
-        match item {
-            Some(item) => Ok(self.document(&store, item).await?.into_iter().collect()),
-            None => Ok(Vec::new()),
+        match (item, Self::event_target(event)) {
+            (Some(item), _) => Ok(self.document(&store, item).await?.into_iter().collect()),
+            (None, Some(target)) => Ok(vec![tombstone(&store, target, event, "not_found")]),
+            (None, None) => Ok(Vec::new()),
         }
     }
 

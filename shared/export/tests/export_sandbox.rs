@@ -310,14 +310,100 @@ async fn a_quote_event_makes_the_same_document_as_the_schedule() {
         scheduled["data"]
     );
     assert!(scheduled["data"]["productList"].is_array());
-    // A deletion found nowhere among recent changes makes no document, without a listing of
-    // every quote.
+    // A deletion makes a tombstone at once, without reading BigCommerce.
+    let before = rig
+        .sandbox
+        .app()
+        .stats
+        .requests_total
+        .load(std::sync::atomic::Ordering::SeqCst);
     let gone = rig
         .exporter
         .documents_for_event(&event("store/quote/deleted", changed_at + 86_400 * 30))
         .await
         .unwrap();
-    assert!(gone.is_empty());
+    let after = rig
+        .sandbox
+        .app()
+        .stats
+        .requests_total
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(after, before);
+    assert_eq!(gone.len(), 1);
+    let tombstone = serde_json::to_value(&gone[0]).unwrap();
+    assert_eq!(tombstone["deleted"]["source"], "webhook");
+    assert_eq!(
+        tombstone["dedupe_key"],
+        format!("quote:{id}:{}", changed_at + 86_400 * 30)
+    );
+}
+
+#[tokio::test]
+async fn deletions_reach_the_erp_as_tombstones() {
+    let rig = rig(3, 3, settings()).await;
+    let event = |scope: &str, data: Value| -> b2b_shared::messages::WebhookEvent {
+        serde_json::from_value(json!({
+            "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
+            "data": data, "hash": "h", "received_at": 1_800_000_100, "created_at": 1_800_000_000
+        }))
+        .unwrap()
+    };
+    let validator = document_schema();
+    let cases = [
+        (
+            "store/company/deleted",
+            json!({"company_id": 999_001}),
+            "company",
+            "webhook",
+        ),
+        (
+            "store/order/archived",
+            json!({"type": "order", "id": 999_002}),
+            "order",
+            "webhook",
+        ),
+        // An update whose entity is gone by the time it is read: gone from the ERP too.
+        (
+            "store/order/updated",
+            json!({"type": "order", "id": 999_003}),
+            "order",
+            "not_found",
+        ),
+        (
+            "store/company/updated",
+            json!({"company_id": 999_004}),
+            "company",
+            "not_found",
+        ),
+    ];
+    for (scope, data, kind, source) in cases {
+        let docs = rig
+            .exporter
+            .documents_for_event(&event(scope, data.clone()))
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 1, "{scope}");
+        let doc = serde_json::to_value(&docs[0]).unwrap();
+        assert_eq!(doc["type"], kind);
+        assert_eq!(doc["deleted"]["source"], source, "{scope}");
+        assert_eq!(doc["deleted"]["at"], 1_800_000_000);
+        assert!(doc.get("data").is_none());
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{doc}: {errors:?}");
+    }
+    // A buyer's deletion changes its company, whose document is exported again.
+    let state = support::admin(&rig.sandbox, "state").await;
+    let company = support::all(&state, "companies")[0]["companyId"].clone();
+    let docs = rig
+        .exporter
+        .documents_for_event(&event(
+            "store/company/user/deleted",
+            json!({"company_id": company, "user_id": 5}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1);
+    assert!(docs[0].deleted.is_none() && !docs[0].data.is_null());
 }
 
 #[tokio::test]
