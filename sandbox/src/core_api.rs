@@ -388,6 +388,9 @@ async fn upsert_records(State(app): State<Arc<App>>, Path(p): P, body: Bytes) ->
     let slot = UpsertSlot(app.clone());
     if now_in_flight > UPSERTS_CONCURRENT {
         drop(slot);
+        app.stats
+            .pricelist_concurrency_refusals
+            .fetch_add(1, Ordering::Relaxed);
         return v3_err(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many concurrent price list record upserts; at most 2 may run at once per store",

@@ -59,6 +59,8 @@ pub struct Stats {
     pub pricelist_upserts_in_flight: AtomicUsize,
     /// Highest `pricelist_upserts_in_flight` seen.
     pub peak_concurrent_pricelist_upserts: AtomicUsize,
+    /// Price-list upserts refused with 429 for being a third one in flight.
+    pub pricelist_concurrency_refusals: AtomicU64,
     /// Webhook events queued.
     pub webhook_events_total: AtomicU64,
     /// Webhook delivery attempts made.
@@ -86,6 +88,7 @@ impl Stats {
             "faults_injected_total": l(&self.faults_injected_total),
             "peak_concurrent_requests": self.peak_concurrent_requests.load(Ordering::Relaxed),
             "peak_concurrent_pricelist_upserts": self.peak_concurrent_pricelist_upserts.load(Ordering::Relaxed),
+            "pricelist_concurrency_refusals": l(&self.pricelist_concurrency_refusals),
             "webhook_events_total": l(&self.webhook_events_total),
             "webhook_attempts_total": l(&self.webhook_attempts_total),
             "webhook_delivered_total": l(&self.webhook_delivered_total),
@@ -101,6 +104,7 @@ impl Stats {
             &self.rate_limited_total,
             &self.headerless_429_total,
             &self.faults_injected_total,
+            &self.pricelist_concurrency_refusals,
             &self.webhook_events_total,
             &self.webhook_attempts_total,
             &self.webhook_delivered_total,

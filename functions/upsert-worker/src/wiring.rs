@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use b2b_shared::permits::{StatePermits, DEFAULT_PERMIT_LEASE};
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::setup;
 use b2b_shared::state::DynamoState;
@@ -14,6 +15,9 @@ use crate::settings::Settings;
 use crate::worker::{EventSink, SqsVisibility};
 use crate::{Applier, Worker};
 
+/// Price-list record upserts BigCommerce allows in flight per store, across every instance.
+pub const PRICELIST_UPSERT_SLOTS: u32 = 2;
+
 /// Records (or FIFO groups) a worker processes at once.
 pub const CONCURRENCY: usize = 4;
 
@@ -21,11 +25,14 @@ pub const CONCURRENCY: usize = 4;
 /// the first batch.
 pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker, BcError> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let client = setup::store_client(&settings.config, sdk, Default::default())?;
     let state = Arc::new(DynamoState::new(
         aws_sdk_dynamodb::Client::new(sdk),
         settings.state_table().to_owned(),
     ));
+    // BigCommerce's 2 price-list upserts in flight are per store: every instance shares them.
+    let permits = StatePermits::new(state.clone(), PRICELIST_UPSERT_SLOTS, DEFAULT_PERMIT_LEASE);
+    let client = setup::store_client(&settings.config, sdk, Default::default())?
+        .with_store_permits(Arc::new(permits));
     // With an outbound queue, webhook events are exported right away (the order-export code).
     let events = settings.events.as_ref().map(|e| {
         Arc::new(ExportEvents(b2b_export::Exporter {

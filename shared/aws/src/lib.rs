@@ -13,12 +13,14 @@
 //! - [`deadline`]: Lambda deadlines as instants the client respects.
 //! - [`queue`]: SQS batch sending.
 //! - [`state`]: the DynamoDB state table (dedupe keys, claims, id maps, watermarks).
+//! - [`permits`]: store-wide permits (BigCommerce's per-store limits) as state-table leases.
 //! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
 //! - [`telemetry`]: JSON logging and Embedded Metric Format metrics.
 
 pub mod config;
 pub mod deadline;
 pub mod messages;
+pub mod permits;
 pub mod queue;
 pub mod secrets;
 pub mod setup;

@@ -204,6 +204,7 @@ struct Inner {
 pub struct BcClient {
     inner: Arc<Inner>,
     deadline: Option<Instant>,
+    store_permits: Option<Arc<dyn crate::permits::StorePermits>>,
 }
 
 impl std::fmt::Debug for BcClient {
@@ -250,6 +251,7 @@ impl BcClient {
                 counters: Counters::default(),
             }),
             deadline: None,
+            store_permits: None,
         })
     }
 
@@ -273,9 +275,23 @@ impl BcClient {
     /// or wait is started that cannot finish before it.
     pub fn with_deadline(&self, deadline: Instant) -> Self {
         Self {
-            inner: self.inner.clone(),
             deadline: Some(deadline),
+            ..self.clone()
         }
+    }
+
+    /// This client, keeping store-wide limits together with every other process through
+    /// `permits` (see [`permits`](crate::permits)).
+    pub fn with_store_permits(&self, permits: Arc<dyn crate::permits::StorePermits>) -> Self {
+        Self {
+            store_permits: Some(permits),
+            ..self.clone()
+        }
+    }
+
+    /// The store-wide permits this client takes, if any.
+    pub fn store_permits(&self) -> Option<&Arc<dyn crate::permits::StorePermits>> {
+        self.store_permits.as_ref()
     }
 
     /// The deadline this client is bound to, if any.

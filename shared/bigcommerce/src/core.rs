@@ -263,9 +263,14 @@ impl Core<'_> {
                         .acquire()
                         .await
                         .map_err(|_| BcError::InvalidRequest("client is shut down".into()))?;
+                    let shared = self.store_wide_permit().await?;
+                    let answer = self.client.execute(&req).await;
+                    if let Some(permit) = shared {
+                        permit.release().await;
+                    }
                     // A 422 naming records (`batch_errors`) rejects those records only: in
                     // BigCommerce's default, non-strict mode the rest of the batch is written.
-                    let rejected = match self.client.execute(&req).await {
+                    let rejected = match answer {
                         Ok(resp) if resp.status == StatusCode::MULTI_STATUS => {
                             match ApiError::parse(Api::Core, &resp.body) {
                                 ApiError::Batch(items) => items,
@@ -292,6 +297,26 @@ impl Core<'_> {
             report.rejected.extend(rejected);
         }
         Ok(report)
+    }
+
+    /// One of the store's price-list upsert permits shared with every process, when the client
+    /// has [`StorePermits`](crate::permits::StorePermits).
+    async fn store_wide_permit(&self) -> Result<Option<SharedPermit>, BcError> {
+        let Some(permits) = self.client.store_permits() else {
+            return Ok(None);
+        };
+        let store = self.client.store_hash().await?.to_string();
+        let permit = permits
+            .acquire(
+                &store,
+                crate::permits::PRICELIST_UPSERTS,
+                self.client.deadline(),
+            )
+            .await?;
+        Ok(Some(SharedPermit {
+            permits: permits.clone(),
+            permit,
+        }))
     }
 
     /// Creates price-list assignments in batches of 25.
@@ -463,5 +488,18 @@ impl Core<'_> {
             .execute(&ApiRequest::get(Api::Core, "/v3/hooks/admin"))
             .await?;
         Ok(decode::<Data<HooksAdmin>>(Api::Core, "GET /v3/hooks/admin", &resp.body)?.data)
+    }
+}
+
+/// A store-wide permit held for one request. A permit that is never given back (the request's
+/// future was dropped, the process died) expires by itself.
+struct SharedPermit {
+    permits: std::sync::Arc<dyn crate::permits::StorePermits>,
+    permit: String,
+}
+
+impl SharedPermit {
+    async fn release(self) {
+        self.permits.release(self.permit).await;
     }
 }

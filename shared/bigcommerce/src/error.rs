@@ -406,6 +406,10 @@ pub enum BcError {
     /// The caller asked for something that cannot be sent (permanent).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The store-wide permits ([`StorePermits`](crate::permits::StorePermits)) could not be
+    /// used (retryable).
+    #[error("store-wide permits unavailable: {0}")]
+    Permits(String),
 }
 
 impl BcError {
@@ -415,7 +419,8 @@ impl BcError {
             BcError::RateLimited { .. }
             | BcError::Server { .. }
             | BcError::Transport { .. }
-            | BcError::DeadlineExceeded { .. } => true,
+            | BcError::DeadlineExceeded { .. }
+            | BcError::Permits(_) => true,
             BcError::Credentials(e) => e.is_retryable(),
             BcError::Unauthorized { .. }
             | BcError::NotFound { .. }

@@ -53,6 +53,7 @@ pub mod error;
 pub mod lenient;
 pub mod oauth;
 pub mod pagination;
+pub mod permits;
 pub mod ratelimit;
 pub mod retry;
 pub mod subscriptions;
