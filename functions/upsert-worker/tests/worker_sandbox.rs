@@ -1027,6 +1027,20 @@ async fn a_create_answered_504_after_it_happened_is_never_made_twice() {
 
     rig.run_until_settled(&[record("b1", &buyer("U-1", "C-1", "grace@acme.example"))])
         .await;
+    // A buyer whose create timed out after it happened: found by email, not made twice.
+    fault(1).await;
+    let rounds = rig
+        .run_until_settled(&[record("b2", &buyer("U-2", "C-1", "ada@acme.example"))])
+        .await;
+    assert_eq!(rounds, 2);
+    let state = rig.admin("state").await;
+    assert_eq!(
+        all(&state, "users")
+            .iter()
+            .filter(|u| u["email"] == "ada@acme.example")
+            .count(),
+        1
+    );
     fault(1).await;
     let line = json!({"sku": "SKU-001-1", "product_id": 1, "variant_id": 1, "quantity": 3,
         "base_price": 11.0, "offered_price": 9.9});
