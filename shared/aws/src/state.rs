@@ -392,6 +392,31 @@ impl MemoryState {
     }
 }
 
+impl MemoryState {
+    /// Records `key` for `ttl` (in progress or not) unless a live record exists; returns the
+    /// live record's in-progress flag when one does.
+    fn put_unless_live(
+        &self,
+        key: &str,
+        ttl: Duration,
+        in_progress: bool,
+    ) -> Result<Option<bool>, StateError> {
+        self.check()?;
+        let now = now_secs();
+        let mut claims = self
+            .claims
+            .lock()
+            .map_err(|_| StateError("poisoned".into()))?;
+        match claims.get(key) {
+            Some((exp, live_in_progress)) if *exp >= now => Ok(Some(*live_in_progress)),
+            _ => {
+                claims.insert(key.to_owned(), (now + ceil_secs(ttl), in_progress));
+                Ok(None)
+            }
+        }
+    }
+}
+
 impl DedupeStore for MemoryState {
     fn claim<'a>(
         &'a self,
@@ -399,19 +424,10 @@ impl DedupeStore for MemoryState {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Claim, StateError>> {
         Box::pin(async move {
-            self.check()?;
-            let now = now_secs();
-            let mut claims = self
-                .claims
-                .lock()
-                .map_err(|_| StateError("poisoned".into()))?;
-            match claims.get(key) {
-                Some((exp, _)) if *exp >= now => Ok(Claim::Duplicate),
-                _ => {
-                    claims.insert(key.to_owned(), (now + ceil_secs(ttl), false));
-                    Ok(Claim::New)
-                }
-            }
+            Ok(match self.put_unless_live(key, ttl, false)? {
+                None => Claim::New,
+                Some(_) => Claim::Duplicate,
+            })
         })
     }
 
@@ -445,20 +461,11 @@ impl DedupeStore for MemoryState {
         in_progress: Duration,
     ) -> BoxFuture<'a, Result<Begin, StateError>> {
         Box::pin(async move {
-            self.check()?;
-            let now = now_secs();
-            let mut claims = self
-                .claims
-                .lock()
-                .map_err(|_| StateError("poisoned".into()))?;
-            match claims.get(key) {
-                Some((exp, true)) if *exp >= now => Ok(Begin::InProgress),
-                Some((exp, false)) if *exp >= now => Ok(Begin::Completed),
-                _ => {
-                    claims.insert(key.to_owned(), (now + ceil_secs(in_progress), true));
-                    Ok(Begin::Started)
-                }
-            }
+            Ok(match self.put_unless_live(key, in_progress, true)? {
+                None => Begin::Started,
+                Some(true) => Begin::InProgress,
+                Some(false) => Begin::Completed,
+            })
         })
     }
 

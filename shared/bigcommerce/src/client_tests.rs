@@ -687,6 +687,22 @@ async fn a_country_is_looked_up_by_its_iso_code() {
     assert_eq!(client.b2b().country("ZZ").await.unwrap(), None);
 }
 
+/// `n` records by SKU (`SKU-0`, `SKU-1`, ...) at 10 USD.
+fn price_records(n: usize) -> Vec<PriceRecord> {
+    (0..n)
+        .map(|i| PriceRecord {
+            variant_id: None,
+            sku: Some(format!("SKU-{i}")),
+            currency: "usd".into(),
+            price: Some(10.0),
+            sale_price: None,
+            retail_price: None,
+            map_price: None,
+            bulk_pricing_tiers: Vec::new(),
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn price_records_are_upserted_in_batches_of_1000() {
     let mut server = Server::new_async().await;
@@ -698,18 +714,7 @@ async fn price_records_are_upserted_in_batches_of_1000() {
         .create_async()
         .await;
     let client = client_for(&server, static_creds("tok"), options());
-    let records: Vec<PriceRecord> = (0..2_500)
-        .map(|i| PriceRecord {
-            variant_id: None,
-            sku: Some(format!("SKU-{i}")),
-            currency: "usd".into(),
-            price: Some(10.0),
-            sale_price: None,
-            retail_price: None,
-            map_price: None,
-            bulk_pricing_tiers: Vec::new(),
-        })
-        .collect();
+    let records = price_records(2_500);
     let report = client
         .core()
         .upsert_price_records(4, &records)
@@ -733,18 +738,7 @@ async fn a_422_naming_records_reports_them_rejected_and_the_rest_counted() {
         .create_async()
         .await;
     let client = client_for(&server, static_creds("tok"), options());
-    let records: Vec<PriceRecord> = (0..3)
-        .map(|i| PriceRecord {
-            variant_id: None,
-            sku: Some(format!("SKU-{i}")),
-            currency: "usd".into(),
-            price: Some(10.0),
-            sale_price: None,
-            retail_price: None,
-            map_price: None,
-            bulk_pricing_tiers: Vec::new(),
-        })
-        .collect();
+    let records = price_records(3);
     let report = client
         .core()
         .upsert_price_records(4, &records)

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
-use b2b_test_support::{all, moto, queue, sandbox, state_table, unique, STORE, TOKEN};
+use b2b_test_support::{all, moto, queue, sandbox, state_table, store_secret, STORE};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use serde_json::{json, Value};
 
@@ -24,14 +24,7 @@ const TIMEOUT: Duration = Duration::from_secs(6);
 /// The AWS side of a function: its store secret in Secrets Manager and its state table.
 async fn aws_env(sandbox: &RunningSandbox) -> (aws_config::SdkConfig, Vec<(&'static str, String)>) {
     let sdk = moto().await;
-    let secret_id = unique("kill/store");
-    aws_sdk_secretsmanager::Client::new(&sdk)
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(json!({"store_hash": STORE, "access_token": TOKEN}).to_string())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create secret: {e}"));
+    let secret_id = store_secret(&sdk, "kill/store").await;
     let table = state_table(&sdk).await;
     let env = vec![
         ("BC_SECRET_ID", secret_id),

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
-use b2b_test_support::{moto, queue, sandbox, state_table, unique, unlimited, STORE, TOKEN};
+use b2b_test_support::{moto, queue, sandbox, state_table, store_secret, unlimited, STORE, TOKEN};
 use bc_sandbox::SandboxOptions;
 use serde_json::{json, Value};
 
@@ -38,14 +38,7 @@ async fn three_workers_never_have_more_than_two_price_list_upserts_in_flight() {
     let price_list = list["data"]["id"].as_i64().unwrap();
 
     let sdk = moto().await;
-    let secret_id = unique("permits/store");
-    aws_sdk_secretsmanager::Client::new(&sdk)
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(json!({"store_hash": STORE, "access_token": TOKEN}).to_string())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create secret: {e}"));
+    let secret_id = store_secret(&sdk, "permits/store").await;
     let env = vec![
         ("BC_SECRET_ID", secret_id),
         ("BC_API_URL", sb.base_url()),

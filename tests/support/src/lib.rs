@@ -67,6 +67,20 @@ pub async fn state_table(sdk: &aws_config::SdkConfig) -> String {
     name
 }
 
+/// A new store secret (`{store_hash: STORE, access_token: TOKEN}`) named after `prefix`; returns
+/// its id.
+pub async fn store_secret(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
+    let id = unique(prefix);
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(&id)
+        .secret_string(serde_json::json!({"store_hash": STORE, "access_token": TOKEN}).to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create secret: {e}"));
+    id
+}
+
 /// A new standard queue; returns its URL.
 pub async fn queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
     aws_sdk_sqs::Client::new(sdk)
