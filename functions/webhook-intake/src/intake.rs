@@ -154,10 +154,10 @@ impl Intake {
 
     /// Answers one request as if it arrived at `now` (unix seconds).
     pub async fn handle_at(&self, req: Request, now: i64) -> Response<Body> {
+        // `deadline` reads an emulator's relative timeout too (cargo-lambda's `watch`).
         let remaining = req.lambda_context_ref().map(|c| {
-            c.deadline()
-                .duration_since(SystemTime::now())
-                .unwrap_or_default()
+            b2b_shared::deadline::from_epoch_millis(c.deadline, Duration::ZERO)
+                .saturating_duration_since(tokio::time::Instant::now())
         });
         self.handle_within(req, now, remaining).await
     }

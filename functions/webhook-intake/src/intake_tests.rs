@@ -316,6 +316,46 @@ async fn a_hung_queue_is_given_up_before_the_deadline_and_the_retry_is_accepted(
     assert_eq!(h.sent().len(), 1);
 }
 
+/// A queue that answers after 50 ms.
+struct SlowQueue(Arc<MemoryQueue>);
+impl Queue for SlowQueue {
+    fn send_all<'a>(
+        &'a self,
+        messages: &'a [OutgoingMessage],
+    ) -> futures_util::future::BoxFuture<'a, Result<(), b2b_shared::queue::QueueError>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.0.send_all(messages).await
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_invocation_deadline_is_read_from_lambda_and_from_emulators() {
+    use lambda_http::RequestExt;
+    let h = harness(AuthMode::Header);
+    // A queue that takes a moment, as SQS does: a deadline read as already past gives up on it.
+    let slow = Intake {
+        queue: Arc::new(SlowQueue(h.queue.clone())),
+        ..h.intake.clone()
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // Lambda's epoch deadline, and cargo-lambda's relative timeout (30 s as a "deadline").
+    for (n, deadline) in [(1, now_ms + 10_000), (2, 30_000)] {
+        let mut context = lambda_http::Context::default();
+        context.deadline = deadline;
+        let body = ORDER.replace("dd70c0976e06b67aaf671e73f49dcb79230ebf9d", &format!("h{n}"));
+        let req =
+            request("POST", "/webhooks/bigcommerce", &[AUTH], &body).with_lambda_context(context);
+        let resp = slow.handle_at(req, SIGNED_AT).await;
+        assert_eq!(resp.status(), StatusCode::OK, "deadline {deadline}");
+    }
+    assert_eq!(h.sent().len(), 2);
+}
+
 #[tokio::test]
 async fn a_redelivery_while_the_first_is_being_enqueued_gets_503_not_duplicate() {
     let h = harness(AuthMode::Header);

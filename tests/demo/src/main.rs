@@ -591,6 +591,9 @@ async fn run() -> Result<(), Error> {
     if dead != 0 {
         return Err(format!("{dead} message(s) were dead-lettered").into());
     }
+    if events == 0 {
+        return Err("no order webhook came through webhook-intake to the export".into());
+    }
     if !broken.is_empty() {
         return Err(format!("{} request(s) broke the official contract", broken.len()).into());
     }
