@@ -128,6 +128,23 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
     if let Some(n) = post_504 {
         app.post_504_after_write.store(n, Ordering::Relaxed);
     }
+    if let Some(f) = body.get("fail_requests").filter(|v| !v.is_null()) {
+        let text = |k: &str| {
+            f.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let Some(count) = f.get("count").and_then(Value::as_u64) else {
+            return bad("fail_requests needs {method, path, query_contains, count}");
+        };
+        *lock(&app.fail_requests) = Some(crate::state::FailRequests {
+            method: text("method"),
+            path: text("path"),
+            query_contains: text("query_contains"),
+            count,
+        });
+    }
     let deactivate = int(&body, "deactivate_hook");
     let block = body
         .get("block_domain")

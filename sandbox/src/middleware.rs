@@ -61,6 +61,16 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
         return injected_fault(&app, family, decision);
     }
+    let aimed = lock(&app.fail_requests).as_mut().is_some_and(|f| {
+        f.take(
+            req.method().as_str(),
+            req.uri().path(),
+            req.uri().query().unwrap_or_default(),
+        )
+    });
+    if aimed {
+        return injected_fault(&app, family, decision);
+    }
     let is_write = req.method() != Method::GET;
     let method_is_post = req.method() == Method::POST;
     let mut resp = next.run(req).await;

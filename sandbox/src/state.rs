@@ -155,6 +155,8 @@ pub struct App {
     /// timing out after the write would (set through `POST /__sandbox/faults` with
     /// `post_504_after_write`).
     pub post_504_after_write: AtomicU64,
+    /// Requests to fail with 500 (set through `POST /__sandbox/faults` with `fail_requests`).
+    pub fail_requests: Mutex<Option<FailRequests>>,
     /// The official contract requests are checked against (`None` when the mode is off).
     pub contract: Option<Arc<Contract>>,
     /// Contract violations recorded, oldest first.
@@ -182,6 +184,7 @@ impl App {
             event_seq: AtomicU64::new(0),
             burst_429: AtomicU64::new(0),
             post_504_after_write: AtomicU64::new(0),
+            fail_requests: Mutex::new(None),
             contract,
             violations: Mutex::new(Vec::new()),
             opts,
@@ -255,5 +258,33 @@ pub fn initial_store(opts: &SandboxOptions) -> Result<Store, Error> {
             opts.seed_orders,
             opts.catalog_products,
         )),
+    }
+}
+
+/// The next `count` requests with this method, on a path ending in `path`, whose query contains
+/// `query_contains`, are answered 500 (a fault aimed at one kind of call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRequests {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The end of the path (`/companies`).
+    pub path: String,
+    /// Text the query must contain (`minModified`); empty matches any.
+    pub query_contains: String,
+    /// How many are still to fail.
+    pub count: u64,
+}
+
+impl FailRequests {
+    /// Whether `req` is one to fail; counts it down when it is.
+    pub fn take(&mut self, method: &str, path: &str, query: &str) -> bool {
+        let hit = self.count > 0
+            && self.method.eq_ignore_ascii_case(method)
+            && path.ends_with(&self.path)
+            && query.contains(&self.query_contains);
+        if hit {
+            self.count -= 1;
+        }
+        hit
     }
 }

@@ -55,6 +55,9 @@ pub struct Settings {
     pub events: Option<EventExportSettings>,
     /// `MAX_RECEIVE_COUNT`: the inbound queue's `maxReceiveCount` (default 8, 1 to 1,000).
     pub max_receives: u32,
+    /// `COMPANY_MIRROR`: `on` resolves companies through the mirror (one delta read per batch
+    /// instead of a search per new company); `off` (default).
+    pub company_mirror: bool,
 }
 
 impl Settings {
@@ -78,13 +81,22 @@ impl Settings {
         };
         let events = problems.take(event_export(&lookup));
         let max_receives = problems.take(max_receives(&lookup));
-        match (config, external_id_field, mapping, events, max_receives) {
+        let company_mirror = problems.take(on_off(&lookup, "COMPANY_MIRROR"));
+        match (
+            config,
+            external_id_field,
+            mapping,
+            events,
+            max_receives,
+            company_mirror,
+        ) {
             (
                 Some(config),
                 Some(external_id_field),
                 Some(mapping),
                 Some(events),
                 Some(max_receives),
+                Some(company_mirror),
             ) if problems.is_empty() => Ok(Settings {
                 config,
                 external_id_field,
@@ -92,6 +104,7 @@ impl Settings {
                 mapping,
                 events,
                 max_receives,
+                company_mirror,
             }),
             _ => Err(problems.into_error()),
         }
@@ -145,6 +158,24 @@ fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String,
         )));
     }
     Ok(field.to_owned())
+}
+
+/// A switch: `on`/`off` (also `true`/`false`, `1`/`0`), off when unset.
+fn on_off(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<bool, ConfigProblem> {
+    match lookup(variable)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") | Some("off") | Some("false") | Some("0") => Ok(false),
+        Some("on") | Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ConfigProblem {
+            variable,
+            reason: format!("`{other}` is not `on` or `off`"),
+        }),
+    }
 }
 
 /// `MAX_RECEIVE_COUNT`: 1 to 1,000 (SQS's own bounds for `maxReceiveCount`), default 8.
@@ -280,6 +311,15 @@ mod tests {
         assert!(s.mapping.is_none() && s.mapping_file.is_none());
         assert!(s.events.is_none());
         assert_eq!(s.max_receives, DEFAULT_MAX_RECEIVES);
+        assert!(!s.company_mirror);
+    }
+
+    #[test]
+    fn the_company_mirror_is_a_switch() {
+        let on = Settings::from_lookup(env(&with(&[("COMPANY_MIRROR", "on")]))).unwrap();
+        assert!(on.company_mirror);
+        let e = Settings::from_lookup(env(&with(&[("COMPANY_MIRROR", "maybe")]))).unwrap_err();
+        assert!(e.to_string().contains("COMPANY_MIRROR"), "{e}");
     }
 
     #[test]

@@ -44,8 +44,10 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
             settings: e.export.clone(),
         })) as Arc<dyn EventSink>
     });
+    let mut applier = Applier::new(client, state, settings.external_id_field.clone());
+    applier.company_mirror = settings.company_mirror;
     Ok(Worker {
-        applier: Applier::new(client, state, settings.external_id_field.clone()),
+        applier,
         mapping: settings.mapping.clone(),
         dead_letters: Arc::new(SqsQueue::new(
             sqs.clone(),

@@ -1178,3 +1178,128 @@ async fn price_list_sync_accuracy_counts_the_records_bigcommerce_rejected() {
         .count();
     assert_eq!(written, 9);
 }
+
+/// The rig with the company mirror on.
+async fn mirrored_rig() -> Rig {
+    let mut rig = rig().await;
+    rig.worker.applier.company_mirror = true;
+    rig
+}
+
+#[tokio::test]
+async fn with_the_mirror_new_companies_cost_one_listing_not_a_search_each() {
+    let rig = mirrored_rig().await;
+    let batch: Vec<Value> = (0..10)
+        .map(|i| {
+            record(
+                &format!("c{i}"),
+                &company(&format!("M-{i}"), &format!("Mirror {i}")),
+            )
+        })
+        .collect();
+    let resp = rig.worker.handle(&event(&batch)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let stats = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&stats, "GET", "/companies"),
+        1,
+        "one delta read"
+    );
+    assert_eq!(route_count(&stats, "POST", "/companies/bulk"), 1);
+    let state = rig.admin("state").await;
+    for i in 0..10 {
+        assert_eq!(companies_with(&state, &format!("M-{i}")).len(), 1);
+    }
+    // The replay finds each through the mirror's map: no create, no search.
+    let resp = rig.worker.handle(&event(&batch)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let again = rig.admin("stats").await;
+    assert_eq!(route_count(&again, "POST", "/companies/bulk"), 1);
+    assert!(rig.dlq.bodies().is_empty());
+}
+
+#[tokio::test]
+async fn a_company_made_in_the_control_panel_is_found_by_the_delta_read_not_duplicated() {
+    let rig = mirrored_rig().await;
+    rig.worker
+        .handle(&event(&[record("c0", &company("M-0", "Early Co"))]))
+        .await;
+    // Someone creates the company in the control panel (straight into the store), with the
+    // external id the ERP will send.
+    let made: Value = rig
+        .http
+        .post(format!("{}/companies", rig.sandbox.b2b_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .header("X-Store-Hash", support::STORE)
+        .json(
+            &json!({"companyName": "Panel Co", "companyPhone": "555-0199",
+            "companyEmail": "office@panel.example", "country": "US",
+            "adminFirstName": "Pat", "adminLastName": "Panel", "adminEmail": "pat@panel.example",
+            "extraFields": [{"fieldName": "external_id", "fieldValue": "M-PANEL"}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(made["data"]["companyId"].is_number(), "{made}");
+    let resp = rig
+        .worker
+        .handle(&event(&[record(
+            "c1",
+            &company("M-PANEL", "Panel Co Renamed"),
+        )]))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    let found = companies_with(&state, "M-PANEL");
+    assert_eq!(found.len(), 1, "updated, not duplicated");
+    assert_eq!(found[0]["companyName"], "Panel Co Renamed");
+}
+
+#[tokio::test]
+async fn a_failed_delta_read_falls_back_to_lookups() {
+    let rig = mirrored_rig().await;
+    rig.worker
+        .handle(&event(&[record("c0", &company("M-0", "Early Co"))]))
+        .await;
+    // Every delta read (a listing since a position) now fails; searches still work.
+    let faults = json!({"fail_requests": {"method": "GET", "path": "/companies",
+        "query_contains": "minModified", "count": 100}});
+    let r = rig
+        .http
+        .post(format!("{}/__sandbox/faults", rig.sandbox.base_url()))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let before = rig.admin("stats").await["faults_injected_total"]
+        .as_u64()
+        .unwrap();
+    let resp = rig
+        .worker
+        .handle(&event(&[
+            record("c0", &company("M-0", "Early Co Again")),
+            record("c1", &company("M-1", "Late Co")),
+        ]))
+        .await;
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "{:?}",
+        resp.batch_item_failures
+    );
+    let stats = rig.admin("stats").await;
+    assert!(
+        stats["faults_injected_total"].as_u64().unwrap() > before,
+        "the read failed"
+    );
+    let state = rig.admin("state").await;
+    assert_eq!(companies_with(&state, "M-0").len(), 1);
+    assert_eq!(companies_with(&state, "M-1").len(), 1);
+    assert_eq!(
+        companies_with(&state, "M-0")[0]["companyName"],
+        "Early Co Again"
+    );
+}

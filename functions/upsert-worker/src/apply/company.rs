@@ -75,10 +75,15 @@ impl Applier {
         external_id: &str,
     ) -> Result<Option<Company>, ApplyError> {
         let key = id_key(store, Kind::Company, external_id);
+        let fresh = self.company_mirror_fresh(store).await;
         if let Some(id) = self.state.get_id(&key).await? {
             if let Some(c) = self.client.b2b().company(id).await? {
                 return Ok(Some(c));
             }
+        }
+        if fresh {
+            // Up to date as of this batch's delta read: a company it did not map is absent.
+            return Ok(None);
         }
         let filter = CompanyFilter {
             extra_fields: vec![(self.external_id_field.clone(), external_id.to_owned())],

@@ -16,6 +16,7 @@
 
 mod address;
 mod company;
+mod mirror;
 mod pricelist;
 mod quote;
 mod user;
@@ -223,6 +224,10 @@ pub struct Applier {
     batch_companies: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<i64>>>>>,
     /// Country names by ISO code, as `GET /countries` gave them (kept while the container is).
     countries: Arc<Mutex<HashMap<String, String>>>,
+    /// `COMPANY_MIRROR`: resolve companies through the mirror (see `mirror`), off by default.
+    pub company_mirror: bool,
+    /// Whether this batch's mirror read succeeded, once it was made.
+    batch_mirror: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl Applier {
@@ -234,13 +239,16 @@ impl Applier {
             external_id_field,
             batch_companies: Arc::default(),
             countries: Arc::default(),
+            company_mirror: false,
+            batch_mirror: Arc::default(),
         }
     }
 
-    /// A copy for one batch, with its own (empty) memo of company ids.
+    /// A copy for one batch, with its own (empty) memo of company ids and its own mirror read.
     pub fn for_batch(&self) -> Self {
         Self {
             batch_companies: Arc::default(),
+            batch_mirror: Arc::default(),
             ..self.clone()
         }
     }
