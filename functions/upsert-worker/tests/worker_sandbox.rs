@@ -1303,3 +1303,44 @@ async fn a_failed_delta_read_falls_back_to_lookups() {
         "Early Co Again"
     );
 }
+
+#[tokio::test]
+async fn with_the_mirror_an_unchanged_company_costs_no_request_and_an_edit_elsewhere_is_repaired() {
+    let rig = mirrored_rig().await;
+    let cmd = [record("c", &company("M-D", "Drift Co"))];
+    rig.worker.handle(&event(&cmd)).await;
+    // Modification times are whole seconds: the mirror trusts one only once it has settled.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The first replay reads the company once and finds it as asked; the next ones cost no
+    // request beyond the batch's delta read.
+    rig.worker.handle(&event(&cmd)).await;
+    let before = rig.admin("stats").await["requests_total"].as_u64().unwrap();
+    let listings = |s: &Value| route_count(s, "GET", "/companies");
+    let listed_before = listings(&rig.admin("stats").await);
+    rig.worker.handle(&event(&cmd)).await;
+    let stats = rig.admin("stats").await;
+    let after = stats["requests_total"].as_u64().unwrap();
+    // Two admin reads of the stats are not API requests; the delta read is.
+    assert_eq!(listings(&stats) - listed_before, 1, "one delta read");
+    assert_eq!(after - before, 1, "nothing but the delta read");
+    // Someone renames it in the control panel; the ERP's unchanged command repairs it.
+    let id = companies_with(&rig.admin("state").await, "M-D")[0]["companyId"].clone();
+    let r = rig
+        .http
+        .put(format!("{}/companies/{id}", rig.sandbox.b2b_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .header("X-Store-Hash", support::STORE)
+        .json(&json!({"companyName": "Renamed In Panel"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let resp = rig.worker.handle(&event(&cmd)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let state = rig.admin("state").await;
+    assert_eq!(
+        companies_with(&state, "M-D")[0]["companyName"],
+        "Drift Co",
+        "drift repaired"
+    );
+}

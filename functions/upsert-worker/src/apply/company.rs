@@ -227,17 +227,40 @@ impl Applier {
         external_id: &str,
         data: &CompanyData,
     ) -> Result<Outcome, ApplyError> {
-        match self.find_company(store, external_id).await? {
+        if self.company_in_sync(store, external_id, data).await? {
+            return Ok(Outcome::Unchanged);
+        }
+        let outcome = match self.find_company(store, external_id).await? {
             Some(existing) => {
-                self.company_update(store, &existing, external_id, data)
+                return self
+                    .update_and_record(store, &existing, external_id, data)
                     .await
             }
             None => {
                 let pending = self.pending_company(store, external_id, data);
                 let created = self.client.b2b().create_company(&pending.fields).await?;
-                self.created(&pending, created.company_id).await
+                self.created(&pending, created.company_id).await?
             }
-        }
+        };
+        self.record_company_sync(store, external_id, data, outcome, None)
+            .await;
+        Ok(outcome)
+    }
+
+    /// [`company_update`](Self::company_update), then the mirror's record of it.
+    pub(super) async fn update_and_record(
+        &self,
+        store: &str,
+        existing: &Company,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<Outcome, ApplyError> {
+        let outcome = self
+            .company_update(store, existing, external_id, data)
+            .await?;
+        self.record_company_sync(store, external_id, data, outcome, existing.updated_at)
+            .await;
+        Ok(outcome)
     }
 
     /// Changes only what differs between `existing` and the command. The country and address

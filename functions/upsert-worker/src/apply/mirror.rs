@@ -9,14 +9,44 @@
 //! company modified since, including those other apps or the control panel created. A failed
 //! read leaves the batch on today's lookups (a search by extra field).
 //!
-//! Off unless `COMPANY_MIRROR=on`: the next steps (field hashes, so that an unchanged company
-//! costs nothing and a changed one only its PUT) build on it.
+//! The read also records each company's modification time (`{company key}#modified`). After a
+//! command was applied and the company found equal to it, the command's digest and that time
+//! are recorded (`#synced`, `#synced_at`): an identical command costs no BigCommerce request
+//! while the company's modification time has not moved, and one after an edit elsewhere (the
+//! control panel, another app) reads and repairs it. So the 7-day done marker no longer decides
+//! a `company.upsert`: it would hide such drift.
+//!
+//! Off unless `COMPANY_MIRROR=on`. Next steps (issue 17): a changed company costs only its PUT
+//! (no read), and buyers and addresses.
 
+use b2b_shared::messages::CompanyData;
 use bigcommerce_b2b::b2b::CompanyFilter;
 use futures_util::TryStreamExt;
 use serde_json::json;
 
-use super::{id_key, Applier, ApplyError, Kind};
+use super::{id_key, Applier, ApplyError, Kind, Outcome};
+
+/// The id-map entry holding a company's modification time as the last delta read saw it.
+fn modified_key(company_key: &str) -> String {
+    format!("{company_key}#modified")
+}
+
+/// The id-map entries of the in-sync record: the digest of the command last found applied, and
+/// the company's modification time then.
+fn synced_keys(company_key: &str) -> (String, String) {
+    (
+        format!("{company_key}#synced"),
+        format!("{company_key}#synced_at"),
+    )
+}
+
+/// A digest of what a command asks of a company.
+fn digest(data: &CompanyData) -> i64 {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(data).unwrap_or_default();
+    let d = Sha256::digest(text.as_bytes());
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
 
 /// Seconds re-read before the sync position (clock skew, late commits).
 pub const MIRROR_OVERLAP_SECS: i64 = 120;
@@ -77,6 +107,9 @@ impl Applier {
                 continue;
             };
             let key = id_key(store, Kind::Company, external_id);
+            if let Some(modified) = c.updated_at {
+                self.state.put_id(&modified_key(&key), modified).await?;
+            }
             // An existing mapping stays (several companies with one external id: the first).
             if self.state.get_id(&key).await?.is_none() {
                 self.state.put_id(&key, c.company_id).await?;
@@ -87,5 +120,59 @@ impl Applier {
             .put_watermark(&position_key, &json!({ "synced_through": newest }))
             .await?;
         Ok(mapped)
+    }
+
+    /// Whether `data` is known applied to company `external_id` and the company unchanged since
+    /// (this batch's delta read says so): then the command costs no BigCommerce request.
+    pub(super) async fn company_in_sync(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CompanyData,
+    ) -> Result<bool, ApplyError> {
+        if !self.company_mirror_fresh(store).await {
+            return Ok(false);
+        }
+        let key = id_key(store, Kind::Company, external_id);
+        let (hash_key, at_key) = synced_keys(&key);
+        let hash = self.state.get_id(&hash_key).await?;
+        if hash != Some(digest(data)) {
+            return Ok(false);
+        }
+        let synced_at = self.state.get_id(&at_key).await?;
+        let modified = self.state.get_id(&modified_key(&key)).await?;
+        Ok(synced_at.is_some() && synced_at == modified)
+    }
+
+    /// Records that `data` was applied to company `external_id`. Only when the company was
+    /// found equal to it (`outcome` unchanged) is its modification time `seen` recorded with it;
+    /// after a write the time is unknown, and the next command reads the company once more.
+    pub(super) async fn record_company_sync(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CompanyData,
+        outcome: Outcome,
+        seen: Option<i64>,
+    ) {
+        if !self.company_mirror {
+            return;
+        }
+        let key = id_key(store, Kind::Company, external_id);
+        let (hash_key, at_key) = synced_keys(&key);
+        // Modification times are whole seconds: one within the last second could still be
+        // followed by an edit with the same time, which the mirror would not see.
+        let settled = seen.filter(|t| *t < crate::now_secs() - 1);
+        let at = match outcome {
+            Outcome::Unchanged => settled.unwrap_or(-1),
+            _ => -1,
+        };
+        let recorded = async {
+            self.state.put_id(&hash_key, digest(data)).await?;
+            self.state.put_id(&at_key, at).await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(%external_id, error = %e, "mirror sync not recorded; the next command reads the company");
+        }
     }
 }
