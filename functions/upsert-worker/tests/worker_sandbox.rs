@@ -63,19 +63,32 @@ impl Rig {
             .unwrap()
     }
 
-    async fn price_list(&self) -> i64 {
-        let resp: Value = self
-            .http
-            .post(format!("{}/v3/pricelists", self.sandbox.core_base_url()))
-            .header("X-Auth-Token", "tok")
-            .json(&json!({"name": "Wholesale", "active": true}))
+    /// A change made as the control panel would: straight into the store's B2B API.
+    async fn panel(&self, method: reqwest::Method, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.sandbox.b2b_base_url()))
+            .header("X-Auth-Token", support::TOKEN)
+            .header("X-Store-Hash", support::STORE)
+            .json(body)
             .send()
             .await
             .unwrap()
-            .json()
+    }
+
+    /// Sets the sandbox's faults.
+    async fn faults(&self, body: Value) {
+        let r = self
+            .http
+            .post(format!("{}/__sandbox/faults", self.sandbox.base_url()))
+            .json(&body)
+            .send()
             .await
             .unwrap();
-        resp["data"]["id"].as_i64().unwrap()
+        assert!(r.status().is_success());
+    }
+
+    async fn price_list(&self) -> i64 {
+        support::price_list(&self.sandbox).await
     }
 
     /// Runs `records` through the worker the way SQS would: failed ones come back, until none fail.
@@ -115,6 +128,19 @@ fn company(ext: &str, name: &str) -> Value {
         "address":{"line1":"1 Main St","city":"Austin","state":"Texas","zip_code":"78701"},
         "admin":{"first_name":"Ada","last_name":"Admin","email":format!("admin@{}.example", ext.to_lowercase())},
         "extra_fields":{"erp_id":ext},"status":"approved"}})
+}
+
+/// `n` records of `company.upsert`s: messages `{msg}{i}`, external ids `{ext}{i}`, names
+/// `{name}{i}`.
+fn new_companies(msg: &str, ext: &str, name: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            record(
+                &format!("{msg}{i}"),
+                &company(&format!("{ext}{i}"), &format!("{name}{i}")),
+            )
+        })
+        .collect()
 }
 
 fn buyer(ext: &str, company: &str, email: &str) -> Value {
@@ -346,14 +372,7 @@ fn route_count(stats: &Value, method: &str, suffix: &str) -> u64 {
 #[tokio::test]
 async fn a_batch_of_new_companies_is_created_with_one_bulk_request() {
     let rig = rig().await;
-    let batch: Vec<Value> = (0..10)
-        .map(|i| {
-            record(
-                &format!("m{i}"),
-                &company(&format!("C-{i}"), &format!("Co {i}")),
-            )
-        })
-        .collect();
+    let batch = new_companies("m", "C-", "Co ", 10);
     let resp = rig.worker.handle(&event(&batch)).await;
     assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
     let stats = rig.admin("stats").await;
@@ -974,14 +993,12 @@ async fn a_company_address_is_sent_when_it_differs_from_what_was_last_written() 
         .unwrap();
     // Someone edits the address in the control panel.
     let edited = rig
-        .http
-        .put(format!("{}/companies/{id}", rig.sandbox.b2b_base_url()))
-        .header("X-Auth-Token", "tok")
-        .header("X-Store-Hash", "abc123")
-        .json(&json!({"addressLine1": "7 Control Panel Way"}))
-        .send()
-        .await
-        .unwrap();
+        .panel(
+            reqwest::Method::PUT,
+            &format!("/companies/{id}"),
+            &json!({"addressLine1": "7 Control Panel Way"}),
+        )
+        .await;
     assert!(edited.status().is_success());
     // A new name with the address the worker last wrote: only the name is sent.
     rig.run_until_settled(&[record("c2", &company("C-1", "Acme Supply Co"))])
@@ -1002,19 +1019,7 @@ async fn a_create_answered_504_after_it_happened_is_never_made_twice() {
     // A gateway timing out after the write: the client does not repeat the POST, the command
     // is retried, and the retry finds what the first attempt created.
     let rig = rig().await;
-    let fault = |n: u64| {
-        let http = rig.http.clone();
-        let url = format!("{}/__sandbox/faults", rig.sandbox.base_url());
-        async move {
-            let r = http
-                .post(url)
-                .json(&json!({"post_504_after_write": n}))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
-        }
-    };
+    let fault = |n: u64| rig.faults(json!({"post_504_after_write": n}));
     fault(1).await;
     let rounds = rig
         .run_until_settled(&[record("c1", &company("C-1", "Acme Supply"))])
@@ -1189,14 +1194,7 @@ async fn mirrored_rig() -> Rig {
 #[tokio::test]
 async fn with_the_mirror_new_companies_cost_one_listing_not_a_search_each() {
     let rig = mirrored_rig().await;
-    let batch: Vec<Value> = (0..10)
-        .map(|i| {
-            record(
-                &format!("c{i}"),
-                &company(&format!("M-{i}"), &format!("Mirror {i}")),
-            )
-        })
-        .collect();
+    let batch = new_companies("c", "M-", "Mirror ", 10);
     let resp = rig.worker.handle(&event(&batch)).await;
     assert!(resp.batch_item_failures.is_empty());
     let stats = rig.admin("stats").await;
@@ -1227,19 +1225,15 @@ async fn a_company_made_in_the_control_panel_is_found_by_the_delta_read_not_dupl
     // Someone creates the company in the control panel (straight into the store), with the
     // external id the ERP will send.
     let made: Value = rig
-        .http
-        .post(format!("{}/companies", rig.sandbox.b2b_base_url()))
-        .header("X-Auth-Token", support::TOKEN)
-        .header("X-Store-Hash", support::STORE)
-        .json(
+        .panel(
+            reqwest::Method::POST,
+            "/companies",
             &json!({"companyName": "Panel Co", "companyPhone": "555-0199",
             "companyEmail": "office@panel.example", "country": "US",
             "adminFirstName": "Pat", "adminLastName": "Panel", "adminEmail": "pat@panel.example",
             "extraFields": [{"fieldName": "external_id", "fieldValue": "M-PANEL"}]}),
         )
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -1265,16 +1259,11 @@ async fn a_failed_delta_read_falls_back_to_lookups() {
         .handle(&event(&[record("c0", &company("M-0", "Early Co"))]))
         .await;
     // Every delta read (a listing since a position) now fails; searches still work.
-    let faults = json!({"fail_requests": {"method": "GET", "path": "/companies",
-        "query_contains": "minModified", "count": 100}});
-    let r = rig
-        .http
-        .post(format!("{}/__sandbox/faults", rig.sandbox.base_url()))
-        .json(&faults)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    rig.faults(
+        json!({"fail_requests": {"method": "GET", "path": "/companies",
+        "query_contains": "minModified", "count": 100}}),
+    )
+    .await;
     let before = rig.admin("stats").await["faults_injected_total"]
         .as_u64()
         .unwrap();
@@ -1326,14 +1315,12 @@ async fn with_the_mirror_an_unchanged_company_costs_no_request_and_an_edit_elsew
     // Someone renames it in the control panel; the ERP's unchanged command repairs it.
     let id = companies_with(&rig.admin("state").await, "M-D")[0]["companyId"].clone();
     let r = rig
-        .http
-        .put(format!("{}/companies/{id}", rig.sandbox.b2b_base_url()))
-        .header("X-Auth-Token", support::TOKEN)
-        .header("X-Store-Hash", support::STORE)
-        .json(&json!({"companyName": "Renamed In Panel"}))
-        .send()
-        .await
-        .unwrap();
+        .panel(
+            reqwest::Method::PUT,
+            &format!("/companies/{id}"),
+            &json!({"companyName": "Renamed In Panel"}),
+        )
+        .await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let resp = rig.worker.handle(&event(&cmd)).await;
     assert!(resp.batch_item_failures.is_empty());

@@ -130,6 +130,48 @@ fn describe<E: std::error::Error + 'static>(e: &E) -> String {
     aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()
 }
 
+impl DynamoState {
+    /// Writes the record of `key` for `ttl`, with `status` when given, unless a live one exists
+    /// (a conditional write: exactly one concurrent caller succeeds). Whether it was written.
+    async fn put_unless_live(
+        &self,
+        key: &str,
+        ttl: Duration,
+        status: Option<&str>,
+    ) -> Result<bool, StateError> {
+        let now = now_secs();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
+            .item(
+                TTL_ATTRIBUTE,
+                AttributeValue::N((now + ceil_secs(ttl)).to_string()),
+            );
+        if let Some(status) = status {
+            put = put.item(STATUS_ATTRIBUTE, AttributeValue::S(status.to_owned()));
+        }
+        let result = put
+            .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StateError(describe(&e))),
+        }
+    }
+}
+
 impl DedupeStore for DynamoState {
     fn claim<'a>(
         &'a self,
@@ -137,32 +179,10 @@ impl DedupeStore for DynamoState {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Claim, StateError>> {
         Box::pin(async move {
-            let now = now_secs();
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .item(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
-                .item(
-                    TTL_ATTRIBUTE,
-                    AttributeValue::N((now + ttl.as_secs() as i64).to_string()),
-                )
-                .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(Claim::New),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(Claim::Duplicate)
-                }
-                Err(e) => Err(StateError(describe(&e))),
-            }
+            Ok(match self.put_unless_live(key, ttl, None).await? {
+                true => Claim::New,
+                false => Claim::Duplicate,
+            })
         })
     }
 
@@ -189,32 +209,13 @@ impl DedupeStore for DynamoState {
         in_progress: Duration,
     ) -> BoxFuture<'a, Result<Begin, StateError>> {
         Box::pin(async move {
-            let now = now_secs();
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .item(PARTITION_KEY, AttributeValue::S(format!("dedupe#{key}")))
-                .item(STATUS_ATTRIBUTE, AttributeValue::S(IN_PROGRESS.into()))
-                .item(
-                    TTL_ATTRIBUTE,
-                    AttributeValue::N((now + ceil_secs(in_progress)).to_string()),
-                )
-                .condition_expression("attribute_not_exists(#pk) OR #exp < :now")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(Begin::Started),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    self.existing(key).await
-                }
-                Err(e) => Err(StateError(describe(&e))),
+            if self
+                .put_unless_live(key, in_progress, Some(IN_PROGRESS))
+                .await?
+            {
+                Ok(Begin::Started)
+            } else {
+                self.existing(key).await
             }
         })
     }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
-use b2b_test_support::{moto, queue, sandbox, state_table, store_secret, unlimited, STORE, TOKEN};
+use b2b_test_support::{moto, queue, sandbox, state_table, store_secret, unlimited, STORE};
 use bc_sandbox::SandboxOptions;
 use serde_json::{json, Value};
 
@@ -24,18 +24,7 @@ async fn three_workers_never_have_more_than_two_price_list_upserts_in_flight() {
         ..unlimited()
     })
     .await;
-    let http = reqwest::Client::new();
-    let list: Value = http
-        .post(format!("{}/v3/pricelists", sb.core_base_url()))
-        .header("X-Auth-Token", TOKEN)
-        .json(&json!({"name": "Wholesale", "active": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let price_list = list["data"]["id"].as_i64().unwrap();
+    let price_list = b2b_test_support::price_list(&sb).await;
 
     let sdk = moto().await;
     let secret_id = store_secret(&sdk, "permits/store").await;

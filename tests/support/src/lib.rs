@@ -81,6 +81,23 @@ pub async fn store_secret(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
     id
 }
 
+/// A new active price list `Wholesale` in the sandbox; returns its id.
+pub async fn price_list(sandbox: &RunningSandbox) -> i64 {
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{}/v3/pricelists", sandbox.core_base_url()))
+        .header("X-Auth-Token", TOKEN)
+        .json(&serde_json::json!({"name": "Wholesale", "active": true}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create price list: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("price list answer: {e}"));
+    resp["data"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no price list id in {resp}"))
+}
+
 /// A new standard queue; returns its URL.
 pub async fn queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
     aws_sdk_sqs::Client::new(sdk)

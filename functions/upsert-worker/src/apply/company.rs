@@ -10,8 +10,8 @@ use bigcommerce_b2b::b2b::{
 use futures_util::TryStreamExt;
 
 use super::{
-    bulk_answer, changed, id_key, some_text, Applier, ApplyError, BulkCreate, Kind, Outcome,
-    PendingCreate,
+    bulk_answer, changed, digest_of, id_key, some_text, Applier, ApplyError, BulkCreate, Kind,
+    Outcome, PendingCreate,
 };
 
 impl Applier {
@@ -361,7 +361,6 @@ fn location_key(company_key: &str) -> String {
 
 /// A digest of the country and address in `fields` (`None` when it has neither).
 fn location_digest(fields: &CompanyFields) -> Option<i64> {
-    use sha2::{Digest, Sha256};
     let parts = [
         &fields.country,
         &fields.address_line1,
@@ -373,9 +372,5 @@ fn location_digest(fields: &CompanyFields) -> Option<i64> {
     if parts.iter().all(|p| p.is_none()) {
         return None;
     }
-    let text = serde_json::to_string(&parts).unwrap_or_default();
-    let digest = Sha256::digest(text.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    Some(i64::from_be_bytes(first))
+    Some(digest_of(&parts))
 }

@@ -24,7 +24,7 @@ use bigcommerce_b2b::b2b::CompanyFilter;
 use futures_util::TryStreamExt;
 use serde_json::json;
 
-use super::{id_key, Applier, ApplyError, Kind, Outcome};
+use super::{digest_of, id_key, Applier, ApplyError, Kind, Outcome};
 
 /// The id-map entry holding a company's modification time as the last delta read saw it.
 fn modified_key(company_key: &str) -> String {
@@ -40,20 +40,13 @@ fn synced_keys(company_key: &str) -> (String, String) {
     )
 }
 
-/// A digest of what a command asks of a company.
-fn digest(data: &CompanyData) -> i64 {
-    use sha2::{Digest, Sha256};
-    let text = serde_json::to_string(data).unwrap_or_default();
-    let d = Sha256::digest(text.as_bytes());
-    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-}
-
 /// Seconds re-read before the sync position (clock skew, late commits).
 pub const MIRROR_OVERLAP_SECS: i64 = 120;
 
 impl Applier {
     /// Whether this batch may take a company the mirror does not know for absent: the mirror
     /// is on and this batch's delta read succeeded (it is made on the first call).
+    /// Boxed: it keeps the command futures that resolve companies small.
     pub(super) fn company_mirror_fresh<'a>(
         &'a self,
         store: &'a str,
@@ -68,8 +61,7 @@ impl Applier {
         *self
             .batch_mirror
             .get_or_init(|| async {
-                // Boxed: it keeps the command futures that resolve companies small.
-                match Box::pin(self.refresh_company_mirror(store)).await {
+                match self.refresh_company_mirror(store).await {
                     Ok(mapped) => {
                         tracing::debug!(store, mapped, "company mirror up to date");
                         true
@@ -136,7 +128,7 @@ impl Applier {
         let key = id_key(store, Kind::Company, external_id);
         let (hash_key, at_key) = synced_keys(&key);
         let hash = self.state.get_id(&hash_key).await?;
-        if hash != Some(digest(data)) {
+        if hash != Some(digest_of(data)) {
             return Ok(false);
         }
         let synced_at = self.state.get_id(&at_key).await?;
@@ -168,7 +160,7 @@ impl Applier {
             _ => -1,
         };
         let recorded = async {
-            self.state.put_id(&hash_key, digest(data)).await?;
+            self.state.put_id(&hash_key, digest_of(data)).await?;
             self.state.put_id(&at_key, at).await
         };
         if let Err(e) = recorded.await {

@@ -254,6 +254,15 @@ impl Applier {
     }
 }
 
+/// A 64-bit digest of `value`'s JSON (the first 8 bytes of its SHA-256), to keep in the id map
+/// beside an entity's id and compare with what a later command asks.
+fn digest_of<T: serde::Serialize + ?Sized>(value: &T) -> i64 {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let d = Sha256::digest(text.as_bytes());
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
 fn changed<T: PartialEq + Clone>(want: &Option<T>, have: &Option<T>) -> Option<T> {
     match want {
         Some(w) if Some(w) != have.as_ref() => Some(w.clone()),
