@@ -1,8 +1,9 @@
 //! upsert-worker: applies inbound commands from SQS to BigCommerce B2B Edition.
 //!
 //! - [`mapping`]: turns a source system's own records into commands (no code changes).
-//! - [`apply`]: idempotent upserts by external id (id map, search, create or change only what
-//!   differs), with a lease against concurrent deliveries and a done marker for replays.
+//! - [`apply`]: idempotent upserts by external id (the store mirror, else the id map and a
+//!   search; create or change only what differs), with a lease against concurrent deliveries
+//!   and a done marker for replays.
 //! - [`worker`]: the SQS batch: partial batch failures, dead-lettering of permanent failures with
 //!   their reason, FIFO ordering, metrics.
 //! - [`export_events`]: webhook events → the export's documents, right away.
@@ -26,6 +27,6 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-pub use apply::{Applier, ApplyError, Outcome};
+pub use apply::{Applier, ApplyError, Outcome, DEFAULT_MIRROR_MAX_AGE};
 pub use settings::DEFAULT_MAX_RECEIVES;
 pub use worker::Worker;

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use b2b_export::ExportSettings;
 use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
@@ -55,9 +56,12 @@ pub struct Settings {
     pub events: Option<EventExportSettings>,
     /// `MAX_RECEIVE_COUNT`: the inbound queue's `maxReceiveCount` (default 8, 1 to 1,000).
     pub max_receives: u32,
-    /// `COMPANY_MIRROR`: `on` resolves companies through the mirror (one delta read per batch
-    /// instead of a search per new company); `off` (default).
-    pub company_mirror: bool,
+    /// `STORE_MIRROR`: `on` (default) resolves companies, buyers and addresses through the
+    /// store mirror (delta reads instead of a lookup per command); `off`: a lookup per command.
+    pub store_mirror: bool,
+    /// `MIRROR_MAX_AGE_SECS` (default 60, 0 to 3,600): how old the mirror may be for a command
+    /// to diff against it; older, a delta read comes first. 0: one delta read per batch.
+    pub mirror_max_age: Duration,
 }
 
 impl Settings {
@@ -81,14 +85,14 @@ impl Settings {
         };
         let events = problems.take(event_export(&lookup));
         let max_receives = problems.take(max_receives(&lookup));
-        let company_mirror = problems.take(on_off(&lookup, "COMPANY_MIRROR"));
+        let mirror = problems.take(mirror_settings(&lookup));
         match (
             config,
             external_id_field,
             mapping,
             events,
             max_receives,
-            company_mirror,
+            mirror,
         ) {
             (
                 Some(config),
@@ -96,7 +100,7 @@ impl Settings {
                 Some(mapping),
                 Some(events),
                 Some(max_receives),
-                Some(company_mirror),
+                Some((store_mirror, mirror_max_age)),
             ) if problems.is_empty() => Ok(Settings {
                 config,
                 external_id_field,
@@ -104,7 +108,8 @@ impl Settings {
                 mapping,
                 events,
                 max_receives,
-                company_mirror,
+                store_mirror,
+                mirror_max_age,
             }),
             _ => Err(problems.into_error()),
         }
@@ -161,15 +166,33 @@ fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String,
 }
 
 /// A switch: `on`/`off` (also `true`/`false`, `1`/`0`), off when unset.
+/// `STORE_MIRROR` (on unless `off`) and `MIRROR_MAX_AGE_SECS`.
+fn mirror_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<(bool, Duration), Vec<ConfigProblem>> {
+    let on = on_off(lookup, "STORE_MIRROR", true);
+    let age = match lookup("MIRROR_MAX_AGE_SECS") {
+        None => Ok(crate::apply::DEFAULT_MIRROR_MAX_AGE),
+        Some(raw) => ConfigProblem::bounded("MIRROR_MAX_AGE_SECS", &raw, 0, 3600)
+            .map(|n| Duration::from_secs(n as u64)),
+    };
+    match (on, age) {
+        (Ok(on), Ok(age)) => Ok((on, age)),
+        (on, age) => Err(on.err().into_iter().chain(age.err()).collect()),
+    }
+}
+
 fn on_off(
     lookup: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
+    default: bool,
 ) -> Result<bool, ConfigProblem> {
     match lookup(variable)
         .map(|v| v.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("") | Some("off") | Some("false") | Some("0") => Ok(false),
+        None | Some("") => Ok(default),
+        Some("off") | Some("false") | Some("0") => Ok(false),
         Some("on") | Some("true") | Some("1") => Ok(true),
         Some(other) => Err(ConfigProblem {
             variable,
@@ -311,15 +334,28 @@ mod tests {
         assert!(s.mapping.is_none() && s.mapping_file.is_none());
         assert!(s.events.is_none());
         assert_eq!(s.max_receives, DEFAULT_MAX_RECEIVES);
-        assert!(!s.company_mirror);
+        assert!(s.store_mirror);
+        assert_eq!(s.mirror_max_age, Duration::from_secs(60));
     }
 
     #[test]
-    fn the_company_mirror_is_a_switch() {
-        let on = Settings::from_lookup(env(&with(&[("COMPANY_MIRROR", "on")]))).unwrap();
-        assert!(on.company_mirror);
-        let e = Settings::from_lookup(env(&with(&[("COMPANY_MIRROR", "maybe")]))).unwrap_err();
-        assert!(e.to_string().contains("COMPANY_MIRROR"), "{e}");
+    fn the_store_mirror_is_a_switch_with_a_bounded_age() {
+        let off = Settings::from_lookup(env(&with(&[("STORE_MIRROR", "off")]))).unwrap();
+        assert!(!off.store_mirror);
+        let e = Settings::from_lookup(env(&with(&[("STORE_MIRROR", "maybe")]))).unwrap_err();
+        assert!(e.to_string().contains("STORE_MIRROR"), "{e}");
+        let zero = Settings::from_lookup(env(&with(&[("MIRROR_MAX_AGE_SECS", "0")]))).unwrap();
+        assert_eq!(zero.mirror_max_age, Duration::ZERO);
+        let e = Settings::from_lookup(env(&with(&[
+            ("STORE_MIRROR", "perhaps"),
+            ("MIRROR_MAX_AGE_SECS", "3601"),
+        ])))
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("STORE_MIRROR") && text.contains("MIRROR_MAX_AGE_SECS"),
+            "{text}"
+        );
     }
 
     #[test]

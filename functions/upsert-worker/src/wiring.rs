@@ -45,7 +45,8 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         })) as Arc<dyn EventSink>
     });
     let mut applier = Applier::new(client, state, settings.external_id_field.clone());
-    applier.company_mirror = settings.company_mirror;
+    applier.store_mirror = settings.store_mirror;
+    applier.mirror_max_age = settings.mirror_max_age;
     Ok(Worker {
         applier,
         mapping: settings.mapping.clone(),

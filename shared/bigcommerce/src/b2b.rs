@@ -1072,6 +1072,18 @@ impl B2b<'_> {
         items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
     }
 
+    /// `GET /addresses?minModified={since}` across every company (all addresses with `None`):
+    /// the delta read of a mirror.
+    pub fn addresses_modified_since(
+        &self,
+        since: Option<i64>,
+    ) -> impl Stream<Item = Result<Address, BcError>> + Send + 'static {
+        let q = since
+            .map(|t| vec![("minModified".to_owned(), t.to_string())])
+            .unwrap_or_default();
+        items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
+    }
+
     /// `GET /countries?searchType=1&q={code}`: the country with that ISO code, as BigCommerce
     /// names it (address creation requires `countryName`); `None` when it knows no such code.
     pub async fn country(&self, iso_code: &str) -> Result<Option<Country>, BcError> {

@@ -117,6 +117,25 @@ fn the_inbound_queue_gives_the_worker_six_times_its_timeout() {
     );
 }
 
+/// A standard queue's batches above 10 need a batching window (Lambda refuses them otherwise);
+/// the default batch shares one store-mirror read among many commands.
+#[test]
+fn large_inbound_batches_come_with_a_batching_window() {
+    let t = template();
+    let size = &t["Parameters"]["InboundBatchSize"];
+    let window = &t["Parameters"]["InboundBatchWindowSeconds"];
+    assert!(size["Default"].as_i64().unwrap() >= 100);
+    assert!(size["MaxValue"].as_i64().unwrap() <= 10_000);
+    assert!(window["MinValue"].as_i64().unwrap() >= 1);
+    let events =
+        &t["Resources"]["UpsertWorkerFunction"]["Properties"]["Events"]["Inbound"]["Properties"];
+    let text = format!("{:?}", events["BatchSize"]);
+    assert!(
+        text.contains("InboundBatchSize") && text.contains("10"),
+        "{text}"
+    );
+}
+
 /// The target of a `!Ref X` (YAML short form) or `{Ref: X}`.
 fn short_ref(v: &Value) -> Option<&str> {
     match v {

@@ -21,6 +21,10 @@ use serde_json::{json, Value};
 /// The function timeout the runtime API gives each invocation (the worker's leases follow it).
 const TIMEOUT: Duration = Duration::from_secs(6);
 
+/// When a killed invocation's leases have expired: its deadline plus the worker's margins (a
+/// lease lasts the invocation's remaining time + 7 s).
+const LEASE_HORIZON: Duration = Duration::from_secs(6 + 8);
+
 /// The AWS side of a function: its store secret in Secrets Manager and its state table.
 async fn aws_env(sandbox: &RunningSandbox) -> (aws_config::SdkConfig, Vec<(&'static str, String)>) {
     let sdk = moto().await;
@@ -190,7 +194,7 @@ async fn deliver(
         let event = json!({ "Records": records });
         let kill = kill_batches
             .contains(&batch_no)
-            .then_some((3, &counter as &dyn Fn() -> u64));
+            .then_some((1, &counter as &dyn Fn() -> u64));
         batch_no += 1;
         match invoke_maybe_kill(&process, &event, kill).await {
             Some(answer) => {
@@ -208,10 +212,12 @@ async fn deliver(
             }
             None => {
                 kills += 1;
-                // Nothing of the batch was acknowledged: all of it comes back (SQS's
-                // visibility timeout), and a new instance starts.
+                // Nothing of the batch was acknowledged: all of it comes back after SQS's
+                // visibility timeout, which is longer than the dead invocation's leases (6 x
+                // the function timeout; here the lease's own horizon), and a new instance starts.
+                let visible = Instant::now() + LEASE_HORIZON;
                 for m in batch {
-                    pending.push_back((m.0, m.1, m.2, Instant::now() + Duration::from_secs(1)));
+                    pending.push_back((m.0, m.1, m.2, visible));
                 }
                 process = FunctionProcess::start(binary, "upsert-worker", env, TIMEOUT)
                     .await

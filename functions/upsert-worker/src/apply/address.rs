@@ -6,6 +6,7 @@ use bigcommerce_b2b::b2b::AddressFields;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
+use super::mirror::{Mirror, Mirrored};
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 impl Applier {
@@ -37,15 +38,29 @@ impl Applier {
         }
     }
 
-    /// The address `external_id` names, with the id it was found by: the id map first, else a
+    /// The address `external_id` names, with the id it was found by: from the mirror when it
+    /// holds the address as BigCommerce has it (no request), else by the id map, else by a
     /// search of the company's addresses by `externalId` (the mapping then recorded).
     async fn find_address(
         &self,
+        store: &str,
         key: &str,
         company_id: i64,
         external_id: &str,
     ) -> Result<Option<(i64, Value)>, ApplyError> {
-        if let Some(id) = self.state.get_id(key).await? {
+        let mapped = match self
+            .mirrored::<Value>(store, Mirrored::Addresses, external_id, key)
+            .await?
+        {
+            Mirror::Current(a) => match a.get("id").and_then(Value::as_i64) {
+                Some(id) => return Ok(Some((id, a))),
+                None => self.state.get_id(key).await?,
+            },
+            Mirror::Absent => return Ok(None),
+            Mirror::Stale(id) => Some(id),
+            Mirror::Unknown => self.state.get_id(key).await?,
+        };
+        if let Some(id) = mapped {
             if let Some(found) = self.client.b2b().address(id).await? {
                 return Ok(Some((id, found)));
             }
@@ -75,19 +90,26 @@ impl Applier {
     ) -> Result<Outcome, ApplyError> {
         let key = id_key(store, Kind::Address, external_id);
         let wanted = Self::address_fields(external_id, company_id, data);
-        let Some((id, current)) = self.find_address(&key, company_id, external_id).await? else {
+        let Some((id, current)) = self
+            .find_address(store, &key, company_id, external_id)
+            .await?
+        else {
             let create = AddressFields {
                 country_name: Some(self.country_name(&data.country_code).await?),
                 ..wanted
             };
+            self.creating(store, Mirrored::Addresses, [external_id])
+                .await?;
             let id = self.client.b2b().create_address(&create).await?;
             self.state.put_id(&key, id).await?;
+            self.touch(store, Mirrored::Addresses, id).await?;
             return Ok(Outcome::Created);
         };
         let diff = wanted.changed_from(&current)?;
         if diff == AddressFields::default() {
             return Ok(Outcome::Unchanged);
         }
+        self.touch(store, Mirrored::Addresses, id).await?;
         self.client.b2b().update_address(id, &diff).await?;
         Ok(Outcome::Updated)
     }

@@ -9,10 +9,12 @@ use bigcommerce_b2b::b2b::{
 };
 use futures_util::TryStreamExt;
 
+use super::mirror::{Mirror, Mirrored};
 use super::{
     bulk_answer, changed, digest_of, id_key, some_text, Applier, ApplyError, BulkCreate, Kind,
     Outcome, PendingCreate,
 };
+use bigcommerce_b2b::BcError;
 
 impl Applier {
     /// Creates the companies of several held-back creates with one `POST /companies/bulk` (at most
@@ -23,6 +25,12 @@ impl Applier {
     /// conflicting company refuses it, and may leave others created): the caller applies each
     /// command again on its own, which looks the company up before creating it.
     pub async fn create_companies(&self, pending: &[&PendingCreate]) -> BulkCreate {
+        for p in pending {
+            let identity = [p.external_id.as_str()];
+            if let Err(e) = self.creating(&p.store, Mirrored::Companies, identity).await {
+                return BulkCreate::Retry(e);
+            }
+        }
         if let [one] = pending {
             // One company: the plain create, same cost.
             return match self.client.b2b().create_company(&one.fields).await {
@@ -50,6 +58,9 @@ impl Applier {
     pub(super) async fn created(&self, p: &PendingCreate, id: i64) -> Result<Outcome, ApplyError> {
         let key = id_key(&p.store, Kind::Company, &p.external_id);
         self.state.put_id(&key, id).await?;
+        self.remember_company_id(key.clone(), id);
+        // What follows is ours: its modification times are not taken for edits elsewhere.
+        self.touch(&p.store, Mirrored::Companies, id).await?;
         if let Some(d) = location_digest(&p.fields) {
             self.state.put_id(&location_key(&key), d).await?;
         }
@@ -69,22 +80,39 @@ impl Applier {
         Ok(Outcome::Created)
     }
 
+    /// The company with `external_id`: from the mirror when it holds it as BigCommerce has it
+    /// (no request), else by the id map, else by a search of the external-id extra field (the
+    /// mapping then recorded). `None` when it does not exist.
     pub(super) async fn find_company(
         &self,
         store: &str,
         external_id: &str,
     ) -> Result<Option<Company>, ApplyError> {
         let key = id_key(store, Kind::Company, external_id);
-        let fresh = self.company_mirror_fresh(store).await;
-        if let Some(id) = self.state.get_id(&key).await? {
+        let mapped = match self
+            .mirrored::<Company>(store, Mirrored::Companies, external_id, &key)
+            .await?
+        {
+            Mirror::Current(c) => return Ok(Some(c)),
+            Mirror::Absent => return Ok(None),
+            Mirror::Stale(id) => Some(id),
+            Mirror::Unknown => self.state.get_id(&key).await?,
+        };
+        if let Some(id) = mapped {
             if let Some(c) = self.client.b2b().company(id).await? {
                 return Ok(Some(c));
             }
         }
-        if fresh {
-            // Up to date as of this batch's delta read: a company it did not map is absent.
-            return Ok(None);
-        }
+        self.search_company(&key, external_id).await
+    }
+
+    /// The company whose external-id extra field is `external_id`, by a search (the oldest of
+    /// several), its mapping recorded under `key`.
+    async fn search_company(
+        &self,
+        key: &str,
+        external_id: &str,
+    ) -> Result<Option<Company>, ApplyError> {
         let filter = CompanyFilter {
             extra_fields: vec![(self.external_id_field.clone(), external_id.to_owned())],
             extra_fields_exact: true,
@@ -101,12 +129,22 @@ impl Applier {
         if matching.next().is_some() {
             tracing::warn!(%external_id, "several companies carry this external id; using the oldest");
         }
-        self.state.put_id(&key, summary.company_id).await?;
+        self.state.put_id(key, summary.company_id).await?;
         Ok(self.client.b2b().company(summary.company_id).await?)
     }
 
     /// The id of the company with `external_id`, looked up at most once per batch (buyers and
     /// addresses need only the id; status, price-list and quote commands read the company).
+    /// Records `id` as the company under `key` for the rest of the batch: buyers and addresses
+    /// that came with a company created in the batch need no read of it.
+    fn remember_company_id(&self, key: String, id: i64) {
+        if let Ok(mut m) = self.batch_companies.lock() {
+            let cell = m.entry(key).or_default();
+            // Already set: the same company, looked up before.
+            let _ = cell.set(id);
+        }
+    }
+
     pub(super) async fn require_company_id(
         &self,
         store: &str,
@@ -120,11 +158,25 @@ impl Applier {
         };
         // Concurrent callers wait for the first lookup; a failed one leaves the cell empty, so
         // the next caller looks again (a missing company may be created meanwhile).
-        cell.get_or_try_init(|| async {
-            Ok(self.require_company(store, external_id).await?.company_id)
-        })
-        .await
-        .copied()
+        cell.get_or_try_init(|| self.company_id_of(store, external_id))
+            .await
+            .copied()
+    }
+
+    /// The id of the company with `external_id`: the mirror's (its snapshot, or the id map for
+    /// one created since the last read) without a request, else looked up.
+    async fn company_id_of(&self, store: &str, external_id: &str) -> Result<i64, ApplyError> {
+        let key = id_key(store, Kind::Company, external_id);
+        match self
+            .mirrored::<Company>(store, Mirrored::Companies, external_id, &key)
+            .await?
+        {
+            Mirror::Current(c) => Ok(c.company_id),
+            // Only the id is needed, and a written or changed company keeps it.
+            Mirror::Stale(id) => Ok(id),
+            Mirror::Absent => Err(ApplyError::MissingCompany(external_id.to_owned())),
+            Mirror::Unknown => Ok(self.require_company(store, external_id).await?.company_id),
+        }
     }
 
     pub(super) async fn require_company(
@@ -227,40 +279,54 @@ impl Applier {
         external_id: &str,
         data: &CompanyData,
     ) -> Result<Outcome, ApplyError> {
-        if self.company_in_sync(store, external_id, data).await? {
-            return Ok(Outcome::Unchanged);
-        }
-        let outcome = match self.find_company(store, external_id).await? {
+        match self.find_company(store, external_id).await? {
             Some(existing) => {
-                return self
-                    .update_and_record(store, &existing, external_id, data)
+                self.company_update(store, &existing, external_id, data)
                     .await
             }
             None => {
-                let pending = self.pending_company(store, external_id, data);
-                let created = self.client.b2b().create_company(&pending.fields).await?;
-                self.created(&pending, created.company_id).await?
+                self.create_company(&self.pending_company(store, external_id, data))
+                    .await
             }
-        };
-        self.record_company_sync(store, external_id, data, outcome, None)
-            .await;
-        Ok(outcome)
+        }
     }
 
-    /// [`company_update`](Self::company_update), then the mirror's record of it.
-    pub(super) async fn update_and_record(
+    /// Creates the company of `pending` on its own (marked as being created first), then what
+    /// follows the create.
+    pub(super) async fn create_company(
+        &self,
+        pending: &PendingCreate,
+    ) -> Result<Outcome, ApplyError> {
+        let identity = [pending.external_id.as_str()];
+        self.creating(&pending.store, Mirrored::Companies, identity)
+            .await?;
+        let created = self.client.b2b().create_company(&pending.fields).await?;
+        self.created(pending, created.company_id).await
+    }
+
+    /// `PUT /companies/{id}` with `fields`, the company marked touched in the mirror first. A
+    /// company gone from BigCommerce is retried (its retry creates it), not dead-lettered.
+    async fn write_company(
         &self,
         store: &str,
-        existing: &Company,
         external_id: &str,
-        data: &CompanyData,
-    ) -> Result<Outcome, ApplyError> {
-        let outcome = self
-            .company_update(store, existing, external_id, data)
-            .await?;
-        self.record_company_sync(store, external_id, data, outcome, existing.updated_at)
-            .await;
-        Ok(outcome)
+        id: i64,
+        fields: &CompanyFields,
+    ) -> Result<(), ApplyError> {
+        self.touch(store, Mirrored::Companies, id).await?;
+        match self.client.b2b().update_company(id, fields).await {
+            Err(BcError::NotFound { .. }) => {
+                self.forget(store, Mirrored::Companies, external_id, id)
+                    .await;
+                Err(ApplyError::Retryable {
+                    reason: format!(
+                        "company {id} (`{external_id}`) is gone from BigCommerce; the retry creates it"
+                    ),
+                    after: None,
+                })
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Changes only what differs between `existing` and the command. The country and address
@@ -314,9 +380,7 @@ impl Applier {
         }
         let mut outcome = Outcome::Unchanged;
         if fields != CompanyFields::default() {
-            self.client
-                .b2b()
-                .update_company(existing.company_id, &fields)
+            self.write_company(store, external_id, existing.company_id, &fields)
                 .await?;
             outcome = Outcome::Updated;
         }
@@ -324,7 +388,7 @@ impl Applier {
             self.state.put_id(&location_key, d).await?;
         }
         if let Some(status) = data.status {
-            if self.set_status(existing, status).await? == Outcome::Updated {
+            if self.set_status(store, existing, status).await? == Outcome::Updated {
                 outcome = Outcome::Updated;
             }
         }
@@ -340,12 +404,15 @@ impl Applier {
 
     pub(super) async fn set_status(
         &self,
+        store: &str,
         company: &Company,
         status: CompanyStatus,
     ) -> Result<Outcome, ApplyError> {
         if company.status() == Some(status) {
             return Ok(Outcome::Unchanged);
         }
+        self.touch(store, Mirrored::Companies, company.company_id)
+            .await?;
         self.client
             .b2b()
             .set_company_status(company.company_id, status)

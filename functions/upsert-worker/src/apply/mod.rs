@@ -1,6 +1,7 @@
 //! Applies one inbound command to BigCommerce, idempotently.
 //!
-//! Upsert by external id: the id map in the state table first, then a search in BigCommerce
+//! Upsert by external id: the store mirror (`mirror`: companies, buyers and addresses as the last
+//! delta read saw them) first, else the id map in the state table, then a search in BigCommerce
 //! (company extra field, user email, address `externalId`, quote reference number), the mapping
 //! recorded, then create if absent or update only the fields that differ. A lease in the state
 //! table keeps two deliveries of the same command from racing; a done marker lets a replay skip
@@ -52,6 +53,9 @@ pub fn lease_ttl(deadline: Option<tokio::time::Instant>) -> Duration {
         None => LEASE_TTL,
     }
 }
+/// How old a store mirror may be for a command to diff against it (`MIRROR_MAX_AGE_SECS`).
+pub const DEFAULT_MIRROR_MAX_AGE: Duration = Duration::from_secs(60);
+
 /// How long a done marker lets identical replays skip.
 pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -117,6 +121,8 @@ pub enum HeldCreate {
 /// A buyer create held back by [`Applier::apply_deferring_create`].
 #[derive(Debug, Clone)]
 pub struct PendingUser {
+    /// Its store.
+    store: String,
     /// Its id-map key.
     key: String,
     fields: UserFields,
@@ -224,14 +230,17 @@ pub struct Applier {
     batch_companies: Arc<Mutex<HashMap<String, Arc<tokio::sync::OnceCell<i64>>>>>,
     /// Country names by ISO code, as `GET /countries` gave them (kept while the container is).
     countries: Arc<Mutex<HashMap<String, String>>>,
-    /// `COMPANY_MIRROR`: resolve companies through the mirror (see `mirror`), off by default.
-    pub company_mirror: bool,
-    /// Whether this batch's mirror read succeeded, once it was made.
-    batch_mirror: Arc<tokio::sync::OnceCell<bool>>,
+    /// `STORE_MIRROR`: resolve companies, buyers and addresses through the store mirror (see
+    /// `mirror`).
+    pub store_mirror: bool,
+    /// `MIRROR_MAX_AGE_SECS`: how old a mirror may be to diff against (older: a delta read).
+    pub mirror_max_age: Duration,
+    /// This batch's view of the mirror.
+    batch_mirror: Arc<mirror::BatchMirror>,
 }
 
 impl Applier {
-    /// An applier for one store.
+    /// An applier for one store, with the store mirror on (as `STORE_MIRROR` defaults).
     pub fn new(client: BcClient, state: Arc<dyn StateStore>, external_id_field: String) -> Self {
         Self {
             client,
@@ -239,7 +248,8 @@ impl Applier {
             external_id_field,
             batch_companies: Arc::default(),
             countries: Arc::default(),
-            company_mirror: false,
+            store_mirror: true,
+            mirror_max_age: DEFAULT_MIRROR_MAX_AGE,
             batch_mirror: Arc::default(),
         }
     }
@@ -249,6 +259,15 @@ impl Applier {
         Self {
             batch_companies: Arc::default(),
             batch_mirror: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A copy that looks every entity up in BigCommerce: after a bulk create was refused, what
+    /// it may have created is found, not taken for absent.
+    pub fn without_mirror(&self) -> Self {
+        Self {
+            store_mirror: false,
             ..self.clone()
         }
     }
@@ -312,11 +331,19 @@ impl Applier {
     /// [`finish`](Self::finish).
     pub async fn begin(&self, cmd: &Command) -> Result<Begun, ApplyError> {
         let done_key = format!("done#{}", cmd.dedupe_key());
-        // With the mirror, a company's replay is decided by the mirror, which sees edits made
-        // elsewhere since; the done marker would hide them for 7 days.
-        let mirror_decides =
-            self.company_mirror && matches!(cmd.action, Action::CompanyUpsert { .. });
-        if !mirror_decides && self.state.is_claimed(&done_key).await? {
+        // With the mirror, the replay of an upsert is skipped only while the mirror says its
+        // entity was not changed elsewhere since our last write: the done marker alone would
+        // hide such drift for 7 days.
+        let mirror_decides = self.store_mirror
+            && matches!(
+                cmd.action,
+                Action::CompanyUpsert { .. }
+                    | Action::UserUpsert { .. }
+                    | Action::AddressUpsert { .. }
+            );
+        if self.state.is_claimed(&done_key).await?
+            && !(mirror_decides && self.edited_elsewhere(cmd).await?)
+        {
             return Ok(Begun::Replayed);
         }
         let entity = cmd
@@ -378,13 +405,15 @@ impl Applier {
             let key = id_key(store, Kind::User, &cmd.external_id);
             return Ok(
                 match self
-                    .user_upsert_or_create_fields(&key, company_id, user)
+                    .user_upsert_or_create_fields(store, &key, company_id, user)
                     .await?
                 {
                     Ok(outcome) => Step::Done(outcome),
-                    Err(fields) => {
-                        Step::Create(HeldCreate::User(Box::new(PendingUser { key, fields })))
-                    }
+                    Err(fields) => Step::Create(HeldCreate::User(Box::new(PendingUser {
+                        store: store.to_owned(),
+                        key,
+                        fields,
+                    }))),
                 },
             );
         }
@@ -392,25 +421,16 @@ impl Applier {
             return self.apply_leased(cmd).await.map(Step::Done);
         };
         self.check_store(store).await?;
-        if self
-            .company_in_sync(store, &cmd.external_id, company)
-            .await?
-        {
-            return Ok(Step::Done(Outcome::Unchanged));
-        }
         match self.find_company(store, &cmd.external_id).await? {
             Some(existing) => self
-                .update_and_record(store, &existing, &cmd.external_id, company)
+                .company_update(store, &existing, &cmd.external_id, company)
                 .await
                 .map(Step::Done),
             // The bulk create names a catalog, not its id: such a company is created alone.
-            None if company.catalog_id.is_some() => {
-                let pending = self.pending_company(store, &cmd.external_id, company);
-                let created = self.client.b2b().create_company(&pending.fields).await?;
-                self.created(&pending, created.company_id)
-                    .await
-                    .map(Step::Done)
-            }
+            None if company.catalog_id.is_some() => self
+                .create_company(&self.pending_company(store, &cmd.external_id, company))
+                .await
+                .map(Step::Done),
             None => Ok(Step::Create(HeldCreate::Company(Box::new(
                 self.pending_company(store, &cmd.external_id, company),
             )))),
@@ -463,7 +483,7 @@ impl Applier {
             }
             Action::CompanyStatus { status } => {
                 let company = self.require_company(store, &cmd.external_id).await?;
-                self.set_status(&company, *status).await
+                self.set_status(store, &company, *status).await
             }
             Action::UserUpsert {
                 company_external_id,
@@ -494,7 +514,7 @@ impl Applier {
                 (Some(group), _) => self.assign_group(*price_list_id, *group, *channel_id).await,
                 (None, Some(ext)) => {
                     let company = self.require_company(store, ext).await?;
-                    self.assign_company(&company, *price_list_id, *channel_id)
+                    self.assign_company(store, &company, *price_list_id, *channel_id)
                         .await
                 }
                 (None, None) => Err(ApplyError::Permanent("no assignment target".into())),

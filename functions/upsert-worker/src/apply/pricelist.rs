@@ -77,6 +77,7 @@ impl Applier {
 
     pub(super) async fn assign_company(
         &self,
+        store: &str,
         company: &Company,
         price_list_id: i64,
         channel_id: i64,
@@ -102,6 +103,12 @@ impl Applier {
             price_list_assign: lists,
             ..CompanyFields::default()
         };
+        self.touch(
+            store,
+            super::mirror::Mirrored::Companies,
+            company.company_id,
+        )
+        .await?;
         self.client
             .b2b()
             .update_company(company.company_id, &fields)

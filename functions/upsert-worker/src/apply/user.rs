@@ -5,6 +5,7 @@ use b2b_shared::messages::UserData;
 use bigcommerce_b2b::b2b::{ExtraField, User, UserFields, UserFilter};
 use futures_util::TryStreamExt;
 
+use super::mirror::{user_identity, Mirror, Mirrored};
 use super::{
     bulk_answer, changed, id_key, some_text, Applier, ApplyError, BulkCreate, Kind, Outcome,
     PendingUser,
@@ -15,6 +16,15 @@ impl Applier {
     /// records their ids: one result per buyer, in order. Refusals as for
     /// [`create_companies`](Self::create_companies).
     pub async fn create_users(&self, pending: &[&PendingUser]) -> BulkCreate {
+        for p in pending {
+            let email = user_identity(p.fields.email.as_deref().unwrap_or_default());
+            if let Err(e) = self
+                .creating(&p.store, Mirrored::Users, [email.as_str()])
+                .await
+            {
+                return BulkCreate::Retry(e);
+            }
+        }
         let created = if let [one] = pending {
             // One buyer: the plain create, same cost; its own error (a permanent one
             // dead-letters it).
@@ -32,24 +42,42 @@ impl Applier {
         };
         let mut out = Vec::with_capacity(pending.len());
         for (p, user) in pending.iter().zip(created) {
-            out.push(
-                self.state
-                    .put_id(&p.key, user.user_id)
-                    .await
-                    .map(|()| Outcome::Created)
-                    .map_err(ApplyError::from),
-            );
+            out.push(self.user_created(&p.store, &p.key, user.user_id).await);
         }
         BulkCreate::Created(out)
     }
 
-    /// The buyer `external_id` names: by the id map, else by email (the mapping then recorded).
+    /// After buyer `id` was created: its id in the map, and marked ours in the mirror.
+    async fn user_created(&self, store: &str, key: &str, id: i64) -> Result<Outcome, ApplyError> {
+        self.state.put_id(key, id).await?;
+        self.touch(store, Mirrored::Users, id).await?;
+        Ok(Outcome::Created)
+    }
+
+    /// The buyer `key` (its id-map key) names: from the mirror by email when it holds the buyer
+    /// as BigCommerce has it (no request), else by the id map, else by a search by email (the
+    /// mapping then recorded).
     pub(super) async fn find_user(
         &self,
+        store: &str,
         key: &str,
         email: &str,
     ) -> Result<Option<User>, ApplyError> {
-        if let Some(id) = self.state.get_id(key).await? {
+        let mapped = match self
+            .mirrored::<User>(store, Mirrored::Users, &user_identity(email), key)
+            .await?
+        {
+            Mirror::Current(u) => {
+                if self.state.get_id(key).await? != Some(u.id) {
+                    self.state.put_id(key, u.id).await?;
+                }
+                return Ok(Some(u));
+            }
+            Mirror::Absent => return Ok(None),
+            Mirror::Stale(id) => Some(id),
+            Mirror::Unknown => self.state.get_id(key).await?,
+        };
+        if let Some(id) = mapped {
             if let Some(u) = self.client.b2b().user(id).await? {
                 return Ok(Some(u));
             }
@@ -93,12 +121,16 @@ impl Applier {
     /// Finds the buyer; `Err(fields)` with the create request when it does not exist.
     pub(super) async fn user_upsert_or_create_fields(
         &self,
+        store: &str,
         key: &str,
         company_id: i64,
         data: &UserData,
     ) -> Result<Result<Outcome, UserFields>, ApplyError> {
-        match self.find_user(key, &data.email).await? {
-            Some(user) => self.user_update(&user, company_id, data).await.map(Ok),
+        match self.find_user(store, key, &data.email).await? {
+            Some(user) => self
+                .user_update(store, &user, company_id, data)
+                .await
+                .map(Ok),
             None => Ok(Err(Self::user_create_fields(company_id, data))),
         }
     }
@@ -112,14 +144,16 @@ impl Applier {
     ) -> Result<Outcome, ApplyError> {
         let key = id_key(store, Kind::User, external_id);
         match self
-            .user_upsert_or_create_fields(&key, company_id, data)
+            .user_upsert_or_create_fields(store, &key, company_id, data)
             .await?
         {
             Ok(outcome) => Ok(outcome),
             Err(fields) => {
+                let email = user_identity(&data.email);
+                self.creating(store, Mirrored::Users, [email.as_str()])
+                    .await?;
                 let created = self.client.b2b().create_user(&fields).await?;
-                self.state.put_id(&key, created.user_id).await?;
-                Ok(Outcome::Created)
+                self.user_created(store, &key, created.user_id).await
             }
         }
     }
@@ -127,6 +161,7 @@ impl Applier {
     /// Changes only what differs between the buyer and the command.
     pub(super) async fn user_update(
         &self,
+        store: &str,
         user: &User,
         company_id: i64,
         data: &UserData,
@@ -147,6 +182,7 @@ impl Applier {
         if fields == UserFields::default() {
             return Ok(Outcome::Unchanged);
         }
+        self.touch(store, Mirrored::Users, user.id).await?;
         self.client.b2b().update_user(user.id, &fields).await?;
         Ok(Outcome::Updated)
     }

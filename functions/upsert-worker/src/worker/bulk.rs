@@ -129,9 +129,10 @@ impl Worker {
         out
     }
 
-    /// Applies a deferred command on its own (lookup, then create) and finishes it.
+    /// Applies a deferred command on its own (lookup, then create) and finishes it. The lookup
+    /// is BigCommerce's, not the mirror's: a refused bulk request may have created the entity.
     async fn finish_one_by_one<'r>(&self, d: Deferred<'r>) -> Finished<'r> {
-        let result = self.applier.apply_leased(d.cmd).await;
+        let result = self.applier.without_mirror().apply_leased(d.cmd).await;
         let result = self.applier.finish(d.lease, result).await;
         let kind = d.cmd.kind().to_owned();
         (

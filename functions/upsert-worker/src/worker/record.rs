@@ -114,9 +114,12 @@ impl Worker {
                 self.applier.apply(cmd).await.map(Outcome::as_str),
             ),
             Ok(Parsed::Event(event)) => {
-                let r = match &self.events {
-                    Some(sink) => sink.handle(event).await.map(|()| "exported"),
-                    None => Ok("ignored"),
+                let r = match self.applier.touch_by_event(event).await {
+                    Err(e) => Err(e),
+                    Ok(()) => match &self.events {
+                        Some(sink) => sink.handle(event).await.map(|()| "exported"),
+                        None => Ok("ignored"),
+                    },
                 };
                 (event_kind(event), r)
             }
