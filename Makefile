@@ -23,7 +23,7 @@ help:
 # The Python tools, pinned in requirements.txt, in a project-local virtualenv.
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

@@ -356,6 +356,15 @@ pub fn example_binary(package: &str, example: &str) -> Result<PathBuf, String> {
     )
 }
 
+/// Builds (if needed) and returns the path of example `example` of workspace package `package`
+/// in the release profile (the functions' own).
+pub fn release_example_binary(package: &str, example: &str) -> Result<PathBuf, String> {
+    built(
+        &["--release", "-p", package, "--example", example],
+        &Path::new("release").join("examples").join(example),
+    )
+}
+
 /// Runs `cargo build --quiet ARGS` in the workspace and returns `target/REL` once it exists.
 fn built(args: &[&str], rel: &Path) -> Result<PathBuf, String> {
     let root = workspace_root();
