@@ -31,7 +31,7 @@ enum Mode {
 /// A fixed-window counter.
 #[derive(Debug)]
 pub struct FixedWindow {
-    quota: u32,
+    quota: std::sync::atomic::AtomicU32,
     window: Duration,
     inner: Mutex<(Instant, u32)>,
 }
@@ -40,10 +40,16 @@ impl FixedWindow {
     /// A limiter allowing `quota` requests per `window_ms` (0 = unlimited).
     pub fn new(quota: u32, window_ms: u64) -> Self {
         FixedWindow {
-            quota,
+            quota: quota.into(),
             window: Duration::from_millis(window_ms.max(1)),
             inner: Mutex::new((Instant::now(), 0)),
         }
+    }
+
+    /// Changes the quota (0 = unlimited), as when a store changes plan; the window goes on.
+    pub fn set_quota(&self, quota: u32) {
+        self.quota
+            .store(quota, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts a fresh window with nothing spent.
@@ -81,7 +87,8 @@ impl FixedWindow {
 
     fn take(&self, mode: Mode) -> Decision {
         let window_ms = self.window.as_millis() as u64;
-        if self.quota == 0 {
+        let quota = self.quota.load(std::sync::atomic::Ordering::Relaxed);
+        if quota == 0 {
             return Decision {
                 allowed: true,
                 quota: UNLIMITED_REPORTED,
@@ -93,14 +100,14 @@ impl FixedWindow {
         let now = Instant::now();
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let reset_ms = self.roll(&mut g, now);
-        let allowed = g.1 < self.quota;
+        let allowed = g.1 < quota;
         if (allowed && mode == Mode::Acquire) || mode == Mode::Force {
             g.1 = g.1.saturating_add(1);
         }
         Decision {
             allowed,
-            quota: self.quota,
-            left: self.quota.saturating_sub(g.1),
+            quota,
+            left: quota.saturating_sub(g.1),
             reset_ms,
             window_ms,
         }
@@ -134,5 +141,18 @@ mod tests {
         for _ in 0..10_000 {
             assert!(w.acquire().allowed);
         }
+    }
+
+    #[test]
+    fn a_quota_can_be_lifted_and_put_back() {
+        let w = FixedWindow::new(1, 60_000);
+        assert!(w.acquire().allowed);
+        assert!(!w.acquire().allowed);
+        w.set_quota(0);
+        assert!(w.acquire().allowed, "unlimited");
+        w.set_quota(1);
+        w.reset();
+        assert!(w.acquire().allowed);
+        assert!(!w.acquire().allowed);
     }
 }

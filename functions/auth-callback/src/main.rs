@@ -8,11 +8,11 @@ use lambda_http::{service_fn, Error, Request};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(Settings::from_env());
-    let callback = setup::or_exit(auth_callback::callback(
-        &settings,
-        &setup::aws_config().await,
-    ));
+    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let sdk = setup::aws_config().await;
+    let callback = setup::or_exit(setup::timed("wiring", || {
+        auth_callback::callback(&settings, &sdk)
+    }));
     lambda_http::run(service_fn(|req: Request| {
         let callback = callback.clone();
         async move { Ok::<_, Error>(callback.handle(req).await) }

@@ -10,11 +10,11 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(Settings::from_env());
-    let exporter = setup::or_exit(order_export::exporter(
-        &settings,
-        &setup::aws_config().await,
-    ));
+    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let sdk = setup::aws_config().await;
+    let exporter = setup::or_exit(setup::timed("wiring", || {
+        order_export::exporter(&settings, &sdk)
+    }));
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let mut exporter = exporter.clone();
         async move {

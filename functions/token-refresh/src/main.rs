@@ -13,11 +13,11 @@ use token_refresh::settings::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(Settings::from_env());
-    let handler = setup::or_exit(token_refresh::handler(
-        &settings,
-        &setup::aws_config().await,
-    ));
+    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let sdk = setup::aws_config().await;
+    let handler = setup::or_exit(setup::timed("wiring", || {
+        token_refresh::handler(&settings, &sdk)
+    }));
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move {

@@ -10,11 +10,11 @@ use upsert_worker::settings::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(Settings::from_env());
-    let worker = setup::or_exit(upsert_worker::wiring::worker(
-        &settings,
-        &setup::aws_config().await,
-    ));
+    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let sdk = setup::aws_config().await;
+    let worker = setup::or_exit(setup::timed("wiring", || {
+        upsert_worker::wiring::worker(&settings, &sdk)
+    }));
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let mut worker = worker.clone();
         async move {

@@ -8,8 +8,9 @@ use webhook_intake::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(Settings::from_env());
-    let intake = webhook_intake::intake(&settings, &setup::aws_config().await);
+    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let sdk = setup::aws_config().await;
+    let intake = setup::timed("wiring", || webhook_intake::intake(&settings, &sdk));
     lambda_http::run(service_fn(|req: Request| {
         let intake = intake.clone();
         async move { Ok::<_, Error>(intake.handle(req).await) }

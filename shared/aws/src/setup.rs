@@ -20,9 +20,29 @@ pub fn or_exit<T, E: std::fmt::Display>(step: Result<T, E>) -> T {
     }
 }
 
+/// Runs one wiring step of a cold start and logs how long it took, at debug level
+/// (`RUST_LOG=debug`): where a function's init time goes.
+pub fn timed<T>(step: &'static str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    tracing::debug!(
+        step,
+        micros = started.elapsed().as_micros() as u64,
+        "cold start step"
+    );
+    out
+}
+
 /// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+    let started = std::time::Instant::now();
+    let sdk = aws_config::load_from_env().await;
+    tracing::debug!(
+        step = "aws config",
+        micros = started.elapsed().as_micros() as u64,
+        "cold start step"
+    );
+    sdk
 }
 
 /// A BigCommerce client for the store whose secret `config.secret_id` names, reading the secret

@@ -157,7 +157,12 @@ async fn main() -> Result<(), Error> {
         ("EXPORT_START_DAYS", "3650".into()),
         ("APP_SECRET_ID", unique("coldstart/app")),
         ("AUTH_REDIRECT_URI", "http://127.0.0.1/auth".into()),
-        ("RUST_LOG", "warn".into()),
+        // `COLDSTART_LOG=debug` logs each function's wiring steps with their times
+        // (target/lambda-logs).
+        (
+            "RUST_LOG",
+            std::env::var("COLDSTART_LOG").unwrap_or_else(|_| "warn".into()),
+        ),
     ];
 
     // A first event per function that does real work against moto and the sandbox.

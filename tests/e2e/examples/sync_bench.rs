@@ -94,15 +94,17 @@ impl Args {
         }
     }
 
-    /// The longer of the two windows: waited between scenarios so each starts on full quotas
-    /// (and, being at least the mirror's maximum age, on a mirror that is read again).
+    /// Waited between scenarios: the longer of the two windows, so each starts on full quotas,
+    /// and past the mirror's maximum age, as a nightly run finds it.
     fn settle(&self) -> Duration {
-        Duration::from_millis(self.window_ms.max(self.b2b_window_ms))
+        let windows = Duration::from_millis(self.window_ms.max(self.b2b_window_ms));
+        windows.max(upsert_worker::DEFAULT_MIRROR_MAX_AGE + Duration::from_secs(1))
     }
 }
 
-/// One worker instance (its own client, so its own pacer) on the shared state table.
-fn worker(sandbox: &RunningSandbox, state: Arc<dyn StateStore>) -> Worker {
+/// One worker instance (its own client, so its own pacer) on the shared state table and
+/// dead-letter queue.
+fn worker(sandbox: &RunningSandbox, state: Arc<dyn StateStore>, dlq: Arc<MemoryQueue>) -> Worker {
     Worker {
         applier: Applier::new(
             client(sandbox, ClientOptions::default()),
@@ -110,7 +112,7 @@ fn worker(sandbox: &RunningSandbox, state: Arc<dyn StateStore>) -> Worker {
             "external_id".into(),
         ),
         mapping: None,
-        dead_letters: Arc::new(MemoryQueue::default()),
+        dead_letters: dlq,
         visibility: None,
         events: None,
         concurrency: 4,
@@ -130,6 +132,7 @@ struct Run {
     rate_limited_after_first_window: u64,
     elapsed: Duration,
     redelivered: usize,
+    dead_letters: usize,
 }
 
 /// Takes batches of up to `batch` messages off `queue` and hands them to `worker` until the
@@ -211,8 +214,14 @@ async fn deliver(
     };
     // The instances run side by side as futures of this task (their requests overlap as
     // Lambda instances' would); the sandbox serves on its own tasks.
-    let running =
-        (0..instances).map(|_| instance(worker(sandbox, state.clone()), queue.clone(), batch));
+    let dlq = Arc::new(MemoryQueue::default());
+    let running = (0..instances).map(|_| {
+        instance(
+            worker(sandbox, state.clone(), dlq.clone()),
+            queue.clone(),
+            batch,
+        )
+    });
     let redelivered: usize = futures_util::future::join_all(running)
         .await
         .into_iter()
@@ -226,7 +235,12 @@ async fn deliver(
         total_429
     };
     let (b2b_requests, core_requests) = requests_by_api(sandbox);
+    let dead = dlq.bodies();
+    if let Some(first) = dead.first() {
+        eprintln!("{} dead letters; the first: {first}", dead.len());
+    }
     Run {
+        dead_letters: dead.len(),
         b2b_requests,
         core_requests,
         writes: stats.writes_total.load(Ordering::Relaxed),
@@ -279,10 +293,10 @@ fn row(out: &mut Vec<String>, a: &Args, r: Row<'_>) {
         // Steady state at the real B2B limit: 150 a minute.
         run.b2b_requests as f64 / 150.0,
     ));
-    if run.redelivered > 0 {
+    if run.redelivered > 0 || run.dead_letters > 0 {
         out.push(format!(
-            "|  | ({} messages redelivered) ||||||||||||",
-            run.redelivered
+            "|  | ({} messages redelivered, {} dead-lettered) ||||||||||||",
+            run.redelivered, run.dead_letters
         ));
     }
 }
@@ -290,7 +304,7 @@ fn row(out: &mut Vec<String>, a: &Args, r: Row<'_>) {
 fn company_command(i: usize, name: &str, run: &str) -> String {
     json!({"type":"company.upsert","version":1,"store_hash":STORE,"external_id":format!("B-{i:05}"),
         "idempotency_key": format!("{run}-{i}"),
-        "company":{"name":name,"email":format!("ap@b{i}.example"),"phone":"555-0100",
+        "company":{"name":name,"email":format!("ap@b{i}.example"),"phone":"555-0100","country":"US",
         "admin":{"first_name":"Admin","last_name":format!("B{i}"),"email":format!("admin@b{i}.example")}}})
     .to_string()
 }
@@ -332,19 +346,29 @@ fn window(a: &Args) -> Duration {
     Duration::from_millis(a.window_ms.min(a.b2b_window_ms))
 }
 
-/// Puts `n` companies `B-00000`… with their admins straight into the sandbox (made before the
-/// toolkit, or by it long ago: the state table knows none of them).
-fn seed_companies(sb: &RunningSandbox, n: usize) -> Result<(), Error> {
-    let now = b2b_now() - 3_600;
-    let mut store = sb.app().data();
-    for i in 0..n {
-        let body = json!({"companyName": format!("Bench {i}"), "companyEmail": format!("ap@b{i}.example"),
-            "companyPhone": "555-0100", "adminFirstName": "Admin", "adminLastName": format!("B{i}"),
-            "adminEmail": format!("admin@b{i}.example"),
-            "extraFields": [{"fieldName": "external_id", "fieldValue": format!("B-{i:05}")}]});
-        bc_sandbox::model::create_company(&mut store, &body, now, &mut Vec::new())
-            .map_err(|e| format!("seed company {i}: {e:?}"))?;
+/// Creates `n` companies `B-00000`… through the worker with the store's quotas lifted, as an
+/// earlier load by the toolkit would have (mapped, their addresses recorded), then puts the
+/// quotas back on fresh windows.
+async fn load_companies(
+    a: &Args,
+    sb: &RunningSandbox,
+    state: &Arc<dyn StateStore>,
+    n: usize,
+) -> Result<(), Error> {
+    let app = sb.app();
+    app.core_limit.set_quota(0);
+    app.b2b_limit.set_quota(0);
+    let bodies = (0..n)
+        .map(|i| company_command(i, &format!("Bench {i}"), "seed"))
+        .collect();
+    let run = deliver(sb, state, bodies, 1, a.batch, window(a)).await;
+    if run.dead_letters > 0 {
+        return Err(format!("{} companies not loaded", run.dead_letters).into());
     }
+    app.core_limit.set_quota(a.quota);
+    app.b2b_limit.set_quota(a.b2b_quota);
+    app.core_limit.reset();
+    app.b2b_limit.reset();
     Ok(())
 }
 
@@ -375,8 +399,8 @@ fn b2b_now() -> i64 {
 async fn resyncs(a: &Args, instances: usize, table: &mut Vec<String>) -> Result<(), Error> {
     let sb = sandbox(a.limits(50)).await;
     let m = a.resync;
-    seed_companies(&sb, m)?;
     let state: Arc<dyn StateStore> = Arc::new(MemoryState::default());
+    load_companies(a, &sb, &state, m).await?;
     let pages = m.div_ceil(250) as u64;
     // The ERP's nightly export: 5% of the companies carry a new name. Each run has its own
     // idempotency keys, as if the done markers of the last one had expired.

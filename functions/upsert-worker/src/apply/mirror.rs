@@ -46,7 +46,7 @@ pub const MIRROR_OVERLAP_SECS: i64 = 120;
 const TOUCH_MARGIN_MS: i64 = 1_000;
 
 /// State-table writes in flight while a delta read records what it saw.
-const RECORD_CONCURRENCY: usize = 16;
+const RECORD_CONCURRENCY: usize = 4;
 
 /// The kinds of entity the mirror holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
