@@ -160,6 +160,7 @@ async fn deliver(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let mut kills = 0;
+    let mut armed = 0;
     let mut batch_no = 0;
     let give_up = Instant::now() + Duration::from_secs(240);
     let counter = || writes(sandbox);
@@ -192,9 +193,12 @@ async fn deliver(
             })
             .collect();
         let event = json!({ "Records": records });
-        let kill = kill_batches
-            .contains(&batch_no)
-            .then_some((1, &counter as &dyn Fn() -> u64));
+        // A planned kill stays armed until it lands: a batch that writes nothing (its buyers
+        // wait for their company) cannot be killed mid-write.
+        if kill_batches.contains(&batch_no) {
+            armed += 1;
+        }
+        let kill = (armed > 0).then_some((1, &counter as &dyn Fn() -> u64));
         batch_no += 1;
         match invoke_maybe_kill(&process, &event, kill).await {
             Some(answer) => {
@@ -212,6 +216,7 @@ async fn deliver(
             }
             None => {
                 kills += 1;
+                armed -= 1;
                 // Nothing of the batch was acknowledged: all of it comes back after SQS's
                 // visibility timeout, which is longer than the dead invocation's leases (6 x
                 // the function timeout; here the lease's own horizon), and a new instance starts.
