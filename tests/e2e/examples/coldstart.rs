@@ -83,23 +83,10 @@ async fn cold_start(
     Ok((init, handled.as_secs_f64() * 1000.0, rss))
 }
 
-/// `RUNS` cold starts of `binary` with `env`, run `n` handling `event(n)`.
+/// `RUNS` cold starts of `binary` with `env`, run `n` handling `event(n)`; with `sdk`, each
+/// run gets a fresh state table (so every export run exports the same).
 async fn measure(
-    binary: &std::path::Path,
-    name: &str,
-    env: &[(&str, String)],
-    event: &dyn Fn(usize) -> Value,
-) -> Result<ColdStart, Error> {
-    let mut runs = Vec::new();
-    for n in 0..RUNS {
-        runs.push(cold_start(binary, name, env, &event(n)).await?);
-    }
-    Ok(summary(runs))
-}
-
-/// As [`measure`], with a fresh state table per run (so every export run exports the same).
-async fn measure_with_fresh_tables(
-    sdk: &aws_config::SdkConfig,
+    sdk: Option<&aws_config::SdkConfig>,
     binary: &std::path::Path,
     name: &str,
     env: &[(&str, String)],
@@ -108,7 +95,9 @@ async fn measure_with_fresh_tables(
     let mut runs = Vec::new();
     for n in 0..RUNS {
         let mut env = env.to_vec();
-        env.push(("STATE_TABLE", state_table(sdk).await));
+        if let Some(sdk) = sdk {
+            env.push(("STATE_TABLE", state_table(sdk).await));
+        }
         runs.push(cold_start(binary, name, &env, &event(n)).await?);
     }
     Ok(summary(runs))
@@ -247,7 +236,7 @@ async fn main() -> Result<(), Error> {
 
     // The floor: a bare lambda_runtime function under the same emulator, same profile.
     let echo = release_example_binary("b2b-e2e", "echo_lambda")?;
-    let floor = measure(&echo, "echo", &[], &|_| json!({"ping": 1})).await?;
+    let floor = measure(None, &echo, "echo", &[], &|_| json!({"ping": 1})).await?;
     println!(
         "| function | first event | init (ms) | init / floor | first event handled (ms) | peak RSS (MiB) | binary (MiB) | zip arm64 (MiB) |"
     );
@@ -263,12 +252,8 @@ async fn main() -> Result<(), Error> {
         let binary = function_binary(name, true)?;
         let mut env = env.clone();
         env.extend(extra_env.iter().cloned());
-        let fresh_table = *name == "order-export";
-        let m = if fresh_table {
-            measure_with_fresh_tables(&sdk, &binary, name, &env, event.as_ref()).await?
-        } else {
-            measure(&binary, name, &env, event.as_ref()).await?
-        };
+        let fresh_tables = (*name == "order-export").then_some(&sdk);
+        let m = measure(fresh_tables, &binary, name, &env, event.as_ref()).await?;
         let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
         let zip = target_dir().join("lambda").join(name).join("bootstrap.zip");
         let zip = std::fs::metadata(&zip)
