@@ -44,7 +44,7 @@ pub fn callback(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Auth
     Ok(AuthCallback {
         settings: settings.clone(),
         secrets: b2b_shared::secrets::SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk)),
-        http: exchange::http_client()?,
+        http: exchange::http_client(settings.trust_roots)?,
     })
 }
 

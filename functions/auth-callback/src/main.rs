@@ -9,7 +9,7 @@ use lambda_http::{service_fn, Error, Request};
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
-    let sdk = setup::aws_config().await;
+    let sdk = setup::or_exit(setup::aws_config(settings.trust_roots).await);
     let callback = setup::or_exit(setup::timed("wiring", || {
         auth_callback::callback(&settings, &sdk)
     }));

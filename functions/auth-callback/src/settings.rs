@@ -2,6 +2,7 @@
 //! start; every bad variable is named at once.
 
 use b2b_shared::config::{ConfigError, ConfigProblem};
+use bigcommerce_b2b::tls::TrustRoots;
 use url::Url;
 
 /// Default `BC_OAUTH_TOKEN_URL`.
@@ -24,6 +25,8 @@ pub struct Settings {
     pub token_url: Url,
     /// `STORE_SECRET_PREFIX`.
     pub store_secret_prefix: String,
+    /// `TLS_ROOTS`: the certificate authorities the token exchange and AWS calls trust.
+    pub trust_roots: TrustRoots,
 }
 
 impl Settings {
@@ -84,6 +87,9 @@ impl Settings {
                 reason: "may hold only letters, digits and /_+=.@-".into(),
             });
         }
+        let trust_roots = b2b_shared::config::read_trust_roots(&lookup)
+            .map_err(|problem| problems.push(problem))
+            .unwrap_or_default();
         match token_url {
             Some(token_url) if problems.is_empty() => Ok(Self {
                 app_secret_id,
@@ -91,6 +97,7 @@ impl Settings {
                 redirect_uri,
                 token_url,
                 store_secret_prefix,
+                trust_roots,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -63,7 +63,7 @@ fn callback(
     AuthCallback {
         settings,
         secrets: SecretsApi::new(sm),
-        http: exchange::http_client().unwrap(),
+        http: exchange::http_client(Default::default()).unwrap(),
     }
 }
 
@@ -184,7 +184,7 @@ async fn without_a_configured_redirect_uri_the_request_s_own_url_is_sent() {
     let cb = AuthCallback {
         settings,
         secrets: SecretsApi::new(sm.clone()),
-        http: exchange::http_client().unwrap(),
+        http: exchange::http_client(Default::default()).unwrap(),
     };
     let resp = cb.handle(fixture()).await;
     m.assert_async().await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use b2b_shared::secrets::{SecretCache, SecretsApi};
 use b2b_shared::telemetry::{emit_metrics_in_sets, Metric};
+use bigcommerce_b2b::tls::TrustRoots;
 use bigcommerce_b2b::Credentials;
 use bigcommerce_b2b::{Api, ApiRequest, BcClient, BcError, ClientOptions, RetryPolicy};
 use serde::Serialize;
@@ -113,6 +114,8 @@ pub struct HealthChecker {
     pub core_probe: Probe,
     /// The B2B probe.
     pub b2b_probe: Probe,
+    /// The certificate authorities the probes' clients trust.
+    pub trust_roots: TrustRoots,
 }
 
 /// Client options for a health check: few retries, short timeouts.
@@ -139,7 +142,10 @@ impl HealthChecker {
             &self.bc_api_url,
             &self.b2b_api_url,
             credentials,
-            probe_options(),
+            ClientOptions {
+                trust_roots: self.trust_roots,
+                ..probe_options()
+            },
         )
     }
 

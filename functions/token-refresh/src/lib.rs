@@ -145,7 +145,7 @@ pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handl
     Ok(Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),
-            http: oauth::http_client().map_err(StartError::Http)?,
+            http: oauth::http_client(settings.config.trust_roots).map_err(StartError::Http)?,
             lead_seconds: settings.lead_seconds,
             lease_seconds: settings.lease_seconds,
         },
@@ -154,6 +154,7 @@ pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handl
             b2b_api_url: settings.config.b2b_api_url.clone(),
             core_probe: settings.core_probe.clone(),
             b2b_probe: settings.b2b_probe.clone(),
+            trust_roots: settings.config.trust_roots,
         },
         fetcher: SecretsApi::new(sm),
         connection_secret_ids: settings.connection_secret_ids.clone(),

@@ -14,7 +14,7 @@ use token_refresh::settings::Settings;
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
-    let sdk = setup::aws_config().await;
+    let sdk = setup::or_exit(setup::aws_config(settings.config.trust_roots).await);
     let handler = setup::or_exit(setup::timed("wiring", || {
         token_refresh::handler(&settings, &sdk)
     }));

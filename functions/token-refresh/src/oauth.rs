@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use bigcommerce_b2b::tls::TrustRoots;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
@@ -50,8 +51,9 @@ impl TokenError {
 }
 
 /// The HTTP client for token endpoints (short timeouts, no redirects to follow a token to).
-pub fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+pub fn http_client(roots: TrustRoots) -> Result<reqwest::Client, String> {
+    bigcommerce_b2b::tls::reqwest_builder(roots)
+        .map_err(|e| e.to_string())?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(20))
         .redirect(reqwest::redirect::Policy::none())
@@ -219,7 +221,7 @@ mod tests {
             .create_async()
             .await;
         let t = request_token(
-            &http_client().unwrap(),
+            &http_client(TrustRoots::Bundled).unwrap(),
             &spec(&format!("{}/token", server.url()), "refresh_token", "basic"),
         )
         .await
@@ -249,7 +251,7 @@ mod tests {
             "client_credentials",
             "body",
         );
-        let http = http_client().unwrap();
+        let http = http_client(TrustRoots::Bundled).unwrap();
         let t = request_token(&http, &s).await.unwrap();
         ok.assert_async().await;
         assert!(t.refresh_token.is_none());

@@ -52,7 +52,7 @@ fn handler(
     Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),
-            http: oauth::http_client().unwrap(),
+            http: oauth::http_client(Default::default()).unwrap(),
             lead_seconds: 600,
             lease_seconds: 120,
         },
@@ -61,6 +61,7 @@ fn handler(
             b2b_api_url: url.clone(),
             core_probe: Probe::parse(bigcommerce_b2b::Api::Core, DEFAULT_CORE_PROBE).unwrap(),
             b2b_probe: Probe::parse(bigcommerce_b2b::Api::B2b, DEFAULT_B2B_PROBE).unwrap(),
+            trust_roots: Default::default(),
         },
         fetcher: SecretsApi::new(sm.clone()),
         connection_secret_ids: connections.iter().map(|s| s.to_string()).collect(),

@@ -11,7 +11,7 @@ use upsert_worker::settings::Settings;
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
-    let sdk = setup::aws_config().await;
+    let sdk = setup::or_exit(setup::aws_config(settings.config.trust_roots).await);
     let worker = setup::or_exit(setup::timed("wiring", || {
         upsert_worker::wiring::worker(&settings, &sdk)
     }));

@@ -9,7 +9,7 @@ use webhook_intake::Settings;
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
-    let sdk = setup::aws_config().await;
+    let sdk = setup::or_exit(setup::aws_config(settings.config.trust_roots).await);
     let intake = setup::timed("wiring", || webhook_intake::intake(&settings, &sdk));
     lambda_http::run(service_fn(|req: Request| {
         let intake = intake.clone();

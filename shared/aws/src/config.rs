@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use bigcommerce_b2b::tls::TrustRoots;
 use url::Url;
 
 /// Default base URL of the BigCommerce management API (v2/v3).
@@ -54,6 +55,8 @@ pub struct Config {
     pub state_table: Option<String>,
     /// `DEAD_LETTER_QUEUE_URL`, when the function asked for it.
     pub dead_letter_queue_url: Option<String>,
+    /// `TLS_ROOTS`: the certificate authorities every HTTP client trusts (default `bundled`).
+    pub trust_roots: TrustRoots,
 }
 
 /// One missing or malformed variable.
@@ -208,6 +211,13 @@ impl Config {
         let outbound_queue_url = optional(Need::OutboundQueue);
         let state_table = optional(Need::StateTable);
         let dead_letter_queue_url = optional(Need::DeadLetterQueue);
+        let trust_roots = match read_trust_roots(&lookup) {
+            Ok(roots) => roots,
+            Err(problem) => {
+                problems.push(problem);
+                TrustRoots::default()
+            }
+        };
 
         match (bc_api_url, b2b_api_url) {
             (Some(bc_api_url), Some(b2b_api_url)) if problems.is_empty() => Ok(Config {
@@ -218,9 +228,23 @@ impl Config {
                 outbound_queue_url,
                 state_table,
                 dead_letter_queue_url,
+                trust_roots,
             }),
             _ => Err(ConfigError { problems }),
         }
+    }
+}
+
+/// `TLS_ROOTS` through `lookup`: `bundled` (the default) or `native`.
+pub fn read_trust_roots(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<TrustRoots, ConfigProblem> {
+    match lookup("TLS_ROOTS").filter(|v| !v.trim().is_empty()) {
+        None => Ok(TrustRoots::default()),
+        Some(raw) => TrustRoots::parse(&raw).map_err(|reason| ConfigProblem {
+            variable: "TLS_ROOTS",
+            reason,
+        }),
     }
 }
 

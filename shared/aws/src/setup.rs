@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bigcommerce_b2b::tls::{root_certificates_pem, TlsError, TrustRoots};
 use bigcommerce_b2b::{BcClient, BcError, ClientOptions, Credentials};
 
 use crate::config::Config;
@@ -33,16 +34,57 @@ pub fn timed<T>(step: &'static str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
-pub async fn aws_config() -> aws_config::SdkConfig {
+/// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`,
+/// ...), with one HTTP client for every SDK client made from it, trusting `roots` (the same root
+/// store the BigCommerce client uses; see [`bigcommerce_b2b::tls`]).
+///
+/// When the environment holds the credentials and the region, as Lambda's does, they are taken
+/// from it directly: no profile file is read and no instance metadata is probed. Otherwise the
+/// SDK's default chains run, lazily, at the first call.
+pub async fn aws_config(roots: TrustRoots) -> Result<aws_config::SdkConfig, TlsError> {
+    aws_config_from(roots, |name| std::env::var(name).ok()).await
+}
+
+/// [`aws_config`] with the environment read through `lookup`.
+pub async fn aws_config_from(
+    roots: TrustRoots,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<aws_config::SdkConfig, TlsError> {
+    use aws_config::{BehaviorVersion, Region};
     let started = std::time::Instant::now();
-    let sdk = aws_config::load_from_env().await;
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(sdk_http_client(roots)?);
+    let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
+        loader = loader.region(Region::new(region));
+    }
+    if set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some() {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    let sdk = loader.load().await;
     tracing::debug!(
         step = "aws config",
         micros = started.elapsed().as_micros() as u64,
         "cold start step"
     );
-    sdk
+    Ok(sdk)
+}
+
+/// The one HTTPS client the SDK clients of a process share, trusting `roots`.
+fn sdk_http_client(roots: TrustRoots) -> Result<aws_sdk_sqs::config::SharedHttpClient, TlsError> {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let store =
+        TrustStore::empty().with_pem_certificate(root_certificates_pem(roots)?.into_bytes());
+    let context = TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
 }
 
 /// A BigCommerce client for the store whose secret `config.secret_id` names, reading the secret
@@ -72,10 +114,43 @@ pub fn client_for(
     credentials: Arc<dyn Credentials>,
     options: ClientOptions,
 ) -> Result<BcClient, BcError> {
+    let options = ClientOptions {
+        trust_roots: config.trust_roots,
+        ..options
+    };
     BcClient::new(
         &config.bc_api_url,
         &config.b2b_api_url,
         credentials,
         options,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_environment_gives_region_and_credentials_without_the_default_chains() {
+        let env = |name: &str| match name {
+            "AWS_REGION" => Some("eu-west-1".to_owned()),
+            "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("x".to_owned()),
+            _ => None,
+        };
+        let sdk = aws_config_from(TrustRoots::Bundled, env).await.unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert!(sdk.credentials_provider().is_some());
+        assert!(sdk.http_client().is_some(), "one shared HTTP client");
+    }
+
+    #[tokio::test]
+    async fn a_blank_region_falls_back_to_the_default_region_variable() {
+        let env = |name: &str| match name {
+            "AWS_REGION" => Some(" ".to_owned()),
+            "AWS_DEFAULT_REGION" => Some("us-west-2".to_owned()),
+            _ => None,
+        };
+        let sdk = aws_config_from(TrustRoots::Bundled, env).await.unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-west-2"));
+    }
 }

@@ -22,6 +22,7 @@ use super::error::{Api, ApiError, BcError};
 use super::ratelimit::{parse_rate_limit, Pacer, RateLimitInfo};
 use super::retry::RetryPolicy;
 use crate::credentials::{Credentials, StoreAuth};
+use crate::tls::TrustRoots;
 
 /// The management API's base URL (core calls go to `{base}/stores/{hash}/v2|v3/...`).
 pub const DEFAULT_API_URL: &str = "https://api.bigcommerce.com";
@@ -47,6 +48,8 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// Time allowed for one whole request, answer included.
     pub request_timeout: Duration,
+    /// The certificate authorities TLS connections trust (one configuration per process).
+    pub trust_roots: TrustRoots,
 }
 
 impl Default for ClientOptions {
@@ -60,6 +63,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(30),
+            trust_roots: TrustRoots::default(),
         }
     }
 }
@@ -229,7 +233,8 @@ impl BcClient {
         credentials: Arc<dyn Credentials>,
         options: ClientOptions,
     ) -> Result<Self, BcError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::reqwest_builder(options.trust_roots)
+            .map_err(|e| BcError::InvalidRequest(e.to_string()))?
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .read_timeout(options.read_timeout)

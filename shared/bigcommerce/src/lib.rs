@@ -41,6 +41,7 @@
 //! - [`core`]: management API resources (price lists, customer groups, orders, webhooks).
 //! - [`oauth`]: the app install's code exchange for a store token.
 //! - [`subscriptions`]: keeps webhook subscriptions active (re-enable, create, blocked domains).
+//! - [`tls`]: the one TLS configuration and root store every HTTP client of a process shares.
 //! - [`lenient`]: decoders for fields whose type drifts between endpoints (string or number).
 
 #![deny(missing_docs)]
@@ -57,6 +58,7 @@ pub mod permits;
 pub mod ratelimit;
 pub mod retry;
 pub mod subscriptions;
+pub mod tls;
 
 pub use client::{
     ApiRequest, ApiResponse, BcClient, ClientOptions, ClientStats, DEFAULT_API_URL,

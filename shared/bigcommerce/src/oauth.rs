@@ -94,9 +94,10 @@ struct Answer {
     account_uuid: Option<String>,
 }
 
-/// The HTTP client for the exchange.
-pub fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// The HTTP client for the exchange, trusting `roots`.
+pub fn http_client(roots: crate::tls::TrustRoots) -> Result<reqwest::Client, String> {
+    crate::tls::reqwest_builder(roots)
+        .map_err(|e| e.to_string())?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
