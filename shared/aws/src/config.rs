@@ -211,13 +211,9 @@ impl Config {
         let outbound_queue_url = optional(Need::OutboundQueue);
         let state_table = optional(Need::StateTable);
         let dead_letter_queue_url = optional(Need::DeadLetterQueue);
-        let trust_roots = match read_trust_roots(&lookup) {
-            Ok(roots) => roots,
-            Err(problem) => {
-                problems.push(problem);
-                TrustRoots::default()
-            }
-        };
+        let trust_roots = read_trust_roots(&lookup)
+            .map_err(|problem| problems.push(problem))
+            .unwrap_or_default();
 
         match (bc_api_url, b2b_api_url) {
             (Some(bc_api_url), Some(b2b_api_url)) if problems.is_empty() => Ok(Config {

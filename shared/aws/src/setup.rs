@@ -108,7 +108,8 @@ pub fn store_secret(config: &Config, sdk: &aws_config::SdkConfig) -> Arc<SecretC
     ))
 }
 
-/// A BigCommerce client for the URLs of `config`, authenticated by `credentials`.
+/// A BigCommerce client for the URLs of `config`, authenticated by `credentials`, trusting the
+/// roots `config` names (`TLS_ROOTS`), whatever `options.trust_roots` says.
 pub fn client_for(
     config: &Config,
     credentials: Arc<dyn Credentials>,
