@@ -45,7 +45,7 @@ pub async fn aws_config(roots: TrustRoots) -> Result<aws_config::SdkConfig, TlsE
     aws_config_from(roots, |name| std::env::var(name).ok()).await
 }
 
-/// [`aws_config`] with the environment read through `lookup`.
+/// [`aws_config()`] with the environment read through `lookup`.
 pub async fn aws_config_from(
     roots: TrustRoots,
     lookup: impl Fn(&str) -> Option<String>,
