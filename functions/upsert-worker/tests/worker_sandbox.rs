@@ -1552,3 +1552,78 @@ async fn the_webhook_of_our_own_write_costs_no_read() {
         .unwrap_or(0);
     assert_eq!(delta_reads, 0, "our own create's webhook asks for no read");
 }
+
+#[tokio::test]
+async fn instances_starting_together_share_one_delta_read() {
+    let mut rig = mirrored_rig().await;
+    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    // Three instances (workers on the same state table) each get their own batch at once.
+    let instances: Vec<Worker> = (0..3).map(|_| rig.worker.clone()).collect();
+    let events: Vec<SqsEvent> = (0..3)
+        .map(|i| {
+            event(&new_companies(
+                &format!("i{i}-"),
+                &format!("I{i}-"),
+                "Instance ",
+                5,
+            ))
+        })
+        .collect();
+    let answers = futures_util::future::join_all(
+        instances
+            .iter()
+            .zip(&events)
+            .map(|(worker, batch)| worker.handle(batch)),
+    )
+    .await;
+    for resp in answers {
+        assert!(resp.batch_item_failures.is_empty());
+    }
+    let stats = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&stats, "GET", "/companies"),
+        1,
+        "one instance read the changes; the others waited for its read"
+    );
+    let state = rig.admin("state").await;
+    for i in 0..3 {
+        for n in 0..5 {
+            assert_eq!(companies_with(&state, &format!("I{i}-{n}")).len(), 1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_read_lease_left_by_a_dead_instance_only_delays_the_read() {
+    let mut rig = mirrored_rig().await;
+    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    // An instance took the lease and died: nobody releases it; it expires after a second.
+    let lease = format!("{}#mirror#companies#reading", support::STORE);
+    let taken = rig
+        .worker
+        .applier
+        .state
+        .claim(&lease, std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(taken, b2b_shared::state::Claim::New);
+    let resp = rig
+        .worker
+        .handle(&event(&new_companies("d", "D-", "Dead ", 3)))
+        .await;
+    assert!(resp.batch_item_failures.is_empty());
+    let stats = rig.admin("stats").await;
+    assert_eq!(
+        route_count(&stats, "GET", "/companies"),
+        1,
+        "read once the lease expired"
+    );
+    let state = rig.admin("state").await;
+    for n in 0..3 {
+        assert_eq!(companies_with(&state, &format!("D-{n}")).len(), 1);
+    }
+    assert!(
+        !rig.worker.applier.state.is_claimed(&lease).await.unwrap(),
+        "the reader released the lease it took over"
+    );
+}

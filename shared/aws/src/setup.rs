@@ -26,12 +26,26 @@ pub fn or_exit<T, E: std::fmt::Display>(step: Result<T, E>) -> T {
 pub fn timed<T>(step: &'static str, f: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let out = f();
-    tracing::debug!(
-        step,
-        micros = started.elapsed().as_micros() as u64,
-        "cold start step"
-    );
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(
+            step,
+            micros = started.elapsed().as_micros() as u64,
+            rss_kib = resident_kib(),
+            "cold start step"
+        );
+    }
     out
+}
+
+/// This process's resident memory now (`VmRSS`, in KiB, from
+/// `/proc/self/status`), for the debug log of where memory goes; 0 where it cannot be read.
+pub fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`,

@@ -50,6 +50,17 @@ fn target_dir() -> PathBuf {
 struct ColdStart {
     init_ms: f64,
     handled_ms: f64,
+    init_rss_kib: u64,
+    rss_kib: u64,
+}
+
+/// One cold start's figures.
+struct Run {
+    init_ms: f64,
+    handled_ms: f64,
+    /// Peak RSS when the process first polled for an event (init alone).
+    init_rss_kib: u64,
+    /// Peak RSS after the first event.
     rss_kib: u64,
 }
 
@@ -60,7 +71,7 @@ async fn cold_start(
     name: &str,
     env: &[(&str, String)],
     event: &Value,
-) -> Result<(f64, f64, u64), Error> {
+) -> Result<Run, Error> {
     let process = FunctionProcess::start(binary, name, env, Duration::from_secs(60)).await?;
     let answer = process
         .invoke(event, Duration::from_secs(60))
@@ -78,9 +89,15 @@ async fn cold_start(
         Invoked::Response(_) => {}
     }
     let init = process.init_time().unwrap_or_default().as_secs_f64() * 1000.0;
-    let rss = process.peak_rss_kib().unwrap_or(0);
+    let rss_kib = process.peak_rss_kib().unwrap_or(0);
+    let init_rss_kib = process.init_rss_kib().unwrap_or(0);
     process.kill();
-    Ok((init, handled.as_secs_f64() * 1000.0, rss))
+    Ok(Run {
+        init_ms: init,
+        handled_ms: handled.as_secs_f64() * 1000.0,
+        init_rss_kib,
+        rss_kib,
+    })
 }
 
 /// `RUNS` cold starts of `binary` with `env`, run `n` handling `event(n)`; with `sdk`, each
@@ -103,11 +120,12 @@ async fn measure(
     Ok(summary(runs))
 }
 
-fn summary(runs: Vec<(f64, f64, u64)>) -> ColdStart {
+fn summary(runs: Vec<Run>) -> ColdStart {
     ColdStart {
-        init_ms: median(runs.iter().map(|r| r.0).collect()),
-        handled_ms: median(runs.iter().map(|r| r.1).collect()),
-        rss_kib: runs.iter().map(|r| r.2).max().unwrap_or(0),
+        init_ms: median(runs.iter().map(|r| r.init_ms).collect()),
+        handled_ms: median(runs.iter().map(|r| r.handled_ms).collect()),
+        init_rss_kib: runs.iter().map(|r| r.init_rss_kib).max().unwrap_or(0),
+        rss_kib: runs.iter().map(|r| r.rss_kib).max().unwrap_or(0),
     }
 }
 
@@ -238,13 +256,14 @@ async fn main() -> Result<(), Error> {
     let echo = release_example_binary("b2b-e2e", "echo_lambda")?;
     let floor = measure(None, &echo, "echo", &[], &|_| json!({"ping": 1})).await?;
     println!(
-        "| function | first event | init (ms) | init / floor | first event handled (ms) | peak RSS (MiB) | binary (MiB) | zip arm64 (MiB) |"
+        "| function | first event | init (ms) | init / floor | first event handled (ms) | RSS after init (MiB) | peak RSS (MiB) | binary (MiB) | zip arm64 (MiB) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| bare lambda_runtime echo (the floor) | its payload | {:.1} | 1.0 | {:.1} | {:.1} | {} | - |",
+        "| bare lambda_runtime echo (the floor) | its payload | {:.1} | 1.0 | {:.1} | {:.1} | {:.1} | {} | - |",
         floor.init_ms,
         floor.handled_ms,
+        floor.init_rss_kib as f64 / 1024.0,
         floor.rss_kib as f64 / 1024.0,
         mib(std::fs::metadata(&echo).map(|m| m.len()).unwrap_or(0)),
     );
@@ -260,10 +279,11 @@ async fn main() -> Result<(), Error> {
             .map(|m| mib(m.len()))
             .unwrap_or_else(|_| "run `make zips`".into());
         println!(
-            "| {name} | {what} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {zip} |",
+            "| {name} | {what} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {zip} |",
             m.init_ms,
             m.init_ms / floor.init_ms,
             m.handled_ms,
+            m.init_rss_kib as f64 / 1024.0,
             m.rss_kib as f64 / 1024.0,
             mib(size)
         );

@@ -61,6 +61,10 @@ struct Shared {
     waiting: Mutex<HashMap<String, oneshot::Sender<Invoked>>>,
     init_error: Mutex<Option<String>>,
     first_poll: OnceLock<Instant>,
+    /// The process's id, set once it is spawned.
+    pid: OnceLock<u32>,
+    /// Its peak RSS (KiB) when it first polled: what init alone made resident.
+    init_rss_kib: OnceLock<u64>,
     function_arn: String,
 }
 
@@ -79,7 +83,11 @@ pub struct FunctionProcess {
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
-    let _ = shared.first_poll.set(Instant::now());
+    if shared.first_poll.set(Instant::now()).is_ok() {
+        if let Some(kib) = shared.pid.get().and_then(|pid| peak_rss_of(*pid)) {
+            let _ = shared.init_rss_kib.set(kib);
+        }
+    }
     let mut queue = shared.queue.lock().await;
     let Some(p) = queue.recv().await else {
         return StatusCode::GONE.into_response();
@@ -168,6 +176,8 @@ impl FunctionProcess {
             waiting: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
             first_poll: OnceLock::new(),
+            pid: OnceLock::new(),
+            init_rss_kib: OnceLock::new(),
             function_arn: format!("arn:aws:lambda:us-east-1:000000000000:function:{name}"),
         });
         let app = Router::new()
@@ -215,6 +225,7 @@ impl FunctionProcess {
                 binary.display()
             )
         })?;
+        let _ = shared.pid.set(child.id());
         Ok(Self {
             pid: child.id(),
             child: Mutex::new(child),
@@ -298,11 +309,13 @@ impl FunctionProcess {
 
     /// The process's peak resident memory so far (`VmHWM`), in KiB; `None` once it has exited.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        peak_rss_of(self.pid)
+    }
+
+    /// The peak resident memory (KiB) the process had reached at its first poll for an event:
+    /// what its init alone made resident.
+    pub fn init_rss_kib(&self) -> Option<u64> {
+        self.shared.init_rss_kib.get().copied()
     }
 
     /// Kills the process with SIGKILL (no clean-up of any kind runs) and stops its runtime API.
@@ -318,6 +331,15 @@ impl Drop for FunctionProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The peak resident memory (`VmHWM`, KiB) of process `pid`; `None` once it has exited.
+fn peak_rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn fastrand_id() -> u64 {

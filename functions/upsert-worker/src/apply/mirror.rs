@@ -23,6 +23,11 @@
 //! - the replay of a command applied before is applied again when the snapshot's modification
 //!   time is later than our last write ([`Applier::edited_elsewhere`]): drift is repaired.
 //!
+//! Instances share one read: a delta read holds the kind's **read lease**
+//! (`{store}#mirror#{kind}#reading`) while it reads and records; an instance that finds the
+//! lease held polls the position until that read lands and uses it. A holder that died only
+//! delays the others: its lease expires and the next one reads.
+//!
 //! A delta read that fails leaves the batch on lookups (a search by extra field, email or
 //! `externalId`), as without the mirror.
 
@@ -44,6 +49,9 @@ pub const MIRROR_OVERLAP_SECS: i64 = 120;
 /// How long a snapshot must have been read after its entity was touched to be trusted: clock
 /// skew between Lambda instances.
 const TOUCH_MARGIN_MS: i64 = 1_000;
+
+/// How often an instance waiting for another's delta read looks at the position.
+const READ_LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// State-table writes in flight while a delta read records what it saw.
 const RECORD_CONCURRENCY: usize = 4;
@@ -148,6 +156,10 @@ fn kind_changed_key(store: &str, kind: Mirrored) -> String {
     format!("{store}#mirror#{}#changed", kind.plural())
 }
 
+fn read_lease_key(store: &str, kind: Mirrored) -> String {
+    format!("{}#reading", position_key(store, kind))
+}
+
 fn position_key(store: &str, kind: Mirrored) -> String {
     format!("{store}#mirror#{}", kind.plural())
 }
@@ -222,8 +234,48 @@ impl Applier {
         }
     }
 
-    /// One delta read of `kind`, logged; its start time when it succeeded.
+    /// One delta read of `kind` shared by every instance: under the kind's read lease, or the
+    /// result of the read another instance makes under it now. Its start time when it succeeded.
     async fn delta_read(&self, store: &str, kind: Mirrored) -> Option<i64> {
+        let lease = read_lease_key(store, kind);
+        let waited_until = tokio::time::Instant::now() + self.mirror_read_lease;
+        loop {
+            match self.state.claim(&lease, self.mirror_read_lease).await {
+                Ok(b2b_shared::state::Claim::New) => {
+                    // Another instance's read may have landed just before the lease was free.
+                    let at = match self.recent_read(store, kind).await {
+                        Some(at) => Some(at),
+                        None => self.read_changes(store, kind).await,
+                    };
+                    if let Err(e) = self.state.release(&lease).await {
+                        tracing::warn!(store, kind = kind.plural(), error = %e, "mirror read lease not released; it expires");
+                    }
+                    return at;
+                }
+                Ok(b2b_shared::state::Claim::Duplicate) => {
+                    if tokio::time::Instant::now() >= waited_until {
+                        tracing::warn!(
+                            store,
+                            kind = kind.plural(),
+                            "mirror read lease held too long; reading the changes"
+                        );
+                        return self.read_changes(store, kind).await;
+                    }
+                    tokio::time::sleep(READ_LEASE_POLL).await;
+                    if let Some(at) = self.recent_read(store, kind).await {
+                        return Some(at);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(store, kind = kind.plural(), error = %e, "mirror read lease not taken; reading the changes");
+                    return self.read_changes(store, kind).await;
+                }
+            }
+        }
+    }
+
+    /// One delta read of `kind`, logged; its start time when it succeeded.
+    async fn read_changes(&self, store: &str, kind: Mirrored) -> Option<i64> {
         let read_at = now_millis();
         match self.refresh_mirror(store, kind, read_at).await {
             Ok(seen) => {

@@ -56,6 +56,10 @@ pub fn lease_ttl(deadline: Option<tokio::time::Instant>) -> Duration {
 /// How old a store mirror may be for a command to diff against it (`MIRROR_MAX_AGE_SECS`).
 pub const DEFAULT_MIRROR_MAX_AGE: Duration = Duration::from_secs(60);
 
+/// How long one instance's delta read of a kind holds the store's read lease: the others wait
+/// for its result instead of reading the same pages (longer than a full listing takes).
+pub const DEFAULT_MIRROR_READ_LEASE: Duration = Duration::from_secs(60);
+
 /// How long a done marker lets identical replays skip.
 pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -235,6 +239,9 @@ pub struct Applier {
     pub store_mirror: bool,
     /// `MIRROR_MAX_AGE_SECS`: how old a mirror may be to diff against (older: a delta read).
     pub mirror_max_age: Duration,
+    /// How long a delta read holds the read lease of its kind (see `mirror`): instances that
+    /// find it held wait for that read, at most this long.
+    pub mirror_read_lease: Duration,
     /// This batch's view of the mirror.
     batch_mirror: Arc<mirror::BatchMirror>,
 }
@@ -250,6 +257,7 @@ impl Applier {
             countries: Arc::default(),
             store_mirror: true,
             mirror_max_age: DEFAULT_MIRROR_MAX_AGE,
+            mirror_read_lease: DEFAULT_MIRROR_READ_LEASE,
             batch_mirror: Arc::default(),
         }
     }
