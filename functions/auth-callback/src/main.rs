@@ -5,7 +5,9 @@ use auth_callback::settings::Settings;
 use b2b_shared::{setup, telemetry};
 use lambda_http::{service_fn, Error, Request};
 
-#[tokio::main]
+// One thread: below 1,769 MB Lambda gives a function less than one vCPU, every wait here is
+// I/O, and worker threads would only add stacks and allocator arenas to the resident memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));

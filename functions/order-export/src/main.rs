@@ -7,7 +7,9 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use order_export::{ScheduleInput, Settings};
 use serde_json::Value;
 
-#[tokio::main]
+// One thread: below 1,769 MB Lambda gives a function less than one vCPU, every wait here is
+// I/O, and worker threads would only add stacks and allocator arenas to the resident memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
     let settings = setup::or_exit(setup::timed("settings", Settings::from_env));

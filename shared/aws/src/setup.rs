@@ -26,6 +26,12 @@ pub fn or_exit<T, E: std::fmt::Display>(step: Result<T, E>) -> T {
 pub fn timed<T>(step: &'static str, f: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let out = f();
+    log_step(step, started);
+    out
+}
+
+/// The debug line of one cold-start step: how long it took and the RSS after it.
+fn log_step(step: &'static str, started: std::time::Instant) {
     if tracing::enabled!(tracing::Level::DEBUG) {
         tracing::debug!(
             step,
@@ -34,7 +40,6 @@ pub fn timed<T>(step: &'static str, f: impl FnOnce() -> T) -> T {
             "cold start step"
         );
     }
-    out
 }
 
 /// This process's resident memory now (`VmRSS`, in KiB, from
@@ -66,8 +71,9 @@ pub async fn aws_config_from(
 ) -> Result<aws_config::SdkConfig, TlsError> {
     use aws_config::{BehaviorVersion, Region};
     let started = std::time::Instant::now();
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(sdk_http_client(roots)?);
+    let http = sdk_http_client(roots)?;
+    log_step("tls", started);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
     let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
         loader = loader.region(Region::new(region));
@@ -78,11 +84,7 @@ pub async fn aws_config_from(
         );
     }
     let sdk = loader.load().await;
-    tracing::debug!(
-        step = "aws config",
-        micros = started.elapsed().as_micros() as u64,
-        "cold start step"
-    );
+    log_step("aws config", started);
     Ok(sdk)
 }
 

@@ -584,6 +584,46 @@ async fn b2b_offset_pagination_follows_total_count() {
 }
 
 #[tokio::test]
+async fn a_b2b_list_that_shrinks_between_pages_is_refused_not_returned_short() {
+    // Three companies; the first is deleted after page one: at offset 2 the list holds [2, 3]
+    // shifted to offsets 0 and 1, so company 3 would be skipped.
+    let mut server = Server::new_async().await;
+    let body = |ids: &[i64], total: u32| {
+        let data: Vec<_> = ids
+            .iter()
+            .map(|i| serde_json::json!({"companyId": i.to_string(), "companyStatus": "1"}))
+            .collect();
+        serde_json::json!({"code":200,"meta":{"message":"SUCCESS","pagination":{"totalCount":total,"limit":2,"offset":0}},"data":data}).to_string()
+    };
+    server
+        .mock("GET", "/api/v3/io/companies")
+        .match_query(Matcher::UrlEncoded("offset".into(), "0".into()))
+        .with_body(body(&[1, 2], 3))
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/api/v3/io/companies")
+        .match_query(Matcher::UrlEncoded("offset".into(), "2".into()))
+        .with_body(body(&[], 2))
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let pages =
+        crate::pagination::b2b_pages::<serde_json::Value>(&client, "/companies", Vec::new(), 2);
+    let got: Result<Vec<Vec<serde_json::Value>>, BcError> = pages.try_collect().await;
+    match got {
+        Err(e @ BcError::ListShrank { was: 3, now: 2, .. }) => {
+            assert!(e.is_retryable());
+            assert!(
+                e.to_string().contains("/companies shrank from 3 to 2"),
+                "{e}"
+            );
+        }
+        other => panic!("expected ListShrank, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn quote_lists_use_their_own_envelope() {
     let mut server = Server::new_async().await;
     server

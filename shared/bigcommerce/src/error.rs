@@ -406,6 +406,19 @@ pub enum BcError {
     /// The caller asked for something that cannot be sent (permanent).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// An offset-paged B2B list shrank while it was read (an entry was deleted between two
+    /// pages), so one may have been skipped (retryable: read it again).
+    #[error("{api} API list {path} shrank from {was} to {now} entries while it was read: an entry may have been skipped")]
+    ListShrank {
+        /// Which API.
+        api: Api,
+        /// The list's path.
+        path: String,
+        /// The largest `totalCount` seen before.
+        was: u64,
+        /// The `totalCount` of the last page.
+        now: u64,
+    },
     /// The store-wide permits ([`StorePermits`](crate::permits::StorePermits)) could not be
     /// used (retryable).
     #[error("store-wide permits unavailable: {0}")]
@@ -420,6 +433,7 @@ impl BcError {
             | BcError::Server { .. }
             | BcError::Transport { .. }
             | BcError::DeadlineExceeded { .. }
+            | BcError::ListShrank { .. }
             | BcError::Permits(_) => true,
             BcError::Credentials(e) => e.is_retryable(),
             BcError::Unauthorized { .. }

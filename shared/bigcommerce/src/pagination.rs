@@ -188,15 +188,16 @@ impl<T: DeserializeOwned> B2bList<T> for QuoteEnvelope<T> {
     }
 }
 
-/// The page of a B2B list at `path` starting at `offset`, read through envelope `E`: its items
-/// and the next page's offset when there is one (by `totalCount`, else by a full page).
+/// The page of a B2B list at `path` starting at `offset`, read through envelope `E`: its items,
+/// the next page's offset when there is one (by `totalCount`, else by a full page) and
+/// `totalCount`.
 async fn b2b_list_page<T, E: B2bList<T>>(
     client: &BcClient,
     path: &str,
     query: &[(String, String)],
     offset: u64,
     limit: u32,
-) -> Result<(Vec<T>, Option<u64>), BcError> {
+) -> Result<B2bPage<T>, BcError> {
     let limit = limit.clamp(1, B2B_MAX_LIMIT);
     let req = ApiRequest::get(Api::B2b, path)
         .queries(query)
@@ -204,7 +205,46 @@ async fn b2b_list_page<T, E: B2bList<T>>(
         .query("limit", limit);
     let (items, total) = client.send::<E>(req).await?.into_parts();
     let next = next_offset(offset, items.len(), limit, total);
-    Ok((items, next))
+    Ok((items, next, total))
+}
+
+/// One B2B page: items, the next offset, `totalCount`.
+type B2bPage<T> = (Vec<T>, Option<u64>, Option<u64>);
+
+/// The pages of a B2B list at `path` that `fetch` reads by offset, refusing a list that shrank
+/// while it was read: offset paging skips an entry when one before the cursor is deleted
+/// between two pages, so a `totalCount` below the largest seen ends the stream with
+/// [`BcError::ListShrank`] (retryable) instead of a silently incomplete list.
+fn b2b_offset_pages<T, F, Fut>(
+    path: String,
+    mut fetch: F,
+) -> impl Stream<Item = Result<Vec<T>, BcError>>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<B2bPage<T>, BcError>>,
+{
+    pages(
+        (0u64, None::<u64>),
+        move |(offset, largest): (u64, Option<u64>)| {
+            let page = fetch(offset);
+            let path = path.clone();
+            async move {
+                let (items, next, total) = page.await?;
+                if let (Some(was), Some(now)) = (largest, total) {
+                    if now < was {
+                        return Err(BcError::ListShrank {
+                            api: Api::B2b,
+                            path,
+                            was,
+                            now,
+                        });
+                    }
+                }
+                let largest = largest.max(total);
+                Ok((items, next.map(|n| (n, largest))))
+            }
+        },
+    )
 }
 
 fn next_offset(offset: u64, got: usize, limit: u32, total: Option<u64>) -> Option<u64> {
@@ -215,7 +255,8 @@ fn next_offset(offset: u64, got: usize, limit: u32, total: Option<u64>) -> Optio
     }
 }
 
-/// Pages of a B2B list at `path` (e.g. `/companies`) with extra `query`; `limit` ≤ 250.
+/// Pages of a B2B list at `path` (e.g. `/companies`) with extra `query`; `limit` ≤ 250. Ends
+/// with [`BcError::ListShrank`] when the list shrank while it was read.
 pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
     client: &BcClient,
     path: impl Into<String>,
@@ -224,9 +265,9 @@ pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
     let client = client.clone();
     let path = path.into();
-    pages(0u64, move |offset| {
+    b2b_offset_pages(path.clone(), move |offset| {
         let (client, path, query) = (client.clone(), path.clone(), query.clone());
-        async move { b2b_page(&client, &path, &query, offset, limit).await }
+        async move { b2b_list_page::<T, B2bEnvelope<T>>(&client, &path, &query, offset, limit).await }
     })
 }
 
@@ -239,19 +280,22 @@ pub async fn b2b_page<T: DeserializeOwned>(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>), BcError> {
-    b2b_list_page::<T, B2bEnvelope<T>>(client, path, query, offset, limit).await
+    let (items, next, _) =
+        b2b_list_page::<T, B2bEnvelope<T>>(client, path, query, offset, limit).await?;
+    Ok((items, next))
 }
 
 /// Pages of the B2B quotes list (`/rfq`), whose envelope is `data.list` / `data.pagination`.
+/// Ends with [`BcError::ListShrank`] when the list shrank while it was read.
 pub fn b2b_quote_pages<T: DeserializeOwned + Send + 'static>(
     client: &BcClient,
     query: Vec<(String, String)>,
     limit: u32,
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
     let client = client.clone();
-    pages(0u64, move |offset| {
+    b2b_offset_pages("/rfq".to_owned(), move |offset| {
         let (client, query) = (client.clone(), query.clone());
-        async move { b2b_quote_page(&client, &query, offset, limit).await }
+        async move { b2b_list_page::<T, QuoteEnvelope<T>>(&client, "/rfq", &query, offset, limit).await }
     })
 }
 
@@ -263,7 +307,9 @@ pub async fn b2b_quote_page<T: DeserializeOwned>(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>), BcError> {
-    b2b_list_page::<T, QuoteEnvelope<T>>(client, "/rfq", query, offset, limit).await
+    let (items, next, _) =
+        b2b_list_page::<T, QuoteEnvelope<T>>(client, "/rfq", query, offset, limit).await?;
+    Ok((items, next))
 }
 
 #[cfg(test)]

@@ -33,6 +33,14 @@ impl TrustRoots {
             )),
         }
     }
+
+    /// The setting value that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bundled => "bundled",
+            Self::Native => "native",
+        }
+    }
 }
 
 /// Why the TLS configuration could not be built.
@@ -73,7 +81,11 @@ fn build(roots: TrustRoots) -> Result<Trust, TlsError> {
     let mut store = rustls::RootCertStore::empty();
     let (added, _unparsable) = store.add_parsable_certificates(certificates.iter().cloned());
     if added == 0 {
-        return Err(TlsError::NoNativeRoots("none could be parsed".into()));
+        return Err(TlsError::Config(format!(
+            "none of the {} {} root certificates could be parsed",
+            certificates.len(),
+            roots.name()
+        )));
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)

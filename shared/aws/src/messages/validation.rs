@@ -19,19 +19,33 @@ use serde_json::Value;
 pub const INBOUND_COMMAND_SCHEMA: &str =
     include_str!("../../../../schemas/inbound-command.v1.schema.json");
 
-/// One command type's validator and its schema branch (where `errorMessage`s are looked up).
-struct Branch {
-    validator: Validator,
+/// One command type's schema branch (where `errorMessage`s are looked up), compiled on first use: a batch of company upserts never
+/// builds the validators (and their regexes) of the other types.
+struct LazyBranch {
     schema: Value,
+    compiled: OnceLock<Result<Validator, String>>,
 }
 
-/// The compiled branches by command type, or why the schema did not compile.
-fn branches() -> &'static Result<HashMap<String, Branch>, String> {
-    static BRANCHES: OnceLock<Result<HashMap<String, Branch>, String>> = OnceLock::new();
-    BRANCHES.get_or_init(compile)
+impl LazyBranch {
+    fn validator(&self, kind: &str) -> Result<&Validator, &String> {
+        self.compiled
+            .get_or_init(|| {
+                jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&self.schema)
+                    .map_err(|e| format!("the `{kind}` schema does not compile: {e}"))
+            })
+            .as_ref()
+    }
 }
 
-fn compile() -> Result<HashMap<String, Branch>, String> {
+/// The schema's branches by command type, or why the schema could not be split into them.
+fn branches() -> &'static Result<HashMap<String, LazyBranch>, String> {
+    static BRANCHES: OnceLock<Result<HashMap<String, LazyBranch>, String>> = OnceLock::new();
+    BRANCHES.get_or_init(split)
+}
+
+fn split() -> Result<HashMap<String, LazyBranch>, String> {
     let root: Value = serde_json::from_str(INBOUND_COMMAND_SCHEMA)
         .map_err(|e| format!("the command schema is not JSON: {e}"))?;
     let dialect = root.get("$schema").cloned().unwrap_or(Value::Null);
@@ -52,13 +66,23 @@ fn compile() -> Result<HashMap<String, Branch>, String> {
         if let Some(obj) = schema.as_object_mut() {
             obj.insert("$schema".into(), dialect.clone());
         }
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .map_err(|e| format!("the `{kind}` schema does not compile: {e}"))?;
-        out.insert(kind.to_owned(), Branch { validator, schema });
+        let lazy = LazyBranch {
+            schema,
+            compiled: OnceLock::new(),
+        };
+        out.insert(kind.to_owned(), lazy);
     }
     Ok(out)
+}
+
+/// Every branch compiled: whether the whole schema compiles.
+#[cfg(test)]
+fn compile_all() -> Result<(), String> {
+    let branches = branches().as_ref().map_err(Clone::clone)?;
+    for (kind, branch) in branches {
+        branch.validator(kind).map_err(Clone::clone)?;
+    }
+    Ok(())
 }
 
 /// Every problem the schema finds in `value`, a command of type `kind`, as sentences; empty
@@ -71,8 +95,11 @@ pub fn schema_problems(kind: &str, value: &Value) -> Vec<String> {
     let Some(branch) = branches.get(kind) else {
         return Vec::new();
     };
-    let mut out: Vec<String> = branch
-        .validator
+    let validator = match branch.validator(kind) {
+        Ok(v) => v,
+        Err(e) => return vec![e.clone()],
+    };
+    let mut out: Vec<String> = validator
         .iter_errors(value)
         .flat_map(|e| sentences(&e, &branch.schema))
         .collect();
@@ -166,6 +193,23 @@ mod tests {
             assert!(branches.contains_key(kind), "{kind}");
         }
         assert_eq!(branches.len(), super::super::COMMAND_TYPES.len());
+        compile_all().unwrap();
+        assert!(branches.values().all(|b| b.compiled.get().is_some()));
+    }
+
+    #[test]
+    fn a_branch_is_compiled_when_first_used_and_only_it() {
+        let branches = split().unwrap();
+        assert!(branches.values().all(|b| b.compiled.get().is_none()));
+        branches["company.status"]
+            .validator("company.status")
+            .unwrap();
+        let compiled: Vec<&str> = branches
+            .iter()
+            .filter(|(_, b)| b.compiled.get().is_some())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(compiled, ["company.status"]);
     }
 
     #[test]
