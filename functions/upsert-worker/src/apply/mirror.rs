@@ -238,7 +238,7 @@ impl Applier {
     /// result of the read another instance makes under it now. Its start time when it succeeded.
     async fn delta_read(&self, store: &str, kind: Mirrored) -> Option<i64> {
         let lease = read_lease_key(store, kind);
-        let waited_until = tokio::time::Instant::now() + self.mirror_read_lease;
+        let waited_until = self.read_lease_wait_until();
         loop {
             match self.state.claim(&lease, self.mirror_read_lease).await {
                 Ok(b2b_shared::state::Claim::New) => {
@@ -271,6 +271,18 @@ impl Applier {
                     return self.read_changes(store, kind).await;
                 }
             }
+        }
+    }
+
+    /// Until when an instance waits for another's delta read: the lease's length, and never
+    /// more than half the time left before the invocation's deadline (the rest is for reading
+    /// itself, should the holder not deliver).
+    fn read_lease_wait_until(&self) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        let by_lease = now + self.mirror_read_lease;
+        match self.client.deadline() {
+            Some(deadline) => by_lease.min(now + deadline.saturating_duration_since(now) / 2),
+            None => by_lease,
         }
     }
 

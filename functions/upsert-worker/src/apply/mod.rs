@@ -57,8 +57,10 @@ pub fn lease_ttl(deadline: Option<tokio::time::Instant>) -> Duration {
 pub const DEFAULT_MIRROR_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// How long one instance's delta read of a kind holds the store's read lease: the others wait
-/// for its result instead of reading the same pages (longer than a full listing takes).
-pub const DEFAULT_MIRROR_READ_LEASE: Duration = Duration::from_secs(60);
+/// for its result instead of reading the same pages. Short, because it is also how long an
+/// instance killed mid-read delays the others; a read that takes longer (a first listing of a
+/// large store) is read a second time by the next waiter, which costs quota, never correctness.
+pub const DEFAULT_MIRROR_READ_LEASE: Duration = Duration::from_secs(10);
 
 /// How long a done marker lets identical replays skip.
 pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
