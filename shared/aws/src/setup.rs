@@ -42,15 +42,20 @@ fn log_step(step: &'static str, started: std::time::Instant) {
     }
 }
 
-/// This process's resident memory now (`VmRSS`, in KiB, from
-/// `/proc/self/status`), for the debug log of where memory goes; 0 where it cannot be read.
+/// This process's resident memory now (`VmRSS`, in KiB), for the debug log of where memory
+/// goes; 0 where it cannot be read.
 pub fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    proc_status_kib("self", "VmRSS").unwrap_or(0)
+}
+
+/// A memory field of `/proc/{process}/status` (`VmRSS`, `VmHWM`, ...; `process` is a pid or
+/// `self`), in KiB; `None` where it cannot be read (the process exited, not Linux).
+pub fn proc_status_kib(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// The AWS SDK configuration from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`,
@@ -73,6 +78,7 @@ pub async fn aws_config_from(
     let started = std::time::Instant::now();
     let http = sdk_http_client(roots)?;
     log_step("tls", started);
+    let started = std::time::Instant::now();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
     let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
@@ -146,6 +152,19 @@ pub fn client_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_fields_are_read_by_exact_name() {
+        let rss = proc_status_kib("self", "VmRSS").unwrap();
+        let peak = proc_status_kib("self", "VmHWM").unwrap();
+        assert!(rss > 0 && peak >= rss, "rss {rss}, peak {peak}");
+        assert_eq!(
+            proc_status_kib("self", "VmRS"),
+            None,
+            "a prefix is not the field"
+        );
+        assert_eq!(proc_status_kib("0", "VmRSS"), None);
+    }
 
     #[tokio::test]
     async fn the_environment_gives_region_and_credentials_without_the_default_chains() {

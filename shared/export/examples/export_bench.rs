@@ -33,12 +33,7 @@ impl Queue for Counter {
 }
 
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    b2b_shared::setup::proc_status_kib("self", "VmHWM").map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 struct Sandbox(Child);

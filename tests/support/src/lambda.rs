@@ -335,11 +335,7 @@ impl Drop for FunctionProcess {
 
 /// The peak resident memory (`VmHWM`, KiB) of process `pid`; `None` once it has exited.
 fn peak_rss_of(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    b2b_shared::setup::proc_status_kib(&pid.to_string(), "VmHWM")
 }
 
 fn fastrand_id() -> u64 {
