@@ -13,9 +13,16 @@
 
 /// The OAuth code exchange, from the client crate.
 pub use bigcommerce_b2b::oauth as exchange;
+pub mod lifecycle;
 pub mod page;
 pub mod settings;
+pub mod signed_payload;
 pub mod store;
+
+use std::sync::Arc;
+
+use b2b_shared::state::{DynamoState, Watermarks};
+use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
 
 use bigcommerce_b2b::StoreHash;
 use lambda_http::request::RequestContext;
@@ -23,12 +30,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::SecretString;
 
 use crate::exchange::{exchange, Grant};
+use crate::lifecycle::Lifecycle;
 use crate::page::page;
 use crate::settings::Settings;
-use crate::store::{app_credentials, write_store_secret, StoreError, Written};
+use crate::store::{app_credentials, now_unix, write_store_secret, StoreError, Written};
 
 /// The callback, wired once per cold start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthCallback {
     /// The settings.
     pub settings: Settings,
@@ -36,15 +44,25 @@ pub struct AuthCallback {
     pub secrets: b2b_shared::secrets::SecretsApi,
     /// The HTTP client for the token exchange.
     pub http: reqwest::Client,
+    /// The store registry (in the state table): installs add the store, uninstalls remove it.
+    pub registry: Arc<dyn StoreRegistry>,
+    /// The export positions (in the state table), for the status page.
+    pub watermarks: Arc<dyn Watermarks>,
 }
 
-/// The callback that `settings` describe, with Secrets Manager from `sdk`. Fails only when the
-/// HTTP client cannot be built.
+/// The callback that `settings` describe, with Secrets Manager and the state table from `sdk`.
+/// Fails only when the HTTP client cannot be built.
 pub fn callback(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<AuthCallback, String> {
+    let state = Arc::new(DynamoState::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        settings.state_table.clone(),
+    ));
     Ok(AuthCallback {
         settings: settings.clone(),
         secrets: b2b_shared::secrets::SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk)),
         http: exchange::http_client(settings.trust_roots)?,
+        registry: state.clone(),
+        watermarks: state,
     })
 }
 
@@ -98,7 +116,8 @@ pub fn request_url(req: &Request) -> Option<String> {
     Some(format!("https://{domain}{}", req.uri().path()))
 }
 
-fn store_error_page(e: &StoreError) -> Response<Body> {
+/// The page for a Secrets Manager failure: 503 when retrying may help, 500 otherwise.
+pub(crate) fn store_error_page(e: &StoreError) -> Response<Body> {
     if e.is_retryable() {
         page(
             503,
@@ -115,16 +134,35 @@ fn store_error_page(e: &StoreError) -> Response<Body> {
 }
 
 impl AuthCallback {
-    /// Serves one request.
+    /// The secret `store`'s credentials are kept in: `{STORE_SECRET_PREFIX}{hash}`.
+    pub fn store_secret_id(&self, store: &StoreHash) -> String {
+        format!("{}{}", self.settings.store_secret_prefix, store)
+    }
+
+    /// Serves one request: `GET /auth` (the install), `/load`, `/uninstall` or `/remove_user`.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let path = req.uri().path().trim_end_matches('/');
-        if !path.ends_with("/auth") && path != "auth" {
-            return page(404, "Not found", "This app only serves /auth.");
+        let lifecycle = Lifecycle::of_path(path);
+        if lifecycle.is_none() && !path.ends_with("/auth") && path != "auth" {
+            return page(
+                404,
+                "Not found",
+                "This app serves /auth, /load, /uninstall and /remove_user.",
+            );
         }
         if req.method() != lambda_http::http::Method::GET {
-            return page(405, "Method not allowed", "Use GET /auth.");
+            return page(405, "Method not allowed", "Use GET.");
         }
-        let grant = match parse_grant(&req) {
+        match lifecycle {
+            Some(which) => self.lifecycle(which, &req).await,
+            None => self.install(&req).await,
+        }
+    }
+
+    /// The install: the code exchanged for the store's token, the token kept in the store's
+    /// secret (restored first when the store had been uninstalled), the store registered.
+    async fn install(&self, req: &Request) -> Response<Body> {
+        let grant = match parse_grant(req) {
             Ok(g) => g,
             Err(reason) => {
                 tracing::warn!(%reason, "install callback with invalid parameters");
@@ -137,7 +175,7 @@ impl AuthCallback {
             .settings
             .redirect_uri
             .clone()
-            .or_else(|| request_url(&req))
+            .or_else(|| request_url(req))
         else {
             tracing::error!(store = %hash, "no AUTH_REDIRECT_URI and no API Gateway domain to derive it from");
             return page(
@@ -180,21 +218,59 @@ impl AuthCallback {
                 );
             }
         };
-        let secret_id = format!("{}{}", self.settings.store_secret_prefix, hash);
-        match write_store_secret(&self.secrets, &secret_id, &hash, &app, &installed).await {
-            Ok(written) => {
-                tracing::info!(store = %hash, %secret_id, created = (written == Written::Created), scope = ?installed.scope, "app installed; store token stored");
-                page(
-                    200,
-                    &format!("App installed for store {hash}"),
-                    "The integration can now reach your store. You can close this page.",
-                )
-            }
+        let secret_id = self.store_secret_id(&hash);
+        if let Err(e) = self.restore_if_uninstalled(&hash, &secret_id).await {
+            tracing::error!(store = %hash, %secret_id, error = %e, retryable = e.is_retryable(), "the uninstalled store's secret could not be restored");
+            return store_error_page(&e);
+        }
+        let written = match write_store_secret(&self.secrets, &secret_id, &hash, &app, &installed)
+            .await
+        {
+            Ok(written) => written,
             Err(e) => {
                 tracing::error!(store = %hash, %secret_id, error = %e, retryable = e.is_retryable(), "store token could not be stored");
-                store_error_page(&e)
+                return store_error_page(&e);
+            }
+        };
+        let record = StoreRecord {
+            store_hash: hash.to_string(),
+            secret_id: secret_id.clone(),
+            source: StoreSource::App,
+            status: StoreStatus::Active,
+            since: now_unix(),
+        };
+        if let Err(e) = self.registry.put_store(&record).await {
+            // The secret is written; installing again writes it again and registers the store.
+            tracing::error!(store = %hash, error = %e, "store token stored but the store not registered");
+            return store_error_page(&StoreError::Unavailable(e.to_string()));
+        }
+        tracing::info!(store = %hash, %secret_id, created = (written == Written::Created), scope = ?installed.scope, "app installed; store token stored and store registered");
+        page(
+            200,
+            &format!("App installed for store {hash}"),
+            "The integration can now reach your store. You can close this page.",
+        )
+    }
+
+    /// A store uninstalled before has its secret scheduled for deletion: cancel that first, so
+    /// the new token can be written to it.
+    async fn restore_if_uninstalled(
+        &self,
+        store: &StoreHash,
+        secret_id: &str,
+    ) -> Result<(), StoreError> {
+        let record = self
+            .registry
+            .get_store(store.as_str())
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        if record.is_some_and(|r| r.status == StoreStatus::Uninstalled) {
+            match self.secrets.restore(secret_id).await {
+                Ok(()) | Err(b2b_shared::secrets::SecretError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
         }
+        Ok(())
     }
 }
 
@@ -218,6 +294,7 @@ mod tests {
         let settings = Settings::from_lookup(|k| match k {
             "APP_SECRET_ID" => Some("bigcommerce/app".into()),
             "STORE_SECRET_PREFIX" => Some("stack/bigcommerce/store/".into()),
+            "STATE_TABLE" => Some("state".into()),
             _ => None,
         })
         .unwrap();

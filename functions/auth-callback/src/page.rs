@@ -21,11 +21,16 @@ pub fn escape(text: &str) -> String {
 
 /// An HTML page with `status`, a heading and a paragraph (both escaped here).
 pub fn page(status: u16, heading: &str, text: &str) -> Response<Body> {
+    page_html(status, heading, &format!("<p>{}</p>", escape(text)))
+}
+
+/// An HTML page with `status`, a heading (escaped here) and `body`: markup the caller built,
+/// every text in it already escaped with [`escape`].
+pub fn page_html(status: u16, heading: &str, body: &str) -> Response<Body> {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{h}</title></head>\
-         <body><h1>{h}</h1><p>{t}</p></body></html>\n",
+         <body><h1>{h}</h1>{body}</body></html>\n",
         h = escape(heading),
-        t = escape(text)
     );
     let mut resp = Response::new(Body::Text(html));
     *resp.status_mut() = lambda_http::http::StatusCode::from_u16(status)

@@ -8,7 +8,9 @@ use url::Url;
 /// Default `BC_OAUTH_TOKEN_URL`.
 pub const DEFAULT_TOKEN_URL: &str = bigcommerce_b2b::oauth::TOKEN_URL;
 /// Default `STORE_SECRET_PREFIX`: the store secret of `abc123` is `bigcommerce/store/abc123`.
-pub const DEFAULT_STORE_SECRET_PREFIX: &str = "bigcommerce/store/";
+pub use b2b_shared::config::DEFAULT_STORE_SECRET_PREFIX;
+/// Default `SECRET_RECOVERY_DAYS`: an uninstalled store's secret can be restored for a week.
+pub const DEFAULT_SECRET_RECOVERY_DAYS: i64 = 7;
 
 /// Everything auth-callback reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,11 @@ pub struct Settings {
     pub store_secret_prefix: String,
     /// `TLS_ROOTS`: the certificate authorities the token exchange and AWS calls trust.
     pub trust_roots: TrustRoots,
+    /// `STATE_TABLE`: the state table, which holds the store registry and the export positions.
+    pub state_table: String,
+    /// `SECRET_RECOVERY_DAYS` (7 to 30): how long an uninstalled store's secret can be restored
+    /// (a reinstall within it restores it).
+    pub secret_recovery_days: i64,
 }
 
 impl Settings {
@@ -90,6 +97,24 @@ impl Settings {
         let trust_roots = b2b_shared::config::read_trust_roots(&lookup)
             .map_err(|problem| problems.push(problem))
             .unwrap_or_default();
+        let state_table = get("STATE_TABLE").unwrap_or_default();
+        let table_problem = if state_table.is_empty() {
+            Err("is not set (the state table holding the store registry)".to_owned())
+        } else {
+            b2b_shared::config::check_table_name(&state_table)
+        };
+        if let Err(reason) = table_problem {
+            problems.push(ConfigProblem {
+                variable: "STATE_TABLE",
+                reason,
+            });
+        }
+        let secret_recovery_days = match get("SECRET_RECOVERY_DAYS") {
+            None => DEFAULT_SECRET_RECOVERY_DAYS,
+            Some(raw) => ConfigProblem::bounded("SECRET_RECOVERY_DAYS", &raw, 7, 30)
+                .map_err(|p| problems.push(p))
+                .unwrap_or(DEFAULT_SECRET_RECOVERY_DAYS),
+        };
         match token_url {
             Some(token_url) if problems.is_empty() => Ok(Self {
                 app_secret_id,
@@ -98,6 +123,8 @@ impl Settings {
                 token_url,
                 store_secret_prefix,
                 trust_roots,
+                state_table,
+                secret_recovery_days,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -113,11 +140,13 @@ mod tests {
         let s = Settings::from_lookup(|k| match k {
             "APP_SECRET_ID" => Some("bigcommerce/app".into()),
             "AUTH_REDIRECT_URI" => Some("https://x.example.com/auth".into()),
+            "STATE_TABLE" => Some("state".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(s.token_url.as_str(), DEFAULT_TOKEN_URL);
         assert_eq!(s.store_secret_prefix, "bigcommerce/store/");
+        assert_eq!(s.secret_recovery_days, DEFAULT_SECRET_RECOVERY_DAYS);
         assert_eq!(
             s.redirect_uri.as_deref(),
             Some("https://x.example.com/auth")
@@ -125,14 +154,18 @@ mod tests {
         // Without AUTH_REDIRECT_URI, each request's own URL is used.
         let s = Settings::from_lookup(|k| match k {
             "APP_SECRET_ID" => Some("bigcommerce/app".into()),
+            "STATE_TABLE" => Some("state".into()),
+            "SECRET_RECOVERY_DAYS" => Some("30".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(s.redirect_uri, None);
+        assert_eq!(s.secret_recovery_days, 30);
         let e = Settings::from_lookup(|k| match k {
             "AUTH_REDIRECT_URI" => Some("http://x.example.com/auth".into()),
             "BC_OAUTH_TOKEN_URL" => Some("ftp://x".into()),
             "STORE_SECRET_PREFIX" => Some("a b".into()),
+            "SECRET_RECOVERY_DAYS" => Some("3".into()),
             _ => None,
         })
         .unwrap_err();
@@ -143,7 +176,9 @@ mod tests {
                 "APP_SECRET_ID",
                 "AUTH_REDIRECT_URI",
                 "BC_OAUTH_TOKEN_URL",
-                "STORE_SECRET_PREFIX"
+                "STORE_SECRET_PREFIX",
+                "STATE_TABLE",
+                "SECRET_RECOVERY_DAYS"
             ]
         );
     }

@@ -39,7 +39,8 @@ impl From<SecretError> for StoreError {
     }
 }
 
-fn now_unix() -> i64 {
+/// Now, in unix seconds.
+pub fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -4,9 +4,12 @@
 //! `make test` (or `scripts/with-moto.sh cargo test -p auth-callback`) starts moto and sets
 //! `AWS_ENDPOINT_URL`; without it the moto tests fail.
 
+use std::sync::Arc;
+
 use auth_callback::settings::Settings;
 use auth_callback::{exchange, AuthCallback};
 use b2b_shared::secrets::SecretsApi;
+use b2b_shared::state::MemoryState;
 use lambda_http::{Body, Request, Response};
 use mockito::Matcher;
 use serde_json::{json, Value};
@@ -57,13 +60,17 @@ fn callback(
         "AUTH_REDIRECT_URI" => Some("https://apps.example.com/auth".to_owned()),
         "BC_OAUTH_TOKEN_URL" => Some(token_url.to_owned()),
         "STORE_SECRET_PREFIX" => Some(prefix.to_owned()),
+        "STATE_TABLE" => Some("state".to_owned()),
         _ => None,
     })
     .unwrap();
+    let state = Arc::new(MemoryState::default());
     AuthCallback {
         settings,
         secrets: SecretsApi::new(sm),
         http: exchange::http_client(Default::default()).unwrap(),
+        registry: state.clone(),
+        watermarks: state,
     }
 }
 
@@ -178,13 +185,17 @@ async fn without_a_configured_redirect_uri_the_request_s_own_url_is_sent() {
         "APP_SECRET_ID" => Some(app.clone()),
         "BC_OAUTH_TOKEN_URL" => Some(format!("{}/oauth2/token", bc.url())),
         "STORE_SECRET_PREFIX" => Some(prefix.clone()),
+        "STATE_TABLE" => Some("state".to_owned()),
         _ => None,
     })
     .unwrap();
+    let state = Arc::new(MemoryState::default());
     let cb = AuthCallback {
         settings,
         secrets: SecretsApi::new(sm.clone()),
         http: exchange::http_client(Default::default()).unwrap(),
+        registry: state.clone(),
+        watermarks: state,
     };
     let resp = cb.handle(fixture()).await;
     m.assert_async().await;

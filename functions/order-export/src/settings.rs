@@ -7,7 +7,7 @@ use b2b_shared::{Config, Need};
 use serde::Deserialize;
 
 /// What the function needs of the common configuration.
-pub const NEEDS: &[Need] = &[Need::OutboundQueue, Need::StateTable];
+pub const NEEDS: &[Need] = &[Need::OutboundQueue, Need::StateTable, Need::OneStore];
 
 /// Where the NDJSON archive goes, when `EXPORT_BUCKET` is set.
 #[derive(Debug, Clone, PartialEq, Eq)]

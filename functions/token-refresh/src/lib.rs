@@ -141,7 +141,7 @@ pub enum StartError {
 /// the first invocation.
 pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handler, StartError> {
     let sm = aws_sdk_secretsmanager::Client::new(sdk);
-    let store_secret = setup::store_secret(&settings.config, sdk);
+    let store_secret = setup::store_secret(&settings.config, sdk)?;
     Ok(Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),

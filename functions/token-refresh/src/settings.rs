@@ -11,7 +11,7 @@ use crate::webhooks::HookSettings;
 
 /// What the function needs of the common configuration: nothing beyond the store secret and the
 /// API URLs.
-pub const NEEDS: &[Need] = &[];
+pub const NEEDS: &[Need] = &[Need::OneStore];
 
 /// Default `REFRESH_LEAD_SECONDS`: refresh tokens expiring within 10 minutes.
 pub const DEFAULT_LEAD_SECONDS: i64 = 600;
@@ -213,7 +213,7 @@ mod tests {
             ("WEBHOOK_SCOPES", "store/order/*"),
         ]))
         .unwrap();
-        assert_eq!(s.config.secret_id, "one");
+        assert_eq!(s.config.stores.single_secret_id(), Some("one"));
         assert_eq!(s.config.b2b_api_url.as_str(), "http://127.0.0.1:9/");
         let hooks = s.hooks.unwrap();
         assert_eq!(hooks.scopes, ["store/order/*"]);

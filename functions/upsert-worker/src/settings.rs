@@ -13,7 +13,12 @@ use b2b_shared::{Config, Need};
 use crate::mapping::Mapping;
 
 /// What the worker needs of the common configuration.
-pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue];
+pub const NEEDS: &[Need] = &[
+    Need::InboundQueue,
+    Need::StateTable,
+    Need::DeadLetterQueue,
+    Need::OneStore,
+];
 
 /// Default `EXTERNAL_ID_FIELD`.
 pub const DEFAULT_EXTERNAL_ID_FIELD: &str = "external_id";

@@ -5,8 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
 use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
-use b2b_shared::secrets::{SecretSource, StoreSecret};
+use b2b_shared::secrets::StoreSecret;
 use b2b_shared::state::{Begin, DedupeStore};
+use b2b_shared::stores::StoreSecrets;
+use bigcommerce_b2b::StoreHash;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::ExposeSecret;
@@ -69,7 +71,8 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: StatusCode, message: &str) -> Self {
+    /// A refusal whose body is `{"error": message}`.
+    pub fn new(status: StatusCode, message: &str) -> Self {
         Self {
             status,
             body: json!({ "error": message }),
@@ -133,11 +136,22 @@ pub enum WebhookDecision {
     },
 }
 
+/// Whether `given` is `secret`'s inbound API key (compared in constant time).
+fn inbound_key_matches(secret: &StoreSecret, given: &str) -> bool {
+    match &secret.inbound_api_key {
+        Some(key) => secrets_equal(given.as_bytes(), key.expose_secret().as_bytes()),
+        None => {
+            tracing::error!(store = %secret.store_hash, "POST /inbound needs `inbound_api_key` in the store secret");
+            false
+        }
+    }
+}
+
 /// webhook-intake's handler, with its dependencies behind traits so tests can swap them.
 #[derive(Clone)]
 pub struct Intake {
-    /// The store secret.
-    pub credentials: Arc<dyn SecretSource>,
+    /// The secrets of the stores served (one, or many: see [`b2b_shared::stores`]).
+    pub credentials: Arc<dyn StoreSecrets>,
     /// The inbound queue.
     pub queue: Arc<dyn Queue>,
     /// The dedupe store.
@@ -196,19 +210,17 @@ impl Intake {
         if body.len() > MAX_BODY_BYTES {
             return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
         }
-        let secret = match self.credentials.current().await {
-            Ok(s) => s,
-            Err(e) => {
-                // Not the caller's fault: 503 so BigCommerce (or the ERP) retries once it is fixed.
-                tracing::error!(error = %e, "store secret unavailable");
-                return unavailable();
-            }
-        };
+        // A registry or secret that cannot be read is not the caller's fault: 503, so
+        // BigCommerce (or the ERP) retries once it is fixed.
         if route == Route::Webhook {
+            let secret = match crate::stores::webhook_store(self.credentials.as_ref(), body).await {
+                Ok(secret) => secret,
+                Err(refusal) => return refusal.into_response(),
+            };
             self.webhook(req.headers(), body, &secret, now, remaining)
                 .await
         } else {
-            self.inbound(req.headers(), body, &secret).await
+            self.inbound(req.headers(), body).await
         }
     }
 
@@ -232,6 +244,11 @@ impl Intake {
                 ))
             }
         };
+        let producer = format!("stores/{}", secret.store_hash);
+        if payload.producer.as_ref().is_some_and(|p| *p != producer) {
+            tracing::warn!(producer = ?payload.producer, store = %secret.store_hash, "webhook refused: its producer is not the store whose secret signed it");
+            return WebhookDecision::Refuse(unauthorized());
+        }
         if payload.scope.trim().is_empty() {
             return WebhookDecision::Refuse(error(
                 StatusCode::BAD_REQUEST,
@@ -377,12 +394,9 @@ impl Intake {
         }
     }
 
-    /// Validates an inbound body: every command, all or nothing (no AWS calls).
-    pub fn decide_inbound(
-        &self,
-        body: &[u8],
-        secret: &StoreSecret,
-    ) -> Result<Vec<(Command, OutgoingMessage)>, Refusal> {
+    /// Reads an inbound body: one command object or a non-empty array of at most
+    /// `max_batch` (no AWS calls).
+    pub fn inbound_items(&self, body: &[u8]) -> Result<Vec<Value>, Refusal> {
         let value: Value = serde_json::from_slice(body).map_err(|e| {
             Refusal::new(
                 StatusCode::BAD_REQUEST,
@@ -408,12 +422,22 @@ impl Intake {
                 &format!("at most {} commands per request", self.options.max_batch),
             ));
         }
+        Ok(items)
+    }
+
+    /// Validates inbound commands, every one, all or nothing, for the stores `served` (the
+    /// ones the request authenticated for; no AWS calls).
+    pub fn decide_inbound(
+        &self,
+        items: Vec<Value>,
+        served: &[StoreHash],
+    ) -> Result<Vec<(Command, OutgoingMessage)>, Refusal> {
         let mut invalid = Vec::new();
         let mut valid = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
             let external_id = item.get("external_id").cloned().unwrap_or(Value::Null);
             match Command::from_value(item) {
-                Ok(cmd) if cmd.store_hash != secret.store_hash.as_str() => invalid.push(json!({
+                Ok(cmd) if !served.iter().any(|s| s.as_str() == cmd.store_hash) => invalid.push(json!({
                     "index": index, "external_id": external_id,
                     "problems": [format!("`store_hash` `{}` is not this deployment's store", cmd.store_hash)],
                 })),
@@ -455,25 +479,43 @@ impl Intake {
         Ok(out)
     }
 
-    async fn inbound(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        secret: &StoreSecret,
-    ) -> Response<Body> {
-        let Some(key) = &secret.inbound_api_key else {
-            tracing::error!("POST /inbound needs `inbound_api_key` in the store secret");
-            return unauthorized();
-        };
+    /// Authenticates an inbound request: a single-store deployment checks the bearer key before
+    /// reading the body (as before many stores); a many-store one reads which stores the
+    /// commands name, and the key must be the inbound key of every one of them.
+    async fn inbound(&self, headers: &HeaderMap, body: &[u8]) -> Response<Body> {
         let given = headers
             .get(lambda_http::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !secrets_equal(given.trim().as_bytes(), key.expose_secret().as_bytes()) {
+            .unwrap_or("")
+            .trim();
+        let only = match self.credentials.only_store().await {
+            Ok(only) => only,
+            Err(e) => {
+                tracing::error!(error = %e, "store secret unavailable");
+                return unavailable();
+            }
+        };
+        if only
+            .as_ref()
+            .is_some_and(|s| !inbound_key_matches(s, given))
+        {
             return unauthorized();
         }
-        let commands = match self.decide_inbound(body, secret) {
+        let items = match self.inbound_items(body) {
+            Ok(items) => items,
+            Err(refusal) => return refusal.into_response(),
+        };
+        let secrets = match only {
+            Some(only) => vec![only],
+            None => match crate::stores::inbound_stores(self.credentials.as_ref(), &items).await {
+                Ok(secrets) if secrets.iter().all(|s| inbound_key_matches(s, given)) => secrets,
+                Ok(_) => return unauthorized(),
+                Err(refusal) => return refusal.into_response(),
+            },
+        };
+        let served: Vec<StoreHash> = secrets.iter().map(|s| s.store_hash.clone()).collect();
+        let commands = match self.decide_inbound(items, &served) {
             Ok(c) => c,
             Err(refusal) => return refusal.into_response(),
         };

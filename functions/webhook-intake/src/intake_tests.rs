@@ -101,6 +101,30 @@ async fn a_webhook_is_enqueued_once_and_a_redelivery_is_answered_200() {
 }
 
 #[tokio::test]
+async fn one_store_refuses_a_webhook_another_store_produced_even_with_its_secret() {
+    let h = harness(AuthMode::Header);
+    let other = ORDER.replace("stores/abc123", "stores/other9");
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], &other))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body_json(&resp)["error"],
+        "store `other9` is not served by this deployment"
+    );
+    let unnamed = ORDER.replace(r#","producer":"stores/abc123""#, "");
+    let resp = h
+        .send(request("POST", "/webhooks/bigcommerce", &[AUTH], &unnamed))
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "one store: the producer may be left out"
+    );
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[tokio::test]
 async fn signatures_are_verified_and_bad_ones_get_a_bare_401() {
     let h = harness(AuthMode::Signature);
     let sig = sign(b"local-client-secret", "msg_1", SIGNED_AT, ORDER.as_bytes());

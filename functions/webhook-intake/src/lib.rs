@@ -20,6 +20,7 @@
 
 pub mod intake;
 pub mod settings;
+pub mod stores;
 pub mod verify;
 
 use std::sync::Arc;
@@ -34,16 +35,17 @@ pub use settings::{AuthMode, IntakeOptions, Settings};
 /// The handler that `settings` describe, with AWS clients from `sdk`: the store secret through
 /// a TTL cache, the inbound queue and the state table. Nothing is fetched until the first request.
 pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
+    let state = Arc::new(DynamoState::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        settings.state_table().to_owned(),
+    ));
     Intake {
-        credentials: setup::store_secret(&settings.config, sdk),
+        credentials: setup::store_directory(&settings.config, sdk, Some(state.clone())),
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             settings.inbound_queue_url().to_owned(),
         )),
-        state: Arc::new(DynamoState::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            settings.state_table().to_owned(),
-        )),
+        state,
         options: settings.intake.clone(),
     }
 }

@@ -202,7 +202,7 @@ mod tests {
             ("INBOUND_MAX_BATCH", "20"),
         ]))
         .unwrap();
-        assert_eq!(s.config.secret_id, "bc/store");
+        assert_eq!(s.config.stores.single_secret_id(), Some("bc/store"));
         assert_eq!(s.inbound_queue_url(), "https://sqs/in.fifo");
         assert_eq!(s.state_table(), "state");
         assert_eq!(s.intake.auth, AuthMode::Header);

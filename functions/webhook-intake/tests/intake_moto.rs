@@ -144,3 +144,90 @@ async fn dynamodb_records_are_in_progress_then_completed_and_a_dead_ones_is_take
     state.claim("old", short).await.unwrap();
     assert_eq!(state.begin("old", short).await.unwrap(), Begin::Completed);
 }
+
+/// Store secrets in moto's Secrets Manager, named `{prefix}{store}`.
+async fn store_secrets(aws: &Aws, prefix: &str, stores: &[&str]) {
+    let sm = aws_sdk_secretsmanager::Client::new(&aws.sdk);
+    for store in stores {
+        let value = serde_json::json!({"store_hash": store, "access_token": "t",
+            "webhook_secret": format!("hook-{store}")});
+        sm.create_secret()
+            .name(format!("{prefix}{store}"))
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn delivery(store: &str, secret_of: &str, hash: &str) -> Request {
+    let body = serde_json::json!({"scope": "store/order/created", "data": {"type": "order", "id": 7},
+        "hash": hash, "created_at": 1, "producer": format!("stores/{store}")});
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/webhooks/bigcommerce")
+        .header("x-webhook-secret", format!("hook-{secret_of}"))
+        .body(Body::Text(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_deployment_serves_declared_and_installed_stores_from_the_registry() {
+    use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+    let aws = aws().await;
+    let table = table(&aws).await;
+    let queue = support::queue(&aws.sdk, "inbound").await;
+    let prefix = format!("{}/", support::unique("multi"));
+    store_secrets(&aws, &prefix, &["dec1", "app2", "gone3"]).await;
+    let registry = DynamoState::new(aws.dynamo.clone(), table.clone());
+    let record = |store: &str, status| StoreRecord {
+        store_hash: store.into(),
+        secret_id: format!("{prefix}{store}"),
+        source: StoreSource::App,
+        status,
+        since: 1,
+    };
+    for store in ["app2", "gone3"] {
+        registry
+            .put_store(&record(store, StoreStatus::Active))
+            .await
+            .unwrap();
+    }
+    registry
+        .put_store(&record("gone3", StoreStatus::Uninstalled))
+        .await
+        .unwrap();
+    assert_eq!(registry.active_stores().await.unwrap(), ["app2"]);
+    let gone = registry.get_store("gone3").await.unwrap().unwrap();
+    assert_eq!(gone.status, StoreStatus::Uninstalled);
+
+    let settings = webhook_intake::Settings::from_lookup(|k| match k {
+        "STORES" => Some("dec1".into()),
+        "STORE_SECRET_PREFIX" => Some(prefix.clone()),
+        "INBOUND_QUEUE_URL" => Some(queue.clone()),
+        "STATE_TABLE" => Some(table.clone()),
+        "WEBHOOK_AUTH" => Some("header".into()),
+        _ => None,
+    })
+    .unwrap();
+    let intake = webhook_intake::intake(&settings, &aws.sdk);
+    let status = |r: lambda_http::Response<Body>| r.status();
+    assert_eq!(
+        status(intake.handle(delivery("dec1", "dec1", "m1")).await),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(intake.handle(delivery("app2", "app2", "m2")).await),
+        StatusCode::OK
+    );
+    for (store, secret) in [("app2", "dec1"), ("gone3", "gone3"), ("new4", "dec1")] {
+        let refused = intake.handle(delivery(store, secret, "m3")).await;
+        assert_eq!(status(refused), StatusCode::UNAUTHORIZED, "{store}");
+    }
+    let stores: Vec<_> = drain(&aws, &queue)
+        .await
+        .iter()
+        .map(|m| m["store_hash"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stores, ["dec1", "app2"]);
+}

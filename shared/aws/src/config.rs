@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use bigcommerce_b2b::tls::TrustRoots;
+use bigcommerce_b2b::StoreHash;
 use url::Url;
 
 /// Default base URL of the BigCommerce management API (v2/v3).
@@ -25,6 +26,8 @@ pub enum Need {
     StateTable,
     /// `DEAD_LETTER_QUEUE_URL`: where permanently failed commands are parked with their reason.
     DeadLetterQueue,
+    /// `BC_SECRET_ID`: the function serves one store (it does not read the store registry).
+    OneStore,
 }
 
 impl Need {
@@ -34,6 +37,80 @@ impl Need {
             Need::OutboundQueue => "OUTBOUND_QUEUE_URL",
             Need::StateTable => "STATE_TABLE",
             Need::DeadLetterQueue => "DEAD_LETTER_QUEUE_URL",
+            Need::OneStore => "BC_SECRET_ID",
+        }
+    }
+}
+
+/// Default `STORE_SECRET_PREFIX`: the secret of store `abc123` is `bigcommerce/store/abc123`.
+pub const DEFAULT_STORE_SECRET_PREFIX: &str = "bigcommerce/store/";
+
+/// Which stores a deployment serves, and where their secrets are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSetting {
+    /// `BC_SECRET_ID`: one store, the one its secret names.
+    Single {
+        /// Secrets Manager id (name or ARN) of the store secret.
+        secret_id: String,
+    },
+    /// Many stores: those declared in `STORES` and those installed as an app (the store
+    /// registry in the state table), the secret of each at `{STORE_SECRET_PREFIX}{hash}`.
+    Many {
+        /// `STORE_SECRET_PREFIX`.
+        secret_prefix: String,
+        /// `STORES`: stores connected with a store-level API account.
+        declared: Vec<StoreHash>,
+    },
+}
+
+impl StoreSetting {
+    /// The one store secret of a single-store deployment.
+    pub fn single_secret_id(&self) -> Option<&str> {
+        match self {
+            Self::Single { secret_id } => Some(secret_id),
+            Self::Many { .. } => None,
+        }
+    }
+
+    /// Reads `BC_SECRET_ID`, `STORES` and `STORE_SECRET_PREFIX` through `get` (trimmed, blank
+    /// as unset).
+    fn read(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigProblem> {
+        let declared = get("STORES");
+        let prefix = get("STORE_SECRET_PREFIX");
+        match (get("BC_SECRET_ID"), declared, prefix) {
+            (Some(_), Some(_), _) => Err(ConfigProblem {
+                variable: "STORES",
+                reason: "is set with BC_SECRET_ID: set BC_SECRET_ID for one store, or STORES \
+                         (and STORE_SECRET_PREFIX) for many"
+                    .into(),
+            }),
+            (Some(secret_id), None, _) => Ok(Self::Single { secret_id }),
+            (None, None, None) => Err(ConfigProblem {
+                variable: "BC_SECRET_ID",
+                reason: "is not set (the Secrets Manager id of the store secret; or, to serve \
+                         many stores, STORE_SECRET_PREFIX and/or STORES)"
+                    .into(),
+            }),
+            (None, declared, prefix) => {
+                let mut hashes = Vec::new();
+                for raw in declared.iter().flat_map(|d| d.split(',')) {
+                    let raw = raw.trim();
+                    if raw.is_empty() {
+                        continue;
+                    }
+                    let hash = StoreHash::parse(raw).map_err(|reason| ConfigProblem {
+                        variable: "STORES",
+                        reason: format!("`{raw}`: {reason}"),
+                    })?;
+                    if !hashes.contains(&hash) {
+                        hashes.push(hash);
+                    }
+                }
+                Ok(Self::Many {
+                    secret_prefix: prefix.unwrap_or_else(|| DEFAULT_STORE_SECRET_PREFIX.to_owned()),
+                    declared: hashes,
+                })
+            }
         }
     }
 }
@@ -41,8 +118,9 @@ impl Need {
 /// The validated configuration of one function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Secrets Manager id (name or ARN) of the store secret (`BC_SECRET_ID`).
-    pub secret_id: String,
+    /// The stores served and their secrets (`BC_SECRET_ID`, or `STORES` and
+    /// `STORE_SECRET_PREFIX`).
+    pub stores: StoreSetting,
     /// Base URL of the management API, without a trailing slash (`BC_API_URL`).
     pub bc_api_url: Url,
     /// Base URL of the B2B Edition API, without a trailing slash (`B2B_API_URL`).
@@ -176,18 +254,28 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let secret_id = get("BC_SECRET_ID").unwrap_or_default();
-        if secret_id.is_empty() {
-            problems.push(ConfigProblem {
-                variable: "BC_SECRET_ID",
-                reason: "is not set (the Secrets Manager id of the store secret)".into(),
-            });
-        }
+        let stores = match StoreSetting::read(&get) {
+            Ok(StoreSetting::Many { .. }) if needs.contains(&Need::OneStore) => {
+                problems.push(ConfigProblem {
+                    variable: "BC_SECRET_ID",
+                    reason: "is not set, and this function serves one store: STORES and \
+                             STORE_SECRET_PREFIX (many stores) are read by webhook-intake and \
+                             auth-callback only so far"
+                        .into(),
+                });
+                None
+            }
+            Ok(stores) => Some(stores),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
         let bc_api_url = read_base_url(&get, "BC_API_URL", DEFAULT_BC_API_URL, &mut problems);
         let b2b_api_url = read_base_url(&get, "B2B_API_URL", DEFAULT_B2B_API_URL, &mut problems);
 
         let mut optional = |need: Need| -> Option<String> {
-            if !needs.contains(&need) {
+            if !needs.contains(&need) || need == Need::OneStore {
                 return None;
             }
             let value = get(need.variable()).map(|v| v.trim().to_owned());
@@ -214,18 +302,19 @@ impl Config {
         let trust_roots = read_trust_roots(&lookup)
             .map_err(|problem| problems.push(problem))
             .unwrap_or_default();
-
-        match (bc_api_url, b2b_api_url) {
-            (Some(bc_api_url), Some(b2b_api_url)) if problems.is_empty() => Ok(Config {
-                secret_id,
-                bc_api_url,
-                b2b_api_url,
-                inbound_queue_url,
-                outbound_queue_url,
-                state_table,
-                dead_letter_queue_url,
-                trust_roots,
-            }),
+        match (bc_api_url, b2b_api_url, stores) {
+            (Some(bc_api_url), Some(b2b_api_url), Some(stores)) if problems.is_empty() => {
+                Ok(Config {
+                    stores,
+                    bc_api_url,
+                    b2b_api_url,
+                    inbound_queue_url,
+                    outbound_queue_url,
+                    state_table,
+                    dead_letter_queue_url,
+                    trust_roots,
+                })
+            }
             _ => Err(ConfigError { problems }),
         }
     }
@@ -358,10 +447,56 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_the_secret_is_set() {
         let cfg = Config::from_lookup(lookup(&[("BC_SECRET_ID", "store/abc")]), &[]).unwrap();
-        assert_eq!(cfg.secret_id, "store/abc");
+        assert_eq!(cfg.stores.single_secret_id(), Some("store/abc"));
         assert_eq!(cfg.bc_api_url.as_str(), "https://api.bigcommerce.com/");
         assert_eq!(cfg.b2b_api_url.as_str(), "https://api-b2b.bigcommerce.com/");
         assert_eq!(cfg.inbound_queue_url, None);
+    }
+
+    #[test]
+    fn many_stores_are_declared_or_installed_and_never_mixed_with_one() {
+        let many = |pairs: &[(&str, &str)]| {
+            Config::from_lookup(lookup(pairs), &[Need::StateTable]).map(|c| c.stores)
+        };
+        let stores = many(&[("STORES", " abc123, x9 ,,abc123"), ("STATE_TABLE", "state")]).unwrap();
+        assert_eq!(
+            stores,
+            StoreSetting::Many {
+                secret_prefix: DEFAULT_STORE_SECRET_PREFIX.into(),
+                declared: vec![
+                    StoreHash::parse("abc123").unwrap(),
+                    StoreHash::parse("x9").unwrap()
+                ],
+            }
+        );
+        assert_eq!(stores.single_secret_id(), None);
+        let installed = many(&[("STORE_SECRET_PREFIX", "p/"), ("STATE_TABLE", "state")]).unwrap();
+        assert_eq!(
+            installed,
+            StoreSetting::Many {
+                secret_prefix: "p/".into(),
+                declared: vec![]
+            }
+        );
+        // BC_SECRET_ID with a prefix (a template's global) is still one store.
+        let one = many(&[
+            ("BC_SECRET_ID", "s"),
+            ("STORE_SECRET_PREFIX", "p/"),
+            ("STATE_TABLE", "state"),
+        ]);
+        assert_eq!(one.unwrap().single_secret_id(), Some("s"));
+        let problem = |pairs: &[(&str, &str)]| many(pairs).unwrap_err().problems;
+        let both = problem(&[
+            ("BC_SECRET_ID", "s"),
+            ("STORES", "a"),
+            ("STATE_TABLE", "state"),
+        ]);
+        assert_eq!(both[0].variable, "STORES");
+        let bad = problem(&[("STORES", "ok1,a/b"), ("STATE_TABLE", "state")]);
+        assert!(bad[0].reason.contains("`a/b`"), "{:?}", bad);
+        let no_table = problem(&[("STORES", "a1")]);
+        assert_eq!(no_table.len(), 1, "{no_table:?}");
+        assert_eq!(no_table[0].variable, "STATE_TABLE");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`queue`]: SQS batch sending.
 //! - [`state`]: the DynamoDB state table (dedupe keys, claims, id maps, watermarks).
 //! - [`permits`]: store-wide permits (BigCommerce's per-store limits) as state-table leases.
+//! - [`stores`]: the stores a deployment serves (one, or many in the store registry) and each
+//!   one's secret.
 //! - [`setup`]: cold-start wiring (AWS configuration, the store's client).
 //! - [`telemetry`]: JSON logging and Embedded Metric Format metrics.
 
@@ -25,6 +27,7 @@ pub mod queue;
 pub mod secrets;
 pub mod setup;
 pub mod state;
+pub mod stores;
 pub mod telemetry;
 
 pub use config::{Config, ConfigError, Need};

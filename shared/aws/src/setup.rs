@@ -7,6 +7,7 @@ use bigcommerce_b2b::{BcClient, BcError, ClientOptions, Credentials};
 
 use crate::config::Config;
 use crate::secrets::{SecretCache, SecretsApi, DEFAULT_SECRET_TTL};
+use crate::stores::{StoreDirectory, StoreRegistry};
 
 /// The value of a start-up step, or the end of a function that cannot start: one log line
 /// naming every problem (the error's sentence, never a `Debug` dump of its struct), then exit
@@ -109,24 +110,50 @@ fn sdk_http_client(roots: TrustRoots) -> Result<aws_sdk_sqs::config::SharedHttpC
         .build_https())
 }
 
-/// A BigCommerce client for the store whose secret `config.secret_id` names, reading the secret
-/// from Secrets Manager through a TTL cache. Nothing is fetched until the first call.
+/// A BigCommerce client for the one store of a single-store `config` (`BC_SECRET_ID`), reading
+/// the secret from Secrets Manager through a TTL cache. Nothing is fetched until the first call.
 pub fn store_client(
     config: &Config,
     sdk: &aws_config::SdkConfig,
     options: ClientOptions,
 ) -> Result<BcClient, BcError> {
-    client_for(config, store_secret(config, sdk), options)
+    client_for(config, store_secret(config, sdk)?, options)
 }
 
-/// The TTL cache of the store secret that `config.secret_id` names, read from Secrets Manager.
-/// One cache can serve both the client ([`client_for`]) and code that needs the whole secret.
-pub fn store_secret(config: &Config, sdk: &aws_config::SdkConfig) -> Arc<SecretCache<SecretsApi>> {
+/// The TTL cache of the one store secret of a single-store `config` (`BC_SECRET_ID`), read
+/// from Secrets Manager. One cache can serve both the client ([`client_for`]) and code that
+/// needs the whole secret. A many-store `config` is refused (its function's settings ask for
+/// [`Need::OneStore`](crate::config::Need::OneStore), so this does not happen at run time).
+pub fn store_secret(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Arc<SecretCache<SecretsApi>>, BcError> {
+    let secret_id = config.stores.single_secret_id().ok_or_else(|| {
+        BcError::Credentials(bigcommerce_b2b::CredentialsError::permanent(
+            "this function serves one store: set BC_SECRET_ID",
+        ))
+    })?;
     let fetcher = SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk));
-    Arc::new(SecretCache::new(
+    Ok(Arc::new(SecretCache::new(
         fetcher,
-        config.secret_id.clone(),
+        secret_id,
         DEFAULT_SECRET_TTL,
+    )))
+}
+
+/// The directory of the stores `config` serves (see [`crate::stores`]), reading secrets from
+/// Secrets Manager and app installs from `registry` (the state table). Nothing is fetched until
+/// the first lookup.
+pub fn store_directory(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+    registry: Option<Arc<dyn StoreRegistry>>,
+) -> Arc<StoreDirectory<SecretsApi>> {
+    let fetcher = SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk));
+    Arc::new(StoreDirectory::new(
+        config.stores.clone(),
+        fetcher,
+        registry,
     ))
 }
 

@@ -249,8 +249,21 @@ fn ceil_secs(d: Duration) -> i64 {
 }
 
 impl DynamoState {
-    /// One attribute of the item `pk`, read consistently; `None` when the item or attribute is absent.
-    async fn attribute(&self, pk: &str, name: &str) -> Result<Option<AttributeValue>, StateError> {
+    /// The table's name.
+    pub(crate) fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The DynamoDB client.
+    pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    /// The item `pk`, read consistently; `None` when it is absent.
+    pub(crate) async fn item(
+        &self,
+        pk: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StateError> {
         let out = self
             .client
             .get_item()
@@ -260,7 +273,12 @@ impl DynamoState {
             .send()
             .await
             .map_err(|e| StateError(describe(&e)))?;
-        Ok(out.item.and_then(|mut item| item.remove(name)))
+        Ok(out.item)
+    }
+
+    /// One attribute of the item `pk`, read consistently; `None` when the item or attribute is absent.
+    async fn attribute(&self, pk: &str, name: &str) -> Result<Option<AttributeValue>, StateError> {
+        Ok(self.item(pk).await?.and_then(|mut item| item.remove(name)))
     }
 
     /// What the live record of `key` that refused a [`begin`](DedupeStore::begin) says. One that
@@ -370,12 +388,18 @@ pub struct MemoryState {
     claims: Mutex<HashMap<String, (i64, bool)>>,
     ids: Mutex<HashMap<String, i64>>,
     watermarks: Mutex<HashMap<String, serde_json::Value>>,
+    registry: crate::stores::registry::MemoryRegistry,
     /// When true, every call fails with a [`StateError`].
     pub fail: std::sync::atomic::AtomicBool,
 }
 
 impl MemoryState {
-    fn check(&self) -> Result<(), StateError> {
+    /// The store registry's records and index.
+    pub(crate) fn registry(&self) -> &crate::stores::registry::MemoryRegistry {
+        &self.registry
+    }
+
+    pub(crate) fn check(&self) -> Result<(), StateError> {
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
             Err(StateError("state table down (simulated)".into()))
         } else {

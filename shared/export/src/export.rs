@@ -391,7 +391,7 @@ impl Exporter {
     /// first run's start).
     async fn start_walk(&self, stream: StreamKind) -> Result<Walk, ExportError> {
         let store = self.store_hash().await?;
-        let key = format!("{store}#{}", stream.as_str());
+        let key = crate::watermark_key(&store, stream);
         let saved: Option<Cursor> = match self.state.get_watermark(&key).await? {
             None => None,
             Some(v) => match serde_json::from_value(v) {

@@ -21,3 +21,9 @@ pub mod settings;
 
 pub use export::{ExportError, Exporter, RunReport};
 pub use settings::{ExportSettings, InvoicePayments, StreamKind};
+
+/// The state-table key of `store`'s position in `stream` (`{store}#{stream}`): where the export
+/// saves it and where status pages read it.
+pub fn watermark_key(store: &str, stream: StreamKind) -> String {
+    format!("{store}#{}", stream.as_str())
+}

@@ -20,6 +20,22 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    /// Every stream, in the order they are exported.
+    pub const ALL: [StreamKind; 3] = [
+        StreamKind::Orders,
+        StreamKind::Quotes,
+        StreamKind::Companies,
+    ];
+
+    /// The stream's name for people (status pages).
+    pub fn title(self) -> &'static str {
+        match self {
+            StreamKind::Orders => "Orders export",
+            StreamKind::Quotes => "Quotes export",
+            StreamKind::Companies => "Companies export",
+        }
+    }
+
     /// The stream's name in watermark keys, documents and metrics.
     pub fn as_str(self) -> &'static str {
         match self {

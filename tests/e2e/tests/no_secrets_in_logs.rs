@@ -192,9 +192,9 @@ async fn a_full_run_logs_no_token_or_secret() {
 
     // webhook-intake: accepted, duplicate, refused, and a store secret that is broken.
     let queue = Arc::new(MemoryQueue::default());
-    let static_secret: Arc<dyn SecretSource> = Arc::new(StaticCredentials(Arc::new(
-        StoreSecret::from_json(&secret_json(STORE_TOKEN)).unwrap(),
-    )));
+    let static_secret: Arc<dyn b2b_shared::stores::StoreSecrets> = Arc::new(StaticCredentials(
+        Arc::new(StoreSecret::from_json(&secret_json(STORE_TOKEN)).unwrap()),
+    ));
     let intake = Intake {
         credentials: static_secret.clone(),
         queue: queue.clone(),

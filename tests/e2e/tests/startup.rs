@@ -33,7 +33,7 @@ const FUNCTIONS: &[(&str, (&str, &str), &[&str])] = &[
     (
         "auth-callback",
         ("BC_OAUTH_TOKEN_URL", "ftp://x"),
-        &["APP_SECRET_ID"],
+        &["APP_SECRET_ID", "STATE_TABLE"],
     ),
 ];
 

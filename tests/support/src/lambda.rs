@@ -312,6 +312,13 @@ impl FunctionProcess {
         peak_rss_of(self.pid)
     }
 
+    /// The process's anonymous resident memory now (`RssAnon`, KiB: heap, stacks, written
+    /// pages), as against the pages of its binary and libraries that are resident; `None` once
+    /// it has exited.
+    pub fn anon_rss_kib(&self) -> Option<u64> {
+        b2b_shared::setup::proc_status_kib(&self.pid.to_string(), "RssAnon")
+    }
+
     /// The peak resident memory (KiB) the process had reached at its first poll for an event:
     /// what its init alone made resident.
     pub fn init_rss_kib(&self) -> Option<u64> {

@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bigcommerce_b2b::{Credentials, CredentialsError, StoreAuth};
+use bigcommerce_b2b::{Credentials, CredentialsError, StoreAuth, StoreHash};
 use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
@@ -91,6 +91,8 @@ struct Entry {
 pub struct SecretCache<F> {
     fetcher: F,
     secret_id: String,
+    /// The store the secret must belong to, when known in advance (a registered store's secret).
+    expected_store: Option<StoreHash>,
     ttl: Duration,
     slot: Mutex<Option<Entry>>,
 }
@@ -110,9 +112,29 @@ impl<F: SecretFetcher> SecretCache<F> {
         Self {
             fetcher,
             secret_id: secret_id.into(),
+            expected_store: None,
             ttl,
             slot: Mutex::new(None),
         }
+    }
+
+    /// A cache of `secret_id` that must hold `store`'s credentials: a secret naming another
+    /// store is refused as malformed, so one store's token is never used for another's calls.
+    pub fn for_store(
+        fetcher: F,
+        secret_id: impl Into<String>,
+        store: StoreHash,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            expected_store: Some(store),
+            ..Self::new(fetcher, secret_id, ttl)
+        }
+    }
+
+    /// The Secrets Manager id this cache reads.
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
     }
 
     async fn read(&self) -> Result<Entry, SecretError> {
@@ -123,6 +145,17 @@ impl<F: SecretFetcher> SecretCache<F> {
                 reason,
             }
         })?;
+        if let Some(expected) = &self.expected_store {
+            if &secret.store_hash != expected {
+                return Err(SecretError::Malformed {
+                    what: format!("secret `{}`", self.secret_id),
+                    reason: format!(
+                        "it holds store `{}`'s credentials, not store `{expected}`'s",
+                        secret.store_hash
+                    ),
+                });
+            }
+        }
         tracing::debug!(secret_id = %self.secret_id, "store secret read");
         Ok(Entry {
             auth: Arc::new(secret.auth()),
@@ -315,5 +348,24 @@ pub(crate) mod tests {
             e.inner().downcast_ref::<SecretError>(),
             Some(SecretError::Malformed { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_secret_of_another_store_is_refused_for_this_one() {
+        let cache = SecretCache::for_store(
+            ScriptedFetcher::new(vec![Ok(secret_json("other9", "tok"))]),
+            "bigcommerce/store/abc123",
+            StoreHash::parse("abc123").unwrap(),
+            DEFAULT_SECRET_TTL,
+        );
+        let e = SecretSource::current(&cache).await.unwrap_err();
+        assert!(!e.is_retryable());
+        let text = e.to_string();
+        assert!(
+            text.contains("store `other9`") && text.contains("`abc123`"),
+            "{text}"
+        );
+        assert!(!text.contains("tok"), "{text}");
+        assert_eq!(cache.secret_id(), "bigcommerce/store/abc123");
     }
 }

@@ -237,6 +237,32 @@ impl SecretsApi {
         Ok(out.version_id.unwrap_or_default())
     }
 
+    /// Schedules `id` for deletion after `recovery_days` (7 to 30), during which
+    /// [`restore`](Self::restore) brings it back. Scheduling one already scheduled is refused by
+    /// Secrets Manager ([`SecretError::Permanent`]).
+    pub async fn schedule_deletion(&self, id: &str, recovery_days: i64) -> Result<(), SecretError> {
+        self.client
+            .delete_secret()
+            .secret_id(id)
+            .recovery_window_in_days(recovery_days)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| SecretError::from_sdk(format!("scheduling secret `{id}` for deletion"), e))
+    }
+
+    /// Cancels the scheduled deletion of `id`. Restoring a secret that is not scheduled for
+    /// deletion succeeds and changes nothing.
+    pub async fn restore(&self, id: &str) -> Result<(), SecretError> {
+        self.client
+            .restore_secret()
+            .secret_id(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| SecretError::from_sdk(format!("restoring secret `{id}`"), e))
+    }
+
     /// The stages of every version of `id` that has any.
     pub async fn stages(&self, id: &str) -> Result<HashMap<String, Vec<String>>, SecretError> {
         let out = self
