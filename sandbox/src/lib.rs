@@ -45,9 +45,15 @@ pub use options::{Error, SandboxOptions};
 use state::App;
 
 /// A sandbox serving in the background; it shuts down on drop or with [`RunningSandbox::shutdown`].
+///
+/// It serves one store, or several ([`start_many`]): each with its own data, quotas, faults and
+/// webhook deliveries, told apart by the store hash in core paths (`/stores/{hash}/...`) and by
+/// the `X-Store-Hash` header on B2B and `/__sandbox` admin requests.
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<App>,
+    /// Every store's state, the first one being `app`.
+    apps: Vec<Arc<App>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -73,19 +79,37 @@ impl RunningSandbox {
         format!("http://{}/api/v3/io", self.addr)
     }
 
-    /// The shared application state (for in-process inspection).
+    /// The shared application state (for in-process inspection); the first store's when it
+    /// serves several.
     pub fn app(&self) -> &Arc<App> {
         &self.app
     }
 
-    /// The contract violations recorded so far (`crate::contract`), oldest first.
-    pub fn contract_violations(&self) -> Vec<contract::Violation> {
-        state::lock(&self.app.violations).clone()
+    /// The state of store `store_hash`, when it is served.
+    pub fn store(&self, store_hash: &str) -> Option<&Arc<App>> {
+        self.apps.iter().find(|a| a.opts.store_hash == store_hash)
     }
 
-    /// The recorded contract violations, removed from the record.
+    /// The core API base URL of store `store_hash`: `http://ADDR/stores/{hash}`.
+    pub fn core_base_url_of(&self, store_hash: &str) -> String {
+        format!("http://{}/stores/{store_hash}", self.addr)
+    }
+
+    /// The contract violations recorded so far (`crate::contract`) in every store, oldest first
+    /// per store.
+    pub fn contract_violations(&self) -> Vec<contract::Violation> {
+        self.apps
+            .iter()
+            .flat_map(|a| state::lock(&a.violations).clone())
+            .collect()
+    }
+
+    /// The recorded contract violations of every store, removed from the record.
     pub fn take_contract_violations(&self) -> Vec<contract::Violation> {
-        std::mem::take(&mut *state::lock(&self.app.violations))
+        self.apps
+            .iter()
+            .flat_map(|a| std::mem::take(&mut *state::lock(&a.violations)))
+            .collect()
     }
 
     /// With [`SandboxOptions::panic_on_violations`]: panics listing the violations not taken
@@ -141,6 +165,10 @@ impl Drop for RunningSandbox {
 
 /// Builds the state, binds the listener and serves in a background task.
 pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, Error> {
+    start_many(vec![opts]).await
+}
+
+fn check(opts: &SandboxOptions) -> Result<(), Error> {
     if opts.latency_ms.0 > opts.latency_ms.1 {
         return Err(Error::Option(format!(
             "latency range {}-{} has min above max",
@@ -157,19 +185,45 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, Error> {
             )));
         }
     }
-    let app = App::new(opts.clone())?;
-    let listener = tokio::net::TcpListener::bind(opts.listen)
+    Ok(())
+}
+
+/// Serves several stores on one listener (the first one's `listen`), each from its own options:
+/// its hash, token, data, quotas and webhooks. A request naming no served store goes to the
+/// first, which answers it as a store that does not exist.
+pub async fn start_many(stores: Vec<SandboxOptions>) -> Result<RunningSandbox, Error> {
+    let Some(first) = stores.first() else {
+        return Err(Error::Option("no store to serve".into()));
+    };
+    let listen = first.listen;
+    let mut apps = Vec::with_capacity(stores.len());
+    for opts in stores {
+        check(&opts)?;
+        if apps
+            .iter()
+            .any(|a: &Arc<App>| a.opts.store_hash == opts.store_hash)
+        {
+            return Err(Error::Option(format!(
+                "store hash {} is served twice",
+                opts.store_hash
+            )));
+        }
+        apps.push(App::new(opts)?);
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| Error::Bind {
-            addr: opts.listen,
+            addr: listen,
             source,
         })?;
     let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: opts.listen,
+        addr: listen,
         source,
     })?;
-    webhooks::spawn_dispatcher(app.clone());
-    let router = router::router(app.clone());
+    for app in &apps {
+        webhooks::spawn_dispatcher(app.clone());
+    }
+    let router = router::stores_router(&apps);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -181,7 +235,8 @@ pub async fn start(opts: SandboxOptions) -> Result<RunningSandbox, Error> {
     });
     Ok(RunningSandbox {
         addr,
-        app,
+        app: apps[0].clone(),
+        apps,
         stop: Some(stop_tx),
         task: Some(task),
     })

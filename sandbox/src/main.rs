@@ -20,6 +20,10 @@ struct Cli {
     /// The only accepted `X-Auth-Token`.
     #[arg(long, default_value = "sandbox-token")]
     token: String,
+    /// More stores served beside the first, as HASH=TOKEN (repeatable): each has its own data,
+    /// quotas and webhooks, and the other options.
+    #[arg(long = "also-store", value_parser = parse_store)]
+    also_stores: Vec<(String, String)>,
     /// Core API requests per window (0 = unlimited).
     #[arg(long, default_value_t = 150)]
     quota: u32,
@@ -74,6 +78,19 @@ struct Cli {
     contract: bc_sandbox::contract::ContractMode,
 }
 
+fn parse_store(s: &str) -> Result<(String, String), String> {
+    let (hash, token) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected HASH=TOKEN, got {s:?}"))?;
+    if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!("{hash:?} is not a store hash (letters and digits)"));
+    }
+    if token.is_empty() {
+        return Err(format!("store {hash} has an empty token"));
+    }
+    Ok((hash.to_owned(), token.to_owned()))
+}
+
 fn parse_range(s: &str) -> Result<(u64, u64), String> {
     let (a, b) = s
         .split_once('-')
@@ -118,7 +135,15 @@ async fn main() -> std::process::ExitCode {
         contract: cli.contract,
         panic_on_violations: false,
     };
-    let sandbox = match bc_sandbox::start(opts).await {
+    let mut stores = vec![opts.clone()];
+    for (store_hash, token) in cli.also_stores {
+        stores.push(SandboxOptions {
+            store_hash,
+            token,
+            ..opts.clone()
+        });
+    }
+    let sandbox = match bc_sandbox::start_many(stores).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bc-sandbox: {e}");
@@ -139,7 +164,15 @@ async fn main() -> std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{parse_range, parse_store};
+
+    #[test]
+    fn parses_more_stores() {
+        assert_eq!(parse_store("b2=tok"), Ok(("b2".into(), "tok".into())));
+        assert!(parse_store("b2").is_err());
+        assert!(parse_store("a/b=t").is_err());
+        assert!(parse_store("b2=").is_err());
+    }
 
     #[test]
     fn parses_latency_ranges() {

@@ -9,10 +9,50 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
 use serde_json::json;
+use tower::ServiceExt as _;
 
 use crate::reply;
 use crate::state::App;
 use crate::{admin, b2b, core_api, middleware};
+
+/// One router serving every store of `apps`: a request goes to the store its core path
+/// (`/stores/{hash}/...`) or its `X-Store-Hash` header names, and to the first store otherwise.
+pub fn stores_router(apps: &[Arc<App>]) -> Router {
+    if let [only] = apps {
+        return router(only.clone());
+    }
+    let routers: Vec<(String, Router)> = apps
+        .iter()
+        .map(|a| (a.opts.store_hash.clone(), router(a.clone())))
+        .collect();
+    let routers = Arc::new(routers);
+    Router::new().fallback(move |req: Request| {
+        let routers = routers.clone();
+        async move {
+            let named = store_named(&req);
+            let chosen = routers
+                .iter()
+                .find(|(hash, _)| Some(hash.as_str()) == named.as_deref())
+                .unwrap_or(&routers[0]);
+            match chosen.1.clone().oneshot(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    })
+}
+
+/// The store a request names: the hash in a core path, else the `X-Store-Hash` header.
+fn store_named(req: &Request) -> Option<String> {
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/stores/") {
+        return rest.split('/').next().map(str::to_owned);
+    }
+    req.headers()
+        .get("x-store-hash")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
 
 /// The whole router: B2B and core APIs behind the API middleware, admin endpoints without it.
 pub fn router(app: Arc<App>) -> Router {
