@@ -16,6 +16,7 @@ pub mod export_events;
 pub mod mapping;
 pub mod redrive;
 pub mod settings;
+pub mod stores;
 pub mod wiring;
 pub mod worker;
 

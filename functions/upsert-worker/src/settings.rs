@@ -13,12 +13,7 @@ use b2b_shared::{Config, Need};
 use crate::mapping::Mapping;
 
 /// What the worker needs of the common configuration.
-pub const NEEDS: &[Need] = &[
-    Need::InboundQueue,
-    Need::StateTable,
-    Need::DeadLetterQueue,
-    Need::OneStore,
-];
+pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue];
 
 /// Default `EXTERNAL_ID_FIELD`.
 pub const DEFAULT_EXTERNAL_ID_FIELD: &str = "external_id";

@@ -8,10 +8,11 @@ use b2b_shared::permits::{StatePermits, DEFAULT_PERMIT_LEASE};
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::setup;
 use b2b_shared::state::DynamoState;
-use bigcommerce_b2b::BcError;
+use bigcommerce_b2b::{BcClient, BcError};
 
 use crate::export_events::ExportEvents;
 use crate::settings::Settings;
+use crate::stores::{NoStore, SinkFactory, StoreClients};
 use crate::worker::{EventSink, SqsVisibility};
 use crate::{Applier, Worker};
 
@@ -22,7 +23,8 @@ pub const PRICELIST_UPSERT_SLOTS: u32 = 2;
 pub const CONCURRENCY: usize = 4;
 
 /// The worker that `settings` describe, with AWS clients from `sdk`. Nothing is fetched until
-/// the first batch.
+/// the first batch. With many stores (no `BC_SECRET_ID`), each store's client is made when its
+/// first record arrives (see [`crate::stores`]).
 pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker, BcError> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let state = Arc::new(DynamoState::new(
@@ -30,20 +32,48 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         settings.state_table().to_owned(),
     ));
     // BigCommerce's 2 price-list upserts in flight are per store: every instance shares them.
-    let permits = StatePermits::new(state.clone(), PRICELIST_UPSERT_SLOTS, DEFAULT_PERMIT_LEASE);
-    let client = setup::store_client(&settings.config, sdk, Default::default())?
-        .with_store_permits(Arc::new(permits));
+    let permits = Arc::new(StatePermits::new(
+        state.clone(),
+        PRICELIST_UPSERT_SLOTS,
+        DEFAULT_PERMIT_LEASE,
+    ));
+    let config = &settings.config;
+    let many = config.stores.single_secret_id().is_none();
+    let client = if many {
+        setup::client_for(config, Arc::new(NoStore), Default::default())?
+    } else {
+        setup::store_client(config, sdk, Default::default())?
+    }
+    .with_store_permits(permits.clone());
     // With an outbound queue, webhook events are exported right away (the order-export code).
-    let events = settings.events.as_ref().map(|e| {
-        Arc::new(ExportEvents(b2b_export::Exporter {
-            client: client.clone(),
-            state: state.clone(),
-            fifo: e.fifo(),
-            archive: None,
-            outbound: Arc::new(SqsQueue::new(sqs.clone(), e.outbound_queue_url.clone())),
-            settings: e.export.clone(),
-        })) as Arc<dyn EventSink>
+    let sinks: Option<SinkFactory> = settings.events.as_ref().map(|e| {
+        let outbound = Arc::new(SqsQueue::new(sqs.clone(), e.outbound_queue_url.clone()));
+        let (state, fifo, export) = (state.clone(), e.fifo(), e.export.clone());
+        Arc::new(move |client: BcClient| {
+            Arc::new(ExportEvents(b2b_export::Exporter {
+                client,
+                state: state.clone(),
+                fifo,
+                archive: None,
+                outbound: outbound.clone(),
+                settings: export.clone(),
+            })) as Arc<dyn EventSink>
+        }) as SinkFactory
     });
+    let stores = many.then(|| {
+        let directory = setup::store_directory(config, sdk, Some(state.clone()));
+        Arc::new(StoreClients::new(
+            directory,
+            config.clone(),
+            permits,
+            sinks.clone(),
+        ))
+    });
+    let events = if many {
+        None
+    } else {
+        sinks.map(|make| make(client.clone()))
+    };
     let mut applier = Applier::new(client, state, settings.external_id_field.clone());
     applier.store_mirror = settings.store_mirror;
     applier.mirror_max_age = settings.mirror_max_age;
@@ -61,6 +91,7 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         events,
         concurrency: CONCURRENCY,
         max_receives: settings.max_receives,
+        stores,
     })
 }
 
@@ -86,5 +117,15 @@ mod tests {
         assert_eq!(w.applier.external_id_field, "erp_id");
         assert!(w.mapping.is_none() && w.events.is_none() && w.visibility.is_some());
         assert_eq!(w.concurrency, CONCURRENCY);
+        assert!(w.stores.is_none(), "one store");
+        let many = Settings::from_lookup(|k| match k {
+            "STORES" => Some("abc123,def456".into()),
+            "INBOUND_QUEUE_URL" => Some("https://sqs/in".into()),
+            "STATE_TABLE" => Some("state".into()),
+            "DEAD_LETTER_QUEUE_URL" => Some("https://sqs/dlq".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(worker(&many, &sdk).unwrap().stores.is_some());
     }
 }

@@ -47,6 +47,7 @@ async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() 
         events: None,
         concurrency: 4,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
+        stores: None,
     };
     let batch: SqsEvent = serde_json::from_value(json!({"Records": [
         record("ok", &company("M-1", "ok@moto.example")),

@@ -45,6 +45,7 @@ async fn rig() -> Rig {
         events: None,
         concurrency: 4,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
+        stores: None,
     };
     Rig {
         sandbox,
@@ -722,6 +723,7 @@ async fn a_rate_limited_command_comes_back_after_the_window_resets() {
         events: None,
         concurrency: 1,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
+        stores: None,
     };
     let resp = worker
         .handle(&event(&[

@@ -259,8 +259,8 @@ impl Config {
                 problems.push(ConfigProblem {
                     variable: "BC_SECRET_ID",
                     reason: "is not set, and this function serves one store: STORES and \
-                             STORE_SECRET_PREFIX (many stores) are read by webhook-intake and \
-                             auth-callback only so far"
+                             STORE_SECRET_PREFIX (many stores) are read by webhook-intake, \
+                             upsert-worker and auth-callback only so far"
                         .into(),
                 });
                 None

@@ -117,6 +117,7 @@ fn worker(sandbox: &RunningSandbox, state: Arc<dyn StateStore>, dlq: Arc<MemoryQ
         events: None,
         concurrency: 4,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
+        stores: None,
     }
 }
 

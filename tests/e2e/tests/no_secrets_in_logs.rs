@@ -330,6 +330,7 @@ async fn a_full_run_logs_no_token_or_secret() {
         events: None,
         concurrency: 1,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
+        stores: None,
     };
     let mut records: Vec<Value> = queue
         .sent

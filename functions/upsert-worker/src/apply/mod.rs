@@ -273,6 +273,14 @@ impl Applier {
         }
     }
 
+    /// A copy for one batch of another store, through `client`.
+    pub fn with_client(&self, client: BcClient) -> Self {
+        Self {
+            client,
+            ..self.for_batch()
+        }
+    }
+
     /// A copy that looks every entity up in BigCommerce: after a bulk create was refused, what
     /// it may have created is found, not taken for absent.
     pub fn without_mirror(&self) -> Self {

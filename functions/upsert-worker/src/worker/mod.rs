@@ -17,6 +17,7 @@ mod bulk;
 mod coalesce;
 mod record;
 mod report;
+mod stores;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -134,6 +135,8 @@ pub struct Worker {
     /// The inbound queue's `maxReceiveCount`: a message that fails retryably on its last
     /// receive is dead-lettered by the worker, with its reason, before SQS would move it raw.
     pub max_receives: u32,
+    /// Serving many stores: each store's client and sink. `None`: the one store of `applier`.
+    pub stores: Option<Arc<crate::stores::StoreClients>>,
 }
 
 /// The batch's records in their processing groups (a FIFO group's records in order; every other
@@ -152,7 +155,12 @@ impl Worker {
     /// first under its lease, so a bulk create never duplicates one). Records that failed only
     /// because their company did not exist yet are then tried once more, so a company and its
     /// buyers can arrive in one batch. A FIFO group's records run in order, one by one.
+    ///
+    /// A many-store worker splits the batch by store first (see `stores`).
     pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        if let Some(stores) = &self.stores {
+            return self.handle_stores(stores, event).await;
+        }
         let batch = Worker {
             applier: self.applier.for_batch(),
             ..self.clone()

@@ -39,6 +39,37 @@ impl Incoming<'_> {
         self.record.attributes.contains_key("MessageGroupId")
     }
 
+    /// The store its message names, when it has a message and the hash is valid.
+    pub fn store(&self) -> Option<bigcommerce_b2b::StoreHash> {
+        let named = match &self.message {
+            Ok(Parsed::Command(c)) => &c.store_hash,
+            Ok(Parsed::Event(e)) => &e.store_hash,
+            Err(_) => return None,
+        };
+        bigcommerce_b2b::StoreHash::parse(named).ok()
+    }
+
+    /// Its type, as far as known (the command type, `webhook:{scope}`, or what the body said).
+    pub fn kind(&self) -> String {
+        match &self.message {
+            Ok(Parsed::Command(c)) => c.kind().to_owned(),
+            Ok(Parsed::Event(e)) => event_kind(e),
+            Err(refused) => refused.kind.clone(),
+        }
+    }
+
+    /// The same record refused for `reason` (it is dead-lettered with it, nothing applied).
+    pub fn refused(self, reason: &str) -> Self {
+        let kind = self.kind();
+        Incoming {
+            record: self.record,
+            message: Err(Refused {
+                kind,
+                reason: reason.to_owned(),
+            }),
+        }
+    }
+
     /// The webhook event it carries, if it is one.
     pub fn event(&self) -> Option<&WebhookEvent> {
         match &self.message {
