@@ -12,9 +12,10 @@ use bigcommerce_b2b::{BcClient, BcError};
 
 use crate::export_events::ExportEvents;
 use crate::settings::Settings;
-use crate::stores::{NoStore, SinkFactory, StoreClients};
+use crate::stores::{ManyStores, NoStore, SinkFactory};
 use crate::worker::{EventSink, SqsVisibility};
 use crate::{Applier, Worker};
+use b2b_shared::stores::StoreClients;
 
 /// Price-list record upserts BigCommerce allows in flight per store, across every instance.
 pub const PRICELIST_UPSERT_SLOTS: u32 = 2;
@@ -62,12 +63,11 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     });
     let stores = many.then(|| {
         let directory = setup::store_directory(config, sdk, Some(state.clone()));
-        Arc::new(StoreClients::new(
-            directory,
-            config.clone(),
-            permits,
-            sinks.clone(),
-        ))
+        let permits: Arc<dyn bigcommerce_b2b::permits::StorePermits> = permits;
+        Arc::new(ManyStores {
+            clients: StoreClients::new(directory, config.clone(), Some(permits)),
+            sinks: sinks.clone(),
+        })
     });
     let events = if many {
         None

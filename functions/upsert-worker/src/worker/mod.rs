@@ -136,7 +136,7 @@ pub struct Worker {
     /// receive is dead-lettered by the worker, with its reason, before SQS would move it raw.
     pub max_receives: u32,
     /// Serving many stores: each store's client and sink. `None`: the one store of `applier`.
-    pub stores: Option<Arc<crate::stores::StoreClients>>,
+    pub stores: Option<Arc<crate::stores::ManyStores>>,
 }
 
 /// The batch's records in their processing groups (a FIFO group's records in order; every other

@@ -12,13 +12,15 @@ use bigcommerce_b2b::StoreHash;
 
 use super::record::Incoming;
 use super::{RecordResult, Worker};
-use crate::stores::{StoreClients, StoreParts};
+use bigcommerce_b2b::BcClient;
+
+use crate::stores::ManyStores;
 
 impl Worker {
     /// Handles one SQS batch of a many-store worker.
     pub(super) async fn handle_stores(
         &self,
-        stores: &StoreClients,
+        stores: &ManyStores,
         event: &SqsEvent,
     ) -> SqsBatchResponse {
         let mut by_store: BTreeMap<StoreHash, Vec<Incoming>> = BTreeMap::new();
@@ -32,8 +34,8 @@ impl Worker {
         let mut served = Vec::new();
         let mut unavailable = Vec::new();
         for (store, items) in by_store {
-            match stores.parts_of(&store).await {
-                Ok(Some(parts)) => served.push((self.for_store(parts), items)),
+            match stores.clients.client_of(&store).await {
+                Ok(Some(client)) => served.push((self.for_store(client, stores), items)),
                 Ok(None) => {
                     count_unknown_store(&store, items.len());
                     let reason = format!("store `{store}` is not served by this deployment");
@@ -74,14 +76,14 @@ impl Worker {
 
     /// This worker for one store's records: its client (with this invocation's deadline) and
     /// its export sink.
-    fn for_store(&self, parts: StoreParts) -> Worker {
+    fn for_store(&self, client: BcClient, stores: &ManyStores) -> Worker {
         let client = match self.applier.client.deadline() {
-            Some(deadline) => parts.client.with_deadline(deadline),
-            None => parts.client,
+            Some(deadline) => client.with_deadline(deadline),
+            None => client,
         };
         Worker {
+            events: stores.sinks.as_ref().map(|make| make(client.clone())),
             applier: self.applier.with_client(client),
-            events: parts.events,
             stores: None,
             ..self.clone()
         }

@@ -7,6 +7,7 @@
 //! [`SecretCache`] that refuses a secret naming another store, so one store's credentials are
 //! never used for another's calls.
 
+pub mod clients;
 pub mod registry;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::secrets::{
     DEFAULT_SECRET_TTL,
 };
 use crate::state::StateError;
+pub use clients::StoreClients;
 pub use registry::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
 
 /// How long a registry answer (served or not) is trusted before the registry is read again: an
