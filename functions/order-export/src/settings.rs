@@ -7,7 +7,7 @@ use b2b_shared::{Config, Need};
 use serde::Deserialize;
 
 /// What the function needs of the common configuration.
-pub const NEEDS: &[Need] = &[Need::OutboundQueue, Need::StateTable, Need::OneStore];
+pub const NEEDS: &[Need] = &[Need::OutboundQueue, Need::StateTable];
 
 /// Where the NDJSON archive goes, when `EXPORT_BUCKET` is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub struct Settings {
     pub export: ExportSettings,
     /// The optional S3 archive.
     pub archive: Option<ArchiveSettings>,
+    /// `EXPORT_JOBS_QUEUE_URL` (required serving many stores, a FIFO queue): the schedule puts
+    /// one export job per store on it, and this function runs them (see [`crate::jobs`]).
+    pub jobs_queue_url: Option<String>,
 }
 
 impl Settings {
@@ -41,12 +44,21 @@ impl Settings {
         let config = problems.take(Config::from_lookup(&lookup, NEEDS));
         let export = problems.take(ExportSettings::from_lookup(&lookup));
         let archive = problems.take(archive_settings(&lookup));
-        match (config, export, archive) {
-            (Some(config), Some(export), Some(archive)) if problems.is_empty() => Ok(Settings {
-                config,
-                export,
-                archive,
-            }),
+        let many = config
+            .as_ref()
+            .is_some_and(|c| c.stores.single_secret_id().is_none());
+        let jobs_queue_url = problems.take(jobs_queue(&lookup, many));
+        match (config, export, archive, jobs_queue_url) {
+            (Some(config), Some(export), Some(archive), Some(jobs_queue_url))
+                if problems.is_empty() =>
+            {
+                Ok(Settings {
+                    config,
+                    export,
+                    archive,
+                    jobs_queue_url,
+                })
+            }
             _ => Err(problems.into_error()),
         }
     }
@@ -71,6 +83,35 @@ impl Settings {
 }
 
 /// `EXPORT_BUCKET` (S3's bucket naming rules) and `EXPORT_PREFIX`.
+/// `EXPORT_JOBS_QUEUE_URL`: a FIFO queue (one job in flight per store), required with `many`
+/// stores.
+fn jobs_queue(
+    lookup: &impl Fn(&str) -> Option<String>,
+    many: bool,
+) -> Result<Option<String>, ConfigProblem> {
+    let variable = "EXPORT_JOBS_QUEUE_URL";
+    let url = lookup(variable)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let problem = |reason: String| ConfigProblem { variable, reason };
+    match url {
+        None if many => Err(problem(
+            "is not set, and serving many stores the schedule puts one export job per store on it"
+                .into(),
+        )),
+        None => Ok(None),
+        Some(url) => {
+            b2b_shared::config::check_queue_url(&url).map_err(problem)?;
+            if !url.ends_with(".fifo") {
+                return Err(problem(format!(
+                    "`{url}` is not a FIFO queue: one export per store at a time needs its message groups"
+                )));
+            }
+            Ok(Some(url))
+        }
+    }
+}
+
 fn archive_settings(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<ArchiveSettings>, ConfigProblem> {
@@ -155,6 +196,25 @@ mod tests {
                 "EXPORT_BUCKET"
             ]
         );
+    }
+
+    #[test]
+    fn many_stores_need_a_fifo_jobs_queue() {
+        let base = [
+            ("STORES", "a1,b2"),
+            ("OUTBOUND_QUEUE_URL", "https://sqs/out"),
+            ("STATE_TABLE", "state"),
+        ];
+        let problem = |extra: &[(&'static str, &'static str)]| {
+            let pairs: Vec<_> = base.iter().chain(extra).copied().collect();
+            Settings::from_lookup(env(&pairs)).map(|s| s.jobs_queue_url)
+        };
+        let e = problem(&[]).unwrap_err();
+        assert_eq!(e.problems[0].variable, "EXPORT_JOBS_QUEUE_URL");
+        let e = problem(&[("EXPORT_JOBS_QUEUE_URL", "https://sqs/jobs")]).unwrap_err();
+        assert!(e.problems[0].reason.contains("FIFO"), "{e}");
+        let ok = problem(&[("EXPORT_JOBS_QUEUE_URL", "https://sqs/jobs.fifo")]).unwrap();
+        assert_eq!(ok.as_deref(), Some("https://sqs/jobs.fifo"));
     }
 
     #[test]

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use b2b_shared::stores::StoreClients;
-use bigcommerce_b2b::{BcClient, Credentials, CredentialsError, StoreAuth};
-use futures_util::future::BoxFuture;
+use bigcommerce_b2b::BcClient;
 
 use crate::worker::EventSink;
 
@@ -19,27 +18,4 @@ pub struct ManyStores {
     pub clients: StoreClients,
     /// Each store's export sink, when the worker exports webhook events.
     pub sinks: Option<SinkFactory>,
-}
-
-/// The credentials of a many-store worker's own client, which serves no store: the records it
-/// handles (those naming no served store) are dead-lettered before any call, and a call made
-/// anyway fails, permanently, instead of reaching a store with a guessed token.
-#[derive(Debug, Clone, Copy)]
-pub struct NoStore;
-
-impl Credentials for NoStore {
-    fn current(&self) -> BoxFuture<'_, Result<Arc<StoreAuth>, CredentialsError>> {
-        Box::pin(async {
-            Err(CredentialsError::permanent(
-                "this worker serves many stores: a record must name its store",
-            ))
-        })
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        _rejected: &'a Arc<StoreAuth>,
-    ) -> BoxFuture<'a, Result<Arc<StoreAuth>, CredentialsError>> {
-        self.current()
-    }
 }

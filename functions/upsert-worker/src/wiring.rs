@@ -12,10 +12,10 @@ use bigcommerce_b2b::{BcClient, BcError};
 
 use crate::export_events::ExportEvents;
 use crate::settings::Settings;
-use crate::stores::{ManyStores, NoStore, SinkFactory};
+use crate::stores::{ManyStores, SinkFactory};
 use crate::worker::{EventSink, SqsVisibility};
 use crate::{Applier, Worker};
-use b2b_shared::stores::StoreClients;
+use b2b_shared::stores::{NoStore, StoreClients};
 
 /// Price-list record upserts BigCommerce allows in flight per store, across every instance.
 pub const PRICELIST_UPSERT_SLOTS: u32 = 2;

@@ -260,7 +260,7 @@ impl Config {
                     variable: "BC_SECRET_ID",
                     reason: "is not set, and this function serves one store: STORES and \
                              STORE_SECRET_PREFIX (many stores) are read by webhook-intake, \
-                             upsert-worker and auth-callback only so far"
+                             upsert-worker, order-export and auth-callback only so far"
                         .into(),
                 });
                 None

@@ -8,7 +8,7 @@ use b2b_shared::config::ConfigProblem;
 use serde::Deserialize;
 
 /// The three things exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamKind {
     /// Core v2 orders with products, shipping addresses and their B2B order.

@@ -110,6 +110,19 @@ pub async fn queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A new FIFO queue (name ending `.fifo`); returns its URL.
+pub async fn fifo_queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
+    aws_sdk_sqs::Client::new(sdk)
+        .create_queue()
+        .queue_name(format!("{}.fifo", unique(prefix)))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create FIFO queue: {e}"))
+        .queue_url
+        .unwrap_or_default()
+}
+
 /// Receives and deletes every message on the queue; returns the bodies as JSON.
 pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Value> {
     let mut out = Vec::new();

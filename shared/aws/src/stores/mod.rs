@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bigcommerce_b2b::StoreHash;
+use bigcommerce_b2b::{Credentials, CredentialsError, StoreAuth, StoreHash};
 use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
@@ -97,6 +97,30 @@ impl<F: SecretFetcher> StoreSecrets for SecretCache<F> {
 
     fn only_store(&self) -> BoxFuture<'_, Result<Option<Arc<StoreSecret>>, LookupError>> {
         Box::pin(async move { Ok(Some(SecretSource::current(self).await?)) })
+    }
+}
+
+/// The credentials of a many-store function's own client, which serves no store: what it
+/// handles without a served store (records naming none, a schedule's fan-out) makes no
+/// BigCommerce call, and a call made anyway fails, permanently, instead of reaching a store with
+/// a guessed token.
+#[derive(Debug, Clone, Copy)]
+pub struct NoStore;
+
+impl Credentials for NoStore {
+    fn current(&self) -> BoxFuture<'_, Result<Arc<StoreAuth>, CredentialsError>> {
+        Box::pin(async {
+            Err(CredentialsError::permanent(
+                "this function serves many stores: nothing names the store to call",
+            ))
+        })
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        _rejected: &'a Arc<StoreAuth>,
+    ) -> BoxFuture<'a, Result<Arc<StoreAuth>, CredentialsError>> {
+        self.current()
     }
 }
 
