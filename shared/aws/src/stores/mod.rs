@@ -172,7 +172,7 @@ impl<F: SecretFetcher + Clone> StoreDirectory<F> {
     }
 
     /// The secret cache of `store` (it implements the client's
-    /// [`Credentials`](bigcommerce_b2b::Credentials)), or `None` when it is not served.
+    /// [`Credentials`]), or `None` when it is not served.
     pub async fn cache_of(
         &self,
         store: &StoreHash,
