@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use b2b_shared::secrets::{SecretSource, SecretsApi};
 use b2b_shared::setup;
+use b2b_shared::stores::{NoStore, StoreClients, StoreSecrets};
 use bigcommerce_b2b::BcError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -124,6 +125,9 @@ pub struct Handler {
     pub store_secret: Arc<dyn SecretSource>,
     /// Webhook settings, when configured.
     pub hooks: Option<HookSettings>,
+    /// Serving many stores: every served store's client and secret (the health check and the
+    /// webhook check run over all of them). `None`: the one store of `store_client`.
+    pub stores: Option<Arc<StoreClients>>,
 }
 
 /// Why the [`Handler`] could not be built at cold start.
@@ -141,7 +145,32 @@ pub enum StartError {
 /// the first invocation.
 pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handler, StartError> {
     let sm = aws_sdk_secretsmanager::Client::new(sdk);
-    let store_secret = setup::store_secret(&settings.config, sdk)?;
+    let config = &settings.config;
+    type Parts = (
+        Arc<dyn bigcommerce_b2b::Credentials>,
+        Arc<dyn SecretSource>,
+        Option<Arc<StoreClients>>,
+    );
+    let (credentials, store_secret, stores): Parts =
+        match (config.stores.single_secret_id(), &settings.state_table) {
+            (None, Some(table)) => {
+                let state = Arc::new(b2b_shared::state::DynamoState::new(
+                    aws_sdk_dynamodb::Client::new(sdk),
+                    table.clone(),
+                ));
+                let directory = setup::store_directory(config, sdk, Some(state));
+                let clients = StoreClients::new(directory, config.clone(), None);
+                (
+                    Arc::new(NoStore),
+                    Arc::new(NoStore),
+                    Some(Arc::new(clients)),
+                )
+            }
+            _ => {
+                let cache = setup::store_secret(config, sdk)?;
+                (cache.clone(), cache, None)
+            }
+        };
     Ok(Handler {
         refresher: Refresher {
             secrets: SecretsApi::new(sm.clone()),
@@ -159,14 +188,97 @@ pub fn handler(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Handl
         fetcher: SecretsApi::new(sm),
         connection_secret_ids: settings.connection_secret_ids.clone(),
         store_secret_ids: settings.store_secret_ids.clone(),
-        store_client: setup::client_for(
-            &settings.config,
-            store_secret.clone(),
-            Default::default(),
-        )?,
+        store_client: setup::client_for(&settings.config, credentials, Default::default())?,
         store_secret,
         hooks: settings.hooks.clone(),
+        stores,
     })
+}
+
+impl Handler {
+    /// The store secrets whose tokens are checked: `STORE_SECRET_IDS`, and, serving many stores,
+    /// every served store's secret.
+    async fn store_secret_ids_now(&self) -> Vec<String> {
+        let mut ids = self.store_secret_ids.clone();
+        let Some(stores) = &self.stores else {
+            return ids;
+        };
+        let directory = stores.directory();
+        match directory.stores().await {
+            Ok(hashes) => {
+                for hash in hashes {
+                    match directory.cache_of(&hash).await {
+                        Ok(Some(cache)) if !ids.iter().any(|i| i == cache.secret_id()) => {
+                            ids.push(cache.secret_id().to_owned())
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(store = %hash, error = %e, "store not checked"),
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "the stores served could not be listed"),
+        }
+        ids
+    }
+
+    /// The webhook check of every served store; one store's failure does not stop the others,
+    /// and the invocation fails (with the first error) only after all were checked.
+    async fn check_every_store(
+        &self,
+        stores: &StoreClients,
+        settings: &HookSettings,
+        deadline: Option<Instant>,
+    ) -> Result<Value, HandlerError> {
+        let directory = stores.directory();
+        let hashes = directory
+            .stores()
+            .await
+            .map_err(|e| HandlerError::Webhooks(BcError::Credentials(lookup_error(e))))?;
+        let mut reports = serde_json::Map::new();
+        let mut first_error = None;
+        for hash in hashes {
+            let checked = async {
+                let lookup = |e| BcError::Credentials(lookup_error(e));
+                let client = stores.client_of(&hash).await.map_err(lookup)?;
+                let secret = directory.secret_of(&hash).await.map_err(lookup)?;
+                let (Some(client), Some(secret)) = (client, secret) else {
+                    return Ok(None);
+                };
+                let client = match deadline {
+                    Some(d) => client.with_deadline(d),
+                    None => client,
+                };
+                webhooks::check(&client, &secret, settings).await.map(Some)
+            };
+            match checked.await {
+                Ok(Some(report)) => {
+                    let report = serde_json::to_value(report).unwrap_or(Value::Null);
+                    reports.insert(hash.to_string(), report);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(store = %hash, error = %e, "webhook check failed");
+                    reports.insert(
+                        hash.to_string(),
+                        serde_json::json!({"error": e.to_string()}),
+                    );
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(HandlerError::Webhooks(e)),
+            None => Ok(serde_json::json!({ "stores": reports })),
+        }
+    }
+}
+
+fn lookup_error(e: b2b_shared::stores::LookupError) -> bigcommerce_b2b::CredentialsError {
+    if e.is_retryable() {
+        bigcommerce_b2b::CredentialsError::retryable(e)
+    } else {
+        bigcommerce_b2b::CredentialsError::permanent(e)
+    }
 }
 
 /// Why an invocation failed (the Lambda reports it; Secrets Manager retries a failed step).
@@ -219,7 +331,7 @@ impl Handler {
             }
             Invocation::Task(Task::TokenHealth) => {
                 let mut stores = Vec::new();
-                for id in &self.store_secret_ids {
+                for id in &self.store_secret_ids_now().await {
                     let health = match self.health.client_for(self.fetcher.clone(), id) {
                         Ok(client) => self.health.check(&client, id, deadline).await,
                         Err(e) => health::StoreHealth {
@@ -238,6 +350,9 @@ impl Handler {
                 let settings = self.hooks.as_ref().ok_or(HandlerError::NotConfigured(
                     "check-webhooks needs WEBHOOK_DESTINATION and WEBHOOK_SCOPES",
                 ))?;
+                if let Some(stores) = &self.stores {
+                    return self.check_every_store(stores, settings, deadline).await;
+                }
                 let client = match deadline {
                     Some(d) => self.store_client.with_deadline(d),
                     None => self.store_client.clone(),

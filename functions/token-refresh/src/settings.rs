@@ -11,7 +11,7 @@ use crate::webhooks::HookSettings;
 
 /// What the function needs of the common configuration: nothing beyond the store secret and the
 /// API URLs.
-pub const NEEDS: &[Need] = &[Need::OneStore];
+pub const NEEDS: &[Need] = &[];
 
 /// Default `REFRESH_LEAD_SECONDS`: refresh tokens expiring within 10 minutes.
 pub const DEFAULT_LEAD_SECONDS: i64 = 600;
@@ -38,6 +38,9 @@ pub struct Settings {
     /// `WEBHOOK_DESTINATION`, `WEBHOOK_SCOPES`, `WEBHOOK_AUTH_HEADER`: the webhook subscriptions
     /// to keep active, when a destination is configured.
     pub hooks: Option<HookSettings>,
+    /// `STATE_TABLE` (required serving many stores): where the store registry is, so the token
+    /// health and the webhook check run over every served store.
+    pub state_table: Option<String>,
 }
 
 fn list(raw: Option<String>) -> Vec<String> {
@@ -98,8 +101,24 @@ impl Settings {
         let core_probe = probe("HEALTH_CORE_PATH", Api::Core, DEFAULT_CORE_PROBE);
         let b2b_probe = probe("HEALTH_B2B_PATH", Api::B2b, DEFAULT_B2B_PROBE);
         let hooks = problems.take(HookSettings::from_lookup(&lookup));
+        let state_table = get("STATE_TABLE");
+        let many = config
+            .as_ref()
+            .is_some_and(|c| c.stores.single_secret_id().is_none());
+        let table_problem = match &state_table {
+            None if many => Some("is not set: serving many stores, the registry is in it".into()),
+            None => None,
+            Some(t) => b2b_shared::config::check_table_name(t).err(),
+        };
+        if let Some(reason) = table_problem {
+            problems.push(ConfigProblem {
+                variable: "STATE_TABLE",
+                reason,
+            });
+        }
         match (config, hooks) {
             (Some(config), Some(hooks)) if problems.is_empty() => Ok(Self {
+                state_table,
                 config,
                 connection_secret_ids,
                 lead_seconds,

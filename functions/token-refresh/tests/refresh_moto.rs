@@ -69,6 +69,7 @@ fn handler(
         store_client: BcClient::new(&url, &url, dummy.clone(), ClientOptions::default()).unwrap(),
         store_secret: dummy,
         hooks: None,
+        stores: None,
     }
 }
 

@@ -26,8 +26,6 @@ pub enum Need {
     StateTable,
     /// `DEAD_LETTER_QUEUE_URL`: where permanently failed commands are parked with their reason.
     DeadLetterQueue,
-    /// `BC_SECRET_ID`: the function serves one store (it does not read the store registry).
-    OneStore,
 }
 
 impl Need {
@@ -37,7 +35,6 @@ impl Need {
             Need::OutboundQueue => "OUTBOUND_QUEUE_URL",
             Need::StateTable => "STATE_TABLE",
             Need::DeadLetterQueue => "DEAD_LETTER_QUEUE_URL",
-            Need::OneStore => "BC_SECRET_ID",
         }
     }
 }
@@ -255,16 +252,6 @@ impl Config {
         };
 
         let stores = match StoreSetting::read(&get) {
-            Ok(StoreSetting::Many { .. }) if needs.contains(&Need::OneStore) => {
-                problems.push(ConfigProblem {
-                    variable: "BC_SECRET_ID",
-                    reason: "is not set, and this function serves one store: STORES and \
-                             STORE_SECRET_PREFIX (many stores) are read by webhook-intake, \
-                             upsert-worker, order-export and auth-callback only so far"
-                        .into(),
-                });
-                None
-            }
             Ok(stores) => Some(stores),
             Err(problem) => {
                 problems.push(problem);
@@ -275,7 +262,7 @@ impl Config {
         let b2b_api_url = read_base_url(&get, "B2B_API_URL", DEFAULT_B2B_API_URL, &mut problems);
 
         let mut optional = |need: Need| -> Option<String> {
-            if !needs.contains(&need) || need == Need::OneStore {
+            if !needs.contains(&need) {
                 return None;
             }
             let value = get(need.variable()).map(|v| v.trim().to_owned());

@@ -122,8 +122,8 @@ pub fn store_client(
 
 /// The TTL cache of the one store secret of a single-store `config` (`BC_SECRET_ID`), read
 /// from Secrets Manager. One cache can serve both the client ([`client_for`]) and code that
-/// needs the whole secret. A many-store `config` is refused (its function's settings ask for
-/// [`Need::OneStore`](crate::config::Need::OneStore), so this does not happen at run time).
+/// needs the whole secret. A many-store `config` is refused: its functions use
+/// [`store_directory`] instead.
 pub fn store_secret(
     config: &Config,
     sdk: &aws_config::SdkConfig,

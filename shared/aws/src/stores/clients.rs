@@ -28,6 +28,14 @@ pub struct StoreClients {
     known: Mutex<HashMap<StoreHash, Known>>,
 }
 
+impl std::fmt::Debug for StoreClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreClients")
+            .field("directory", &self.directory)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StoreClients {
     /// Clients for the stores of `directory`, on `config`'s URLs, each taking `permits`.
     pub fn new(

@@ -120,7 +120,18 @@ impl Credentials for NoStore {
         &'a self,
         _rejected: &'a Arc<StoreAuth>,
     ) -> BoxFuture<'a, Result<Arc<StoreAuth>, CredentialsError>> {
-        self.current()
+        Credentials::current(self)
+    }
+}
+
+impl SecretSource for NoStore {
+    fn current(&self) -> BoxFuture<'_, Result<Arc<StoreSecret>, SecretError>> {
+        Box::pin(async {
+            Err(SecretError::Permanent {
+                what: "the store secret".into(),
+                reason: "this function serves many stores: nothing names the store".into(),
+            })
+        })
     }
 }
 
