@@ -1,0 +1,177 @@
+//! One deployment serving two stores, end to end with the real binaries: `webhook-intake` and
+//! `upsert-worker` under a Lambda Runtime API of the test's own, moto (the stores' secrets, the
+//! registry in the state table, the queues) and one sandbox serving both stores, each with its
+//! own token. Store A is declared in `STORES`, store B installed (in the registry).
+//!
+//! - Each store's ERP key enqueues only that store's commands: store A's key with a command
+//!   naming store B (in the body) is refused, and so is a store the deployment does not serve.
+//! - The worker applies each store's commands in that store, with that store's token.
+
+mod common;
+
+use std::time::Duration;
+
+use b2b_shared::state::DynamoState;
+use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited};
+use common::sqs_record;
+use serde_json::{json, Value};
+
+fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
+        "requestContext": {"accountId": "000000000000", "apiId": "e2e",
+            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
+            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
+            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
+        "body": body.to_string(), "isBase64Encoded": false
+    })
+}
+
+fn company(store: &str, ext: &str) -> Value {
+    let lower = ext.to_lowercase();
+    json!({"type": "company.upsert", "version": 1, "store_hash": store, "external_id": ext,
+        "company": {"name": format!("Co {ext}"), "email": format!("{lower}@stores.example"),
+        "phone": "1", "country": "US",
+        "admin": {"first_name": "A", "last_name": "B", "email": format!("admin-{lower}@stores.example")}}})
+}
+
+async fn invoke(process: &FunctionProcess, event: &Value) -> Value {
+    match process.invoke(event, Duration::from_secs(60)).await {
+        Ok(Invoked::Response(r)) => r,
+        Ok(Invoked::Error(e)) => panic!("the function failed: {e}"),
+        Err(e) => panic!("{e} (log: {})", process.log.display()),
+    }
+}
+
+async fn companies(sandbox: &bc_sandbox::RunningSandbox, store: &str) -> Vec<String> {
+    let state: Value = reqwest::Client::new()
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .header("X-Store-Hash", store)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = state["companies"]
+        .as_object()
+        .map(|m| {
+            m.values()
+                .filter_map(|c| c["companyName"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
+    let sdk = moto().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let table = state_table(&sdk).await;
+    let inbound = queue(&sdk, "stores-inbound").await;
+    let dlq = queue(&sdk, "stores-dlq").await;
+    let prefix = format!("{}/", unique("e2e-stores"));
+    for store in ["storea", "storeb"] {
+        let secret = json!({"store_hash": store, "access_token": format!("token-{store}"),
+            "inbound_api_key": format!("key-{store}")});
+        sm.create_secret()
+            .name(format!("{prefix}{store}"))
+            .secret_string(secret.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    let installed = StoreRecord {
+        store_hash: "storeb".into(),
+        secret_id: format!("{prefix}storeb"),
+        source: StoreSource::App,
+        status: StoreStatus::Active,
+        since: 1,
+    };
+    DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
+        .put_store(&installed)
+        .await
+        .unwrap();
+    let store = |hash: &str| bc_sandbox::SandboxOptions {
+        store_hash: hash.into(),
+        token: format!("token-{hash}"),
+        ..unlimited().strict()
+    };
+    let sandbox = bc_sandbox::start_many(vec![store("storea"), store("storeb")])
+        .await
+        .unwrap();
+    let env = vec![
+        ("STORES", "storea".to_owned()),
+        ("STORE_SECRET_PREFIX", prefix.clone()),
+        ("STATE_TABLE", table),
+        ("INBOUND_QUEUE_URL", inbound.clone()),
+        ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+        ("BC_API_URL", sandbox.base_url()),
+        ("B2B_API_URL", sandbox.base_url()),
+        ("EXTERNAL_ID_FIELD", "externalId".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let intake_binary = function_binary("webhook-intake", false).unwrap();
+    let intake = FunctionProcess::start(
+        &intake_binary,
+        "webhook-intake",
+        &env,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let sends = [
+        (
+            "key-storea",
+            json!([company("storea", "A-1"), company("storea", "A-2")]),
+            202,
+        ),
+        ("key-storeb", json!([company("storeb", "B-1")]), 202),
+        // Store A's key for a command naming store B: refused, nothing enqueued.
+        ("key-storea", json!([company("storeb", "B-2")]), 401),
+        (
+            "key-storea",
+            json!([company("storea", "A-3"), company("storeb", "B-3")]),
+            401,
+        ),
+        ("key-storea", json!([company("zz9", "Z-1")]), 401),
+    ];
+    for (key, body, expected) in sends {
+        let answer = invoke(&intake, &http_post("/inbound", key, &body)).await;
+        assert_eq!(answer["statusCode"], expected, "{body}: {answer}");
+    }
+    let bodies = drain(&sqs, &inbound).await;
+    assert_eq!(
+        bodies.len(),
+        3,
+        "only the accepted commands are queued: {bodies:?}"
+    );
+
+    let worker_binary = function_binary("upsert-worker", false).unwrap();
+    let worker = FunctionProcess::start(
+        &worker_binary,
+        "upsert-worker",
+        &env,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| sqs_record(&format!("m{i}"), &b.to_string(), 1))
+        .collect();
+    let answer = invoke(&worker, &json!({ "Records": records })).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    assert_eq!(companies(&sandbox, "storea").await, ["Co A-1", "Co A-2"]);
+    assert_eq!(companies(&sandbox, "storeb").await, ["Co B-1"]);
+    assert!(drain(&sqs, &dlq).await.is_empty(), "nothing dead-lettered");
+}
