@@ -7,13 +7,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv
+.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv doctor
 
 help:
 	@echo "make demo     - a realistic day through the real handlers, moto and the sandbox"
 	@echo "make test     - format check, clippy and every test (starts moto itself)"
 	@echo "make redrive  - move dead-lettered messages back (DEAD_LETTER_QUEUE_URL, INBOUND_QUEUE_URL)"
 	@echo "make sandbox  - run the local BigCommerce sandbox on 127.0.0.1:8787"
+	@echo "make doctor   - check a real store: STORE_HASH=.. BC_ACCESS_TOKEN=.. (or SECRET_ID=..) [DOCTOR_ARGS=\"--write-test\"]"
 	@echo "make bench    - benchmarks that print figures (cold starts, rate-limited syncs, export, handler)"
 	@echo "make zips     - the deployable arm64 zips (cargo lambda build --release --arm64)"
 	@echo "make sam-build - sam build, with its cargo target dir outside the code folder"
@@ -60,6 +61,17 @@ demo: venv
 
 redrive:
 	$(CARGO) run -q -p upsert-worker --bin redrive
+
+# The token comes from BC_ACCESS_TOKEN (never on the command line); or SECRET_ID names the store
+# secret in Secrets Manager. DOCTOR_ARGS adds options (--write-test, --webhook-destination URL,
+# --external-id-field NAME, --api-url/--b2b-api-url for the sandbox).
+doctor:
+	@if [[ -n "$${SECRET_ID:-}" ]]; then \
+		$(CARGO) run -q -p b2b-doctor --bin doctor -- --secret-id "$$SECRET_ID" $(DOCTOR_ARGS); \
+	else \
+		[[ -n "$${STORE_HASH:-}" && -n "$${BC_ACCESS_TOKEN:-}" ]] || { echo "make doctor: set STORE_HASH and BC_ACCESS_TOKEN, or SECRET_ID" >&2; exit 2; }; \
+		$(CARGO) run -q -p b2b-doctor --bin doctor -- --store-hash "$$STORE_HASH" $(DOCTOR_ARGS); \
+	fi
 
 sandbox:
 	$(CARGO) run -p bc-sandbox -- --listen 127.0.0.1:8787 --seed-companies 20 --seed-orders 200

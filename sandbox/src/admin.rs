@@ -143,7 +143,14 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
             path: text("path"),
             query_contains: text("query_contains"),
             count,
+            status: f
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok()),
         });
+    }
+    if let Some(name) = body.get("remove_extra_field").and_then(Value::as_str) {
+        lock(&app.company_extra_fields).retain(|f| f != name);
     }
     let deactivate = int(&body, "deactivate_hook");
     let block = body

@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
             get(get_company).put(update_company).delete(delete_company),
         )
         .route(&b("/companies/{companyId}/status"), put(company_status))
+        .route(&b("/companies/extra-fields"), get(company_extra_fields))
         .route(&b("/users"), get(list_users).post(create_user))
         .route(&b("/users/bulk"), post(bulk_create_users))
         .route(&b("/users/customer/{customerId}"), get(user_by_customer))
@@ -241,6 +242,28 @@ async fn list_companies(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
     let out = page.slice_refs(&items);
     drop(store);
     b2b_list(out.into_iter().map(company_answer).collect(), &page, total)
+}
+
+/// `GET /companies/extra-fields`: the company extra fields defined, as text fields.
+async fn company_extra_fields(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let (_, page) = match params(q, 250) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let names = crate::state::lock(&app.company_extra_fields).clone();
+    let configs: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            json!({"id": 100 + i as i64, "fieldName": name, "fieldType": 0, "isRequired": false,
+                "isUnique": false, "visibleToEnduser": false, "configType": 2,
+                "defaultValue": "", "maximumLength": "100"})
+        })
+        .collect();
+    let total = configs.len();
+    let refs: Vec<&Value> = configs.iter().collect();
+    let out = page.slice_refs(&refs);
+    b2b_list(out, &page, total)
 }
 
 /// Fields a company is created and updated with that the spec's reads do not return.

@@ -61,15 +61,25 @@ pub async fn api(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     if faults.fault_rate > 0.0 && fastrand::f64() < faults.fault_rate {
         return injected_fault(&app, family, decision);
     }
-    let aimed = lock(&app.fail_requests).as_mut().is_some_and(|f| {
+    let aimed = lock(&app.fail_requests).as_mut().and_then(|f| {
         f.take(
             req.method().as_str(),
             req.uri().path(),
             req.uri().query().unwrap_or_default(),
         )
+        .then_some(f.status)
     });
-    if aimed {
-        return injected_fault(&app, family, decision);
+    match aimed.map(|s| s.and_then(|s| StatusCode::from_u16(s).ok())) {
+        Some(Some(status)) => {
+            app.stats
+                .faults_injected_total
+                .fetch_add(1, Ordering::Relaxed);
+            let mut r = family_error(family, &template, status, "Injected fault", None);
+            add_headers(r.headers_mut(), family, decision);
+            return r;
+        }
+        Some(None) => return injected_fault(&app, family, decision),
+        None => {}
     }
     let is_write = req.method() != Method::GET;
     let method_is_post = req.method() == Method::POST;

@@ -157,6 +157,9 @@ pub struct App {
     pub post_504_after_write: AtomicU64,
     /// Requests to fail with 500 (set through `POST /__sandbox/faults` with `fail_requests`).
     pub fail_requests: Mutex<Option<FailRequests>>,
+    /// The company extra fields defined (`GET /companies/extra-fields`), by name; a fault
+    /// (`remove_extra_field`) removes one.
+    pub company_extra_fields: Mutex<Vec<String>>,
     /// The official contract requests are checked against (`None` when the mode is off).
     pub contract: Option<Arc<Contract>>,
     /// Contract violations recorded, oldest first.
@@ -185,6 +188,7 @@ impl App {
             burst_429: AtomicU64::new(0),
             post_504_after_write: AtomicU64::new(0),
             fail_requests: Mutex::new(None),
+            company_extra_fields: Mutex::new(vec!["external_id".into(), "externalId".into()]),
             contract,
             violations: Mutex::new(Vec::new()),
             opts,
@@ -273,6 +277,8 @@ pub struct FailRequests {
     pub query_contains: String,
     /// How many are still to fail.
     pub count: u64,
+    /// The status to answer with (`None`: a random 500, 502 or 503).
+    pub status: Option<u16>,
 }
 
 impl FailRequests {

@@ -256,6 +256,24 @@ pub struct CompanyFields {
     pub price_list_assign: Vec<PriceListAssign>,
 }
 
+/// A company extra field's definition (`GET /companies/extra-fields`): the fields an integration
+/// may set, such as the one carrying the ERP's id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtraFieldConfig {
+    /// The field's name, as commands and filters use it.
+    pub field_name: String,
+    /// `0` text, `1` multi-line text, `2` number, `3` dropdown.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub field_type: Option<i64>,
+    /// Whether two companies may not share a value.
+    #[serde(default)]
+    pub is_unique: Option<bool>,
+    /// Whether a company cannot be created without it.
+    #[serde(default)]
+    pub is_required: Option<bool>,
+}
+
 /// What creating a company returns.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -985,6 +1003,24 @@ impl B2b<'_> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/companies/{id}/status"))
             .json(&serde_json::json!({ "companyStatus": status.code() }))?;
         self.client.execute(&req).await.map(drop)
+    }
+
+    /// `DELETE /companies/{id}`.
+    pub async fn delete_company(&self, id: i64) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::DELETE, format!("/companies/{id}"));
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `GET /companies/extra-fields`: every company extra field defined, all pages.
+    pub fn company_extra_fields(
+        &self,
+    ) -> impl Stream<Item = Result<ExtraFieldConfig, BcError>> + Send + 'static {
+        items(b2b_pages(
+            self.client,
+            "/companies/extra-fields",
+            Vec::new(),
+            B2B_MAX_LIMIT,
+        ))
     }
 
     /// `GET /users` as a stream of users.
