@@ -126,6 +126,28 @@ async fn company_examples_read_through_the_client() {
         .await
         .unwrap();
     assert!(!ids.is_empty() && ids.iter().all(|id| *id > 0), "{ids:?}");
+
+    let fields = example(COMPANY, "/companies/extra-fields", "get");
+    let mut one_page = fields.clone();
+    one_page["meta"]["pagination"]["totalCount"] =
+        Value::from(fields["data"].as_array().map_or(0, Vec::len));
+    serve(
+        &mut s,
+        "GET",
+        "/api/v3/io/companies/extra-fields",
+        &one_page,
+    )
+    .await;
+    let configs: Vec<_> = b2b
+        .b2b()
+        .company_extra_fields()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        !configs.is_empty() && configs.iter().all(|f| !f.field_name.is_empty()),
+        "{configs:?}"
+    );
 }
 
 #[tokio::test]

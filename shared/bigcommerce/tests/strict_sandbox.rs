@@ -141,6 +141,15 @@ async fn companies_users_and_addresses_follow_the_spec() {
         ..AddressFields::default()
     };
     b2b.update_address(address_id, &moved).await.unwrap();
+
+    let fields: Vec<_> = b2b.company_extra_fields().try_collect().await.unwrap();
+    assert!(
+        fields.iter().any(|f| f.field_name == "externalId"),
+        "{fields:?}"
+    );
+    let doomed = b2b.create_company(&company(4)).await.unwrap().company_id;
+    b2b.delete_company(doomed).await.unwrap();
+    assert!(b2b.company(doomed).await.unwrap().is_none());
     sb.shutdown().await;
 }
 
