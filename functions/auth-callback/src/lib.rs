@@ -139,6 +139,20 @@ impl AuthCallback {
         format!("{}{}", self.settings.store_secret_prefix, store)
     }
 
+    /// The app's client id and secret (`APP_SECRET_ID`), or the error page to answer with.
+    pub(crate) async fn app(&self) -> Result<exchange::AppCredentials, Response<Body>> {
+        let settings = &self.settings;
+        let read = app_credentials(
+            &self.secrets,
+            &settings.app_secret_id,
+            settings.client_id.as_deref(),
+        );
+        read.await.map_err(|e| {
+            tracing::error!(error = %e, retryable = e.is_retryable(), "app credentials unavailable");
+            store_error_page(&e)
+        })
+    }
+
     /// Serves one request: `GET /auth` (the install), `/load`, `/uninstall` or `/remove_user`.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let path = req.uri().path().trim_end_matches('/');
@@ -184,18 +198,9 @@ impl AuthCallback {
                 "The app's server is not configured correctly. Please contact the app's support.",
             );
         };
-        let app = match app_credentials(
-            &self.secrets,
-            &self.settings.app_secret_id,
-            self.settings.client_id.as_deref(),
-        )
-        .await
-        {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(store = %hash, error = %e, retryable = e.is_retryable(), "app credentials unavailable");
-                return store_error_page(&e);
-            }
+        let app = match self.app().await {
+            Ok(app) => app,
+            Err(page) => return page,
         };
         let installed = match exchange(
             &self.http,

@@ -12,8 +12,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::page::{escape, page, page_html};
 use crate::signed_payload::{verify, Verified};
-use crate::store::{app_credentials, now_unix};
-use crate::{store_error_page, AuthCallback};
+use crate::store::now_unix;
+use crate::AuthCallback;
 
 /// The lifecycle callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,18 +50,9 @@ impl AuthCallback {
                 "Open the app again from the BigCommerce control panel.",
             );
         };
-        let app = match app_credentials(
-            &self.secrets,
-            &self.settings.app_secret_id,
-            self.settings.client_id.as_deref(),
-        )
-        .await
-        {
+        let app = match self.app().await {
             Ok(app) => app,
-            Err(e) => {
-                tracing::error!(error = %e, retryable = e.is_retryable(), "app credentials unavailable");
-                return store_error_page(&e);
-            }
+            Err(page) => return page,
         };
         let verified = match verify(token, &app) {
             Ok(v) => v,

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use b2b_shared::state::{DynamoState, Watermarks};
-use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+use b2b_shared::stores::{StoreRegistry, StoreStatus};
 use b2b_test_support as support;
+use b2b_test_support::stores;
 use serde_json::{json, Value};
 
 struct Rig {
@@ -26,35 +27,22 @@ struct Rig {
 async fn rig() -> Rig {
     let sdk = support::moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let table = support::state_table(&sdk).await;
     let jobs = support::fifo_queue(&sdk, "export-jobs").await;
     let outbound = support::queue(&sdk, "export-out").await;
     let prefix = format!("{}/", support::unique("export-stores"));
-    for store in ["storea", "storeb"] {
-        let secret = json!({"store_hash": store, "access_token": format!("token-{store}")});
-        sm.create_secret()
-            .name(format!("{prefix}{store}"))
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
+    let secrets = ["storea", "storeb"].map(|s| (s, stores::store_secret_json(s)));
+    stores::create_secrets(&sdk, &prefix, &secrets).await;
     let state = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
     state
-        .put_store(&record(&prefix, "storeb", StoreStatus::Active))
+        .put_store(&stores::app_store(&prefix, "storeb", StoreStatus::Active))
         .await
         .unwrap();
-    let store = |hash: &str, orders: usize| bc_sandbox::SandboxOptions {
-        store_hash: hash.into(),
-        token: format!("token-{hash}"),
-        seed_orders: orders,
+    let base = bc_sandbox::SandboxOptions {
         seed_companies: 2,
         ..support::unlimited().strict()
     };
-    let sandbox = bc_sandbox::start_many(vec![store("storea", 4), store("storeb", 2)])
-        .await
-        .unwrap();
+    let sandbox = stores::sandbox_of(&[("storea", 4), ("storeb", 2)], base).await;
     let env = BTreeMap::from([
         ("STORES", "storea".to_owned()),
         ("STORE_SECRET_PREFIX", prefix),
@@ -74,16 +62,6 @@ async fn rig() -> Rig {
         outbound,
         env,
         _sandbox: sandbox,
-    }
-}
-
-fn record(prefix: &str, store: &str, status: StoreStatus) -> StoreRecord {
-    StoreRecord {
-        store_hash: store.into(),
-        secret_id: format!("{prefix}{store}"),
-        source: StoreSource::App,
-        status,
-        since: 1,
     }
 }
 
@@ -172,7 +150,11 @@ async fn a_store_uninstalled_since_the_tick_is_not_exported_nor_queued_again() {
     assert_eq!(queued["jobs_queued"], json!(["storea", "storeb"]));
     let prefix = rig.env["STORE_SECRET_PREFIX"].clone();
     rig.state
-        .put_store(&record(&prefix, "storeb", StoreStatus::Uninstalled))
+        .put_store(&stores::app_store(
+            &prefix,
+            "storeb",
+            StoreStatus::Uninstalled,
+        ))
         .await
         .unwrap();
     let f = rig.function();

@@ -5,49 +5,32 @@
 //! Needs moto (`make test`).
 
 use b2b_shared::state::DynamoState;
-use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+use b2b_shared::stores::{StoreRegistry, StoreStatus};
 use b2b_test_support as support;
+use b2b_test_support::stores;
 use serde_json::json;
 
 #[tokio::test]
 async fn token_health_covers_every_served_store() {
     let sdk = support::moto().await;
-    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let table = support::state_table(&sdk).await;
     let prefix = format!("{}/", support::unique("health-stores"));
     // storec's secret holds a token its store does not accept.
-    for (store, token) in [
-        ("storea", "token-storea"),
-        ("storeb", "token-storeb"),
-        ("storec", "stale"),
-    ] {
-        let secret = json!({"store_hash": store, "access_token": token});
-        sm.create_secret()
-            .name(format!("{prefix}{store}"))
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
+    let mut stale = stores::store_secret_json("storec");
+    stale["access_token"] = json!("stale");
+    let secrets = [
+        ("storea", stores::store_secret_json("storea")),
+        ("storeb", stores::store_secret_json("storeb")),
+        ("storec", stale),
+    ];
+    stores::create_secrets(&sdk, &prefix, &secrets).await;
     let registry = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
     for store in ["storeb", "storec"] {
-        let record = StoreRecord {
-            store_hash: store.into(),
-            secret_id: format!("{prefix}{store}"),
-            source: StoreSource::App,
-            status: StoreStatus::Active,
-            since: 1,
-        };
+        let record = stores::app_store(&prefix, store, StoreStatus::Active);
         registry.put_store(&record).await.unwrap();
     }
-    let store = |hash: &str| bc_sandbox::SandboxOptions {
-        store_hash: hash.into(),
-        token: format!("token-{hash}"),
-        ..support::unlimited()
-    };
-    let sandbox = bc_sandbox::start_many(vec![store("storea"), store("storeb"), store("storec")])
-        .await
-        .unwrap();
+    let all = [("storea", 0), ("storeb", 0), ("storec", 0)];
+    let sandbox = stores::sandbox_of(&all, support::unlimited()).await;
     let settings = token_refresh::settings::Settings::from_lookup(|k| match k {
         "STORES" => Some("storea".into()),
         "STORE_SECRET_PREFIX" => Some(prefix.clone()),

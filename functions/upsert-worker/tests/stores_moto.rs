@@ -9,9 +9,10 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_shared::state::DynamoState;
-use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+use b2b_shared::stores::{StoreRegistry, StoreStatus};
 use b2b_shared::telemetry::{capture_metrics, metric_values};
 use b2b_test_support as support;
+use b2b_test_support::stores;
 use serde_json::{json, Value};
 use upsert_worker::settings::Settings;
 
@@ -26,37 +27,23 @@ struct Rig {
 async fn rig(b_names: &str) -> Rig {
     let sdk = support::moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let table = support::state_table(&sdk).await;
     let dlq = support::queue(&sdk, "stores-dlq").await;
     let inbound = support::queue(&sdk, "stores-in").await;
     let prefix = format!("{}/", support::unique("stores"));
-    for (store, names) in [("storea", "storea"), ("storeb", b_names)] {
-        let secret = json!({"store_hash": names, "access_token": format!("token-{store}")});
-        sm.create_secret()
-            .name(format!("{prefix}{store}"))
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
-    let registry = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
-    let installed = StoreRecord {
-        store_hash: "storeb".into(),
-        secret_id: format!("{prefix}storeb"),
-        source: StoreSource::App,
-        status: StoreStatus::Active,
-        since: 1,
-    };
-    registry.put_store(&installed).await.unwrap();
-    let store = |hash: &str| bc_sandbox::SandboxOptions {
-        store_hash: hash.into(),
-        token: format!("token-{hash}"),
-        ..support::unlimited().strict()
-    };
-    let sandbox = bc_sandbox::start_many(vec![store("storea"), store("storeb")])
+    let mut b_secret = stores::store_secret_json("storeb");
+    b_secret["store_hash"] = json!(b_names);
+    let secrets = [
+        ("storea", stores::store_secret_json("storea")),
+        ("storeb", b_secret),
+    ];
+    stores::create_secrets(&sdk, &prefix, &secrets).await;
+    DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
+        .put_store(&stores::app_store(&prefix, "storeb", StoreStatus::Active))
         .await
         .unwrap();
+    let base = support::unlimited().strict();
+    let sandbox = stores::sandbox_of(&[("storea", 0), ("storeb", 0)], base).await;
     let settings = Settings::from_lookup(|k| match k {
         "STORES" => Some("storea".into()),
         "STORE_SECRET_PREFIX" => Some(prefix.clone()),
@@ -97,27 +84,8 @@ fn batch(commands: &[Value]) -> SqsEvent {
 }
 
 impl Rig {
-    /// The names of the companies in `store`'s data.
     async fn companies(&self, store: &str) -> Vec<String> {
-        let state: Value = reqwest::Client::new()
-            .get(format!("{}/__sandbox/state", self.sandbox.base_url()))
-            .header("X-Store-Hash", store)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut names: Vec<String> = state["companies"]
-            .as_object()
-            .map(|m| {
-                m.values()
-                    .filter_map(|c| c["companyName"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        stores::company_names(&self.sandbox, store).await
     }
 
     async fn dead_letters(&self) -> Vec<Value> {

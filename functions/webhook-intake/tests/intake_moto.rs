@@ -145,21 +145,6 @@ async fn dynamodb_records_are_in_progress_then_completed_and_a_dead_ones_is_take
     assert_eq!(state.begin("old", short).await.unwrap(), Begin::Completed);
 }
 
-/// Store secrets in moto's Secrets Manager, named `{prefix}{store}`.
-async fn store_secrets(aws: &Aws, prefix: &str, stores: &[&str]) {
-    let sm = aws_sdk_secretsmanager::Client::new(&aws.sdk);
-    for store in stores {
-        let value = serde_json::json!({"store_hash": store, "access_token": "t",
-            "webhook_secret": format!("hook-{store}")});
-        sm.create_secret()
-            .name(format!("{prefix}{store}"))
-            .secret_string(value.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
 fn delivery(store: &str, secret_of: &str, hash: &str) -> Request {
     let body = serde_json::json!({"scope": "store/order/created", "data": {"type": "order", "id": 7},
         "hash": hash, "created_at": 1, "producer": format!("stores/{store}")});
@@ -173,20 +158,16 @@ fn delivery(store: &str, secret_of: &str, hash: &str) -> Request {
 
 #[tokio::test]
 async fn one_deployment_serves_declared_and_installed_stores_from_the_registry() {
-    use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+    use b2b_shared::stores::{StoreRegistry, StoreStatus};
+    use b2b_test_support::stores;
     let aws = aws().await;
     let table = table(&aws).await;
     let queue = support::queue(&aws.sdk, "inbound").await;
     let prefix = format!("{}/", support::unique("multi"));
-    store_secrets(&aws, &prefix, &["dec1", "app2", "gone3"]).await;
+    let secrets = ["dec1", "app2", "gone3"].map(|s| (s, stores::store_secret_json(s)));
+    stores::create_secrets(&aws.sdk, &prefix, &secrets).await;
     let registry = DynamoState::new(aws.dynamo.clone(), table.clone());
-    let record = |store: &str, status| StoreRecord {
-        store_hash: store.into(),
-        secret_id: format!("{prefix}{store}"),
-        source: StoreSource::App,
-        status,
-        since: 1,
-    };
+    let record = |store: &str, status| stores::app_store(&prefix, store, status);
     for store in ["app2", "gone3"] {
         registry
             .put_store(&record(store, StoreStatus::Active))

@@ -12,9 +12,9 @@ mod common;
 use std::time::Duration;
 
 use b2b_shared::state::DynamoState;
-use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
+use b2b_shared::stores::{StoreRegistry, StoreStatus};
 use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
-use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited};
+use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited};
 use common::sqs_record;
 use serde_json::{json, Value};
 
@@ -48,66 +48,21 @@ async fn invoke(process: &FunctionProcess, event: &Value) -> Value {
     }
 }
 
-async fn companies(sandbox: &bc_sandbox::RunningSandbox, store: &str) -> Vec<String> {
-    let state: Value = reqwest::Client::new()
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .header("X-Store-Hash", store)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut names: Vec<String> = state["companies"]
-        .as_object()
-        .map(|m| {
-            m.values()
-                .filter_map(|c| c["companyName"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 #[tokio::test]
 async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
     let sdk = moto().await;
-    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let table = state_table(&sdk).await;
     let inbound = queue(&sdk, "stores-inbound").await;
     let dlq = queue(&sdk, "stores-dlq").await;
     let prefix = format!("{}/", unique("e2e-stores"));
-    for store in ["storea", "storeb"] {
-        let secret = json!({"store_hash": store, "access_token": format!("token-{store}"),
-            "inbound_api_key": format!("key-{store}")});
-        sm.create_secret()
-            .name(format!("{prefix}{store}"))
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
-    let installed = StoreRecord {
-        store_hash: "storeb".into(),
-        secret_id: format!("{prefix}storeb"),
-        source: StoreSource::App,
-        status: StoreStatus::Active,
-        since: 1,
-    };
+    let secrets = ["storea", "storeb"].map(|s| (s, stores::store_secret_json(s)));
+    stores::create_secrets(&sdk, &prefix, &secrets).await;
     DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
-        .put_store(&installed)
+        .put_store(&stores::app_store(&prefix, "storeb", StoreStatus::Active))
         .await
         .unwrap();
-    let store = |hash: &str| bc_sandbox::SandboxOptions {
-        store_hash: hash.into(),
-        token: format!("token-{hash}"),
-        ..unlimited().strict()
-    };
-    let sandbox = bc_sandbox::start_many(vec![store("storea"), store("storeb")])
-        .await
-        .unwrap();
+    let sandbox = stores::sandbox_of(&[("storea", 0), ("storeb", 0)], unlimited().strict()).await;
     let env = vec![
         ("STORES", "storea".to_owned()),
         ("STORE_SECRET_PREFIX", prefix.clone()),
@@ -171,7 +126,10 @@ async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
         .collect();
     let answer = invoke(&worker, &json!({ "Records": records })).await;
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
-    assert_eq!(companies(&sandbox, "storea").await, ["Co A-1", "Co A-2"]);
-    assert_eq!(companies(&sandbox, "storeb").await, ["Co B-1"]);
+    assert_eq!(
+        stores::company_names(&sandbox, "storea").await,
+        ["Co A-1", "Co A-2"]
+    );
+    assert_eq!(stores::company_names(&sandbox, "storeb").await, ["Co B-1"]);
     assert!(drain(&sqs, &dlq).await.is_empty(), "nothing dead-lettered");
 }

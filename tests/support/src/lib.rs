@@ -2,6 +2,7 @@
 //! and a client for it. Tests that need moto call [`moto`], which fails (never skips) without it.
 
 pub mod lambda;
+pub mod stores;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
