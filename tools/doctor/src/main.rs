@@ -34,7 +34,7 @@ struct Cli {
     /// webhook-intake's URL: the hooks must deliver there.
     #[arg(long)]
     webhook_destination: Option<String>,
-    /// Also create, read back and delete a company tagged toolkit-doctor-<uuid>.
+    /// Also create, read back and delete a company tagged `toolkit-doctor-<uuid>`.
     #[arg(long)]
     write_test: bool,
 }
