@@ -14,7 +14,8 @@
 //! store's requests on each API divided by its quota, times the window: what the store would
 //! take alone at its limit), the target being ≤ 1.2 ×, and the 429s after the first window in any
 //! store (target 0). `--window-scale K` divides both windows by K to run faster: the ratio to the
-//! bound does not depend on it, and the output says when it was used.
+//! bound of a phase limited by the quota does not depend on it (one limited by CPU does), and the
+//! output says when it was used.
 //!
 //! `scripts/with-moto.sh cargo run --release -p b2b-e2e --example stores_bench -- [--stores N]
 //! [--orders N] [--upserts N] [--instances N] [--window-scale K]`
@@ -382,7 +383,7 @@ async fn main() -> Result<(), Error> {
         );
     }
     let scale = if a.window_scale > 1 {
-        format!(" Windows scaled down {} × (core {} ms, B2B {} ms); the ratio to the bound does not depend on the scale.", a.window_scale, core_window.as_millis(), b2b_window.as_millis())
+        format!(" Windows scaled down {} × (core {} ms, B2B {} ms); the ratio to the bound of a phase limited by the quota does not depend on the scale (one limited by CPU does).", a.window_scale, core_window.as_millis(), b2b_window.as_millis())
     } else {
         " Real windows (core 150 per 30 s, B2B 150 per 60 s).".to_owned()
     };
