@@ -139,6 +139,22 @@ impl AuthCallback {
         format!("{}{}", self.settings.store_secret_prefix, store)
     }
 
+    /// Records in the registry that app-installed `store` is now `status`, since now.
+    pub(crate) async fn record_store(
+        &self,
+        store: &StoreHash,
+        status: StoreStatus,
+    ) -> Result<(), b2b_shared::state::StateError> {
+        let record = StoreRecord {
+            store_hash: store.to_string(),
+            secret_id: self.store_secret_id(store),
+            source: StoreSource::App,
+            status,
+            since: now_unix(),
+        };
+        self.registry.put_store(&record).await
+    }
+
     /// The app's client id and secret (`APP_SECRET_ID`), or the error page to answer with.
     pub(crate) async fn app(&self) -> Result<exchange::AppCredentials, Response<Body>> {
         let settings = &self.settings;
@@ -237,14 +253,7 @@ impl AuthCallback {
                 return store_error_page(&e);
             }
         };
-        let record = StoreRecord {
-            store_hash: hash.to_string(),
-            secret_id: secret_id.clone(),
-            source: StoreSource::App,
-            status: StoreStatus::Active,
-            since: now_unix(),
-        };
-        if let Err(e) = self.registry.put_store(&record).await {
+        if let Err(e) = self.record_store(&hash, StoreStatus::Active).await {
             // The secret is written; installing again writes it again and registers the store.
             tracing::error!(store = %hash, error = %e, "store token stored but the store not registered");
             return store_error_page(&StoreError::Unavailable(e.to_string()));

@@ -6,13 +6,12 @@
 
 use b2b_export::StreamKind;
 use b2b_shared::secrets::{SecretError, SecretSource};
-use b2b_shared::stores::{StoreRecord, StoreSource, StoreStatus};
+use b2b_shared::stores::StoreStatus;
 use bigcommerce_b2b::StoreHash;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::page::{escape, page, page_html};
 use crate::signed_payload::{verify, Verified};
-use crate::store::now_unix;
 use crate::AuthCallback;
 
 /// The lifecycle callbacks.
@@ -83,14 +82,7 @@ impl AuthCallback {
     /// recovery window (a reinstall within it restores the secret).
     async fn uninstall(&self, store: &StoreHash) -> Response<Body> {
         let secret_id = self.store_secret_id(store);
-        let record = StoreRecord {
-            store_hash: store.to_string(),
-            secret_id: secret_id.clone(),
-            source: StoreSource::App,
-            status: StoreStatus::Uninstalled,
-            since: now_unix(),
-        };
-        if let Err(e) = self.registry.put_store(&record).await {
+        if let Err(e) = self.record_store(store, StoreStatus::Uninstalled).await {
             tracing::error!(%store, error = %e, "uninstall not recorded; BigCommerce is asked to retry");
             return page(
                 503,

@@ -28,7 +28,7 @@ async fn doctor(sb: &RunningSandbox, extra: &[&str]) -> (i32, String) {
     )
 }
 
-async fn post(sb: &RunningSandbox, url: String, body: Value) -> Value {
+async fn post(url: String, body: Value) -> Value {
     let r = reqwest::Client::new()
         .post(url)
         .header("X-Auth-Token", TOKEN)
@@ -37,7 +37,6 @@ async fn post(sb: &RunningSandbox, url: String, body: Value) -> Value {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    let _ = sb;
     r.json().await.unwrap_or(Value::Null)
 }
 
@@ -45,7 +44,6 @@ async fn post(sb: &RunningSandbox, url: String, body: Value) -> Value {
 async fn ready_store() -> (RunningSandbox, i64) {
     let sb = sandbox(unlimited()).await;
     let hook = post(
-        &sb,
         format!("{}/v3/hooks", sb.core_base_url()),
         json!({"scope": "store/order/created", "destination": DESTINATION, "is_active": true}),
     )
@@ -100,14 +98,9 @@ async fn a_ready_store_passes_every_check_and_the_write_test_leaves_nothing() {
 async fn each_injected_problem_fails_its_check_with_its_fix() {
     let (sb, hook) = ready_store().await;
     let faults = format!("{}/__sandbox/faults", sb.base_url());
-    post(&sb, faults.clone(), json!({"fail_requests": {"method": "GET", "path": "/v3/pricelists", "count": 10, "status": 403}})).await;
-    post(
-        &sb,
-        faults.clone(),
-        json!({"remove_extra_field": "external_id"}),
-    )
-    .await;
-    post(&sb, faults, json!({"deactivate_hook": hook})).await;
+    post(faults.clone(), json!({"fail_requests": {"method": "GET", "path": "/v3/pricelists", "count": 10, "status": 403}})).await;
+    post(faults.clone(), json!({"remove_extra_field": "external_id"})).await;
+    post(faults, json!({"deactivate_hook": hook})).await;
     let (code, table) = doctor(&sb, &[]).await;
     assert_eq!(code, 1, "{table}");
     assert!(line(&table, "scope: orders").contains("  ok  "), "{table}");
