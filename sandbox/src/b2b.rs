@@ -436,7 +436,7 @@ async fn bulk_create_companies(State(app): State<Arc<App>>, body: Bytes) -> Resp
     let now = now_secs();
     let mut store = app.data();
     // Validate on a copy first: required fields are all or nothing.
-    let mut trial = store.clone();
+    let mut trial = store.accounts_copy();
     let mut invalid = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if let Err(e) = model::create_company(&mut trial, item, now, &mut Events::new()) {
@@ -603,7 +603,7 @@ async fn bulk_create_users(State(app): State<Arc<App>>, body: Bytes) -> Response
     }
     let now = now_secs();
     let mut store = app.data();
-    let mut trial = store.clone();
+    let mut trial = store.accounts_copy();
     for (i, item) in items.iter().enumerate() {
         if let Err(e) = model::create_user(&mut trial, item, now, &mut Events::new()) {
             let mut m = e;
@@ -798,7 +798,7 @@ async fn bulk_create_addresses(State(app): State<Arc<App>>, body: Bytes) -> Resp
     }
     let now = now_secs();
     let mut store = app.data();
-    let mut trial = store.clone();
+    let mut trial = store.accounts_copy();
     for (i, item) in items.iter().enumerate() {
         if let Err(mut e) = model::create_address(&mut trial, item, now, &mut Events::new()) {
             e.insert("index".into(), json!(i));

@@ -877,7 +877,7 @@ async fn create_customers(State(app): State<Arc<App>>, body: Bytes) -> Response 
     };
     let now = now_secs();
     let mut store = app.data();
-    let mut trial = store.clone();
+    let mut trial = store.accounts_copy();
     let mut errors = Map::new();
     for (i, c) in items.iter().enumerate() {
         if let Err(e) = model::create_customer(&mut trial, c, now, &mut Events::new()) {

@@ -952,4 +952,29 @@ mod tests {
         assert!(errs.contains_key("companyPhone"));
         assert!(!errs.contains_key("companyName"));
     }
+
+    #[test]
+    fn accounts_copy_validates_as_the_store_would() {
+        let mut s = crate::seed::generate(3, 20, 5);
+        let body = company_body("new@acme.test");
+        let taken = json!({"companyName": "B", "companyPhone": "1", "companyEmail": "b@b.test",
+            "country": "US", "adminFirstName": "A", "adminLastName": "B",
+            "adminEmail": s.customers.values().next().map(|c| text(c, "email")).unwrap_or_default()});
+        let mut copy = s.accounts_copy();
+        assert!(
+            copy.orders.is_empty() && !s.orders.is_empty(),
+            "orders are not copied"
+        );
+        let trial = create_company(&mut copy, &body, 1, &mut Events::new());
+        assert!(create_company(&mut copy, &taken, 1, &mut Events::new()).is_err());
+        let real = create_company(&mut s, &body, 1, &mut Events::new());
+        match (trial, real) {
+            (Ok(t), Ok(r)) => assert_eq!(
+                (t.company_id, t.customer_id, t.customer_group_id),
+                (r.company_id, r.customer_id, r.customer_group_id),
+                "the copy hands out the same ids"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -49,6 +49,21 @@ pub struct Store {
 }
 
 impl Store {
+    /// A copy of the account entities only (counters, companies, users, addresses, customers and
+    /// customer groups): what a bulk create validates on before it writes, without copying a
+    /// large store's orders, catalog and price records on every request.
+    pub fn accounts_copy(&self) -> Store {
+        Store {
+            counters: self.counters.clone(),
+            companies: self.companies.clone(),
+            users: self.users.clone(),
+            addresses: self.addresses.clone(),
+            customers: self.customers.clone(),
+            customer_groups: self.customer_groups.clone(),
+            ..Store::default()
+        }
+    }
+
     /// Next id for `kind`, above both the counter and the largest key of `existing`.
     pub fn next_id(&mut self, kind: &str, existing_max: Option<i64>) -> i64 {
         let c = self.counters.entry(kind.to_string()).or_insert(0);
