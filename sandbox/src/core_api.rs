@@ -104,11 +104,13 @@ pub fn routes() -> Router<Arc<App>> {
         )
 }
 
-fn pid(p: &HashMap<String, String>, k: &str) -> Option<i64> {
+/// An integer path parameter.
+pub(crate) fn pid(p: &HashMap<String, String>, k: &str) -> Option<i64> {
     p.get(k).and_then(|v| v.trim().parse().ok())
 }
 
-fn fire(app: &App, ev: Events) {
+/// Queues the webhook events of a change.
+pub(crate) fn fire(app: &App, ev: Events) {
     for (scope, data) in ev {
         app.fire(&scope, data);
     }
@@ -658,7 +660,8 @@ async fn upsert_assignment(State(app): State<Arc<App>>, Path(p): P, body: Bytes)
 
 // ---------------------------------------------------------------- customer groups (v2)
 
-fn v2_page(q: Option<String>) -> Result<(Params, Page), Response> {
+/// A v2 list's `page` and `limit`, or the 400 answer.
+pub(crate) fn v2_page(q: Option<String>) -> Result<(Params, Page), Response> {
     let p = Params::parse(q.as_deref());
     match Page::pages(&p) {
         Ok(page) => Ok((p, page)),
@@ -1149,8 +1152,21 @@ async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn get_order(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let found = pid(&p, "order_id").and_then(|id| app.data().orders.get(&id).cloned());
+/// `GET /v2/orders/{id}`; with `include=consignments.line_items` (or `consignments`) and
+/// `consignment_structure=object`, the order's consignments in place of their resource link.
+async fn get_order(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let include = params.get("include").unwrap_or_default();
+    let consignments = include.split(',').any(|i| i.starts_with("consignments"))
+        && params.get("consignment_structure") == Some("object");
+    let found = pid(&p, "order_id").and_then(|id| {
+        let store = app.data();
+        let mut o = store.orders.get(&id).cloned()?;
+        if consignments {
+            o["consignments"] = model::shipments::consignments(&store, id);
+        }
+        Some(o)
+    });
     match found {
         Some(o) => json_status(StatusCode::OK, &o),
         None => v2_err(

@@ -26,6 +26,7 @@ pub mod admin;
 pub mod b2b;
 pub mod contract;
 pub mod core_api;
+pub mod fulfillment;
 pub mod middleware;
 pub mod model;
 mod options;

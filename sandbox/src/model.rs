@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::store::{int, iso8601, max_key, parse_mdy, rfc2822, text, uuid_for, Store};
 
 mod pricelists;
+pub mod shipments;
 pub use pricelists::{insert_assignment, insert_pricelist};
 
 /// Webhook events produced by a change: `(scope, data)`.

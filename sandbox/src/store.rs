@@ -40,6 +40,8 @@ pub struct Store {
     pub order_products: BTreeMap<i64, Vec<Value>>,
     /// v2 order shipping addresses by order id.
     pub order_shipping_addresses: BTreeMap<i64, Vec<Value>>,
+    /// v2 order shipments by order id.
+    pub shipments: BTreeMap<i64, Vec<Value>>,
     /// v3 order metafields by order id.
     pub order_metafields: BTreeMap<i64, Vec<Value>>,
     /// v3 webhooks by id.

@@ -809,6 +809,67 @@ async fn responses_match_the_official_schemas() {
             .await,
     );
 
+    // ---- shipments (v2) and consignments
+    let none = s.core_get(&format!("/v2/orders/{oid}/shipments")).await;
+    assert_eq!(none.status, 204, "no shipments yet: {}", none.text);
+    let with_lines = s
+        .core_get(&format!(
+            "/v2/orders/{oid}?include=consignments.line_items&consignment_structure=object"
+        ))
+        .await;
+    c.check(o2, "GET", "/orders/{order_id}", 200, &with_lines);
+    let consignment = with_lines.json()["consignments"]["shipping"][0].clone();
+    let line = consignment["line_items"][0].clone();
+    assert!(line["id"].is_i64(), "consignment lines: {consignment}");
+    let r = s
+        .core_json(
+            Method::POST,
+            &format!("/v2/orders/{oid}/shipments"),
+            json!({"order_address_id": consignment["id"], "tracking_number": "1Z999",
+                "shipping_provider": "ups", "comments": "first box",
+                "items": [{"order_product_id": line["id"], "quantity": 1}]}),
+        )
+        .await;
+    c.check(o2, "POST", "/orders/{order_id}/shipments", 201, &r);
+    let sid = r.json()["id"].clone();
+    c.check(
+        o2,
+        "GET",
+        "/orders/{order_id}/shipments",
+        200,
+        &s.core_get(&format!("/v2/orders/{oid}/shipments")).await,
+    );
+    c.check(
+        o2,
+        "GET",
+        "/orders/{order_id}/shipments/{shipment_id}",
+        200,
+        &s.core_get(&format!("/v2/orders/{oid}/shipments/{sid}"))
+            .await,
+    );
+    c.check(
+        o2,
+        "PUT",
+        "/orders/{order_id}/shipments/{shipment_id}",
+        200,
+        &s.core_json(
+            Method::PUT,
+            &format!("/v2/orders/{oid}/shipments/{sid}"),
+            json!({"tracking_number": "1Z998", "shipping_provider": "ups"}),
+        )
+        .await,
+    );
+    c.check(
+        o2,
+        "GET",
+        "/orders/{order_id}",
+        200,
+        &s.core_get(&format!(
+            "/v2/orders/{oid}?include=consignments.line_items&consignment_structure=object"
+        ))
+        .await,
+    );
+
     // ---- hooks
     let wh = "webhooks.v3.yml";
     let r = s.core_json(Method::POST, "/v3/hooks", json!({"scope": "store/order/*", "destination": "https://example.test/h", "is_active": true, "headers": {"k": "v"}})).await;
