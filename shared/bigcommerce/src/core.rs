@@ -234,6 +234,13 @@ impl BcClient {
     }
 }
 
+impl<'a> Core<'a> {
+    /// The client calls go through.
+    pub(crate) fn client(&self) -> &'a BcClient {
+        self.client
+    }
+}
+
 impl Core<'_> {
     /// `GET /v3/pricelists/{id}`; `None` when it does not exist.
     pub async fn price_list(&self, id: i64) -> Result<Option<PriceList>, BcError> {

@@ -51,6 +51,7 @@ pub mod client;
 pub mod core;
 pub mod credentials;
 pub mod error;
+pub mod fulfillment;
 pub mod lenient;
 pub mod oauth;
 pub mod pagination;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::b2b::{Address, B2bOrder, Company, CompanyCreated, User, UserCreated};
 use super::core::{CustomerGroup, Hook, HooksAdmin, Order, PriceList};
 use super::error::{Api, ApiError};
+use super::fulfillment::{OrderLine, Shipment};
 use crate::spec_examples::response_examples;
 
 const COMPANY: &str = "docs/b2b-edition/specs/api-v3/company/company.yaml";
@@ -123,6 +124,30 @@ fn core_examples() {
         "200",
         "/data",
     );
+}
+
+#[test]
+fn fulfillment_examples() {
+    const O2: &str = "reference/orders.v2.oas2.yml";
+    let lists = each::<Vec<Shipment>>(O2, "/orders/{order_id}/shipments", "get", "200", "");
+    let ids: Vec<i64> = lists.iter().flatten().map(|s| s.id).collect();
+    assert_eq!(ids, [6, 7]);
+    assert_eq!(lists[0][0].items[0].order_product_id, 188);
+    assert_eq!(
+        lists[0][0].tracking_number.as_deref(),
+        Some("EJ958083578US")
+    );
+    for s in each::<Shipment>(O2, "/orders/{order_id}/shipments", "post", "201", "") {
+        assert_eq!(
+            (s.id, s.order_address_id, s.items.len()),
+            (11, Some(131), 2)
+        );
+    }
+    for lines in each::<Vec<OrderLine>>(O2, "/orders/{order_id}/products", "get", "200", "") {
+        assert!(lines
+            .iter()
+            .all(|l| l.quantity > 0 && l.quantity_shipped.is_some()));
+    }
 }
 
 #[test]
