@@ -10,6 +10,7 @@ use b2b_export::ExportSettings;
 use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 
+use crate::apply::StatusMap;
 use crate::mapping::Mapping;
 
 /// What the worker needs of the common configuration.
@@ -62,6 +63,10 @@ pub struct Settings {
     /// `MIRROR_MAX_AGE_SECS` (default 60, 0 to 3,600): how old the mirror may be for a command
     /// to diff against it; older, a delta read comes first. 0: one delta read per batch.
     pub mirror_max_age: Duration,
+    /// `ORDER_STATUS_MAP`: the ERP's order status names → BigCommerce status ids, as
+    /// `NAME=ID_OR_LABEL` pairs separated by commas (`SHIPPED=2,ON_HOLD=Awaiting Payment`);
+    /// names are matched ignoring case. `order.status` also takes BigCommerce's own labels.
+    pub order_statuses: Arc<StatusMap>,
 }
 
 impl Settings {
@@ -86,6 +91,7 @@ impl Settings {
         let events = problems.take(event_export(&lookup));
         let max_receives = problems.take(max_receives(&lookup));
         let mirror = problems.take(mirror_settings(&lookup));
+        let order_statuses = problems.take(order_statuses(lookup("ORDER_STATUS_MAP")));
         match (
             config,
             external_id_field,
@@ -93,6 +99,7 @@ impl Settings {
             events,
             max_receives,
             mirror,
+            order_statuses,
         ) {
             (
                 Some(config),
@@ -101,6 +108,7 @@ impl Settings {
                 Some(events),
                 Some(max_receives),
                 Some((store_mirror, mirror_max_age)),
+                Some(order_statuses),
             ) if problems.is_empty() => Ok(Settings {
                 config,
                 external_id_field,
@@ -110,6 +118,7 @@ impl Settings {
                 max_receives,
                 store_mirror,
                 mirror_max_age,
+                order_statuses: Arc::new(order_statuses),
             }),
             _ => Err(problems.into_error()),
         }
@@ -132,6 +141,42 @@ impl Settings {
             .as_deref()
             .unwrap_or_default()
     }
+}
+
+/// `ORDER_STATUS_MAP`: `NAME=ID_OR_LABEL` pairs, each id 0..14 or a BigCommerce status label.
+fn order_statuses(raw: Option<String>) -> Result<StatusMap, ConfigProblem> {
+    let mut map = StatusMap::new();
+    let problem = |reason: String| ConfigProblem {
+        variable: "ORDER_STATUS_MAP",
+        reason,
+    };
+    for pair in raw.iter().flat_map(|r| r.split(',')) {
+        if pair.trim().is_empty() {
+            continue;
+        }
+        let Some((name, status)) = pair.split_once('=') else {
+            return Err(problem(format!(
+                "`{pair}` is not `NAME=STATUS` (e.g. `SHIPPED=2,ON_HOLD=Awaiting Payment`)"
+            )));
+        };
+        let (name, status) = (name.trim(), status.trim());
+        let id = match status.parse::<i64>() {
+            Ok(id) if (0..=14).contains(&id) => Some(id),
+            Ok(_) => None,
+            Err(_) => bigcommerce_b2b::fulfillment::status_by_name(status),
+        };
+        match id {
+            Some(id) if !name.is_empty() => {
+                map.insert(name.to_uppercase(), id);
+            }
+            _ => {
+                return Err(problem(format!(
+                    "`{pair}`: the status must be a BigCommerce status id 0..14 or label (`Awaiting Fulfillment`), and the name not empty"
+                )))
+            }
+        }
+    }
+    Ok(map)
 }
 
 /// `EXTERNAL_ID_FIELD`: 1 to 255 letters, digits, `_` and `-` (default `external_id`).
@@ -487,5 +532,20 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.problems[0].variable, "INBOUND_QUEUE_URL");
+    }
+
+    #[test]
+    fn order_status_names_map_to_ids_or_labels() {
+        let s = Settings::from_lookup(env(&with(&[(
+            "ORDER_STATUS_MAP",
+            "shipped=2, ON_HOLD = Awaiting Payment,,",
+        )])))
+        .unwrap();
+        assert_eq!(s.order_statuses.get("SHIPPED"), Some(&2));
+        assert_eq!(s.order_statuses.get("ON_HOLD"), Some(&7));
+        for bad in ["SHIPPED", "X=15", "X=dispatched", "=2"] {
+            let e = Settings::from_lookup(env(&with(&[("ORDER_STATUS_MAP", bad)]))).unwrap_err();
+            assert!(e.to_string().contains("ORDER_STATUS_MAP"), "{bad}: {e}");
+        }
     }
 }

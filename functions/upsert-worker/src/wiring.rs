@@ -77,6 +77,7 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     let mut applier = Applier::new(client, state, settings.external_id_field.clone());
     applier.store_mirror = settings.store_mirror;
     applier.mirror_max_age = settings.mirror_max_age;
+    applier.order_statuses = settings.order_statuses.clone();
     Ok(Worker {
         applier,
         mapping: settings.mapping.clone(),

@@ -467,11 +467,7 @@ impl Intake {
             }
             let mut message = OutgoingMessage::new(format!("{index}"), body);
             if self.options.fifo {
-                let group = cmd
-                    .action
-                    .company_key(&cmd.external_id)
-                    .unwrap_or(&cmd.external_id);
-                message.group_id = Some(format!("{}#{group}", cmd.store_hash));
+                message.group_id = Some(format!("{}#{}", cmd.store_hash, cmd.group()));
                 message.dedup_id = Some(short_hash(&cmd.dedupe_key()));
             }
             out.push((cmd, message));

@@ -13,14 +13,18 @@
 //!
 //! This module holds what every command shares (outcomes, errors, leases, done markers, the
 //! dispatch by command type); each command family has its own file: `company` (`company.upsert`,
-//! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`.
+//! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`,
+//! `fulfillment` (`order.status`, `shipment.*`).
 
 mod address;
 mod company;
+mod fulfillment;
 mod mirror;
 mod pricelist;
 mod quote;
 mod user;
+
+pub use fulfillment::StatusMap;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -76,6 +80,8 @@ pub enum Outcome {
     Unchanged,
     /// The identical command was applied before: skipped without calls.
     Replayed,
+    /// An entity was deleted.
+    Deleted,
 }
 
 impl Outcome {
@@ -86,6 +92,7 @@ impl Outcome {
             Outcome::Updated => "updated",
             Outcome::Unchanged => "unchanged",
             Outcome::Replayed => "replayed",
+            Outcome::Deleted => "deleted",
         }
     }
 }
@@ -246,6 +253,8 @@ pub struct Applier {
     pub mirror_read_lease: Duration,
     /// This batch's view of the mirror.
     batch_mirror: Arc<mirror::BatchMirror>,
+    /// `ORDER_STATUS_MAP`: the ERP's status names (upper case) → BigCommerce status ids.
+    pub order_statuses: Arc<StatusMap>,
 }
 
 impl Applier {
@@ -261,6 +270,7 @@ impl Applier {
             mirror_max_age: DEFAULT_MIRROR_MAX_AGE,
             mirror_read_lease: DEFAULT_MIRROR_READ_LEASE,
             batch_mirror: Arc::default(),
+            order_statuses: Arc::default(),
         }
     }
 
@@ -318,6 +328,8 @@ enum Kind {
     User,
     Address,
     Quote,
+    Order,
+    Shipment,
 }
 
 /// The id-map key of the entity of `kind` that `external_id` names in `store`:
@@ -328,6 +340,8 @@ fn id_key(store: &str, kind: Kind, external_id: &str) -> String {
         Kind::User => "user",
         Kind::Address => "address",
         Kind::Quote => "quote",
+        Kind::Order => "order",
+        Kind::Shipment => "shipment",
     };
     format!("{store}#{kind}#{external_id}")
 }
@@ -364,11 +378,18 @@ impl Applier {
         {
             return Ok(Begun::Replayed);
         }
-        let entity = cmd
-            .action
-            .company_key(&cmd.external_id)
-            .unwrap_or(&cmd.external_id);
-        let lease_key = format!("lease#{}#{}#{}", cmd.store_hash, cmd.kind(), entity);
+        // One order's fulfillment commands share a lease: two shipments never race over what
+        // its lines have left to ship.
+        let lease_key = match cmd.action.order() {
+            Some(order) => format!("lease#{}#order#{}", cmd.store_hash, order.key()),
+            None => {
+                let entity = cmd
+                    .action
+                    .company_key(&cmd.external_id)
+                    .unwrap_or(&cmd.external_id);
+                format!("lease#{}#{}#{}", cmd.store_hash, cmd.kind(), entity)
+            }
+        };
         let lease_key = if matches!(
             cmd.action,
             Action::UserUpsert { .. } | Action::AddressUpsert { .. } | Action::QuoteUpsert { .. }
@@ -543,6 +564,30 @@ impl Applier {
             } => {
                 let company = self.require_company(store, company_external_id).await?;
                 self.quote_upsert(store, &cmd.external_id, &company, quote)
+                    .await
+            }
+            Action::OrderStatus {
+                order,
+                status,
+                status_id,
+            } => {
+                self.order_status(store, order, status.as_deref(), *status_id)
+                    .await
+            }
+            Action::ShipmentCreate { order, shipment } => {
+                self.shipment_create(store, &cmd.external_id, order, shipment)
+                    .await
+            }
+            Action::ShipmentUpdate {
+                order,
+                shipment_id,
+                shipment,
+            } => {
+                self.shipment_update(store, &cmd.external_id, order, *shipment_id, shipment)
+                    .await
+            }
+            Action::ShipmentDelete { order, shipment_id } => {
+                self.shipment_delete(store, &cmd.external_id, order, *shipment_id)
                     .await
             }
         }

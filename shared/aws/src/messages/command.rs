@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::MessageError;
 use bigcommerce_b2b::b2b::{BuyerRole, CompanyStatus};
 use bigcommerce_b2b::core::PriceRecord;
+use bigcommerce_b2b::fulfillment::Tracking;
 
 /// A postal address of a company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,6 +260,52 @@ pub struct QuoteData {
     pub order_id: Option<i64>,
 }
 
+/// The order a fulfillment command is about: its BigCommerce id, or the ERP's reference for it
+/// (known once a command named both), or both (which records the reference).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRef {
+    /// The BigCommerce order id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The ERP's reference for the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+impl OrderRef {
+    /// The order as a lease and FIFO key: `id:{id}` or `ref:{reference}`.
+    pub fn key(&self) -> String {
+        match (&self.id, &self.reference) {
+            (Some(id), _) => format!("id:{id}"),
+            (None, Some(r)) => format!("ref:{r}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A line of a shipment: an order line by SKU or order product id, and the quantity shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    /// The SKU ordered...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// ...or the order product id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_product_id: Option<i64>,
+    /// Quantity shipped.
+    pub quantity: i64,
+}
+
+/// The shipment of a `shipment.create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentData {
+    /// The lines shipped (all to one of the order's shipping addresses).
+    pub lines: Vec<ShipmentLine>,
+    /// Tracking number, provider or carrier or link, method, comments.
+    #[serde(flatten)]
+    pub tracking: Tracking,
+}
+
 /// What a command asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -322,6 +369,46 @@ pub enum Action {
         /// The quote.
         quote: QuoteData,
     },
+    /// Move an order to a status (the ERP's name, mapped, or BigCommerce's id).
+    #[serde(rename = "order.status")]
+    OrderStatus {
+        /// The order.
+        order: OrderRef,
+        /// The ERP's status name...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        /// ...or BigCommerce's status id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_id: Option<i64>,
+    },
+    /// Ship lines of an order with tracking.
+    #[serde(rename = "shipment.create")]
+    ShipmentCreate {
+        /// The order.
+        order: OrderRef,
+        /// The shipment.
+        shipment: ShipmentData,
+    },
+    /// Correct a shipment's tracking.
+    #[serde(rename = "shipment.update")]
+    ShipmentUpdate {
+        /// The order.
+        order: OrderRef,
+        /// The shipment, when it was not created by a command with this external id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipment_id: Option<i64>,
+        /// The tracking fields to set.
+        shipment: Tracking,
+    },
+    /// Delete a shipment.
+    #[serde(rename = "shipment.delete")]
+    ShipmentDelete {
+        /// The order.
+        order: OrderRef,
+        /// The shipment, when it was not created by a command with this external id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipment_id: Option<i64>,
+    },
 }
 
 fn default_channel() -> i64 {
@@ -339,6 +426,10 @@ impl Action {
             Action::PriceListRecordsUpsert { .. } => "pricelist.records.upsert",
             Action::PriceListAssign { .. } => "pricelist.assign",
             Action::QuoteUpsert { .. } => "quote.upsert",
+            Action::OrderStatus { .. } => "order.status",
+            Action::ShipmentCreate { .. } => "shipment.create",
+            Action::ShipmentUpdate { .. } => "shipment.update",
+            Action::ShipmentDelete { .. } => "shipment.delete",
         }
     }
 
@@ -362,13 +453,28 @@ impl Action {
                 company_external_id,
                 ..
             } => company_external_id.as_deref(),
-            Action::PriceListRecordsUpsert { .. } => None,
+            Action::PriceListRecordsUpsert { .. }
+            | Action::OrderStatus { .. }
+            | Action::ShipmentCreate { .. }
+            | Action::ShipmentUpdate { .. }
+            | Action::ShipmentDelete { .. } => None,
+        }
+    }
+
+    /// The order a fulfillment command is about, if any.
+    pub fn order(&self) -> Option<&OrderRef> {
+        match self {
+            Action::OrderStatus { order, .. }
+            | Action::ShipmentCreate { order, .. }
+            | Action::ShipmentUpdate { order, .. }
+            | Action::ShipmentDelete { order, .. } => Some(order),
+            _ => None,
         }
     }
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 7] = [
+pub const COMMAND_TYPES: [&str; 11] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -376,6 +482,10 @@ pub const COMMAND_TYPES: [&str; 7] = [
     "pricelist.records.upsert",
     "pricelist.assign",
     "quote.upsert",
+    "order.status",
+    "shipment.create",
+    "shipment.update",
+    "shipment.delete",
 ];
 
 /// An inbound command.
@@ -421,6 +531,19 @@ impl Command {
     /// The command type, e.g. `company.upsert`.
     pub fn kind(&self) -> &'static str {
         self.action.kind()
+    }
+
+    /// What keeps this command in order with the others about the same thing (its FIFO message
+    /// group within the store): its company's external id, else its order (`order:id:101`),
+    /// else its own external id.
+    pub fn group(&self) -> String {
+        if let Some(company) = self.action.company_key(&self.external_id) {
+            return company.to_owned();
+        }
+        match self.action.order() {
+            Some(order) => format!("order:{}", order.key()),
+            None => self.external_id.clone(),
+        }
     }
 
     /// The key replays are recognised by: the idempotency key, else type + external id + content.
@@ -524,6 +647,55 @@ mod tests {
                 "`records[1].price` must be a non-negative number".to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn fulfillment_refusals_name_their_field() {
+        let err = Command::from_value(json!({
+            "type": "shipment.create", "version": 1, "store_hash": "abc", "external_id": "S-1",
+            "order": {}, "shipment": {"lines": [{"sku": "A", "order_product_id": 3, "quantity": 0}]}
+        }))
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`order` needs an `id` or a `reference`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`shipment.lines[0]` needs exactly one of `sku` and `order_product_id`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`shipment.lines[0].quantity` must be a whole number"),
+            "{text}"
+        );
+        let err = Command::from_value(json!({
+            "type": "order.status", "version": 1, "store_hash": "abc", "external_id": "SO-1",
+            "order": {"id": 5}, "status_id": 99
+        }))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`status_id` must be a BigCommerce order status id"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_orders_commands_share_a_group() {
+        let cmd = |kind: &str, ext: &str| {
+            let mut v = json!({"type": kind, "version": 1, "store_hash": "abc", "external_id": ext,
+                "order": {"id": 101}});
+            match kind {
+                "order.status" => v["status"] = json!("SHIPPED"),
+                _ => v["shipment"] = json!({"lines": [{"sku": "A", "quantity": 1}]}),
+            }
+            Command::from_value(v).unwrap()
+        };
+        assert_eq!(cmd("shipment.create", "S-1").group(), "order:id:101");
+        assert_eq!(cmd("order.status", "SO-1").group(), "order:id:101");
+        let company = Command::from_value(company_upsert()).unwrap();
+        assert_eq!(company.group(), "C-1001");
     }
 
     #[test]

@@ -81,6 +81,29 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             json!({"company_external_id": "C-1", "quote": {
             "buyer_email": "g@acme.example", "currency": "USD", "expires_on": "2026-12-31", "status": "expired"}}),
         ),
+        // 10..
+        with(
+            base("order.status"),
+            json!({"order": {"id": 101, "reference": "SO-1"}, "status": "SHIPPED"}),
+        ),
+        with(
+            base("order.status"),
+            json!({"order": {"reference": "SO-1"}, "status_id": 10}),
+        ),
+        with(
+            base("shipment.create"),
+            json!({"order": {"id": 101}, "shipment": {
+            "lines": [{"sku": "A", "quantity": 2}, {"order_product_id": 5, "quantity": 1}],
+            "tracking_number": "1Z999", "shipping_provider": "ups", "comments": "box 1 of 2"}}),
+        ),
+        with(
+            base("shipment.update"),
+            json!({"order": {"id": 101}, "shipment": {"tracking_number": "1Z998"}}),
+        ),
+        with(
+            base("shipment.delete"),
+            json!({"order": {"reference": "SO-1"}, "shipment_id": 9}),
+        ),
     ]
 }
 
@@ -129,6 +152,30 @@ fn invalid_commands() -> Vec<Value> {
         unknown["company"]["colour"] = empty;
         out.push(unknown);
     }
+    // Fulfillment (issue 19): each a clear refusal naming its field.
+    let mut no_order = v[10].clone();
+    no_order["order"] = json!({});
+    out.push(no_order);
+    out.push(with(v[10].clone(), json!({"status_id": 2})));
+    out.push(with(v[11].clone(), json!({"status_id": 15})));
+    let mut both_keys = v[12].clone();
+    both_keys["shipment"]["lines"][0]["order_product_id"] = json!(5);
+    out.push(both_keys);
+    let mut overflow = v[12].clone();
+    overflow["shipment"]["lines"][0]["quantity"] = json!(2_147_483_648_i64);
+    out.push(overflow);
+    let mut nothing = v[12].clone();
+    nothing["shipment"]["lines"] = json!([]);
+    out.push(nothing);
+    let mut long = v[12].clone();
+    long["shipment"]["tracking_number"] = json!("x".repeat(51));
+    out.push(long);
+    let mut empty_update = v[13].clone();
+    empty_update["shipment"] = json!({});
+    out.push(empty_update);
+    let mut lines_update = v[13].clone();
+    lines_update["shipment"]["lines"] = json!([{"sku": "A", "quantity": 1}]);
+    out.push(lines_update);
     let mut no_such_day = v[7].clone();
     no_such_day["quote"]["expires_on"] = json!("2026-02-30");
     out.push(no_such_day);
