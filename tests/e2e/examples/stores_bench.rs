@@ -10,6 +10,11 @@
 //!    SQS batches of 100 records that mix every store, handled by `--instances` (default 4)
 //!    many-store workers at once.
 //!
+//! 3. **Instances**: each function's release binary under a Lambda Runtime API of the bench's
+//!    own, serving all the stores, handles one event of the run's kind (the worker a batch of
+//!    100 upserts mixing every store, the export one store's job, the intake a command for one
+//!    store); its peak RSS is what one Lambda instance of a many-store deployment holds.
+//!
 //! Each phase prints its elapsed time against the slowest single store's rate-limit bound (that
 //! store's requests on each API divided by its quota, times the window: what the store would
 //! take alone at its limit), the target being ≤ 1.2 ×, and the 429s after the first window in any
@@ -31,7 +36,8 @@ use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_shared::stores::{NoStore, StoreClients};
 use b2b_shared::{setup, Config};
-use b2b_test_support::{moto, stores, unique, unlimited};
+use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use b2b_test_support::{fifo_queue, moto, queue, state_table, stores, unique, unlimited};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use serde_json::{json, Value};
 
@@ -251,6 +257,113 @@ async fn upsert_all(worker: &upsert_worker::Worker, a: &Args, hashes: &[String])
     futures_util::future::join_all(instances).await;
 }
 
+/// A function URL / API Gateway `POST` with a bearer key (the intake's `/inbound`).
+fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
+        "requestContext": {"accountId": "000000000000", "apiId": "bench",
+            "domainName": "bench.execute-api.us-east-1.amazonaws.com", "domainPrefix": "bench",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
+            "requestId": "bench", "routeKey": "$default", "stage": "$default",
+            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
+        "body": body.to_string(), "isBase64Encoded": false
+    })
+}
+
+fn sqs_event(bodies: &[String]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            json!({"messageId": format!("i{i}"), "receiptHandle": "rh", "body": b,
+            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+            "eventSource": "aws:sqs"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Peak RSS (KiB) of `name`'s release binary, started with `env`, after it handled `event`.
+async fn peak_rss(name: &str, env: &[(&str, String)], event: &Value) -> Result<u64, Error> {
+    let binary = function_binary(name, true)?;
+    let process = FunctionProcess::start(&binary, name, env, Duration::from_secs(60)).await?;
+    let answer = process.invoke(event, Duration::from_secs(600)).await;
+    let rss = process.peak_rss_kib().unwrap_or(0);
+    process.kill();
+    match answer.map_err(|e| format!("{name}: {e}"))? {
+        Invoked::Error(e) => Err(format!("{name} failed: {e}").into()),
+        Invoked::Response(r) => {
+            let failed = r["batchItemFailures"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
+            let status = r["statusCode"].as_u64().unwrap_or(200);
+            if failed || !(200..300).contains(&status) {
+                return Err(format!("{name} answered {r}").into());
+            }
+            Ok(rss)
+        }
+    }
+}
+
+/// Phase 3: one instance of each function, serving every store, handles one event.
+async fn instances(
+    sdk: &aws_config::SdkConfig,
+    sandbox: &RunningSandbox,
+    hashes: &[String],
+    prefix: &str,
+    job: &str,
+) -> Result<Vec<(&'static str, &'static str, u64)>, Error> {
+    let env: Vec<(&str, String)> = vec![
+        ("STORES", hashes.join(",")),
+        ("STORE_SECRET_PREFIX", prefix.to_owned()),
+        ("STATE_TABLE", state_table(sdk).await),
+        ("INBOUND_QUEUE_URL", queue(sdk, "bench-inbound").await),
+        ("OUTBOUND_QUEUE_URL", queue(sdk, "bench-outbound").await),
+        ("DEAD_LETTER_QUEUE_URL", queue(sdk, "bench-dlq").await),
+        ("EXPORT_JOBS_QUEUE_URL", fifo_queue(sdk, "bench-jobs").await),
+        ("BC_API_URL", sandbox.base_url()),
+        ("B2B_API_URL", sandbox.base_url()),
+        ("EXTERNAL_ID_FIELD", "external_id".into()),
+        ("EXPORT_STREAMS", "orders".into()),
+        ("EXPORT_START_DAYS", "3650".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    // New companies (the upsert phase created C0..): 5 per store, mixed in one batch of 100.
+    let upserts: Vec<String> = (0..5)
+        .flat_map(|n| {
+            hashes
+                .iter()
+                .map(move |h| company(h, 10_000 + n).to_string())
+        })
+        .take(100)
+        .collect();
+    let first = hashes.first().map(String::as_str).unwrap_or_default();
+    let inbound = http_post(
+        "/inbound",
+        &format!("key-{first}"),
+        &json!([company(first, 20_000)]),
+    );
+    Ok(vec![
+        (
+            "upsert-worker",
+            "a batch of 100 upserts mixing every store",
+            peak_rss("upsert-worker", &env, &sqs_event(&upserts)).await?,
+        ),
+        (
+            "order-export",
+            "one store's job (all its orders)",
+            peak_rss("order-export", &env, &sqs_event(&[job.to_owned()])).await?,
+        ),
+        (
+            "webhook-intake",
+            "`/inbound`: one store's command",
+            peak_rss("webhook-intake", &env, &inbound).await?,
+        ),
+    ])
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let a = args()?;
@@ -315,6 +428,12 @@ async fn main() -> Result<(), Error> {
     )
     .await;
     let delivered = outbound.sent.lock().map(|m| m.len()).unwrap_or(0);
+    let first_job = queued
+        .sent
+        .lock()
+        .ok()
+        .and_then(|m| m.first().map(|j| j.body.clone()))
+        .ok_or("the fan-out queued no job")?;
 
     // The next phase starts on full quotas.
     tokio::time::sleep(core_window.max(b2b_window)).await;
@@ -351,6 +470,8 @@ async fn main() -> Result<(), Error> {
         }
         n
     };
+
+    let rss = instances(&sdk, &sandbox, &hashes, &prefix, &first_job).await?;
 
     println!(
         "| phase | stores | work | requests (core / B2B) | elapsed (s) | slowest store's bound (s) | elapsed / bound | 429s | 429s after the first window |"
@@ -391,5 +512,9 @@ async fn main() -> Result<(), Error> {
         "\nEach store has its own quota; the bound is what the slowest store alone would take at its limit. Target: elapsed / bound <= 1.2, no 429 after the first window.{scale} Upsert batches mix every store, {} workers at once.",
         a.instances
     );
+    println!("\n| function (release binary, one instance serving {} stores) | event | peak RSS (MiB) |\n|---|---|---:|", a.stores);
+    for (name, event, kib) in rss {
+        println!("| {name} | {event} | {:.1} |", kib as f64 / 1024.0);
+    }
     Ok(())
 }
