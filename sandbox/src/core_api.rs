@@ -132,7 +132,8 @@ fn v3_body(bytes: &[u8]) -> Result<Value, Response> {
     parse_body(bytes).map_err(|e| v3_err(StatusCode::BAD_REQUEST, &e, json!({})))
 }
 
-fn v3_params(q: Option<String>) -> Result<(Params, Page), Response> {
+/// A v3 list's `page` and `limit`, or the 400 answer.
+pub(crate) fn v3_params(q: Option<String>) -> Result<(Params, Page), Response> {
     let p = Params::parse(q.as_deref());
     match Page::pages(&p) {
         Ok(page) => Ok((p, page)),

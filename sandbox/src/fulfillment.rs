@@ -1,5 +1,6 @@
 //! Fulfillment handlers under `/stores/{store_hash}`: order shipments (v2
-//! `/orders/{id}/shipments`, their webhooks `store/shipment/*`).
+//! `/orders/{id}/shipments`, their webhooks `store/shipment/*`), inventory locations, stock
+//! adjustments (`store/sku/inventory/updated`) and the catalog's variants by SKU.
 
 use std::sync::Arc;
 
@@ -11,9 +12,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use crate::core_api::{fire, pid, v2_page};
-use crate::model::{shipments, Events};
-use crate::reply::{json_status, no_content, parse_body, v2_err};
+use crate::core_api::{fire, pid, v2_page, v3_params};
+use crate::model::{inventory, shipments, Events};
+use crate::reply::{json_status, no_content, parse_body, v2_err, v3_err, v3_list, Links};
 use crate::state::App;
 use crate::store::now_secs;
 
@@ -33,6 +34,16 @@ pub fn routes() -> Router<Arc<App>> {
                 .put(update_shipment)
                 .delete(delete_shipment),
         )
+        .route(&c("/v3/inventory/locations"), get(list_locations))
+        .route(
+            &c("/v3/inventory/adjustments/absolute"),
+            axum::routing::put(adjust_absolute),
+        )
+        .route(
+            &c("/v3/inventory/adjustments/relative"),
+            axum::routing::post(adjust_relative),
+        )
+        .route(&c("/v3/catalog/variants"), get(list_variants))
 }
 
 fn not_found() -> Response {
@@ -147,4 +158,124 @@ async fn delete_shipment(State(app): State<Arc<App>>, Path(p): P) -> Response {
     }
     fire(&app, ev);
     no_content()
+}
+
+// ---------------------------------------------------------------- inventory
+
+async fn list_locations(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let (p, page) = match v3_params(q) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let codes = p.all("code:in");
+    let items: Vec<Value> = app
+        .data()
+        .locations
+        .values()
+        .filter(|l| codes.is_empty() || codes.iter().any(|c| l["code"] == c.as_str()))
+        .cloned()
+        .collect();
+    let total = items.len();
+    v3_list(page.slice(&items), &page, total, Links::With)
+}
+
+fn adjustment_items(body: &[u8]) -> Result<Vec<Value>, Response> {
+    let unprocessable = |title: &str| {
+        v3_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            title,
+            serde_json::json!({}),
+        )
+    };
+    let body = parse_body(body).map_err(|e| unprocessable(&e))?;
+    let items = body
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| unprocessable("The field 'items' is required."))?;
+    if items.len() > inventory::ADJUSTMENT_ITEMS_MAX {
+        return Err(unprocessable(&format!(
+            "Payload contains {} items; the limit is {}.",
+            items.len(),
+            inventory::ADJUSTMENT_ITEMS_MAX
+        )));
+    }
+    Ok(items)
+}
+
+async fn adjust(app: &App, body: &[u8], absolute: bool) -> Response {
+    let items = match adjustment_items(body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mut ev = Events::new();
+    let done = inventory::adjust(&mut app.data(), &items, absolute, &mut ev);
+    match done {
+        Ok(()) => {
+            fire(app, ev);
+            let id = format!("{:08x}-inv-4000-8000-{:012x}", app.next_seq(), items.len());
+            json_status(StatusCode::OK, &serde_json::json!({ "transaction_id": id }))
+        }
+        Err(title) => v3_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &title,
+            serde_json::json!({}),
+        ),
+    }
+}
+
+async fn adjust_absolute(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    adjust(&app, &body, true).await
+}
+
+async fn adjust_relative(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    adjust(&app, &body, false).await
+}
+
+/// `GET /v3/catalog/variants`, filtered by `sku:in` (BigCommerce's family convention, not in
+/// the variants spec: see `contract-exceptions.json`), `sku`, `id:in`, `product_id:in`.
+async fn list_variants(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let (p, page) = match v3_params(q) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut skus = p.all("sku:in");
+    skus.extend(p.get("sku").map(str::to_owned));
+    let ids: Vec<i64> = p
+        .all("id:in")
+        .iter()
+        .filter_map(|i| i.parse().ok())
+        .collect();
+    let products: Vec<i64> = p
+        .all("product_id:in")
+        .iter()
+        .filter_map(|i| i.parse().ok())
+        .collect();
+    let fields = {
+        let f = p.all("include_fields");
+        (!f.is_empty()).then_some(f)
+    };
+    let store = app.data();
+    let by_sku: std::collections::HashSet<i64> = inventory::variants_by_sku(&store, &skus)
+        .into_values()
+        .collect();
+    let matched: Vec<&Value> = store
+        .variants
+        .values()
+        .filter(|v| {
+            let id = v["variant_id"].as_i64().unwrap_or(0);
+            (skus.is_empty() || by_sku.contains(&id))
+                && (ids.is_empty() || ids.contains(&id))
+                && (products.is_empty()
+                    || products.contains(&v["product_id"].as_i64().unwrap_or(0)))
+        })
+        .collect();
+    let total = matched.len();
+    let items: Vec<Value> = page
+        .slice_refs(&matched)
+        .into_iter()
+        .map(|v| inventory::variant_answer(&store, &v, fields.as_deref()))
+        .collect();
+    drop(store);
+    v3_list(items, &page, total, Links::With)
 }

@@ -16,6 +16,9 @@ pub const VARIANTS_PER_PRODUCT: i64 = 2;
 
 /// Adds the catalog of `products` products (always present: records and orders refer to it).
 pub fn catalog(store: &mut Store, products: i64) {
+    if store.locations.is_empty() {
+        crate::model::inventory::seed_locations(store, 1_700_000_000);
+    }
     for p in 1..=products.max(PRODUCTS) {
         for v in 1..=VARIANTS_PER_PRODUCT {
             let vid = (p - 1) * VARIANTS_PER_PRODUCT + v;
@@ -29,6 +32,10 @@ pub fn catalog(store: &mut Store, products: i64) {
                     "price": (10 + p) as f64 + if v == 2 { 0.5 } else { 0.0 },
                 }),
             );
+            // Stock at the default location, as a store that tracks inventory has.
+            store
+                .inventory
+                .insert(crate::model::inventory::level_key(1, vid), 100);
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct Store {
     pub order_products: BTreeMap<i64, Vec<Value>>,
     /// v2 order shipping addresses by order id.
     pub order_shipping_addresses: BTreeMap<i64, Vec<Value>>,
+    /// Inventory locations by id.
+    pub locations: BTreeMap<i64, Value>,
+    /// Stock levels by `"{location_id}:{variant_id:010}"`.
+    pub inventory: BTreeMap<String, i64>,
     /// v2 order shipments by order id.
     pub shipments: BTreeMap<i64, Vec<Value>>,
     /// v3 order metafields by order id.

@@ -870,6 +870,75 @@ async fn responses_match_the_official_schemas() {
         .await,
     );
 
+    // ---- inventory, locations and variants by SKU
+    let inv = "inventory.v3.yml";
+    c.check(
+        "locations.v3.yml",
+        "GET",
+        "/inventory/locations",
+        200,
+        &s.core_get("/v3/inventory/locations").await,
+    );
+    let variants = "catalog/product-variants_catalog.v3.yml";
+    c.check(
+        variants,
+        "GET",
+        "/catalog/variants",
+        200,
+        &s.core_get("/v3/catalog/variants?limit=3").await,
+    );
+    let by_sku = s
+        .core_get("/v3/catalog/variants?sku:in=SKU-001-1,SKU-002-2,NOPE&include_fields=product_id,sku&limit=250")
+        .await;
+    c.check(variants, "GET", "/catalog/variants", 200, &by_sku);
+    let found: Vec<Value> = by_sku.json()["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(
+        found[0],
+        json!({"id": 1, "product_id": 1, "sku": "SKU-001-1"})
+    );
+    c.check(
+        inv,
+        "PUT",
+        "/inventory/adjustments/absolute",
+        200,
+        &s.core_json(
+            Method::PUT,
+            "/v3/inventory/adjustments/absolute",
+            json!({"reason": "cycle count", "items": [
+                {"location_id": 2, "sku": "SKU-001-1", "quantity": 40},
+                {"location_id": 2, "variant_id": 2, "quantity": 0}]}),
+        )
+        .await,
+    );
+    c.check(
+        inv,
+        "POST",
+        "/inventory/adjustments/relative",
+        200,
+        &s.core_json(
+            Method::POST,
+            "/v3/inventory/adjustments/relative",
+            json!({"items": [{"location_id": 2, "variant_id": 1, "quantity": -3}]}),
+        )
+        .await,
+    );
+    c.check(
+        inv,
+        "POST",
+        "/inventory/adjustments/relative",
+        422,
+        &s.core_json(
+            Method::POST,
+            "/v3/inventory/adjustments/relative",
+            json!({"items": [{"location_id": 3, "variant_id": 1, "quantity": 1}]}),
+        )
+        .await,
+    );
+
     // ---- hooks
     let wh = "webhooks.v3.yml";
     let r = s.core_json(Method::POST, "/v3/hooks", json!({"scope": "store/order/*", "destination": "https://example.test/h", "is_active": true, "headers": {"k": "v"}})).await;

@@ -37,6 +37,9 @@ const SPEC_FILES: &[&str] = &[
     "reference/customers.v3.yml",
     "reference/price_lists.v3.yml",
     "reference/webhooks.v3.yml",
+    "reference/inventory.v3.yml",
+    "reference/locations.v3.yml",
+    "reference/catalog/product-variants_catalog.v3.yml",
 ];
 
 /// The exceptions file, compiled in so the binary needs no file beside it.
