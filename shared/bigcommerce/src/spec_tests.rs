@@ -8,6 +8,7 @@ use super::b2b::{Address, B2bOrder, Company, CompanyCreated, User, UserCreated};
 use super::core::{CustomerGroup, Hook, HooksAdmin, Order, PriceList};
 use super::error::{Api, ApiError};
 use super::fulfillment::{OrderLine, Shipment};
+use super::inventory::{Location, Transaction, VariantRef};
 use crate::spec_examples::response_examples;
 
 const COMPANY: &str = "docs/b2b-edition/specs/api-v3/company/company.yaml";
@@ -147,6 +148,35 @@ fn fulfillment_examples() {
         assert!(lines
             .iter()
             .all(|l| l.quantity > 0 && l.quantity_shipped.is_some()));
+    }
+    let locations = each::<Vec<Location>>(
+        "reference/locations.v3.yml",
+        "/inventory/locations",
+        "get",
+        "200",
+        "/data",
+    );
+    assert!(
+        locations.iter().flatten().all(|l| l.code.is_some()),
+        "{locations:?}"
+    );
+    each::<Vec<VariantRef>>(
+        "reference/catalog/product-variants_catalog.v3.yml",
+        "/catalog/variants",
+        "get",
+        "200",
+        "/data",
+    );
+    for path in [
+        "/inventory/adjustments/absolute",
+        "/inventory/adjustments/relative",
+    ] {
+        let method = if path.ends_with("absolute") {
+            "put"
+        } else {
+            "post"
+        };
+        each::<Transaction>("reference/inventory.v3.yml", path, method, "200", "");
     }
 }
 
