@@ -347,3 +347,124 @@ async fn statuses_are_mapped_unchanged_without_a_write_and_refused_by_field() {
     );
     assert!(rig.shipments(order).await.is_empty());
 }
+
+fn stock(kind: &str, ext: &str, items: Value) -> Value {
+    json!({"type": kind, "version": 1, "store_hash": support::STORE, "external_id": ext,
+        "reason": "ERP stock", "items": items})
+}
+
+impl Rig {
+    async fn level(&self, location: i64, variant: i64) -> Option<i64> {
+        self.admin("state").await["inventory"][format!("{location}:{variant:010}")].as_i64()
+    }
+
+    async fn faults(&self, body: Value) {
+        let r = self
+            .http
+            .post(format!("{}/__sandbox/faults", self.sandbox.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+#[tokio::test]
+async fn stock_levels_by_sku_and_location_code_with_unknowns_dead_lettered_alone() {
+    let rig = rig().await;
+    let before = rig.requests().await;
+    let set = stock(
+        "inventory.set",
+        "SNAP-1",
+        json!([
+            {"sku": "SKU-001-1", "location_code": "WH-EAST", "quantity": 40},
+            {"sku": "SKU-001-2", "location_id": 3, "quantity": 7},
+            {"variant_id": 3, "location_code": "WH-EAST", "quantity": 0},
+            {"sku": "NO-SUCH-SKU", "location_code": "WH-EAST", "quantity": 5},
+            {"sku": "SKU-002-1", "location_code": "WH-NORTH", "quantity": 5}
+        ]),
+    );
+    assert!(rig.handle(std::slice::from_ref(&set)).await.is_empty());
+    assert_eq!(rig.level(2, 1).await, Some(40));
+    assert_eq!(rig.level(3, 2).await, Some(7));
+    assert_eq!(rig.level(2, 3).await, Some(0));
+    // Locations read twice (an unknown code reads them again), one SKU lookup, one variant-id
+    // check, and one write for the three items (grouped by location, at most 2,000).
+    assert_eq!(rig.requests().await - before, 5);
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(
+        reason.starts_with("2 of 5 items refused (3 applied)"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("`items[3].sku` `NO-SUCH-SKU` is not a variant SKU"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("`items[4].location_code` `WH-NORTH` is not a location"),
+        "{reason}"
+    );
+    assert_eq!(dead[0]["partly_applied"], true);
+    // The dead letter carries only what was refused: a redrive applies that, nothing twice.
+    let rest: Value = serde_json::from_str(dead[0]["original"].as_str().unwrap()).unwrap();
+    let skus: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, ["NO-SUCH-SKU", "SKU-002-1"]);
+    assert!(b2b_shared::messages::Command::from_value(rest).is_ok());
+
+    // Relative: applied once, its replay skipped.
+    let minus = stock(
+        "inventory.adjust",
+        "RMA-9",
+        json!([{"sku": "SKU-001-1", "location_code": "WH-EAST", "quantity": -3}]),
+    );
+    assert!(rig.handle(std::slice::from_ref(&minus)).await.is_empty());
+    assert!(rig.handle(std::slice::from_ref(&minus)).await.is_empty());
+    assert_eq!(rig.level(2, 1).await, Some(37));
+}
+
+#[tokio::test]
+async fn a_relative_adjustment_whose_answer_was_lost_is_never_sent_again() {
+    let rig = rig().await;
+    // The write happens, the worker only sees a gateway timeout.
+    rig.faults(json!({"post_504_after_write": 1})).await;
+    let plus = stock(
+        "inventory.adjust",
+        "RECEIPT-1",
+        json!([{"variant_id": 1, "location_id": 1, "quantity": 5}]),
+    );
+    assert!(rig.handle(std::slice::from_ref(&plus)).await.is_empty());
+    assert_eq!(rig.level(1, 1).await, Some(105), "counted once");
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert!(
+        dead[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("may have counted"),
+        "{}",
+        dead[0]
+    );
+    // The same command again (SQS redelivers, or the ERP resends it): not sent again.
+    assert!(rig.handle(std::slice::from_ref(&plus)).await.is_empty());
+    assert_eq!(rig.level(1, 1).await, Some(105), "never counted twice");
+    assert_eq!(rig.dlq.bodies().len(), 2);
+
+    // An absolute level under the same fault is simply written again: it is safe to repeat.
+    rig.faults(json!({"post_504_after_write": 1})).await;
+    let set = stock(
+        "inventory.set",
+        "COUNT-1",
+        json!([{"variant_id": 1, "location_id": 1, "quantity": 50}]),
+    );
+    assert!(rig.handle(std::slice::from_ref(&set)).await.is_empty());
+    assert_eq!(rig.level(1, 1).await, Some(50));
+    assert_eq!(rig.dlq.bodies().len(), 2);
+}

@@ -119,7 +119,6 @@ impl Core<'_> {
         let query = vec![
             ("sku:in".to_owned(), skus.join(",")),
             ("include_fields".to_owned(), "product_id,sku".to_owned()),
-            ("limit".to_owned(), SKUS_PER_LOOKUP.to_string()),
         ];
         items(v3_pages(self.client(), "/v3/catalog/variants", query))
             .try_collect()
@@ -135,7 +134,6 @@ impl Core<'_> {
         let query = vec![
             ("id:in".to_owned(), list.join(",")),
             ("include_fields".to_owned(), "product_id,sku".to_owned()),
-            ("limit".to_owned(), SKUS_PER_LOOKUP.to_string()),
         ];
         items(v3_pages(self.client(), "/v3/catalog/variants", query))
             .try_collect()

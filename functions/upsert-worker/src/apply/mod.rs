@@ -14,11 +14,12 @@
 //! This module holds what every command shares (outcomes, errors, leases, done markers, the
 //! dispatch by command type); each command family has its own file: `company` (`company.upsert`,
 //! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`,
-//! `fulfillment` (`order.status`, `shipment.*`).
+//! `fulfillment` (`order.status`, `shipment.*`), `inventory` (`inventory.set`, `inventory.adjust`).
 
 mod address;
 mod company;
 mod fulfillment;
+mod inventory;
 mod mirror;
 mod pricelist;
 mod quote;
@@ -199,6 +200,15 @@ pub enum ApplyError {
     /// Will never succeed as sent: dead-letter it.
     #[error("{0}")]
     Permanent(String),
+    /// Applied in part: the rest will never succeed as sent. `remainder` is the command with
+    /// only what was refused, which the dead letter carries instead of the original.
+    #[error("{reason}")]
+    PartlyApplied {
+        /// What was refused, and why.
+        reason: String,
+        /// The command's JSON with only the refused part.
+        remainder: String,
+    },
 }
 
 impl ApplyError {
@@ -255,6 +265,8 @@ pub struct Applier {
     batch_mirror: Arc<mirror::BatchMirror>,
     /// `ORDER_STATUS_MAP`: the ERP's status names (upper case) → BigCommerce status ids.
     pub order_statuses: Arc<StatusMap>,
+    /// The store's inventory locations, as last read (shared by the container's batches).
+    locations: Arc<inventory::LocationCache>,
 }
 
 impl Applier {
@@ -271,6 +283,7 @@ impl Applier {
             mirror_read_lease: DEFAULT_MIRROR_READ_LEASE,
             batch_mirror: Arc::default(),
             order_statuses: Arc::default(),
+            locations: Arc::default(),
         }
     }
 
@@ -589,6 +602,12 @@ impl Applier {
             Action::ShipmentDelete { order, shipment_id } => {
                 self.shipment_delete(store, &cmd.external_id, order, *shipment_id)
                     .await
+            }
+            Action::InventorySet { reason, items } => {
+                self.inventory(cmd, reason.as_deref(), items, true).await
+            }
+            Action::InventoryAdjust { reason, items } => {
+                self.inventory(cmd, reason.as_deref(), items, false).await
             }
         }
     }

@@ -216,27 +216,40 @@ impl Worker {
                     missing_company: matches!(e, ApplyError::MissingCompany(_)),
                 }
             }
-            Err(ApplyError::Permanent(reason)) => self.dead_letter(record, kind, reason).await,
+            Err(ApplyError::Permanent(reason)) => {
+                self.dead_letter(record, kind, reason, None).await
+            }
+            Err(ApplyError::PartlyApplied { reason, remainder }) => {
+                self.dead_letter(record, kind, reason, Some(remainder))
+                    .await
+            }
         }
     }
 
-    /// Parks `record` in the dead-letter queue with its reason and original body; when the
-    /// queue cannot take it, it stays on the inbound queue (retried) instead.
+    /// Parks `record` in the dead-letter queue with its reason and original body (or, for a
+    /// command applied in part, `remainder`: the command with only what was refused, so a
+    /// redrive applies that and nothing twice); when the queue cannot take it, it stays on the
+    /// inbound queue (retried) instead.
     pub(super) async fn dead_letter(
         &self,
         record: &SqsMessage,
         kind: String,
         reason: String,
+        remainder: Option<String>,
     ) -> RecordResult {
         let id = record.message_id.clone().unwrap_or_default();
-        let doc = json!({
+        let partly = remainder.is_some();
+        let mut doc = json!({
             "error": reason,
             "kind": kind,
             "message_id": id,
             "failed_at": now_secs(),
             "receive_count": record.attributes.get("ApproximateReceiveCount"),
-            "original": record.body,
+            "original": remainder.or_else(|| record.body.clone()),
         });
+        if partly {
+            doc["partly_applied"] = json!(true);
+        }
         let mut msg = OutgoingMessage::new("0", doc.to_string());
         if let Some(group) = record.attributes.get("MessageGroupId") {
             msg.group_id = Some(group.clone());

@@ -69,7 +69,7 @@ impl Worker {
                     let reason = format!(
                         "still failing after {receives} receives (the queue's limit): {reason}"
                     );
-                    self.dead_letter(item.record, kind, reason).await
+                    self.dead_letter(item.record, kind, reason, None).await
                 }
                 other => other,
             };

@@ -306,6 +306,26 @@ pub struct ShipmentData {
     pub tracking: Tracking,
 }
 
+/// One stock line of an inventory command: a variant (by SKU or id) at a location (by id or
+/// code), and its level (`inventory.set`) or change (`inventory.adjust`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLine {
+    /// The variant's SKU...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// ...or its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<i64>,
+    /// The location's id...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<i64>,
+    /// ...or its code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_code: Option<String>,
+    /// The level, or the change.
+    pub quantity: i64,
+}
+
 /// What a command asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -409,6 +429,24 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shipment_id: Option<i64>,
     },
+    /// Set stock levels.
+    #[serde(rename = "inventory.set")]
+    InventorySet {
+        /// Shown in BigCommerce's inventory history.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The levels.
+        items: Vec<StockLine>,
+    },
+    /// Change stock levels.
+    #[serde(rename = "inventory.adjust")]
+    InventoryAdjust {
+        /// Shown in BigCommerce's inventory history.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The changes.
+        items: Vec<StockLine>,
+    },
 }
 
 fn default_channel() -> i64 {
@@ -430,6 +468,8 @@ impl Action {
             Action::ShipmentCreate { .. } => "shipment.create",
             Action::ShipmentUpdate { .. } => "shipment.update",
             Action::ShipmentDelete { .. } => "shipment.delete",
+            Action::InventorySet { .. } => "inventory.set",
+            Action::InventoryAdjust { .. } => "inventory.adjust",
         }
     }
 
@@ -457,7 +497,9 @@ impl Action {
             | Action::OrderStatus { .. }
             | Action::ShipmentCreate { .. }
             | Action::ShipmentUpdate { .. }
-            | Action::ShipmentDelete { .. } => None,
+            | Action::ShipmentDelete { .. }
+            | Action::InventorySet { .. }
+            | Action::InventoryAdjust { .. } => None,
         }
     }
 
@@ -474,7 +516,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 11] = [
+pub const COMMAND_TYPES: [&str; 13] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -486,6 +528,8 @@ pub const COMMAND_TYPES: [&str; 11] = [
     "shipment.create",
     "shipment.update",
     "shipment.delete",
+    "inventory.set",
+    "inventory.adjust",
 ];
 
 /// An inbound command.
@@ -544,6 +588,23 @@ impl Command {
             Some(order) => format!("order:{}", order.key()),
             None => self.external_id.clone(),
         }
+    }
+
+    /// This inventory command with only `items` (the ones a worker refused), as the JSON a
+    /// redrive sends again; its idempotency key, if any, gets `:remainder` so the original's
+    /// markers do not skip it. Other commands come back unchanged.
+    pub fn with_stock_lines(&self, items: Vec<StockLine>) -> String {
+        let mut rest = self.clone();
+        match &mut rest.action {
+            Action::InventorySet { items: i, .. } | Action::InventoryAdjust { items: i, .. } => {
+                *i = items;
+            }
+            _ => {}
+        }
+        rest.idempotency_key = rest
+            .idempotency_key
+            .map(|k| format!("{}:remainder", k.chars().take(245).collect::<String>()));
+        serde_json::to_string(&rest).unwrap_or_default()
     }
 
     /// The key replays are recognised by: the idempotency key, else type + external id + content.
@@ -679,6 +740,28 @@ mod tests {
                 .contains("`status_id` must be a BigCommerce order status id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_remainder_is_the_command_with_the_refused_lines_only() {
+        let cmd = Command::from_value(json!({
+            "type": "inventory.adjust", "version": 1, "store_hash": "abc", "external_id": "RMA-1",
+            "idempotency_key": "k", "items": [
+                {"sku": "A", "location_id": 1, "quantity": -1},
+                {"sku": "B", "location_id": 1, "quantity": 2}]
+        }))
+        .unwrap();
+        let Action::InventoryAdjust { items, .. } = &cmd.action else {
+            panic!("{cmd:?}")
+        };
+        let rest: Value =
+            serde_json::from_str(&cmd.with_stock_lines(vec![items[1].clone()])).unwrap();
+        assert_eq!(
+            rest["items"],
+            json!([{"sku": "B", "location_id": 1, "quantity": 2}])
+        );
+        assert_eq!(rest["idempotency_key"], "k:remainder");
+        assert_eq!(Command::from_value(rest).unwrap().external_id, "RMA-1");
     }
 
     #[test]

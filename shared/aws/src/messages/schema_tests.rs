@@ -104,6 +104,17 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             base("shipment.delete"),
             json!({"order": {"reference": "SO-1"}, "shipment_id": 9}),
         ),
+        // 15..
+        with(
+            base("inventory.set"),
+            json!({"reason": "nightly", "items": [
+            {"sku": "A", "location_code": "WH-EAST", "quantity": 0},
+            {"variant_id": 7, "location_id": 2, "quantity": 2_147_483_647_i64}]}),
+        ),
+        with(
+            base("inventory.adjust"),
+            json!({"items": [{"sku": "A", "location_id": 1, "quantity": -3}]}),
+        ),
     ]
 }
 
@@ -176,6 +187,24 @@ fn invalid_commands() -> Vec<Value> {
     let mut lines_update = v[13].clone();
     lines_update["shipment"]["lines"] = json!([{"sku": "A", "quantity": 1}]);
     out.push(lines_update);
+    let mut negative = v[15].clone();
+    negative["items"][0]["quantity"] = json!(-1);
+    out.push(negative);
+    let mut zero = v[16].clone();
+    zero["items"][0]["quantity"] = json!(0);
+    out.push(zero);
+    let mut two_locations = v[15].clone();
+    two_locations["items"][0]["location_id"] = json!(1);
+    out.push(two_locations);
+    let mut no_variant = v[16].clone();
+    no_variant["items"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("sku");
+    out.push(no_variant);
+    let mut no_items = v[15].clone();
+    no_items["items"] = json!([]);
+    out.push(no_items);
     let mut no_such_day = v[7].clone();
     no_such_day["quote"]["expires_on"] = json!("2026-02-30");
     out.push(no_such_day);
