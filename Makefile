@@ -95,6 +95,7 @@ bench: venv
 	scripts/with-moto.sh $(CARGO) run -q --release -p b2b-e2e --example coldstart
 	$(CARGO) run -q --release -p b2b-e2e --example sync_bench | grep -v '"_aws"'
 	scripts/with-moto.sh $(CARGO) run -q --release -p b2b-e2e --example stores_bench -- --window-scale 10 | grep -v '"_aws"'
+	$(CARGO) run -q --release -p b2b-e2e --example fulfillment_bench -- --window-scale 10 | grep -v '"_aws"'
 	$(CARGO) run --release -p bc-sandbox --example loadgen -- --requests 20000 --concurrency 32
 	$(CARGO) bench -p webhook-intake --bench handler -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) build --release -p bc-sandbox --bin bc-sandbox
