@@ -23,7 +23,9 @@
 //! ```
 //!
 //! A value is a field path (`a.b[0].c`), or `{field, lookup?, default?}`, or `{const}`, or
-//! `{template: "ERP-{id}"}`. The command built is validated like any other.
+//! `{template: "ERP-{id}"}`, or `{each: lines, fields: {...}}` (an array, each element mapped
+//! by its own fields: a ship notice's lines, a stock snapshot's items). The command built is
+//! validated like any other.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,6 +49,14 @@ pub enum Source {
     Template {
         /// The template.
         template: String,
+    },
+    /// Every element of an array field, each mapped by `fields` (paths in the element) into
+    /// an object: `shipment.lines: {each: items, fields: {sku: item_code, quantity: qty}}`.
+    Each {
+        /// The array's field path in the record.
+        each: String,
+        /// Target path in each object → source in the element.
+        fields: BTreeMap<String, Source>,
     },
     /// A field, optionally translated by a lookup table, with a default.
     Lookup {
@@ -211,17 +221,52 @@ impl Mapping {
                 .values()
                 .chain([&rule.store_hash, &rule.external_id])
             {
-                if let Source::Lookup {
-                    lookup: Some(name), ..
-                } = source
-                {
-                    if !self.lookups.contains_key(name) {
-                        return Err(format!("rule {i}: lookup table `{name}` is not defined"));
-                    }
-                }
+                self.check_lookups(source)
+                    .map_err(|name| format!("rule {i}: lookup table `{name}` is not defined"))?;
             }
         }
         Ok(())
+    }
+
+    /// The name of a lookup table `source` (or a source inside it) uses that is not defined.
+    fn check_lookups(&self, source: &Source) -> Result<(), String> {
+        match source {
+            Source::Lookup {
+                lookup: Some(name), ..
+            } if !self.lookups.contains_key(name) => Err(name.clone()),
+            Source::Each { fields, .. } => fields.values().try_for_each(|s| self.check_lookups(s)),
+            _ => Ok(()),
+        }
+    }
+
+    /// `each`'s elements in `record`, each mapped by `fields` into an object.
+    fn each(
+        &self,
+        each: &str,
+        fields: &BTreeMap<String, Source>,
+        record: &Value,
+        target: &str,
+    ) -> Result<Option<Value>, MappingError> {
+        let Some(found) = get_path(record, each) else {
+            return Ok(None);
+        };
+        let elements = found.as_array().ok_or_else(|| {
+            MappingError(format!(
+                "`{target}`: `{each}` in the record is not an array"
+            ))
+        })?;
+        let mut out = Vec::with_capacity(elements.len());
+        for (n, element) in elements.iter().enumerate() {
+            let mut item = Value::Object(Map::new());
+            for (path, source) in fields {
+                let at = format!("{target}[{n}].{path}");
+                if let Some(v) = self.resolve(source, element, &at)? {
+                    set_path(&mut item, path, v)?;
+                }
+            }
+            out.push(item);
+        }
+        Ok(Some(Value::Array(out)))
     }
 
     fn resolve(
@@ -233,6 +278,7 @@ impl Mapping {
         Ok(match source {
             Source::Field(path) => get_path(record, path).cloned(),
             Source::Const { value } => Some(value.clone()),
+            Source::Each { each, fields } => self.each(each, fields, record, target)?,
             Source::Template { template } => {
                 let mut out = String::new();
                 let mut rest = template.as_str();
@@ -323,6 +369,56 @@ mod tests {
             "/mappings/erp-customers.example.yaml"
         );
         Mapping::load(Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn the_fulfillment_example_maps_ship_confirmations_statuses_and_snapshots() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/erp-fulfillment.example.yaml"
+        );
+        let mapping = Mapping::load(Path::new(path)).unwrap();
+        let parse = |record: Value| {
+            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
+            b2b_shared::messages::Command::from_value(cmd.clone())
+                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+            cmd
+        };
+        let ship = parse(json!({"event": "SHIP_CONFIRM", "shipment_number": "88120",
+            "bc_order_id": 1204, "erp_order_number": "SO-5001", "tracking_number": "1Z999AA1",
+            "carrier": "UPS", "service_level": "Ground", "warehouse": "Austin DC",
+            "cartons_lines": [{"item_code": "BOLT-M8", "qty_shipped": 200}, {"item_code": "NUT-M8", "qty_shipped": 150}]}));
+        assert_eq!(ship["external_id"], "ASN-88120");
+        assert_eq!(
+            ship["shipment"]["lines"],
+            json!([{"sku": "BOLT-M8", "quantity": 200}, {"sku": "NUT-M8", "quantity": 150}])
+        );
+        assert_eq!(ship["shipment"]["shipping_provider"], "ups");
+        assert_eq!(ship["order"], json!({"id": 1204, "reference": "SO-5001"}));
+        let status = parse(
+            json!({"event": "SO_STATUS", "erp_order_number": "SO-5001", "status": "PICKING"}),
+        );
+        assert_eq!(status["status"], "awaiting_shipment");
+        let snapshot = parse(
+            json!({"event": "STOCK_SNAPSHOT", "snapshot_id": "2026-12-02", "page": 1,
+            "rows": [{"item_code": "BOLT-M8", "warehouse": "01", "on_hand": 1200},
+                     {"item_code": "NUT-M8", "warehouse": "02", "on_hand": 0}]}),
+        );
+        assert_eq!(
+            snapshot["items"][1],
+            json!({"sku": "NUT-M8", "location_code": "WH-WEST", "quantity": 0})
+        );
+        // A warehouse the table lacks is named with its line.
+        let e = mapping
+            .apply(
+                &json!({"event": "STOCK_SNAPSHOT", "snapshot_id": "x", "page": 1,
+                "rows": [{"item_code": "A", "warehouse": "09", "on_hand": 1}]}),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("`items[0].location_code`: `09`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -199,6 +199,7 @@ pub fn order_data(
     order: &Order,
     products: Vec<Value>,
     shipping: Vec<Value>,
+    shipments: &[bigcommerce_b2b::fulfillment::Shipment],
     b2b: Option<&B2bOrder>,
     invoice_payment: bool,
 ) -> Value {
@@ -214,6 +215,7 @@ pub fn order_data(
         "order": order,
         "products": products,
         "shipping_addresses": shipping,
+        "shipments": shipments,
         "b2b": b2b,
         "invoice_payment": invoice_payment,
     })

@@ -217,7 +217,9 @@ pub enum EventTarget {
 /// its company, whose document is exported again instead.
 fn is_deletion(scope: &str) -> bool {
     let entity_level = scope.matches('/').count() == 2;
-    entity_level && (scope.ends_with("/deleted") || scope.ends_with("/archived"))
+    // A shipment's events are about its order, which stays: its document is read again.
+    let of_its_target = !scope.starts_with("store/shipment/");
+    entity_level && of_its_target && (scope.ends_with("/deleted") || scope.ends_with("/archived"))
 }
 
 /// The tombstone of `target`, known from `event` through `source`.
@@ -595,6 +597,17 @@ impl Exporter {
                 let id = order.id;
                 let products = self.client.core().order_products(id).await?;
                 let shipping = self.client.core().order_shipping_addresses(id).await?;
+                // Its shipments (with tracking) once something has shipped: one more request.
+                let shipped = order
+                    .extra
+                    .get("items_shipped")
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                    .unwrap_or(0);
+                let shipments = if shipped > 0 {
+                    self.client.core().shipments(id).await?
+                } else {
+                    Vec::new()
+                };
                 let b2b = self.client.b2b().order(id).await?;
                 let invoice = match b2b {
                     Some(_) => is_invoice_payment(&self.client.core().order_metafields(id).await?),
@@ -603,7 +616,14 @@ impl Exporter {
                 if invoice && self.settings.invoice_payments == InvoicePayments::Skip {
                     return Ok(None);
                 }
-                let data = order_data(&order, products, shipping, b2b.as_ref(), invoice);
+                let data = order_data(
+                    &order,
+                    products,
+                    shipping,
+                    &shipments,
+                    b2b.as_ref(),
+                    invoice,
+                );
                 Some(Document::new(
                     "order",
                     store,
@@ -658,8 +678,9 @@ impl Exporter {
         })
     }
 
-    /// What a webhook event's document is about (`store/order/*`: the order, `store/quote/*`: the
-    /// quote, `store/company/*`: the company); `None` for scopes that are not exported.
+    /// What a webhook event's document is about (`store/order/*` and `store/shipment/*`: the
+    /// order, `store/quote/*`: the quote, `store/company/*`: the company); `None` for scopes
+    /// that are not exported.
     /// Events with the same target make the same document (it is read fresh), so a batch
     /// needs to export each target once.
     pub fn event_target(event: &WebhookEvent) -> Option<EventTarget> {
@@ -677,6 +698,14 @@ impl Exporter {
             })
         };
         let scope = event.scope.as_str();
+        if scope.starts_with("store/shipment/") {
+            // `{type: shipment, id, orderId}`: the order's document carries its shipments.
+            return event
+                .data
+                .get("orderId")
+                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                .map(EventTarget::Order);
+        }
         if scope.starts_with("store/order/") {
             id_of(&["order_id", "id"]).map(EventTarget::Order)
         } else if scope.starts_with("store/quote/") {

@@ -613,3 +613,81 @@ async fn every_run_reports_its_lag_and_whether_it_failed() {
     let sets = &docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
     assert_eq!(*sets, json!([["Function", "Stream"], ["Function"]]));
 }
+
+#[tokio::test]
+async fn a_shipment_webhook_exports_its_order_again_with_the_tracking() {
+    let rig = rig(0, 6, settings()).await;
+    let state = support::admin(&rig.sandbox, "state").await;
+    let (id, lines) = state["order_products"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(id, _)| {
+            matches!(
+                state["orders"][id.as_str()]["status_id"].as_i64(),
+                Some(1 | 7 | 9 | 11)
+            )
+        })
+        .map(|(id, l)| (id.parse::<i64>().unwrap(), l.as_array().unwrap().clone()))
+        .unwrap();
+    // Before anything ships, the document says so and costs no shipments read.
+    let before = rig
+        .exporter
+        .documents_for_event(&shipment_event("store/order/updated", id))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&before[0]).unwrap()["data"]["shipments"],
+        json!([])
+    );
+    // The 3PL ships the first line (straight into the store, as another app would).
+    let url = format!(
+        "{}/stores/{}/v2/orders/{id}/shipments",
+        rig.sandbox.base_url(),
+        support::STORE
+    );
+    let made: Value = reqwest::Client::new()
+        .post(url)
+        .header("X-Auth-Token", support::TOKEN)
+        .json(&json!({"order_address_id": lines[0]["order_address_id"], "tracking_number": "1ZSHIP",
+            "shipping_provider": "ups", "items": [{"order_product_id": lines[0]["id"], "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for scope in ["store/shipment/created", "store/shipment/deleted"] {
+        let docs = rig
+            .exporter
+            .documents_for_event(&shipment_event(scope, id))
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 1, "{scope}");
+        let doc = serde_json::to_value(&docs[0]).unwrap();
+        assert_eq!(
+            doc["type"], "order",
+            "{scope}: the order again, never a tombstone"
+        );
+        assert!(
+            doc.get("deleted").is_none() || doc["deleted"] != true,
+            "{doc}"
+        );
+        assert!(document_schema().is_valid(&doc), "{doc}");
+        assert_eq!(doc["data"]["shipments"][0]["id"], made["id"], "{scope}");
+        assert_eq!(doc["data"]["shipments"][0]["tracking_number"], "1ZSHIP");
+    }
+}
+
+fn shipment_event(scope: &str, order: i64) -> b2b_shared::messages::WebhookEvent {
+    let data = if scope.starts_with("store/shipment/") {
+        json!({"type": "shipment", "id": 9, "orderId": order})
+    } else {
+        json!({"type": "order", "id": order})
+    };
+    serde_json::from_value(json!({
+        "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
+        "data": data, "hash": "h", "received_at": 1
+    }))
+    .unwrap()
+}

@@ -224,7 +224,8 @@ async fn main() -> Result<(), Error> {
     let a = args()?;
     let window = Duration::from_millis(30_000 / a.window_scale);
     let products = a.levels.div_ceil(2).max(50);
-    let orders = a.shipments + a.shipments / 2;
+    // About half the seeded orders are in a status that ships.
+    let orders = a.shipments * 2 + 100;
     let sandbox = sandbox(SandboxOptions {
         quota: 150,
         window_ms: window.as_millis() as u64,

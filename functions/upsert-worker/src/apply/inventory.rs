@@ -32,8 +32,9 @@ const LOOKUPS_IN_FLIGHT: usize = 4;
 /// Refusals named in a dead letter's reason (all are in its command).
 const REASONS_SHOWN: usize = 20;
 
-/// The store's locations as last read, and when.
-pub type LocationCache = std::sync::Mutex<Option<(Instant, Vec<Location>)>>;
+/// The store's locations as last read, and when. An async lock: commands running at once wait
+/// for one read instead of each making its own.
+pub type LocationCache = tokio::sync::Mutex<Option<(Instant, Vec<Location>)>>;
 
 /// A line of the command that cannot be applied, and why.
 struct Refused {
@@ -50,16 +51,16 @@ struct Resolved {
 impl Applier {
     /// The store's locations (cached; `fresh` reads them again).
     async fn locations(&self, fresh: bool) -> Result<Vec<Location>, ApplyError> {
-        if !fresh {
-            let cached = self.locations.lock().ok().and_then(|c| c.clone());
-            if let Some((_, list)) = cached.filter(|(at, _)| at.elapsed() < LOCATIONS_TTL) {
-                return Ok(list);
-            }
+        let asked = Instant::now();
+        let mut cached = self.locations.lock().await;
+        // Fresh means read after this command asked: a read another command made while this
+        // one waited for the lock will do.
+        let usable = |at: &Instant| at.elapsed() < LOCATIONS_TTL && (!fresh || *at >= asked);
+        if let Some((_, list)) = cached.as_ref().filter(|(at, _)| usable(at)) {
+            return Ok(list.clone());
         }
         let list = self.client.core().locations().await?;
-        if let Ok(mut c) = self.locations.lock() {
-            *c = Some((Instant::now(), list.clone()));
-        }
+        *cached = Some((Instant::now(), list.clone()));
         Ok(list)
     }
 
