@@ -36,7 +36,7 @@ use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_shared::stores::{NoStore, StoreClients};
 use b2b_shared::{setup, Config};
-use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use b2b_test_support::lambda::{function_binary, http_post, FunctionProcess, Invoked};
 use b2b_test_support::{fifo_queue, moto, queue, state_table, stores, unique, unlimited};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use serde_json::{json, Value};
@@ -255,21 +255,6 @@ async fn upsert_all(worker: &upsert_worker::Worker, a: &Args, hashes: &[String])
         }
     });
     futures_util::future::join_all(instances).await;
-}
-
-/// A function URL / API Gateway `POST` with a bearer key (the intake's `/inbound`).
-fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
-        "requestContext": {"accountId": "000000000000", "apiId": "bench",
-            "domainName": "bench.execute-api.us-east-1.amazonaws.com", "domainPrefix": "bench",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
-            "requestId": "bench", "routeKey": "$default", "stage": "$default",
-            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
-        "body": body.to_string(), "isBase64Encoded": false
-    })
 }
 
 fn sqs_event(bodies: &[String]) -> Value {

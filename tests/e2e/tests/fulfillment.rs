@@ -10,33 +10,11 @@ mod common;
 
 use std::time::Duration;
 
-use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
 use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited, STORE};
 use bc_sandbox::SandboxOptions;
 use common::{admin_get, sqs_record};
 use serde_json::{json, Value};
-
-fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
-        "requestContext": {"accountId": "000000000000", "apiId": "e2e",
-            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
-            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
-            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
-        "body": body.to_string(), "isBase64Encoded": false
-    })
-}
-
-async fn invoke(process: &FunctionProcess, event: &Value) -> Value {
-    match process.invoke(event, Duration::from_secs(60)).await {
-        Ok(Invoked::Response(r)) => r,
-        Ok(Invoked::Error(e)) => panic!("the function failed: {e}"),
-        Err(e) => panic!("{e} (log: {})", process.log.display()),
-    }
-}
 
 #[tokio::test]
 async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
@@ -134,7 +112,7 @@ async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
     );
     // The status first, then the shipments, each its own batch: the order of an ERP's feed.
     for batch in [vec![picking], vec![shipped], vec![resent, over, snapshot]] {
-        let answer = invoke(&intake, &http_post("/inbound", &key, &json!(batch))).await;
+        let answer = answer_of(&intake, &http_post("/inbound", &key, &json!(batch))).await;
         assert_eq!(answer["statusCode"], 202, "{answer}");
         let bodies = drain(&sqs, &inbound).await;
         assert_eq!(bodies.len(), batch.len());
@@ -146,7 +124,7 @@ async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
         // Two commands of one order in a batch share its lease: the second comes back, as SQS
         // would redeliver it.
         for _ in 0..3 {
-            let answer = invoke(&worker, &json!({ "Records": records })).await;
+            let answer = answer_of(&worker, &json!({ "Records": records })).await;
             let failed: Vec<Value> = answer["batchItemFailures"]
                 .as_array()
                 .cloned()

@@ -13,24 +13,10 @@ use std::time::Duration;
 
 use b2b_shared::state::DynamoState;
 use b2b_shared::stores::{StoreRegistry, StoreStatus};
-use b2b_test_support::lambda::{function_binary, FunctionProcess, Invoked};
+use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
 use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited};
 use common::sqs_record;
 use serde_json::{json, Value};
-
-fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
-        "requestContext": {"accountId": "000000000000", "apiId": "e2e",
-            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
-            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
-            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
-        "body": body.to_string(), "isBase64Encoded": false
-    })
-}
 
 fn company(store: &str, ext: &str) -> Value {
     let lower = ext.to_lowercase();
@@ -38,14 +24,6 @@ fn company(store: &str, ext: &str) -> Value {
         "company": {"name": format!("Co {ext}"), "email": format!("{lower}@stores.example"),
         "phone": "1", "country": "US",
         "admin": {"first_name": "A", "last_name": "B", "email": format!("admin-{lower}@stores.example")}}})
-}
-
-async fn invoke(process: &FunctionProcess, event: &Value) -> Value {
-    match process.invoke(event, Duration::from_secs(60)).await {
-        Ok(Invoked::Response(r)) => r,
-        Ok(Invoked::Error(e)) => panic!("the function failed: {e}"),
-        Err(e) => panic!("{e} (log: {})", process.log.display()),
-    }
 }
 
 #[tokio::test]
@@ -100,7 +78,7 @@ async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
         ("key-storea", json!([company("zz9", "Z-1")]), 401),
     ];
     for (key, body, expected) in sends {
-        let answer = invoke(&intake, &http_post("/inbound", key, &body)).await;
+        let answer = answer_of(&intake, &http_post("/inbound", key, &body)).await;
         assert_eq!(answer["statusCode"], expected, "{body}: {answer}");
     }
     let bodies = drain(&sqs, &inbound).await;
@@ -124,7 +102,7 @@ async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
         .enumerate()
         .map(|(i, b)| sqs_record(&format!("m{i}"), &b.to_string(), 1))
         .collect();
-    let answer = invoke(&worker, &json!({ "Records": records })).await;
+    let answer = answer_of(&worker, &json!({ "Records": records })).await;
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     assert_eq!(
         stores::company_names(&sandbox, "storea").await,

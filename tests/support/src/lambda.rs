@@ -413,3 +413,29 @@ fn built(args: &[&str], rel: &Path) -> Result<PathBuf, String> {
         Err(format!("{} was not built", path.display()))
     }
 }
+
+/// An API Gateway HTTP API (payload 2.0) `POST` of `body` to `path` with a bearer key, as
+/// webhook-intake's `/inbound` receives it.
+pub fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
+    serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
+        "requestContext": {"accountId": "000000000000", "apiId": "e2e",
+            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
+            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
+            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
+        "body": body.to_string(), "isBase64Encoded": false
+    })
+}
+
+/// The answer of `process` to `event` (within a minute); panics, naming the function's log,
+/// when it failed or did not answer: for tests.
+pub async fn answer_of(process: &FunctionProcess, event: &Value) -> Value {
+    match process.invoke(event, Duration::from_secs(60)).await {
+        Ok(Invoked::Response(r)) => r,
+        Ok(Invoked::Error(e)) => panic!("the function failed: {e}"),
+        Err(e) => panic!("{e} (log: {})", process.log.display()),
+    }
+}
