@@ -184,3 +184,76 @@ async fn registered_hooks_get_headers_and_are_deactivated_after_failures() {
         "no secret configured"
     );
 }
+
+/// The payload schema of `scope` in the official webhook callbacks, closed against undeclared
+/// fields.
+fn callback_schema(scope: &str) -> jsonschema::Validator {
+    let file = format!("docs/webhooks/callbacks/{}.yml", scope.replace('/', "_"));
+    let path = bc_sandbox::specs::dir_or_panic().join(&file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let doc: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let schema = doc["properties"][scope].clone();
+    assert!(schema.is_object(), "{file} has no {scope}");
+    bc_sandbox::contract::openapi::validator(&bc_sandbox::contract::openapi::closed(&schema))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn fulfillment_webhooks_have_the_official_payload_shapes() {
+    use bc_sandbox::model::{inventory, shipments, Events};
+    let mut store = bc_sandbox::seed::generate(0, 3, 3);
+    let (order, line) = store
+        .order_products
+        .iter()
+        .find(|(id, _)| {
+            matches!(
+                store.orders[*id]["status_id"].as_i64(),
+                Some(1 | 7 | 9 | 11)
+            )
+        })
+        .map(|(id, l)| (*id, l[0].clone()))
+        .unwrap_or_else(|| panic!("a shippable order"));
+    let mut ev = Events::new();
+    let made = shipments::create_shipment(
+        &mut store,
+        order,
+        &json!({"order_address_id": line["order_address_id"], "tracking_number": "1Z",
+            "items": [{"order_product_id": line["id"], "quantity": 1}]}),
+        1,
+        &mut ev,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let id = made["id"].as_i64().unwrap_or(0);
+    shipments::update_shipment(&mut store, order, id, &json!({"comments": "x"}), &mut ev);
+    shipments::delete_shipment(&mut store, order, id, 2, &mut ev);
+    inventory::adjust(
+        &mut store,
+        &[json!({"location_id": 2, "variant_id": 1, "quantity": 4})],
+        true,
+        &mut ev,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let scopes: Vec<&str> = ev.iter().map(|(s, _)| s.as_str()).collect();
+    for scope in [
+        "store/shipment/created",
+        "store/shipment/updated",
+        "store/shipment/deleted",
+        "store/sku/inventory/updated",
+        "store/order/statusUpdated",
+    ] {
+        assert!(scopes.contains(&scope), "{scope} not fired: {scopes:?}");
+    }
+    for (scope, data) in ev {
+        let event = bc_sandbox::state::Event {
+            scope: scope.clone(),
+            data,
+            created_at: 1,
+        };
+        let payload = bc_sandbox::webhooks::payload("abc123", &event);
+        let errors: Vec<String> = callback_schema(&scope)
+            .iter_errors(&payload)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{scope}: {errors:?}\n{payload:#}");
+    }
+}
