@@ -161,6 +161,54 @@ fn price_list_commands(price_list: i64) -> Vec<Value> {
         .collect()
 }
 
+/// The ERP's fulfillment feed for the placed orders: a status change for two, a shipment with
+/// tracking (every line, by SKU) for four, and a stock snapshot of ten SKUs at two warehouses.
+fn fulfillment_commands(state: &Value, placed: &[i64]) -> Vec<Value> {
+    let shippable: Vec<i64> = placed
+        .iter()
+        .copied()
+        .filter(|id| {
+            matches!(
+                state["orders"][id.to_string()]["status_id"].as_i64(),
+                Some(1 | 7 | 9 | 11)
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for id in shippable.iter().take(2) {
+        out.push(
+            json!({"type": "order.status", "version": 1, "store_hash": STORE,
+            "external_id": format!("SO-{id}"), "order": {"id": id, "reference": format!("SO-{id}")},
+            "status": "awaiting_shipment"}),
+        );
+    }
+    for id in shippable.iter().take(4) {
+        let lines: Vec<Value> = state["order_products"][id.to_string()]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| json!({"sku": l["sku"], "quantity": l["quantity"]}))
+            .collect();
+        out.push(
+            json!({"type": "shipment.create", "version": 1, "store_hash": STORE,
+            "external_id": format!("ASN-{id}"), "order": {"id": id},
+            "shipment": {"lines": lines, "tracking_number": format!("1Z999AA1{id:010}"),
+                "shipping_provider": "ups", "comments": "Shipped from WH-EAST"}}),
+        );
+    }
+    let items: Vec<Value> = (1..=10)
+        .map(|n| {
+            json!({"sku": format!("SKU-{:03}-1", n), "location_code": if n % 2 == 0 { "WH-EAST" } else { "WH-WEST" },
+                "quantity": n * 25})
+        })
+        .collect();
+    out.push(
+        json!({"type": "inventory.set", "version": 1, "store_hash": STORE,
+        "external_id": "SNAP-DEMO-1", "reason": "ERP nightly snapshot", "items": items}),
+    );
+    out
+}
+
 /// Sends the whole ERP push to `POST /inbound`; every request must be accepted.
 async fn push(
     http: &reqwest::Client,
@@ -466,6 +514,59 @@ async fn run() -> Result<(), Error> {
         return Err(format!("the replay wrote {writes} time(s) to BigCommerce").into());
     }
 
+    // The ERP (or its 3PL) ships some orders, moves statuses and sends a stock snapshot.
+    let placed_ids: Vec<i64> = placed["order_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .collect();
+    let state_now: Value = http
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let feed = fulfillment_commands(&state_now, &placed_ids);
+    // Statuses first, then the shipments: one order's commands share a lease, so in one batch
+    // the second would wait for SQS to deliver it again.
+    let (statuses, rest): (Vec<Value>, Vec<Value>) = feed
+        .iter()
+        .cloned()
+        .partition(|c| c["type"] == "order.status");
+    let mut applied_feed = 0;
+    for part in [statuses, rest] {
+        let resp = http
+            .post(format!("{intake_url}/inbound"))
+            .bearer_auth(INBOUND_KEY)
+            .json(&part)
+            .send()
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(format!(
+                "POST /inbound answered {}: {}",
+                resp.status(),
+                resp.text().await?
+            )
+            .into());
+        }
+        applied_feed += drain(&aws, &lambdas).await?.commands;
+    }
+    step(
+        t0,
+        &format!(
+            "ERP sent {} fulfillment commands (statuses, shipments with tracking, a stock snapshot): {applied_feed} applied",
+            feed.len(),
+        ),
+    );
+    if applied_feed != feed.len() {
+        return Err(format!(
+            "{applied_feed} of {} fulfillment commands applied",
+            feed.len()
+        )
+        .into());
+    }
+
     // The scheduled export (Scheduler's input is `{}`); a run may stop at its deadline and the next continues.
     let t_export = Instant::now();
     let mut exported = (0u64, 0u64, 0u64);
@@ -556,6 +657,40 @@ async fn run() -> Result<(), Error> {
     );
     println!("order webhooks exported   {events:>6}");
     println!("replay writes             {writes:>6}");
+    let shipments: Vec<&Value> = state_doc["shipments"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(Value::as_array)
+        .flatten()
+        .collect();
+    let shipped = placed_ids
+        .iter()
+        .filter(|id| state_doc["orders"][id.to_string()]["status_id"] == 2)
+        .count();
+    println!(
+        "shipments with tracking   {:>6}  ({shipped} orders now Shipped; e.g. {})",
+        shipments.len(),
+        shipments
+            .first()
+            .map(|s| format!("order {} via {}", s["order_id"], s["tracking_number"]))
+            .unwrap_or_default()
+    );
+    let levels = ["2", "3"]
+        .iter()
+        .map(|loc| {
+            state_doc["inventory"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| k.starts_with(&format!("{loc}:")))
+                .count()
+        })
+        .collect::<Vec<_>>();
+    println!(
+        "stock levels at WH-EAST   {:>6}  (WH-WEST {}; from the ERP snapshot)",
+        levels[0], levels[1]
+    );
     println!("dead-lettered             {dead:>6}");
     println!(
         "BigCommerce requests      {:>6}  (429s sent by the sandbox: {})",
@@ -593,6 +728,9 @@ async fn run() -> Result<(), Error> {
     }
     if events == 0 {
         return Err("no order webhook came through webhook-intake to the export".into());
+    }
+    if shipments.is_empty() || shipped == 0 {
+        return Err("the ERP's shipments did not reach the store".into());
     }
     if !broken.is_empty() {
         return Err(format!("{} request(s) broke the official contract", broken.len()).into());
