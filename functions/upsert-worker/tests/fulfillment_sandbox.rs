@@ -468,3 +468,29 @@ async fn a_relative_adjustment_whose_answer_was_lost_is_never_sent_again() {
     assert_eq!(rig.level(1, 1).await, Some(50));
     assert_eq!(rig.dlq.bodies().len(), 2);
 }
+
+#[tokio::test]
+async fn one_orders_commands_in_a_batch_run_in_order_without_waiting_for_a_redelivery() {
+    let rig = rig().await;
+    let (order, lines) = rig.open_order(3).await;
+    let all: Vec<Value> = lines
+        .iter()
+        .map(|l| json!({"order_product_id": l["id"], "quantity": l["quantity"]}))
+        .collect();
+    let batch = [
+        status("SO-3", json!({"id": order}), json!("picking")),
+        shipment("ASN-3", order, json!(all), "1Z300"),
+        status("SO-3-done", json!({"id": order}), json!("DONE")),
+    ];
+    assert_eq!(
+        rig.handle(&batch).await,
+        Vec::<String>::new(),
+        "none waits for a redelivery"
+    );
+    assert_eq!(rig.shipments(order).await.len(), 1);
+    assert_eq!(
+        rig.order(order).await["status_id"],
+        10,
+        "the last command of the batch wins: Completed"
+    );
+}

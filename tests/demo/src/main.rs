@@ -528,30 +528,22 @@ async fn run() -> Result<(), Error> {
         .json()
         .await?;
     let feed = fulfillment_commands(&state_now, &placed_ids);
-    // Statuses first, then the shipments: one order's commands share a lease, so in one batch
-    // the second would wait for SQS to deliver it again.
-    let (statuses, rest): (Vec<Value>, Vec<Value>) = feed
-        .iter()
-        .cloned()
-        .partition(|c| c["type"] == "order.status");
-    let mut applied_feed = 0;
-    for part in [statuses, rest] {
-        let resp = http
-            .post(format!("{intake_url}/inbound"))
-            .bearer_auth(INBOUND_KEY)
-            .json(&part)
-            .send()
-            .await?;
-        if resp.status() != StatusCode::ACCEPTED {
-            return Err(format!(
-                "POST /inbound answered {}: {}",
-                resp.status(),
-                resp.text().await?
-            )
-            .into());
-        }
-        applied_feed += drain(&aws, &lambdas).await?.commands;
+    // One order's status and shipment travel in one push: the worker runs them in order.
+    let resp = http
+        .post(format!("{intake_url}/inbound"))
+        .bearer_auth(INBOUND_KEY)
+        .json(&feed)
+        .send()
+        .await?;
+    if resp.status() != StatusCode::ACCEPTED {
+        return Err(format!(
+            "POST /inbound answered {}: {}",
+            resp.status(),
+            resp.text().await?
+        )
+        .into());
     }
+    let applied_feed = drain(&aws, &lambdas).await?.commands;
     step(
         t0,
         &format!(

@@ -139,8 +139,9 @@ pub struct Worker {
     pub stores: Option<Arc<crate::stores::ManyStores>>,
 }
 
-/// The batch's records in their processing groups (a FIFO group's records in order; every other
-/// record alone), and the webhook events that follow an earlier one's result.
+/// The batch's records in their processing groups (a FIFO group's records in order; one order's
+/// fulfillment commands in order; every other record alone), and the webhook events that follow
+/// an earlier one's result.
 struct Plan<'r> {
     groups: Vec<Vec<&'r Incoming<'r>>>,
     followers: Vec<(&'r Incoming<'r>, usize)>,
@@ -209,6 +210,7 @@ impl Worker {
                 .attributes
                 .get("MessageGroupId")
                 .cloned()
+                .or_else(|| item.order_group())
                 .unwrap_or_else(|| format!("#{i:06}"));
             groups.entry(group).or_default().push(item);
         }
@@ -240,7 +242,11 @@ impl Worker {
             }
             let r = self.process(item, !fifo).await;
             if let Processed::Finished(RecordResult::Retry { reason, .. }) = &r {
-                blocked = Some(reason.clone());
+                // Only a FIFO group's order is a promise; one order's commands on a standard
+                // queue just avoid racing for its lease.
+                if fifo {
+                    blocked = Some(reason.clone());
+                }
             }
             out.push((item, r));
         }

@@ -70,6 +70,19 @@ impl Incoming<'_> {
         }
     }
 
+    /// The order its command is about (`{store}#order:{key}`), for fulfillment commands: a
+    /// batch runs one order's commands one after another, in batch order, instead of letting
+    /// the second wait for the first's lease (and for SQS to deliver it again).
+    pub fn order_group(&self) -> Option<String> {
+        match &self.message {
+            Ok(Parsed::Command(c)) => c
+                .action
+                .order()
+                .map(|_| format!("{}#{}", c.store_hash, c.group())),
+            _ => None,
+        }
+    }
+
     /// The webhook event it carries, if it is one.
     pub fn event(&self) -> Option<&WebhookEvent> {
         match &self.message {
