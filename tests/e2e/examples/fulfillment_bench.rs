@@ -15,12 +15,10 @@
 //! `cargo run --release -p b2b-e2e --example fulfillment_bench -- [--levels N] [--per-command N]
 //! [--shipments N] [--window-scale K]`
 
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_test_support::{client, sandbox, STORE};
@@ -28,6 +26,9 @@ use bc_sandbox::{RunningSandbox, SandboxOptions};
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
+
+#[path = "support/batches.rs"]
+mod batches;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -79,52 +80,9 @@ fn worker(sandbox: &RunningSandbox) -> (Worker, Arc<MemoryQueue>) {
     (worker, dead_letters)
 }
 
-/// Runs `commands` through two worker instances in SQS batches of 10, failed records again
-/// until none fails (as SQS redelivers them).
+/// Runs `commands` through two worker instances in SQS batches of 10.
 async fn run(worker: &Worker, commands: Vec<Value>) {
-    let batches: VecDeque<Vec<Value>> = commands
-        .chunks(10)
-        .enumerate()
-        .map(|(b, chunk)| {
-            chunk
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    json!({"messageId": format!("b{b}-{i}"), "receiptHandle": "rh",
-                    "body": c.to_string(), "attributes": {"ApproximateReceiveCount": "1"},
-                    "eventSource": "aws:sqs"})
-                })
-                .collect()
-        })
-        .collect();
-    let batches = Arc::new(Mutex::new(batches));
-    let instances = (0..2).map(|_| {
-        let batches = batches.clone();
-        async move {
-            loop {
-                let next = batches.lock().ok().and_then(|mut b| b.pop_front());
-                let Some(records) = next else { return };
-                let event: SqsEvent = serde_json::from_value(json!({ "Records": records }))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let mut answer = worker.handle(&event).await;
-                while !answer.batch_item_failures.is_empty() {
-                    let failed: Vec<&str> = answer
-                        .batch_item_failures
-                        .iter()
-                        .map(|f| f.item_identifier.as_str())
-                        .collect();
-                    let mut again = event.clone();
-                    again.records.retain(|r| {
-                        r.message_id
-                            .as_deref()
-                            .is_some_and(|id| failed.contains(&id))
-                    });
-                    answer = worker.handle(&again).await;
-                }
-            }
-        }
-    });
-    futures_util::future::join_all(instances).await;
+    batches::run_batches(worker, &commands, 10, 2).await;
 }
 
 /// What one scenario did, from the sandbox's counters.
@@ -251,7 +209,16 @@ async fn main() -> Result<(), Error> {
         )
         .into());
     }
-    let minimum = 1 + a.levels.div_ceil(250) + a.levels.div_ceil(2_000);
+    // One location read, then per command its SKU lookups (250 a request) and writes (2,000
+    // a request): ⌈levels / 2,000⌉ writes in all when commands hold multiples of 2,000 items.
+    let minimum = 1
+        + (0..a.levels)
+            .step_by(a.per_command)
+            .map(|start| {
+                let n = a.per_command.min(a.levels - start);
+                n.div_ceil(250) + n.div_ceil(2_000)
+            })
+            .sum::<usize>();
     row(
         "stock snapshot",
         &format!("{} levels, 3 locations, {n_commands} commands", a.levels),

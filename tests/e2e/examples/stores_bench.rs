@@ -25,9 +25,9 @@
 //! `scripts/with-moto.sh cargo run --release -p b2b-e2e --example stores_bench -- [--stores N]
 //! [--orders N] [--upserts N] [--instances N] [--window-scale K]`
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -40,6 +40,9 @@ use b2b_test_support::lambda::{function_binary, http_post, FunctionProcess, Invo
 use b2b_test_support::{fifo_queue, moto, queue, state_table, stores, unique, unlimited};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use serde_json::{json, Value};
+
+#[path = "support/batches.rs"]
+mod batches;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -211,50 +214,7 @@ async fn upsert_all(worker: &upsert_worker::Worker, a: &Args, hashes: &[String])
             records.push(company(h, n));
         }
     }
-    let batches: VecDeque<Vec<Value>> = records
-        .chunks(100)
-        .enumerate()
-        .map(|(b, chunk)| {
-            chunk
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    json!({"messageId": format!("b{b}-{i}"), "receiptHandle": "rh",
-                    "body": c.to_string(), "attributes": {"ApproximateReceiveCount": "1"},
-                    "eventSource": "aws:sqs"})
-                })
-                .collect()
-        })
-        .collect();
-    let batches = Arc::new(Mutex::new(batches));
-    let instances = (0..a.instances.max(1)).map(|_| {
-        let batches = batches.clone();
-        async move {
-            loop {
-                let next = batches.lock().ok().and_then(|mut b| b.pop_front());
-                let Some(records) = next else { return };
-                let event: SqsEvent = serde_json::from_value(json!({ "Records": records }))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let mut answer = worker.handle(&event).await;
-                // Retryable failures (a rate limit reached) come back, as SQS redelivers them.
-                while !answer.batch_item_failures.is_empty() {
-                    let failed: Vec<&str> = answer
-                        .batch_item_failures
-                        .iter()
-                        .map(|f| f.item_identifier.as_str())
-                        .collect();
-                    let mut again = event.clone();
-                    again.records.retain(|r| {
-                        r.message_id
-                            .as_deref()
-                            .is_some_and(|id| failed.contains(&id))
-                    });
-                    answer = worker.handle(&again).await;
-                }
-            }
-        }
-    });
-    futures_util::future::join_all(instances).await;
+    batches::run_batches(worker, &records, 100, a.instances).await;
 }
 
 fn sqs_event(bodies: &[String]) -> Value {
