@@ -109,7 +109,8 @@ pub fn adjust(
                 continue;
             }
         };
-        if !(0..=MAX_LEVEL).contains(&level) && (absolute || level > MAX_LEVEL) {
+        // A relative change may oversell (below 0); no level goes above the maximum.
+        if level > MAX_LEVEL || (absolute && level < 0) {
             bad.push(format!("variant_id {variant} quantity {level}"));
             continue;
         }

@@ -86,8 +86,8 @@ pub fn create_shipment(
         "order_address_id": address_id,
         "date_created": rfc2822(now),
         "shipping_provider": provider,
-        "billing_address": order.get("billing_address").map(billing_base).unwrap_or_default(),
-        "shipping_address": shipping_base(&address),
+        "billing_address": order.get("billing_address").map(|b| pick(b, &ADDRESS_FIELDS)).unwrap_or_default(),
+        "shipping_address": pick(&address, &ADDRESS_FIELDS),
         "items": items.iter().map(|(p, q)| json!({"order_product_id": p, "product_id": product_of(store, order_id, *p), "quantity": q})).collect::<Vec<_>>(),
     });
     for f in TRACKING_FIELDS {
@@ -326,14 +326,6 @@ fn pick(from: &Value, fields: &[&str]) -> Value {
         m.insert((*f).to_owned(), json!(text(from, f)));
     }
     Value::Object(m)
-}
-
-fn billing_base(billing: &Value) -> Value {
-    pick(billing, &ADDRESS_FIELDS)
-}
-
-fn shipping_base(address: &Value) -> Value {
-    pick(address, &ADDRESS_FIELDS)
 }
 
 /// The order's consignments in the object structure (`include=consignments.line_items`,

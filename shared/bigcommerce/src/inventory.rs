@@ -113,26 +113,23 @@ impl Core<'_> {
     /// The variants with these SKUs (at most [`SKUS_PER_LOOKUP`], see [`sku_chunks`]): one
     /// request, `sku:in` with only the id, product and SKU fields.
     pub async fn variants_by_sku(&self, skus: &[String]) -> Result<Vec<VariantRef>, BcError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
-        }
-        let query = vec![
-            ("sku:in".to_owned(), skus.join(",")),
-            ("include_fields".to_owned(), "product_id,sku".to_owned()),
-        ];
-        items(v3_pages(self.client(), "/v3/catalog/variants", query))
-            .try_collect()
-            .await
+        self.variants_where("sku:in", skus.join(",")).await
     }
 
     /// The variants with these ids (at most [`SKUS_PER_LOOKUP`]): whether they exist.
     pub async fn variants_by_id(&self, ids: &[i64]) -> Result<Vec<VariantRef>, BcError> {
-        if ids.is_empty() {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.variants_where("id:in", list.join(",")).await
+    }
+
+    /// `GET /v3/catalog/variants?{filter}={list}` with only the id, product and SKU fields;
+    /// nothing for an empty list.
+    async fn variants_where(&self, filter: &str, list: String) -> Result<Vec<VariantRef>, BcError> {
+        if list.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         let query = vec![
-            ("id:in".to_owned(), list.join(",")),
+            (filter.to_owned(), list),
             ("include_fields".to_owned(), "product_id,sku".to_owned()),
         ];
         items(v3_pages(self.client(), "/v3/catalog/variants", query))

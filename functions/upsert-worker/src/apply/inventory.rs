@@ -13,7 +13,7 @@
 //! again; its items are dead-lettered with that reason instead (an absolute write is simply
 //! repeated, which is safe).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use b2b_shared::messages::{Command, StockLine};
@@ -289,11 +289,11 @@ fn partly(cmd: &Command, lines: &[StockLine], resolved: Resolved) -> ApplyError 
     if more > 0 {
         reason.push_str(&format!("; and {more} more"));
     }
-    let keep: BTreeMap<usize, ()> = refused.iter().map(|r| (r.index, ())).collect();
+    let keep: BTreeSet<usize> = refused.iter().map(|r| r.index).collect();
     let rest: Vec<StockLine> = lines
         .iter()
         .enumerate()
-        .filter(|(i, _)| keep.contains_key(i))
+        .filter(|(i, _)| keep.contains(i))
         .map(|(_, l)| l.clone())
         .collect();
     ApplyError::PartlyApplied {
