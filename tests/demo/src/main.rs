@@ -220,23 +220,29 @@ async fn push(
     bodies.extend(price_list_commands(price_list));
     let mut commands = 0;
     for body in &bodies {
-        let resp = http
-            .post(format!("{intake_url}/inbound"))
-            .bearer_auth(INBOUND_KEY)
-            .json(body)
-            .send()
-            .await?;
-        if resp.status() != StatusCode::ACCEPTED {
-            return Err(format!(
-                "POST /inbound answered {}: {}",
-                resp.status(),
-                resp.text().await?
-            )
-            .into());
-        }
+        post_inbound(http, intake_url, body).await?;
         commands += body.as_array().map_or(1, Vec::len);
     }
     Ok(commands)
+}
+
+/// One `POST /inbound` with the ERP's key; anything but 202 is an error.
+async fn post_inbound(http: &reqwest::Client, intake_url: &str, body: &Value) -> Result<(), Error> {
+    let resp = http
+        .post(format!("{intake_url}/inbound"))
+        .bearer_auth(INBOUND_KEY)
+        .json(body)
+        .send()
+        .await?;
+    if resp.status() != StatusCode::ACCEPTED {
+        return Err(format!(
+            "POST /inbound answered {}: {}",
+            resp.status(),
+            resp.text().await?
+        )
+        .into());
+    }
+    Ok(())
 }
 
 struct Aws {
@@ -529,20 +535,7 @@ async fn run() -> Result<(), Error> {
         .await?;
     let feed = fulfillment_commands(&state_now, &placed_ids);
     // One order's status and shipment travel in one push: the worker runs them in order.
-    let resp = http
-        .post(format!("{intake_url}/inbound"))
-        .bearer_auth(INBOUND_KEY)
-        .json(&feed)
-        .send()
-        .await?;
-    if resp.status() != StatusCode::ACCEPTED {
-        return Err(format!(
-            "POST /inbound answered {}: {}",
-            resp.status(),
-            resp.text().await?
-        )
-        .into());
-    }
+    post_inbound(&http, &intake_url, &json!(feed)).await?;
     let applied_feed = drain(&aws, &lambdas).await?.commands;
     step(
         t0,
