@@ -215,6 +215,11 @@ pub enum EventTarget {
 /// Whether a scope announces the end of its entity (`store/company/deleted`,
 /// `store/quote/deleted`, `store/order/archived`). A buyer's or an address's deletion changes
 /// its company, whose document is exported again instead.
+/// An integer sent as a number or a numeric string (BigCommerce's payloads do both).
+fn json_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.parse().ok())
+}
+
 fn is_deletion(scope: &str) -> bool {
     let entity_level = scope.matches('/').count() == 2;
     // A shipment's events are about its order, which stays: its document is read again.
@@ -601,7 +606,7 @@ impl Exporter {
                 let shipped = order
                     .extra
                     .get("items_shipped")
-                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                    .and_then(json_int)
                     .unwrap_or(0);
                 let shipments = if shipped > 0 {
                     self.client.core().shipments(id).await?
@@ -690,12 +695,8 @@ impl Exporter {
                     return Some(r.id);
                 }
             }
-            keys.iter().find_map(|k| {
-                event
-                    .data
-                    .get(*k)
-                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
-            })
+            keys.iter()
+                .find_map(|k| event.data.get(*k).and_then(json_int))
         };
         let scope = event.scope.as_str();
         if scope.starts_with("store/shipment/") {
@@ -703,7 +704,7 @@ impl Exporter {
             return event
                 .data
                 .get("orderId")
-                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                .and_then(json_int)
                 .map(EventTarget::Order);
         }
         if scope.starts_with("store/order/") {
