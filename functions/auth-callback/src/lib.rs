@@ -21,7 +21,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use b2b_shared::state::{DynamoState, Watermarks};
+use b2b_shared::state::{DynamoState, StateStore};
 use b2b_shared::stores::{StoreRecord, StoreRegistry, StoreSource, StoreStatus};
 
 use bigcommerce_b2b::StoreHash;
@@ -46,8 +46,8 @@ pub struct AuthCallback {
     pub http: reqwest::Client,
     /// The store registry (in the state table): installs add the store, uninstalls remove it.
     pub registry: Arc<dyn StoreRegistry>,
-    /// The export positions (in the state table), for the status page.
-    pub watermarks: Arc<dyn Watermarks>,
+    /// The state table, for the status page: export positions and dead-letter counts.
+    pub state: Arc<dyn StateStore>,
 }
 
 /// The callback that `settings` describe, with Secrets Manager and the state table from `sdk`.
@@ -62,7 +62,7 @@ pub fn callback(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Auth
         secrets: b2b_shared::secrets::SecretsApi::new(aws_sdk_secretsmanager::Client::new(sdk)),
         http: exchange::http_client(settings.trust_roots)?,
         registry: state.clone(),
-        watermarks: state,
+        state,
     })
 }
 

@@ -130,7 +130,7 @@ impl AuthCallback {
         rows.push(("API token", token));
         for stream in StreamKind::ALL {
             let key = b2b_export::watermark_key(store.as_str(), stream);
-            let position = match self.watermarks.get_watermark(&key).await {
+            let position = match self.state.get_watermark(&key).await {
                 Ok(Some(v)) => v
                     .get("t")
                     .and_then(|t| t.as_i64())
@@ -141,6 +141,7 @@ impl AuthCallback {
             };
             rows.push((stream.title(), position));
         }
+        rows.push(("Dead letters", self.dead_letter_row(store).await));
         let table: String = rows
             .iter()
             .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v)))
@@ -150,6 +151,24 @@ impl AuthCallback {
             &format!("Integration status for store {store}"),
             &format!("<table>{table}</table>"),
         )
+    }
+
+    /// The dead-letter row: how many of the store's records were parked, the last one's time
+    /// and reason.
+    async fn dead_letter_row(&self, store: &StoreHash) -> String {
+        match self.state.dead_letters(store.as_str()).await {
+            Ok(None) => "none".into(),
+            Ok(Some(d)) => format!(
+                "{} parked in the dead-letter queue; the last at {}: {}",
+                d.count,
+                utc(d.last_at),
+                d.last_reason
+            ),
+            Err(e) => {
+                tracing::error!(%store, error = %e, "dead-letter count unavailable");
+                "unknown (the state table is unavailable)".into()
+            }
+        }
     }
 
     /// The store's secret, read now (the status page shows whether it is there).

@@ -70,7 +70,7 @@ fn callback(
         secrets: SecretsApi::new(sm),
         http: exchange::http_client(Default::default()).unwrap(),
         registry: state.clone(),
-        watermarks: state,
+        state,
     }
 }
 
@@ -195,7 +195,7 @@ async fn without_a_configured_redirect_uri_the_request_s_own_url_is_sent() {
         secrets: SecretsApi::new(sm.clone()),
         http: exchange::http_client(Default::default()).unwrap(),
         registry: state.clone(),
-        watermarks: state,
+        state,
     };
     let resp = cb.handle(fixture()).await;
     m.assert_async().await;

@@ -63,7 +63,7 @@ async fn rig() -> Rig {
         secrets: SecretsApi::new(sm.clone()),
         http: exchange::http_client(Default::default()).unwrap(),
         registry: state.clone(),
-        watermarks: state.clone(),
+        state: state.clone(),
     };
     Rig {
         cb,
@@ -152,6 +152,31 @@ async fn install_load_uninstall_and_reinstall_keep_the_registry_and_the_secret_r
         !html.contains("store-TOKEN") && !html.contains("app-SECRET"),
         "{html}"
     );
+    assert!(html.contains("Dead letters</th><td>none"), "{html}");
+
+    // The worker counts what it parks (two batches here); the page shows the sum and the last.
+    use b2b_shared::state::DeadLetterCounts;
+    let state = &rig.state;
+    state
+        .add_dead_letters("abc123", 2, 1_790_000_000, "unknown SKU `A`")
+        .await
+        .unwrap();
+    state
+        .add_dead_letters("abc123", 1, 1_790_000_600, "unknown SKU <B>")
+        .await
+        .unwrap();
+    state
+        .add_dead_letters("def456", 9, 1_790_000_900, "another store")
+        .await
+        .unwrap();
+    let html = text(&rig.cb.handle(signed("load", "abc123", "app-SECRET")).await);
+    assert!(
+        html.contains(
+            "Dead letters</th><td>3 parked in the dead-letter queue; the last at 2026-09-21 14:"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("unknown SKU &lt;B&gt;</td>"), "{html}");
 
     let resp = rig
         .cb

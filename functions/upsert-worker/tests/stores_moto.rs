@@ -8,7 +8,7 @@
 //! Needs moto (`make test`).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use b2b_shared::state::DynamoState;
+use b2b_shared::state::{DeadLetterCounts, DynamoState};
 use b2b_shared::stores::{StoreRegistry, StoreStatus};
 use b2b_shared::telemetry::{capture_metrics, metric_values};
 use b2b_test_support as support;
@@ -21,6 +21,7 @@ struct Rig {
     sandbox: bc_sandbox::RunningSandbox,
     sqs: aws_sdk_sqs::Client,
     dlq: String,
+    state: DynamoState,
 }
 
 /// Stores `storea` (declared) and `storeb` (installed); `storeb`'s secret names `b_names`.
@@ -38,7 +39,8 @@ async fn rig(b_names: &str) -> Rig {
         ("storeb", b_secret),
     ];
     stores::create_secrets(&sdk, &prefix, &secrets).await;
-    DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
+    let state = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
+    state
         .put_store(&stores::app_store(&prefix, "storeb", StoreStatus::Active))
         .await
         .unwrap();
@@ -61,6 +63,7 @@ async fn rig(b_names: &str) -> Rig {
         sandbox,
         sqs,
         dlq,
+        state,
     }
 }
 
@@ -101,6 +104,12 @@ async fn each_store_gets_its_own_commands_and_an_unknown_store_is_dead_lettered(
         company("storeb", "B-1"),
         company("zz9", "Z-1"),
         company("storea", "A-2"),
+        json!({"type": "company.upsert", "version": 1, "store_hash": "storea", "external_id": "A-3"}),
+        {
+            let mut bad = company("storeb", "B-2");
+            bad["company"]["email"] = json!("broken");
+            bad
+        },
     ];
     let (resp, metrics) = capture_metrics(rig.worker.handle(&batch(&commands))).await;
     assert!(
@@ -110,14 +119,25 @@ async fn each_store_gets_its_own_commands_and_an_unknown_store_is_dead_lettered(
     );
     assert_eq!(rig.companies("storea").await, ["Co A-1", "Co A-2"]);
     assert_eq!(rig.companies("storeb").await, ["Co B-1"]);
-    let dead = rig.dead_letters().await;
-    assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!(dead[0]["message_id"], "m2");
+    let mut dead = rig.dead_letters().await;
+    dead.sort_by_key(|d| d["message_id"].as_str().map(str::to_owned));
+    let ids: Vec<&str> = dead
+        .iter()
+        .filter_map(|d| d["message_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["m2", "m4", "m5"], "{dead:?}");
     let reason = dead[0]["error"].as_str().unwrap();
     assert!(
         reason.contains("store `zz9` is not served by this deployment"),
         "{reason}"
     );
+    // Each served store's status page counts its own; the unserved store gets no counter.
+    let a = rig.state.dead_letters("storea").await.unwrap().unwrap();
+    assert_eq!(a.count, 1);
+    assert!(a.last_reason.contains("company"), "{a:?}");
+    let b = rig.state.dead_letters("storeb").await.unwrap().unwrap();
+    assert_eq!(b.count, 1);
+    assert_eq!(rig.state.dead_letters("zz9").await.unwrap(), None);
     let unknown = metric_values(&metrics, "UnknownStore");
     assert_eq!(unknown.iter().map(|v| v.0).sum::<f64>(), 1.0);
 }

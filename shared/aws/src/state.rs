@@ -3,10 +3,10 @@
 //!
 //! One table, partition key `pk` (string), TTL attribute `expires_at` (unix seconds). Items:
 //! `dedupe#{key}` (a claim; attribute `status` `in_progress` or `completed` for the two-step
-//! records of [`DedupeStore::begin`]), `idmap#{key}` (attribute `id`) and `wm#{key}` (an export position,
-//! attribute `value`, JSON). Expired claims that DynamoDB has
-//! not deleted yet count as absent. [`MemoryState`] behaves the same in memory, for tests and
-//! local runs.
+//! records of [`DedupeStore::begin`]), `idmap#{key}` (attribute `id`), `wm#{key}` (an export
+//! position, attribute `value`, JSON) and `deadletters#{store}` (see
+//! [`crate::stores::dead_letters`]). Expired claims that DynamoDB has not deleted yet count as
+//! absent. [`MemoryState`] behaves the same in memory, for tests and local runs.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,6 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::BoxFuture;
+
+pub use crate::stores::dead_letters::{DeadLetterCounts, DeadLetters};
 
 /// The table's partition key attribute.
 pub const PARTITION_KEY: &str = "pk";
@@ -99,8 +101,8 @@ pub trait Watermarks: Send + Sync + 'static {
 }
 
 /// Everything the state table offers.
-pub trait StateStore: DedupeStore + IdMap + Watermarks {}
-impl<T: DedupeStore + IdMap + Watermarks> StateStore for T {}
+pub trait StateStore: DedupeStore + IdMap + Watermarks + DeadLetterCounts {}
+impl<T: DedupeStore + IdMap + Watermarks + DeadLetterCounts> StateStore for T {}
 
 fn now_secs() -> i64 {
     SystemTime::now()
@@ -389,6 +391,7 @@ pub struct MemoryState {
     ids: Mutex<HashMap<String, i64>>,
     watermarks: Mutex<HashMap<String, serde_json::Value>>,
     registry: crate::stores::registry::MemoryRegistry,
+    dead_letters: crate::stores::dead_letters::MemoryDeadLetters,
     /// When true, every call fails with a [`StateError`].
     pub fail: std::sync::atomic::AtomicBool,
 }
@@ -397,6 +400,11 @@ impl MemoryState {
     /// The store registry's records and index.
     pub(crate) fn registry(&self) -> &crate::stores::registry::MemoryRegistry {
         &self.registry
+    }
+
+    /// Each store's dead-letter count.
+    pub(crate) fn dead_letter_counts(&self) -> &crate::stores::dead_letters::MemoryDeadLetters {
+        &self.dead_letters
     }
 
     pub(crate) fn check(&self) -> Result<(), StateError> {

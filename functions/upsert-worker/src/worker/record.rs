@@ -19,9 +19,11 @@ pub(super) enum Parsed {
     Event(Box<WebhookEvent>),
 }
 
-/// A record whose body could not become a message: its type (as far as known) and why.
+/// A record whose body could not become a message: its type and store (as far as known) and
+/// why.
 pub(super) struct Refused {
     kind: String,
+    store: Option<bigcommerce_b2b::StoreHash>,
     reason: String,
 }
 
@@ -39,12 +41,13 @@ impl Incoming<'_> {
         self.record.attributes.contains_key("MessageGroupId")
     }
 
-    /// The store its message names, when it has a message and the hash is valid.
+    /// The store its message names (or, for a body that is no valid message, its
+    /// `store_hash`), when the hash is valid.
     pub fn store(&self) -> Option<bigcommerce_b2b::StoreHash> {
         let named = match &self.message {
             Ok(Parsed::Command(c)) => &c.store_hash,
             Ok(Parsed::Event(e)) => &e.store_hash,
-            Err(_) => return None,
+            Err(refused) => return refused.store.clone(),
         };
         bigcommerce_b2b::StoreHash::parse(named).ok()
     }
@@ -58,13 +61,15 @@ impl Incoming<'_> {
         }
     }
 
-    /// The same record refused for `reason` (it is dead-lettered with it, nothing applied).
+    /// The same record refused for `reason` (it is dead-lettered with it, nothing applied, and
+    /// counted for no store).
     pub fn refused(self, reason: &str) -> Self {
         let kind = self.kind();
         Incoming {
             record: self.record,
             message: Err(Refused {
                 kind,
+                store: None,
                 reason: reason.to_owned(),
             }),
         }
@@ -108,12 +113,20 @@ impl Worker {
     }
 
     fn parse_body(&self, body: &str) -> Result<Parsed, Refused> {
+        let value: Value = serde_json::from_str(body).map_err(|e| Refused {
+            kind: "unknown".to_owned(),
+            store: None,
+            reason: format!("not valid JSON: {e}"),
+        })?;
+        let store = value
+            .get("store_hash")
+            .and_then(Value::as_str)
+            .and_then(|s| bigcommerce_b2b::StoreHash::parse(s).ok());
         let refused = |kind: &str, reason: String| Refused {
             kind: kind.to_owned(),
+            store: store.clone(),
             reason,
         };
-        let value: Value = serde_json::from_str(body)
-            .map_err(|e| refused("unknown", format!("not valid JSON: {e}")))?;
         let kind = value
             .get("type")
             .and_then(Value::as_str)

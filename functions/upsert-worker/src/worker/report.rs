@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use b2b_shared::messages::metric_kind;
 use b2b_shared::telemetry::{emit_metrics, Metric};
-use bigcommerce_b2b::ClientStats;
+use bigcommerce_b2b::{ClientStats, StoreHash};
 
 use super::bulk::Finished;
 use super::{RecordResult, Worker};
@@ -20,6 +20,7 @@ impl Worker {
         before: ClientStats,
     ) -> SqsBatchResponse {
         let results = self.give_up_on_last_receives(results).await;
+        self.count_dead_letters(&results).await;
         let mut response = SqsBatchResponse::default();
         let mut counts: BTreeMap<(&'static str, &'static str), u32> = BTreeMap::new();
         for (item, result) in results {
@@ -78,6 +79,39 @@ impl Worker {
         out
     }
 
+    /// Adds this batch's dead letters to the count of the store this worker serves (shown on
+    /// its status page), once for the batch. Records naming another store, or none, are not
+    /// counted; a count that cannot be written is logged, the records stay parked.
+    async fn count_dead_letters(&self, results: &[Finished<'_>]) {
+        if !results.iter().any(|r| parked(r).is_some()) {
+            return;
+        }
+        let served = match self.applier.client.store_hash().await {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::warn!(error = %e, "dead letters not counted: the served store is unknown");
+                return;
+            }
+        };
+        let mine: Vec<&str> = results
+            .iter()
+            .filter_map(parked)
+            .filter(|(store, _)| store.as_ref() == Some(&served))
+            .map(|(_, reason)| reason)
+            .collect();
+        let Some(last_reason) = mine.last() else {
+            return;
+        };
+        let (store, at) = (served.as_str(), crate::now_secs());
+        let added = self
+            .applier
+            .state
+            .add_dead_letters(store, mine.len() as u64, at, last_reason);
+        if let Err(e) = added.await {
+            tracing::warn!(%store, records = mine.len(), error = %e, "dead letters parked but not counted");
+        }
+    }
+
     fn emit_batch_metrics(
         &self,
         counts: &BTreeMap<(&'static str, &'static str), u32>,
@@ -118,5 +152,13 @@ impl Worker {
                 },
             ],
         );
+    }
+}
+
+/// A dead-lettered record's store (as far as known) and reason.
+fn parked<'a>((item, result): &'a Finished<'_>) -> Option<(Option<StoreHash>, &'a str)> {
+    match result {
+        RecordResult::DeadLettered { reason, .. } => Some((item.store(), reason.as_str())),
+        _ => None,
     }
 }

@@ -8,6 +8,7 @@
 //! never used for another's calls.
 
 pub mod clients;
+pub mod dead_letters;
 pub mod registry;
 
 use std::collections::HashMap;
