@@ -6,6 +6,9 @@
 //! - Each store's ERP key enqueues only that store's commands: store A's key with a command
 //!   naming store B (in the body) is refused, and so is a store the deployment does not serve.
 //! - The worker applies each store's commands in that store, with that store's token.
+//! - A record the worker parks in the dead-letter queue is counted for its store, and
+//!   `auth-callback`'s `load` page (a signed request, as BigCommerce sends it) shows the count
+//!   for that store and none for the other.
 
 mod common;
 
@@ -110,4 +113,66 @@ async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
     );
     assert_eq!(stores::company_names(&sandbox, "storeb").await, ["Co B-1"]);
     assert!(drain(&sqs, &dlq).await.is_empty(), "nothing dead-lettered");
+
+    let mut poison = company("storeb", "B-4");
+    poison["company"]["email"] = json!("broken");
+    let record = sqs_record("m9", &poison.to_string(), 1);
+    let answer = answer_of(&worker, &json!({ "Records": [record] })).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    assert_eq!(drain(&sqs, &dlq).await.len(), 1);
+    let pages = load_pages(&sdk, &env, &["storeb", "storea"]).await;
+    let (b_page, a_page) = (&pages[0], &pages[1]);
+    assert!(
+        b_page.contains("Dead letters</th><td>1 parked in the dead-letter queue"),
+        "{b_page}"
+    );
+    assert!(a_page.contains("Dead letters</th><td>none"), "{a_page}");
+}
+
+/// The `load` pages of `stores`, from the real `auth-callback` binary, for requests signed as
+/// BigCommerce signs them.
+async fn load_pages(
+    sdk: &aws_config::SdkConfig,
+    env: &[(&str, String)],
+    stores: &[&str],
+) -> Vec<String> {
+    let app = unique("e2e-app");
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(&app)
+        .secret_string(
+            json!({"client_id": "app-client", "client_secret": "app-SECRET"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut env = env.to_vec();
+    env.push(("APP_SECRET_ID", app));
+    env.push((
+        "AUTH_REDIRECT_URI",
+        "https://apps.example.com/auth".to_owned(),
+    ));
+    let binary = function_binary("auth-callback", false).unwrap();
+    let callback = FunctionProcess::start(&binary, "auth-callback", &env, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut pages = Vec::new();
+    for store in stores {
+        let claims = json!({"aud": "app-client", "iss": "bc", "iat": now, "nbf": now - 5,
+            "exp": now + 600, "sub": format!("stores/{store}"),
+            "user": {"id": 7, "email": "owner@example.com"}, "owner": {"id": 7, "email": "owner@example.com"}});
+        let jwt = auth_callback::signed_payload::sign(&claims, "app-SECRET").unwrap();
+        let mut event = http_post("/load", "-", &json!(null));
+        event["rawQueryString"] = json!(format!("signed_payload_jwt={jwt}"));
+        event["requestContext"]["http"]["method"] = json!("GET");
+        event.as_object_mut().unwrap().remove("body");
+        let answer = answer_of(&callback, &event).await;
+        assert_eq!(answer["statusCode"], 200, "{answer}");
+        pages.push(answer["body"].as_str().unwrap_or_default().to_owned());
+    }
+    pages
 }
