@@ -869,3 +869,93 @@ fn a_quote_update_carries_only_what_changes_and_never_a_status() {
         serde_json::json!({})
     );
 }
+
+fn portal_list(items: &[serde_json::Value], total: u32) -> String {
+    serde_json::json!({"code": 200, "data": items,
+        "meta": {"message": "SUCCESS", "pagination": {"totalCount": total, "offset": 0, "limit": 250}}})
+    .to_string()
+}
+
+fn receipt(id: i64, updated: i64) -> serde_json::Value {
+    serde_json::json!({"id": id, "createdAt": updated, "updatedAt": updated, "storeHash": "abc123",
+        "customerId": "5", "payerName": "Check", "payerCustomerId": "5", "transactionType": "Paid",
+        "paymentType": "Offline", "referenceNumber": "r", "paymentId": id,
+        "total": {"code": "USD", "value": "1.0000"}})
+}
+
+#[tokio::test]
+async fn changes_since_read_newest_first_without_offset_zero_and_stop_at_an_older_entry() {
+    let mut server = Server::new_async().await;
+    let first: Vec<_> = (0..250).map(|i| receipt(1000 - i, 5_000 - i)).collect();
+    server
+        .mock("GET", "/api/v3/io/ip/receipts")
+        // `GET /receipts` declares offset exclusive of 0: the first page goes without it.
+        .match_query(Matcher::Exact(
+            "sortBy=updatedAt&orderBy=DESC&limit=250".into(),
+        ))
+        .with_body(portal_list(&first, 400))
+        .expect(1)
+        .create_async()
+        .await;
+    let second = [
+        receipt(750, 4_750),
+        receipt(749, 4_000),
+        receipt(748, 3_999),
+    ];
+    server
+        .mock("GET", "/api/v3/io/ip/receipts")
+        .match_query(Matcher::UrlEncoded("offset".into(), "250".into()))
+        .with_body(portal_list(&second, 400))
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let got = client.invoice_portal().receipts_since(4_000).await.unwrap();
+    assert_eq!(got.len(), 252, "the older entry ends the read");
+    assert_eq!(got.last().map(|r| r.id), Some(749));
+}
+
+#[tokio::test]
+async fn invoice_money_goes_as_a_number_on_create_and_a_string_on_update() {
+    use crate::money::{Amount, Money};
+    use crate::receivables::InvoiceFields;
+    let mut server = Server::new_async().await;
+    let create = server
+        .mock("POST", "/api/v3/io/ip/invoices")
+        .match_body(Matcher::PartialJson(serde_json::json!({
+            "invoiceNumber": "INV-1", "customerId": "7",
+            "openBalance": {"code": "USD", "value": 12.5}})))
+        .with_body(r#"{"code":200,"data":{"id":12},"meta":{"message":"Success"}}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let update = server
+        .mock("PUT", "/api/v3/io/ip/invoices/12")
+        .match_body(Matcher::Json(serde_json::json!({
+            "openBalance": {"code": "USD", "value": "0.0000"}})))
+        .with_body(r#"{"code":200,"data":{"id":12},"meta":{"message":"SUCCESS"}}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let client = client_for(&server, static_creds("tok"), options());
+    let money = |v: &str| Money {
+        code: "USD".into(),
+        value: Amount::parse(v).unwrap(),
+    };
+    let fields = InvoiceFields {
+        invoice_number: Some("INV-1".into()),
+        customer_id: Some("7".into()),
+        original_balance: Some(money("12.5")),
+        open_balance: Some(money("12.5")),
+        ..InvoiceFields::default()
+    };
+    let portal = client.invoice_portal();
+    assert_eq!(portal.create_invoice(&fields).await.unwrap(), 12);
+    let paid = InvoiceFields {
+        open_balance: Some(money("0")),
+        ..InvoiceFields::default()
+    };
+    portal.update_invoice(12, &paid).await.unwrap();
+    create.assert_async().await;
+    update.assert_async().await;
+}
