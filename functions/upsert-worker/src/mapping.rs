@@ -422,6 +422,50 @@ mod tests {
     }
 
     #[test]
+    fn the_receivables_example_maps_aging_lines_and_cash_receipts() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/erp-receivables.example.yaml"
+        );
+        let mapping = Mapping::load(Path::new(path)).unwrap();
+        let parse = |record: Value| {
+            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
+            b2b_shared::messages::Command::from_value(cmd.clone())
+                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+            cmd
+        };
+        let inv = parse(
+            json!({"doc_type": "INV", "company_code": "US01", "doc_no": "INV-20431",
+            "customer_no": "CUST-00042", "currency": "USD", "original_amount": 1250.5,
+            "remaining_amount": "750.50", "aged_at": "2026-12-01T06:00:00Z", "doc_date": "2026-11-01",
+            "due_date": "2026-12-01", "bc_order_id": 1204, "customer_po": "PO-7781", "terms_code": "N30"}),
+        );
+        assert_eq!(inv["external_id"], "AR-US01-INV-20431");
+        assert_eq!(inv["invoice"]["terms"], "Net 30 days");
+        assert_eq!(inv["invoice"]["open_balance"], "750.50");
+        let memo = parse(
+            json!({"doc_type": "CM", "company_code": "US01", "doc_no": "CM-118",
+            "customer_no": "CUST-00042", "currency": "USD", "original_amount": -80,
+            "remaining_amount": -80, "aged_at": "2026-12-01T06:00:00Z", "doc_date": "2026-11-20"}),
+        );
+        assert_eq!(memo["invoice"]["kind"], "credit_memo");
+        let receipt = parse(
+            json!({"doc_type": "PMT", "company_code": "US01", "receipt_no": "R-5521",
+            "customer_no": "CUST-00042", "currency": "USD", "payment_method": "Cheque",
+            "check_no": "004417", "payer": "Northwind AP",
+            "applied_to": [{"doc_no": "INV-20431", "amount_applied": 500, "remaining_after": "250.50"}]}),
+        );
+        assert_eq!(
+            receipt["balance"]["invoices"][0],
+            json!({"invoice_number": "INV-20431", "paid": 500, "open_balance": "250.50"})
+        );
+        assert_eq!(
+            receipt["balance"]["offline_payment"]["memo"],
+            "Cheque 004417"
+        );
+    }
+
+    #[test]
     fn the_bundled_example_maps_a_realistic_customer_export() {
         let record = json!({
             "record_type": "customer", "entity_id": "CUST-00042", "company_name": "Northwind Traders",

@@ -67,6 +67,9 @@ pub struct Settings {
     /// `NAME=ID_OR_LABEL` pairs separated by commas (`SHIPPED=2,ON_HOLD=Awaiting Payment`);
     /// names are matched ignoring case. `order.status` also takes BigCommerce's own labels.
     pub order_statuses: Arc<StatusMap>,
+    /// `STORE_CURRENCIES`: the store's currency codes, comma-separated (`USD,EUR`); an
+    /// `invoice.*` command in any other is refused. Empty (default): any code is sent.
+    pub currencies: Arc<Vec<String>>,
 }
 
 impl Settings {
@@ -92,6 +95,7 @@ impl Settings {
         let max_receives = problems.take(max_receives(&lookup));
         let mirror = problems.take(mirror_settings(&lookup));
         let order_statuses = problems.take(order_statuses(lookup("ORDER_STATUS_MAP")));
+        let currencies = problems.take(currencies(lookup("STORE_CURRENCIES")));
         match (
             config,
             external_id_field,
@@ -100,6 +104,7 @@ impl Settings {
             max_receives,
             mirror,
             order_statuses,
+            currencies,
         ) {
             (
                 Some(config),
@@ -109,6 +114,7 @@ impl Settings {
                 Some(max_receives),
                 Some((store_mirror, mirror_max_age)),
                 Some(order_statuses),
+                Some(currencies),
             ) if problems.is_empty() => Ok(Settings {
                 config,
                 external_id_field,
@@ -119,6 +125,7 @@ impl Settings {
                 store_mirror,
                 mirror_max_age,
                 order_statuses: Arc::new(order_statuses),
+                currencies: Arc::new(currencies),
             }),
             _ => Err(problems.into_error()),
         }
@@ -141,6 +148,24 @@ impl Settings {
             .as_deref()
             .unwrap_or_default()
     }
+}
+
+/// `STORE_CURRENCIES`: ISO 4217 codes separated by commas.
+fn currencies(raw: Option<String>) -> Result<Vec<String>, ConfigProblem> {
+    let mut out = Vec::new();
+    for code in raw.iter().flat_map(|r| r.split(',')).map(str::trim) {
+        if code.is_empty() {
+            continue;
+        }
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ConfigProblem {
+                variable: "STORE_CURRENCIES",
+                reason: format!("`{code}` is not an ISO 4217 code of 3 capital letters (USD,EUR)"),
+            });
+        }
+        out.push(code.to_owned());
+    }
+    Ok(out)
 }
 
 /// `ORDER_STATUS_MAP`: `NAME=ID_OR_LABEL` pairs, each id 0..14 or a BigCommerce status label.
@@ -532,6 +557,19 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.problems[0].variable, "INBOUND_QUEUE_URL");
+    }
+
+    #[test]
+    fn store_currencies_are_iso_codes() {
+        let s = Settings::from_lookup(env(&with(&[("STORE_CURRENCIES", "USD, EUR")]))).unwrap();
+        assert_eq!(*s.currencies, ["USD", "EUR"]);
+        let e = Settings::from_lookup(env(&with(&[("STORE_CURRENCIES", "USD,euro")]))).unwrap_err();
+        assert!(
+            e.to_string().contains("`euro` is not an ISO 4217 code"),
+            "{e}"
+        );
+        let none = Settings::from_lookup(env(&with(&[]))).unwrap();
+        assert!(none.currencies.is_empty());
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     applier.store_mirror = settings.store_mirror;
     applier.mirror_max_age = settings.mirror_max_age;
     applier.order_statuses = settings.order_statuses.clone();
+    applier.currencies = settings.currencies.clone();
     Ok(Worker {
         applier,
         mapping: settings.mapping.clone(),

@@ -14,12 +14,14 @@
 //! This module holds what every command shares (outcomes, errors, leases, done markers, the
 //! dispatch by command type); each command family has its own file: `company` (`company.upsert`,
 //! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`,
-//! `fulfillment` (`order.status`, `shipment.*`), `inventory` (`inventory.set`, `inventory.adjust`).
+//! `fulfillment` (`order.status`, `shipment.*`), `inventory` (`inventory.set`, `inventory.adjust`),
+//! `invoice` (`invoice.upsert`, `invoice.balance`).
 
 mod address;
 mod company;
 mod fulfillment;
 mod inventory;
+mod invoice;
 mod mirror;
 mod pricelist;
 mod quote;
@@ -267,6 +269,8 @@ pub struct Applier {
     pub order_statuses: Arc<StatusMap>,
     /// The store's inventory locations, as last read (shared by the container's batches).
     locations: Arc<inventory::LocationCache>,
+    /// `STORE_CURRENCIES`: the currencies invoices may be in (empty: any).
+    pub currencies: Arc<Vec<String>>,
 }
 
 impl Applier {
@@ -284,6 +288,7 @@ impl Applier {
             batch_mirror: Arc::default(),
             order_statuses: Arc::default(),
             locations: Arc::default(),
+            currencies: Arc::default(),
         }
     }
 
@@ -343,6 +348,8 @@ enum Kind {
     Quote,
     Order,
     Shipment,
+    Invoice,
+    Payment,
 }
 
 /// The id-map key of the entity of `kind` that `external_id` names in `store`:
@@ -355,6 +362,8 @@ fn id_key(store: &str, kind: Kind, external_id: &str) -> String {
         Kind::Quote => "quote",
         Kind::Order => "order",
         Kind::Shipment => "shipment",
+        Kind::Invoice => "invoice",
+        Kind::Payment => "payment",
     };
     format!("{store}#{kind}#{external_id}")
 }
@@ -405,7 +414,11 @@ impl Applier {
         };
         let lease_key = if matches!(
             cmd.action,
-            Action::UserUpsert { .. } | Action::AddressUpsert { .. } | Action::QuoteUpsert { .. }
+            Action::UserUpsert { .. }
+                | Action::AddressUpsert { .. }
+                | Action::QuoteUpsert { .. }
+                | Action::InvoiceUpsert { .. }
+                | Action::InvoiceBalance { .. }
         ) {
             format!("{lease_key}#{}", cmd.external_id)
         } else {
@@ -608,6 +621,20 @@ impl Applier {
             }
             Action::InventoryAdjust { reason, items } => {
                 self.inventory(cmd, reason.as_deref(), items, false).await
+            }
+            Action::InvoiceUpsert {
+                company_external_id,
+                invoice,
+            } => {
+                self.invoice_upsert(store, &cmd.external_id, company_external_id, invoice)
+                    .await
+            }
+            Action::InvoiceBalance {
+                company_external_id,
+                balance,
+            } => {
+                self.invoice_balance(store, &cmd.external_id, company_external_id, balance)
+                    .await
             }
         }
     }

@@ -14,6 +14,8 @@ use bigcommerce_b2b::b2b::{BuyerRole, CompanyStatus};
 use bigcommerce_b2b::core::PriceRecord;
 use bigcommerce_b2b::fulfillment::Tracking;
 
+pub use super::receivables::*;
+
 /// A postal address of a company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostalAddress {
@@ -447,6 +449,24 @@ pub enum Action {
         /// The changes.
         items: Vec<StockLine>,
     },
+    /// Create or update an invoice (or credit memo) in the Invoice Portal, found by
+    /// `external_id`.
+    #[serde(rename = "invoice.upsert")]
+    InvoiceUpsert {
+        /// The company's external id.
+        company_external_id: String,
+        /// The invoice.
+        invoice: InvoiceData,
+    },
+    /// A payment or credit the ERP received: open balances follow, and an offline payment may
+    /// be recorded.
+    #[serde(rename = "invoice.balance")]
+    InvoiceBalance {
+        /// The company's external id.
+        company_external_id: String,
+        /// The balances.
+        balance: BalanceData,
+    },
 }
 
 fn default_channel() -> i64 {
@@ -470,6 +490,8 @@ impl Action {
             Action::ShipmentDelete { .. } => "shipment.delete",
             Action::InventorySet { .. } => "inventory.set",
             Action::InventoryAdjust { .. } => "inventory.adjust",
+            Action::InvoiceUpsert { .. } => "invoice.upsert",
+            Action::InvoiceBalance { .. } => "invoice.balance",
         }
     }
 
@@ -486,6 +508,14 @@ impl Action {
                 ..
             }
             | Action::QuoteUpsert {
+                company_external_id,
+                ..
+            }
+            | Action::InvoiceUpsert {
+                company_external_id,
+                ..
+            }
+            | Action::InvoiceBalance {
                 company_external_id,
                 ..
             } => Some(company_external_id),
@@ -516,7 +546,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 13] = [
+pub const COMMAND_TYPES: [&str; 15] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -530,6 +560,8 @@ pub const COMMAND_TYPES: [&str; 13] = [
     "shipment.delete",
     "inventory.set",
     "inventory.adjust",
+    "invoice.upsert",
+    "invoice.balance",
 ];
 
 /// An inbound command.
@@ -569,7 +601,18 @@ impl Command {
         }
         // The schema and these types are kept in agreement by tests; a disagreement still
         // refuses the command, with the reason.
-        serde_json::from_value(value).map_err(|e| MessageError::one(format!("{kind}: {e}")))
+        let cmd: Command =
+            serde_json::from_value(value).map_err(|e| MessageError::one(format!("{kind}: {e}")))?;
+        let problems = match &cmd.action {
+            Action::InvoiceUpsert { invoice, .. } => invoice.problems(),
+            Action::InvoiceBalance { balance, .. } => balance.problems(),
+            _ => Vec::new(),
+        };
+        if problems.is_empty() {
+            Ok(cmd)
+        } else {
+            Err(MessageError { problems })
+        }
     }
 
     /// The command type, e.g. `company.upsert`.
@@ -673,6 +716,26 @@ mod tests {
         );
         assert!(text.contains("`store_hash`"), "{text}");
         assert_eq!(err.problems.len(), 3);
+    }
+
+    #[test]
+    fn an_inconsistent_invoice_is_refused_naming_each_field() {
+        let err = Command::from_value(json!({
+            "type": "invoice.upsert", "version": 1, "store_hash": "abc", "external_id": "INV-E-1",
+            "company_external_id": "C-1", "invoice": {"number": "INV-1", "currency": "USD",
+            "total": "100", "open_balance": "120", "issued_on": "2026-11-10", "due_on": "2026-11-01"}
+        }))
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("`invoice.open_balance` (120.0000) is more than"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`invoice.due_on` (2026-11-01) is before"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! `schemas/webhook-event.v1.schema.json`; tests keep them and these types in agreement.
 
 mod command;
+mod receivables;
 pub mod validation;
 mod webhook;
 

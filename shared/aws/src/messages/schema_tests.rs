@@ -115,6 +115,24 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             base("inventory.adjust"),
             json!({"items": [{"sku": "A", "location_id": 1, "quantity": -3}]}),
         ),
+        // 17..
+        with(
+            base("invoice.upsert"),
+            json!({"company_external_id": "C-1", "invoice": {
+            "number": "INV-1", "kind": "invoice", "currency": "USD", "total": "90.00", "open_balance": 90,
+            "balance_as_of": "2026-11-02T10:00:00Z", "issued_on": "2026-11-01", "due_on": "2026-12-01",
+            "order_id": 101, "purchase_order_number": "PO-7",
+            "lines": [{"sku": "A", "description": "Widget", "quantity": 2, "unit_price": "40.00", "unit_discount": "5"}],
+            "costs": [{"description": "Freight", "amount": "20.00"}],
+            "pdf_url": "https://erp.example/inv/1.pdf", "terms": "Net 30", "extra_fields": {"Region": "West"}}}),
+        ),
+        with(
+            base("invoice.balance"),
+            json!({"company_external_id": "C-1", "balance": {"currency": "USD",
+            "invoices": [{"invoice_external_id": "INV-E-1", "open_balance": "50", "paid": "40.00"},
+                         {"invoice_number": "INV-2", "open_balance": 0, "paid": 10}],
+            "offline_payment": {"memo": "Cheque 1234", "payer_name": "Acme AP"}}}),
+        ),
     ]
 }
 
@@ -208,6 +226,28 @@ fn invalid_commands() -> Vec<Value> {
     let mut no_such_day = v[7].clone();
     no_such_day["quote"]["expires_on"] = json!("2026-02-30");
     out.push(no_such_day);
+    // Receivables (issue 20).
+    let mut five_places = v[17].clone();
+    five_places["invoice"]["total"] = json!("90.00001");
+    out.push(five_places);
+    let mut dollars = v[17].clone();
+    dollars["invoice"]["currency"] = json!("usd");
+    out.push(dollars);
+    let mut no_number = v[17].clone();
+    no_number["invoice"]
+        .as_object_mut()
+        .unwrap()
+        .remove("number");
+    out.push(no_number);
+    let mut unnamed = v[18].clone();
+    unnamed["balance"]["invoices"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("invoice_external_id");
+    out.push(unnamed);
+    let mut no_invoices = v[18].clone();
+    no_invoices["balance"]["invoices"] = json!([]);
+    out.push(no_invoices);
     out
 }
 
