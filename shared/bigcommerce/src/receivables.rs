@@ -497,6 +497,24 @@ impl Portal<'_> {
             .await
     }
 
+    /// The lines of receipt `id` (`GET /ip/receipts/{id}/lines`, every page; the first without
+    /// `offset`, as for receipts).
+    pub async fn receipt_lines(&self, id: i64) -> Result<Vec<ReceiptLine>, BcError> {
+        let path = format!("/ip/receipts/{id}/lines");
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (page, next, _) =
+                b2b_page_counted::<ReceiptLine>(self.client, &path, &[], offset).await?;
+            let empty = page.is_empty();
+            out.extend(page);
+            match next {
+                Some(n) if !empty => offset = n,
+                _ => return Ok(out),
+            }
+        }
+    }
+
     /// Every receipt changed at or after `since`, newest first.
     pub async fn receipts_since(&self, since: i64) -> Result<Vec<Receipt>, BcError> {
         self.since("/ip/receipts", since, |r: &Receipt| r.updated_at)

@@ -9,6 +9,7 @@
 //!   everything up to it was delivered.
 //! - [`export`]: one run over the streams, stopping cleanly before the deadline, and the export
 //!   of single entities named by webhooks.
+//! - [`receivables`]: the Invoice Portal's payments and receipts streams.
 //! - [`archive`]: the optional NDJSON archive, one object per stream and run, written in parts
 //!   to a [`archive::PartStore`].
 //! - [`settings`]: how an export runs (streams, overlap, page size, invoice payments).
@@ -17,6 +18,7 @@ pub mod archive;
 pub mod cursor;
 pub mod documents;
 pub mod export;
+pub mod receivables;
 pub mod settings;
 
 pub use export::{ExportError, Exporter, RunReport};

@@ -7,7 +7,7 @@ use b2b_shared::config::ConfigProblem;
 
 use serde::Deserialize;
 
-/// The three things exported.
+/// The things exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamKind {
@@ -17,14 +17,20 @@ pub enum StreamKind {
     Quotes,
     /// B2B companies with their buyers.
     Companies,
+    /// Invoice Portal payments (online and offline) with the invoices they pay.
+    Payments,
+    /// Invoice Portal receipts with their lines.
+    Receipts,
 }
 
 impl StreamKind {
     /// Every stream, in the order they are exported.
-    pub const ALL: [StreamKind; 3] = [
+    pub const ALL: [StreamKind; 5] = [
         StreamKind::Orders,
         StreamKind::Quotes,
         StreamKind::Companies,
+        StreamKind::Payments,
+        StreamKind::Receipts,
     ];
 
     /// The stream's name for people (status pages).
@@ -33,6 +39,8 @@ impl StreamKind {
             StreamKind::Orders => "Orders export",
             StreamKind::Quotes => "Quotes export",
             StreamKind::Companies => "Companies export",
+            StreamKind::Payments => "Payments export",
+            StreamKind::Receipts => "Receipts export",
         }
     }
 
@@ -42,7 +50,20 @@ impl StreamKind {
             StreamKind::Orders => "orders",
             StreamKind::Quotes => "quotes",
             StreamKind::Companies => "companies",
+            StreamKind::Payments => "payments",
+            StreamKind::Receipts => "receipts",
         }
+    }
+
+    /// Whether the stream's list filters by modification time (read oldest first, page by
+    /// page); the Invoice Portal's lists do not, and are read newest first down to the position
+    /// in one go (see `bigcommerce_b2b::receivables`).
+    pub fn filters_by_time(self) -> bool {
+        !matches!(self, StreamKind::Payments | StreamKind::Receipts)
+    }
+
+    fn parse(name: &str) -> Option<StreamKind> {
+        StreamKind::ALL.into_iter().find(|s| s.as_str() == name)
     }
 }
 
@@ -58,7 +79,8 @@ pub enum InvoicePayments {
 /// How an export runs.
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
-    /// `EXPORT_STREAMS`: comma-separated (default `orders,quotes,companies`).
+    /// `EXPORT_STREAMS`: comma-separated (default `orders,quotes,companies`; `payments` and
+    /// `receipts` export the Invoice Portal's, for stores that use it).
     pub streams: Vec<StreamKind>,
     /// `EXPORT_OVERLAP_SECONDS`: re-read window at the start of a run (default 300).
     pub overlap: Duration,
@@ -105,13 +127,11 @@ impl ExportSettings {
         if let Some(v) = lookup("EXPORT_STREAMS") {
             let mut streams = Vec::new();
             for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                match part {
-                    "orders" => streams.push(StreamKind::Orders),
-                    "quotes" => streams.push(StreamKind::Quotes),
-                    "companies" => streams.push(StreamKind::Companies),
-                    other => problems.push(problem(
+                match StreamKind::parse(part) {
+                    Some(stream) => streams.push(stream),
+                    None => problems.push(problem(
                         "EXPORT_STREAMS",
-                        format!("`{other}` is not orders, quotes or companies"),
+                        format!("`{part}` is not orders, quotes, companies, payments or receipts"),
                     )),
                 }
             }

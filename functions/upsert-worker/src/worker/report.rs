@@ -131,6 +131,24 @@ impl Worker {
                 }],
             );
         }
+        let invoices: u32 = counts
+            .iter()
+            .filter(|((kind, outcome), _)| {
+                *kind == "invoice.upsert" && matches!(*outcome, "created" | "updated" | "unchanged")
+            })
+            .map(|(_, n)| *n)
+            .sum();
+        if invoices > 0 {
+            // `InvoicesSynced`: the ERP's invoices the portal now matches.
+            emit_metrics(
+                &[("Function", "upsert-worker")],
+                &[Metric {
+                    name: "InvoicesSynced",
+                    value: f64::from(invoices),
+                    unit: "Count",
+                }],
+            );
+        }
         let stats = self.applier.client.stats().since(&before);
         emit_metrics(
             &[("Function", "upsert-worker")],
