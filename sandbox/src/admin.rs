@@ -1,6 +1,6 @@
 //! Admin endpoints under `/__sandbox/` (no auth, never rate limited or faulted): state dump,
-//! statistics, fault profile, reset, placing orders as buyers would, and the contract
-//! violations recorded.
+//! statistics, fault profile, reset, placing orders as buyers would, paying invoices in the
+//! Invoice Portal as a buyer would, and the contract violations recorded.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::model::receivables::{payments, portal, Refusal};
 use crate::model::{self, Events, NewOrder};
 use crate::reply::{json_status, parse_body};
 use crate::state::{lock, App};
@@ -26,6 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/faults", post(faults).get(get_faults))
         .route("/__sandbox/reset", post(reset))
         .route("/__sandbox/orders", post(orders))
+        .route("/__sandbox/invoice-payments", post(invoice_payments))
         .route("/__sandbox/contract", get(contract))
 }
 
@@ -310,4 +312,30 @@ async fn orders(State(app): State<Arc<App>>, body: Bytes) -> Response {
         app.fire(&scope, data);
     }
     json_status(StatusCode::OK, &json!({ "order_ids": created }))
+}
+
+/// A buyer pays invoices in the portal with a card: `{customerId, lineItems [{invoiceId |
+/// invoiceNumber, amount}], payerName?, memo?}`. The payment (completed, applied at once), its
+/// receipt and the v2 "invoice payment" order are created; 201 with the payment.
+async fn invoice_payments(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let ctx = payments::Ctx {
+        now: now_secs(),
+        store_hash: &app.opts.store_hash,
+    };
+    let mut ev = Events::new();
+    let made = portal::portal_payment(&mut app.data(), &body, ctx, &mut ev);
+    match made {
+        Ok(payment) => {
+            for (scope, data) in ev {
+                app.fire(&scope, data);
+            }
+            json_status(StatusCode::CREATED, &payment)
+        }
+        Err(Refusal::NotFound(m)) => json_status(StatusCode::NOT_FOUND, &json!({ "error": m })),
+        Err(Refusal::Invalid(m) | Refusal::Bad(m)) => bad(&m),
+    }
 }

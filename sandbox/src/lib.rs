@@ -6,8 +6,9 @@
 //! Modules, from the top; each imports only modules listed below it, so there is no circle:
 //!
 //! - `router`: assembles every route and the fallback; imports the handlers.
-//! - `admin`, `b2b`, `core_api`, `middleware`: the HTTP handlers; they take the shared state,
-//!   change data through `model` and answer with `reply` (`admin` also blocks webhook domains).
+//! - `admin`, `b2b`, `core_api`, `fulfillment`, `receivables`, `middleware`: the HTTP
+//!   handlers; they take the shared state, change data through `model` and answer with `reply`
+//!   (`admin` also blocks webhook domains).
 //! - `webhooks`: the delivery task draining the state's event queue.
 //! - `state`: the shared [`state::App`] (options, data, limits, stats, faults, event queue).
 //! - `seed`: the generated data, built through `model`.
@@ -31,6 +32,7 @@ pub mod middleware;
 pub mod model;
 mod options;
 pub mod ratelimit;
+pub mod receivables;
 pub mod reply;
 pub mod router;
 pub mod seed;

@@ -2,7 +2,8 @@
 //! endpoints: each validates its input, builds the JSON object the API returns, links related
 //! entities (company → customer group, admin user, core customer; order → B2B order) and records
 //! the webhook events to fire. Knows only the store, never HTTP or the shared state; price-list
-//! entities live in the `pricelists` submodule and are re-exported here.
+//! entities live in the `pricelists` submodule and are re-exported here, the Invoice Portal's
+//! (invoices, payments, receipts) in `receivables`.
 
 use serde_json::{json, Map, Value};
 
@@ -10,6 +11,7 @@ use crate::store::{int, iso8601, max_key, parse_mdy, rfc2822, text, uuid_for, St
 
 pub mod inventory;
 mod pricelists;
+pub mod receivables;
 pub mod shipments;
 pub use pricelists::{insert_assignment, insert_pricelist};
 
@@ -678,6 +680,24 @@ fn money(x: f64) -> String {
     format!("{x:.4}")
 }
 
+/// One line of an order at a set price: a catalog variant once priced, or a custom line (an
+/// invoice payment's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedLine {
+    /// Catalog product id (0 for a custom line).
+    pub product_id: i64,
+    /// Catalog variant id (0 for a custom line).
+    pub variant_id: i64,
+    /// Line name.
+    pub name: String,
+    /// SKU (empty for a custom line).
+    pub sku: String,
+    /// Unit price.
+    pub price: f64,
+    /// Quantity.
+    pub quantity: i64,
+}
+
 /// Places a core order (v2), its products and shipping address, and the linked B2B order when
 /// the customer is a company buyer.
 pub fn create_order(
@@ -716,6 +736,63 @@ pub fn create_order(
     if !errs.is_empty() {
         return Err(errs);
     }
+    let lines: Vec<PricedLine> = o
+        .lines
+        .iter()
+        .filter_map(|(vid, qty)| {
+            let v = store.variants.get(vid)?;
+            Some(PricedLine {
+                product_id: int(v, "product_id").unwrap_or(0),
+                variant_id: *vid,
+                name: text(v, "product_name"),
+                sku: text(v, "sku"),
+                price: v.get("price").and_then(Value::as_f64).unwrap_or(10.0),
+                quantity: *qty,
+            })
+        })
+        .collect();
+    Ok(place_order(store, o, &lines, now, ev))
+}
+
+/// Places a core order of already priced `lines` (`o.lines` is not read), as [`create_order`]
+/// does: the customer, when not a guest, must exist, and the status be 0..14.
+pub fn create_priced_order(
+    store: &mut Store,
+    o: &NewOrder,
+    lines: &[PricedLine],
+    now: i64,
+    ev: &mut Events,
+) -> Result<i64, FieldErrors> {
+    let mut errs = Map::new();
+    if lines.is_empty() || lines.iter().any(|l| l.quantity < 1) {
+        errs.insert(
+            "products".into(),
+            json!(["An order needs at least one product, each of quantity 1 or more."]),
+        );
+    }
+    if o.customer_id != 0 && !store.customers.contains_key(&o.customer_id) {
+        errs.insert(
+            "customer_id".into(),
+            json!([format!("Customer {} not found.", o.customer_id)]),
+        );
+    }
+    if !(0..=14).contains(&o.status_id) {
+        errs.insert("status_id".into(), json!(["Status id must be 0..14."]));
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(place_order(store, o, lines, now, ev))
+}
+
+/// Writes an order validated by [`create_order`] or [`create_priced_order`]; returns its id.
+fn place_order(
+    store: &mut Store,
+    o: &NewOrder,
+    lines: &[PricedLine],
+    now: i64,
+    ev: &mut Events,
+) -> i64 {
     let id = store.next_id("order", max_key(&store.orders).or(Some(99)));
     let customer = store.customers.get(&o.customer_id).cloned();
     let (first, last, email) = customer
@@ -731,11 +808,8 @@ pub fn create_order(
     let mut subtotal = 0.0;
     let mut items = 0;
     let mut products = Vec::new();
-    for (n, (vid, qty)) in o.lines.iter().enumerate() {
-        let Some(v) = store.variants.get(vid) else {
-            continue;
-        };
-        let price = v.get("price").and_then(Value::as_f64).unwrap_or(10.0);
+    for (n, line) in lines.iter().enumerate() {
+        let (price, qty) = (line.price, &line.quantity);
         let line_total = price * *qty as f64;
         subtotal += line_total;
         items += qty;
@@ -743,11 +817,11 @@ pub fn create_order(
         products.push(json!({
             "id": pid,
             "order_id": id,
-            "product_id": int(v, "product_id").unwrap_or(0),
-            "variant_id": vid,
+            "product_id": line.product_id,
+            "variant_id": line.variant_id,
             "order_address_id": id,
-            "name": text(v, "product_name"),
-            "sku": text(v, "sku"),
+            "name": line.name,
+            "sku": line.sku,
             "type": "physical",
             "base_price": money(price),
             "price_ex_tax": money(price),
@@ -865,7 +939,7 @@ pub fn create_order(
         "store/order/created".into(),
         json!({"type": "order", "id": id}),
     ));
-    Ok(id)
+    id
 }
 
 /// Creates (or relinks) the B2B view of core order `bc_order_id` for `company_id`.

@@ -48,6 +48,15 @@ pub struct Store {
     pub shipments: BTreeMap<i64, Vec<Value>>,
     /// v3 order metafields by order id.
     pub order_metafields: BTreeMap<i64, Vec<Value>>,
+    /// Invoice Portal invoices by id (the `GET /ip/invoices/{id}` shape plus the write-only
+    /// `issuedAt` and `externalPdfUrl`).
+    pub invoices: BTreeMap<i64, Value>,
+    /// Invoice Portal payments by id (the `GET /ip/payments/{id}` shape).
+    pub payments: BTreeMap<i64, Value>,
+    /// Invoice Portal receipts by id (the `GET /ip/receipts/{id}` shape).
+    pub receipts: BTreeMap<i64, Value>,
+    /// Invoice Portal receipt lines by id (the `GET /ip/receipt-lines` item shape).
+    pub receipt_lines: BTreeMap<i64, Value>,
     /// v3 webhooks by id.
     pub hooks: BTreeMap<i64, Value>,
     /// Blocked webhook destination domains (`GET /v3/hooks/admin` shape).

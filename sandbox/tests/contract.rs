@@ -25,6 +25,7 @@ const B2B: &str = "docs/b2b-edition/specs/api-v3";
 fn spec_file(name: &str) -> PathBuf {
     let rel = match name {
         "company" | "user" | "address" | "quote" | "order" => format!("{B2B}/{name}/{name}.yaml"),
+        "invoice-management" => format!("{B2B}/invoice-management.yaml"),
         other => format!("reference/{other}"),
     };
     specs().join(rel)
@@ -128,6 +129,51 @@ impl Checker {
         }
         self.checked += 1;
     }
+
+    /// An answer the spec gives only as a named example of another status's response (the
+    /// Invoice Portal lists its 400 and 404 bodies among a 200's examples): the HTTP status is
+    /// the example's `code`, and the values at `pointers` are the example's.
+    fn check_example(&mut self, at: Example<'_>, r: &Resp, pointers: &[&str]) {
+        let (spec, method, template) = (at.spec, at.method, at.template);
+        let doc = self
+            .specs
+            .docs
+            .load(&spec_file(spec))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let example = &doc["paths"][template][method.to_lowercase()]["responses"]
+            [at.documented.to_string()]["content"]["application/json"]["examples"][at.name]
+            ["value"];
+        assert!(
+            example.is_object(),
+            "{spec}: {method} {template} has no example {:?}",
+            at.name
+        );
+        assert_eq!(
+            Some(i64::from(r.status)),
+            example["code"].as_i64(),
+            "{method} {template}: the example's status, body {}",
+            r.text
+        );
+        let body = r.json();
+        for p in pointers {
+            assert_eq!(
+                body.pointer(p),
+                example.pointer(p),
+                "{method} {template} at {p}: {}",
+                r.text
+            );
+        }
+        self.checked += 1;
+    }
+}
+
+/// Where a documented example answer is: spec, operation, the status it is listed under, name.
+struct Example<'a> {
+    spec: &'a str,
+    method: &'a str,
+    template: &'a str,
+    documented: u16,
+    name: &'a str,
 }
 
 fn exceptions() -> Vec<Exception> {
@@ -995,6 +1041,8 @@ async fn responses_match_the_official_schemas() {
     );
     let _ = g;
 
+    invoice_portal(&s, &mut c).await;
+
     // ---- compare with the exceptions
     let ex = exceptions();
     let mut used = vec![false; ex.len()];
@@ -1017,11 +1065,313 @@ async fn responses_match_the_official_schemas() {
         .filter(|(_, u)| !**u)
         .map(|(e, _)| format!("{} {} {} {}", e.spec, e.route, e.status, e.pointer))
         .collect();
-    assert!(c.checked >= 70, "only {} responses checked", c.checked);
+    assert!(c.checked >= 110, "only {} responses checked", c.checked);
     assert!(
         unexpected.is_empty() && stale.is_empty(),
         "contract violations not listed in contract-exceptions.json:\n{}\n\nexceptions that matched nothing:\n{}",
         unexpected.join("\n"),
         stale.join("\n")
     );
+}
+
+/// The Invoice Portal (`invoice-management.yaml`): every route and status the sandbox serves.
+async fn invoice_portal(s: &Sb, c: &mut Checker) {
+    let (inv, plain) = portal_invoices(s, c).await;
+    let paid = portal_payments(s, c, &inv, &plain).await;
+    portal_receipts(s, c).await;
+    portal_deletes(s, c, &paid, &plain).await;
+    // Every request above is one the spec allows (the sandbox checked them as they came).
+    let broke: Vec<String> =
+        s.sb.contract_violations()
+            .iter()
+            .filter(|v| v.route.contains("/io/ip/"))
+            .map(ToString::to_string)
+            .collect();
+    assert!(
+        broke.is_empty(),
+        "portal requests broke the spec: {broke:#?}"
+    );
+}
+
+/// The portal's invoices, created from the spec's own request examples: the detailed one and
+/// the plain one (12.0000 open once the PUT example is applied).
+async fn portal_invoices(s: &Sb, c: &mut Checker) -> (Value, Value) {
+    let ip = "invoice-management";
+    let doc = c
+        .specs
+        .docs
+        .load(&spec_file(ip))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let example = |op: &str, method: &str, name: &str| {
+        doc["paths"][op][method]["requestBody"]["content"]["application/json"]["examples"][name]
+            ["value"]
+            .clone()
+    };
+    let post = Method::POST;
+
+    // ---- invoices
+    let mut detailed = example("/invoices", "post", "Invoice body with details info");
+    detailed["customerId"] = json!("1");
+    let r = s
+        .b2b_json(post.clone(), "/ip/invoices", detailed.clone())
+        .await;
+    c.check(ip, "POST", "/invoices", 200, &r);
+    let inv = r.json()["data"]["id"].clone();
+    let duplicate = Example {
+        spec: ip,
+        method: "POST",
+        template: "/invoices",
+        documented: 200,
+        name: "400",
+    };
+    let r = s.b2b_json(post.clone(), "/ip/invoices", detailed).await;
+    c.check_example(duplicate, &r, &["/code", "/data/errMsg", "/meta/message"]);
+    let mut plain = example("/invoices", "post", "Invoice body without details info");
+    plain["customerId"] = json!("1");
+    plain["invoiceNumber"] = json!("0000002");
+    let r = s.b2b_json(post.clone(), "/ip/invoices", plain).await;
+    c.check(ip, "POST", "/invoices", 200, &r);
+    let plain = r.json()["data"]["id"].clone();
+    c.check(
+        ip,
+        "GET",
+        "/invoices/{invoiceId}",
+        200,
+        &s.b2b_get(&format!("/ip/invoices/{inv}")).await,
+    );
+    c.check(
+        ip,
+        "GET",
+        "/invoices/{invoiceId}",
+        404,
+        &s.b2b_get("/ip/invoices/99999").await,
+    );
+    let update = example(
+        "/invoices/{invoiceId}",
+        "put",
+        "Update body without details field",
+    );
+    c.check(
+        ip,
+        "PUT",
+        "/invoices/{invoiceId}",
+        200,
+        &s.b2b_json(Method::PUT, &format!("/ip/invoices/{plain}"), update)
+            .await,
+    );
+    let order = s.b2b_get("/orders?limit=1").await.json()["data"][0]["bcOrderId"].clone();
+    c.check(
+        ip,
+        "POST",
+        "/orders/{orderId}/invoices",
+        200,
+        &s.send(s.b2b(post.clone(), &format!("/ip/orders/{order}/invoices")))
+            .await,
+    );
+    let no_order = Example {
+        spec: ip,
+        method: "POST",
+        template: "/orders/{orderId}/invoices",
+        documented: 200,
+        name: "404",
+    };
+    let r = s.send(s.b2b(post.clone(), "/ip/orders/1/invoices")).await;
+    c.check_example(no_order, &r, &["/code", "/data/errMsg", "/meta/message"]);
+    c.check(
+        ip,
+        "GET",
+        "/invoices",
+        200,
+        &s.b2b_get("/ip/invoices?limit=10&sortBy=updatedAt&orderBy=DESC")
+            .await,
+    );
+    (inv, plain)
+}
+
+/// An offline payment of the plain invoice (its id answered) and a portal one of the detailed.
+async fn portal_payments(s: &Sb, c: &mut Checker, inv: &Value, plain: &Value) -> Value {
+    let ip = "invoice-management";
+    let post = Method::POST;
+    // ---- payments: an offline one (the PUT example left 12.0000 open) and a portal one
+    let offline = |amount: &str| {
+        json!({"lineItems": [{"invoiceId": plain, "amount": amount}], "currency": "USD",
+            "details": {"memo": "Check 1001"}, "customerId": "1", "payerName": "Cash"})
+    };
+    let r = s
+        .b2b_json(post.clone(), "/ip/payments/offline", offline("5.00"))
+        .await;
+    c.check(ip, "POST", "/payments/offline", 200, &r);
+    let paid = r.json()["data"]["paymentId"].clone();
+    c.check(
+        ip,
+        "POST",
+        "/payments/offline",
+        422,
+        &s.b2b_json(post.clone(), "/ip/payments/offline", offline("100.00"))
+            .await,
+    );
+    let portal = s
+        .admin_post(
+            "/invoice-payments",
+            json!({"customerId": "1", "lineItems": [{"invoiceId": inv, "amount": "20.00"}]}),
+        )
+        .await;
+    assert_eq!(portal.status, 201, "{}", portal.text);
+    let card = portal.json()["id"].clone();
+    c.check(
+        ip,
+        "GET",
+        "/payments",
+        200,
+        &s.b2b_get("/ip/payments?sortBy=updatedAt&orderBy=DESC")
+            .await,
+    );
+    for id in [&paid, &card] {
+        c.check(
+            ip,
+            "GET",
+            "/payments/{paymentId}",
+            200,
+            &s.b2b_get(&format!("/ip/payments/{id}")).await,
+        );
+    }
+    c.check(
+        ip,
+        "GET",
+        "/payments/{paymentId}",
+        404,
+        &s.b2b_get("/ip/payments/99999").await,
+    );
+    let mut full = offline("5.00");
+    full["externalId"] = json!("ERP-PAY-1");
+    full["processingStatus"] = json!(3);
+    c.check(
+        ip,
+        "PUT",
+        "/payments/offline/{paymentId}",
+        200,
+        &s.b2b_json(Method::PUT, &format!("/ip/payments/offline/{paid}"), full)
+            .await,
+    );
+    c.check(
+        ip,
+        "PUT",
+        "/payments/offline/{paymentId}",
+        422,
+        &s.b2b_json(
+            Method::PUT,
+            &format!("/ip/payments/offline/{paid}"),
+            offline("6.00"),
+        )
+        .await,
+    );
+    let status = |s: i64| json!({ "processingStatus": s });
+    let path = format!("/ip/payments/{card}/processing-status");
+    c.check(
+        ip,
+        "PUT",
+        "/payments/{paymentId}/processing-status",
+        200,
+        &s.b2b_json(Method::PUT, &path, status(4)).await,
+    );
+    c.check(
+        ip,
+        "PUT",
+        "/payments/{paymentId}/processing-status",
+        400,
+        &s.b2b_json(Method::PUT, &path, status(2)).await,
+    );
+    paid
+}
+
+/// Receipts and their lines.
+async fn portal_receipts(s: &Sb, c: &mut Checker) {
+    let ip = "invoice-management";
+    // ---- receipts and their lines (the first page without `offset`: exclusive of 0)
+    let r = s
+        .b2b_get("/ip/receipts?limit=10&sortBy=updatedAt&orderBy=DESC")
+        .await;
+    c.check(ip, "GET", "/receipts", 200, &r);
+    let receipt = r.json()["data"][0]["id"].clone();
+    c.check(
+        ip,
+        "GET",
+        "/receipts/{receiptId}",
+        200,
+        &s.b2b_get(&format!("/ip/receipts/{receipt}")).await,
+    );
+    c.check(
+        ip,
+        "GET",
+        "/receipts/{receiptId}",
+        404,
+        &s.b2b_get("/ip/receipts/99999").await,
+    );
+    c.check(
+        ip,
+        "GET",
+        "/receipt-lines",
+        200,
+        &s.b2b_get("/ip/receipt-lines?paymentStatus%5B%5D=3&paymentStatus%5B%5D=4")
+            .await,
+    );
+    let r = s.b2b_get(&format!("/ip/receipts/{receipt}/lines")).await;
+    c.check(ip, "GET", "/receipts/{receiptId}/lines", 200, &r);
+    let line = r.json()["data"][0]["id"].clone();
+    c.check(
+        ip,
+        "GET",
+        "/receipts/{receiptId}/lines",
+        404,
+        &s.b2b_get("/ip/receipts/99999/lines").await,
+    );
+    let line_path = format!("/ip/receipts/{receipt}/lines/{line}");
+    c.check(
+        ip,
+        "GET",
+        "/receipts/{receiptId}/lines/{receiptLineId}",
+        200,
+        &s.b2b_get(&line_path).await,
+    );
+    c.check(
+        ip,
+        "DELETE",
+        "/receipts/{receiptId}/lines/{receiptLineId}",
+        200,
+        &s.send(s.b2b(Method::DELETE, &line_path)).await,
+    );
+    let receipt_path = format!("/ip/receipts/{receipt}");
+    for expect in [200, 404] {
+        c.check(
+            ip,
+            "DELETE",
+            "/receipts/{receiptId}",
+            expect,
+            &s.send(s.b2b(Method::DELETE, &receipt_path)).await,
+        );
+    }
+}
+
+/// Deleting the offline payment and the plain invoice, twice (200 then 404).
+async fn portal_deletes(s: &Sb, c: &mut Checker, paid: &Value, plain: &Value) {
+    let ip = "invoice-management";
+    // ---- deletes
+    for expect in [200, 404] {
+        c.check(
+            ip,
+            "DELETE",
+            "/payments/{paymentId}",
+            expect,
+            &s.send(s.b2b(Method::DELETE, &format!("/ip/payments/{paid}")))
+                .await,
+        );
+        c.check(
+            ip,
+            "DELETE",
+            "/invoices/{invoiceId}",
+            expect,
+            &s.send(s.b2b(Method::DELETE, &format!("/ip/invoices/{plain}")))
+                .await,
+        );
+    }
 }
