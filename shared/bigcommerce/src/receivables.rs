@@ -98,7 +98,7 @@ pub struct InvoiceFields {
     pub issued_at: Option<i64>,
     /// Status (0, 1, 2).
     pub status: Option<i64>,
-    /// The BigCommerce order it bills.
+    /// The BigCommerce order it bills (create only: the update route does not take it).
     pub order_number: Option<String>,
     /// PO number.
     pub purchase_order_number: Option<String>,
@@ -112,7 +112,7 @@ pub struct InvoiceFields {
     pub source: Option<i64>,
     /// The URL of the ERP's PDF.
     pub external_pdf_url: Option<String>,
-    /// Terms and conditions.
+    /// Terms and conditions (create only: the update route does not take them).
     pub terms_conditions: Option<String>,
     /// Extra field values.
     pub extra_fields: Option<Vec<ExtraField>>,
@@ -139,18 +139,19 @@ impl InvoiceFields {
         put("externalId", text(&self.external_id));
         put("externalCustomerId", text(&self.external_customer_id));
         put("dueDate", self.due_date.map(|d| json!(d)));
+        // The update route takes neither the issue date, the order nor the terms.
         if create {
             put("issuedAt", self.issued_at.map(|d| json!(d)));
+            put("orderNumber", text(&self.order_number));
+            put("termsConditions", text(&self.terms_conditions));
         }
         put("status", self.status.map(|s| json!(s)));
-        put("orderNumber", text(&self.order_number));
         put("purchaseOrderNumber", text(&self.purchase_order_number));
         put("originalBalance", self.original_balance.as_ref().map(money));
         put("openBalance", self.open_balance.as_ref().map(money));
         put("details", self.details.clone());
         put("source", self.source.map(|s| json!(s)));
         put("externalPdfUrl", text(&self.external_pdf_url));
-        put("termsConditions", text(&self.terms_conditions));
         put("extraFields", self.extra_fields.as_ref().map(|f| json!(f)));
         Value::Object(b)
     }

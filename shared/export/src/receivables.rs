@@ -48,16 +48,38 @@ pub async fn payment_data(client: &BcClient, payment: &Payment) -> Result<Value,
             "open_balance": invoice.as_ref().map(|i| &i.open_balance),
         }));
     }
-    let order_id = payment
-        .extra
-        .get("moduleData")
-        .and_then(|m| m.get("orderId"))
-        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
     Ok(json!({
         "payment": payment,
         "invoices": invoices,
-        "order_id": order_id,
+        "order_id": order_of(payment),
     }))
+}
+
+/// How long before an invoice-payment order its payment may have been made (clocks, delays).
+const PAYMENT_ORDER_SLACK_SECS: i64 = 86_400;
+
+/// The portal payment that made invoice-payment order `order_id` (modified at `modified`): the
+/// payment whose `moduleData.orderId` is the order, among those changed since a day before.
+pub async fn payment_of_order(
+    client: &BcClient,
+    order_id: i64,
+    modified: i64,
+) -> Result<Option<i64>, BcError> {
+    let since = modified.saturating_sub(PAYMENT_ORDER_SLACK_SECS);
+    let payments = client.invoice_portal().payments_since(since).await?;
+    Ok(payments
+        .iter()
+        .find(|p| order_of(p) == Some(order_id))
+        .map(|p| p.id))
+}
+
+/// The order an online payment made (`moduleData.orderId`).
+fn order_of(payment: &Payment) -> Option<i64> {
+    payment
+        .extra
+        .get("moduleData")
+        .and_then(|m| m.get("orderId"))
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
 }
 
 /// The data of a receipt document: the receipt and its lines.

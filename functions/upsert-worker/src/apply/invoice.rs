@@ -169,18 +169,12 @@ fn create_fields(
 }
 
 /// What an update of `current` to `want` sends: only the fields that differ (the PDF URL,
-/// which the portal does not return, goes with any other change).
+/// which the portal does not return, goes with any other change). The order and the terms are
+/// set at creation: the update route takes neither.
 fn changed_fields(current: &Invoice, want: &InvoiceFields) -> InvoiceFields {
     fn differs<T: PartialEq + Clone>(want: &Option<T>, have: Option<T>) -> Option<T> {
         want.clone().filter(|w| Some(w) != have.as_ref())
     }
-    let text = |k: &str| {
-        current
-            .extra
-            .get(k)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
     let details_differ = want.details.is_some()
         && comparable_details(want.details.as_ref())
             != comparable_details(current.extra.get("details"));
@@ -199,7 +193,6 @@ fn changed_fields(current: &Invoice, want: &InvoiceFields) -> InvoiceFields {
         ),
         due_date: differs(&want.due_date, current.due_date),
         status: differs(&want.status, current.status),
-        order_number: differs(&want.order_number, current.order_number.clone()),
         purchase_order_number: differs(
             &want.purchase_order_number,
             current.purchase_order_number.clone(),
@@ -210,7 +203,6 @@ fn changed_fields(current: &Invoice, want: &InvoiceFields) -> InvoiceFields {
         ),
         open_balance: differs(&want.open_balance, Some(current.open_balance.clone())),
         details: want.details.clone().filter(|_| details_differ),
-        terms_conditions: differs(&want.terms_conditions, text("termsConditions")),
         extra_fields: want.extra_fields.clone().filter(|_| fields_differ),
         ..InvoiceFields::default()
     };
