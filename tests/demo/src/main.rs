@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use bc_sandbox::{start, SandboxOptions};
+use bc_sandbox::{start, RunningSandbox, SandboxOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -207,6 +207,138 @@ fn fulfillment_commands(state: &Value, placed: &[i64]) -> Vec<Value> {
         "external_id": "SNAP-DEMO-1", "reason": "ERP nightly snapshot", "items": items}),
     );
     out
+}
+
+/// The ERP's open invoices for the placed orders of its own customers (a company whose
+/// external id it knows), as its AR export would send them: the order's total, due in 30 days.
+fn invoice_commands(state: &Value, placed: &[i64]) -> Vec<Value> {
+    let external_of = |company: &Value| -> Option<String> {
+        company["extraFields"].as_array()?.iter().find_map(|f| {
+            f["fieldValue"]
+                .as_str()
+                .filter(|v| v.starts_with("CUST-"))
+                .map(str::to_owned)
+        })
+    };
+    placed
+        .iter()
+        .filter_map(|id| {
+            let b2b = &state["b2b_orders"][id.to_string()];
+            let company = &state["companies"][b2b["companyId"].to_string()];
+            let ext = external_of(company)?;
+            let total = state["orders"][id.to_string()]["total_inc_tax"]
+                .as_str()?
+                .parse::<f64>()
+                .ok()?;
+            let total = format!("{total:.2}");
+            Some(json!({"type": "invoice.upsert", "version": 1, "store_hash": STORE,
+                "external_id": format!("AR-INV-{id}"), "company_external_id": ext,
+                "invoice": {"number": format!("INV-{id}"), "currency": "USD", "total": total,
+                    "open_balance": total, "order_id": id, "purchase_order_number": format!("PO-{id}"),
+                    "issued_on": "2026-12-01", "due_on": "2026-12-31", "terms": "Net 30"}}))
+        })
+        .take(4)
+        .collect()
+}
+
+/// The open balance of every invoice in the portal (`USD`), from the sandbox's state.
+fn open_receivables(state: &Value) -> f64 {
+    state["invoices"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(|i| i["openBalance"]["value"].as_str()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// What the receivables step did.
+struct Receivables {
+    summary: String,
+    open_before: f64,
+    open_after: f64,
+    payments_back: u64,
+}
+
+/// The ERP pushes invoices for the buyers' orders through `POST /inbound`, a buyer pays the
+/// first in the portal (the sandbox's admin call), and the payments stream brings it back.
+async fn receivables(
+    http: &reqwest::Client,
+    intake_url: &str,
+    aws: &Aws,
+    lambdas: &Lambdas,
+    sandbox: &RunningSandbox,
+    placed_ids: &[i64],
+) -> Result<Receivables, Error> {
+    let state_now: Value = http
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let invoices = invoice_commands(&state_now, placed_ids);
+    if invoices.is_empty() {
+        return Err("no placed order belongs to one of the ERP's customers".into());
+    }
+    post_inbound(http, intake_url, &json!(invoices)).await?;
+    let applied_invoices = drain(aws, lambdas).await?.commands;
+    let with_invoices: Value = http
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let open_before = open_receivables(&with_invoices);
+    let first_invoice = with_invoices["invoices"]
+        .as_object()
+        .and_then(|m| m.values().next().cloned())
+        .unwrap_or_default();
+    let paid = http
+        .post(format!("{}/__sandbox/invoice-payments", sandbox.base_url()))
+        .json(&json!({"customerId": first_invoice["customerId"],
+            "lineItems": [{"invoiceId": first_invoice["id"], "amount": first_invoice["openBalance"]["value"]}]}))
+        .send()
+        .await?;
+    if !paid.status().is_success() {
+        return Err(format!(
+            "the buyer's portal payment was refused: {}",
+            paid.text().await?
+        )
+        .into());
+    }
+    let portal_export = lambdas
+        .invoke(
+            "order-export",
+            &json!({"streams": ["payments", "receipts"]}),
+        )
+        .await?;
+    let payments_back = portal_export["streams"]["payments"]["exported"]
+        .as_u64()
+        .unwrap_or(0);
+    let after_payment: Value = http
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let open_after = open_receivables(&after_payment);
+    let summary = format!(
+            "ERP pushed {applied_invoices} invoices (open {open_before:.2} USD); a buyer paid {} {} in the portal; the export brought {payments_back} payment(s) back (open now {open_after:.2} USD)",
+            first_invoice["invoiceNumber"].as_str().unwrap_or_default(),
+            first_invoice["openBalance"]["value"].as_str().unwrap_or_default(),
+        );
+    if applied_invoices != invoices.len() || payments_back == 0 {
+        return Err(format!(
+            "{applied_invoices} of {} invoices applied, {payments_back} payments exported",
+            invoices.len()
+        )
+        .into());
+    }
+    Ok(Receivables {
+        summary,
+        open_before,
+        open_after,
+        payments_back,
+    })
 }
 
 /// Sends the whole ERP push to `POST /inbound`; every request must be accepted.
@@ -552,6 +684,17 @@ async fn run() -> Result<(), Error> {
         .into());
     }
 
+    // Receivables: the ERP pushes its invoices for those orders, a buyer pays one in the
+    // Invoice Portal, and the export brings the payment back to the ERP.
+    let receivables =
+        receivables(&http, &intake_url, &aws, &lambdas, &sandbox, &placed_ids).await?;
+    step(t0, &receivables.summary);
+    let (open_before, open_after, payments_back) = (
+        receivables.open_before,
+        receivables.open_after,
+        receivables.payments_back,
+    );
+
     // The scheduled export (Scheduler's input is `{}`); a run may stop at its deadline and the next continues.
     let t_export = Instant::now();
     let mut exported = (0u64, 0u64, 0u64);
@@ -675,6 +818,10 @@ async fn run() -> Result<(), Error> {
     println!(
         "stock levels at WH-EAST   {:>6}  (WH-WEST {}; from the ERP snapshot)",
         levels[0], levels[1]
+    );
+    println!(
+        "invoices in the portal    {:>6}  (open {open_before:.2} USD before the buyer's payment, {open_after:.2} after; {payments_back} payment(s) exported to the ERP)",
+        count("invoices")
     );
     println!("dead-lettered             {dead:>6}");
     println!(
