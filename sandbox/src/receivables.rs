@@ -1,5 +1,5 @@
 //! B2B Edition Invoice Portal handlers under `/api/v3/io/ip` (`invoice-management.yaml`):
-//! invoices here, payments, receipts and receipt lines in [`payments`]. Thin: each reads the
+//! invoices here, payments, receipts and receipt lines in `payments`. Thin: each reads the
 //! request, changes the store through `model::receivables` and answers in the portal's
 //! envelope, errors as `{code, data:{errMsg}, meta:{message}}` with the spec's messages
 //! (`Not Found Error`, `Bad Requests Error`, `Parameter Error`).

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
+use b2b_shared::telemetry::{capture_metrics, metric_values};
 use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
@@ -206,6 +207,28 @@ async fn an_invoice_is_created_once_and_updated_by_difference() {
         "{:?}",
         rig.violations().await
     );
+}
+
+#[tokio::test]
+async fn invoices_synced_counts_the_invoices_the_portal_now_matches() {
+    let rig = rig().await;
+    let unknown_company = invoice("E-3", "C-404", "INV-3", "90");
+    let batch = [
+        invoice("E-1", "C-1", "INV-1", "90"),
+        invoice("E-2", "C-1", "INV-2", "90"),
+        unknown_company,
+    ];
+    let (failed, metrics) = capture_metrics(rig.handle(&batch)).await;
+    assert_eq!(failed, ["m2"]);
+    let synced = metric_values(&metrics, "InvoicesSynced");
+    assert_eq!(synced.iter().map(|v| v.0).sum::<f64>(), 2.0, "{synced:?}");
+    // Unchanged counts too (the portal matches the ERP); a replay does not.
+    let mut again = invoice("E-1", "C-1", "INV-1", "90");
+    again["idempotency_key"] = json!("fresh");
+    let replay = invoice("E-2", "C-1", "INV-2", "90");
+    let (_, metrics) = capture_metrics(rig.handle(&[again, replay])).await;
+    let synced = metric_values(&metrics, "InvoicesSynced");
+    assert_eq!(synced.iter().map(|v| v.0).sum::<f64>(), 1.0, "{synced:?}");
 }
 
 #[tokio::test]

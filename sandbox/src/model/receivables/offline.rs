@@ -12,7 +12,7 @@ use crate::store::{int, text, Store};
 
 /// Applies a `PUT /payments/offline/{id}` body: details, external ids, payer, funding status;
 /// the lines, currency and company while the payment is not completed or refunded; and the
-/// processing status as [`set_processing_status`] moves it.
+/// processing status as [`super::payments::set_processing_status`] moves it.
 pub fn update_offline_payment(
     store: &mut Store,
     id: i64,

@@ -296,7 +296,7 @@ pub(super) fn check_apply(store: &Store, payment: &Value) -> Outcome<()> {
 }
 
 /// Moves payment `id` to `status` (`PUT /payments/{id}/processing-status`), applying or
-/// refunding it as [`transition`] says.
+/// refunding it as its transition rules say.
 pub fn set_processing_status(store: &mut Store, id: i64, status: i64, ctx: Ctx<'_>) -> Outcome<()> {
     let payment = store
         .payments
