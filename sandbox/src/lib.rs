@@ -28,6 +28,7 @@ pub mod b2b;
 pub mod contract;
 pub mod core_api;
 pub mod fulfillment;
+pub mod hierarchy;
 pub mod middleware;
 pub mod model;
 mod options;

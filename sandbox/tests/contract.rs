@@ -252,6 +252,66 @@ async fn responses_match_the_official_schemas() {
         .await;
     c.check("company", "POST", "/companies", 200, &r);
     let new_company = r.json()["data"]["companyId"].clone();
+    // Account hierarchies: company 2 under 1, 3 under 2.
+    for (child, parent) in [(2, 1), (3, 2)] {
+        let r = s
+            .b2b_json(
+                Method::POST,
+                &format!("/companies/{child}/parent"),
+                json!({"parentCompanyId": parent}),
+            )
+            .await;
+        c.check("company", "POST", "/companies/{companyId}/parent", 201, &r);
+    }
+    let cycle = s
+        .b2b_json(
+            Method::POST,
+            "/companies/1/parent",
+            json!({"parentCompanyId": 3}),
+        )
+        .await;
+    c.check(
+        "company",
+        "POST",
+        "/companies/{companyId}/parent",
+        400,
+        &cycle,
+    );
+    let subs = s.b2b_get("/companies/1/subsidiaries").await;
+    assert_eq!(subs.json()["data"][0]["subsidiaries"][0]["companyId"], 3);
+    c.check(
+        "company",
+        "GET",
+        "/companies/{companyId}/subsidiaries",
+        200,
+        &subs,
+    );
+    c.check(
+        "company",
+        "GET",
+        "/companies/{companyId}/subsidiaries",
+        404,
+        &s.b2b_get("/companies/999/subsidiaries").await,
+    );
+    c.check(
+        "company",
+        "GET",
+        "/companies/{companyId}/hierarchy",
+        200,
+        &s.b2b_get("/companies/3/hierarchy").await,
+    );
+    let detached = s
+        .b2b_json(Method::DELETE, "/companies/2/subsidiaries/3", json!(null))
+        .await;
+    assert_eq!(detached.status, 204, "{}", detached.text);
+    c.check(
+        "company",
+        "DELETE",
+        "/companies/{companyId}/subsidiaries/{childCompanyId}",
+        400,
+        &s.b2b_json(Method::DELETE, "/companies/2/subsidiaries/3", json!(null))
+            .await,
+    );
     c.check(
         "company",
         "POST",
