@@ -182,9 +182,31 @@ pub struct Company {
     /// Price lists per channel.
     #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub price_list_assign: Vec<PriceListAssign>,
+    /// Its parent in an account hierarchy (absent, or id 0, at the top).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_company: Option<ParentCompany>,
+}
+
+/// A company's parent in its account hierarchy (`parentCompany`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentCompany {
+    /// The parent's company id (0: none).
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub id: Option<i64>,
+    /// Its name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
 }
 
 impl Company {
+    /// The parent company's id, when it has one.
+    pub fn parent_id(&self) -> Option<i64> {
+        self.parent_company
+            .as_ref()
+            .and_then(|p| p.id)
+            .filter(|id| *id > 0)
+    }
+
     /// The value of the extra field `name`, if set.
     pub fn extra_field(&self, name: &str) -> Option<&str> {
         self.extra_fields

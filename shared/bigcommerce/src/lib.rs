@@ -52,6 +52,7 @@ pub mod core;
 pub mod credentials;
 pub mod error;
 pub mod fulfillment;
+pub mod hierarchy;
 pub mod inventory;
 pub mod lenient;
 pub mod money;

@@ -57,6 +57,24 @@ fn b2b_company_examples() {
 }
 
 #[test]
+fn hierarchy_examples() {
+    use super::hierarchy::HierarchyNode;
+    for path in [
+        "/companies/{companyId}/subsidiaries",
+        "/companies/{companyId}/hierarchy",
+    ] {
+        let trees = each::<Vec<HierarchyNode>>(COMPANY, path, "get", "200", "/data");
+        assert!(!trees.is_empty(), "{path} has examples");
+        for tree in trees {
+            for node in &tree {
+                assert!(node.company_id > 0);
+                assert!(node.contains(node.company_id));
+            }
+        }
+    }
+}
+
+#[test]
 fn b2b_user_examples() {
     for list in each::<Vec<User>>(USER, "/users", "get", "200", "/data") {
         for u in list {
