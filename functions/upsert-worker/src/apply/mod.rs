@@ -20,6 +20,7 @@
 mod address;
 mod company;
 mod fulfillment;
+mod hierarchy;
 mod inventory;
 mod invoice;
 mod mirror;
@@ -199,6 +200,10 @@ pub enum ApplyError {
     /// even in the same batch).
     #[error("company `{0}` does not exist yet; retrying later")]
     MissingCompany(String),
+    /// The parent a `company.upsert` names (`company.parent_external_id`) does not exist yet
+    /// (retryable like [`ApplyError::MissingCompany`]: parents come first).
+    #[error("`company.parent_external_id`: the parent company `{0}` does not exist in this store yet; retrying later (a parent in another store never will)")]
+    MissingParent(String),
     /// Will never succeed as sent: dead-letter it.
     #[error("{0}")]
     Permanent(String),
@@ -544,7 +549,16 @@ impl Applier {
         self.check_store(store).await?;
         match &cmd.action {
             Action::CompanyUpsert { company } => {
-                self.company_upsert(store, &cmd.external_id, company).await
+                let upserted = self
+                    .company_upsert(store, &cmd.external_id, company)
+                    .await?;
+                match &company.parent_external_id {
+                    Some(parent) => {
+                        self.link_parent(store, &cmd.external_id, parent, upserted)
+                            .await
+                    }
+                    None => Ok(upserted),
+                }
             }
             Action::CompanyStatus { status } => {
                 let company = self.require_company(store, &cmd.external_id).await?;

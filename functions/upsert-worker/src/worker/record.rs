@@ -229,7 +229,11 @@ impl Worker {
                 tracing::info!(message_id = %id, %kind, outcome, "command done");
                 RecordResult::Done { kind, outcome }
             }
-            Err(e @ (ApplyError::Retryable { .. } | ApplyError::MissingCompany(_))) => {
+            Err(
+                e @ (ApplyError::Retryable { .. }
+                | ApplyError::MissingCompany(_)
+                | ApplyError::MissingParent(_)),
+            ) => {
                 let reason = e.to_string();
                 tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
                 RecordResult::Retry {
@@ -239,7 +243,10 @@ impl Worker {
                         ApplyError::Retryable { after, .. } => after,
                         _ => None,
                     },
-                    missing_company: matches!(e, ApplyError::MissingCompany(_)),
+                    missing_company: matches!(
+                        e,
+                        ApplyError::MissingCompany(_) | ApplyError::MissingParent(_)
+                    ),
                 }
             }
             Err(ApplyError::Permanent(reason)) => {
@@ -301,8 +308,10 @@ impl Worker {
 
 /// Whether a command's create may be held back for a bulk request.
 fn may_defer(cmd: &Command) -> bool {
-    matches!(
-        cmd.action,
-        Action::CompanyUpsert { .. } | Action::UserUpsert { .. }
-    )
+    match &cmd.action {
+        // A company joining a hierarchy is linked to its parent right after the upsert.
+        Action::CompanyUpsert { company } => company.parent_external_id.is_none(),
+        Action::UserUpsert { .. } => true,
+        _ => false,
+    }
 }

@@ -88,6 +88,10 @@ pub struct CompanyData {
     /// Status to set after the upsert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CompanyStatus>,
+    /// The external id of its parent company in an account hierarchy (absent: the hierarchy is
+    /// left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_external_id: Option<String>,
 }
 
 fn default_channels() -> Vec<i64> {
