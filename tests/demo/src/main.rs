@@ -251,6 +251,16 @@ fn open_receivables(state: &Value) -> f64 {
         .sum()
 }
 
+/// The sandbox's whole state (`GET /__sandbox/state`).
+async fn sandbox_state(http: &reqwest::Client, sandbox: &RunningSandbox) -> Result<Value, Error> {
+    Ok(http
+        .get(format!("{}/__sandbox/state", sandbox.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
 /// What the receivables step did.
 struct Receivables {
     summary: String,
@@ -269,24 +279,14 @@ async fn receivables(
     sandbox: &RunningSandbox,
     placed_ids: &[i64],
 ) -> Result<Receivables, Error> {
-    let state_now: Value = http
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let state_now: Value = sandbox_state(http, sandbox).await?;
     let invoices = invoice_commands(&state_now, placed_ids);
     if invoices.is_empty() {
         return Err("no placed order belongs to one of the ERP's customers".into());
     }
     post_inbound(http, intake_url, &json!(invoices)).await?;
     let applied_invoices = drain(aws, lambdas).await?.commands;
-    let with_invoices: Value = http
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let with_invoices: Value = sandbox_state(http, sandbox).await?;
     let open_before = open_receivables(&with_invoices);
     let first_invoice = with_invoices["invoices"]
         .as_object()
@@ -314,12 +314,7 @@ async fn receivables(
     let payments_back = portal_export["streams"]["payments"]["exported"]
         .as_u64()
         .unwrap_or(0);
-    let after_payment: Value = http
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let after_payment: Value = sandbox_state(http, sandbox).await?;
     let open_after = open_receivables(&after_payment);
     let summary = format!(
             "ERP pushed {applied_invoices} invoices (open {open_before:.2} USD); a buyer paid {} {} in the portal; the export brought {payments_back} payment(s) back (open now {open_after:.2} USD)",
@@ -659,12 +654,7 @@ async fn run() -> Result<(), Error> {
         .flatten()
         .filter_map(Value::as_i64)
         .collect();
-    let state_now: Value = http
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let state_now: Value = sandbox_state(&http, &sandbox).await?;
     let feed = fulfillment_commands(&state_now, &placed_ids);
     // One order's status and shipment travel in one push: the worker runs them in order.
     post_inbound(&http, &intake_url, &json!(feed)).await?;
@@ -760,12 +750,7 @@ async fn run() -> Result<(), Error> {
         .messages
         .unwrap_or_default()
         .len();
-    let state_doc: Value = http
-        .get(format!("{}/__sandbox/state", sandbox.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let state_doc: Value = sandbox_state(&http, &sandbox).await?;
     let count = |k: &str| match &state_doc[k] {
         Value::Array(a) => a.len(),
         Value::Object(o) => o.len(),
