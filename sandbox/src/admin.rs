@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/stats", get(stats))
         .route("/__sandbox/faults", post(faults).get(get_faults))
         .route("/__sandbox/reset", post(reset))
+        .route("/__sandbox/settings", post(settings))
         .route("/__sandbox/orders", post(orders))
         .route("/__sandbox/invoice-payments", post(invoice_payments))
         .route("/__sandbox/contract", get(contract))
@@ -199,6 +200,23 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
         }
     }
     json_status(StatusCode::OK, &faults_json(&app))
+}
+
+/// Store settings made in the control panel: `{"company_credit": false}` switches the store's
+/// company credit feature off (the credit routes then answer 400), `true` on again.
+async fn settings(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let mut store = app.data();
+    if let Some(on) = body.get("company_credit").and_then(Value::as_bool) {
+        store.credit_disabled = !on;
+    }
+    json_status(
+        StatusCode::OK,
+        &json!({"company_credit": !store.credit_disabled}),
+    )
 }
 
 async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {

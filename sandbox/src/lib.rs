@@ -25,6 +25,7 @@
 
 pub mod admin;
 pub mod b2b;
+pub mod company_terms;
 pub mod contract;
 pub mod core_api;
 pub mod fulfillment;

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::store::{int, iso8601, max_key, parse_mdy, rfc2822, text, uuid_for, Store};
 
+pub mod company_terms;
 pub mod hierarchy;
 pub mod inventory;
 mod pricelists;

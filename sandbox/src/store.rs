@@ -61,6 +61,17 @@ pub struct Store {
     pub hooks: BTreeMap<i64, Value>,
     /// Blocked webhook destination domains (`GET /v3/hooks/admin` shape).
     pub blocked_domains: Vec<Value>,
+    /// The store's payment methods (`GET /io/payments` items); empty: the defaults of
+    /// `model::company_terms`.
+    pub payment_methods: Vec<Value>,
+    /// Per company, payment method code → enabled (codes absent: enabled).
+    pub company_payments: BTreeMap<i64, BTreeMap<String, Value>>,
+    /// Per company, its payment terms (`{isEnabled, paymentTerms}`).
+    pub company_terms: BTreeMap<i64, Value>,
+    /// Per company, its credit (the `GET /companies/{id}/credit` data).
+    pub company_credit: BTreeMap<i64, Value>,
+    /// The store's company credit feature is off: the credit routes answer 400.
+    pub credit_disabled: bool,
 }
 
 impl Store {

@@ -24,7 +24,9 @@ const B2B: &str = "docs/b2b-edition/specs/api-v3";
 
 fn spec_file(name: &str) -> PathBuf {
     let rel = match name {
-        "company" | "user" | "address" | "quote" | "order" => format!("{B2B}/{name}/{name}.yaml"),
+        "company" | "user" | "address" | "quote" | "order" | "payment" => {
+            format!("{B2B}/{name}/{name}.yaml")
+        }
         "invoice-management" => format!("{B2B}/invoice-management.yaml"),
         other => format!("reference/{other}"),
     };
@@ -201,6 +203,105 @@ fn exceptions() -> Vec<Exception> {
         .collect()
 }
 
+/// Company payment methods, payment terms and credit (`payment.yaml`), on company 1.
+async fn check_company_terms(s: &Sb, c: &mut Checker) {
+    let put = Method::PUT;
+    c.check(
+        "payment",
+        "GET",
+        "/payments",
+        200,
+        &s.b2b_get("/payments").await,
+    );
+    let methods = "/companies/{companyId}/payments";
+    c.check(
+        "payment",
+        "GET",
+        methods,
+        200,
+        &s.b2b_get("/companies/1/payments").await,
+    );
+    let off = json!({"payments": [{"code": "cod", "isEnabled": false}]});
+    let r = s.b2b_json(put.clone(), "/companies/1/payments", off).await;
+    c.check("payment", "PUT", methods, 200, &r);
+    let now = s.b2b_get("/companies/1/payments").await.json();
+    let enabled: Vec<bool> = now["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["isEnabled"] == true)
+        .collect();
+    assert_eq!(enabled, [false, true, true, true], "only cod changed");
+    let unknown = json!({"payments": [{"code": "barter", "isEnabled": true}]});
+    let r = s
+        .b2b_json(put.clone(), "/companies/1/payments", unknown)
+        .await;
+    c.check("payment", "PUT", methods, 404, &r);
+    let r = s
+        .b2b_json(
+            put.clone(),
+            "/companies/1/payments",
+            json!({"payments": [{"isEnabled": true}]}),
+        )
+        .await;
+    c.check("payment", "PUT", methods, 400, &r);
+    let r = s
+        .b2b_json(
+            put.clone(),
+            "/companies/999/payments",
+            json!({"payments": []}),
+        )
+        .await;
+    c.check("payment", "PUT", methods, 404, &r);
+
+    let terms = "/companies/{companyId}/payment-terms";
+    c.check(
+        "payment",
+        "GET",
+        terms,
+        200,
+        &s.b2b_get("/companies/1/payment-terms").await,
+    );
+    let net30 = json!({"isEnabled": true, "paymentTerms": 30});
+    let r = s
+        .b2b_json(put.clone(), "/companies/1/payment-terms", net30.clone())
+        .await;
+    c.check("payment", "PUT", terms, 200, &r);
+    assert_eq!(r.json()["data"], net30);
+    let net31 = json!({"isEnabled": true, "paymentTerms": 31});
+    let r = s
+        .b2b_json(put.clone(), "/companies/1/payment-terms", net31)
+        .await;
+    c.check("payment", "PUT", terms, 400, &r);
+
+    let credit = "/companies/{companyId}/credit";
+    c.check(
+        "payment",
+        "GET",
+        credit,
+        200,
+        &s.b2b_get("/companies/1/credit").await,
+    );
+    let change = json!({"creditEnabled": true, "availableCredit": 250.5});
+    let r = s.b2b_json(put.clone(), "/companies/1/credit", change).await;
+    c.check("payment", "PUT", credit, 200, &r);
+    assert_eq!(r.json()["data"]["availableCredit"], 250.5);
+    assert_eq!(r.json()["data"]["creditHold"], false);
+    let r = s
+        .admin_post("/settings", json!({"company_credit": false}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.check(
+        "payment",
+        "GET",
+        credit,
+        400,
+        &s.b2b_get("/companies/1/credit").await,
+    );
+    s.admin_post("/settings", json!({"company_credit": true}))
+        .await;
+}
+
 #[tokio::test]
 async fn responses_match_the_official_schemas() {
     assert!(
@@ -300,6 +401,7 @@ async fn responses_match_the_official_schemas() {
         200,
         &s.b2b_get("/companies/3/hierarchy").await,
     );
+    check_company_terms(&s, &mut c).await;
     let detached = s
         .b2b_json(Method::DELETE, "/companies/2/subsidiaries/3", json!(null))
         .await;

@@ -32,6 +32,7 @@ const SPEC_FILES: &[&str] = &[
     "docs/b2b-edition/specs/api-v3/quote/quote.yaml",
     "docs/b2b-edition/specs/api-v3/order/order.yaml",
     "docs/b2b-edition/specs/api-v3/invoice-management.yaml",
+    "docs/b2b-edition/specs/api-v3/payment/payment.yaml",
     "reference/orders.v2.oas2.yml",
     "reference/orders.v3.yml",
     "reference/customers.v2.yml",
