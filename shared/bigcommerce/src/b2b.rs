@@ -29,7 +29,7 @@ struct Data<T> {
     data: T,
 }
 
-async fn data<T: serde::de::DeserializeOwned>(
+pub(crate) async fn data<T: serde::de::DeserializeOwned>(
     client: &BcClient,
     req: ApiRequest,
 ) -> Result<T, BcError> {
@@ -37,7 +37,7 @@ async fn data<T: serde::de::DeserializeOwned>(
 }
 
 /// Turns a 404 into `None`.
-fn found<T>(r: Result<T, BcError>) -> Result<Option<T>, BcError> {
+pub(crate) fn found<T>(r: Result<T, BcError>) -> Result<Option<T>, BcError> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(BcError::NotFound { .. }) => Ok(None),

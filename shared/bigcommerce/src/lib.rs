@@ -62,7 +62,9 @@ pub mod permits;
 pub mod ratelimit;
 pub mod receivables;
 pub mod retry;
+pub mod staff;
 pub mod subscriptions;
+pub mod terms;
 pub mod tls;
 
 pub use client::{

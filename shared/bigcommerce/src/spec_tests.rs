@@ -75,6 +75,72 @@ fn hierarchy_examples() {
 }
 
 #[test]
+fn terms_examples() {
+    use super::terms::{CompanyCredit, CompanyPaymentMethod, PaymentTerms, StorePaymentMethod};
+    const PAYMENT: &str = "docs/b2b-edition/specs/api-v3/payment/payment.yaml";
+    let stores = each::<Vec<StorePaymentMethod>>(PAYMENT, "/payments", "get", "200", "/data");
+    assert!(!stores.is_empty());
+    assert!(stores.iter().flatten().all(|m| !m.payment_code.is_empty()));
+    let company = "/companies/{companyId}";
+    let methods = each::<Vec<CompanyPaymentMethod>>(
+        PAYMENT,
+        &format!("{company}/payments"),
+        "get",
+        "200",
+        "/data",
+    );
+    assert!(!methods.is_empty());
+    for method in ["get", "put"] {
+        let credits = each::<CompanyCredit>(
+            PAYMENT,
+            &format!("{company}/credit"),
+            method,
+            "200",
+            "/data",
+        );
+        assert!(!credits.is_empty(), "{method} credit");
+        assert!(credits.iter().all(|c| c.available_credit.is_some()));
+        let terms = each::<PaymentTerms>(
+            PAYMENT,
+            &format!("{company}/payment-terms"),
+            method,
+            "200",
+            "/data",
+        );
+        assert!(!terms.is_empty(), "{method} terms");
+    }
+}
+
+#[test]
+fn staff_examples() {
+    use super::staff::{
+        SalesStaff, SalesStaffDetail, SuperAdmin, SuperAdminCompany, SuperAdminCreated,
+    };
+    const SALES: &str = "docs/b2b-edition/specs/api-v3/sales_staff/sales_staff.yaml";
+    const SUPER: &str = "docs/b2b-edition/specs/api-v3/super_admin/super_admin.yaml";
+    let lists = each::<Vec<SalesStaff>>(SALES, "/sales-staffs", "get", "200", "/data");
+    assert!(lists.iter().flatten().all(|s| s.id > 0) && !lists.is_empty());
+    let details =
+        each::<SalesStaffDetail>(SALES, "/sales-staffs/{salesStaffId}", "get", "200", "/data");
+    assert!(details
+        .iter()
+        .all(|d| d.assigned_companies.iter().all(|c| c.id > 0)));
+    assert!(!details.is_empty());
+    let admins = each::<Vec<SuperAdmin>>(SUPER, "/companies/super-admins", "get", "200", "/data");
+    assert!(admins.iter().flatten().all(|a| a.id > 0) && !admins.is_empty());
+    let companies = each::<Vec<SuperAdminCompany>>(
+        SUPER,
+        "/super-admins/{superAdminId}/companies",
+        "get",
+        "200",
+        "/data",
+    );
+    assert!(!companies.is_empty());
+    let created = each::<SuperAdminCreated>(SUPER, "/super-admins", "post", "200", "/data");
+    assert!(created.iter().all(|c| c.user_id > 0) && !created.is_empty());
+}
+
+#[test]
 fn b2b_user_examples() {
     for list in each::<Vec<User>>(USER, "/users", "get", "200", "/data") {
         for u in list {
