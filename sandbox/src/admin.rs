@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/faults", post(faults).get(get_faults))
         .route("/__sandbox/reset", post(reset))
         .route("/__sandbox/settings", post(settings))
+        .route("/__sandbox/sales-staff", post(sales_staff))
         .route("/__sandbox/orders", post(orders))
         .route("/__sandbox/invoice-payments", post(invoice_payments))
         .route("/__sandbox/contract", get(contract))
@@ -217,6 +218,22 @@ async fn settings(State(app): State<Arc<App>>, body: Bytes) -> Response {
         StatusCode::OK,
         &json!({"company_credit": !store.credit_disabled}),
     )
+}
+
+/// Adds a sales staff member `{email, name, phone}`, as the control panel would (the API has
+/// no create): `201 {id}`.
+async fn sales_staff(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let made = crate::model::staff::add_sales_staff(&mut app.data(), &body, now_secs());
+    match made {
+        Ok(id) => json_status(StatusCode::CREATED, &json!({ "id": id })),
+        Err(
+            crate::model::staff::Refusal::Invalid(m) | crate::model::staff::Refusal::NotFound(m),
+        ) => bad(&m),
+    }
 }
 
 async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {

@@ -42,14 +42,16 @@ fn success(data: Value) -> Response {
 fn refusal(r: Refusal) -> Response {
     match r {
         Refusal::NotFound(m) => b2b_err(StatusCode::NOT_FOUND, &m, json!({"errMsg": m})),
-        Refusal::Invalid(m) => {
-            let message = if m.contains("credit is not enabled") {
-                "API logic error"
-            } else {
-                "Bad Requests Error"
-            };
-            b2b_err(StatusCode::BAD_REQUEST, message, json!({"errMsg": m}))
-        }
+        Refusal::Invalid(m) => b2b_err(
+            StatusCode::BAD_REQUEST,
+            "Bad Requests Error",
+            json!({"errMsg": m}),
+        ),
+        Refusal::CreditOff => b2b_err(
+            StatusCode::BAD_REQUEST,
+            "API logic error",
+            json!({"errMsg": "Store company credit is not enabled"}),
+        ),
     }
 }
 

@@ -39,6 +39,7 @@ pub mod reply;
 pub mod router;
 pub mod seed;
 pub mod specs;
+pub mod staff;
 pub mod state;
 pub mod store;
 pub mod webhooks;

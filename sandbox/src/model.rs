@@ -15,6 +15,7 @@ pub mod inventory;
 mod pricelists;
 pub mod receivables;
 pub mod shipments;
+pub mod staff;
 pub use pricelists::{insert_assignment, insert_pricelist};
 
 /// Webhook events produced by a change: `(scope, data)`.

@@ -13,7 +13,9 @@ use tower::ServiceExt as _;
 
 use crate::reply;
 use crate::state::App;
-use crate::{admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables};
+use crate::{
+    admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables, staff,
+};
 
 /// One router serving every store of `apps`: a request goes to the store its core path
 /// (`/stores/{hash}/...`) or its `X-Store-Hash` header names, and to the first store otherwise.
@@ -62,6 +64,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(fulfillment::routes())
         .merge(hierarchy::routes())
         .merge(company_terms::routes())
+        .merge(staff::routes())
         .merge(receivables::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -72,6 +72,11 @@ pub struct Store {
     pub company_credit: BTreeMap<i64, Value>,
     /// The store's company credit feature is off: the credit routes answer 400.
     pub credit_disabled: bool,
+    /// Sales staff by id (`{id, email, name, phoneNumber, roleName, assigned: {companyId:
+    /// assignedAt}}`).
+    pub sales_staff: BTreeMap<i64, Value>,
+    /// Super admins by id (the list item shape plus `customerId` and `assigned`).
+    pub super_admins: BTreeMap<i64, Value>,
 }
 
 impl Store {

@@ -24,7 +24,8 @@ const B2B: &str = "docs/b2b-edition/specs/api-v3";
 
 fn spec_file(name: &str) -> PathBuf {
     let rel = match name {
-        "company" | "user" | "address" | "quote" | "order" | "payment" => {
+        "company" | "user" | "address" | "quote" | "order" | "payment" | "sales_staff"
+        | "super_admin" => {
             format!("{B2B}/{name}/{name}.yaml")
         }
         "invoice-management" => format!("{B2B}/invoice-management.yaml"),
@@ -302,6 +303,91 @@ async fn check_company_terms(s: &Sb, c: &mut Checker) {
         .await;
 }
 
+/// Sales staff and super admins, on companies 1 and 2.
+async fn check_staff(s: &Sb, c: &mut Checker) {
+    let (put, post) = (Method::PUT, Method::POST);
+    let made = s
+        .admin_post(
+            "/sales-staff",
+            json!({"email": "marie@seller.example", "name": "Marie Curie"}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.json()["id"].as_i64().unwrap();
+    let one = "/sales-staffs/{salesStaffId}";
+    let assign =
+        json!([{"companyId": 1, "assignStatus": true}, {"companyId": 2, "assignStatus": true}]);
+    let r = s
+        .b2b_json(put.clone(), &format!("/sales-staffs/{id}"), assign)
+        .await;
+    c.check("sales_staff", "PUT", one, 200, &r);
+    let r = s
+        .b2b_json(
+            put.clone(),
+            &format!("/sales-staffs/{id}"),
+            json!([{"companyId": 999, "assignStatus": true}]),
+        )
+        .await;
+    c.check("sales_staff", "PUT", one, 422, &r);
+    let r = s.b2b_get(&format!("/sales-staffs/{id}")).await;
+    c.check("sales_staff", "GET", one, 200, &r);
+    assert_eq!(
+        r.json()["data"]["assignedCompanies"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = s.b2b_get("/sales-staffs?limit=5").await;
+    c.check("sales_staff", "GET", "/sales-staffs", 200, &r);
+    assert_eq!(r.json()["data"][0]["companyCount"], 2);
+
+    let body = json!({"firstName": "Olga", "lastName": "Ops", "email": "ops@agency.example", "channelIds": [1]});
+    let r = s
+        .b2b_json(post.clone(), "/super-admins", body.clone())
+        .await;
+    c.check("super_admin", "POST", "/super-admins", 200, &r);
+    let admin = r.json()["data"]["userId"].as_i64().unwrap();
+    c.check(
+        "super_admin",
+        "POST",
+        "/super-admins",
+        400,
+        &s.b2b_json(post, "/super-admins", body).await,
+    );
+    let r = s.b2b_get("/companies/super-admins?q=ops%40agency").await;
+    c.check("super_admin", "GET", "/companies/super-admins", 200, &r);
+    assert_eq!(r.json()["data"][0]["id"], admin);
+    let assign = json!({"companies": [{"companyId": 1, "isAssigned": true}]});
+    let one = "/super-admins/{superAdminId}";
+    let r = s
+        .b2b_json(
+            put.clone(),
+            &format!("/super-admins/{admin}"),
+            assign.clone(),
+        )
+        .await;
+    c.check("super_admin", "PUT", one, 200, &r);
+    c.check(
+        "super_admin",
+        "PUT",
+        one,
+        404,
+        &s.b2b_json(put, "/super-admins/99999", assign).await,
+    );
+    let companies = "/super-admins/{superAdminId}/companies";
+    let r = s.b2b_get(&format!("/super-admins/{admin}/companies")).await;
+    c.check("super_admin", "GET", companies, 200, &r);
+    assert_eq!(r.json()["data"][0]["companyId"], 1);
+    c.check(
+        "super_admin",
+        "GET",
+        companies,
+        404,
+        &s.b2b_get("/super-admins/99999/companies").await,
+    );
+}
+
 #[tokio::test]
 async fn responses_match_the_official_schemas() {
     assert!(
@@ -402,6 +488,7 @@ async fn responses_match_the_official_schemas() {
         &s.b2b_get("/companies/3/hierarchy").await,
     );
     check_company_terms(&s, &mut c).await;
+    check_staff(&s, &mut c).await;
     let detached = s
         .b2b_json(Method::DELETE, "/companies/2/subsidiaries/3", json!(null))
         .await;

@@ -18,6 +18,8 @@ pub enum Refusal {
     NotFound(String),
     /// 400.
     Invalid(String),
+    /// 400: the store's company credit feature is off.
+    CreditOff,
 }
 
 /// The store's payment methods when a store has none of its own.
@@ -122,6 +124,8 @@ pub fn set_terms(store: &mut Store, id: i64, body: &Value) -> Result<Value, Refu
             "Payment terms value error, must be in [0, 5, 15, 30, 45, 60]; ".into(),
         ));
     }
+    // Off, the company has the store's default (0 here), whatever was sent.
+    let days = if enabled { days } else { 0 };
     let terms = json!({"isEnabled": enabled, "paymentTerms": days});
     store.company_terms.insert(id, terms.clone());
     Ok(terms)
@@ -209,6 +213,8 @@ mod tests {
         assert!(set_terms(&mut s, 1, &json!({"isEnabled": true, "paymentTerms": 31})).is_err());
         assert!(set_terms(&mut s, 1, &json!({"isEnabled": true})).is_err());
         assert_eq!(terms(&s, 1).unwrap()["paymentTerms"], 30);
+        let off = set_terms(&mut s, 1, &json!({"isEnabled": false, "paymentTerms": 45})).unwrap();
+        assert_eq!(off, json!({"isEnabled": false, "paymentTerms": 0}));
     }
 
     #[test]
