@@ -1,7 +1,10 @@
 //! The whole B2B account from the ERP, through the worker against the sandbox (contract strict:
 //! a request the official spec refuses fails the test): account hierarchies linked parents
 //! first, a child that arrives before its parent retried, moves between parents, cycles and
-//! parents that never appear dead-lettered naming `company.parent_external_id`.
+//! parents that never appear dead-lettered naming `company.parent_external_id`; payment terms,
+//! payment methods and credit from the customer master, written only where they differ, and
+//! what the store cannot take dead-lettered naming its field; sales staff and super admins
+//! assigned to companies by difference.
 
 use std::sync::Arc;
 
@@ -127,6 +130,28 @@ impl Rig {
         stats["requests_by_route"][route].as_u64().unwrap_or(0)
     }
 
+    /// A B2B API read, as the control panel would see the store.
+    async fn b2b(&self, path: &str) -> Value {
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}", self.sandbox.b2b_base_url()))
+            .header("X-Auth-Token", support::TOKEN)
+            .header("X-Store-Hash", support::STORE)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json::<Value>().await.unwrap()["data"].clone()
+    }
+
+    /// The writes of terms, payment methods and credit so far.
+    async fn term_writes(&self) -> [u64; 3] {
+        [
+            self.requests(PUT_TERMS).await,
+            self.requests(PUT_METHODS).await,
+            self.requests(PUT_CREDIT).await,
+        ]
+    }
+
     fn assert_contract_kept(&self) {
         let violations = self.sandbox.contract_violations();
         assert!(violations.is_empty(), "{violations:?}");
@@ -240,5 +265,244 @@ async fn a_parent_that_never_appears_is_retried_then_dead_lettered_naming_the_fi
     assert!(reason.contains("NOWHERE"), "{reason}");
     // The company itself was upserted; only the link is missing.
     assert_eq!(rig.parent_of("B").await, 0);
+    rig.assert_contract_kept();
+}
+
+/// `company("C", None)` with terms, payment methods and credit.
+fn customer_master(
+    ext: &str,
+    net_days: u32,
+    methods: &[&str],
+    limit: &str,
+    balance: &str,
+) -> Value {
+    let mut c = company(ext, None);
+    c["company"]["payment_terms"] = json!({"net_days": net_days});
+    c["company"]["payment_methods"] = json!(methods);
+    c["company"]["credit"] = json!({"currency": "USD", "limit": limit, "balance": balance});
+    c
+}
+
+const PUT_TERMS: &str = "PUT /api/v3/io/companies/{companyId}/payment-terms";
+const PUT_METHODS: &str = "PUT /api/v3/io/companies/{companyId}/payments";
+const PUT_CREDIT: &str = "PUT /api/v3/io/companies/{companyId}/credit";
+
+#[tokio::test]
+async fn terms_methods_and_credit_follow_the_customer_master_by_difference() {
+    let rig = rig().await;
+    let first = customer_master("C", 30, &["purchase_order"], "5000.00", "1200.00");
+    assert!(
+        rig.handle(&[first]).await.is_empty(),
+        "{:?}",
+        rig.dlq.bodies()
+    );
+    let id = rig.id_of("C").await;
+    let terms = rig.b2b(&format!("/companies/{id}/payment-terms")).await;
+    assert_eq!(terms, json!({"isEnabled": true, "paymentTerms": 30}));
+    let methods = rig.b2b(&format!("/companies/{id}/payments")).await;
+    let enabled: Vec<&str> = methods
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["isEnabled"] == true)
+        .map(|m| m["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(enabled, ["purchase_order"], "{methods}");
+    let credit = rig.b2b(&format!("/companies/{id}/credit")).await;
+    assert_eq!(credit["creditEnabled"], true);
+    assert_eq!(credit["creditCurrency"], "USD");
+    assert_eq!(credit["availableCredit"].as_f64(), Some(3800.0));
+    assert_eq!(credit["creditHold"], false);
+    assert_eq!(credit["limitPurchases"], true);
+    assert_eq!(rig.term_writes().await, [1, 1, 1]);
+
+    // The same customer master again: everything matches, nothing is written.
+    let again = customer_master("C", 30, &["purchase_order"], "5000.00", "1200.00");
+    assert!(rig.handle(&[again]).await.is_empty());
+    assert_eq!(rig.term_writes().await, [1, 1, 1]);
+
+    // The company paid down its balance and moved to net 45: two writes, the methods stay.
+    let paid = customer_master("C", 45, &["purchase_order"], "5000.00", "200.00");
+    assert!(rig.handle(&[paid]).await.is_empty());
+    assert_eq!(rig.term_writes().await, [2, 1, 2]);
+    let credit = rig.b2b(&format!("/companies/{id}/credit")).await;
+    assert_eq!(credit["availableCredit"].as_f64(), Some(4800.0));
+    assert_eq!(
+        rig.b2b(&format!("/companies/{id}/payment-terms")).await["paymentTerms"],
+        45
+    );
+    assert!(rig.dlq.bodies().is_empty());
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_payment_method_the_store_lacks_is_a_dead_letter_naming_the_field() {
+    let rig = rig().await;
+    let cmd = customer_master("C", 30, &["purchase_order", "barter"], "10", "0");
+    assert!(rig.handle(&[cmd]).await.is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("company.payment_methods"), "{reason}");
+    assert!(reason.contains("barter"), "{reason}");
+    assert_eq!(rig.requests(PUT_METHODS).await, 0);
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn credit_with_the_stores_credit_feature_off_is_a_dead_letter_naming_the_field() {
+    let rig = rig().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sandbox/settings", rig.sandbox.base_url()))
+        .json(&json!({"company_credit": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let cmd = customer_master("C", 30, &["cod"], "100", "0");
+    assert!(rig.handle(&[cmd]).await.is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("company.credit"), "{reason}");
+    assert!(reason.contains("credit is not enabled"), "{reason}");
+    // What came before the credit is in place; a redrive after the setting is fixed only adds it.
+    assert_eq!(rig.term_writes().await, [1, 1, 0]);
+    rig.assert_contract_kept();
+}
+
+fn sales_rep(email: &str, assign: &[&str], unassign: &[&str]) -> Value {
+    json!({"type": "salesrep.assign", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("REP-{email}"), "idempotency_key": support::unique("k"),
+        "sales_rep": {"email": email, "assign": assign, "unassign": unassign}})
+}
+
+fn super_admin(email: &str, assign: &[&str], unassign: &[&str]) -> Value {
+    json!({"type": "superadmin.upsert", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("SA-{email}"), "idempotency_key": support::unique("k"),
+        "super_admin": {"email": email, "first_name": "Olga", "last_name": "Ops",
+        "assign": assign, "unassign": unassign}})
+}
+
+const PUT_STAFF: &str = "PUT /api/v3/io/sales-staffs/{salesStaffId}";
+const PUT_SUPER_ADMIN: &str = "PUT /api/v3/io/super-admins/{superAdminId}";
+const POST_SUPER_ADMIN: &str = "POST /api/v3/io/super-admins";
+
+impl Rig {
+    /// The ids of the companies sales staff member `id` is assigned to.
+    async fn staff_companies(&self, id: i64) -> Vec<i64> {
+        let d = self.b2b(&format!("/sales-staffs/{id}")).await;
+        let mut ids: Vec<i64> = d["assignedCompanies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+#[tokio::test]
+async fn a_sales_rep_is_assigned_and_removed_by_difference_after_their_companies_exist() {
+    let rig = rig().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sandbox/sales-staff", rig.sandbox.base_url()))
+        .json(&json!({"email": "Marie@Seller.example", "name": "Marie Curie"}))
+        .send()
+        .await
+        .unwrap();
+    let staff = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // The rep's accounts before the accounts: retried until they exist.
+    let assign = sales_rep("marie@seller.example", &["A", "B"], &[]);
+    assert_eq!(rig.handle(std::slice::from_ref(&assign)).await, ["m0"]);
+    assert!(rig.dlq.bodies().is_empty());
+    assert!(rig
+        .handle(&[company("A", None), company("B", None), company("C", None)])
+        .await
+        .is_empty());
+    assert!(rig.handle(&[assign]).await.is_empty());
+    let (a, b, c) = (
+        rig.id_of("A").await,
+        rig.id_of("B").await,
+        rig.id_of("C").await,
+    );
+    assert_eq!(rig.staff_companies(staff).await, [a, b]);
+    assert_eq!(rig.requests(PUT_STAFF).await, 1);
+
+    // Again: nothing to write. Then B moves to another rep and C comes in: one PUT.
+    let again = sales_rep("marie@seller.example", &["A", "B"], &[]);
+    assert!(rig.handle(&[again]).await.is_empty());
+    assert_eq!(rig.requests(PUT_STAFF).await, 1);
+    let moved = sales_rep("marie@seller.example", &["C"], &["B", "NEVER-MADE"]);
+    assert!(rig.handle(&[moved]).await.is_empty());
+    assert_eq!(rig.staff_companies(staff).await, [a, c]);
+    assert_eq!(rig.requests(PUT_STAFF).await, 2);
+    assert!(rig.dlq.bodies().is_empty());
+
+    // Someone who is no sales staff member.
+    assert!(rig
+        .handle(&[sales_rep("nobody@seller.example", &["A"], &[])])
+        .await
+        .is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("sales_rep.email"), "{reason}");
+    assert!(reason.contains("nobody@seller.example"), "{reason}");
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_super_admin_is_created_once_and_assigned_by_difference() {
+    let rig = rig().await;
+    assert!(rig
+        .handle(&[company("A", None), company("B", None)])
+        .await
+        .is_empty());
+    assert!(rig
+        .handle(&[super_admin("ops@agency.example", &["A", "B"], &[])])
+        .await
+        .is_empty());
+    assert_eq!(rig.requests(POST_SUPER_ADMIN).await, 1);
+    assert_eq!(rig.requests(PUT_SUPER_ADMIN).await, 1);
+    let found = rig.b2b("/companies/super-admins?q=ops").await;
+    let admin = found[0]["id"].as_i64().unwrap();
+    let assigned = |v: Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["companyId"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (a, b) = (rig.id_of("A").await, rig.id_of("B").await);
+    let path = format!("/super-admins/{admin}/companies");
+    assert_eq!(assigned(rig.b2b(&path).await), [a, b]);
+
+    // Delivered again (the create's answer lost, say): found by email, nothing written.
+    assert!(rig
+        .handle(&[super_admin("ops@agency.example", &["A", "B"], &[])])
+        .await
+        .is_empty());
+    assert_eq!(rig.requests(POST_SUPER_ADMIN).await, 1);
+    assert_eq!(rig.requests(PUT_SUPER_ADMIN).await, 1);
+    assert!(rig
+        .handle(&[super_admin("ops@agency.example", &[], &["A"])])
+        .await
+        .is_empty());
+    assert_eq!(assigned(rig.b2b(&path).await), [b]);
+
+    // A buyer's email cannot become a super admin: a dead letter naming the field.
+    assert!(rig
+        .handle(&[super_admin("admin@a.example", &["A"], &[])])
+        .await
+        .is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("super_admin.email"), "{reason}");
     rig.assert_contract_kept();
 }

@@ -15,7 +15,8 @@
 //! dispatch by command type); each command family has its own file: `company` (`company.upsert`,
 //! `company.status`), `user`, `address`, `pricelist` (records and assignments), `quote`,
 //! `fulfillment` (`order.status`, `shipment.*`), `inventory` (`inventory.set`, `inventory.adjust`),
-//! `invoice` (`invoice.upsert`, `invoice.balance`).
+//! `invoice` (`invoice.upsert`, `invoice.balance`), `hierarchy` and `terms` (a `company.upsert`'s
+//! parent, terms and credit), `staff` (`salesrep.assign`, `superadmin.upsert`).
 
 mod address;
 mod company;
@@ -26,6 +27,8 @@ mod invoice;
 mod mirror;
 mod pricelist;
 mod quote;
+mod staff;
+mod terms;
 mod user;
 
 pub use fulfillment::StatusMap;
@@ -552,13 +555,15 @@ impl Applier {
                 let upserted = self
                     .company_upsert(store, &cmd.external_id, company)
                     .await?;
-                match &company.parent_external_id {
+                let linked = match &company.parent_external_id {
                     Some(parent) => {
                         self.link_parent(store, &cmd.external_id, parent, upserted)
-                            .await
+                            .await?
                     }
-                    None => Ok(upserted),
-                }
+                    None => upserted,
+                };
+                self.sync_terms(store, &cmd.external_id, company, linked)
+                    .await
             }
             Action::CompanyStatus { status } => {
                 let company = self.require_company(store, &cmd.external_id).await?;
@@ -649,6 +654,10 @@ impl Applier {
             } => {
                 self.invoice_balance(store, &cmd.external_id, company_external_id, balance)
                     .await
+            }
+            Action::SalesRepAssign { sales_rep } => self.sales_rep_assign(store, sales_rep).await,
+            Action::SuperAdminUpsert { super_admin } => {
+                self.super_admin_upsert(store, super_admin).await
             }
         }
     }

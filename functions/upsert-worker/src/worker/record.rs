@@ -309,8 +309,14 @@ impl Worker {
 /// Whether a command's create may be held back for a bulk request.
 fn may_defer(cmd: &Command) -> bool {
     match &cmd.action {
-        // A company joining a hierarchy is linked to its parent right after the upsert.
-        Action::CompanyUpsert { company } => company.parent_external_id.is_none(),
+        // A company joining a hierarchy, or with terms or credit, has calls after its create
+        // that only the command's own path makes.
+        Action::CompanyUpsert { company } => {
+            company.parent_external_id.is_none()
+                && company.payment_terms.is_none()
+                && company.payment_methods.is_none()
+                && company.credit.is_none()
+        }
         Action::UserUpsert { .. } => true,
         _ => false,
     }

@@ -13,6 +13,7 @@ use super::MessageError;
 use bigcommerce_b2b::b2b::{BuyerRole, CompanyStatus};
 use bigcommerce_b2b::core::PriceRecord;
 use bigcommerce_b2b::fulfillment::Tracking;
+use bigcommerce_b2b::money::Amount;
 
 pub use super::receivables::*;
 
@@ -92,6 +93,49 @@ pub struct CompanyData {
     /// left as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_external_id: Option<String>,
+    /// Payment on terms (absent: left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTermsData>,
+    /// The codes of the store payment methods the company may use; every other store method is
+    /// disabled for it (absent: left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_methods: Option<Vec<String>>,
+    /// The company's credit from the ERP's customer master (absent: left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Box<CreditData>>,
+}
+
+/// A company's payment terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentTermsData {
+    /// Net days: 0, 5, 15, 30, 45 or 60 (what B2B Edition offers).
+    pub net_days: u32,
+    /// Whether the company may pay on terms (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// A company's credit as the ERP keeps it: a limit and what is owed against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditData {
+    /// ISO 4217 currency of the credit account.
+    pub currency: String,
+    /// The credit limit.
+    pub limit: Amount,
+    /// What the company owes against it (default 0): available credit is the limit less this,
+    /// and never below 0.
+    #[serde(default)]
+    pub balance: Amount,
+    /// On credit hold: no buyer may purchase (default false).
+    #[serde(default)]
+    pub on_hold: bool,
+    /// Block purchases beyond the available credit (default true).
+    #[serde(default = "yes")]
+    pub limit_purchases: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_channels() -> Vec<i64> {
@@ -471,6 +515,64 @@ pub enum Action {
         /// The balances.
         balance: BalanceData,
     },
+    /// A sales staff member (by email) assigned to or removed from companies.
+    #[serde(rename = "salesrep.assign")]
+    SalesRepAssign {
+        /// The member and the companies.
+        sales_rep: SalesRepData,
+    },
+    /// A super admin created when missing (by email) and assigned to or removed from the
+    /// companies they may act for.
+    #[serde(rename = "superadmin.upsert")]
+    SuperAdminUpsert {
+        /// The super admin and the companies.
+        super_admin: SuperAdminData,
+    },
+}
+
+/// The payload of a `salesrep.assign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesRepData {
+    /// The sales staff member's email (they are made in the control panel).
+    pub email: String,
+    /// External ids of the companies to assign them to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assign: Vec<String>,
+    /// External ids of the companies to remove them from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassign: Vec<String>,
+}
+
+/// The payload of a `superadmin.upsert`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuperAdminData {
+    /// Email: the account's identity.
+    pub email: String,
+    /// First name (for the create).
+    pub first_name: String,
+    /// Last name (for the create).
+    pub last_name: String,
+    /// Phone (for the create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Channels the account may use (for the create; default: the store's default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_ids: Vec<i64>,
+    /// External ids of the companies to assign them to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assign: Vec<String>,
+    /// External ids of the companies to remove them from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassign: Vec<String>,
+}
+
+/// Companies named in both `assign` and `unassign` of `field`.
+fn assignment_problems(field: &str, assign: &[String], unassign: &[String]) -> Vec<String> {
+    assign
+        .iter()
+        .filter(|c| unassign.contains(c))
+        .map(|c| format!("`{field}.assign` and `{field}.unassign` both name company `{c}`"))
+        .collect()
 }
 
 fn default_channel() -> i64 {
@@ -496,6 +598,8 @@ impl Action {
             Action::InventoryAdjust { .. } => "inventory.adjust",
             Action::InvoiceUpsert { .. } => "invoice.upsert",
             Action::InvoiceBalance { .. } => "invoice.balance",
+            Action::SalesRepAssign { .. } => "salesrep.assign",
+            Action::SuperAdminUpsert { .. } => "superadmin.upsert",
         }
     }
 
@@ -533,7 +637,9 @@ impl Action {
             | Action::ShipmentUpdate { .. }
             | Action::ShipmentDelete { .. }
             | Action::InventorySet { .. }
-            | Action::InventoryAdjust { .. } => None,
+            | Action::InventoryAdjust { .. }
+            | Action::SalesRepAssign { .. }
+            | Action::SuperAdminUpsert { .. } => None,
         }
     }
 
@@ -550,7 +656,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 15] = [
+pub const COMMAND_TYPES: [&str; 17] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -566,6 +672,8 @@ pub const COMMAND_TYPES: [&str; 15] = [
     "inventory.adjust",
     "invoice.upsert",
     "invoice.balance",
+    "salesrep.assign",
+    "superadmin.upsert",
 ];
 
 /// An inbound command.
@@ -610,6 +718,12 @@ impl Command {
         let problems = match &cmd.action {
             Action::InvoiceUpsert { invoice, .. } => invoice.problems(),
             Action::InvoiceBalance { balance, .. } => balance.problems(),
+            Action::SalesRepAssign { sales_rep: r } => {
+                assignment_problems("sales_rep", &r.assign, &r.unassign)
+            }
+            Action::SuperAdminUpsert { super_admin: a } => {
+                assignment_problems("super_admin", &a.assign, &a.unassign)
+            }
             _ => Vec::new(),
         };
         if problems.is_empty() {

@@ -37,7 +37,9 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             "name": "Acme", "email": "a@acme.example", "phone": "1", "country": "US",
             "address": {"line1": "1 Main", "city": "Austin"},
             "admin": {"first_name": "A", "last_name": "B", "email": "ab@acme.example"},
-            "extra_fields": {"erp_id": "X-1"}, "price_lists": [{"channel_id": 1, "price_list_id": 2}], "status": "approved"}}),
+            "extra_fields": {"erp_id": "X-1"}, "price_lists": [{"channel_id": 1, "price_list_id": 2}], "status": "approved",
+            "parent_external_id": "X-0", "payment_terms": {"net_days": 30}, "payment_methods": ["cod", "purchase_order"],
+            "credit": {"currency": "USD", "limit": "5000.00", "balance": 1200.5, "on_hold": false}}}),
         ),
         with(base("company.status"), json!({"status": "inactive"})),
         with(
@@ -133,6 +135,15 @@ pub(crate) fn valid_commands() -> Vec<Value> {
                          {"invoice_number": "INV-2", "open_balance": 0, "paid": 10}],
             "offline_payment": {"memo": "Cheque 1234", "payer_name": "Acme AP"}}}),
         ),
+        with(
+            base("salesrep.assign"),
+            json!({"sales_rep": {"email": "marie@seller.example", "assign": ["C-1", "C-2"], "unassign": ["C-3"]}}),
+        ),
+        with(
+            base("superadmin.upsert"),
+            json!({"super_admin": {"email": "ops@agency.example", "first_name": "Olga", "last_name": "Ops",
+            "phone": "555-0100", "channel_ids": [1], "assign": ["C-1"]}}),
+        ),
     ]
 }
 
@@ -158,6 +169,28 @@ fn invalid_commands() -> Vec<Value> {
     no_lines["quote"].as_object_mut().unwrap().remove("lines");
     out.push(no_lines);
     out.push(with(v[1].clone(), json!({"version": 2})));
+    let rep = v.len() - 2;
+    let mut nothing_to_do = v[rep].clone();
+    nothing_to_do["sales_rep"] = json!({"email": "marie@seller.example"});
+    out.push(nothing_to_do);
+    let mut no_name = v[rep + 1].clone();
+    no_name["super_admin"]
+        .as_object_mut()
+        .unwrap()
+        .remove("first_name");
+    out.push(no_name);
+    let mut net_31 = v[0].clone();
+    net_31["company"]["payment_terms"]["net_days"] = json!(31);
+    out.push(net_31);
+    let mut negative_limit = v[0].clone();
+    negative_limit["company"]["credit"]["limit"] = json!("-1");
+    out.push(negative_limit);
+    let mut no_currency = v[0].clone();
+    no_currency["company"]["credit"]
+        .as_object_mut()
+        .unwrap()
+        .remove("currency");
+    out.push(no_currency);
     out.push(with(v[1].clone(), json!({"store_hash": "a/b"})));
     out.push(with(v[1].clone(), json!({"status": "archived"})));
     // BigCommerce's API cannot archive a quote, and links an order only given its id.
@@ -338,4 +371,15 @@ fn normalized_webhook_events_match_their_schema() {
             Ok(InboundMessage::Webhook(_))
         ));
     }
+}
+
+#[test]
+fn a_company_both_assigned_and_unassigned_is_refused_naming_it() {
+    let mut both_ways = valid_commands()[valid_commands().len() - 2].clone();
+    both_ways["sales_rep"]["unassign"] = json!(["C-1"]);
+    let err = Command::from_value(both_ways).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["`sales_rep.assign` and `sales_rep.unassign` both name company `C-1`"]
+    );
 }

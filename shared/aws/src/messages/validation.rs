@@ -239,4 +239,24 @@ mod tests {
         }
         assert_eq!(problems.len(), 4, "{problems:?}");
     }
+
+    #[test]
+    fn terms_the_store_does_not_offer_are_named() {
+        let v = json!({"type": "company.upsert", "version": 1, "store_hash": "abc123",
+            "external_id": "C", "company": {"name": "A", "email": "a@b.example", "phone": "1",
+            "country": "US", "admin": {"first_name": "A", "last_name": "B", "email": "a@b.example"},
+            "payment_terms": {"net_days": 31},
+            "credit": {"currency": "usd", "limit": -5}}});
+        let problems = schema_problems("company.upsert", &v);
+        for expected in [
+            "`company.payment_terms.net_days` must be net days B2B Edition offers: 0, 5, 15, 30, 45 or 60",
+            "`company.credit.currency` must be an ISO 4217 code of 3 capital letters (USD)",
+            "`company.credit.limit` must be an amount not below 0: a number or a decimal string with at most 4 places",
+        ] {
+            assert!(
+                problems.iter().any(|p| p == expected),
+                "{expected}: {problems:?}"
+            );
+        }
+    }
 }
