@@ -1,0 +1,223 @@
+//! The whole B2B account from the ERP end to end with the real binaries (issue 21): the
+//! customer master (a parent with two branches, sent branches first; net-30 terms, payment
+//! methods, credit), the territory table (a sales rep) and a super admin go through
+//! `POST /inbound` of `webhook-intake` to the inbound queue (moto) and the `upsert-worker`
+//! binary applies them to the sandbox (strict: every request checked against BigCommerce's
+//! specs). A loop in the hierarchy and an unknown sales rep are dead letters naming their
+//! field; terms the store does not offer are refused at intake.
+
+mod common;
+
+use std::time::Duration;
+
+use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
+use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited, STORE};
+use common::{admin_get, all, sqs_record};
+use serde_json::{json, Value};
+
+fn company(ext: &str, parent: Option<&str>) -> Value {
+    let lower = ext.to_lowercase();
+    let mut c = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
+        "external_id": ext, "idempotency_key": unique("k"),
+        "company": {"name": format!("Northwind {ext}"), "email": format!("ap@{lower}.example"),
+        "phone": "555-0100", "country": "US",
+        "admin": {"first_name": "N", "last_name": "D", "email": format!("admin@{lower}.example")}}});
+    if let Some(p) = parent {
+        c["company"]["parent_external_id"] = json!(p);
+    }
+    c
+}
+
+struct Rig {
+    intake: FunctionProcess,
+    worker: FunctionProcess,
+    sqs: aws_sdk_sqs::Client,
+    inbound: String,
+}
+
+impl Rig {
+    /// Sends `batch` through intake, then the worker until nothing fails (as SQS redelivers);
+    /// how many worker invocations it took.
+    async fn apply(&self, batch: &[Value]) -> usize {
+        let answer = answer_of(
+            &self.intake,
+            &http_post("/inbound", &format!("key-{STORE}"), &json!(batch)),
+        )
+        .await;
+        assert_eq!(answer["statusCode"], 202, "{answer}");
+        let mut pending: Vec<(String, Value)> = drain(&self.sqs, &self.inbound)
+            .await
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| (format!("m{i}"), b))
+            .collect();
+        assert_eq!(pending.len(), batch.len());
+        for round in 1..=4 {
+            let records: Vec<Value> = pending
+                .iter()
+                .map(|(id, b)| sqs_record(id, &b.to_string(), round))
+                .collect();
+            let answer = answer_of(&self.worker, &json!({ "Records": records })).await;
+            let failed: Vec<&str> = answer["batchItemFailures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["itemIdentifier"].as_str())
+                .collect();
+            if failed.is_empty() {
+                return round as usize;
+            }
+            pending.retain(|(id, _)| failed.contains(&id.as_str()));
+        }
+        panic!("still failing after 4 deliveries: {pending:?}");
+    }
+}
+
+fn by_external_id<'a>(companies: &'a [Value], ext: &str) -> &'a Value {
+    companies
+        .iter()
+        .find(|c| {
+            c["extraFields"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|f| f["fieldName"] == "external_id" && f["fieldValue"] == ext)
+            })
+        })
+        .unwrap_or_else(|| panic!("no company {ext}"))
+}
+
+#[tokio::test]
+async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
+    let sdk = moto().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let inbound = queue(&sdk, "acct-inbound").await;
+    let dlq = queue(&sdk, "acct-dlq").await;
+    let prefix = format!("{}/", unique("e2e-accounts"));
+    let mut secret = stores::store_secret_json(STORE);
+    secret["access_token"] = json!(b2b_test_support::TOKEN);
+    stores::create_secrets(&sdk, &prefix, &[(STORE, secret)]).await;
+    let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
+    let env = vec![
+        ("BC_SECRET_ID", format!("{prefix}{STORE}")),
+        ("STATE_TABLE", state_table(&sdk).await),
+        ("INBOUND_QUEUE_URL", inbound.clone()),
+        ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+        ("BC_API_URL", sandbox.base_url()),
+        ("B2B_API_URL", sandbox.base_url()),
+        ("EXTERNAL_ID_FIELD", "external_id".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let start = |name: &'static str| {
+        let env = env.clone();
+        async move {
+            let binary = function_binary(name, false).unwrap();
+            FunctionProcess::start(&binary, name, &env, Duration::from_secs(30))
+                .await
+                .unwrap()
+        }
+    };
+    let rig = Rig {
+        intake: start("webhook-intake").await,
+        worker: start("upsert-worker").await,
+        sqs,
+        inbound,
+    };
+    let made = reqwest::Client::new()
+        .post(format!("{}/__sandbox/sales-staff", sandbox.base_url()))
+        .json(&json!({"email": "marie@seller.example", "name": "Marie Curie"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success());
+
+    // The customer master, branches first, the parent with its terms and credit.
+    let mut parent = company("NW", None);
+    parent["company"]["payment_terms"] = json!({"net_days": 30});
+    parent["company"]["payment_methods"] = json!(["purchase_order"]);
+    parent["company"]["credit"] =
+        json!({"currency": "USD", "limit": "20000", "balance": "4500.50"});
+    rig.apply(&[
+        company("NW-TX", Some("NW")),
+        company("NW-CA", Some("NW")),
+        parent,
+    ])
+    .await;
+    let rep = json!({"type": "salesrep.assign", "version": 1, "store_hash": STORE,
+        "external_id": "REP-marie", "sales_rep": {"email": "marie@seller.example",
+        "assign": ["NW", "NW-TX", "NW-CA"]}});
+    let admin = json!({"type": "superadmin.upsert", "version": 1, "store_hash": STORE,
+        "external_id": "SA-ops", "super_admin": {"email": "ops@agency.example",
+        "first_name": "Olga", "last_name": "Ops", "assign": ["NW-TX"]}});
+    // Bad input: the parent under its own branch, a rep the store lacks.
+    let cycle = company("NW", Some("NW-TX"));
+    let stranger = json!({"type": "salesrep.assign", "version": 1, "store_hash": STORE,
+        "external_id": "REP-x", "sales_rep": {"email": "nobody@seller.example", "assign": ["NW"]}});
+    assert_eq!(rig.apply(&[rep, admin, cycle, stranger]).await, 1);
+
+    let state = admin_get(&sandbox, "state").await;
+    let companies = all(&state, "companies");
+    let nw = by_external_id(&companies, "NW")["companyId"].clone();
+    for branch in ["NW-TX", "NW-CA"] {
+        assert_eq!(
+            by_external_id(&companies, branch)["parentCompany"]["id"],
+            nw
+        );
+    }
+    assert_eq!(
+        by_external_id(&companies, "NW")["parentCompany"]["id"]
+            .as_i64()
+            .unwrap_or(0),
+        0,
+        "the loop changed nothing"
+    );
+    let key = nw.to_string();
+    assert_eq!(
+        state["company_terms"][&key],
+        json!({"isEnabled": true, "paymentTerms": 30})
+    );
+    assert_eq!(state["company_credit"][&key]["availableCredit"], 15499.5);
+    assert_eq!(state["company_payments"][&key]["cod"], false);
+    let staff = state["sales_staff"].as_object().unwrap();
+    let assigned = staff.values().next().unwrap()["assigned"]
+        .as_object()
+        .unwrap()
+        .len();
+    assert_eq!(assigned, 3);
+    let admins = state["super_admins"].as_object().unwrap();
+    assert_eq!(admins.len(), 1);
+
+    let dead = drain(&rig.sqs, &dlq).await;
+    assert_eq!(dead.len(), 2, "{dead:#?}");
+    let reasons: Vec<&str> = dead.iter().filter_map(|d| d["error"].as_str()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("company.parent_external_id")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("sales_rep.email")),
+        "{reasons:?}"
+    );
+
+    // Terms the store does not offer never reach the queue.
+    let mut net31 = company("NW", None);
+    net31["company"]["payment_terms"] = json!({"net_days": 31});
+    let refused = answer_of(
+        &rig.intake,
+        &http_post("/inbound", &format!("key-{STORE}"), &json!([net31])),
+    )
+    .await;
+    assert_eq!(refused["statusCode"], 400, "{refused}");
+    assert!(
+        refused["body"]
+            .as_str()
+            .unwrap()
+            .contains("company.payment_terms.net_days"),
+        "{refused}"
+    );
+    assert!(
+        sandbox.contract_violations().is_empty(),
+        "{:?}",
+        sandbox.contract_violations()
+    );
+}
