@@ -466,6 +466,44 @@ mod tests {
     }
 
     #[test]
+    fn the_accounts_example_maps_a_customer_master_and_a_territory() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/erp-accounts.example.yaml"
+        );
+        let mapping = Mapping::load(Path::new(path)).unwrap();
+        let parse = |record: Value| {
+            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
+            b2b_shared::messages::Command::from_value(cmd.clone())
+                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+            cmd
+        };
+        let branch = parse(
+            json!({"record_type": "customer_master", "customer_no": "C-1001-TX", "name": "Acme Texas",
+            "ap_email": "tx@acme.example", "phone": "555-0101", "country": "US",
+            "contact": {"first": "Tex", "last": "Ranger", "email": "tex@acme.example"},
+            "parent_customer_no": "C-1001", "terms_code": "N30", "currency": "USD",
+            "credit_limit": 25000, "balance_due": "8200.00", "credit_hold": false}),
+        );
+        assert_eq!(branch["company"]["parent_external_id"], "C-1001");
+        assert_eq!(branch["company"]["payment_terms"], json!({"net_days": 30}));
+        assert_eq!(
+            branch["company"]["payment_methods"],
+            json!(["purchase_order", "bankdeposit"])
+        );
+        assert_eq!(branch["company"]["credit"]["limit"], 25000);
+        let territory = parse(
+            json!({"record_type": "territory", "territory": "SW", "rep_email": "marie@seller.example",
+            "accounts": ["C-1001", "C-1001-TX"]}),
+        );
+        assert_eq!(territory["external_id"], "TERR-SW");
+        assert_eq!(
+            territory["sales_rep"]["assign"],
+            json!(["C-1001", "C-1001-TX"])
+        );
+    }
+
+    #[test]
     fn the_bundled_example_maps_a_realistic_customer_export() {
         let record = json!({
             "record_type": "customer", "entity_id": "CUST-00042", "company_name": "Northwind Traders",
