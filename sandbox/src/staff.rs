@@ -69,11 +69,12 @@ fn page_of(q: Option<&str>, max: usize) -> Result<(Params, Page), Response> {
 }
 
 async fn list_sales_staff(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    let (_, page) = match page_of(q.as_deref(), 250) {
+    let (params, page) = match page_of(q.as_deref(), 250) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let all = model::sales_staff_list(&app.data());
+    let company = params.get("companyId").and_then(|c| c.trim().parse().ok());
+    let all = model::sales_staff_list(&app.data(), company);
     let total = all.len();
     b2b_list(page.slice(&all), &page, total)
 }

@@ -39,11 +39,13 @@ fn assigned_ids(entry: &Value) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-/// The sales staff list items (`id, email, salesRepName, roleName, companyCount`).
-pub fn sales_staff_list(store: &Store) -> Vec<Value> {
+/// The sales staff list items (`id, email, salesRepName, roleName, companyCount`), of those
+/// assigned to `company` when given.
+pub fn sales_staff_list(store: &Store, company: Option<i64>) -> Vec<Value> {
     store
         .sales_staff
         .values()
+        .filter(|s| company.is_none_or(|c| assigned_ids(s).contains(&c)))
         .map(|s| {
             json!({"id": s["id"], "email": s["email"], "salesRepName": s["name"],
                    "roleName": s["roleName"], "companyCount": assigned_ids(s).len()})
@@ -254,7 +256,9 @@ mod tests {
         let bad =
             json!([{"companyId": 2, "assignStatus": true}, {"companyId": 9, "assignStatus": true}]);
         assert!(assign_sales_staff(&mut s, id, &bad, 8).is_err());
-        assert_eq!(sales_staff_list(&s)[0]["companyCount"], 1);
+        assert_eq!(sales_staff_list(&s, None)[0]["companyCount"], 1);
+        assert_eq!(sales_staff_list(&s, Some(1)).len(), 1);
+        assert!(sales_staff_list(&s, Some(2)).is_empty());
     }
 
     #[test]

@@ -186,6 +186,22 @@ impl Staff<'_> {
         .await
     }
 
+    /// The sales staff assigned to company `company_id` (`GET /sales-staffs?companyId=`).
+    pub async fn sales_staff_of_company(
+        &self,
+        company_id: i64,
+    ) -> Result<Vec<SalesStaff>, BcError> {
+        let query = vec![("companyId".to_owned(), company_id.to_string())];
+        items(b2b_pages(
+            self.client,
+            "/sales-staffs",
+            query,
+            B2B_MAX_LIMIT,
+        ))
+        .try_collect()
+        .await
+    }
+
     /// A sales staff member with their companies; `None` when there is none with `id`.
     pub async fn sales_staff_detail(&self, id: i64) -> Result<Option<SalesStaffDetail>, BcError> {
         let req = ApiRequest::new(Api::B2b, Method::GET, format!("/sales-staffs/{id}"));

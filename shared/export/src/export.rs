@@ -721,7 +721,10 @@ impl Exporter {
                     .map_ok(|u| serde_json::to_value(u).unwrap_or_default())
                     .try_collect()
                     .await?;
-                let data = serde_json::json!({ "company": c, "buyers": buyers });
+                let mut data = serde_json::json!({ "company": c, "buyers": buyers });
+                if self.settings.company_accounts {
+                    data["account"] = crate::accounts::account_data(&self.client, &c).await?;
+                }
                 Some(Document::new(
                     "company",
                     store,

@@ -14,6 +14,7 @@
 //!   to a [`archive::PartStore`].
 //! - [`settings`]: how an export runs (streams, overlap, page size, invoice payments).
 
+pub mod accounts;
 pub mod archive;
 pub mod cursor;
 pub mod documents;

@@ -96,6 +96,9 @@ pub struct ExportSettings {
     pub max_pages_per_run: Option<usize>,
     /// Documents built at once (default 4).
     pub concurrency: usize,
+    /// `COMPANY_ACCOUNT_DETAILS`: `true` adds `account` (parent, terms, payment methods, credit,
+    /// sales reps) to company documents, four reads each (default `false`).
+    pub company_accounts: bool,
 }
 
 impl Default for ExportSettings {
@@ -113,6 +116,7 @@ impl Default for ExportSettings {
             deadline_margin: Duration::from_secs(15),
             max_pages_per_run: None,
             concurrency: 4,
+            company_accounts: false,
         }
     }
 }
@@ -162,6 +166,16 @@ impl ExportSettings {
                 other => problems.push(problem(
                     "INVOICE_PAYMENT_ORDERS",
                     format!("`{other}` is not flag or skip"),
+                )),
+            }
+        }
+        if let Some(v) = lookup("COMPANY_ACCOUNT_DETAILS") {
+            match v.trim() {
+                "true" => s.company_accounts = true,
+                "false" => s.company_accounts = false,
+                other => problems.push(problem(
+                    "COMPANY_ACCOUNT_DETAILS",
+                    format!("`{other}` is not true or false"),
                 )),
             }
         }

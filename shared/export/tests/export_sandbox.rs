@@ -473,6 +473,110 @@ async fn account_activation_is_the_status_change_minus_creation() {
     assert!(b2b_shared::telemetry::metric_values(&docs, "AccountActivationSeconds").is_empty());
 }
 
+/// A write to the store's B2B API, as the control panel would make it.
+async fn panel(sb: &RunningSandbox, method: reqwest::Method, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .request(method, format!("{}{path}", sb.b2b_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .header("X-Store-Hash", support::STORE)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+#[tokio::test]
+async fn company_documents_carry_the_account_when_asked() {
+    let rig = rig(
+        3,
+        0,
+        ExportSettings {
+            company_accounts: true,
+            ..settings()
+        },
+    )
+    .await;
+    let sb = &rig.sandbox;
+    let put = reqwest::Method::PUT;
+    panel(
+        sb,
+        reqwest::Method::POST,
+        "/companies/2/parent",
+        json!({"parentCompanyId": 1}),
+    )
+    .await;
+    panel(
+        sb,
+        put.clone(),
+        "/companies/1/payment-terms",
+        json!({"isEnabled": true, "paymentTerms": 30}),
+    )
+    .await;
+    panel(
+        sb,
+        put.clone(),
+        "/companies/1/payments",
+        json!({"payments": [{"code": "cod", "isEnabled": false}]}),
+    )
+    .await;
+    panel(
+        sb,
+        put.clone(),
+        "/companies/1/credit",
+        json!({"creditEnabled": true, "availableCredit": 99.5}),
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sandbox/sales-staff", sb.base_url()))
+        .json(&json!({"email": "marie@seller.example", "name": "Marie Curie"}))
+        .send()
+        .await
+        .unwrap();
+    let rep = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    panel(
+        sb,
+        put,
+        &format!("/sales-staffs/{rep}"),
+        json!([{"companyId": 1, "assignStatus": true}]),
+    )
+    .await;
+
+    let report = rig.exporter.run(Some(&[StreamKind::Companies]), None).await;
+    assert!(report.complete, "{report:?}");
+    let docs = rig.outbox.bodies();
+    let validator = document_schema();
+    let account = |id: i64| {
+        let doc = docs
+            .iter()
+            .find(|d| d["type"] == "company" && d["id"] == id)
+            .unwrap_or_else(|| panic!("no document of company {id}"));
+        assert!(validator.is_valid(doc), "{doc}");
+        doc["data"]["account"].clone()
+    };
+    let one = account(1);
+    assert_eq!(one["parent_company_id"], Value::Null);
+    assert_eq!(
+        one["payment_terms"],
+        json!({"enabled": true, "net_days": 30})
+    );
+    assert_eq!(
+        one["payment_methods"],
+        json!(["purchase_order", "authorizenet", "bankdeposit"])
+    );
+    assert_eq!(one["credit"]["available"], "99.5000");
+    assert_eq!(one["sales_reps"][0]["email"], "marie@seller.example");
+    let two = account(2);
+    assert_eq!(two["parent_company_id"], 1);
+    assert_eq!(two["credit"]["enabled"], false);
+    assert_eq!(two["sales_reps"], json!([]));
+    assert!(
+        sb.contract_violations().is_empty(),
+        "{:?}",
+        sb.contract_violations()
+    );
+}
+
 /// The schema users read for exported documents.
 fn document_schema() -> jsonschema::Validator {
     let schema_path = concat!(
