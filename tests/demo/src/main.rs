@@ -336,6 +336,79 @@ async fn receivables(
     })
 }
 
+/// A `company.upsert` for the account step.
+fn account_company(ext: &str, name: &str, parent: Option<&str>) -> Value {
+    let lower = ext.to_lowercase();
+    let mut c = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
+        "external_id": ext, "company": {"name": name, "email": format!("ap@{lower}.example"),
+        "phone": "555-0170", "country": "US",
+        "admin": {"first_name": "Pat", "last_name": "Buyer", "email": format!("pat@{lower}.example")}}});
+    if let Some(p) = parent {
+        c["company"]["parent_external_id"] = json!(p);
+    }
+    c
+}
+
+/// The ERP's customer master and territory table build a whole account: a parent with two
+/// branches (sent branches first: they wait for it), net-30 terms and credit on the parent, and
+/// a sales rep (made in the control panel: the sandbox's admin call) on all three.
+async fn accounts(
+    http: &reqwest::Client,
+    intake_url: &str,
+    aws: &Aws,
+    lambdas: &Lambdas,
+    sandbox: &RunningSandbox,
+) -> Result<String, Error> {
+    let rep = "marie@seller.example";
+    http.post(format!("{}/__sandbox/sales-staff", sandbox.base_url()))
+        .json(&json!({"email": rep, "name": "Marie Curie"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut parent = account_company("ACME", "Acme Holdings", None);
+    parent["company"]["payment_terms"] = json!({"net_days": 30});
+    parent["company"]["payment_methods"] = json!(["purchase_order", "bankdeposit"]);
+    parent["company"]["credit"] = json!({"currency": "USD", "limit": "25000", "balance": "8200"});
+    let batch = json!([
+        account_company("ACME-TX", "Acme Texas", Some("ACME")),
+        account_company("ACME-CA", "Acme California", Some("ACME")),
+        parent,
+        {"type": "salesrep.assign", "version": 1, "store_hash": STORE, "external_id": "TERR-SW",
+         "sales_rep": {"email": rep, "assign": ["ACME", "ACME-TX", "ACME-CA"]}},
+    ]);
+    post_inbound(http, intake_url, &batch).await?;
+    let drained = drain(aws, lambdas).await?;
+    let state = sandbox_state(http, sandbox).await?;
+    let companies: Vec<&Value> = state["companies"]
+        .as_object()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    let named = |name: &str| companies.iter().find(|c| c["companyName"] == name).copied();
+    let parent_id = named("Acme Holdings").map(|c| c["companyId"].clone());
+    let branches = ["Acme Texas", "Acme California"]
+        .iter()
+        .filter(|b| named(b).is_some_and(|c| Some(&c["parentCompany"]["id"]) == parent_id.as_ref()))
+        .count();
+    let key = parent_id.map(|id| id.to_string()).unwrap_or_default();
+    let terms = &state["company_terms"][&key];
+    let available = &state["company_credit"][&key]["availableCredit"];
+    let assigned = state["sales_staff"]
+        .as_object()
+        .and_then(|m| m.values().next())
+        .and_then(|s| s["assigned"].as_object())
+        .map_or(0, |a| a.len());
+    if branches != 2 || terms["paymentTerms"] != 30 || assigned != 3 {
+        return Err(format!(
+            "account step: {branches} branches linked, terms {terms}, rep on {assigned} accounts"
+        )
+        .into());
+    }
+    Ok(format!(
+        "ERP built an account: Acme Holdings with 2 branches (sent before it: they waited for it; {} deliveries retried), net-30 terms, {available} USD credit available, sales rep {rep} on 3 accounts",
+        drained.retried
+    ))
+}
+
 /// Sends the whole ERP push to `POST /inbound`; every request must be accepted.
 async fn push(
     http: &reqwest::Client,
@@ -679,6 +752,8 @@ async fn run() -> Result<(), Error> {
     let receivables =
         receivables(&http, &intake_url, &aws, &lambdas, &sandbox, &placed_ids).await?;
     step(t0, &receivables.summary);
+    let account = accounts(&http, &intake_url, &aws, &lambdas, &sandbox).await?;
+    step(t0, &account);
     let (open_before, open_after, payments_back) = (
         receivables.open_before,
         receivables.open_after,
@@ -759,7 +834,7 @@ async fn run() -> Result<(), Error> {
     println!();
     println!("== demo report ==");
     println!(
-        "companies in store        {:>6}  (5 seeded + 20 from the ERP)",
+        "companies in store        {:>6}  (5 seeded + 20 from the ERP + an account of 3)",
         count("companies")
     );
     println!("buyers in store           {:>6}", count("users"));
