@@ -363,27 +363,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The bundled example mapping `mappings/{file}`.
+    fn example_named(file: &str) -> Mapping {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("mappings")
+            .join(file);
+        Mapping::load(&path).unwrap()
+    }
+
     fn example() -> Mapping {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/mappings/erp-customers.example.yaml"
-        );
-        Mapping::load(Path::new(path)).unwrap()
+        example_named("erp-customers.example.yaml")
+    }
+
+    /// `mapping` applied to `record`: a command the parser takes, or a panic saying why not.
+    fn valid_command(mapping: &Mapping, record: Value) -> Value {
+        let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
+        b2b_shared::messages::Command::from_value(cmd.clone())
+            .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+        cmd
     }
 
     #[test]
     fn the_fulfillment_example_maps_ship_confirmations_statuses_and_snapshots() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/mappings/erp-fulfillment.example.yaml"
-        );
-        let mapping = Mapping::load(Path::new(path)).unwrap();
-        let parse = |record: Value| {
-            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
-            b2b_shared::messages::Command::from_value(cmd.clone())
-                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
-            cmd
-        };
+        let mapping = example_named("erp-fulfillment.example.yaml");
+        let parse = |record: Value| valid_command(&mapping, record);
         let ship = parse(json!({"event": "SHIP_CONFIRM", "shipment_number": "88120",
             "bc_order_id": 1204, "erp_order_number": "SO-5001", "tracking_number": "1Z999AA1",
             "carrier": "UPS", "service_level": "Ground", "warehouse": "Austin DC",
@@ -423,17 +426,8 @@ mod tests {
 
     #[test]
     fn the_receivables_example_maps_aging_lines_and_cash_receipts() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/mappings/erp-receivables.example.yaml"
-        );
-        let mapping = Mapping::load(Path::new(path)).unwrap();
-        let parse = |record: Value| {
-            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
-            b2b_shared::messages::Command::from_value(cmd.clone())
-                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
-            cmd
-        };
+        let mapping = example_named("erp-receivables.example.yaml");
+        let parse = |record: Value| valid_command(&mapping, record);
         let inv = parse(
             json!({"doc_type": "INV", "company_code": "US01", "doc_no": "INV-20431",
             "customer_no": "CUST-00042", "currency": "USD", "original_amount": 1250.5,
@@ -467,17 +461,8 @@ mod tests {
 
     #[test]
     fn the_accounts_example_maps_a_customer_master_and_a_territory() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/mappings/erp-accounts.example.yaml"
-        );
-        let mapping = Mapping::load(Path::new(path)).unwrap();
-        let parse = |record: Value| {
-            let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
-            b2b_shared::messages::Command::from_value(cmd.clone())
-                .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
-            cmd
-        };
+        let mapping = example_named("erp-accounts.example.yaml");
+        let parse = |record: Value| valid_command(&mapping, record);
         let branch = parse(
             json!({"record_type": "customer_master", "customer_no": "C-1001-TX", "name": "Acme Texas",
             "ap_email": "tx@acme.example", "phone": "555-0101", "country": "US",

@@ -6,6 +6,8 @@
 //! what the store cannot take dead-lettered naming its field; sales staff and super admins
 //! assigned to companies by difference.
 
+mod common;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -34,16 +36,7 @@ async fn rig() -> Rig {
     );
     // A delta read every batch: the tests change hierarchies between batches without webhooks.
     applier.mirror_max_age = std::time::Duration::ZERO;
-    let worker = Worker {
-        applier,
-        mapping: None,
-        dead_letters: dlq.clone(),
-        visibility: None,
-        events: None,
-        concurrency: 4,
-        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
-        stores: None,
-    };
+    let worker = common::worker(applier, dlq.clone());
     Rig {
         sandbox,
         worker,
@@ -352,13 +345,7 @@ async fn a_payment_method_the_store_lacks_is_a_dead_letter_naming_the_field() {
 #[tokio::test]
 async fn credit_with_the_stores_credit_feature_off_is_a_dead_letter_naming_the_field() {
     let rig = rig().await;
-    let r = reqwest::Client::new()
-        .post(format!("{}/__sandbox/settings", rig.sandbox.base_url()))
-        .json(&json!({"company_credit": false}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    support::admin_post(&rig.sandbox, "settings", &json!({"company_credit": false})).await;
     let cmd = customer_master("C", 30, &["cod"], "100", "0");
     assert!(rig.handle(&[cmd]).await.is_empty());
     let dead = rig.dlq.bodies();
@@ -406,13 +393,10 @@ impl Rig {
 #[tokio::test]
 async fn a_sales_rep_is_assigned_and_removed_by_difference_after_their_companies_exist() {
     let rig = rig().await;
-    let r = reqwest::Client::new()
-        .post(format!("{}/__sandbox/sales-staff", rig.sandbox.base_url()))
-        .json(&json!({"email": "Marie@Seller.example", "name": "Marie Curie"}))
-        .send()
-        .await
+    let rep = json!({"email": "Marie@Seller.example", "name": "Marie Curie"});
+    let staff = support::admin_post(&rig.sandbox, "sales-staff", &rep).await["id"]
+        .as_i64()
         .unwrap();
-    let staff = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // The rep's accounts before the accounts: retried until they exist.
     let assign = sales_rep("marie@seller.example", &["A", "B"], &[]);
     assert_eq!(rig.handle(std::slice::from_ref(&assign)).await, ["m0"]);

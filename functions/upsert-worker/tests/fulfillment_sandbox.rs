@@ -3,6 +3,8 @@
 //! is left to ship), their corrections, and order statuses (mapped, unchanged without a write,
 //! refusals as dead letters naming the field).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -39,16 +41,7 @@ async fn rig() -> Rig {
         ("PICKING".to_owned(), 9),
         ("DONE".to_owned(), 10),
     ]));
-    let worker = Worker {
-        applier,
-        mapping: None,
-        dead_letters: dlq.clone(),
-        visibility: None,
-        events: None,
-        concurrency: 4,
-        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
-        stores: None,
-    };
+    let worker = common::worker(applier, dlq.clone());
     Rig {
         sandbox,
         worker,

@@ -4,6 +4,8 @@
 //! when an answer is lost, and every bad input a dead letter naming its field (or a retry, for a
 //! company or invoice that may still be on its way).
 
+mod common;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -33,16 +35,7 @@ async fn rig() -> Rig {
         "external_id".into(),
     );
     applier.currencies = Arc::new(vec!["USD".into(), "EUR".into()]);
-    let worker = Worker {
-        applier,
-        mapping: None,
-        dead_letters: dlq.clone(),
-        visibility: None,
-        events: None,
-        concurrency: 4,
-        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
-        stores: None,
-    };
+    let worker = common::worker(applier, dlq.clone());
     let rig = Rig {
         sandbox,
         worker,
@@ -97,10 +90,7 @@ impl Rig {
     }
 
     async fn post_admin(&self, path: &str, body: Value) -> Value {
-        let url = format!("{}/__sandbox/{path}", self.sandbox.base_url());
-        let r = self.http.post(url).json(&body).send().await.unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        support::admin_post(&self.sandbox, path, &body).await
     }
 
     /// Handles `bodies` as one SQS batch; the ids of the records that failed (to retry).

@@ -2,6 +2,8 @@
 //! its replay causing no write at all, concurrent duplicates, a 5,000-record price list in five
 //! requests, and FIFO ordering.
 
+mod common;
+
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -37,16 +39,7 @@ async fn rig() -> Rig {
     );
     // A delta read every batch: the tests edit the store between batches without webhooks.
     applier.mirror_max_age = std::time::Duration::ZERO;
-    let worker = Worker {
-        applier,
-        mapping: None,
-        dead_letters: dlq.clone(),
-        visibility: None,
-        events: None,
-        concurrency: 4,
-        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
-        stores: None,
-    };
+    let worker = common::worker(applier, dlq.clone());
     Rig {
         sandbox,
         worker,

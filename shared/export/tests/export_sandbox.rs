@@ -527,13 +527,10 @@ async fn company_documents_carry_the_account_when_asked() {
         json!({"creditEnabled": true, "availableCredit": 99.5}),
     )
     .await;
-    let r = reqwest::Client::new()
-        .post(format!("{}/__sandbox/sales-staff", sb.base_url()))
-        .json(&json!({"email": "marie@seller.example", "name": "Marie Curie"}))
-        .send()
-        .await
+    let made = json!({"email": "marie@seller.example", "name": "Marie Curie"});
+    let rep = support::admin_post(sb, "sales-staff", &made).await["id"]
+        .as_i64()
         .unwrap();
-    let rep = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     panel(
         sb,
         put,

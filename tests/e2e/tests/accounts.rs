@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
-use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited, STORE};
-use common::{admin_get, all, sqs_record};
+use b2b_test_support::lambda::{answer_of, http_post, FunctionProcess};
+use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE};
+use common::{admin_get, all, sandbox_store_secret, sqs_record, start_function};
 use serde_json::{json, Value};
 
 fn company(ext: &str, parent: Option<&str>) -> Value {
@@ -91,13 +89,10 @@ async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let inbound = queue(&sdk, "acct-inbound").await;
     let dlq = queue(&sdk, "acct-dlq").await;
-    let prefix = format!("{}/", unique("e2e-accounts"));
-    let mut secret = stores::store_secret_json(STORE);
-    secret["access_token"] = json!(b2b_test_support::TOKEN);
-    stores::create_secrets(&sdk, &prefix, &[(STORE, secret)]).await;
+    let secret_id = sandbox_store_secret(&sdk, "e2e-accounts").await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
     let env = vec![
-        ("BC_SECRET_ID", format!("{prefix}{STORE}")),
+        ("BC_SECRET_ID", secret_id),
         ("STATE_TABLE", state_table(&sdk).await),
         ("INBOUND_QUEUE_URL", inbound.clone()),
         ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
@@ -106,28 +101,14 @@ async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
         ("EXTERNAL_ID_FIELD", "external_id".to_owned()),
         ("RUST_LOG", "info".to_owned()),
     ];
-    let start = |name: &'static str| {
-        let env = env.clone();
-        async move {
-            let binary = function_binary(name, false).unwrap();
-            FunctionProcess::start(&binary, name, &env, Duration::from_secs(30))
-                .await
-                .unwrap()
-        }
-    };
     let rig = Rig {
-        intake: start("webhook-intake").await,
-        worker: start("upsert-worker").await,
+        intake: start_function("webhook-intake", &env).await,
+        worker: start_function("upsert-worker", &env).await,
         sqs,
         inbound,
     };
-    let made = reqwest::Client::new()
-        .post(format!("{}/__sandbox/sales-staff", sandbox.base_url()))
-        .json(&json!({"email": "marie@seller.example", "name": "Marie Curie"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(made.status().is_success());
+    let rep = json!({"email": "marie@seller.example", "name": "Marie Curie"});
+    b2b_test_support::admin_post(&sandbox, "sales-staff", &rep).await;
 
     // The customer master, branches first, the parent with its terms and credit.
     let mut parent = company("NW", None);

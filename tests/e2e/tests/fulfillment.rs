@@ -8,12 +8,10 @@
 
 mod common;
 
-use std::time::Duration;
-
-use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
-use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited, STORE};
+use b2b_test_support::lambda::{answer_of, http_post};
+use b2b_test_support::{drain, moto, queue, state_table, unlimited, STORE};
 use bc_sandbox::SandboxOptions;
-use common::{admin_get, sqs_record};
+use common::{admin_get, sandbox_store_secret, sqs_record, start_function};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -22,17 +20,14 @@ async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let inbound = queue(&sdk, "ful-inbound").await;
     let dlq = queue(&sdk, "ful-dlq").await;
-    let prefix = format!("{}/", unique("e2e-fulfillment"));
-    let mut secret = stores::store_secret_json(STORE);
-    secret["access_token"] = json!(b2b_test_support::TOKEN);
-    stores::create_secrets(&sdk, &prefix, &[(STORE, secret)]).await;
+    let secret_id = sandbox_store_secret(&sdk, "e2e-fulfillment").await;
     let sandbox = b2b_test_support::sandbox(SandboxOptions {
         seed_orders: 3,
         ..unlimited().strict()
     })
     .await;
     let env = vec![
-        ("BC_SECRET_ID", format!("{prefix}{STORE}")),
+        ("BC_SECRET_ID", secret_id),
         ("STATE_TABLE", state_table(&sdk).await),
         ("INBOUND_QUEUE_URL", inbound.clone()),
         ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
@@ -84,24 +79,8 @@ async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
             "tracking_number": "1Z2"}}),
     );
 
-    let intake_binary = function_binary("webhook-intake", false).unwrap();
-    let intake = FunctionProcess::start(
-        &intake_binary,
-        "webhook-intake",
-        &env,
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
-    let worker_binary = function_binary("upsert-worker", false).unwrap();
-    let worker = FunctionProcess::start(
-        &worker_binary,
-        "upsert-worker",
-        &env,
-        Duration::from_secs(30),
-    )
-    .await
-    .unwrap();
+    let intake = start_function("webhook-intake", &env).await;
+    let worker = start_function("upsert-worker", &env).await;
     let key = format!("key-{STORE}");
     let snapshot = command(
         "inventory.set",

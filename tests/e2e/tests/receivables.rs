@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use b2b_test_support::lambda::{answer_of, function_binary, http_post, FunctionProcess};
-use b2b_test_support::{drain, moto, queue, state_table, stores, unique, unlimited, STORE};
-use common::{admin_get, sqs_record};
+use b2b_test_support::lambda::{answer_of, http_post, FunctionProcess};
+use b2b_test_support::{drain, moto, queue, state_table, unlimited, STORE};
+use common::{admin_get, sandbox_store_secret, sqs_record, start_function};
 use serde_json::{json, Value};
 
 fn command(kind: &str, ext: &str, extra: Value) -> Value {
@@ -63,13 +61,10 @@ async fn the_erp_invoices_a_buyer_pays_and_the_cash_comes_back() {
     let inbound = queue(&sdk, "ar-inbound").await;
     let outbound = queue(&sdk, "ar-outbound").await;
     let dlq = queue(&sdk, "ar-dlq").await;
-    let prefix = format!("{}/", unique("e2e-receivables"));
-    let mut secret = stores::store_secret_json(STORE);
-    secret["access_token"] = json!(b2b_test_support::TOKEN);
-    stores::create_secrets(&sdk, &prefix, &[(STORE, secret)]).await;
+    let secret_id = sandbox_store_secret(&sdk, "e2e-receivables").await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
     let env = vec![
-        ("BC_SECRET_ID", format!("{prefix}{STORE}")),
+        ("BC_SECRET_ID", secret_id),
         ("STATE_TABLE", state_table(&sdk).await),
         ("INBOUND_QUEUE_URL", inbound.clone()),
         ("OUTBOUND_QUEUE_URL", outbound.clone()),
@@ -80,16 +75,10 @@ async fn the_erp_invoices_a_buyer_pays_and_the_cash_comes_back() {
         ("EXPORT_STREAMS", "payments,receipts".to_owned()),
         ("RUST_LOG", "info".to_owned()),
     ];
-    let start = |name: &'static str| {
-        let env = env.clone();
-        async move {
-            let binary = function_binary(name, false).unwrap();
-            FunctionProcess::start(&binary, name, &env, Duration::from_secs(30))
-                .await
-                .unwrap()
-        }
-    };
-    let (intake, worker) = (start("webhook-intake").await, start("upsert-worker").await);
+    let (intake, worker) = (
+        start_function("webhook-intake", &env).await,
+        start_function("upsert-worker", &env).await,
+    );
     let company = command(
         "company.upsert",
         "CUST-1",
@@ -150,7 +139,7 @@ async fn the_erp_invoices_a_buyer_pays_and_the_cash_comes_back() {
         .unwrap();
     assert!(paid.status().is_success());
 
-    let export = start("order-export").await;
+    let export = start_function("order-export", &env).await;
     let report = answer_of(&export, &json!({})).await;
     assert_eq!(report["complete"], true, "{report}");
     let docs = drain(&sqs, &outbound).await;

@@ -201,6 +201,19 @@ pub async fn admin(sandbox: &RunningSandbox, path: &str) -> Value {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `POST /__sandbox/{path}` with `body` (`settings`, `sales-staff`, ...): its JSON answer
+/// (`null` when it has none); anything but a success fails the test.
+pub async fn admin_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sandbox/{path}", sandbox.base_url()))
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
 /// All entities of one kind in a sandbox state document (an object keyed by id, or an array).
 pub fn all(state: &Value, key: &str) -> Vec<Value> {
     match &state[key] {

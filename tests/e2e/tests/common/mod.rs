@@ -112,3 +112,27 @@ pub async fn moto_config() -> aws_config::SdkConfig {
 pub fn unique(name: &str) -> String {
     format!("{name}-{}-{}", std::process::id(), fastrand::u32(..))
 }
+
+/// A secret for `STORE` holding the sandbox's token, under a fresh prefix `{name}-…/` in moto's
+/// Secrets Manager: the secret id (`BC_SECRET_ID`).
+pub async fn sandbox_store_secret(sdk: &aws_config::SdkConfig, name: &str) -> String {
+    use b2b_test_support::{stores, STORE};
+    let prefix = format!("{}/", b2b_test_support::unique(name));
+    let mut secret = stores::store_secret_json(STORE);
+    secret["access_token"] = json!(b2b_test_support::TOKEN);
+    stores::create_secrets(sdk, &prefix, &[(STORE, secret)]).await;
+    format!("{prefix}{STORE}")
+}
+
+/// The debug binary of function `name`, started under the Lambda runtime API with `env`
+/// (30 s an invocation).
+pub async fn start_function(
+    name: &str,
+    env: &[(&str, String)],
+) -> b2b_test_support::lambda::FunctionProcess {
+    use b2b_test_support::lambda::{function_binary, FunctionProcess};
+    let binary = function_binary(name, false).unwrap_or_else(|e| panic!("{e}"));
+    FunctionProcess::start(&binary, name, env, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
