@@ -1,3 +1,6 @@
+//! Tests of the store registry and directory; test-only (`#[cfg(test)] mod tests` in `mod.rs`), so
+//! their `unwrap`s fail the test, never a function.
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use secrecy::SecretString;
