@@ -204,7 +204,9 @@ async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
 }
 
 /// Store settings made in the control panel: `{"company_credit": false}` switches the store's
-/// company credit feature off (the credit routes then answer 400), `true` on again.
+/// company credit feature off (the credit routes then answer 400), `true` on again;
+/// `{"independent_companies": true}` puts it on Independent Companies behavior (company
+/// catalogs then follow customer groups: `PUT /companies/{id}/catalogs` answers 405).
 async fn settings(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let body = match body_object(&body) {
         Ok(b) => b,
@@ -214,9 +216,13 @@ async fn settings(State(app): State<Arc<App>>, body: Bytes) -> Response {
     if let Some(on) = body.get("company_credit").and_then(Value::as_bool) {
         store.credit_disabled = !on;
     }
+    if let Some(on) = body.get("independent_companies").and_then(Value::as_bool) {
+        store.independent_companies = on;
+    }
     json_status(
         StatusCode::OK,
-        &json!({"company_credit": !store.credit_disabled}),
+        &json!({"company_credit": !store.credit_disabled,
+                "independent_companies": store.independent_companies}),
     )
 }
 

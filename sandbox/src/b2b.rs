@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
             get(get_company).put(update_company).delete(delete_company),
         )
         .route(&b("/companies/{companyId}/status"), put(company_status))
+        .route(&b("/companies/{companyId}/catalogs"), put(company_catalog))
         .route(&b("/companies/extra-fields"), get(company_extra_fields))
         .route(&b("/users"), get(list_users).post(create_user))
         .route(&b("/users/bulk"), post(bulk_create_users))
@@ -393,6 +394,50 @@ async fn company_status(State(app): State<Arc<App>>, Path(p): P, body: Bytes) ->
         c["updatedAt"] = json!(now_secs().to_string());
     }
     app.fire("store/company/statusUpdated", json!({"company_id": id}));
+    b2b_ok(json!({ "companyId": id }))
+}
+
+/// `PUT /companies/{id}/catalogs` `{catalogId}`: the price list the company's buyers see. 405
+/// on a store using Independent Companies behavior (as the spec says); 422 for a catalog that
+/// is no price list of the store.
+async fn company_catalog(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Response {
+    let body = match body_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(id) = pid(&p, "companyId") else {
+        return b2b_not_found("Company");
+    };
+    let catalog = match body.get("catalogId") {
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    let Some(catalog) = catalog else {
+        return b2b_invalid(json!({"catalogId": ["This field is required."]}));
+    };
+    {
+        let mut store = app.data();
+        if store.independent_companies {
+            return b2b_err(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Not Allowed: the store uses Independent Companies behavior.",
+                json!({}),
+            );
+        }
+        let Some(name) = store.pricelists.get(&catalog).map(|l| text(l, "name")) else {
+            return b2b_invalid(
+                json!({"catalogId": [format!("Catalog {catalog} does not exist.")]}),
+            );
+        };
+        let Some(c) = store.companies.get_mut(&id) else {
+            return b2b_not_found("Company");
+        };
+        c["catalogId"] = json!(catalog.to_string());
+        c["catalogName"] = json!(name);
+        c["updatedAt"] = json!(now_secs().to_string());
+    }
+    app.fire("store/company/updated", json!({"company_id": id}));
     b2b_ok(json!({ "companyId": id }))
 }
 

@@ -38,6 +38,7 @@ pub mod receivables;
 pub mod reply;
 pub mod router;
 pub mod seed;
+pub mod shopping_lists;
 pub mod specs;
 pub mod staff;
 pub mod state;

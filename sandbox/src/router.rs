@@ -14,7 +14,8 @@ use tower::ServiceExt as _;
 use crate::reply;
 use crate::state::App;
 use crate::{
-    admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables, staff,
+    admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables,
+    shopping_lists, staff,
 };
 
 /// One router serving every store of `apps`: a request goes to the store its core path
@@ -65,6 +66,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(hierarchy::routes())
         .merge(company_terms::routes())
         .merge(staff::routes())
+        .merge(shopping_lists::routes())
         .merge(receivables::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -72,11 +72,15 @@ pub struct Store {
     pub company_credit: BTreeMap<i64, Value>,
     /// The store's company credit feature is off: the credit routes answer 400.
     pub credit_disabled: bool,
+    /// The store uses Independent Companies behavior: `PUT /companies/{id}/catalogs` answers 405.
+    pub independent_companies: bool,
     /// Sales staff by id (`{id, email, name, phoneNumber, roleName, assigned: {companyId:
     /// assignedAt}}`).
     pub sales_staff: BTreeMap<i64, Value>,
     /// Super admins by id (the list item shape plus `customerId` and `assigned`).
     pub super_admins: BTreeMap<i64, Value>,
+    /// B2B shopping lists by id (the list shape plus its `items`).
+    pub shopping_lists: BTreeMap<i64, Value>,
 }
 
 impl Store {
@@ -101,6 +105,11 @@ impl Store {
         let next = (*c).max(existing_max.unwrap_or(0)) + 1;
         *c = next;
         next
+    }
+
+    /// A copy of shopping list `id`, to put back when an update is refused.
+    pub fn clone_list(&self, id: i64) -> Option<Value> {
+        self.shopping_lists.get(&id).cloned()
     }
 
     /// Key of a price-list record.

@@ -486,6 +486,20 @@ mod tests {
             territory["sales_rep"]["assign"],
             json!(["C-1001", "C-1001-TX"])
         );
+        let group = parse(json!({"record_type": "price_group", "code": "WHSL",
+            "description": "Wholesale", "rules": [{"type": "all", "method": "percent", "amount": "5"}]}));
+        assert_eq!(group["external_id"], "WHSL");
+        assert_eq!(group["customer_group"]["discount_rules"][0]["amount"], "5");
+        let guide = parse(
+            json!({"record_type": "order_guide", "customer_no": "C-1001-TX",
+            "guide": "weekly", "title": "Weekly order guide", "buyer": "tex@acme.example",
+            "lines": [{"item_no": "SKU-001-1", "qty": 24}, {"item_no": "SKU-014-2", "qty": 6}]}),
+        );
+        assert_eq!(guide["external_id"], "GUIDE-C-1001-TX-weekly");
+        assert_eq!(
+            guide["shopping_list"]["items"],
+            json!([{"sku": "SKU-001-1", "quantity": 24}, {"sku": "SKU-014-2", "quantity": 6}])
+        );
     }
 
     #[test]

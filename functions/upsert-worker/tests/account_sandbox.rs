@@ -490,3 +490,238 @@ async fn a_super_admin_is_created_once_and_assigned_by_difference() {
     assert!(reason.contains("super_admin.email"), "{reason}");
     rig.assert_contract_kept();
 }
+
+const PUT_CATALOG: &str = "PUT /api/v3/io/companies/{companyId}/catalogs";
+
+#[tokio::test]
+async fn a_companys_catalog_is_assigned_once_and_refused_on_independent_companies() {
+    let rig = rig().await;
+    let list = support::price_list(&rig.sandbox).await;
+    assert!(rig.handle(&[company("C", None)]).await.is_empty());
+    let mut cmd = company("C", None);
+    cmd["company"]["catalog_id"] = json!(list);
+    assert!(rig.handle(&[cmd.clone()]).await.is_empty());
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dlq.bodies());
+    assert_eq!(rig.company("C").await["catalogId"], json!(list.to_string()));
+    assert_eq!(rig.requests(PUT_CATALOG).await, 1);
+    // Sent again: the company has it, nothing is written.
+    cmd["idempotency_key"] = json!(support::unique("k"));
+    assert!(rig.handle(&[cmd.clone()]).await.is_empty());
+    assert_eq!(rig.requests(PUT_CATALOG).await, 1);
+    // A new company takes its catalog in the create (as the spec's string).
+    let mut new = company("D", None);
+    new["company"]["catalog_id"] = json!(list);
+    assert!(rig.handle(&[new]).await.is_empty());
+    assert_eq!(rig.company("D").await["catalogId"], json!(list.to_string()));
+    assert_eq!(rig.requests(PUT_CATALOG).await, 1);
+
+    // On Independent Companies behavior the store refuses: a dead letter saying what to do.
+    support::admin_post(
+        &rig.sandbox,
+        "settings",
+        &json!({"independent_companies": true}),
+    )
+    .await;
+    let other: Value = reqwest::Client::new()
+        .post(format!("{}/v3/pricelists", rig.sandbox.core_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .json(&json!({"name": "Retail", "active": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["data"]["id"].as_i64().unwrap();
+    cmd["company"]["catalog_id"] = json!(other);
+    cmd["idempotency_key"] = json!(support::unique("k"));
+    assert!(rig.handle(&[cmd]).await.is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("catalog_id"), "{reason}");
+    assert!(reason.contains("Independent Companies"), "{reason}");
+    assert_eq!(rig.company("C").await["catalogId"], json!(list.to_string()));
+    rig.assert_contract_kept();
+}
+
+fn customer_group(ext: &str, name: &str, rules: Value) -> Value {
+    json!({"type": "customergroup.upsert", "version": 1, "store_hash": support::STORE,
+        "external_id": ext, "idempotency_key": support::unique("k"),
+        "customer_group": {"name": name, "category_access": {"type": "all"}, "discount_rules": rules}})
+}
+
+const PUT_GROUP: &str = "PUT /stores/{store_hash}/v2/customer_groups/{customer_group_id}";
+const POST_GROUP: &str = "POST /stores/{store_hash}/v2/customer_groups";
+
+#[tokio::test]
+async fn customer_groups_are_made_once_by_external_id_and_companies_wait_to_join_them() {
+    let rig = rig().await;
+    let rules = json!([{"type": "all", "method": "percent", "amount": "5"},
+        {"type": "category", "method": "fixed", "amount": 2.5, "category_id": 18}]);
+    let mut member = company("C", None);
+    member["company"]["customer_group_external_id"] = json!("G-WHOLESALE");
+    // The list comes first, waiting for its company and buyer; the company waits for its
+    // group: all made in one invocation, level by level.
+    let guide = json!([{"sku": "SKU-001-1", "quantity": 5}]);
+    let batch = [
+        shopping_list("C", "Weekly", guide),
+        member.clone(),
+        customer_group("G-WHOLESALE", "Wholesale", rules),
+    ];
+    let failed = rig.handle(&batch).await;
+    assert!(failed.is_empty(), "{failed:?} {:?}", rig.dlq.bodies());
+    assert_eq!(rig.lists().await.len(), 1);
+    let state = support::admin(&rig.sandbox, "state").await;
+    let groups = support::all(&state, "customer_groups");
+    let group = groups.iter().find(|g| g["name"] == "Wholesale").unwrap();
+    assert_eq!(rig.company("C").await["bcGroupId"], group["id"]);
+    assert_eq!(group["discount_rules"].as_array().unwrap().len(), 2);
+    assert_eq!(rig.requests(POST_GROUP).await, 1);
+
+    // The same rules in another order and format: nothing written.
+    let same = json!([{"type": "category", "method": "fixed", "amount": "2.50", "category_id": 18},
+        {"type": "all", "method": "percent", "amount": 5}]);
+    assert!(rig
+        .handle(&[customer_group("G-WHOLESALE", "Wholesale", same)])
+        .await
+        .is_empty());
+    assert_eq!(rig.requests(PUT_GROUP).await, 0);
+    // One rule changed: the rules go as a whole, in one write.
+    let changed = json!([{"type": "all", "method": "percent", "amount": "7.5"}]);
+    assert!(rig
+        .handle(&[customer_group("G-WHOLESALE", "Wholesale", changed)])
+        .await
+        .is_empty());
+    assert_eq!(rig.requests(PUT_GROUP).await, 1);
+    let state = support::admin(&rig.sandbox, "state").await;
+    let groups = support::all(&state, "customer_groups");
+    let group = groups.iter().find(|g| g["name"] == "Wholesale").unwrap();
+    assert_eq!(
+        group["discount_rules"],
+        json!([{"type": "all", "method": "percent", "amount": "7.5000"}])
+    );
+    assert!(rig.dlq.bodies().is_empty());
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_group_found_by_name_is_adopted_not_made_again() {
+    let rig = rig().await;
+    let body = json!({"name": "Distributors"});
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/v2/customer_groups",
+            rig.sandbox.core_base_url()
+        ))
+        .header("X-Auth-Token", support::TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let cmd = customer_group("G-DIST", "Distributors", json!([]));
+    assert!(rig.handle(&[cmd]).await.is_empty());
+    assert_eq!(
+        rig.requests(POST_GROUP).await,
+        1,
+        "only the control panel's create"
+    );
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dlq.bodies());
+    rig.assert_contract_kept();
+}
+
+fn shopping_list(company: &str, name: &str, items: Value) -> Value {
+    let lower = company.to_lowercase();
+    json!({"type": "shoppinglist.upsert", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("GUIDE-{company}-{name}"), "idempotency_key": support::unique("k"),
+        "company_external_id": company,
+        "shopping_list": {"name": name, "description": "Weekly order guide",
+        "buyer_email": format!("admin@{lower}.example"), "items": items}})
+}
+
+const POST_LIST: &str = "POST /api/v3/io/shopping-list";
+const PUT_LIST: &str = "PUT /api/v3/io/shopping-list/{shoppingListId}";
+
+impl Rig {
+    /// The sandbox's shopping lists.
+    async fn lists(&self) -> Vec<Value> {
+        let state = support::admin(&self.sandbox, "state").await;
+        support::all(&state, "shopping_lists")
+    }
+}
+
+fn quantities(list: &Value) -> Vec<(i64, i64)> {
+    let mut q: Vec<(i64, i64)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["variantId"].as_i64().unwrap(),
+                i["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    q.sort();
+    q
+}
+
+#[tokio::test]
+async fn a_shopping_list_is_made_to_hold_exactly_the_erps_order_guide() {
+    let rig = rig().await;
+    assert!(rig.handle(&[company("C", None)]).await.is_empty());
+    let guide = json!([{"sku": "SKU-001-1", "quantity": 5}, {"sku": "SKU-002-2", "quantity": 1}]);
+    assert!(rig
+        .handle(&[shopping_list("C", "Weekly", guide.clone())])
+        .await
+        .is_empty());
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dlq.bodies());
+    let lists = rig.lists().await;
+    assert_eq!(lists.len(), 1);
+    assert_eq!(lists[0]["companyId"].as_i64(), Some(rig.id_of("C").await));
+    assert_eq!(quantities(&lists[0]), [(1, 5), (4, 1)]);
+
+    // Sent again: it holds them already.
+    assert!(rig
+        .handle(&[shopping_list("C", "Weekly", guide)])
+        .await
+        .is_empty());
+    assert_eq!(
+        (rig.requests(POST_LIST).await, rig.requests(PUT_LIST).await),
+        (1, 0)
+    );
+
+    // The guide changes: one quantity, one item gone, one new; one write.
+    let next = json!([{"sku": "SKU-001-1", "quantity": 8}, {"sku": "SKU-003-1", "quantity": 2}]);
+    assert!(rig
+        .handle(&[shopping_list("C", "Weekly", next)])
+        .await
+        .is_empty());
+    assert_eq!(
+        (rig.requests(POST_LIST).await, rig.requests(PUT_LIST).await),
+        (1, 1)
+    );
+    assert_eq!(quantities(&rig.lists().await[0]), [(1, 8), (5, 2)]);
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dlq.bodies());
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn an_unknown_sku_on_a_list_is_a_dead_letter_naming_it_and_nothing_is_written() {
+    let rig = rig().await;
+    assert!(rig.handle(&[company("C", None)]).await.is_empty());
+    let guide = json!([{"sku": "SKU-001-1", "quantity": 5}, {"sku": "NOPE-9", "quantity": 1}]);
+    assert!(rig
+        .handle(&[shopping_list("C", "Weekly", guide)])
+        .await
+        .is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("shopping_list.items[1].sku"), "{reason}");
+    assert!(reason.contains("NOPE-9"), "{reason}");
+    assert!(rig.lists().await.is_empty());
+    assert_eq!(rig.requests(POST_LIST).await, 0);
+    rig.assert_contract_kept();
+}

@@ -34,6 +34,7 @@ const SPEC_FILES: &[&str] = &[
     "docs/b2b-edition/specs/api-v3/invoice-management.yaml",
     "docs/b2b-edition/specs/api-v3/payment/payment.yaml",
     "docs/b2b-edition/specs/api-v3/sales_staff/sales_staff.yaml",
+    "docs/b2b-edition/specs/api-v3/shopping_list/shopping_list.yaml",
     "docs/b2b-edition/specs/api-v3/super_admin/super_admin.yaml",
     "reference/orders.v2.oas2.yml",
     "reference/orders.v3.yml",

@@ -255,7 +255,8 @@ pub struct CompanyFields {
     /// Customer group (independent-companies stores).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_group_id: Option<i64>,
-    /// Catalog.
+    /// Catalog (the price list the company's buyers see): an integer in the create, while
+    /// `PUT /companies/{id}/catalogs` takes the string ([`B2b::set_company_catalog`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<i64>,
     /// Admin first name (create only).
@@ -1024,6 +1025,15 @@ impl B2b<'_> {
     pub async fn set_company_status(&self, id: i64, status: CompanyStatus) -> Result<(), BcError> {
         let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/companies/{id}/status"))
             .json(&serde_json::json!({ "companyStatus": status.code() }))?;
+        self.client.execute(&req).await.map(drop)
+    }
+
+    /// `PUT /companies/{id}/catalogs`: the price list the company's buyers see (`catalogId`, a
+    /// string in the spec). Stores on Independent Companies behavior answer 405
+    /// ([`BcError::Rejected`]): there the catalog follows the company's customer group.
+    pub async fn set_company_catalog(&self, id: i64, catalog_id: i64) -> Result<(), BcError> {
+        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/companies/{id}/catalogs"))
+            .json(&serde_json::json!({ "catalogId": catalog_id.to_string() }))?;
         self.client.execute(&req).await.map(drop)
     }
 

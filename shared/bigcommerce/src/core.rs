@@ -372,6 +372,21 @@ impl Core<'_> {
         ))
     }
 
+    /// The customer group named exactly `name` (`GET /v2/customer_groups?name=`; names are
+    /// unique in a store); `None` when there is none.
+    pub async fn customer_group_named(&self, name: &str) -> Result<Option<CustomerGroup>, BcError> {
+        let query = vec![("name".to_owned(), name.to_owned())];
+        let groups: Vec<CustomerGroup> = items(v2_pages(
+            self.client,
+            "/v2/customer_groups",
+            query,
+            CORE_LIMIT,
+        ))
+        .try_collect()
+        .await?;
+        Ok(groups.into_iter().find(|g| g.name.as_deref() == Some(name)))
+    }
+
     /// `GET /v2/customer_groups/{id}`; `None` when it does not exist.
     pub async fn customer_group(&self, id: i64) -> Result<Option<CustomerGroup>, BcError> {
         let req = ApiRequest::get(Api::Core, format!("/v2/customer_groups/{id}"));

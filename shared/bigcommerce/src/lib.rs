@@ -62,6 +62,7 @@ pub mod permits;
 pub mod ratelimit;
 pub mod receivables;
 pub mod retry;
+pub mod shopping_lists;
 pub mod staff;
 pub mod subscriptions;
 pub mod terms;

@@ -351,13 +351,16 @@ fn account_company(ext: &str, name: &str, parent: Option<&str>) -> Value {
 
 /// The ERP's customer master and territory table build a whole account: a parent with two
 /// branches (sent branches first: they wait for it), net-30 terms and credit on the parent, and
-/// a sales rep (made in the control panel: the sandbox's admin call) on all three.
+/// a sales rep (made in the control panel: the sandbox's admin call) on all three, the parent's
+/// catalog and customer group (sent after it: it waits), and a branch's order guide as a
+/// shopping list.
 async fn accounts(
     http: &reqwest::Client,
     intake_url: &str,
     aws: &Aws,
     lambdas: &Lambdas,
     sandbox: &RunningSandbox,
+    price_list: i64,
 ) -> Result<String, Error> {
     let rep = "marie@seller.example";
     http.post(format!("{}/__sandbox/sales-staff", sandbox.base_url()))
@@ -369,16 +372,30 @@ async fn accounts(
     parent["company"]["payment_terms"] = json!({"net_days": 30});
     parent["company"]["payment_methods"] = json!(["purchase_order", "bankdeposit"]);
     parent["company"]["credit"] = json!({"currency": "USD", "limit": "25000", "balance": "8200"});
+    parent["company"]["customer_group_external_id"] = json!("PG-CONTRACT");
+    parent["company"]["catalog_id"] = json!(price_list);
     let batch = json!([
         account_company("ACME-TX", "Acme Texas", Some("ACME")),
         account_company("ACME-CA", "Acme California", Some("ACME")),
         parent,
+        {"type": "customergroup.upsert", "version": 1, "store_hash": STORE, "external_id": "PG-CONTRACT",
+         "customer_group": {"name": "Acme contract pricing", "category_access": {"type": "all"},
+         "discount_rules": [{"type": "all", "method": "percent", "amount": "4"}]}},
         {"type": "salesrep.assign", "version": 1, "store_hash": STORE, "external_id": "TERR-SW",
          "sales_rep": {"email": rep, "assign": ["ACME", "ACME-TX", "ACME-CA"]}},
+        {"type": "shoppinglist.upsert", "version": 1, "store_hash": STORE, "external_id": "GUIDE-ACME-TX-weekly",
+         "company_external_id": "ACME-TX", "shopping_list": {"name": "Weekly order guide",
+         "buyer_email": "pat@acme-tx.example",
+         "items": [{"sku": "SKU-001-1", "quantity": 24}, {"sku": "SKU-007-2", "quantity": 6}]}},
     ]);
     post_inbound(http, intake_url, &batch).await?;
     let drained = drain(aws, lambdas).await?;
     let state = sandbox_state(http, sandbox).await?;
+    let list_items = state["shopping_lists"]
+        .as_object()
+        .and_then(|m| m.values().find(|l| l["name"] == "Weekly order guide"))
+        .and_then(|l| l["items"].as_array())
+        .map_or(0, Vec::len);
     let companies: Vec<&Value> = state["companies"]
         .as_object()
         .map(|m| m.values().collect())
@@ -397,14 +414,23 @@ async fn accounts(
         .and_then(|m| m.values().next())
         .and_then(|s| s["assigned"].as_object())
         .map_or(0, |a| a.len());
-    if branches != 2 || terms["paymentTerms"] != 30 || assigned != 3 {
+    let parent = named("Acme Holdings");
+    let catalog = parent.map_or(Value::Null, |c| c["catalogId"].clone());
+    let group = parent
+        .and_then(|c| c["bcGroupName"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    if branches != 2 || terms["paymentTerms"] != 30 || assigned != 3 || list_items != 2 {
         return Err(format!(
-            "account step: {branches} branches linked, terms {terms}, rep on {assigned} accounts"
+            "account step: {branches} branches linked, terms {terms}, rep on {assigned} accounts, {list_items} items on the order guide"
         )
         .into());
     }
+    if catalog != json!(price_list.to_string()) || group != "Acme contract pricing" {
+        return Err(format!("account step: catalog {catalog}, customer group {group}").into());
+    }
     Ok(format!(
-        "ERP built an account: Acme Holdings with 2 branches (sent before it: they waited for it; {} deliveries retried), net-30 terms, {available} USD credit available, sales rep {rep} on 3 accounts",
+        "ERP built an account: Acme Holdings with 2 branches (sent before it: they waited for it; {} deliveries retried), net-30 terms, {available} USD credit available, catalog = price list {price_list} in customer group {group} (4% off), sales rep {rep} on 3 accounts, and Acme Texas's weekly order guide as a shopping list of {list_items} items",
         drained.retried
     ))
 }
@@ -752,7 +778,7 @@ async fn run() -> Result<(), Error> {
     let receivables =
         receivables(&http, &intake_url, &aws, &lambdas, &sandbox, &placed_ids).await?;
     step(t0, &receivables.summary);
-    let account = accounts(&http, &intake_url, &aws, &lambdas, &sandbox).await?;
+    let account = accounts(&http, &intake_url, &aws, &lambdas, &sandbox, price_list).await?;
     step(t0, &account);
     let (open_before, open_after, payments_back) = (
         receivables.open_before,

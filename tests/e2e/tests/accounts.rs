@@ -10,6 +10,7 @@ mod common;
 
 use b2b_test_support::lambda::{answer_of, http_post, FunctionProcess};
 use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE};
+use bc_sandbox::RunningSandbox;
 use common::{admin_get, all, sandbox_store_secret, sqs_record, start_function};
 use serde_json::{json, Value};
 
@@ -83,13 +84,13 @@ fn by_external_id<'a>(companies: &'a [Value], ext: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no company {ext}"))
 }
 
-#[tokio::test]
-async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
+/// Moto's queues and state table, the strict sandbox, and the two binaries.
+async fn start(name: &str) -> (Rig, RunningSandbox, String) {
     let sdk = moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let inbound = queue(&sdk, "acct-inbound").await;
-    let dlq = queue(&sdk, "acct-dlq").await;
-    let secret_id = sandbox_store_secret(&sdk, "e2e-accounts").await;
+    let inbound = queue(&sdk, &format!("{name}-inbound")).await;
+    let dlq = queue(&sdk, &format!("{name}-dlq")).await;
+    let secret_id = sandbox_store_secret(&sdk, &format!("e2e-{name}")).await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
     let env = vec![
         ("BC_SECRET_ID", secret_id),
@@ -107,6 +108,12 @@ async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
         sqs,
         inbound,
     };
+    (rig, sandbox, dlq)
+}
+
+#[tokio::test]
+async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
+    let (rig, sandbox, dlq) = start("acct").await;
     let rep = json!({"email": "marie@seller.example", "name": "Marie Curie"});
     b2b_test_support::admin_post(&sandbox, "sales-staff", &rep).await;
 
@@ -195,6 +202,58 @@ async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
             .unwrap()
             .contains("company.payment_terms.net_days"),
         "{refused}"
+    );
+    assert!(
+        sandbox.contract_violations().is_empty(),
+        "{:?}",
+        sandbox.contract_violations()
+    );
+}
+
+#[tokio::test]
+async fn customer_groups_catalogs_and_order_guides_reach_the_store() {
+    let (rig, sandbox, dlq) = start("assort").await;
+    let price_list = b2b_test_support::price_list(&sandbox).await;
+    let mut member = company("NW", None);
+    member["company"]["customer_group_external_id"] = json!("PG-WHSL");
+    member["company"]["catalog_id"] = json!(price_list);
+    let group = json!({"type": "customergroup.upsert", "version": 1, "store_hash": STORE,
+        "external_id": "PG-WHSL", "customer_group": {"name": "Wholesale",
+        "discount_rules": [{"type": "all", "method": "percent", "amount": "5"}]}});
+    let guide = |items: Value| {
+        json!({"type": "shoppinglist.upsert", "version": 1, "store_hash": STORE,
+        "external_id": format!("GUIDE-{}", unique("g")), "company_external_id": "NW",
+        "shopping_list": {"name": "Weekly", "buyer_email": "admin@nw.example", "items": items}})
+    };
+    // The company and its list come before the group: they wait for it and for the company.
+    let rounds = rig
+        .apply(&[
+            member,
+            guide(json!([{"sku": "SKU-001-1", "quantity": 12}])),
+            group,
+        ])
+        .await;
+    assert!(rounds >= 1);
+    // An unknown SKU: a dead letter naming it, the list as it was.
+    rig.apply(&[guide(
+        json!([{"sku": "SKU-001-1", "quantity": 3}, {"sku": "GONE-1", "quantity": 1}]),
+    )])
+    .await;
+
+    let state = admin_get(&sandbox, "state").await;
+    let companies = all(&state, "companies");
+    let nw = by_external_id(&companies, "NW");
+    assert_eq!(nw["bcGroupName"], "Wholesale");
+    assert_eq!(nw["catalogId"], json!(price_list.to_string()));
+    let lists = all(&state, "shopping_lists");
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    assert_eq!(lists[0]["items"][0]["quantity"], 12);
+    let dead = drain(&rig.sqs, &dlq).await;
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(
+        reason.contains("shopping_list.items[1].sku") && reason.contains("GONE-1"),
+        "{reason}"
     );
     assert!(
         sandbox.contract_violations().is_empty(),

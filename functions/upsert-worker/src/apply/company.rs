@@ -393,13 +393,37 @@ impl Applier {
             }
         }
         if let Some(catalog) = changed(&data.catalog_id, &existing.catalog_id) {
-            // The update takes no catalogId: say so rather than report a change never made.
-            return Err(ApplyError::Permanent(format!(
-                "company `{external_id}`: the rest is applied, but its catalog cannot be changed \
-                 to {catalog} through PUT /companies/{{id}}, which takes no catalogId"
-            )));
+            self.set_catalog(store, existing.company_id, external_id, catalog)
+                .await?;
+            outcome = Outcome::Updated;
         }
         Ok(outcome)
+    }
+
+    /// `PUT /companies/{id}/catalogs` (the update takes no `catalogId`). A store on Independent
+    /// Companies behavior refuses it (405): a permanent dead letter saying where the catalog
+    /// comes from there.
+    async fn set_catalog(
+        &self,
+        store: &str,
+        company_id: i64,
+        external_id: &str,
+        catalog: i64,
+    ) -> Result<(), ApplyError> {
+        self.touch(store, Mirrored::Companies, company_id).await?;
+        match self
+            .client
+            .b2b()
+            .set_company_catalog(company_id, catalog)
+            .await
+        {
+            Err(BcError::Rejected { status: 405, .. }) => Err(ApplyError::Permanent(format!(
+                "company `{external_id}`: catalog_id {catalog} refused: the store uses \
+                 Independent Companies behavior, where a company's catalog follows its \
+                 customer group (set customer_group_id instead); the rest is applied"
+            ))),
+            other => Ok(other?),
+        }
     }
 
     pub(super) async fn set_status(

@@ -21,12 +21,14 @@
 mod address;
 mod company;
 mod fulfillment;
+mod groups;
 mod hierarchy;
 mod inventory;
 mod invoice;
 mod mirror;
 mod pricelist;
 mod quote;
+mod shopping_list;
 mod staff;
 mod terms;
 mod user;
@@ -207,6 +209,16 @@ pub enum ApplyError {
     /// (retryable like [`ApplyError::MissingCompany`]: parents come first).
     #[error("`company.parent_external_id`: the parent company `{0}` does not exist in this store yet; retrying later (a parent in another store never will)")]
     MissingParent(String),
+    /// Something else a command names does not exist yet: a customer group of a
+    /// `customergroup.upsert`, a company's buyer (retryable like
+    /// [`ApplyError::MissingCompany`]: what is named comes first).
+    #[error("`{field}`: `{name}` does not exist in this store yet; retrying later")]
+    Missing {
+        /// The command's field that names it.
+        field: &'static str,
+        /// What it names.
+        name: String,
+    },
     /// Will never succeed as sent: dead-letter it.
     #[error("{0}")]
     Permanent(String),
@@ -358,6 +370,9 @@ enum Kind {
     Shipment,
     Invoice,
     Payment,
+    CustomerGroup,
+    ShoppingList,
+    BuyerEmail,
 }
 
 /// The id-map key of the entity of `kind` that `external_id` names in `store`:
@@ -372,6 +387,9 @@ fn id_key(store: &str, kind: Kind, external_id: &str) -> String {
         Kind::Shipment => "shipment",
         Kind::Invoice => "invoice",
         Kind::Payment => "payment",
+        Kind::CustomerGroup => "customer_group",
+        Kind::ShoppingList => "shopping_list",
+        Kind::BuyerEmail => "buyer_email",
     };
     format!("{store}#{kind}#{external_id}")
 }
@@ -494,6 +512,8 @@ impl Applier {
             return self.apply_leased(cmd).await.map(Step::Done);
         };
         self.check_store(store).await?;
+        let with_group = self.with_group_id(store, company).await?;
+        let company = &*with_group;
         match self.find_company(store, &cmd.external_id).await? {
             Some(existing) => self
                 .company_update(store, &existing, &cmd.external_id, company)
@@ -552,6 +572,8 @@ impl Applier {
         self.check_store(store).await?;
         match &cmd.action {
             Action::CompanyUpsert { company } => {
+                let with_group = self.with_group_id(store, company).await?;
+                let company = &*with_group;
                 let upserted = self
                     .company_upsert(store, &cmd.external_id, company)
                     .await?;
@@ -656,6 +678,18 @@ impl Applier {
                     .await
             }
             Action::SalesRepAssign { sales_rep } => self.sales_rep_assign(store, sales_rep).await,
+            Action::CustomerGroupUpsert { customer_group } => {
+                self.customer_group_upsert(store, &cmd.external_id, customer_group)
+                    .await
+            }
+            Action::ShoppingListUpsert {
+                company_external_id,
+                shopping_list,
+            } => {
+                let company_id = self.require_company_id(store, company_external_id).await?;
+                self.shopping_list_upsert(store, &cmd.external_id, company_id, shopping_list)
+                    .await
+            }
             Action::SuperAdminUpsert { super_admin } => {
                 self.super_admin_upsert(store, super_admin).await
             }

@@ -82,6 +82,15 @@ impl Applier {
                 return Ok(Some(u));
             }
         }
+        self.search_user(key, email).await
+    }
+
+    /// The buyer with `email`, by a search (no mirror), its mapping recorded under `key`.
+    pub(super) async fn search_user(
+        &self,
+        key: &str,
+        email: &str,
+    ) -> Result<Option<User>, ApplyError> {
         let filter = UserFilter {
             email: Some(email.to_owned()),
             ..UserFilter::default()

@@ -60,8 +60,16 @@ fn waits_for_a_company(item: &Incoming<'_>, result: &RecordResult) -> bool {
     ) && !item.in_fifo_group()
 }
 
-fn created_a_company(result: &RecordResult) -> bool {
-    matches!(result, RecordResult::Done { kind, outcome: "created" } if kind == "company.upsert")
+/// The command types whose creates others in a batch may wait for: companies (their buyers,
+/// addresses, branches, lists), customer groups (their companies) and buyers (their lists).
+const WAITED_FOR: [&str; 3] = ["company.upsert", "customergroup.upsert", "user.upsert"];
+
+/// Passes over the waiting commands after the first: one per level of what waits for what
+/// (a list waits for its buyer, who waits for a company, which waits for its group).
+const WAITING_PASSES: usize = 3;
+
+fn created_what_others_wait_for(result: &RecordResult) -> bool {
+    matches!(result, RecordResult::Done { kind, outcome: "created" } if WAITED_FOR.contains(&kind.as_str()))
 }
 
 impl Worker {
@@ -142,28 +150,37 @@ impl Worker {
         )
     }
 
-    /// A buyer, address or quote that came with its new company in the same batch was looked up
-    /// before the company was created: once the batch has created a company, those are tried
-    /// once more (buyers again held back for a bulk create) instead of waiting out the
-    /// visibility timeout.
+    /// A buyer, address, branch or list that came with what it needs in the same batch was
+    /// looked up before that was created: once a pass has created a company, customer group or
+    /// buyer, the waiting ones are tried again (buyers again held back for a bulk create),
+    /// up to [`WAITING_PASSES`] times, instead of waiting out the visibility timeout.
     pub(super) async fn retry_missing_companies<'r>(
         &self,
-        results: Vec<Finished<'r>>,
+        mut results: Vec<Finished<'r>>,
     ) -> Vec<Finished<'r>> {
-        if !results.iter().any(|(_, r)| created_a_company(r)) {
-            return results;
+        let mut progressed = results.iter().any(|(_, r)| created_what_others_wait_for(r));
+        for _ in 0..WAITING_PASSES {
+            if !progressed {
+                break;
+            }
+            let (waiting, mut done): (Vec<_>, Vec<_>) = results
+                .into_iter()
+                .partition(|(item, r)| waits_for_a_company(item, r));
+            if waiting.is_empty() {
+                return done;
+            }
+            let again: Vec<(&Incoming, Processed)> = futures_util::stream::iter(waiting)
+                .map(|(item, _)| async move { (item, self.process(item, true).await) })
+                .buffer_unordered(self.concurrency.max(1))
+                .collect()
+                .await;
+            let (finished, deferred) = split_processed(again);
+            let mut pass = finished;
+            pass.extend(self.create_all_deferred(deferred).await);
+            progressed = pass.iter().any(|(_, r)| created_what_others_wait_for(r));
+            done.extend(pass);
+            results = done;
         }
-        let (waiting, mut done): (Vec<_>, Vec<_>) = results
-            .into_iter()
-            .partition(|(item, r)| waits_for_a_company(item, r));
-        let again: Vec<(&Incoming, Processed)> = futures_util::stream::iter(waiting)
-            .map(|(item, _)| async move { (item, self.process(item, true).await) })
-            .buffer_unordered(self.concurrency.max(1))
-            .collect()
-            .await;
-        let (finished, deferred) = split_processed(again);
-        done.extend(finished);
-        done.extend(self.create_all_deferred(deferred).await);
-        done
+        results
     }
 }

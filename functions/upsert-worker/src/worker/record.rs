@@ -232,7 +232,8 @@ impl Worker {
             Err(
                 e @ (ApplyError::Retryable { .. }
                 | ApplyError::MissingCompany(_)
-                | ApplyError::MissingParent(_)),
+                | ApplyError::MissingParent(_)
+                | ApplyError::Missing { .. }),
             ) => {
                 let reason = e.to_string();
                 tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
@@ -245,7 +246,9 @@ impl Worker {
                     },
                     missing_company: matches!(
                         e,
-                        ApplyError::MissingCompany(_) | ApplyError::MissingParent(_)
+                        ApplyError::MissingCompany(_)
+                            | ApplyError::MissingParent(_)
+                            | ApplyError::Missing { .. }
                     ),
                 }
             }

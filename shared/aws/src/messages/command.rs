@@ -15,6 +15,7 @@ use bigcommerce_b2b::core::PriceRecord;
 use bigcommerce_b2b::fulfillment::Tracking;
 use bigcommerce_b2b::money::Amount;
 
+pub use super::assortment::*;
 pub use super::receivables::*;
 
 /// A postal address of a company.
@@ -73,13 +74,17 @@ pub struct CompanyData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<PostalAddress>,
     /// The administrator, created with the company.
-    pub admin: Person,
+    pub admin: Box<Person>,
     /// Extra field name → value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_fields: BTreeMap<String, String>,
     /// BigCommerce customer group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_group_id: Option<i64>,
+    /// The external id of a customer group of a `customergroup.upsert` (instead of
+    /// `customer_group_id`; a group not made yet is waited for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_group_external_id: Option<String>,
     /// Catalog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<i64>,
@@ -528,6 +533,21 @@ pub enum Action {
         /// The super admin and the companies.
         super_admin: SuperAdminData,
     },
+    /// A customer group created or updated (found by `external_id`, then by name).
+    #[serde(rename = "customergroup.upsert")]
+    CustomerGroupUpsert {
+        /// The group.
+        customer_group: CustomerGroupData,
+    },
+    /// A company's shopping list created or made to match (found by `external_id`, then by
+    /// its name within the company).
+    #[serde(rename = "shoppinglist.upsert")]
+    ShoppingListUpsert {
+        /// The company's external id.
+        company_external_id: String,
+        /// The list.
+        shopping_list: ShoppingListData,
+    },
 }
 
 /// The payload of a `salesrep.assign`.
@@ -600,6 +620,8 @@ impl Action {
             Action::InvoiceBalance { .. } => "invoice.balance",
             Action::SalesRepAssign { .. } => "salesrep.assign",
             Action::SuperAdminUpsert { .. } => "superadmin.upsert",
+            Action::CustomerGroupUpsert { .. } => "customergroup.upsert",
+            Action::ShoppingListUpsert { .. } => "shoppinglist.upsert",
         }
     }
 
@@ -626,6 +648,10 @@ impl Action {
             | Action::InvoiceBalance {
                 company_external_id,
                 ..
+            }
+            | Action::ShoppingListUpsert {
+                company_external_id,
+                ..
             } => Some(company_external_id),
             Action::PriceListAssign {
                 company_external_id,
@@ -639,7 +665,8 @@ impl Action {
             | Action::InventorySet { .. }
             | Action::InventoryAdjust { .. }
             | Action::SalesRepAssign { .. }
-            | Action::SuperAdminUpsert { .. } => None,
+            | Action::SuperAdminUpsert { .. }
+            | Action::CustomerGroupUpsert { .. } => None,
         }
     }
 
@@ -656,7 +683,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 17] = [
+pub const COMMAND_TYPES: [&str; 19] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -674,6 +701,8 @@ pub const COMMAND_TYPES: [&str; 17] = [
     "invoice.balance",
     "salesrep.assign",
     "superadmin.upsert",
+    "customergroup.upsert",
+    "shoppinglist.upsert",
 ];
 
 /// An inbound command.
@@ -724,6 +753,8 @@ impl Command {
             Action::SuperAdminUpsert { super_admin: a } => {
                 assignment_problems("super_admin", &a.assign, &a.unassign)
             }
+            Action::CustomerGroupUpsert { customer_group } => customer_group.problems(),
+            Action::ShoppingListUpsert { shopping_list, .. } => shopping_list.problems(),
             _ => Vec::new(),
         };
         if problems.is_empty() {

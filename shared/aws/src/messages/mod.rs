@@ -8,6 +8,7 @@
 //! The schemas users read are `schemas/inbound-command.v1.schema.json` and
 //! `schemas/webhook-event.v1.schema.json`; tests keep them and these types in agreement.
 
+mod assortment;
 mod command;
 mod receivables;
 pub mod validation;

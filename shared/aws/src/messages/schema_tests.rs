@@ -38,7 +38,7 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             "address": {"line1": "1 Main", "city": "Austin"},
             "admin": {"first_name": "A", "last_name": "B", "email": "ab@acme.example"},
             "extra_fields": {"erp_id": "X-1"}, "price_lists": [{"channel_id": 1, "price_list_id": 2}], "status": "approved",
-            "parent_external_id": "X-0", "payment_terms": {"net_days": 30}, "payment_methods": ["cod", "purchase_order"],
+            "customer_group_external_id": "PG-1", "catalog_id": 4, "parent_external_id": "X-0", "payment_terms": {"net_days": 30}, "payment_methods": ["cod", "purchase_order"],
             "credit": {"currency": "USD", "limit": "5000.00", "balance": 1200.5, "on_hold": false}}}),
         ),
         with(base("company.status"), json!({"status": "inactive"})),
@@ -144,7 +144,29 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             json!({"super_admin": {"email": "ops@agency.example", "first_name": "Olga", "last_name": "Ops",
             "phone": "555-0100", "channel_ids": [1], "assign": ["C-1"]}}),
         ),
+        with(
+            base("customergroup.upsert"),
+            json!({"customer_group": {"name": "Wholesale", "is_default": false,
+            "category_access": {"type": "specific", "categories": [18, 19]},
+            "discount_rules": [{"type": "all", "method": "percent", "amount": "5"},
+                {"type": "category", "method": "fixed", "amount": 2.5, "category_id": 18},
+                {"type": "product", "method": "price", "amount": "9.99", "product_id": 3}]}}),
+        ),
+        with(
+            base("shoppinglist.upsert"),
+            json!({"company_external_id": "C-1", "shopping_list": {"name": "Weekly order guide",
+            "description": "Standing order", "buyer_email": "ada@acme.example", "status": "draft",
+            "channel_id": 1, "items": [{"sku": "SKU-1", "quantity": 24}, {"sku": "SKU-2", "quantity": 6}]}}),
+        ),
     ]
+}
+
+/// The valid command of type `kind`.
+fn valid(kind: &str) -> Value {
+    valid_commands()
+        .into_iter()
+        .find(|c| c["type"] == kind)
+        .unwrap_or_else(|| panic!("no valid {kind}"))
 }
 
 fn invalid_commands() -> Vec<Value> {
@@ -169,16 +191,31 @@ fn invalid_commands() -> Vec<Value> {
     no_lines["quote"].as_object_mut().unwrap().remove("lines");
     out.push(no_lines);
     out.push(with(v[1].clone(), json!({"version": 2})));
-    let rep = v.len() - 2;
-    let mut nothing_to_do = v[rep].clone();
+    let mut nothing_to_do = valid("salesrep.assign");
     nothing_to_do["sales_rep"] = json!({"email": "marie@seller.example"});
     out.push(nothing_to_do);
-    let mut no_name = v[rep + 1].clone();
+    let mut no_name = valid("superadmin.upsert");
     no_name["super_admin"]
         .as_object_mut()
         .unwrap()
         .remove("first_name");
     out.push(no_name);
+    let mut zero_quantity = valid("shoppinglist.upsert");
+    zero_quantity["shopping_list"]["items"][0]["quantity"] = json!(0);
+    out.push(zero_quantity);
+    let mut no_buyer = valid("shoppinglist.upsert");
+    no_buyer["shopping_list"]
+        .as_object_mut()
+        .unwrap()
+        .remove("buyer_email");
+    out.push(no_buyer);
+    let mut bad_method = valid("customergroup.upsert");
+    bad_method["customer_group"]["discount_rules"][0]["method"] = json!("half");
+    out.push(bad_method);
+    let mut two_groups = v[0].clone();
+    two_groups["company"]["customer_group_id"] = json!(3);
+    two_groups["company"]["customer_group_external_id"] = json!("PG-1");
+    out.push(two_groups);
     let mut net_31 = v[0].clone();
     net_31["company"]["payment_terms"]["net_days"] = json!(31);
     out.push(net_31);
@@ -375,11 +412,36 @@ fn normalized_webhook_events_match_their_schema() {
 
 #[test]
 fn a_company_both_assigned_and_unassigned_is_refused_naming_it() {
-    let mut both_ways = valid_commands()[valid_commands().len() - 2].clone();
+    let mut both_ways = valid("salesrep.assign");
     both_ways["sales_rep"]["unassign"] = json!(["C-1"]);
     let err = Command::from_value(both_ways).unwrap_err();
     assert_eq!(
         err.problems,
         ["`sales_rep.assign` and `sales_rep.unassign` both name company `C-1`"]
+    );
+}
+
+#[test]
+fn what_the_schema_cannot_check_of_groups_and_lists_is_refused_naming_the_field() {
+    let mut group = valid("customergroup.upsert");
+    group["customer_group"]["discount_rules"] = json!([
+        {"type": "price_list", "price_list_id": 3},
+        {"type": "all", "method": "percent", "amount": "5"},
+        {"type": "category", "method": "fixed", "amount": "1"}
+    ]);
+    let err = Command::from_value(group).unwrap_err();
+    assert_eq!(
+        err.problems,
+        [
+            "`customer_group.discount_rules`: a `price_list` rule must be the only rule",
+            "`customer_group.discount_rules[2].category_id` is required for a `category` rule"
+        ]
+    );
+    let mut list = valid("shoppinglist.upsert");
+    list["shopping_list"]["items"][1]["sku"] = json!("SKU-1");
+    let err = Command::from_value(list).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["`shopping_list.items[1].sku`: `SKU-1` is named twice (give one line per SKU)"]
     );
 }

@@ -1,0 +1,263 @@
+//! `customergroup.upsert`, and the customer group a `company.upsert` names by external id.
+//!
+//! A group is found by the id map, then by its exact name (unique in a store): a create whose
+//! answer was lost is found by name on the next delivery, not repeated. Only what differs is
+//! sent; discount rules go as a whole (the API's `PUT` replaces them all), compared as a set
+//! with amounts as exact decimals (`"5.0000"` is `5`).
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use b2b_shared::messages::{
+    CategoryAccess, CategoryAccessKind, CompanyData, CustomerGroupData, DiscountRule,
+};
+use bigcommerce_b2b::core::CustomerGroup;
+use bigcommerce_b2b::money::Amount;
+use serde_json::{json, Map, Value};
+
+use super::{id_key, Applier, ApplyError, Kind, Outcome};
+
+/// A discount rule in a comparable form: type, method, amount, target id.
+type RuleKey = (String, Option<String>, Option<Amount>, Option<i64>);
+
+fn rule_key(r: &DiscountRule) -> RuleKey {
+    (
+        r.kind.api_name().to_owned(),
+        r.method.map(|m| m.api_name().to_owned()),
+        r.amount,
+        r.category_id.or(r.product_id).or(r.price_list_id),
+    )
+}
+
+/// The store's rule in the same form; `None` when it cannot be read (then it is rewritten).
+fn stored_rule_key(v: &Value) -> Option<RuleKey> {
+    let text = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_owned);
+    let amount = match v.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(a) => Some(Amount::from_json(a).ok()?),
+    };
+    let id = ["category_id", "product_id", "price_list_id"]
+        .iter()
+        .find_map(|f| v.get(*f).and_then(Value::as_i64));
+    Some((text("type")?, text("method"), amount, id))
+}
+
+fn rule_json(r: &DiscountRule) -> Value {
+    let mut o = Map::new();
+    o.insert("type".into(), json!(r.kind.api_name()));
+    if let Some(m) = r.method {
+        o.insert("method".into(), json!(m.api_name()));
+    }
+    if let Some(a) = r.amount {
+        o.insert("amount".into(), json!(a.to_decimal_string()));
+    }
+    for (f, id) in [
+        ("category_id", r.category_id),
+        ("product_id", r.product_id),
+        ("price_list_id", r.price_list_id),
+    ] {
+        if let Some(id) = id {
+            o.insert(f.into(), json!(id));
+        }
+    }
+    Value::Object(o)
+}
+
+fn access_json(a: &CategoryAccess) -> Value {
+    let kind = match a.kind {
+        CategoryAccessKind::All => "all",
+        CategoryAccessKind::Specific => "specific",
+        CategoryAccessKind::None => "none",
+    };
+    if a.kind == CategoryAccessKind::Specific {
+        json!({"type": kind, "categories": a.categories})
+    } else {
+        json!({ "type": kind })
+    }
+}
+
+fn same_access(want: &CategoryAccess, have: Option<&Value>) -> bool {
+    let wanted = access_json(want);
+    let Some(have) = have else { return false };
+    let ids = |v: &Value| -> BTreeSet<i64> {
+        v.get("categories")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default()
+    };
+    wanted["type"] == have["type"] && ids(&wanted) == ids(have)
+}
+
+/// The fields of `data` that differ from `existing` (all of them for a create), as the API
+/// names them; empty when nothing differs.
+fn group_changes(data: &CustomerGroupData, existing: Option<&CustomerGroup>) -> Map<String, Value> {
+    let mut body = Map::new();
+    let extra = existing.map(|g| &g.extra);
+    if existing.and_then(|g| g.name.as_deref()) != Some(data.name.as_str()) {
+        body.insert("name".into(), json!(data.name));
+    }
+    if let Some(d) = data.is_default {
+        if extra
+            .and_then(|e| e.get("is_default"))
+            .and_then(Value::as_bool)
+            != Some(d)
+        {
+            body.insert("is_default".into(), json!(d));
+        }
+    }
+    if let Some(a) = &data.category_access {
+        if !same_access(a, extra.and_then(|e| e.get("category_access"))) {
+            body.insert("category_access".into(), access_json(a));
+        }
+    }
+    if let Some(rules) = &data.discount_rules {
+        let want: BTreeSet<RuleKey> = rules.iter().map(rule_key).collect();
+        let have: Option<BTreeSet<RuleKey>> = match extra.and_then(|e| e.get("discount_rules")) {
+            None | Some(Value::Null) => Some(BTreeSet::new()),
+            Some(Value::Array(a)) => a.iter().map(stored_rule_key).collect(),
+            Some(_) => None,
+        };
+        if existing.is_none() || have.as_ref() != Some(&want) {
+            body.insert(
+                "discount_rules".into(),
+                Value::Array(rules.iter().map(rule_json).collect()),
+            );
+        }
+    }
+    body
+}
+
+impl Applier {
+    /// Applies a `customergroup.upsert`.
+    pub(super) async fn customer_group_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        data: &CustomerGroupData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = id_key(store, Kind::CustomerGroup, external_id);
+        let core = self.client.core();
+        let mapped = match self.state.get_id(&key).await? {
+            Some(id) => core.customer_group(id).await?,
+            None => None,
+        };
+        let existing = match mapped {
+            Some(g) => Some(g),
+            None => core.customer_group_named(&data.name).await?,
+        };
+        let Some(existing) = existing else {
+            let body = Value::Object(group_changes(data, None));
+            let created = core.create_customer_group(&body).await?;
+            self.state.put_id(&key, created.id).await?;
+            return Ok(Outcome::Created);
+        };
+        self.state.put_id(&key, existing.id).await?;
+        let changes = group_changes(data, Some(&existing));
+        if changes.is_empty() {
+            return Ok(Outcome::Unchanged);
+        }
+        core.update_customer_group(existing.id, &Value::Object(changes))
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    /// `data` with `customer_group_id` set from `customer_group_external_id`, when it names a
+    /// group ([`ApplyError::Missing`] when no `customergroup.upsert` made that group yet).
+    pub(super) async fn with_group_id<'d>(
+        &self,
+        store: &str,
+        data: &'d CompanyData,
+    ) -> Result<Cow<'d, CompanyData>, ApplyError> {
+        let Some(ext) = &data.customer_group_external_id else {
+            return Ok(Cow::Borrowed(data));
+        };
+        let key = id_key(store, Kind::CustomerGroup, ext);
+        let id = self
+            .state
+            .get_id(&key)
+            .await?
+            .ok_or_else(|| ApplyError::Missing {
+                field: "company.customer_group_external_id",
+                name: ext.clone(),
+            })?;
+        let mut with = data.clone();
+        with.customer_group_id = Some(id);
+        Ok(Cow::Owned(with))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(rules: Value) -> CustomerGroupData {
+        serde_json::from_value(json!({"name": "Wholesale", "discount_rules": rules})).unwrap()
+    }
+
+    fn stored(rules: Value) -> CustomerGroup {
+        serde_json::from_value(json!({"id": 7, "name": "Wholesale", "discount_rules": rules}))
+            .unwrap()
+    }
+
+    #[test]
+    fn rules_that_differ_only_in_order_and_amount_format_are_the_same() {
+        let want = data(json!([
+            {"type": "all", "method": "percent", "amount": "5"},
+            {"type": "category", "method": "fixed", "amount": 2.5, "category_id": 18}
+        ]));
+        let have = stored(json!([
+            {"type": "category", "method": "fixed", "amount": "2.5000", "category_id": 18},
+            {"type": "all", "method": "percent", "amount": "5.0000"}
+        ]));
+        assert!(group_changes(&want, Some(&have)).is_empty());
+    }
+
+    #[test]
+    fn a_changed_rule_sends_every_rule() {
+        let want = data(json!([
+            {"type": "all", "method": "percent", "amount": "6"},
+            {"type": "product", "method": "price", "amount": "9.99", "product_id": 3}
+        ]));
+        let have = stored(json!([
+            {"type": "all", "method": "percent", "amount": "5.0000"},
+            {"type": "product", "method": "price", "amount": "9.9900", "product_id": 3}
+        ]));
+        let body = group_changes(&want, Some(&have));
+        assert_eq!(body.keys().collect::<Vec<_>>(), ["discount_rules"]);
+        assert_eq!(
+            body["discount_rules"],
+            json!([
+                {"type": "all", "method": "percent", "amount": "6.0000"},
+                {"type": "product", "method": "price", "amount": "9.9900", "product_id": 3}
+            ])
+        );
+    }
+
+    #[test]
+    fn no_rules_wanted_clears_them_and_absent_rules_are_left_alone() {
+        let have = stored(json!([{"type": "all", "method": "percent", "amount": "5.0000"}]));
+        let clear = group_changes(&data(json!([])), Some(&have));
+        assert_eq!(clear["discount_rules"], json!([]));
+        let leave: CustomerGroupData =
+            serde_json::from_value(json!({"name": "Wholesale"})).unwrap();
+        assert!(group_changes(&leave, Some(&have)).is_empty());
+    }
+
+    #[test]
+    fn category_access_compares_its_categories_as_a_set() {
+        let want: CustomerGroupData = serde_json::from_value(json!({"name": "Wholesale",
+            "category_access": {"type": "specific", "categories": [19, 18]}}))
+        .unwrap();
+        let have: CustomerGroup = serde_json::from_value(json!({"id": 7, "name": "Wholesale",
+            "category_access": {"type": "specific", "categories": [18, 19]}}))
+        .unwrap();
+        assert!(group_changes(&want, Some(&have)).is_empty());
+        let other: CustomerGroup = serde_json::from_value(json!({"id": 7, "name": "Wholesale",
+            "category_access": {"type": "all"}}))
+        .unwrap();
+        assert_eq!(
+            group_changes(&want, Some(&other))["category_access"],
+            json!({"type": "specific", "categories": [19, 18]})
+        );
+    }
+}

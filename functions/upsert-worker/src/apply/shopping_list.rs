@@ -1,0 +1,292 @@
+//! `shoppinglist.upsert`: the ERP's order guide or standing order for a company, as a B2B
+//! shopping list holding exactly the command's items.
+//!
+//! The buyer is found by email and must belong to the company (one not made yet is waited
+//! for). Every SKU is resolved to its product and variant first: an unknown SKU is a permanent
+//! dead letter naming it, and nothing is written. The list is found by the id map, else among
+//! the lists the buyer sees by its name within the company (the API has no lookup filter), so a
+//! create whose answer was lost is found, not repeated. Then only the differences go out: the
+//! `PUT`'s items change only the items they name (quantity 0 removes one).
+
+use std::collections::HashMap;
+
+use b2b_shared::messages::{ShoppingListData, ShoppingListLine};
+use bigcommerce_b2b::b2b::User;
+use bigcommerce_b2b::inventory::sku_chunks;
+use bigcommerce_b2b::shopping_lists::{
+    ItemWrite, ShoppingListDetail, ShoppingListItem, ShoppingListWrite,
+};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{id_key, some_text, Applier, ApplyError, Kind, Outcome};
+
+/// SKU lookups in flight at once.
+const LOOKUPS_IN_FLIGHT: usize = 4;
+
+/// The status of a deleted list: it is not the list any more.
+const DELETED: i64 = 20;
+
+/// A wanted item: product, variant, quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wanted {
+    product_id: i64,
+    variant_id: i64,
+    quantity: i64,
+}
+
+/// The item writes that make `have` hold exactly `want` (in the command's order): changed
+/// quantities by item id, new items without one, and quantity 0 for the rest.
+fn item_changes(want: &[Wanted], have: &[ShoppingListItem]) -> Vec<ItemWrite> {
+    let mut out = Vec::new();
+    let mut by_variant: HashMap<i64, &ShoppingListItem> = HashMap::new();
+    for item in have {
+        let variant = item.variant_id.unwrap_or(0);
+        let duplicate = by_variant.contains_key(&variant);
+        let wanted = want.iter().any(|w| w.variant_id == variant);
+        if duplicate || !wanted {
+            out.push(ItemWrite {
+                id: item.id,
+                product_id: item.product_id,
+                variant_id: variant,
+                quantity: 0,
+            });
+        } else {
+            by_variant.insert(variant, item);
+        }
+    }
+    for w in want {
+        match by_variant.get(&w.variant_id) {
+            Some(item) if item.quantity == w.quantity => {}
+            Some(item) => out.push(ItemWrite {
+                id: item.id,
+                product_id: w.product_id,
+                variant_id: w.variant_id,
+                quantity: w.quantity,
+            }),
+            None => out.push(ItemWrite {
+                id: None,
+                product_id: w.product_id,
+                variant_id: w.variant_id,
+                quantity: w.quantity,
+            }),
+        }
+    }
+    out
+}
+
+/// The fields of `data` (with its `items`) that differ from `existing`.
+fn list_changes(
+    data: &ShoppingListData,
+    items: Vec<ItemWrite>,
+    existing: &ShoppingListDetail,
+) -> ShoppingListWrite {
+    let list = &existing.list;
+    let differs = |want: &Option<String>, have: &Option<String>| {
+        want.as_ref()
+            .filter(|w| Some(w.as_str()) != have.as_deref())
+            .cloned()
+    };
+    ShoppingListWrite {
+        name: differs(&some_text(&data.name), &list.name),
+        description: differs(&data.description, &list.description),
+        status: Some(data.status.code()).filter(|s| list.status != Some(*s)),
+        items,
+        ..ShoppingListWrite::default()
+    }
+}
+
+impl Applier {
+    /// Applies a `shoppinglist.upsert` for company `company_id`.
+    pub(super) async fn shopping_list_upsert(
+        &self,
+        store: &str,
+        external_id: &str,
+        company_id: i64,
+        data: &ShoppingListData,
+    ) -> Result<Outcome, ApplyError> {
+        let buyer = self
+            .list_buyer(store, company_id, &data.buyer_email)
+            .await?;
+        let want = self.wanted_items(&data.items).await?;
+        let key = id_key(store, Kind::ShoppingList, external_id);
+        let existing = match self
+            .find_list(&key, company_id, buyer.id, &data.name)
+            .await?
+        {
+            Some(d) => d,
+            None => {
+                let create = ShoppingListWrite {
+                    name: Some(data.name.clone()),
+                    description: data.description.clone(),
+                    status: Some(data.status.code()),
+                    user_id: Some(buyer.id),
+                    channel_id: data.channel_id,
+                    items: item_changes(&want, &[]),
+                };
+                let id = self.client.shopping_lists().create(&create).await?;
+                self.state.put_id(&key, id).await?;
+                return Ok(Outcome::Created);
+            }
+        };
+        self.state.put_id(&key, existing.list.id).await?;
+        let change = list_changes(data, item_changes(&want, &existing.items), &existing);
+        if change == ShoppingListWrite::default() {
+            return Ok(Outcome::Unchanged);
+        }
+        self.client
+            .shopping_lists()
+            .update(existing.list.id, &change)
+            .await?;
+        Ok(Outcome::Updated)
+    }
+
+    /// The company's buyer with `email`.
+    async fn list_buyer(
+        &self,
+        store: &str,
+        company_id: i64,
+        email: &str,
+    ) -> Result<User, ApplyError> {
+        let key = id_key(store, Kind::BuyerEmail, &email.to_ascii_lowercase());
+        let found = match self.find_user(store, &key, email).await? {
+            Some(u) => Some(u),
+            // A company's administrator is made with the company, which the mirror of buyers
+            // does not see until its next read: ask before waiting.
+            None => self.search_user(&key, email).await?,
+        };
+        let Some(buyer) = found else {
+            return Err(ApplyError::Missing {
+                field: "shopping_list.buyer_email",
+                name: email.to_owned(),
+            });
+        };
+        if buyer.company_id != Some(company_id) {
+            return Err(ApplyError::Permanent(format!(
+                "`shopping_list.buyer_email`: `{email}` is a buyer of another company"
+            )));
+        }
+        Ok(buyer)
+    }
+
+    /// The list the id map names, if it is still this company's, else the one with `name`
+    /// among the lists buyer `user_id` sees.
+    async fn find_list(
+        &self,
+        key: &str,
+        company_id: i64,
+        user_id: i64,
+        name: &str,
+    ) -> Result<Option<ShoppingListDetail>, ApplyError> {
+        let lists = self.client.shopping_lists();
+        let current = |d: &ShoppingListDetail| {
+            d.list.company_id == Some(company_id) && d.list.status != Some(DELETED)
+        };
+        if let Some(id) = self.state.get_id(key).await? {
+            if let Some(d) = lists.detail(id).await?.filter(current) {
+                return Ok(Some(d));
+            }
+        }
+        let named = lists.lists_of_user(user_id).await?.into_iter().find(|l| {
+            l.company_id == Some(company_id)
+                && l.status != Some(DELETED)
+                && l.name.as_deref() == Some(name)
+        });
+        match named {
+            Some(l) => Ok(lists.detail(l.id).await?.filter(current)),
+            None => Ok(None),
+        }
+    }
+
+    /// The product and variant of every line's SKU; an unknown SKU refuses the list.
+    async fn wanted_items(&self, lines: &[ShoppingListLine]) -> Result<Vec<Wanted>, ApplyError> {
+        let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+        let core = self.client.core();
+        let found: Vec<Vec<_>> = futures_util::stream::iter(sku_chunks(&skus))
+            .map(|chunk| {
+                let core = core.clone();
+                async move { core.variants_by_sku(&chunk).await }
+            })
+            .buffered(LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let by_sku: HashMap<String, (Option<i64>, i64)> = found
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
+            .collect();
+        let mut unknown = Vec::new();
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            match by_sku.get(&line.sku) {
+                Some((Some(product_id), variant_id)) => out.push(Wanted {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                    quantity: i64::from(line.quantity),
+                }),
+                Some((None, _)) => unknown.push(format!(
+                    "`shopping_list.items[{i}].sku`: `{}`: the catalog answered without its product",
+                    line.sku
+                )),
+                None => unknown.push(format!(
+                    "`shopping_list.items[{i}].sku`: `{}` is no variant in this store's catalog",
+                    line.sku
+                )),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApplyError::Permanent(format!(
+                "shopping list not written: {}",
+                unknown.join("; ")
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: i64, variant: i64, quantity: i64) -> ShoppingListItem {
+        ShoppingListItem {
+            id: Some(id),
+            product_id: variant * 10,
+            variant_id: Some(variant),
+            quantity,
+        }
+    }
+
+    fn want(variant: i64, quantity: i64) -> Wanted {
+        Wanted {
+            product_id: variant * 10,
+            variant_id: variant,
+            quantity,
+        }
+    }
+
+    #[test]
+    fn only_the_differences_are_written() {
+        let have = [item(1, 7, 5), item(2, 8, 1), item(3, 9, 2)];
+        let changes = item_changes(&[want(7, 5), want(8, 4), want(10, 1)], &have);
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| (c.id, c.variant_id, c.quantity))
+            .collect();
+        // 9 is removed, 8 changed by its id, 10 added; 7 is left alone.
+        assert_eq!(summary, [(Some(3), 9, 0), (Some(2), 8, 4), (None, 10, 1)]);
+    }
+
+    #[test]
+    fn a_list_that_matches_needs_no_write_and_duplicates_are_removed() {
+        let have = [item(1, 7, 5), item(2, 7, 5)];
+        assert_eq!(
+            item_changes(&[want(7, 5)], &have)
+                .iter()
+                .map(|c| (c.id, c.quantity))
+                .collect::<Vec<_>>(),
+            [(Some(2), 0)]
+        );
+        assert!(item_changes(&[want(7, 5)], &have[..1]).is_empty());
+    }
+}
