@@ -25,7 +25,7 @@ const B2B: &str = "docs/b2b-edition/specs/api-v3";
 fn spec_file(name: &str) -> PathBuf {
     let rel = match name {
         "company" | "user" | "address" | "quote" | "order" | "payment" | "sales_staff"
-        | "super_admin" => {
+        | "super_admin" | "shopping_list" => {
             format!("{B2B}/{name}/{name}.yaml")
         }
         "invoice-management" => format!("{B2B}/invoice-management.yaml"),
@@ -388,6 +388,96 @@ async fn check_staff(s: &Sb, c: &mut Checker) {
     );
 }
 
+/// Shopping lists of company 1's first buyer, and company catalogs.
+async fn check_shopping_lists(s: &Sb, c: &mut Checker) {
+    let (put, post) = (Method::PUT, Method::POST);
+    let users = s.b2b_get("/users?companyId=1&limit=1").await.json();
+    let user = users["data"][0]["id"].as_i64().unwrap();
+    let sl = "shopping_list";
+    let body = json!({"name": "Weekly", "description": "Order guide", "status": 0, "userId": user,
+        "channelId": 1, "items": [{"productId": 1, "variantId": 1, "quantity": 5},
+        {"productId": 2, "variantId": 3, "quantity": 2}]});
+    let r = s.b2b_json(post.clone(), "/shopping-list", body).await;
+    c.check(sl, "POST", "/shopping-list", 200, &r);
+    let id = r.json()["data"]["shoppingListId"].as_i64().unwrap();
+    let unknown = json!({"name": "Bad", "userId": user, "items": [{"productId": 1, "variantId": 999999, "quantity": 1}]});
+    c.check(
+        sl,
+        "POST",
+        "/shopping-list",
+        422,
+        &s.b2b_json(post, "/shopping-list", unknown).await,
+    );
+    let r = s.b2b_get(&format!("/shopping-list?userId={user}")).await;
+    c.check(sl, "GET", "/shopping-list", 200, &r);
+    assert_eq!(r.json()["data"][0]["id"], id);
+    let one = "/shopping-list/{shoppingListId}";
+    let r = s.b2b_get(&format!("/shopping-list/{id}")).await;
+    c.check(sl, "GET", one, 200, &r);
+    let first = r.json()["data"]["items"][0]["id"].as_i64().unwrap();
+    let change = json!({"name": "Weekly guide", "items": [{"id": first, "productId": 1, "variantId": 1, "quantity": 0},
+        {"productId": 3, "variantId": 5, "quantity": 4}]});
+    let r = s
+        .b2b_json(put.clone(), &format!("/shopping-list/{id}"), change)
+        .await;
+    c.check(sl, "PUT", one, 200, &r);
+    let after = s.b2b_get(&format!("/shopping-list/{id}")).await.json();
+    assert_eq!(after["data"]["items"].as_array().unwrap().len(), 2);
+    c.check(
+        sl,
+        "GET",
+        one,
+        404,
+        &s.b2b_get("/shopping-list/99999").await,
+    );
+    let item = after["data"]["items"][0]["id"].as_i64().unwrap();
+    let r = s
+        .send(s.b2b(Method::DELETE, &format!("/shopping-list/{id}/items/{item}")))
+        .await;
+    c.check(
+        sl,
+        "DELETE",
+        "/shopping-list/{shoppingListId}/items/{itemId}",
+        200,
+        &r,
+    );
+    let r = s
+        .send(s.b2b(Method::DELETE, &format!("/shopping-list/{id}/items/99999")))
+        .await;
+    c.check(
+        sl,
+        "DELETE",
+        "/shopping-list/{shoppingListId}/items/{itemId}",
+        404,
+        &r,
+    );
+    let r = s
+        .send(s.b2b(Method::DELETE, &format!("/shopping-list/{id}")))
+        .await;
+    c.check(sl, "DELETE", one, 200, &r);
+
+    // A company's catalog: a price list of the store.
+    let pl = s
+        .core_json(
+            Method::POST,
+            "/v3/pricelists",
+            json!({"name": "Catalog", "active": true}),
+        )
+        .await
+        .json();
+    let catalog = pl["data"]["id"].as_i64().unwrap().to_string();
+    let r = s
+        .b2b_json(
+            put,
+            "/companies/1/catalogs",
+            json!({ "catalogId": catalog }),
+        )
+        .await;
+    c.check("company", "PUT", "/companies/{companyId}/catalogs", 200, &r);
+    let company = s.b2b_get("/companies/1").await.json();
+    assert_eq!(company["data"]["catalogId"], json!(catalog));
+}
+
 #[tokio::test]
 async fn responses_match_the_official_schemas() {
     assert!(
@@ -489,6 +579,7 @@ async fn responses_match_the_official_schemas() {
     );
     check_company_terms(&s, &mut c).await;
     check_staff(&s, &mut c).await;
+    check_shopping_lists(&s, &mut c).await;
     let detached = s
         .b2b_json(Method::DELETE, "/companies/2/subsidiaries/3", json!(null))
         .await;
