@@ -718,9 +718,21 @@ async fn update_user(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Re
                 return b2b_invalid(json!({"role": ["Role must be 0, 1 or 2."]}));
             }
         }
+        let company_role = match int(&body, "companyRoleId") {
+            Some(r) => match crate::roles::role_name(&store, r) {
+                Some(name) => Some(name),
+                None => {
+                    return b2b_invalid(json!({"companyRoleId": ["Company role does not exist."]}))
+                }
+            },
+            None => None,
+        };
         let Some(u) = store.users.get_mut(&id) else {
             return b2b_not_found("User");
         };
+        if let Some(name) = company_role {
+            u["companyRoleName"] = json!(name);
+        }
         for f in ["firstName", "lastName", "email", "phoneNumber", "uuid"] {
             if let Some(v) = body.get(f).and_then(Value::as_str) {
                 u[f] = json!(v);

@@ -36,6 +36,7 @@ mod options;
 pub mod ratelimit;
 pub mod receivables;
 pub mod reply;
+pub mod roles;
 pub mod router;
 pub mod seed;
 pub mod shopping_lists;

@@ -342,6 +342,14 @@ pub fn validate_user(store: &Store, body: &Value) -> Result<(), FieldErrors> {
             errs.insert("role".into(), json!(["Role must be 0, 1 or 2."]));
         }
     }
+    if let Some(r) = int(body, "companyRoleId") {
+        if crate::roles::role_name(store, r).is_none() {
+            errs.insert(
+                "companyRoleId".into(),
+                json!(["Company role does not exist."]),
+            );
+        }
+    }
     let email = s(body, "email");
     if !email.contains('@') {
         errs.insert("email".into(), json!(["Enter a valid email address."]));
@@ -405,6 +413,7 @@ pub fn create_user(
         .get(role as usize)
         .copied()
         .unwrap_or("Junior Buyer");
+    let company_role = int(body, "companyRoleId").unwrap_or(role + 1);
     let channels: Vec<Value> = body
         .get("channelIds")
         .and_then(Value::as_array)
@@ -424,8 +433,8 @@ pub fn create_user(
             "email": email,
             "phoneNumber": s(body, "phoneNumber"),
             "role": role,
-            "companyRoleId": int(body, "companyRoleId").unwrap_or(role + 1),
-            "companyRoleName": role_name,
+            "companyRoleId": company_role,
+            "companyRoleName": crate::roles::role_name(store, company_role).unwrap_or_else(|| role_name.to_owned()),
             "uuid": body.get("uuid").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| uuid_for(0xa5, user_id)),
             "extraFields": extra_fields(body),
             "companyId": company_id,

@@ -14,7 +14,7 @@ use tower::ServiceExt as _;
 use crate::reply;
 use crate::state::App;
 use crate::{
-    admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables,
+    admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables, roles,
     shopping_lists, staff,
 };
 
@@ -67,6 +67,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(company_terms::routes())
         .merge(staff::routes())
         .merge(shopping_lists::routes())
+        .merge(roles::routes())
         .merge(receivables::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),

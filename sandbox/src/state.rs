@@ -188,7 +188,11 @@ impl App {
             burst_429: AtomicU64::new(0),
             post_504_after_write: AtomicU64::new(0),
             fail_requests: Mutex::new(None),
-            company_extra_fields: Mutex::new(vec!["external_id".into(), "externalId".into()]),
+            company_extra_fields: Mutex::new(vec![
+                "external_id".into(),
+                "externalId".into(),
+                "erp_id".into(),
+            ]),
             contract,
             violations: Mutex::new(Vec::new()),
             opts,

@@ -81,6 +81,8 @@ pub struct Store {
     pub super_admins: BTreeMap<i64, Value>,
     /// B2B shopping lists by id (the list shape plus its `items`).
     pub shopping_lists: BTreeMap<i64, Value>,
+    /// Custom company user roles by id (`{id, name, permissions}`; ids after the predefined).
+    pub company_roles: BTreeMap<i64, Value>,
 }
 
 impl Store {

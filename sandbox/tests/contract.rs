@@ -406,7 +406,7 @@ async fn check_shopping_lists(s: &Sb, c: &mut Checker) {
         "POST",
         "/shopping-list",
         422,
-        &s.b2b_json(post, "/shopping-list", unknown).await,
+        &s.b2b_json(post.clone(), "/shopping-list", unknown).await,
     );
     let r = s.b2b_get(&format!("/shopping-list?userId={user}")).await;
     c.check(sl, "GET", "/shopping-list", 200, &r);
@@ -455,6 +455,32 @@ async fn check_shopping_lists(s: &Sb, c: &mut Checker) {
         .send(s.b2b(Method::DELETE, &format!("/shopping-list/{id}")))
         .await;
     c.check(sl, "DELETE", one, 200, &r);
+
+    // Company roles: the predefined ones and a custom one, given to a buyer.
+    let role = json!({"name": "Purchasing Manager", "permissions": [{"code": "get_addresses", "permissionLevel": 2}]});
+    let r = s.b2b_json(post, "/companies/roles", role).await;
+    c.check("company", "POST", "/companies/roles", 200, &r);
+    let role_id = r.json()["data"]["id"].as_i64().unwrap();
+    let r = s.b2b_get("/companies/roles?q=purchasing").await;
+    c.check("company", "GET", "/companies/roles", 200, &r);
+    assert_eq!(r.json()["data"][0]["id"], role_id);
+    let r = s
+        .b2b_json(
+            put.clone(),
+            &format!("/users/{user}"),
+            json!({"companyRoleId": role_id}),
+        )
+        .await;
+    c.check("user", "PUT", "/users/{userId}", 200, &r);
+    assert_eq!(r.json()["data"]["companyRoleName"], "Purchasing Manager");
+    let r = s
+        .b2b_json(
+            put.clone(),
+            &format!("/users/{user}"),
+            json!({"companyRoleId": 999}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
 
     // A company's catalog: a price list of the store.
     let pl = s

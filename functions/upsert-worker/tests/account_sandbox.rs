@@ -725,3 +725,113 @@ async fn an_unknown_sku_on_a_list_is_a_dead_letter_naming_it_and_nothing_is_writ
     assert_eq!(rig.requests(POST_LIST).await, 0);
     rig.assert_contract_kept();
 }
+
+#[tokio::test]
+async fn an_extra_field_the_store_does_not_define_is_a_dead_letter_naming_it() {
+    let rig = rig().await;
+    let mut cmd = company("C", None);
+    cmd["company"]["extra_fields"] = json!({"erp_id": "E-1", "region": "West"});
+    assert!(rig.handle(&[cmd]).await.is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(reason.contains("`company.extra_fields.region`"), "{reason}");
+    assert!(
+        reason.contains("erp_id"),
+        "the defined fields are listed: {reason}"
+    );
+    let state = support::admin(&rig.sandbox, "state").await;
+    assert!(
+        support::all(&state, "companies").is_empty(),
+        "nothing written"
+    );
+
+    // The fields it defines go through.
+    let mut fine = company("C", None);
+    fine["company"]["extra_fields"] = json!({"erp_id": "E-1"});
+    assert!(rig.handle(&[fine]).await.is_empty());
+    assert_eq!(rig.dlq.bodies().len(), 1);
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_missing_external_id_field_is_a_dead_letter_naming_the_setting() {
+    let rig = rig().await;
+    support::admin_post(
+        &rig.sandbox,
+        "faults",
+        &json!({"remove_extra_field": "external_id"}),
+    )
+    .await;
+    assert!(rig.handle(&[company("C", None)]).await.is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(
+        reason.starts_with("EXTERNAL_ID_FIELD `external_id`"),
+        "{reason}"
+    );
+}
+
+fn buyer(company: &str, email: &str, role: Option<&str>) -> Value {
+    let mut u = json!({"type": "user.upsert", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("U-{email}"), "idempotency_key": support::unique("k"),
+        "company_external_id": company,
+        "user": {"first_name": "Bo", "last_name": "Buyer", "email": email, "role": "junior_buyer"}});
+    if let Some(r) = role {
+        u["user"]["company_role"] = json!(r);
+    }
+    u
+}
+
+const PUT_USER: &str = "PUT /api/v3/io/users/{userId}";
+
+#[tokio::test]
+async fn buyers_get_company_roles_by_name_and_an_unknown_role_is_a_dead_letter() {
+    let rig = rig().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/companies/roles", rig.sandbox.b2b_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .header("X-Store-Hash", support::STORE)
+        .json(&json!({"name": "Purchasing Manager", "permissions": [{"code": "get_addresses", "permissionLevel": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    let role: Value = r.json().await.unwrap();
+    let role_id = role["data"]["id"].as_i64().unwrap();
+    assert!(rig.handle(&[company("C", None)]).await.is_empty());
+    let batch = [
+        buyer("C", "bo@c.example", Some("purchasing manager")),
+        buyer("C", "al@c.example", None),
+    ];
+    assert!(rig.handle(&batch).await.is_empty());
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dlq.bodies());
+    let state = support::admin(&rig.sandbox, "state").await;
+    let users = support::all(&state, "users");
+    let bo = users.iter().find(|u| u["email"] == "bo@c.example").unwrap();
+    assert_eq!(bo["companyRoleId"].as_i64(), Some(role_id));
+    assert_eq!(bo["companyRoleName"], "Purchasing Manager");
+
+    // Al is promoted by name later: one update; sent again, none.
+    let promote = buyer("C", "al@c.example", Some("Purchasing Manager"));
+    assert!(rig.handle(std::slice::from_ref(&promote)).await.is_empty());
+    assert_eq!(rig.requests(PUT_USER).await, 1);
+    let mut again = promote;
+    again["idempotency_key"] = json!(support::unique("k"));
+    assert!(rig.handle(&[again]).await.is_empty());
+    assert_eq!(rig.requests(PUT_USER).await, 1);
+
+    assert!(rig
+        .handle(&[buyer("C", "cy@c.example", Some("Buyer King"))])
+        .await
+        .is_empty());
+    let dead = rig.dlq.bodies();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    assert!(
+        reason.contains("`user.company_role`") && reason.contains("Buyer King"),
+        "{reason}"
+    );
+    assert!(reason.contains("Purchasing Manager"), "{reason}");
+    rig.assert_contract_kept();
+}

@@ -297,6 +297,22 @@ pub struct ExtraFieldConfig {
     pub is_required: Option<bool>,
 }
 
+/// A company user role (`GET /companies/roles`): the predefined ones (`roleType` 1) and the
+/// store's custom ones (2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyRole {
+    /// The role's id (a user's `companyRoleId`).
+    #[serde(deserialize_with = "lenient::i64")]
+    pub id: i64,
+    /// Its name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+    /// 1 predefined, 2 custom.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub role_type: Option<i64>,
+}
+
 /// What creating a company returns.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -475,6 +491,9 @@ pub struct UserFields {
     /// Role code (required on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<i64>,
+    /// A company user role by id (`GET /companies/roles`); overrides `role`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_role_id: Option<i64>,
     /// Channels the buyer may use (required on create).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_ids: Option<Vec<i64>>,
@@ -1050,6 +1069,18 @@ impl B2b<'_> {
         items(b2b_pages(
             self.client,
             "/companies/extra-fields",
+            Vec::new(),
+            B2B_MAX_LIMIT,
+        ))
+    }
+
+    /// `GET /companies/roles`: every company user role, all pages.
+    pub fn company_roles(
+        &self,
+    ) -> impl Stream<Item = Result<CompanyRole, BcError>> + Send + 'static {
+        items(b2b_pages(
+            self.client,
+            "/companies/roles",
             Vec::new(),
             B2B_MAX_LIMIT,
         ))

@@ -380,3 +380,30 @@ fn invoice_portal_examples() {
         }
     }
 }
+
+#[test]
+fn shopping_list_and_role_examples() {
+    use super::b2b::CompanyRole;
+    use super::shopping_lists::{ShoppingList, ShoppingListItem};
+    const LISTS: &str = "docs/b2b-edition/specs/api-v3/shopping_list/shopping_list.yaml";
+    let lists = each::<Vec<ShoppingList>>(LISTS, "/shopping-list", "get", "200", "/data");
+    assert!(lists
+        .iter()
+        .flatten()
+        .all(|l| l.id > 0 && l.company_id.is_some()));
+    assert!(!lists.is_empty());
+    let one = "/shopping-list/{shoppingListId}";
+    let details = each::<ShoppingList>(LISTS, one, "get", "200", "/data");
+    assert!(details.iter().all(|d| d.name.is_some()) && !details.is_empty());
+    let items = each::<Vec<ShoppingListItem>>(LISTS, one, "get", "200", "/data/items");
+    assert!(items
+        .iter()
+        .flatten()
+        .all(|i| i.product_id > 0 && i.quantity > 0));
+    let created = each::<Value>(LISTS, "/shopping-list", "post", "200", "/data");
+    assert!(created
+        .iter()
+        .all(|c| c["shoppingListId"].as_i64().is_some()));
+    let roles = each::<Vec<CompanyRole>>(COMPANY, "/companies/roles", "get", "200", "/data");
+    assert!(roles.iter().flatten().all(|r| r.id > 0 && r.name.is_some()) && !roles.is_empty());
+}

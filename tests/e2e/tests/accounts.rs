@@ -4,7 +4,9 @@
 //! `POST /inbound` of `webhook-intake` to the inbound queue (moto) and the `upsert-worker`
 //! binary applies them to the sandbox (strict: every request checked against BigCommerce's
 //! specs). A loop in the hierarchy and an unknown sales rep are dead letters naming their
-//! field; terms the store does not offer are refused at intake.
+//! field; terms the store does not offer are refused at intake. Customer groups, catalogs,
+//! order guides (shopping lists) and company roles by name go the same way; an unknown SKU
+//! and an undefined extra field are dead letters naming them.
 
 mod common;
 
@@ -234,10 +236,19 @@ async fn customer_groups_catalogs_and_order_guides_reach_the_store() {
         ])
         .await;
     assert!(rounds >= 1);
-    // An unknown SKU: a dead letter naming it, the list as it was.
-    rig.apply(&[guide(
-        json!([{"sku": "SKU-001-1", "quantity": 3}, {"sku": "GONE-1", "quantity": 1}]),
-    )])
+    // An unknown SKU and an extra field the store lacks: dead letters naming them, the list
+    // and companies as they were. A buyer takes a company role by name.
+    let mut stray = company("NW-2", None);
+    stray["company"]["extra_fields"] = json!({"territory": "West"});
+    let buyer = json!({"type": "user.upsert", "version": 1, "store_hash": STORE,
+        "external_id": "U-lead", "company_external_id": "NW", "user": {"first_name": "Lea",
+        "last_name": "Lead", "email": "lea@nw.example", "role": "junior_buyer",
+        "company_role": "senior buyer"}});
+    rig.apply(&[
+        guide(json!([{"sku": "SKU-001-1", "quantity": 3}, {"sku": "GONE-1", "quantity": 1}])),
+        stray,
+        buyer,
+    ])
     .await;
 
     let state = admin_get(&sandbox, "state").await;
@@ -248,12 +259,25 @@ async fn customer_groups_catalogs_and_order_guides_reach_the_store() {
     let lists = all(&state, "shopping_lists");
     assert_eq!(lists.len(), 1, "{lists:?}");
     assert_eq!(lists[0]["items"][0]["quantity"], 12);
+    let lea = all(&state, "users")
+        .into_iter()
+        .find(|u| u["email"] == "lea@nw.example")
+        .unwrap();
+    assert_eq!(lea["companyRoleName"], "Senior Buyer");
     let dead = drain(&rig.sqs, &dlq).await;
-    assert_eq!(dead.len(), 1, "{dead:#?}");
-    let reason = dead[0]["error"].as_str().unwrap();
+    assert_eq!(dead.len(), 2, "{dead:#?}");
+    let reasons: Vec<&str> = dead.iter().filter_map(|d| d["error"].as_str()).collect();
     assert!(
-        reason.contains("shopping_list.items[1].sku") && reason.contains("GONE-1"),
-        "{reason}"
+        reasons
+            .iter()
+            .any(|r| r.contains("shopping_list.items[1].sku") && r.contains("GONE-1")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("`company.extra_fields.territory`")),
+        "{reasons:?}"
     );
     assert!(
         sandbox.contract_violations().is_empty(),

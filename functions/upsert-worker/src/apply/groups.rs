@@ -161,13 +161,15 @@ impl Applier {
         Ok(Outcome::Updated)
     }
 
-    /// `data` with `customer_group_id` set from `customer_group_external_id`, when it names a
-    /// group ([`ApplyError::Missing`] when no `customergroup.upsert` made that group yet).
-    pub(super) async fn with_group_id<'d>(
+    /// `data` checked against what the store defines (its extra fields), with
+    /// `customer_group_id` set from `customer_group_external_id` when it names a group
+    /// ([`ApplyError::Missing`] when no `customergroup.upsert` made that group yet).
+    pub(super) async fn prepare_company<'d>(
         &self,
         store: &str,
         data: &'d CompanyData,
     ) -> Result<Cow<'d, CompanyData>, ApplyError> {
+        self.check_company_fields(store, data).await?;
         let Some(ext) = &data.customer_group_external_id else {
             return Ok(Cow::Borrowed(data));
         };

@@ -20,6 +20,7 @@
 
 mod address;
 mod company;
+mod definitions;
 mod fulfillment;
 mod groups;
 mod hierarchy;
@@ -291,6 +292,8 @@ pub struct Applier {
     locations: Arc<inventory::LocationCache>,
     /// `STORE_CURRENCIES`: the currencies invoices may be in (empty: any).
     pub currencies: Arc<Vec<String>>,
+    /// The stores' company extra fields and roles, as last read (shared by the batches).
+    definitions: Arc<definitions::Definitions>,
 }
 
 impl Applier {
@@ -309,6 +312,7 @@ impl Applier {
             order_statuses: Arc::default(),
             locations: Arc::default(),
             currencies: Arc::default(),
+            definitions: Arc::default(),
         }
     }
 
@@ -512,7 +516,7 @@ impl Applier {
             return self.apply_leased(cmd).await.map(Step::Done);
         };
         self.check_store(store).await?;
-        let with_group = self.with_group_id(store, company).await?;
+        let with_group = self.prepare_company(store, company).await?;
         let company = &*with_group;
         match self.find_company(store, &cmd.external_id).await? {
             Some(existing) => self
@@ -572,7 +576,7 @@ impl Applier {
         self.check_store(store).await?;
         match &cmd.action {
             Action::CompanyUpsert { company } => {
-                let with_group = self.with_group_id(store, company).await?;
+                let with_group = self.prepare_company(store, company).await?;
                 let company = &*with_group;
                 let upserted = self
                     .company_upsert(store, &cmd.external_id, company)

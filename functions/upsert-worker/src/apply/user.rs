@@ -115,6 +115,7 @@ impl Applier {
             phone_number: data.phone.clone(),
             company_id: Some(company_id),
             role: Some(data.role.code()),
+            company_role_id: None,
             channel_ids: Some(data.channel_ids.clone()),
             extra_fields: data
                 .extra_fields
@@ -135,12 +136,19 @@ impl Applier {
         company_id: i64,
         data: &UserData,
     ) -> Result<Result<Outcome, UserFields>, ApplyError> {
+        let role_id = match &data.company_role {
+            Some(name) => Some(self.company_role_id(store, name).await?),
+            None => None,
+        };
         match self.find_user(store, key, &data.email).await? {
             Some(user) => self
-                .user_update(store, &user, company_id, data)
+                .user_update(store, &user, company_id, data, role_id)
                 .await
                 .map(Ok),
-            None => Ok(Err(Self::user_create_fields(company_id, data))),
+            None => Ok(Err(UserFields {
+                company_role_id: role_id,
+                ..Self::user_create_fields(company_id, data)
+            })),
         }
     }
 
@@ -167,13 +175,15 @@ impl Applier {
         }
     }
 
-    /// Changes only what differs between the buyer and the command.
+    /// Changes only what differs between the buyer and the command (`role_id`: the id of its
+    /// `company_role`).
     pub(super) async fn user_update(
         &self,
         store: &str,
         user: &User,
         company_id: i64,
         data: &UserData,
+        role_id: Option<i64>,
     ) -> Result<Outcome, ApplyError> {
         if user.company_id.is_some_and(|c| c != company_id) {
             return Err(ApplyError::Permanent(format!(
@@ -186,6 +196,7 @@ impl Applier {
             last_name: changed(&some_text(&data.last_name), &user.last_name),
             phone_number: changed(&data.phone, &user.phone_number),
             role: changed(&Some(data.role.code()), &user.role),
+            company_role_id: changed(&role_id, &user.company_role_id),
             ..UserFields::default()
         };
         if fields == UserFields::default() {

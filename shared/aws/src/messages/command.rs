@@ -161,6 +161,10 @@ pub struct UserData {
     pub phone: Option<String>,
     /// admin, senior_buyer or junior_buyer.
     pub role: BuyerRole,
+    /// A company user role by name (a custom role of the store, or a predefined one); it
+    /// overrides `role` in B2B Edition (absent: left as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_role: Option<String>,
     /// Channels the buyer may use (default: channel 1).
     #[serde(default = "default_channels")]
     pub channel_ids: Vec<i64>,

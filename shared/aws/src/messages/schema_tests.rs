@@ -45,7 +45,7 @@ pub(crate) fn valid_commands() -> Vec<Value> {
         with(
             base("user.upsert"),
             json!({"company_external_id": "C-1", "user": {
-            "first_name": "G", "last_name": "H", "email": "g@acme.example", "role": "junior_buyer", "channel_ids": [1, 2]}}),
+            "first_name": "G", "last_name": "H", "email": "g@acme.example", "role": "junior_buyer", "company_role": "Purchasing Manager", "channel_ids": [1, 2]}}),
         ),
         with(
             base("address.upsert"),
