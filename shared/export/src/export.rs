@@ -13,6 +13,7 @@ use b2b_shared::telemetry::{emit_metrics, emit_metrics_in_sets, Metric};
 use bigcommerce_b2b::b2b::{Company, CompanyFilter, Quote, QuoteFilter, SortOrder, UserFilter};
 use bigcommerce_b2b::core::Order;
 use bigcommerce_b2b::receivables::{Payment, Receipt};
+use bigcommerce_b2b::shopping_lists::ShoppingListDetail;
 use bigcommerce_b2b::{BcClient, BcError};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -102,6 +103,7 @@ enum Item {
     Company(Box<Company>),
     Payment(Box<Payment>),
     Receipt(Box<Receipt>),
+    ShoppingList(Box<ShoppingListDetail>),
 }
 
 impl Item {
@@ -126,6 +128,10 @@ impl Item {
             Item::Receipt(r) => Listed {
                 id: r.id,
                 modified: r.updated_at,
+            },
+            Item::ShoppingList(l) => Listed {
+                id: l.list.id,
+                modified: l.list.updated_at.unwrap_or(0),
             },
         }
     }
@@ -623,6 +629,11 @@ impl Exporter {
                 .into_iter()
                 .map(|r| Item::Receipt(Box::new(r)))
                 .collect(),
+            StreamKind::ShoppingLists => crate::shopping_lists::lists_since(&self.client, cursor.t)
+                .await?
+                .into_iter()
+                .map(|l| Item::ShoppingList(Box::new(l)))
+                .collect(),
         })
     }
 
@@ -751,6 +762,17 @@ impl Exporter {
                     "receipt",
                     store,
                     r.id,
+                    listed.modified,
+                    now,
+                    data,
+                ))
+            }
+            Item::ShoppingList(l) => {
+                let data = crate::shopping_lists::list_data(&self.client, &l).await?;
+                Some(Document::new(
+                    "shopping_list",
+                    store,
+                    l.list.id,
                     listed.modified,
                     now,
                     data,

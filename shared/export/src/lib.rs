@@ -21,6 +21,7 @@ pub mod documents;
 pub mod export;
 pub mod receivables;
 pub mod settings;
+pub mod shopping_lists;
 
 pub use export::{ExportError, Exporter, RunReport};
 pub use settings::{ExportSettings, InvoicePayments, StreamKind};

@@ -21,16 +21,20 @@ pub enum StreamKind {
     Payments,
     /// Invoice Portal receipts with their lines.
     Receipts,
+    /// B2B shopping lists with their items (a walk of every company: opt-in).
+    #[serde(rename = "shoppinglists")]
+    ShoppingLists,
 }
 
 impl StreamKind {
     /// Every stream, in the order they are exported.
-    pub const ALL: [StreamKind; 5] = [
+    pub const ALL: [StreamKind; 6] = [
         StreamKind::Orders,
         StreamKind::Quotes,
         StreamKind::Companies,
         StreamKind::Payments,
         StreamKind::Receipts,
+        StreamKind::ShoppingLists,
     ];
 
     /// The stream's name for people (status pages).
@@ -41,6 +45,7 @@ impl StreamKind {
             StreamKind::Companies => "Companies export",
             StreamKind::Payments => "Payments export",
             StreamKind::Receipts => "Receipts export",
+            StreamKind::ShoppingLists => "Shopping lists export",
         }
     }
 
@@ -52,6 +57,7 @@ impl StreamKind {
             StreamKind::Companies => "companies",
             StreamKind::Payments => "payments",
             StreamKind::Receipts => "receipts",
+            StreamKind::ShoppingLists => "shoppinglists",
         }
     }
 
@@ -59,7 +65,10 @@ impl StreamKind {
     /// page); the Invoice Portal's lists do not, and are read newest first down to the position
     /// in one go (see `bigcommerce_b2b::receivables`).
     pub fn filters_by_time(self) -> bool {
-        !matches!(self, StreamKind::Payments | StreamKind::Receipts)
+        !matches!(
+            self,
+            StreamKind::Payments | StreamKind::Receipts | StreamKind::ShoppingLists
+        )
     }
 
     fn parse(name: &str) -> Option<StreamKind> {
