@@ -34,6 +34,8 @@ struct Rig {
     worker: FunctionProcess,
     sqs: aws_sdk_sqs::Client,
     inbound: String,
+    outbound: String,
+    env: Vec<(&'static str, String)>,
 }
 
 impl Rig {
@@ -92,6 +94,7 @@ async fn start(name: &str) -> (Rig, RunningSandbox, String) {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let inbound = queue(&sdk, &format!("{name}-inbound")).await;
     let dlq = queue(&sdk, &format!("{name}-dlq")).await;
+    let outbound = queue(&sdk, &format!("{name}-outbound")).await;
     let secret_id = sandbox_store_secret(&sdk, &format!("e2e-{name}")).await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
     let env = vec![
@@ -99,6 +102,8 @@ async fn start(name: &str) -> (Rig, RunningSandbox, String) {
         ("STATE_TABLE", state_table(&sdk).await),
         ("INBOUND_QUEUE_URL", inbound.clone()),
         ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+        ("OUTBOUND_QUEUE_URL", outbound.clone()),
+        ("EXPORT_STREAMS", "shoppinglists".to_owned()),
         ("BC_API_URL", sandbox.base_url()),
         ("B2B_API_URL", sandbox.base_url()),
         ("EXTERNAL_ID_FIELD", "external_id".to_owned()),
@@ -109,6 +114,8 @@ async fn start(name: &str) -> (Rig, RunningSandbox, String) {
         worker: start_function("upsert-worker", &env).await,
         sqs,
         inbound,
+        outbound,
+        env,
     };
     (rig, sandbox, dlq)
 }
@@ -259,6 +266,18 @@ async fn customer_groups_catalogs_and_order_guides_reach_the_store() {
     let lists = all(&state, "shopping_lists");
     assert_eq!(lists.len(), 1, "{lists:?}");
     assert_eq!(lists[0]["items"][0]["quantity"], 12);
+    // The order-export binary brings the order guide back for demand planning, with SKUs.
+    let export = start_function("order-export", &rig.env).await;
+    let report = answer_of(&export, &json!({})).await;
+    assert_eq!(report["complete"], true, "{report}");
+    let docs = drain(&rig.sqs, &rig.outbound).await;
+    let guides: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["type"] == "shopping_list")
+        .collect();
+    assert_eq!(guides.len(), 1, "{docs:#?}");
+    assert_eq!(guides[0]["data"]["items"][0]["sku"], "SKU-001-1");
+    assert_eq!(guides[0]["data"]["items"][0]["quantity"], 12);
     let lea = all(&state, "users")
         .into_iter()
         .find(|u| u["email"] == "lea@nw.example")
