@@ -16,6 +16,7 @@ use b2b_shared::state::MemoryState;
 use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
+use reqwest::Method;
 use serde_json::{json, Value};
 use upsert_worker::{Applier, Worker};
 
@@ -522,16 +523,8 @@ async fn a_companys_catalog_is_assigned_once_and_refused_on_independent_companie
         &json!({"independent_companies": true}),
     )
     .await;
-    let other: Value = reqwest::Client::new()
-        .post(format!("{}/v3/pricelists", rig.sandbox.core_base_url()))
-        .header("X-Auth-Token", support::TOKEN)
-        .json(&json!({"name": "Retail", "active": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let retail = json!({"name": "Retail", "active": true});
+    let other = support::core_post(&rig.sandbox, "/v3/pricelists", &retail).await;
     let other = other["data"]["id"].as_i64().unwrap();
     cmd["company"]["catalog_id"] = json!(other);
     cmd["idempotency_key"] = json!(support::unique("k"));
@@ -609,17 +602,7 @@ async fn customer_groups_are_made_once_by_external_id_and_companies_wait_to_join
 async fn a_group_found_by_name_is_adopted_not_made_again() {
     let rig = rig().await;
     let body = json!({"name": "Distributors"});
-    let r = reqwest::Client::new()
-        .post(format!(
-            "{}/v2/customer_groups",
-            rig.sandbox.core_base_url()
-        ))
-        .header("X-Auth-Token", support::TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    support::core_post(&rig.sandbox, "/v2/customer_groups", &body).await;
     let cmd = customer_group("G-DIST", "Distributors", json!([]));
     assert!(rig.handle(&[cmd]).await.is_empty());
     assert_eq!(
@@ -789,15 +772,9 @@ const PUT_USER: &str = "PUT /api/v3/io/users/{userId}";
 #[tokio::test]
 async fn buyers_get_company_roles_by_name_and_an_unknown_role_is_a_dead_letter() {
     let rig = rig().await;
-    let r = reqwest::Client::new()
-        .post(format!("{}/companies/roles", rig.sandbox.b2b_base_url()))
-        .header("X-Auth-Token", support::TOKEN)
-        .header("X-Store-Hash", support::STORE)
-        .json(&json!({"name": "Purchasing Manager", "permissions": [{"code": "get_addresses", "permissionLevel": 2}]}))
-        .send()
-        .await
-        .unwrap();
-    let role: Value = r.json().await.unwrap();
+    let manager = json!({"name": "Purchasing Manager",
+        "permissions": [{"code": "get_addresses", "permissionLevel": 2}]});
+    let role = support::b2b_send(&rig.sandbox, Method::POST, "/companies/roles", &manager).await;
     let role_id = role["data"]["id"].as_i64().unwrap();
     assert!(rig.handle(&[company("C", None)]).await.is_empty());
     let batch = [

@@ -2,6 +2,8 @@
 //! after dropping repeats, a run cut off half-way and resumed loses nothing, orders modified
 //! during or after an export are picked up by the next run, and an empty store exports nothing.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -115,7 +117,7 @@ async fn a_full_export_delivers_every_order_once_after_dropping_repeats() {
     assert!(!rig.outbox.ids("company").is_empty());
     assert!(!rig.outbox.ids("quote").is_empty());
     // Every document matches the schema users read.
-    let validator = document_schema();
+    let validator = common::document_schema();
     for d in &docs {
         let errors: Vec<String> = validator.iter_errors(d).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", d["dedupe_key"]);
@@ -348,7 +350,7 @@ async fn deletions_reach_the_erp_as_tombstones() {
         }))
         .unwrap()
     };
-    let validator = document_schema();
+    let validator = common::document_schema();
     let cases = [
         (
             "store/company/deleted",
@@ -542,7 +544,7 @@ async fn company_documents_carry_the_account_when_asked() {
     let report = rig.exporter.run(Some(&[StreamKind::Companies]), None).await;
     assert!(report.complete, "{report:?}");
     let docs = rig.outbox.bodies();
-    let validator = document_schema();
+    let validator = common::document_schema();
     let account = |id: i64| {
         let doc = docs
             .iter()
@@ -572,17 +574,6 @@ async fn company_documents_carry_the_account_when_asked() {
         "{:?}",
         sb.contract_violations()
     );
-}
-
-/// The schema users read for exported documents.
-fn document_schema() -> jsonschema::Validator {
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/export-document.v1.schema.json"
-    );
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
 }
 
 /// Archive parts kept in memory: completed objects by key.
@@ -669,7 +660,7 @@ async fn a_document_no_split_fits_is_archived_and_sent_as_a_pointer() {
     assert_eq!(pointer["too_large"]["archive_key"], key);
     let stored: Value = serde_json::from_slice(&parts.objects.lock().unwrap()[key]).unwrap();
     assert_eq!(stored["data"]["note"].as_str().unwrap().len(), 300_000);
-    let errors: Vec<String> = document_schema()
+    let errors: Vec<String> = common::document_schema()
         .iter_errors(&pointer)
         .map(|e| e.to_string())
         .collect();
@@ -774,7 +765,7 @@ async fn a_shipment_webhook_exports_its_order_again_with_the_tracking() {
             doc.get("deleted").is_none() || doc["deleted"] != true,
             "{doc}"
         );
-        assert!(document_schema().is_valid(&doc), "{doc}");
+        assert!(common::document_schema().is_valid(&doc), "{doc}");
         assert_eq!(doc["data"]["shipments"][0]["id"], made["id"], "{scope}");
         assert_eq!(doc["data"]["shipments"][0]["tracking_number"], "1ZSHIP");
     }

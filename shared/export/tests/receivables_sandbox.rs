@@ -3,17 +3,17 @@
 //! for them, a later run picks up only what changed, the documents match the schema users read,
 //! and the run reports `PaymentsExported` and `OpenReceivables`.
 
+mod common;
+
 use std::sync::Arc;
 
 use b2b_export::{ExportSettings, Exporter, StreamKind};
 use b2b_shared::queue::MemoryQueue;
-use b2b_shared::state::MemoryState;
 use b2b_shared::telemetry::{capture_metrics, metric_values};
 use b2b_test_support as support;
-use bc_sandbox::{RunningSandbox, SandboxOptions};
+use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::money::{Amount, Money};
 use bigcommerce_b2b::receivables::{InvoiceFields, OfflinePayment};
-use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
 
 struct Rig {
@@ -24,23 +24,8 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let sandbox = support::sandbox(SandboxOptions {
-        seed_companies: 2,
-        ..support::unlimited().strict()
-    })
-    .await;
-    let outbox = Arc::new(MemoryQueue::default());
-    let exporter = Exporter {
-        client: support::client(&sandbox, ClientOptions::default()),
-        state: Arc::new(MemoryState::default()),
-        outbound: outbox.clone(),
-        settings: ExportSettings {
-            streams: vec![StreamKind::Payments, StreamKind::Receipts],
-            ..ExportSettings::default()
-        },
-        fifo: false,
-        archive: None,
-    };
+    let (sandbox, exporter, outbox) =
+        common::strict_export(vec![StreamKind::Payments, StreamKind::Receipts]).await;
     let state = support::admin(&sandbox, "state").await;
     let company = support::all(&state, "companies")[0]["companyId"]
         .as_i64()
@@ -119,15 +104,6 @@ impl Rig {
     }
 }
 
-fn document_schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/export-document.v1.schema.json"
-    );
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
 #[tokio::test]
 async fn payments_and_receipts_reach_the_erp_once_with_the_invoices_they_pay() {
     let rig = rig().await;
@@ -161,7 +137,7 @@ async fn payments_and_receipts_reach_the_erp_once_with_the_invoices_they_pay() {
     assert!(receipts
         .iter()
         .all(|r| r["data"]["lines"].as_array().is_some_and(|l| l.len() == 1)));
-    let schema = document_schema();
+    let schema = common::document_schema();
     for doc in rig.outbox.bodies() {
         let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}\n{doc:#}");
@@ -218,6 +194,6 @@ async fn an_invoice_payment_order_names_the_payment_that_made_it() {
         .unwrap_or_else(|| panic!("order {order_id} not exported"));
     assert_eq!(order["data"]["invoice_payment"], true);
     assert_eq!(order["data"]["payment_id"], payment["id"]);
-    let schema = document_schema();
+    let schema = common::document_schema();
     assert!(schema.is_valid(&order), "{order:#}");
 }

@@ -3,14 +3,14 @@
 //! changed (a list whose items changed comes again, under a new dedupe key), and a junior
 //! buyer's private draft stays private.
 
+mod common;
+
 use std::sync::Arc;
 
-use b2b_export::{ExportSettings, Exporter, StreamKind};
+use b2b_export::{Exporter, StreamKind};
 use b2b_shared::queue::MemoryQueue;
-use b2b_shared::state::MemoryState;
 use b2b_test_support as support;
-use bc_sandbox::{RunningSandbox, SandboxOptions};
-use bigcommerce_b2b::ClientOptions;
+use bc_sandbox::RunningSandbox;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -21,23 +21,7 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let sandbox = support::sandbox(SandboxOptions {
-        seed_companies: 2,
-        ..support::unlimited().strict()
-    })
-    .await;
-    let outbox = Arc::new(MemoryQueue::default());
-    let exporter = Exporter {
-        client: support::client(&sandbox, ClientOptions::default()),
-        state: Arc::new(MemoryState::default()),
-        outbound: outbox.clone(),
-        settings: ExportSettings {
-            streams: vec![StreamKind::ShoppingLists],
-            ..ExportSettings::default()
-        },
-        fifo: false,
-        archive: None,
-    };
+    let (sandbox, exporter, outbox) = common::strict_export(vec![StreamKind::ShoppingLists]).await;
     Rig {
         sandbox,
         exporter,
@@ -47,16 +31,7 @@ async fn rig() -> Rig {
 
 impl Rig {
     async fn b2b(&self, method: Method, path: &str, body: Value) -> Value {
-        let r = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.sandbox.b2b_base_url()))
-            .header("X-Auth-Token", support::TOKEN)
-            .header("X-Store-Hash", support::STORE)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap()
+        support::b2b_send(&self.sandbox, method, path, &body).await
     }
 
     /// The id of a buyer of company `company` with `role` (made when there is none).
@@ -92,15 +67,6 @@ impl Rig {
             .filter(|d| d["type"] == "shopping_list")
             .collect()
     }
-}
-
-fn document_schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/export-document.v1.schema.json"
-    );
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
 }
 
 #[tokio::test]
@@ -149,7 +115,7 @@ async fn every_companys_lists_reach_the_erp_with_skus_and_changes_come_again() {
         json!([{"id": 1, "product_id": 1, "variant_id": 1, "sku": "SKU-001-1", "quantity": 5},
             {"id": 2, "product_id": 2, "variant_id": 4, "sku": "SKU-002-2", "quantity": 2}])
     );
-    let schema = document_schema();
+    let schema = common::document_schema();
     for doc in rig.outbox.bodies() {
         let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}\n{doc:#}");

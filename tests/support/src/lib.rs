@@ -214,6 +214,41 @@ pub async fn admin_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> V
     r.json().await.unwrap_or(Value::Null)
 }
 
+/// `POST {core API}{path}` (`/v3/pricelists`, `/v2/customer_groups`, ...) with the store's
+/// token, as the control panel or another app would write: its JSON answer; anything but a
+/// success fails the test.
+pub async fn core_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", sandbox.core_base_url()))
+        .header("X-Auth-Token", TOKEN)
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+/// A B2B API request (`/companies/roles`, `/shopping-list`, ...) with the store's token and
+/// hash: its JSON answer; anything but a success fails the test.
+pub async fn b2b_send(
+    sandbox: &RunningSandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> Value {
+    let r = reqwest::Client::new()
+        .request(method, format!("{}{path}", sandbox.b2b_base_url()))
+        .header("X-Auth-Token", TOKEN)
+        .header("X-Store-Hash", STORE)
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
 /// All entities of one kind in a sandbox state document (an object keyed by id, or an array).
 pub fn all(state: &Value, key: &str) -> Vec<Value> {
     match &state[key] {

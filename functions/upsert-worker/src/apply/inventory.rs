@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use b2b_shared::messages::{Command, StockLine};
 use bigcommerce_b2b::inventory::{
-    sku_chunks, Location, StockItem, ADJUSTMENT_ITEMS_MAX, SKUS_PER_LOOKUP,
+    sku_chunks, Location, StockItem, VariantRef, ADJUSTMENT_ITEMS_MAX, SKUS_PER_LOOKUP,
 };
 use bigcommerce_b2b::BcError;
 use futures_util::{StreamExt, TryStreamExt};
@@ -99,6 +99,24 @@ impl Applier {
             .collect())
     }
 
+    /// The catalog's variants with these SKUs: [`SKUS_PER_LOOKUP`] to a request, a few in
+    /// flight.
+    pub(super) async fn variants_of_skus(
+        &self,
+        skus: &[String],
+    ) -> Result<Vec<VariantRef>, ApplyError> {
+        let core = self.client.core();
+        let found: Vec<Vec<VariantRef>> = futures_util::stream::iter(sku_chunks(skus))
+            .map(|chunk| {
+                let core = core.clone();
+                async move { core.variants_by_sku(&chunk).await }
+            })
+            .buffered(LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     /// The variant ids of the lines' SKUs, and which given variant ids exist.
     async fn line_variants(
         &self,
@@ -110,15 +128,8 @@ impl Applier {
         let mut ids: Vec<i64> = lines.iter().filter_map(|l| l.variant_id).collect();
         ids.sort_unstable();
         ids.dedup();
+        let by_sku = self.variants_of_skus(&skus).await?;
         let core = self.client.core();
-        let by_sku: Vec<Vec<_>> = futures_util::stream::iter(sku_chunks(&skus))
-            .map(|chunk| {
-                let core = core.clone();
-                async move { core.variants_by_sku(&chunk).await }
-            })
-            .buffered(LOOKUPS_IN_FLIGHT)
-            .try_collect()
-            .await?;
         let by_id: Vec<Vec<_>> =
             futures_util::stream::iter(ids.chunks(SKUS_PER_LOOKUP).map(<[i64]>::to_vec))
                 .map(|chunk| {
@@ -130,7 +141,6 @@ impl Applier {
                 .await?;
         let sku_ids = by_sku
             .into_iter()
-            .flatten()
             .filter_map(|v| Some((v.sku?, v.id)))
             .collect();
         let known = by_id.into_iter().flatten().map(|v| v.id).collect();

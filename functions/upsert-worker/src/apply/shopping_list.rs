@@ -12,16 +12,11 @@ use std::collections::HashMap;
 
 use b2b_shared::messages::{ShoppingListData, ShoppingListLine};
 use bigcommerce_b2b::b2b::User;
-use bigcommerce_b2b::inventory::sku_chunks;
 use bigcommerce_b2b::shopping_lists::{
     ItemWrite, ShoppingListDetail, ShoppingListItem, ShoppingListWrite,
 };
-use futures_util::{StreamExt, TryStreamExt};
 
 use super::{id_key, some_text, Applier, ApplyError, Kind, Outcome};
-
-/// SKU lookups in flight at once.
-const LOOKUPS_IN_FLIGHT: usize = 4;
 
 /// The status of a deleted list: it is not the list any more.
 const DELETED: i64 = 20;
@@ -200,18 +195,10 @@ impl Applier {
     /// The product and variant of every line's SKU; an unknown SKU refuses the list.
     async fn wanted_items(&self, lines: &[ShoppingListLine]) -> Result<Vec<Wanted>, ApplyError> {
         let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
-        let core = self.client.core();
-        let found: Vec<Vec<_>> = futures_util::stream::iter(sku_chunks(&skus))
-            .map(|chunk| {
-                let core = core.clone();
-                async move { core.variants_by_sku(&chunk).await }
-            })
-            .buffered(LOOKUPS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        let by_sku: HashMap<String, (Option<i64>, i64)> = found
+        let by_sku: HashMap<String, (Option<i64>, i64)> = self
+            .variants_of_skus(&skus)
+            .await?
             .into_iter()
-            .flatten()
             .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
             .collect();
         let mut unknown = Vec::new();
