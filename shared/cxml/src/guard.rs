@@ -1,0 +1,34 @@
+//! The check made before a document is parsed: its size, and its prolog (no internal DTD
+//! subset, so no entity is ever declared, let alone expanded or fetched).
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::CxmlError;
+
+/// The largest document read: purchase orders of thousands of lines stay far below it.
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Refuses a document too large, one with a `DOCTYPE` that has an internal subset, and one
+/// whose prolog is not well-formed; reads up to the root element only.
+pub fn check_prolog(xml: &[u8]) -> Result<(), CxmlError> {
+    if xml.len() > MAX_DOCUMENT_BYTES {
+        return Err(CxmlError::TooLarge(xml.len()));
+    }
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::DocType(d)) => {
+                if d.contains('[') {
+                    return Err(CxmlError::InternalSubset);
+                }
+            }
+            Ok(Event::Start(_) | Event::Empty(_)) => return Ok(()),
+            Ok(Event::Eof) => return Err(CxmlError::Malformed("no root element".into())),
+            Ok(_) => {}
+            Err(e) => return Err(CxmlError::Malformed(e.to_string())),
+        }
+        buf.clear();
+    }
+}

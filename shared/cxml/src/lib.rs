@@ -1,0 +1,20 @@
+//! cXML, the language of procurement platforms (Coupa, SAP Ariba, Jaggaer, Oracle): a
+//! purchase order (`OrderRequest`) read and checked into a [`PurchaseOrder`], its sender's
+//! shared secret compared in constant time, and the synchronous `Response` written with the
+//! status code the cXML spec gives each outcome.
+//!
+//! Reading never resolves a DTD or an entity: the `DOCTYPE` real documents carry (a `SYSTEM`
+//! identifier, never fetched) is allowed, one with an internal subset (where entities are
+//! declared: billion laughs, external entities) is refused before anything is parsed, and an
+//! entity reference other than XML's five is a malformed document. The XML itself is read by
+//! `quick-xml`.
+
+mod error;
+mod guard;
+mod order;
+mod response;
+
+pub use error::CxmlError;
+pub use guard::{check_prolog, MAX_DOCUMENT_BYTES};
+pub use order::{Credential, PoAddress, PoLine, PurchaseOrder};
+pub use response::{response, Status};

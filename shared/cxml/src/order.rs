@@ -1,0 +1,489 @@
+//! A cXML `OrderRequest` read into a [`PurchaseOrder`] and checked: the identities of the
+//! buying organization (`From`), the supplier (`To`) and the sender with its shared secret, the
+//! order's id, date, total and addresses, and its lines by supplier part id, quantity and
+//! agreed price. A total that disagrees with its lines (plus tax and shipping) is refused.
+
+use bigcommerce_b2b::money::Amount;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::{check_prolog, CxmlError};
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "@payloadID", default)]
+    payload_id: String,
+    #[serde(rename = "@timestamp")]
+    timestamp: Option<String>,
+    #[serde(rename = "Header")]
+    header: Option<Header>,
+    #[serde(rename = "Request")]
+    request: Option<Request>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    #[serde(rename = "From")]
+    from: Party,
+    #[serde(rename = "To")]
+    to: Party,
+    #[serde(rename = "Sender")]
+    sender: Party,
+}
+
+#[derive(Deserialize)]
+struct Party {
+    #[serde(rename = "Credential", default)]
+    credentials: Vec<RawCredential>,
+}
+
+#[derive(Deserialize)]
+struct RawCredential {
+    #[serde(rename = "@domain", default)]
+    domain: String,
+    #[serde(rename = "Identity", default)]
+    identity: String,
+    #[serde(rename = "SharedSecret")]
+    shared_secret: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Request {
+    #[serde(rename = "@deploymentMode")]
+    deployment_mode: Option<String>,
+    #[serde(rename = "OrderRequest")]
+    order_request: Option<OrderRequest>,
+}
+
+#[derive(Deserialize)]
+struct OrderRequest {
+    #[serde(rename = "OrderRequestHeader")]
+    header: OrderHeader,
+    #[serde(rename = "ItemOut", default)]
+    items: Vec<ItemOut>,
+}
+
+#[derive(Deserialize)]
+struct OrderHeader {
+    #[serde(rename = "@orderID", default)]
+    order_id: String,
+    #[serde(rename = "@orderDate")]
+    order_date: Option<String>,
+    #[serde(rename = "@type")]
+    kind: Option<String>,
+    #[serde(rename = "Total")]
+    total: Option<MoneyHolder>,
+    #[serde(rename = "Shipping")]
+    shipping: Option<MoneyHolder>,
+    #[serde(rename = "Tax")]
+    tax: Option<MoneyHolder>,
+    #[serde(rename = "ShipTo")]
+    ship_to: Option<AddressHolder>,
+    #[serde(rename = "BillTo")]
+    bill_to: Option<AddressHolder>,
+}
+
+#[derive(Deserialize)]
+struct MoneyHolder {
+    #[serde(rename = "Money")]
+    money: Money,
+}
+
+#[derive(Deserialize)]
+struct Money {
+    #[serde(rename = "@currency", default)]
+    currency: String,
+    #[serde(rename = "$text", default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct AddressHolder {
+    #[serde(rename = "Address")]
+    address: RawAddress,
+}
+
+/// Text of an element that may carry attributes (`<Name xml:lang="en">`).
+#[derive(Deserialize, Default)]
+struct Text {
+    #[serde(rename = "$text", default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct RawAddress {
+    #[serde(rename = "@addressID")]
+    address_id: Option<String>,
+    #[serde(rename = "Name", default)]
+    name: Text,
+    #[serde(rename = "PostalAddress")]
+    postal: Option<Postal>,
+    #[serde(rename = "Email")]
+    email: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct Postal {
+    #[serde(rename = "DeliverTo", default)]
+    deliver_to: Vec<String>,
+    #[serde(rename = "Street", default)]
+    street: Vec<String>,
+    #[serde(rename = "City", default)]
+    city: String,
+    #[serde(rename = "State")]
+    state: Option<String>,
+    #[serde(rename = "PostalCode")]
+    postal_code: Option<String>,
+    #[serde(rename = "Country")]
+    country: Option<Country>,
+}
+
+#[derive(Deserialize)]
+struct Country {
+    #[serde(rename = "@isoCountryCode", default)]
+    iso: String,
+}
+
+#[derive(Deserialize)]
+struct ItemOut {
+    #[serde(rename = "@quantity", default)]
+    quantity: String,
+    #[serde(rename = "@lineNumber")]
+    line_number: Option<String>,
+    #[serde(rename = "ItemID")]
+    item_id: Option<ItemId>,
+    #[serde(rename = "ItemDetail")]
+    detail: Option<ItemDetail>,
+}
+
+#[derive(Deserialize)]
+struct ItemId {
+    #[serde(rename = "SupplierPartID", default)]
+    supplier_part_id: String,
+    #[serde(rename = "SupplierPartAuxiliaryID")]
+    aux_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemDetail {
+    #[serde(rename = "UnitPrice")]
+    unit_price: Option<MoneyHolder>,
+    #[serde(rename = "Description")]
+    description: Option<Text>,
+    #[serde(rename = "UnitOfMeasure")]
+    unit_of_measure: Option<String>,
+}
+
+/// An identity of a party (`Credential domain="NetworkID"` with its `Identity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The identity's domain (`NetworkID`, `DUNS`, a buyer-specific one...).
+    pub domain: String,
+    /// The identity.
+    pub identity: String,
+}
+
+/// A ship-to or bill-to address.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoAddress {
+    /// The buyer's id for the address.
+    pub address_id: Option<String>,
+    /// The addressee (a company or site name).
+    pub name: String,
+    /// Who receives it.
+    pub deliver_to: Vec<String>,
+    /// Street lines.
+    pub street: Vec<String>,
+    /// City.
+    pub city: String,
+    /// State or province.
+    pub state: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub country_code: String,
+    /// Email.
+    pub email: Option<String>,
+}
+
+/// One line of a purchase order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoLine {
+    /// The buyer's line number (the position from 1 when absent).
+    pub line_number: u32,
+    /// The supplier part id: our SKU.
+    pub sku: String,
+    /// The supplier's auxiliary part id, when sent.
+    pub aux_id: Option<String>,
+    /// How many.
+    pub quantity: u32,
+    /// The agreed unit price, in the order's currency.
+    pub unit_price: Amount,
+    /// The item's description.
+    pub description: Option<String>,
+    /// The unit of measure (`EA`...).
+    pub unit_of_measure: Option<String>,
+}
+
+/// A checked cXML purchase order.
+#[derive(Debug, Clone)]
+pub struct PurchaseOrder {
+    /// The document's `payloadID`: unique per document, echoed in the answer.
+    pub payload_id: String,
+    /// The document's `timestamp`.
+    pub timestamp: Option<String>,
+    /// `production` or `test`.
+    pub deployment_mode: String,
+    /// The buying organization's identities (`From`).
+    pub from: Vec<Credential>,
+    /// The supplier's identities as the buyer names them (`To`).
+    pub to: Vec<Credential>,
+    /// The sender's identities (`Sender`; the network or the buyer itself).
+    pub sender: Vec<Credential>,
+    sender_secret: Option<SecretString>,
+    /// The buyer's PO number (`orderID`).
+    pub order_id: String,
+    /// The PO's date, as sent.
+    pub order_date: Option<String>,
+    /// `new`, `update` or `delete`.
+    pub order_type: String,
+    /// ISO 4217 currency of the order.
+    pub currency: String,
+    /// The PO's total.
+    pub total: Amount,
+    /// Shipping and tax the total includes.
+    pub shipping: Amount,
+    /// Tax the total includes.
+    pub tax: Amount,
+    /// Where to ship.
+    pub ship_to: Option<PoAddress>,
+    /// Who is billed.
+    pub bill_to: Option<PoAddress>,
+    /// The lines.
+    pub lines: Vec<PoLine>,
+}
+
+impl PurchaseOrder {
+    /// Reads and checks an `OrderRequest` document.
+    pub fn from_xml(xml: &[u8]) -> Result<PurchaseOrder, CxmlError> {
+        check_prolog(xml)?;
+        let text = std::str::from_utf8(xml)
+            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+        let doc: Envelope =
+            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        checked(doc)
+    }
+
+    /// Whether the sender's `SharedSecret` is `expected`, compared in constant time (no
+    /// secret sent: false).
+    pub fn sender_secret_matches(&self, expected: &SecretString) -> bool {
+        let Some(sent) = &self.sender_secret else {
+            return false;
+        };
+        let (a, b) = (
+            sent.expose_secret().as_bytes(),
+            expected.expose_secret().as_bytes(),
+        );
+        a.len() == b.len() && bool::from(a.ct_eq(b))
+    }
+
+    /// The PO's lines total: each quantity times its unit price.
+    pub fn lines_total(&self) -> Option<Amount> {
+        self.lines.iter().try_fold(Amount::ZERO, |sum, l| {
+            let line = l
+                .unit_price
+                .ten_thousandths()
+                .checked_mul(i64::from(l.quantity))?;
+            sum.checked_add(Amount::from_ten_thousandths(line))
+        })
+    }
+}
+
+fn credentials(party: &Party) -> Vec<Credential> {
+    party
+        .credentials
+        .iter()
+        .map(|c| Credential {
+            domain: c.domain.trim().to_owned(),
+            identity: c.identity.trim().to_owned(),
+        })
+        .collect()
+}
+
+fn money(field: &str, m: &Money) -> Result<(String, Amount), CxmlError> {
+    let currency = m.currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(CxmlError::invalid(
+            format!("{field}/Money@currency"),
+            format!("`{}` is not an ISO 4217 currency", m.currency),
+        ));
+    }
+    let value = Amount::parse(m.value.trim())
+        .map_err(|e| CxmlError::invalid(format!("{field}/Money"), e.to_string()))?;
+    Ok((currency, value))
+}
+
+fn address(a: &AddressHolder) -> PoAddress {
+    let a = &a.address;
+    let postal = a.postal.as_ref();
+    PoAddress {
+        address_id: a.address_id.clone(),
+        name: a.name.text.trim().to_owned(),
+        deliver_to: postal.map(|p| p.deliver_to.clone()).unwrap_or_default(),
+        street: postal.map(|p| p.street.clone()).unwrap_or_default(),
+        city: postal.map(|p| p.city.trim().to_owned()).unwrap_or_default(),
+        state: postal.and_then(|p| p.state.clone()),
+        postal_code: postal.and_then(|p| p.postal_code.clone()),
+        country_code: postal
+            .and_then(|p| p.country.as_ref())
+            .map(|c| c.iso.trim().to_ascii_uppercase())
+            .unwrap_or_default(),
+        email: a.email.as_ref().map(|e| e.text.trim().to_owned()),
+    }
+}
+
+fn line(i: usize, item: &ItemOut, currency: &str) -> Result<PoLine, CxmlError> {
+    let at = |f: &str| format!("ItemOut[{}]{f}", i + 1);
+    let quantity: u32 = item
+        .quantity
+        .trim()
+        .parse()
+        .ok()
+        .filter(|q| *q > 0)
+        .ok_or_else(|| {
+            CxmlError::invalid(
+                at("@quantity"),
+                format!("`{}` is not a whole number above 0", item.quantity),
+            )
+        })?;
+    let sku = item
+        .item_id
+        .as_ref()
+        .map(|id| id.supplier_part_id.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| CxmlError::invalid(at("/ItemID/SupplierPartID"), "is required"))?;
+    let detail = item.detail.as_ref();
+    let price = detail
+        .and_then(|d| d.unit_price.as_ref())
+        .ok_or_else(|| CxmlError::invalid(at("/ItemDetail/UnitPrice"), "is required"))?;
+    let (line_currency, unit_price) = money(&at("/ItemDetail/UnitPrice"), &price.money)?;
+    if line_currency != currency {
+        return Err(CxmlError::invalid(
+            at("/ItemDetail/UnitPrice/Money@currency"),
+            format!("`{line_currency}` differs from the order's `{currency}`"),
+        ));
+    }
+    Ok(PoLine {
+        line_number: item
+            .line_number
+            .as_deref()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(i as u32 + 1),
+        sku,
+        aux_id: item.item_id.as_ref().and_then(|id| id.aux_id.clone()),
+        quantity,
+        unit_price,
+        description: detail
+            .and_then(|d| d.description.as_ref())
+            .map(|t| t.text.trim().to_owned()),
+        unit_of_measure: detail.and_then(|d| d.unit_of_measure.clone()),
+    })
+}
+
+fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
+    if doc.payload_id.trim().is_empty() {
+        return Err(CxmlError::invalid("cXML@payloadID", "is required"));
+    }
+    let header = doc
+        .header
+        .ok_or_else(|| CxmlError::invalid("Header", "is required"))?;
+    let request = doc
+        .request
+        .ok_or_else(|| CxmlError::invalid("Request", "is required"))?;
+    let order = request.order_request.ok_or_else(|| {
+        CxmlError::invalid(
+            "Request/OrderRequest",
+            "this endpoint takes purchase orders (OrderRequest)",
+        )
+    })?;
+    let h = &order.header;
+    if h.order_id.trim().is_empty() {
+        return Err(CxmlError::invalid(
+            "OrderRequestHeader@orderID",
+            "is required",
+        ));
+    }
+    let total = h
+        .total
+        .as_ref()
+        .ok_or_else(|| CxmlError::invalid("OrderRequestHeader/Total", "is required"))?;
+    let (currency, total) = money("OrderRequestHeader/Total", &total.money)?;
+    let extra = |m: &Option<MoneyHolder>, f: &str| -> Result<Amount, CxmlError> {
+        match m {
+            Some(m) => money(f, &m.money).map(|(_, v)| v),
+            None => Ok(Amount::ZERO),
+        }
+    };
+    let shipping = extra(&h.shipping, "OrderRequestHeader/Shipping")?;
+    let tax = extra(&h.tax, "OrderRequestHeader/Tax")?;
+    if order.items.is_empty() {
+        return Err(CxmlError::invalid(
+            "ItemOut",
+            "a purchase order needs at least one line",
+        ));
+    }
+    let lines = order
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| line(i, item, &currency))
+        .collect::<Result<Vec<_>, _>>()?;
+    let po = PurchaseOrder {
+        payload_id: doc.payload_id.trim().to_owned(),
+        timestamp: doc.timestamp,
+        deployment_mode: request
+            .deployment_mode
+            .unwrap_or_else(|| "production".into()),
+        from: credentials(&header.from),
+        to: credentials(&header.to),
+        sender: credentials(&header.sender),
+        sender_secret: header
+            .sender
+            .credentials
+            .iter()
+            .find_map(|c| c.shared_secret.clone())
+            .map(SecretString::from),
+        order_id: h.order_id.trim().to_owned(),
+        order_date: h.order_date.clone(),
+        order_type: h.kind.clone().unwrap_or_else(|| "new".into()),
+        currency,
+        total,
+        shipping,
+        tax,
+        ship_to: h.ship_to.as_ref().map(address),
+        bill_to: h.bill_to.as_ref().map(address),
+        lines,
+    };
+    check_total(&po)?;
+    Ok(po)
+}
+
+/// The total must be the lines plus shipping and tax.
+fn check_total(po: &PurchaseOrder) -> Result<(), CxmlError> {
+    let expected = po
+        .lines_total()
+        .and_then(|l| l.checked_add(po.shipping))
+        .and_then(|l| l.checked_add(po.tax))
+        .ok_or_else(|| CxmlError::invalid("ItemOut", "the lines' amounts overflow"))?;
+    if expected != po.total {
+        return Err(CxmlError::invalid(
+            "OrderRequestHeader/Total",
+            format!(
+                "{} {} disagrees with the lines, shipping and tax ({} {})",
+                po.total, po.currency, expected, po.currency
+            ),
+        ));
+    }
+    Ok(())
+}

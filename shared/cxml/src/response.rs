@@ -1,0 +1,80 @@
+//! The synchronous cXML `Response`: a status code and text the cXML spec defines, and a
+//! detail for people, in a document whose `payloadID` is derived from the request's (so a
+//! resent request gets the same answer, byte for byte, given the same timestamp).
+
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+/// The cXML DTD a response names (never fetched by us; procurement systems validate with it).
+pub const CXML_DOCTYPE: &str = r#"cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd""#;
+
+/// The statuses this answers with (cXML's codes and texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 200 OK: accepted.
+    Ok,
+    /// 400 Bad Request: the document as sent will never be accepted.
+    BadRequest,
+    /// 401 Unauthorized: the credentials or the shared secret are wrong.
+    Unauthorized,
+    /// 406 Not Acceptable: well-formed and authenticated, refused by the business (an unknown
+    /// buyer, an unknown SKU, a PO for another store).
+    NotAcceptable,
+    /// 500 Internal Server Error: try again later.
+    InternalError,
+}
+
+impl Status {
+    /// The cXML status code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Ok => 200,
+            Status::BadRequest => 400,
+            Status::Unauthorized => 401,
+            Status::NotAcceptable => 406,
+            Status::InternalError => 500,
+        }
+    }
+
+    /// The cXML status text.
+    pub fn text(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::BadRequest => "Bad Request",
+            Status::Unauthorized => "Unauthorized",
+            Status::NotAcceptable => "Not Acceptable",
+            Status::InternalError => "Internal Server Error",
+        }
+    }
+}
+
+/// A cXML `Response` document to the request whose payloadID is `request_payload_id`, with
+/// `detail` for people (escaped), stamped `timestamp` (ISO 8601).
+pub fn response(request_payload_id: &str, timestamp: &str, status: Status, detail: &str) -> String {
+    let mut w = Writer::new(Vec::new());
+    let payload = format!("{request_payload_id}.response");
+    let code = status.code().to_string();
+    let mut root = BytesStart::new("cXML");
+    root.push_attribute(("payloadID", payload.as_str()));
+    root.push_attribute(("timestamp", timestamp));
+    root.push_attribute(("xml:lang", "en-US"));
+    let mut st = BytesStart::new("Status");
+    st.push_attribute(("code", code.as_str()));
+    st.push_attribute(("text", status.text()));
+    let events = [
+        Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)),
+        Event::DocType(BytesText::from_escaped(CXML_DOCTYPE)),
+        Event::Start(root),
+        Event::Start(BytesStart::new("Response")),
+        Event::Start(st),
+        Event::Text(BytesText::new(detail)),
+        Event::End(BytesEnd::new("Status")),
+        Event::End(BytesEnd::new("Response")),
+        Event::End(BytesEnd::new("cXML")),
+    ];
+    for e in events {
+        // Writing to a Vec cannot fail.
+        let _ = w.write_event(e);
+    }
+    String::from_utf8_lossy(&w.into_inner()).into_owned()
+}
