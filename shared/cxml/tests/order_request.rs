@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use secrecy::SecretString;
 
 const SAMPLE: &str =
-    include_str!("../../../functions/webhook-intake/events/cxml-order-request.xml");
+    include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
 
 fn amount(s: &str) -> Amount {
     Amount::parse(s).unwrap()
