@@ -297,21 +297,19 @@ async fn update(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Respons
         Err(r) => return r,
     };
     let mut store = app.data();
-    let Some(id) = id_of(&p, "shoppingListId").filter(|id| store.shopping_lists.contains_key(id))
-    else {
+    let found = id_of(&p, "shoppingListId")
+        .and_then(|id| Some((id, store.shopping_lists.get(&id)?.clone())));
+    let Some((id, before)) = found else {
         return b2b_not_found("Shopping list");
     };
-    let before = store.clone_list(id);
-    let fields = store
-        .shopping_lists
-        .get_mut(&id)
-        .map(|l| set_fields(l, &body))
-        .unwrap_or(Ok(()));
+    let mut list = before.clone();
     let writes = body["items"].as_array().cloned().unwrap_or_default();
-    if let Err(e) = fields.and_then(|()| apply_items(&mut store, id, &writes)) {
-        if let Some(b) = before {
-            store.shopping_lists.insert(id, b);
-        }
+    let applied = set_fields(&mut list, &body).and_then(|()| {
+        store.shopping_lists.insert(id, list);
+        apply_items(&mut store, id, &writes)
+    });
+    if let Err(e) = applied {
+        store.shopping_lists.insert(id, before);
         return b2b_invalid(e);
     }
     let out = store

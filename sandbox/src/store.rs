@@ -109,11 +109,6 @@ impl Store {
         next
     }
 
-    /// A copy of shopping list `id`, to put back when an update is refused.
-    pub fn clone_list(&self, id: i64) -> Option<Value> {
-        self.shopping_lists.get(&id).cloned()
-    }
-
     /// Key of a price-list record.
     pub fn record_key(price_list_id: i64, variant_id: i64, currency: &str) -> String {
         format!(

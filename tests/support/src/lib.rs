@@ -84,16 +84,8 @@ pub async fn store_secret(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
 
 /// A new active price list `Wholesale` in the sandbox; returns its id.
 pub async fn price_list(sandbox: &RunningSandbox) -> i64 {
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{}/v3/pricelists", sandbox.core_base_url()))
-        .header("X-Auth-Token", TOKEN)
-        .json(&serde_json::json!({"name": "Wholesale", "active": true}))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create price list: {e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("price list answer: {e}"));
+    let body = serde_json::json!({"name": "Wholesale", "active": true});
+    let resp = core_post(sandbox, "/v3/pricelists", &body).await;
     resp["data"]["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("no price list id in {resp}"))
@@ -204,13 +196,14 @@ pub async fn admin(sandbox: &RunningSandbox, path: &str) -> Value {
 /// `POST /__sandbox/{path}` with `body` (`settings`, `sales-staff`, ...): its JSON answer
 /// (`null` when it has none); anything but a success fails the test.
 pub async fn admin_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{}/__sandbox/{path}", sandbox.base_url()))
-        .json(body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.status().is_success(), "{path}: {}", r.status());
+    let req = reqwest::Client::new().post(format!("{}/__sandbox/{path}", sandbox.base_url()));
+    json_answer(req.json(body), path).await
+}
+
+/// `req`'s JSON answer (`null` when it has none); anything but a success fails the test.
+async fn json_answer(req: reqwest::RequestBuilder, what: &str) -> Value {
+    let r = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(r.status().is_success(), "{what}: {}", r.status());
     r.json().await.unwrap_or(Value::Null)
 }
 
@@ -218,15 +211,10 @@ pub async fn admin_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> V
 /// token, as the control panel or another app would write: its JSON answer; anything but a
 /// success fails the test.
 pub async fn core_post(sandbox: &RunningSandbox, path: &str, body: &Value) -> Value {
-    let r = reqwest::Client::new()
+    let req = reqwest::Client::new()
         .post(format!("{}{path}", sandbox.core_base_url()))
-        .header("X-Auth-Token", TOKEN)
-        .json(body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
+        .header("X-Auth-Token", TOKEN);
+    json_answer(req.json(body), path).await
 }
 
 /// A B2B API request (`/companies/roles`, `/shopping-list`, ...) with the store's token and
@@ -237,16 +225,11 @@ pub async fn b2b_send(
     path: &str,
     body: &Value,
 ) -> Value {
-    let r = reqwest::Client::new()
+    let req = reqwest::Client::new()
         .request(method, format!("{}{path}", sandbox.b2b_base_url()))
         .header("X-Auth-Token", TOKEN)
-        .header("X-Store-Hash", STORE)
-        .json(body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
+        .header("X-Store-Hash", STORE);
+    json_answer(req.json(body), path).await
 }
 
 /// All entities of one kind in a sandbox state document (an object keyed by id, or an array).

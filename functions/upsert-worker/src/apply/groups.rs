@@ -9,7 +9,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use b2b_shared::messages::{
-    CategoryAccess, CategoryAccessKind, CompanyData, CustomerGroupData, DiscountRule,
+    CategoryAccess, CategoryAccessKind, CompanyData, CustomerGroupData, DiscountMethod,
+    DiscountRule, DiscountRuleKind,
 };
 use bigcommerce_b2b::core::CustomerGroup;
 use bigcommerce_b2b::money::Amount;
@@ -18,61 +19,35 @@ use serde_json::{json, Map, Value};
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// A discount rule in a comparable form: type, method, amount, target id.
-type RuleKey = (String, Option<String>, Option<Amount>, Option<i64>);
+type RuleKey = (
+    DiscountRuleKind,
+    Option<DiscountMethod>,
+    Option<Amount>,
+    Option<i64>,
+);
 
 fn rule_key(r: &DiscountRule) -> RuleKey {
     (
-        r.kind.api_name().to_owned(),
-        r.method.map(|m| m.api_name().to_owned()),
+        r.kind,
+        r.method,
         r.amount,
         r.category_id.or(r.product_id).or(r.price_list_id),
     )
 }
 
-/// The store's rule in the same form; `None` when it cannot be read (then it is rewritten).
+/// The store's rule in the same form (it has the command's shape); `None` when it cannot be
+/// read (then the rules are rewritten).
 fn stored_rule_key(v: &Value) -> Option<RuleKey> {
-    let text = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_owned);
-    let amount = match v.get("amount") {
-        None | Some(Value::Null) => None,
-        Some(a) => Some(Amount::from_json(a).ok()?),
-    };
-    let id = ["category_id", "product_id", "price_list_id"]
-        .iter()
-        .find_map(|f| v.get(*f).and_then(Value::as_i64));
-    Some((text("type")?, text("method"), amount, id))
-}
-
-fn rule_json(r: &DiscountRule) -> Value {
-    let mut o = Map::new();
-    o.insert("type".into(), json!(r.kind.api_name()));
-    if let Some(m) = r.method {
-        o.insert("method".into(), json!(m.api_name()));
-    }
-    if let Some(a) = r.amount {
-        o.insert("amount".into(), json!(a.to_decimal_string()));
-    }
-    for (f, id) in [
-        ("category_id", r.category_id),
-        ("product_id", r.product_id),
-        ("price_list_id", r.price_list_id),
-    ] {
-        if let Some(id) = id {
-            o.insert(f.into(), json!(id));
-        }
-    }
-    Value::Object(o)
+    serde_json::from_value::<DiscountRule>(v.clone())
+        .ok()
+        .map(|r| rule_key(&r))
 }
 
 fn access_json(a: &CategoryAccess) -> Value {
-    let kind = match a.kind {
-        CategoryAccessKind::All => "all",
-        CategoryAccessKind::Specific => "specific",
-        CategoryAccessKind::None => "none",
-    };
     if a.kind == CategoryAccessKind::Specific {
-        json!({"type": kind, "categories": a.categories})
+        json!({"type": a.kind, "categories": a.categories})
     } else {
-        json!({ "type": kind })
+        json!({ "type": a.kind })
     }
 }
 
@@ -118,10 +93,7 @@ fn group_changes(data: &CustomerGroupData, existing: Option<&CustomerGroup>) -> 
             Some(_) => None,
         };
         if existing.is_none() || have.as_ref() != Some(&want) {
-            body.insert(
-                "discount_rules".into(),
-                Value::Array(rules.iter().map(rule_json).collect()),
-            );
+            body.insert("discount_rules".into(), json!(rules));
         }
     }
     body

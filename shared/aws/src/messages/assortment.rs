@@ -112,17 +112,6 @@ pub enum DiscountMethod {
     Price,
 }
 
-impl DiscountMethod {
-    /// The API's `method`.
-    pub fn api_name(self) -> &'static str {
-        match self {
-            DiscountMethod::Percent => "percent",
-            DiscountMethod::Fixed => "fixed",
-            DiscountMethod::Price => "price",
-        }
-    }
-}
-
 impl CustomerGroupData {
     /// What the schema cannot check, each naming its field: a `price_list` rule beside other
     /// rules, two `all` rules, a rule without the id or the method and amount its type needs,
