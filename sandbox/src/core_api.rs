@@ -1049,13 +1049,15 @@ async fn list_orders(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
         }
     };
     let date = |o: &Value, f: &str| parse_date(&text(o, f)).unwrap_or(0);
+    let external = p.get("external_order_id");
     let store = app.data();
     let mut items: Vec<&Value> = store
         .orders
         .values()
         .filter(|o| {
             let id = int(o, "id").unwrap_or(0);
-            min_id.is_none_or(|m| id >= m)
+            external.is_none_or(|e| text(o, "external_order_id") == e)
+                && min_id.is_none_or(|m| id >= m)
                 && max_id.is_none_or(|m| id <= m)
                 && customer.is_none_or(|c| int(o, "customer_id") == Some(c))
                 && status.is_none_or(|s| int(o, "status_id") == Some(s))
@@ -1090,32 +1092,104 @@ async fn list_orders(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Resp
     json_status(StatusCode::OK, &Value::Array(items))
 }
 
-fn order_lines(store: &Store, body: &Value) -> Result<Vec<(i64, i64)>, String> {
+/// The lines of a `POST /v2/orders` body: catalog products by `variant_id` (of `product_id`
+/// when both are given), `sku` or `product_id`, at `price_ex_tax` when given (the request's
+/// price overrides the catalog's, as BigCommerce does), else the variant's price.
+fn order_lines(store: &Store, body: &Value) -> Result<Vec<model::PricedLine>, String> {
     let Some(products) = body.get("products").and_then(Value::as_array) else {
         return Err("The field 'products' is required.".into());
     };
     let mut lines = Vec::new();
     for p in products {
-        let qty = int(p, "quantity").unwrap_or(1);
         let variant = if let Some(v) = int(p, "variant_id") {
-            Some(v)
+            store.variants.get(&v).filter(|v| {
+                int(p, "product_id").is_none_or(|pid| int(v, "product_id") == Some(pid))
+            })
         } else if let Some(sku) = p.get("sku").and_then(Value::as_str) {
-            store.variant_by_sku(sku).and_then(|v| int(v, "variant_id"))
+            store.variant_by_sku(sku)
         } else if let Some(pid) = int(p, "product_id") {
             store
                 .variants
                 .values()
                 .find(|v| int(v, "product_id") == Some(pid))
-                .and_then(|v| int(v, "variant_id"))
         } else {
             None
         };
-        match variant {
-            Some(v) => lines.push((v, qty)),
-            None => return Err(format!("Product not found: {p}")),
-        }
+        let Some(v) = variant else {
+            return Err(format!("Product not found: {p}"));
+        };
+        let catalog = v.get("price").and_then(Value::as_f64).unwrap_or(10.0);
+        lines.push(model::PricedLine {
+            product_id: int(v, "product_id").unwrap_or(0),
+            variant_id: int(v, "variant_id").unwrap_or(0),
+            name: text(v, "product_name"),
+            sku: text(v, "sku"),
+            price: p
+                .get("price_ex_tax")
+                .and_then(Value::as_f64)
+                .unwrap_or(catalog),
+            quantity: int(p, "quantity").unwrap_or(1),
+        });
     }
     Ok(lines)
+}
+
+/// A `POST /v2/orders` amount field: a number or a numeric string.
+fn amount_field(body: &Value, field: &str) -> Option<f64> {
+    match body.get(field)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a `POST /v2/orders` body says beyond its lines: the addresses (merged over the
+/// customer's defaults), `external_order_id`, notes, and the shipping and total overrides.
+fn apply_order_details(store: &mut Store, id: i64, body: &Value) {
+    let merge = |target: &mut Value, given: Option<&Value>| {
+        if let (Some(t), Some(Value::Object(g))) = (target.as_object_mut(), given) {
+            for (k, v) in g {
+                t.insert(k.clone(), v.clone());
+            }
+        }
+    };
+    let given_ship = body.pointer("/shipping_addresses/0");
+    if let Some(addr) = store
+        .order_shipping_addresses
+        .get_mut(&id)
+        .and_then(|a| a.first_mut())
+    {
+        merge(addr, given_ship);
+        if let Some(cost) = amount_field(body, "shipping_cost_inc_tax") {
+            addr["cost_inc_tax"] = json!(format!("{cost:.4}"));
+        }
+    }
+    let Some(o) = store.orders.get_mut(&id) else {
+        return;
+    };
+    merge(&mut o["billing_address"], body.get("billing_address"));
+    for field in ["external_order_id", "staff_notes", "customer_message"] {
+        if let Some(v) = body.get(field).and_then(Value::as_str) {
+            o[field] = json!(v);
+        }
+    }
+    for field in [
+        "shipping_cost_ex_tax",
+        "shipping_cost_inc_tax",
+        "subtotal_ex_tax",
+        "subtotal_inc_tax",
+        "total_ex_tax",
+        "total_inc_tax",
+    ] {
+        if let Some(v) = amount_field(body, field) {
+            o[field] = json!(format!("{v:.4}"));
+        }
+    }
+    let total = |f: &str| text(o, f).parse::<f64>().unwrap_or(0.0);
+    o["total_tax"] = json!(format!(
+        "{:.4}",
+        total("total_inc_tax") - total("total_ex_tax")
+    ));
 }
 
 async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -1137,13 +1211,14 @@ async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
     };
     let o = NewOrder {
         customer_id: int(&body, "customer_id").unwrap_or(0),
-        lines,
+        lines: Vec::new(),
         status_id: int(&body, "status_id").unwrap_or(1),
         po_number: text(&body, "po_number"),
         invoice_payment: false,
     };
-    match model::create_order(&mut store, &o, now_secs(), &mut ev) {
+    match model::create_priced_order(&mut store, &o, &lines, now_secs(), &mut ev) {
         Ok(id) => {
+            apply_order_details(&mut store, id, &body);
             let out = store.orders.get(&id).cloned().unwrap_or_default();
             drop(store);
             fire(&app, ev);

@@ -192,6 +192,7 @@ impl App {
                 "external_id".into(),
                 "externalId".into(),
                 "erp_id".into(),
+                "procurement_id".into(),
             ]),
             contract,
             violations: Mutex::new(Vec::new()),

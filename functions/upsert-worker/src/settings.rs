@@ -10,7 +10,7 @@ use b2b_export::ExportSettings;
 use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 
-use crate::apply::StatusMap;
+use crate::apply::{PurchaseOrderSettings, StatusMap};
 use crate::mapping::Mapping;
 
 /// What the worker needs of the common configuration.
@@ -70,6 +70,10 @@ pub struct Settings {
     /// `STORE_CURRENCIES`: the store's currency codes, comma-separated (`USD,EUR`); an
     /// `invoice.*` command in any other is refused. Empty (default): any code is sent.
     pub currencies: Arc<Vec<String>>,
+    /// `PROCUREMENT_IDENTITY_FIELD` (default `procurement_id`): the company extra field an
+    /// `order.create`'s `company_identity` is found in; `ORDER_CREATE_STATUS_ID` (default 11,
+    /// Awaiting Fulfillment): the status its orders are created in.
+    pub purchase_orders: Arc<PurchaseOrderSettings>,
 }
 
 impl Settings {
@@ -96,6 +100,7 @@ impl Settings {
         let mirror = problems.take(mirror_settings(&lookup));
         let order_statuses = problems.take(order_statuses(lookup("ORDER_STATUS_MAP")));
         let currencies = problems.take(currencies(lookup("STORE_CURRENCIES")));
+        let purchase_orders = problems.take(purchase_orders(&lookup));
         match (
             config,
             external_id_field,
@@ -105,6 +110,7 @@ impl Settings {
             mirror,
             order_statuses,
             currencies,
+            purchase_orders,
         ) {
             (
                 Some(config),
@@ -115,6 +121,7 @@ impl Settings {
                 Some((store_mirror, mirror_max_age)),
                 Some(order_statuses),
                 Some(currencies),
+                Some(purchase_orders),
             ) if problems.is_empty() => Ok(Settings {
                 config,
                 external_id_field,
@@ -126,6 +133,7 @@ impl Settings {
                 mirror_max_age,
                 order_statuses: Arc::new(order_statuses),
                 currencies: Arc::new(currencies),
+                purchase_orders: Arc::new(purchase_orders),
             }),
             _ => Err(problems.into_error()),
         }
@@ -204,19 +212,61 @@ fn order_statuses(raw: Option<String>) -> Result<StatusMap, ConfigProblem> {
     Ok(map)
 }
 
+/// `PROCUREMENT_IDENTITY_FIELD` (a field name like `EXTERNAL_ID_FIELD`) and
+/// `ORDER_CREATE_STATUS_ID` (0..14).
+fn purchase_orders(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<PurchaseOrderSettings, Vec<ConfigProblem>> {
+    let mut out = PurchaseOrderSettings::default();
+    let mut problems = Vec::new();
+    match extra_field_name(
+        lookup,
+        "PROCUREMENT_IDENTITY_FIELD",
+        "the procurement identity",
+        &out.identity_field,
+    ) {
+        Ok(field) => out.identity_field = field,
+        Err(p) => problems.push(p),
+    }
+    if let Some(raw) = lookup("ORDER_CREATE_STATUS_ID") {
+        match ConfigProblem::bounded("ORDER_CREATE_STATUS_ID", &raw, 0, 14) {
+            Ok(id) => out.status_id = id,
+            Err(p) => problems.push(p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
 /// `EXTERNAL_ID_FIELD`: 1 to 255 letters, digits, `_` and `-` (default `external_id`).
 fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigProblem> {
-    let Some(raw) = lookup("EXTERNAL_ID_FIELD") else {
-        return Ok(DEFAULT_EXTERNAL_ID_FIELD.to_owned());
+    extra_field_name(
+        lookup,
+        "EXTERNAL_ID_FIELD",
+        "the external id",
+        DEFAULT_EXTERNAL_ID_FIELD,
+    )
+}
+
+/// The company extra field `variable` names (holding `what`): 1 to 255 letters, digits, `_`
+/// and `-`, `default` when unset.
+fn extra_field_name(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    what: &str,
+    default: &str,
+) -> Result<String, ConfigProblem> {
+    let Some(raw) = lookup(variable) else {
+        return Ok(default.to_owned());
     };
     let field = raw.trim();
-    let problem = |reason: String| ConfigProblem {
-        variable: "EXTERNAL_ID_FIELD",
-        reason,
-    };
+    let problem = |reason: String| ConfigProblem { variable, reason };
     if field.is_empty() {
         return Err(problem(format!(
-            "is empty; name the company extra field holding the external id (default `{DEFAULT_EXTERNAL_ID_FIELD}`), or leave the variable unset"
+            "is empty; name the company extra field holding {what} (default `{default}`), or leave the variable unset"
         )));
     }
     if field.chars().count() > MAX_EXTERNAL_ID_FIELD_LEN {
@@ -523,6 +573,30 @@ mod tests {
             let s = Settings::from_lookup(env(&with(&[("EXTERNAL_ID_FIELD", ok)]))).unwrap();
             assert_eq!(s.external_id_field, ok.trim());
         }
+    }
+
+    #[test]
+    fn purchase_order_settings_default_and_are_validated() {
+        let s = Settings::from_lookup(env(COMPLETE)).unwrap();
+        assert_eq!(s.purchase_orders.identity_field, "procurement_id");
+        assert_eq!(s.purchase_orders.status_id, 11);
+        let s = Settings::from_lookup(env(&with(&[
+            ("PROCUREMENT_IDENTITY_FIELD", "ariba_id"),
+            ("ORDER_CREATE_STATUS_ID", "1"),
+        ])))
+        .unwrap();
+        assert_eq!(s.purchase_orders.identity_field, "ariba_id");
+        assert_eq!(s.purchase_orders.status_id, 1);
+        let err = Settings::from_lookup(env(&with(&[
+            ("PROCUREMENT_IDENTITY_FIELD", "ariba id"),
+            ("ORDER_CREATE_STATUS_ID", "15"),
+        ])))
+        .unwrap_err();
+        let vars: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        assert_eq!(
+            vars,
+            ["PROCUREMENT_IDENTITY_FIELD", "ORDER_CREATE_STATUS_ID"]
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     applier.mirror_max_age = settings.mirror_max_age;
     applier.order_statuses = settings.order_statuses.clone();
     applier.currencies = settings.currencies.clone();
+    applier.purchase_orders = settings.purchase_orders.clone();
     Ok(Worker {
         applier,
         mapping: settings.mapping.clone(),

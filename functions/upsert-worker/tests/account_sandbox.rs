@@ -10,7 +10,6 @@ mod common;
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
 use b2b_test_support as support;
@@ -67,20 +66,7 @@ impl Rig {
     /// Handles `bodies` as one SQS batch received `receives` times; the ids of the records that
     /// failed (to retry).
     async fn handle_received(&self, bodies: &[Value], receives: u32) -> Vec<String> {
-        let records: Vec<Value> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                json!({"messageId": format!("m{i}"), "receiptHandle": "rh", "body": b.to_string(),
-                "attributes": {"ApproximateReceiveCount": receives.to_string()}, "eventSource": "aws:sqs"})
-            })
-            .collect();
-        let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
-        let resp = self.worker.handle(&event).await;
-        resp.batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect()
+        common::handle_received(&self.worker, bodies, receives).await
     }
 
     async fn handle(&self, bodies: &[Value]) -> Vec<String> {

@@ -1339,6 +1339,24 @@ impl B2b<'_> {
         self.client.execute(&req).await.map(drop)
     }
 
+    /// `PUT /orders/{bcOrderId}` (B2B) `{poNumber}`: records the buyer's PO number on the
+    /// order's B2B record. `false` when the order has no B2B record (yet: B2B Edition makes it
+    /// shortly after a company buyer's order is created).
+    pub async fn set_order_po_number(
+        &self,
+        bc_order_id: i64,
+        po_number: &str,
+    ) -> Result<bool, BcError> {
+        let body = serde_json::json!({ "poNumber": po_number });
+        let req =
+            ApiRequest::new(Api::B2b, Method::PUT, format!("/orders/{bc_order_id}")).json(&body)?;
+        match self.client.execute(&req).await {
+            Ok(_) => Ok(true),
+            Err(BcError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /orders` (B2B) as a stream; at most 200 per page.
     pub fn orders(
         &self,

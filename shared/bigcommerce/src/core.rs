@@ -441,6 +441,28 @@ impl Core<'_> {
             .0)
     }
 
+    /// The orders created with `external_order_id` (`GET /v2/orders?external_order_id=`),
+    /// oldest first: how a create whose answer was lost is found before it is tried again.
+    pub async fn orders_with_external_id(
+        &self,
+        external_order_id: &str,
+    ) -> Result<Vec<Order>, BcError> {
+        let query = vec![
+            ("external_order_id".to_owned(), external_order_id.to_owned()),
+            ("sort".to_owned(), "id:asc".to_owned()),
+        ];
+        items(v2_pages(self.client, "/v2/orders", query, CORE_LIMIT))
+            .try_collect()
+            .await
+    }
+
+    /// `POST /v2/orders`. Like every `POST`, it is not repeated once it may have reached
+    /// BigCommerce: look the order up by its `external_order_id` before trying again.
+    pub async fn create_order(&self, body: &Value) -> Result<Order, BcError> {
+        let req = ApiRequest::new(Api::Core, Method::POST, "/v2/orders").json(body)?;
+        self.client.send(req).await
+    }
+
     /// `GET /v2/orders/{id}`; `None` when it does not exist.
     pub async fn order(&self, id: i64) -> Result<Option<Order>, BcError> {
         let req = ApiRequest::get(Api::Core, format!("/v2/orders/{id}"));

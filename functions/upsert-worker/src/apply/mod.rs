@@ -27,6 +27,7 @@ mod hierarchy;
 mod inventory;
 mod invoice;
 mod mirror;
+mod order_create;
 mod pricelist;
 mod quote;
 mod shopping_list;
@@ -35,6 +36,7 @@ mod terms;
 mod user;
 
 pub use fulfillment::StatusMap;
+pub use order_create::PurchaseOrderSettings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -294,6 +296,8 @@ pub struct Applier {
     pub currencies: Arc<Vec<String>>,
     /// The stores' company extra fields and roles, as last read (shared by the batches).
     definitions: Arc<definitions::Definitions>,
+    /// `PROCUREMENT_IDENTITY_FIELD` and `ORDER_CREATE_STATUS_ID`: how `order.create` works.
+    pub purchase_orders: Arc<PurchaseOrderSettings>,
 }
 
 impl Applier {
@@ -313,6 +317,7 @@ impl Applier {
             locations: Arc::default(),
             currencies: Arc::default(),
             definitions: Arc::default(),
+            purchase_orders: Arc::default(),
         }
     }
 
@@ -449,6 +454,7 @@ impl Applier {
                 | Action::QuoteUpsert { .. }
                 | Action::InvoiceUpsert { .. }
                 | Action::InvoiceBalance { .. }
+                | Action::OrderCreate { .. }
         ) {
             format!("{lease_key}#{}", cmd.external_id)
         } else {
@@ -696,6 +702,24 @@ impl Applier {
             }
             Action::SuperAdminUpsert { super_admin } => {
                 self.super_admin_upsert(store, super_admin).await
+            }
+            Action::OrderCreate {
+                company_external_id,
+                company_identity,
+                order,
+                procurement: _,
+            } => {
+                let company = match (company_external_id, company_identity) {
+                    (Some(ext), _) => order_create::CompanyNamed::ExternalId(ext),
+                    (None, Some(identity)) => order_create::CompanyNamed::Identity(identity),
+                    (None, None) => {
+                        return Err(ApplyError::Permanent(
+                            "`order.create` names no company".into(),
+                        ))
+                    }
+                };
+                self.order_create(store, &cmd.external_id, company, order)
+                    .await
             }
         }
     }

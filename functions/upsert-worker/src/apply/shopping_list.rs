@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use b2b_shared::messages::{ShoppingListData, ShoppingListLine};
-use bigcommerce_b2b::b2b::User;
 use bigcommerce_b2b::shopping_lists::{
     ItemWrite, ShoppingListDetail, ShoppingListItem, ShoppingListWrite,
 };
@@ -100,7 +99,12 @@ impl Applier {
         data: &ShoppingListData,
     ) -> Result<Outcome, ApplyError> {
         let buyer = self
-            .list_buyer(store, company_id, &data.buyer_email)
+            .company_buyer(
+                store,
+                company_id,
+                &data.buyer_email,
+                "shopping_list.buyer_email",
+            )
             .await?;
         let want = self.wanted_items(&data.items).await?;
         let key = id_key(store, Kind::ShoppingList, external_id);
@@ -133,34 +137,6 @@ impl Applier {
             .update(existing.list.id, &change)
             .await?;
         Ok(Outcome::Updated)
-    }
-
-    /// The company's buyer with `email`.
-    async fn list_buyer(
-        &self,
-        store: &str,
-        company_id: i64,
-        email: &str,
-    ) -> Result<User, ApplyError> {
-        let key = id_key(store, Kind::BuyerEmail, &email.to_ascii_lowercase());
-        let found = match self.find_user(store, &key, email).await? {
-            Some(u) => Some(u),
-            // A company's administrator is made with the company, which the mirror of buyers
-            // does not see until its next read: ask before waiting.
-            None => self.search_user(&key, email).await?,
-        };
-        let Some(buyer) = found else {
-            return Err(ApplyError::Missing {
-                field: "shopping_list.buyer_email",
-                name: email.to_owned(),
-            });
-        };
-        if buyer.company_id != Some(company_id) {
-            return Err(ApplyError::Permanent(format!(
-                "`shopping_list.buyer_email`: `{email}` is a buyer of another company"
-            )));
-        }
-        Ok(buyer)
     }
 
     /// The list the id map names, if it is still this company's, else the one with `name`

@@ -12,6 +12,36 @@ use super::{
 };
 
 impl Applier {
+    /// The buyer of company `company_id` with `email`, which the command's `field` names: one
+    /// not made yet is waited for ([`ApplyError::Missing`]), one of another company refused.
+    pub(super) async fn company_buyer(
+        &self,
+        store: &str,
+        company_id: i64,
+        email: &str,
+        field: &'static str,
+    ) -> Result<User, ApplyError> {
+        let key = id_key(store, Kind::BuyerEmail, &email.to_ascii_lowercase());
+        let found = match self.find_user(store, &key, email).await? {
+            Some(u) => Some(u),
+            // A company's administrator is made with the company, which the mirror of buyers
+            // does not see until its next read: ask before waiting.
+            None => self.search_user(&key, email).await?,
+        };
+        let Some(buyer) = found else {
+            return Err(ApplyError::Missing {
+                field,
+                name: email.to_owned(),
+            });
+        };
+        if buyer.company_id != Some(company_id) {
+            return Err(ApplyError::Permanent(format!(
+                "`{field}`: `{email}` is a buyer of another company"
+            )));
+        }
+        Ok(buyer)
+    }
+
     /// Creates the buyers of several held-back creates with one `POST /users/bulk` and
     /// records their ids: one result per buyer, in order. Refusals as for
     /// [`create_companies`](Self::create_companies).

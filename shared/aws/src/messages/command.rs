@@ -16,6 +16,7 @@ use bigcommerce_b2b::fulfillment::Tracking;
 use bigcommerce_b2b::money::Amount;
 
 pub use super::assortment::*;
+pub use super::purchase::*;
 pub use super::receivables::*;
 
 /// A postal address of a company.
@@ -552,6 +553,23 @@ pub enum Action {
         /// The list.
         shopping_list: ShoppingListData,
     },
+    /// A BigCommerce order created once from a purchase order, for a company's buyer, with its
+    /// PO number recorded in B2B Edition.
+    #[serde(rename = "order.create")]
+    OrderCreate {
+        /// The company, by its external id...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        company_external_id: Option<String>,
+        /// ...or by its procurement identity (the company extra field
+        /// `PROCUREMENT_IDENTITY_FIELD`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        company_identity: Option<String>,
+        /// The purchase order (boxed: it is the largest payload).
+        order: Box<OrderData>,
+        /// The cXML exchange it came from, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        procurement: Option<ProcurementRef>,
+    },
 }
 
 /// The payload of a `salesrep.assign`.
@@ -626,6 +644,7 @@ impl Action {
             Action::SuperAdminUpsert { .. } => "superadmin.upsert",
             Action::CustomerGroupUpsert { .. } => "customergroup.upsert",
             Action::ShoppingListUpsert { .. } => "shoppinglist.upsert",
+            Action::OrderCreate { .. } => "order.create",
         }
     }
 
@@ -660,6 +679,10 @@ impl Action {
             Action::PriceListAssign {
                 company_external_id,
                 ..
+            }
+            | Action::OrderCreate {
+                company_external_id,
+                ..
             } => company_external_id.as_deref(),
             Action::PriceListRecordsUpsert { .. }
             | Action::OrderStatus { .. }
@@ -687,7 +710,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 19] = [
+pub const COMMAND_TYPES: [&str; 20] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -707,6 +730,7 @@ pub const COMMAND_TYPES: [&str; 19] = [
     "superadmin.upsert",
     "customergroup.upsert",
     "shoppinglist.upsert",
+    "order.create",
 ];
 
 /// An inbound command.
@@ -759,6 +783,7 @@ impl Command {
             }
             Action::CustomerGroupUpsert { customer_group } => customer_group.problems(),
             Action::ShoppingListUpsert { shopping_list, .. } => shopping_list.problems(),
+            Action::OrderCreate { order, .. } => order.problems(),
             _ => Vec::new(),
         };
         if problems.is_empty() {

@@ -10,6 +10,7 @@
 
 mod assortment;
 mod command;
+mod purchase;
 mod receivables;
 pub mod validation;
 mod webhook;

@@ -158,6 +158,21 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             "description": "Standing order", "buyer_email": "ada@acme.example", "status": "draft",
             "channel_id": 1, "items": [{"sku": "SKU-1", "quantity": 24}, {"sku": "SKU-2", "quantity": 6}]}}),
         ),
+        with(
+            base("order.create"),
+            json!({"company_identity": "AN01000000001", "order": {"po_number": "4500012345",
+            "buyer_email": "ada@acme.example", "currency": "USD",
+            "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "12.50", "description": "Widget"},
+                      {"sku": "SKU-2", "quantity": 1, "unit_price": 4}],
+            "shipping": "10", "tax": "2.20", "total": "41.20",
+            "ship_to": {"first_name": "Ada", "last_name": "Lovelace", "company": "Acme Supply",
+                "line1": "1 Dock Rd", "city": "Austin", "state": "TX", "zip_code": "78701", "country_code": "US"},
+            "bill_to": {"company": "Acme Supply", "line1": "1 Main St", "city": "Austin", "zip_code": "78701",
+                "country_code": "US", "email": "ap@acme.example"},
+            "comments": "Dock 4"},
+            "procurement": {"partner": "acme-coupa", "payload_id": "1@acme", "order_id": "4500012345",
+                "order_date": "2026-12-03T10:00:00-08:00"}}),
+        ),
     ]
 }
 
@@ -209,6 +224,21 @@ fn invalid_commands() -> Vec<Value> {
         .unwrap()
         .remove("buyer_email");
     out.push(no_buyer);
+    let mut two_companies = valid("order.create");
+    two_companies["company_external_id"] = json!("C-1");
+    out.push(two_companies);
+    let mut no_company = valid("order.create");
+    no_company
+        .as_object_mut()
+        .unwrap()
+        .remove("company_identity");
+    out.push(no_company);
+    let mut no_lines = valid("order.create");
+    no_lines["order"]["lines"] = json!([]);
+    out.push(no_lines);
+    let mut bad_country = valid("order.create");
+    bad_country["order"]["bill_to"]["country_code"] = json!("USA");
+    out.push(bad_country);
     let mut bad_method = valid("customergroup.upsert");
     bad_method["customer_group"]["discount_rules"][0]["method"] = json!("half");
     out.push(bad_method);
@@ -436,6 +466,20 @@ fn what_the_schema_cannot_check_of_groups_and_lists_is_refused_naming_the_field(
             "`customer_group.discount_rules`: a `price_list` rule must be the only rule",
             "`customer_group.discount_rules[2].category_id` is required for a `category` rule"
         ]
+    );
+    let mut both = valid("order.create");
+    both["company_external_id"] = json!("C-1");
+    let err = Command::from_value(both).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["needs `company_external_id` or `company_identity`, not both"]
+    );
+    let mut po = valid("order.create");
+    po["order"]["total"] = json!("41.00");
+    let err = Command::from_value(po).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["`order.total` 41.0000 is not the lines plus shipping plus tax (41.2000)"]
     );
     let mut list = valid("shoppinglist.upsert");
     list["shopping_list"]["items"][1]["sku"] = json!("SKU-1");

@@ -1,0 +1,342 @@
+//! `order.create`: a purchase order becomes a BigCommerce order (`POST /v2/orders`) for a
+//! company's buyer, at the agreed prices, and its PO number is recorded on the order's B2B
+//! Edition record (`PUT /orders/{bcOrderId}`).
+//!
+//! Created once: the order carries the command's external id as its `external_order_id`, and
+//! the id map remembers it under `{store}#order#{external id}` (so `order.status` and
+//! `shipment.create` can name it by `order.reference`). Before any create, the id map and then
+//! BigCommerce (`GET /v2/orders?external_order_id=`) are asked, so a create whose answer was
+//! lost, or a worker that died right after it, is found and never repeated. The PO number is
+//! written after: an order whose B2B record does not exist yet is retried until it does.
+
+use std::collections::HashMap;
+
+use b2b_shared::messages::{OrderAddress, OrderData, OrderLine};
+use bigcommerce_b2b::b2b::{Company, CompanyFilter, User, UserFilter};
+use bigcommerce_b2b::money::Amount;
+use futures_util::TryStreamExt;
+use serde_json::{json, Map, Value};
+
+use super::{id_key, Applier, ApplyError, Kind, Outcome};
+
+/// Default `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding a company's
+/// procurement identity (the cXML `From` credential its purchase orders carry).
+pub const DEFAULT_IDENTITY_FIELD: &str = "procurement_id";
+/// Default `ORDER_CREATE_STATUS_ID`: 11, Awaiting Fulfillment (a purchase order is approved
+/// by the buyer's procurement before it is sent).
+pub const DEFAULT_STATUS_ID: i64 = 11;
+
+/// How `order.create` makes orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseOrderSettings {
+    /// `PROCUREMENT_IDENTITY_FIELD`: the company extra field `company_identity` is looked up in.
+    pub identity_field: String,
+    /// `ORDER_CREATE_STATUS_ID`: the status orders are created in (0..14) unless the command
+    /// names one.
+    pub status_id: i64,
+}
+
+impl Default for PurchaseOrderSettings {
+    fn default() -> Self {
+        Self {
+            identity_field: DEFAULT_IDENTITY_FIELD.to_owned(),
+            status_id: DEFAULT_STATUS_ID,
+        }
+    }
+}
+
+/// The company an `order.create` names.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum CompanyNamed<'a> {
+    /// By its external id.
+    ExternalId(&'a str),
+    /// By its procurement identity.
+    Identity(&'a str),
+}
+
+/// A line's catalog product and variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CatalogItem {
+    product_id: i64,
+    variant_id: i64,
+}
+
+/// A v2 address (`billingAddress_Base` / `shippingAddress_Base`).
+fn v2_address(a: &OrderAddress) -> Value {
+    let mut out = Map::new();
+    let mut put = |k: &str, v: Option<&String>| {
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+            out.insert(k.to_owned(), json!(v));
+        }
+    };
+    put("first_name", a.first_name.as_ref());
+    put("last_name", a.last_name.as_ref());
+    put("company", a.company.as_ref());
+    put("street_1", Some(&a.line1));
+    put("street_2", a.line2.as_ref());
+    put("city", Some(&a.city));
+    put("state", a.state.as_ref());
+    put("zip", Some(&a.zip_code));
+    put("country_iso2", Some(&a.country_code));
+    put("phone", a.phone.as_ref());
+    put("email", a.email.as_ref());
+    Value::Object(out)
+}
+
+/// The `POST /v2/orders` body (`order_Post`): the lines at the agreed prices (before tax),
+/// shipping, and totals overridden so the order states the PO's tax.
+fn order_body(
+    external_id: &str,
+    order: &OrderData,
+    customer_id: i64,
+    status_id: i64,
+    items: &[CatalogItem],
+) -> Result<Value, ApplyError> {
+    let products: Vec<Value> = order
+        .lines
+        .iter()
+        .zip(items)
+        .map(|(line, item)| {
+            json!({
+                "product_id": item.product_id,
+                "variant_id": item.variant_id,
+                "quantity": line.quantity,
+                "price_ex_tax": line.unit_price.to_json_number(),
+                "price_inc_tax": line.unit_price.to_json_number(),
+            })
+        })
+        .collect();
+    let overflow = || ApplyError::Permanent("`order.lines`: the amounts overflow".into());
+    let subtotal = order.lines_total().ok_or_else(overflow)?;
+    let shipping = order.shipping.unwrap_or_default();
+    let ex_tax = subtotal.checked_add(shipping).ok_or_else(overflow)?;
+    let inc_tax = ex_tax
+        .checked_add(order.tax.unwrap_or_default())
+        .ok_or_else(overflow)?;
+    let amount = |a: Amount| json!(a.to_decimal_string());
+    let ship_to = order.ship_to.as_ref().unwrap_or(&order.bill_to);
+    let mut notes = format!("PO {}", order.po_number);
+    if let Some(c) = order.comments.as_deref().filter(|c| !c.trim().is_empty()) {
+        notes = format!("{notes}\n{c}");
+    }
+    Ok(json!({
+        "customer_id": customer_id,
+        "status_id": status_id,
+        "external_order_id": external_id,
+        "billing_address": v2_address(&order.bill_to),
+        "shipping_addresses": [v2_address(ship_to)],
+        "products": products,
+        "shipping_cost_ex_tax": amount(shipping),
+        "shipping_cost_inc_tax": amount(shipping),
+        "subtotal_ex_tax": amount(subtotal),
+        "subtotal_inc_tax": amount(subtotal),
+        "total_ex_tax": amount(ex_tax),
+        "total_inc_tax": amount(inc_tax),
+        "staff_notes": notes,
+    }))
+}
+
+impl Applier {
+    /// Applies an `order.create` whose purchase order has `external_id`.
+    pub(super) async fn order_create(
+        &self,
+        store: &str,
+        external_id: &str,
+        company: CompanyNamed<'_>,
+        order: &OrderData,
+    ) -> Result<Outcome, ApplyError> {
+        let key = id_key(store, Kind::Order, external_id);
+        if let Some(id) = self.state.get_id(&key).await? {
+            self.record_po_number(id, &order.po_number).await?;
+            return Ok(Outcome::Unchanged);
+        }
+        let company = self.order_company(store, company).await?;
+        let buyer = self.order_buyer(store, &company, order).await?;
+        let Some(customer_id) = buyer.customer_id.filter(|id| *id > 0) else {
+            return Err(ApplyError::Permanent(format!(
+                "the buyer `{}` has no BigCommerce customer account to order with",
+                buyer.email.as_deref().unwrap_or_default()
+            )));
+        };
+        let items = self.order_items(&order.lines).await?;
+        let found = self
+            .client
+            .core()
+            .orders_with_external_id(external_id)
+            .await?;
+        let (id, outcome) = match found.first() {
+            Some(existing) => (existing.id, Outcome::Unchanged),
+            None => {
+                let status = order.status_id.unwrap_or(self.purchase_orders.status_id);
+                let body = order_body(external_id, order, customer_id, status, &items)?;
+                let created = self.client.core().create_order(&body).await?;
+                (created.id, Outcome::Created)
+            }
+        };
+        self.state.put_id(&key, id).await?;
+        self.record_po_number(id, &order.po_number).await?;
+        Ok(outcome)
+    }
+
+    /// Records `po_number` on order `id`'s B2B record; retried while it does not exist yet.
+    async fn record_po_number(&self, id: i64, po_number: &str) -> Result<(), ApplyError> {
+        if self.client.b2b().set_order_po_number(id, po_number).await? {
+            return Ok(());
+        }
+        Err(ApplyError::retry(format!(
+            "order {id} was created but has no B2B Edition record yet to take PO number `{po_number}`; retrying"
+        )))
+    }
+
+    /// The company the order is for: by external id (waited for when absent), or by
+    /// procurement identity (absent or ambiguous: refused).
+    async fn order_company(
+        &self,
+        store: &str,
+        named: CompanyNamed<'_>,
+    ) -> Result<Company, ApplyError> {
+        let identity = match named {
+            CompanyNamed::ExternalId(ext) => return self.require_company(store, ext).await,
+            CompanyNamed::Identity(identity) => identity,
+        };
+        let field = &self.purchase_orders.identity_field;
+        let filter = CompanyFilter {
+            extra_fields: vec![(field.clone(), identity.to_owned())],
+            extra_fields_exact: true,
+            include_extra_fields: true,
+            ..CompanyFilter::default()
+        };
+        let found: Vec<Company> = self.client.b2b().companies(&filter).try_collect().await?;
+        let matching: Vec<Company> = found
+            .into_iter()
+            .filter(|c| c.extra_field(field) == Some(identity))
+            .collect();
+        match matching.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(ApplyError::Permanent(format!(
+                "`company_identity`: no company of this store has `{identity}` in its extra field `{field}`"
+            ))),
+            several => Err(ApplyError::Permanent(format!(
+                "`company_identity`: {} companies have `{identity}` in their extra field `{field}` (ids {}); it must name one",
+                several.len(),
+                several.iter().map(|c| c.company_id.to_string()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// The buyer placing the order: the company's buyer with `buyer_email`, else its oldest
+    /// administrator.
+    async fn order_buyer(
+        &self,
+        store: &str,
+        company: &Company,
+        order: &OrderData,
+    ) -> Result<User, ApplyError> {
+        if let Some(email) = &order.buyer_email {
+            return self
+                .company_buyer(store, company.company_id, email, "order.buyer_email")
+                .await;
+        }
+        let filter = UserFilter {
+            company_id: Some(company.company_id),
+            ..UserFilter::default()
+        };
+        let users: Vec<User> = self.client.b2b().users(&filter).try_collect().await?;
+        users
+            .into_iter()
+            .filter(|u| u.role == Some(0) && u.company_id == Some(company.company_id))
+            .min_by_key(|u| (u.created_at.unwrap_or(i64::MAX), u.id))
+            .ok_or_else(|| {
+                ApplyError::Permanent(format!(
+                    "company {} has no administrator to place the order; name `order.buyer_email`",
+                    company.company_id
+                ))
+            })
+    }
+
+    /// Every line's catalog product and variant; unknown SKUs refuse the order, all named.
+    async fn order_items(&self, lines: &[OrderLine]) -> Result<Vec<CatalogItem>, ApplyError> {
+        let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+        let by_sku: HashMap<String, (Option<i64>, i64)> = self
+            .variants_of_skus(&skus)
+            .await?
+            .into_iter()
+            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
+            .collect();
+        let mut refused = Vec::new();
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            match by_sku.get(&line.sku) {
+                Some((Some(product_id), variant_id)) => out.push(CatalogItem {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                }),
+                Some((None, _)) => refused.push(format!(
+                    "`order.lines[{i}].sku`: `{}`: the catalog answered without its product",
+                    line.sku
+                )),
+                None => refused.push(format!(
+                    "`order.lines[{i}].sku`: `{}` is no variant in this store's catalog",
+                    line.sku
+                )),
+            }
+        }
+        if refused.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApplyError::Permanent(format!(
+                "order not created: {}",
+                refused.join("; ")
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> OrderData {
+        serde_json::from_value(json!({
+            "po_number": "4500012345", "currency": "USD",
+            "lines": [{"sku": "A", "quantity": 3, "unit_price": "12.50"},
+                      {"sku": "B", "quantity": 1, "unit_price": 4}],
+            "shipping": "10", "tax": "3.25", "comments": "Dock 4",
+            "bill_to": {"company": "Acme", "line1": "1 Main St", "city": "Austin", "zip_code": "78701",
+                        "country_code": "US", "line2": " "}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_body_carries_agreed_prices_totals_and_the_external_id() {
+        let items = [
+            CatalogItem {
+                product_id: 1,
+                variant_id: 10,
+            },
+            CatalogItem {
+                product_id: 2,
+                variant_id: 20,
+            },
+        ];
+        let body = order_body("AN01:4500012345", &order(), 7, 11, &items).unwrap();
+        assert_eq!(body["external_order_id"], "AN01:4500012345");
+        assert_eq!(body["customer_id"], 7);
+        assert_eq!(
+            body["products"][0],
+            json!({"product_id": 1, "variant_id": 10, "quantity": 3, "price_ex_tax": 12.5, "price_inc_tax": 12.5})
+        );
+        assert_eq!(body["subtotal_ex_tax"], "41.5000");
+        assert_eq!(body["total_ex_tax"], "51.5000");
+        assert_eq!(body["total_inc_tax"], "54.7500");
+        assert_eq!(body["shipping_cost_inc_tax"], "10.0000");
+        // No ship-to: it ships to the billing address; blank fields are left out.
+        assert_eq!(body["shipping_addresses"][0], body["billing_address"]);
+        assert_eq!(
+            body["billing_address"],
+            json!({"company": "Acme", "street_1": "1 Main St", "city": "Austin", "zip": "78701", "country_iso2": "US"})
+        );
+        assert_eq!(body["staff_notes"], "PO 4500012345\nDock 4");
+    }
+}
