@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
 use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
-use b2b_shared::state::{Begin, DedupeStore};
+use b2b_shared::state::{Begin, StateStore};
 use b2b_shared::stores::StoreSecrets;
 use bigcommerce_b2b::StoreHash;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
@@ -30,16 +30,22 @@ pub enum Route {
     Inbound,
     /// `GET /health`.
     Health,
+    /// `POST /procurement/cxml`, or `/procurement/cxml/{store_hash}`.
+    Procurement,
 }
 
 /// Finds the route of a path, ignoring a stage or Function URL prefix (`/prod/health`,
 /// `/lambda-url/webhook-intake/health`).
 pub fn route(path: &str) -> Option<Route> {
     let path = path.trim_end_matches('/');
+    if crate::procurement::store_in_path(path).is_some() {
+        return Some(Route::Procurement);
+    }
     [
         ("/webhooks/bigcommerce", Route::Webhook),
         ("/inbound", Route::Inbound),
         ("/health", Route::Health),
+        ("/procurement/cxml", Route::Procurement),
     ]
     .into_iter()
     .find(|(suffix, _)| path.ends_with(suffix))
@@ -116,7 +122,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A FIFO-safe id (≤ 128 characters of hex) for a key.
-fn short_hash(key: &str) -> String {
+pub(crate) fn short_hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes())[..20])
 }
 
@@ -155,7 +161,7 @@ pub struct Intake {
     /// The inbound queue.
     pub queue: Arc<dyn Queue>,
     /// The dedupe store.
-    pub state: Arc<dyn DedupeStore>,
+    pub state: Arc<dyn StateStore>,
     /// How it behaves (authentication, dedupe, batch size).
     pub options: IntakeOptions,
 }
@@ -207,6 +213,11 @@ impl Intake {
             );
         }
         let body: &[u8] = req.body().as_ref();
+        if route == Route::Procurement {
+            return self
+                .procurement(req.uri().path(), body, now, remaining)
+                .await;
+        }
         if body.len() > MAX_BODY_BYTES {
             return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");
         }
@@ -379,7 +390,7 @@ impl Intake {
 
     /// Enqueues `message`, giving up in time to answer before the invocation's deadline (a hung
     /// queue must not keep the record in progress and the caller waiting until Lambda kills us).
-    async fn enqueue(
+    pub(crate) async fn enqueue(
         &self,
         message: &OutgoingMessage,
         remaining: Option<Duration>,

@@ -5,6 +5,10 @@
 //!   table, enqueued as one normalized [`WebhookEvent`](b2b_shared::messages::WebhookEvent).
 //! - `POST /inbound`: ERP/CRM commands (one or a batch), bearer-authenticated, each validated;
 //!   all enqueued or none.
+//! - `POST /procurement/cxml` (`/procurement/cxml/{store_hash}` in a deployment of many
+//!   stores): cXML purchase orders from procurement platforms, authenticated by their
+//!   trading partner's shared secret, enqueued as `order.create` commands, answered with a
+//!   cXML `Response` (see [`procurement`]).
 //! - `GET /health`.
 //!
 //! A webhook's dedupe record is `in_progress` while it is enqueued and `completed` only after:
@@ -19,6 +23,7 @@
 //! - [`intake()`]: the [`Intake`] these settings describe.
 
 pub mod intake;
+pub mod procurement;
 pub mod settings;
 pub mod stores;
 pub mod verify;

@@ -75,6 +75,47 @@ pub async fn webhook_store(
     found.map_err(unavailable)?
 }
 
+/// The secret of the store a `POST /procurement/cxml[/{store}]` is for, or the cXML answer.
+pub async fn procurement_store(
+    stores: &dyn StoreSecrets,
+    path: &str,
+) -> Result<Arc<StoreSecret>, crate::procurement::CxmlAnswer> {
+    use crate::procurement::CxmlAnswer;
+    use b2b_cxml::Status;
+    let found = match crate::procurement::store_in_path(path) {
+        Some(named) => match StoreHash::parse(named) {
+            Ok(hash) => stores.secret_of(&hash).await.map(|s| {
+                s.ok_or_else(|| {
+                    let refusal = unknown_store("procurement", hash.as_str());
+                    CxmlAnswer::new(
+                        Status::Unauthorized,
+                        refusal.body["error"].as_str().unwrap_or_default(),
+                    )
+                })
+            }),
+            Err(_) => Ok(Err(CxmlAnswer::new(
+                Status::BadRequest,
+                format!("`{named}` in the path is not a store hash"),
+            ))),
+        },
+        None => stores.only_store().await.map(|s| {
+            s.ok_or_else(|| {
+                CxmlAnswer::new(
+                    Status::BadRequest,
+                    "this deployment serves many stores: send to /procurement/cxml/{store hash}",
+                )
+            })
+        }),
+    };
+    found.map_err(|e| {
+        let _ = unavailable(e);
+        CxmlAnswer::new(
+            Status::InternalError,
+            "temporarily unavailable; send the document again later",
+        )
+    })?
+}
+
 /// The stores the commands of an inbound batch name (valid hashes, each once, in order).
 pub fn stores_named(items: &[Value]) -> Vec<StoreHash> {
     let mut stores = Vec::new();

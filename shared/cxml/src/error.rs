@@ -31,9 +31,16 @@ impl CxmlError {
         }
     }
 
-    /// The cXML status code: 400 (Bad Request) for all of these, since the document as sent
-    /// will never be accepted.
-    pub fn status_code(&self) -> u16 {
-        400
+    /// The cXML status this answers with. cXML gives 406 (Not Acceptable) to a request refused
+    /// "likely due to a parsing failure" (too large, a refused DOCTYPE, not well-formed) and 400
+    /// (Bad Request) to one that "parsed correctly" but is unacceptable (a field missing or
+    /// wrong, a total that disagrees with its lines).
+    pub fn status(&self) -> crate::Status {
+        match self {
+            CxmlError::TooLarge(_) | CxmlError::InternalSubset | CxmlError::Malformed(_) => {
+                crate::Status::NotAcceptable
+            }
+            CxmlError::Invalid { .. } => crate::Status::BadRequest,
+        }
     }
 }

@@ -8,18 +8,22 @@ use quick_xml::Writer;
 /// The cXML DTD a response names (never fetched by us; procurement systems validate with it).
 pub const CXML_DOCTYPE: &str = r#"cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd""#;
 
-/// The statuses this answers with (cXML's codes and texts).
+/// The statuses this answers with (cXML's codes and texts, cXML User's Guide "Status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// 200 OK: accepted.
     Ok,
-    /// 400 Bad Request: the document as sent will never be accepted.
+    /// 400 Bad Request: parsed correctly, but unacceptable (a wrong total, an unknown buyer,
+    /// a PO for another supplier, an order type not taken).
     BadRequest,
-    /// 401 Unauthorized: the credentials or the shared secret are wrong.
+    /// 401 Unauthorized: the Sender's credentials or shared secret are not recognized.
     Unauthorized,
-    /// 406 Not Acceptable: well-formed and authenticated, refused by the business (an unknown
-    /// buyer, an unknown SKU, a PO for another store).
+    /// 406 Not Acceptable: unacceptable, likely due to a parsing failure (not well-formed, a
+    /// refused DOCTYPE, too large).
     NotAcceptable,
+    /// 409 Conflict: the state of the server prevents it (the same orderID came before with
+    /// other content).
+    Conflict,
     /// 500 Internal Server Error: try again later.
     InternalError,
 }
@@ -32,6 +36,7 @@ impl Status {
             Status::BadRequest => 400,
             Status::Unauthorized => 401,
             Status::NotAcceptable => 406,
+            Status::Conflict => 409,
             Status::InternalError => 500,
         }
     }
@@ -43,6 +48,7 @@ impl Status {
             Status::BadRequest => "Bad Request",
             Status::Unauthorized => "Unauthorized",
             Status::NotAcceptable => "Not Acceptable",
+            Status::Conflict => "Conflict",
             Status::InternalError => "Internal Server Error",
         }
     }

@@ -13,8 +13,10 @@
 
 mod cache;
 mod manager;
+mod procurement;
 mod store_secret;
 
 pub use cache::{SecretCache, SecretFetcher, SecretSource, StaticCredentials, DEFAULT_SECRET_TTL};
 pub use manager::{derived_token, SecretError, SecretVersion, SecretsApi, AWSCURRENT, AWSPENDING};
+pub use procurement::{DeploymentMode, PartyIdentity, ProcurementConfig, TradingPartner};
 pub use store_secret::StoreSecret;

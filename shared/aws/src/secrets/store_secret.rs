@@ -23,12 +23,25 @@ pub struct StoreSecret {
     /// Bearer key ERP/CRM systems present to `POST /inbound`.
     #[serde(default)]
     pub inbound_api_key: Option<SecretString>,
+    /// cXML trading: the supplier identities and trading partners of `POST /procurement/cxml`.
+    #[serde(default)]
+    pub procurement: Option<super::ProcurementConfig>,
 }
 
 impl StoreSecret {
     /// Parses the secret's JSON. Errors name the problem but never echo a value.
     pub fn from_json(raw: &str) -> Result<Self, String> {
-        serde_json::from_str(raw).map_err(|e| describe_json_error(&e))
+        let secret: StoreSecret = serde_json::from_str(raw).map_err(|e| describe_json_error(&e))?;
+        let problems = secret
+            .procurement
+            .as_ref()
+            .map(super::ProcurementConfig::problems)
+            .unwrap_or_default();
+        if problems.is_empty() {
+            Ok(secret)
+        } else {
+            Err(problems.join("; "))
+        }
     }
 
     /// The store hash and token the BigCommerce client authenticates with.
@@ -43,7 +56,10 @@ impl StoreSecret {
 /// Describes a JSON error without quoting the input (serde's messages can contain values).
 fn describe_json_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
-    if msg.starts_with("missing field") || msg.starts_with("a store hash") {
+    if msg.starts_with("missing field")
+        || msg.starts_with("unknown field")
+        || msg.starts_with("a store hash")
+    {
         // These quote only field names or our own text.
         msg.split(" at line").next().unwrap_or(&msg).to_owned()
     } else {

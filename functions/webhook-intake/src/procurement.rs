@@ -1,0 +1,410 @@
+//! `POST /procurement/cxml` (one store) and `POST /procurement/cxml/{store_hash}` (a
+//! deployment of many): cXML purchase orders (`OrderRequest`) from procurement platforms,
+//! answered synchronously with a cXML `Response`.
+//!
+//! A document is read by `b2b-cxml` (never resolving a DTD or an entity), its `Sender` is
+//! authenticated against the store secret's `procurement.partners` (the shared secret compared
+//! in constant time, never logged), its `To` must name this store (`procurement.supplier`),
+//! and it becomes an `order.create` command, checked against the command schema like any
+//! other, on the inbound queue. The company is the `From` credential's identity
+//! (`company_identity`, found by the worker in the company extra field
+//! `PROCUREMENT_IDENTITY_FIELD`).
+//!
+//! Idempotent by orderID: the state table remembers a digest of each order accepted, so a
+//! resent PO (same content, whatever its payloadID) is answered 200 again and enqueues nothing,
+//! and one with the same orderID but other content is answered 409 (the first one stands).
+//! The worker's own checks (external id, idempotency key) make a second enqueue harmless when
+//! the process dies between enqueueing and remembering.
+//!
+//! Every refusal is HTTP 200 with the cXML status in the document (cXML's convention: the
+//! transport worked); a temporary failure is cXML 500 with HTTP 500, so senders retry.
+
+use std::time::Duration;
+
+use b2b_cxml::{PoAddress, PurchaseOrder, Status};
+use b2b_shared::messages::Command;
+use b2b_shared::queue::OutgoingMessage;
+use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::intake::{short_hash, Intake, MAX_BODY_BYTES};
+
+/// The outcome of a cXML request: its status and a text for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CxmlAnswer {
+    /// The cXML status.
+    pub status: Status,
+    /// Why, for people (in the `Status` element).
+    pub detail: String,
+}
+
+impl CxmlAnswer {
+    /// An answer of `status` with `detail`.
+    pub fn new(status: Status, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// An accepted purchase order, ready for the queue (no AWS calls made yet).
+#[derive(Debug)]
+pub struct OrderDecision {
+    /// The command it becomes.
+    pub command: Command,
+    /// The queue message.
+    pub message: OutgoingMessage,
+    /// The state-table key remembering the order (by partner and orderID).
+    pub order_key: String,
+    /// The digest of what was ordered, remembered under `order_key`.
+    pub digest: i64,
+    /// The partner, for logs.
+    pub partner: String,
+}
+
+/// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
+pub fn store_in_path(path: &str) -> Option<&str> {
+    let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
+    prefix.ends_with("/procurement/cxml").then_some(last)
+}
+
+/// The ISO 8601 time of unix second `now`.
+fn timestamp(now: i64) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The HTTP response carrying `answer` to the request `payload_id`.
+pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Response<Body> {
+    let doc = b2b_cxml::response(payload_id, &timestamp(now), answer.status, &answer.detail);
+    let mut resp = Response::new(Body::Text(doc));
+    if answer.status == Status::InternalError {
+        *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    resp.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
+    resp
+}
+
+/// A payloadID for the answer to a document too broken to have one of its own.
+fn stand_in_payload_id(now: i64) -> String {
+    format!("{now}.{:016x}@webhook-intake", fastrand::u64(..))
+}
+
+/// `(domain, identity)` pairs of credentials.
+fn pairs(creds: &[b2b_cxml::Credential]) -> impl Iterator<Item = (&str, &str)> {
+    creds
+        .iter()
+        .map(|c| (c.domain.as_str(), c.identity.as_str()))
+}
+
+/// The `order.create` address of a cXML address, or why it cannot be one (naming its path).
+fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
+    let bad = |what: &str| {
+        CxmlAnswer::new(
+            Status::BadRequest,
+            format!("`{path}/Address/PostalAddress/{what}` is required"),
+        )
+    };
+    let line1 = a.street.first().ok_or_else(|| bad("Street"))?;
+    let zip = a.postal_code.as_deref().ok_or_else(|| bad("PostalCode"))?;
+    let rest: Vec<&str> = a.street[1..].iter().map(String::as_str).collect();
+    let mut out = json!({"company": a.name, "line1": line1, "city": a.city, "zip_code": zip,
+        "country_code": a.country_code});
+    if let Some(attn) = a.deliver_to.first() {
+        out["first_name"] = json!(attn);
+    }
+    if !rest.is_empty() {
+        out["line2"] = json!(rest.join(", "));
+    }
+    for (k, v) in [("state", &a.state), ("email", &a.email)] {
+        if let Some(v) = v {
+            out[k] = json!(v);
+        }
+    }
+    Ok(out)
+}
+
+/// The partner `po` authenticates as, or the 401 to answer.
+fn authenticated<'a>(
+    config: &'a ProcurementConfig,
+    po: &PurchaseOrder,
+) -> Result<&'a TradingPartner, CxmlAnswer> {
+    let Some(partner) = config.partner(pairs(&po.sender)) else {
+        tracing::warn!(payload_id = %po.payload_id, sender = ?po.sender, outcome = "unknown_sender", "cXML refused: no trading partner has this Sender credential");
+        return Err(CxmlAnswer::new(
+            Status::Unauthorized,
+            "the Sender credential is not a trading partner of this supplier",
+        ));
+    };
+    if !po.sender_secret_matches(&partner.shared_secret) {
+        tracing::warn!(payload_id = %po.payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
+        return Err(CxmlAnswer::new(
+            Status::Unauthorized,
+            "the Sender's SharedSecret is not accepted",
+        ));
+    }
+    Ok(partner)
+}
+
+/// The checks of an authenticated order that need nothing but the document and the
+/// configuration: addressed to this store, the partner's deployment mode, a new order, a
+/// buyer identity. The identity on success.
+fn acceptable<'a>(
+    config: &ProcurementConfig,
+    partner: &TradingPartner,
+    po: &'a PurchaseOrder,
+) -> Result<&'a str, CxmlAnswer> {
+    let refuse = |detail: String| Err(CxmlAnswer::new(Status::BadRequest, detail));
+    if !config.is_supplier(pairs(&po.to)) {
+        let to: Vec<String> = pairs(&po.to).map(|(d, i)| format!("{d}:{i}")).collect();
+        return refuse(format!(
+            "the order is addressed to {}, which is not this supplier",
+            to.join(", ")
+        ));
+    }
+    if !po
+        .deployment_mode
+        .eq_ignore_ascii_case(partner.deployment_mode.as_str())
+    {
+        return refuse(format!(
+            "deploymentMode `{}` is not taken from this partner, whose documents are `{}`",
+            po.deployment_mode,
+            partner.deployment_mode.as_str()
+        ));
+    }
+    if !po.order_type.eq_ignore_ascii_case("new") {
+        return refuse(format!(
+            "OrderRequestHeader@type `{}` is not taken: only new orders are; change or cancel order `{}` with the supplier",
+            po.order_type, po.order_id
+        ));
+    }
+    let buyer = match &partner.buyer_domain {
+        Some(domain) => po
+            .from
+            .iter()
+            .find(|c| c.domain.eq_ignore_ascii_case(domain)),
+        None => po.from.first(),
+    };
+    match buyer {
+        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
+        _ => refuse(format!(
+            "no From credential{} names the buying organization",
+            partner
+                .buyer_domain
+                .as_deref()
+                .map(|d| format!(" of domain `{d}`"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// The `order.create` command of an accepted order, checked like any inbound command.
+fn order_command(
+    secret: &StoreSecret,
+    partner: &TradingPartner,
+    po: &PurchaseOrder,
+    identity: &str,
+) -> Result<Command, CxmlAnswer> {
+    let bill_to = match &po.bill_to {
+        Some(a) => order_address(a, "OrderRequestHeader/BillTo")?,
+        None => {
+            return Err(CxmlAnswer::new(
+                Status::BadRequest,
+                "`OrderRequestHeader/BillTo` is required",
+            ))
+        }
+    };
+    let ship_to = match &po.ship_to {
+        Some(a) => Some(order_address(a, "OrderRequestHeader/ShipTo")?),
+        None => None,
+    };
+    let lines: Vec<Value> = po
+        .lines
+        .iter()
+        .map(|l| {
+            let mut line =
+                json!({"sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price});
+            if let Some(d) = &l.description {
+                line["description"] = json!(d);
+            }
+            line
+        })
+        .collect();
+    let mut order = json!({"po_number": po.order_id, "currency": po.currency, "lines": lines,
+        "shipping": po.shipping, "tax": po.tax, "total": po.total, "bill_to": bill_to});
+    if let Some(s) = ship_to {
+        order["ship_to"] = s;
+    }
+    let digest = hex_digest(&json!([identity, &order]));
+    let mut procurement = json!({"partner": partner.name, "payload_id": po.payload_id,
+        "order_id": po.order_id});
+    if let Some(d) = &po.order_date {
+        procurement["order_date"] = json!(d);
+    }
+    let value = json!({"type": "order.create", "version": 1, "store_hash": secret.store_hash.as_str(),
+        "external_id": format!("{identity}:{}", po.order_id),
+        "idempotency_key": format!("cxml:{}:{}:{}", partner.name, po.order_id, &digest[..16]),
+        "company_identity": identity, "order": order, "procurement": procurement});
+    Command::from_value(value).map_err(|e| {
+        CxmlAnswer::new(
+            Status::BadRequest,
+            format!("the order cannot be taken: {}", e.problems.join("; ")),
+        )
+    })
+}
+
+/// The hex SHA-256 of `v`'s JSON.
+fn hex_digest(v: &Value) -> String {
+    Sha256::digest(v.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Intake {
+    /// Authenticates and checks a purchase order for the store of `secret` (no AWS calls).
+    pub fn decide_order(
+        &self,
+        secret: &StoreSecret,
+        po: &PurchaseOrder,
+    ) -> Result<OrderDecision, CxmlAnswer> {
+        let Some(config) = &secret.procurement else {
+            tracing::error!(store = %secret.store_hash, "POST /procurement/cxml needs `procurement` in the store secret");
+            return Err(CxmlAnswer::new(
+                Status::Unauthorized,
+                "this supplier takes no cXML documents",
+            ));
+        };
+        let partner = authenticated(config, po)?;
+        let identity = acceptable(config, partner, po)?;
+        let command = order_command(secret, partner, po, identity)?;
+        let body = serde_json::to_string(&command)
+            .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(CxmlAnswer::new(
+                Status::BadRequest,
+                "the order is larger than 256 KiB as a command; split it",
+            ));
+        }
+        let mut message = OutgoingMessage::new("0", body);
+        if self.options.fifo {
+            message.group_id = Some(format!("{}#{}", command.store_hash, command.group()));
+            message.dedup_id = Some(short_hash(&command.dedupe_key()));
+        }
+        let order_digest = Sha256::digest(command.idempotency_key.as_deref().unwrap_or_default());
+        let digest = i64::from_be_bytes(order_digest[..8].try_into().unwrap_or_default());
+        Ok(OrderDecision {
+            order_key: format!(
+                "cxml#{}#{}#{}",
+                secret.store_hash, partner.name, po.order_id
+            ),
+            digest,
+            partner: partner.name.clone(),
+            command,
+            message,
+        })
+    }
+
+    /// Answers `POST /procurement/cxml[/{store}]` with `body`.
+    pub(crate) async fn procurement(
+        &self,
+        path: &str,
+        body: &[u8],
+        now: i64,
+        remaining: Option<Duration>,
+    ) -> Response<Body> {
+        if body.len() > MAX_BODY_BYTES {
+            let answer =
+                CxmlAnswer::new(Status::NotAcceptable, "the document is larger than 256 KiB");
+            return cxml_response(&stand_in_payload_id(now), &answer, now);
+        }
+        let po = match PurchaseOrder::from_xml(body) {
+            Ok(po) => po,
+            Err(e) => {
+                tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
+                let answer = CxmlAnswer::new(e.status(), e.to_string());
+                return cxml_response(&stand_in_payload_id(now), &answer, now);
+            }
+        };
+        let answer = self.accept_order(path, &po, remaining).await;
+        cxml_response(&po.payload_id, &answer, now)
+    }
+
+    /// The answer to a readable purchase order.
+    async fn accept_order(
+        &self,
+        path: &str,
+        po: &PurchaseOrder,
+        remaining: Option<Duration>,
+    ) -> CxmlAnswer {
+        let secret = match crate::stores::procurement_store(self.credentials.as_ref(), path).await {
+            Ok(secret) => secret,
+            Err(answer) => return answer,
+        };
+        let decision = match self.decide_order(&secret, po) {
+            Ok(d) => d,
+            Err(answer) => {
+                tracing::info!(payload_id = %po.payload_id, order_id = %po.order_id, status = answer.status.code(), detail = %answer.detail, "cXML order refused");
+                return answer;
+            }
+        };
+        self.enqueue_order(&decision, po, remaining).await
+    }
+
+    /// Enqueues an accepted order once per orderID and content.
+    async fn enqueue_order(
+        &self,
+        d: &OrderDecision,
+        po: &PurchaseOrder,
+        remaining: Option<Duration>,
+    ) -> CxmlAnswer {
+        let unavailable = || {
+            CxmlAnswer::new(
+                Status::InternalError,
+                "temporarily unavailable; send the document again later",
+            )
+        };
+        match self.state.get_id(&d.order_key).await {
+            Ok(Some(known)) if known == d.digest => {
+                tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
+                return CxmlAnswer::new(
+                    Status::Ok,
+                    format!("order {} was already accepted", po.order_id),
+                );
+            }
+            Ok(Some(_)) => {
+                tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
+                return CxmlAnswer::new(Status::Conflict, format!(
+                    "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
+                    po.order_id
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+                return unavailable();
+            }
+        }
+        if let Err(e) = self.enqueue(&d.message, remaining).await {
+            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
+            return unavailable();
+        }
+        if let Err(e) = self.state.put_id(&d.order_key, d.digest).await {
+            tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
+        }
+        tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
+        CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
+    }
+}
+
+#[cfg(test)]
+#[path = "procurement_tests.rs"]
+mod tests;

@@ -1,0 +1,227 @@
+//! `POST /procurement/cxml` with in-memory queue and state: the sample purchase order accepted
+//! as one `order.create`, resends answered the same without a second command, a changed order
+//! under the same orderID refused 409, and every bad input answered with its cXML status and
+//! nothing enqueued.
+// Test-only: compiled under #[cfg(test)] from its parent module.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use b2b_shared::queue::MemoryQueue;
+use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::state::MemoryState;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+
+use crate::{Intake, IntakeOptions};
+
+const SAMPLE: &str = include_str!("../events/cxml/order-request.xml");
+const NOW: i64 = 1796300000;
+
+struct Harness {
+    intake: Intake,
+    queue: Arc<MemoryQueue>,
+    state: Arc<MemoryState>,
+}
+
+/// A store trading with Northwind (the sample's sender) as supplier `ACME-SUPPLY`, in test
+/// mode as the sample is; `procurement` replaced when given.
+fn harness_with(procurement: Option<&str>) -> Harness {
+    let procurement = procurement.unwrap_or(
+        r#"{"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
+            "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
+                          "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}]}"#,
+    );
+    let secret = StoreSecret::from_json(&format!(
+        r#"{{"store_hash":"abc123","access_token":"t","procurement":{procurement}}}"#
+    ))
+    .unwrap();
+    let queue = Arc::new(MemoryQueue::default());
+    let state = Arc::new(MemoryState::default());
+    let intake = Intake {
+        credentials: Arc::new(StaticCredentials(Arc::new(secret))),
+        queue: queue.clone(),
+        state: state.clone(),
+        options: IntakeOptions::default(),
+    };
+    Harness {
+        intake,
+        queue,
+        state,
+    }
+}
+
+fn harness() -> Harness {
+    harness_with(None)
+}
+
+fn post(path: &str, body: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "text/xml")
+        .body(Body::Text(body.to_owned()))
+        .unwrap()
+}
+
+/// The answer's cXML status code and text.
+fn status_of(resp: &Response<Body>) -> (u16, String) {
+    let text = std::str::from_utf8(resp.body().as_ref())
+        .unwrap()
+        .to_owned();
+    let code = text
+        .split(r#"<Status code=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no Status in {text}"));
+    (code, text)
+}
+
+impl Harness {
+    async fn send(&self, path: &str, body: &str) -> (StatusCode, u16, String) {
+        let resp = self.intake.handle_at(post(path, body), NOW).await;
+        let (code, text) = status_of(&resp);
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/xml; charset=UTF-8",
+            "{text}"
+        );
+        (resp.status(), code, text)
+    }
+
+    fn sent(&self) -> Vec<Value> {
+        self.queue.bodies()
+    }
+}
+
+#[tokio::test]
+async fn the_sample_order_becomes_one_order_create_and_its_answer_echoes_the_payload_id() {
+    let h = harness();
+    let (http, code, text) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    assert!(
+        text.contains(r#"payloadID="1796300000.4711@procure.northwind.example.response""#),
+        "{text}"
+    );
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1);
+    let cmd = &sent[0];
+    assert_eq!(cmd["type"], "order.create");
+    assert_eq!(cmd["store_hash"], "abc123");
+    assert_eq!(cmd["external_id"], "NORTHWIND-AN01:PO-2026-0042");
+    assert_eq!(cmd["company_identity"], "NORTHWIND-AN01");
+    let order = &cmd["order"];
+    assert_eq!(order["po_number"], "PO-2026-0042");
+    assert_eq!(order["lines"][0]["sku"], "SKU-001-1");
+    assert_eq!(order["lines"][0]["quantity"], 3);
+    assert_eq!(order["lines"][0]["unit_price"], "12.5000");
+    assert_eq!(order["total"], "86.5000");
+    assert_eq!(order["ship_to"]["first_name"], "Nancy Davolio");
+    assert_eq!(order["ship_to"]["line1"], "1 Harbour Rd");
+    assert_eq!(order["ship_to"]["line2"], "Dock 3");
+    assert_eq!(order["ship_to"]["zip_code"], "98101");
+    assert_eq!(
+        order["bill_to"]["company"],
+        "Northwind Traders - Accounts Payable"
+    );
+    assert_eq!(cmd["procurement"]["partner"], "northwind");
+    assert_eq!(
+        cmd["procurement"]["payload_id"],
+        "1796300000.4711@procure.northwind.example"
+    );
+    // The store may be named in the path too.
+    let h = harness();
+    let (_, code, _) = h.send("/prod/procurement/cxml/abc123", SAMPLE).await;
+    assert_eq!(code, 200);
+    let (_, code, text) = h.send("/procurement/cxml/other9", SAMPLE).await;
+    assert_eq!(code, 401, "{text}");
+}
+
+#[tokio::test]
+async fn a_resent_order_is_answered_the_same_and_a_changed_one_under_its_order_id_is_a_conflict() {
+    let h = harness();
+    assert_eq!(h.send("/procurement/cxml", SAMPLE).await.1, 200);
+    // The same document, and the same order in a new document (a new payloadID).
+    assert_eq!(h.send("/procurement/cxml", SAMPLE).await.1, 200);
+    let renewed = SAMPLE.replace("1796300000.4711@", "1796300999.1@");
+    let (_, code, text) = h.send("/procurement/cxml", &renewed).await;
+    assert_eq!(code, 200, "{text}");
+    assert!(text.contains("already accepted"), "{text}");
+    assert_eq!(h.sent().len(), 1);
+    // Another quantity (and total) under the same orderID: the first one stands.
+    let changed = renewed
+        .replace(r#"<ItemOut quantity="3""#, r#"<ItemOut quantity="4""#)
+        .replace("86.50", "99.00");
+    let (http, code, text) = h.send("/procurement/cxml", &changed).await;
+    assert_eq!((http, code), (StatusCode::OK, 409), "{text}");
+    assert_eq!(h.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueued() {
+    let billion_laughs = r#"<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><cXML>&b;</cXML>"#;
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY x SYSTEM "file:///etc/passwd">]><cXML>&x;</cXML>"#;
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("<cXML><Header>".into(), 406, "malformed"),
+        (billion_laughs.into(), 406, "internal subset"),
+        (xxe.into(), 406, "internal subset"),
+        (SAMPLE.replace("s3cret-for-tests", "guess"), 401, "SharedSecret is not accepted"),
+        (
+            SAMPLE.replace("<Identity>NORTHWIND-AN01</Identity>\n        <SharedSecret>", "<Identity>MALLORY</Identity>\n        <SharedSecret>"),
+            401,
+            "not a trading partner",
+        ),
+        (SAMPLE.replace("ACME-SUPPLY", "OTHER-SUPPLIER"), 400, "not this supplier"),
+        (SAMPLE.replace(r#"deploymentMode="test""#, r#"deploymentMode="production""#), 400, "deploymentMode"),
+        (SAMPLE.replace(r#"type="new""#, r#"type="update""#), 400, "only new orders"),
+        (SAMPLE.replace("86.50", "80.00"), 400, "Total"),
+        (
+            SAMPLE.replace("<PostalCode>98101</PostalCode>\n              <Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email", "<Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email"),
+            400,
+            "ShipTo/Address/PostalAddress/PostalCode",
+        ),
+    ];
+    for (doc, want, says) in cases {
+        let h = harness();
+        let (http, code, text) = h.send("/procurement/cxml", &doc).await;
+        assert_eq!((http, code), (StatusCode::OK, want), "{says}: {text}");
+        assert!(text.contains(says), "{says}: {text}");
+        assert!(!text.contains("s3cret-for-tests"), "{text}");
+        assert!(h.sent().is_empty(), "{says}");
+    }
+}
+
+#[tokio::test]
+async fn a_store_without_procurement_refuses_and_a_queue_failure_asks_for_a_resend() {
+    let h = harness();
+    h.queue.down.store(true, Ordering::SeqCst);
+    let (http, code, _) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!((http, code), (StatusCode::INTERNAL_SERVER_ERROR, 500));
+    assert!(h.sent().is_empty());
+    // Nothing was remembered: the resend, once the queue is back, is enqueued.
+    h.queue.down.store(false, Ordering::SeqCst);
+    assert_eq!(h.send("/procurement/cxml", SAMPLE).await.1, 200);
+    assert_eq!(h.sent().len(), 1);
+    // The state table down: 500 as well, nothing enqueued.
+    let h = harness();
+    h.state.fail.store(true, Ordering::SeqCst);
+    assert_eq!(
+        h.send("/procurement/cxml", SAMPLE).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert!(h.sent().is_empty());
+
+    let secret = StoreSecret::from_json(r#"{"store_hash":"abc123","access_token":"t"}"#).unwrap();
+    let h = Harness {
+        intake: Intake {
+            credentials: Arc::new(StaticCredentials(Arc::new(secret))),
+            ..harness().intake
+        },
+        ..harness()
+    };
+    let (_, code, text) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!(code, 401, "{text}");
+    assert!(text.contains("takes no cXML"), "{text}");
+}

@@ -1,0 +1,143 @@
+//! The store secret's `procurement` section: how a store trades over cXML with procurement
+//! platforms (Coupa, SAP Ariba, Jaggaer, Oracle). Which identities the store answers to as a
+//! supplier, and its trading partners: each with the `Sender` credential it authenticates
+//! with and its shared secret (never in `Debug`).
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// A party's identity: a cXML credential's domain and identity (both compared ignoring ASCII
+/// case, as cXML compares them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyIdentity {
+    /// `NetworkID`, `DUNS`, a buyer-specific domain...
+    pub domain: String,
+    /// The identity within the domain.
+    pub identity: String,
+}
+
+impl PartyIdentity {
+    /// Whether `domain`/`identity` name this party.
+    pub fn is(&self, domain: &str, identity: &str) -> bool {
+        self.domain.trim().eq_ignore_ascii_case(domain.trim())
+            && self.identity.trim().eq_ignore_ascii_case(identity.trim())
+    }
+}
+
+/// Which cXML `deploymentMode` a partner's documents must be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeploymentMode {
+    /// Real orders (the default).
+    #[default]
+    Production,
+    /// The partner's test system: orders are still created (in a test store).
+    Test,
+}
+
+impl DeploymentMode {
+    /// The cXML attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentMode::Production => "production",
+            DeploymentMode::Test => "test",
+        }
+    }
+}
+
+/// A procurement system allowed to send this store cXML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradingPartner {
+    /// A name for logs and for the orders' `procurement.partner` (unique in the store).
+    pub name: String,
+    /// The `Sender` credential its documents carry.
+    pub sender: PartyIdentity,
+    /// The `Sender` `SharedSecret` it authenticates with.
+    pub shared_secret: SecretString,
+    /// The `From` credential domain that names the buyer's company (its identity is looked up
+    /// in the company extra field `PROCUREMENT_IDENTITY_FIELD`); default: the first `From`
+    /// credential.
+    #[serde(default)]
+    pub buyer_domain: Option<String>,
+    /// The `deploymentMode` its documents must be in (default `production`).
+    #[serde(default)]
+    pub deployment_mode: DeploymentMode,
+}
+
+/// How a store trades over cXML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcurementConfig {
+    /// The identities this store is known by as a supplier: a document's `To` must name one
+    /// (a purchase order for another supplier is refused).
+    pub supplier: Vec<PartyIdentity>,
+    /// The partners allowed to send.
+    pub partners: Vec<TradingPartner>,
+}
+
+impl ProcurementConfig {
+    /// The partner whose `Sender` credential is one of `sender` (`(domain, identity)` pairs).
+    pub fn partner<'a>(
+        &self,
+        sender: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<&TradingPartner> {
+        let sender: Vec<(&str, &str)> = sender.into_iter().collect();
+        self.partners
+            .iter()
+            .find(|p| sender.iter().any(|(d, i)| p.sender.is(d, i)))
+    }
+
+    /// Whether one of `to` (`(domain, identity)` pairs) names this store.
+    pub fn is_supplier<'a>(&self, to: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
+        to.into_iter()
+            .any(|(d, i)| self.supplier.iter().any(|s| s.is(d, i)))
+    }
+
+    /// What is wrong with the section: no supplier identity, no partner, a name used twice.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.supplier.is_empty() {
+            problems.push("`procurement.supplier` names no identity".to_owned());
+        }
+        for (i, p) in self.partners.iter().enumerate() {
+            if self.partners[..i].iter().any(|q| q.name == p.name) {
+                problems.push(format!(
+                    "`procurement.partners`: `{}` is named twice",
+                    p.name
+                ));
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn config() -> ProcurementConfig {
+        serde_json::from_str(
+            r#"{"supplier": [{"domain": "NetworkID", "identity": "AN02000000002"}],
+                "partners": [{"name": "acme-coupa", "sender": {"domain": "NetworkID", "identity": "AN01"},
+                              "shared_secret": "s3cr3t-VALUE", "buyer_domain": "DUNS"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn partners_and_the_supplier_are_found_ignoring_case() {
+        let c = config();
+        let p = c.partner([("networkid", "an01")]).unwrap();
+        assert_eq!(p.name, "acme-coupa");
+        assert_eq!(p.shared_secret.expose_secret(), "s3cr3t-VALUE");
+        assert_eq!(p.deployment_mode, DeploymentMode::Production);
+        assert!(c.partner([("DUNS", "AN01")]).is_none());
+        assert!(c.is_supplier([("DUNS", "1"), ("NetworkId", "AN02000000002")]));
+        assert!(!c.is_supplier([("NetworkID", "AN03")]));
+        assert!(c.problems().is_empty());
+        assert!(!format!("{c:?}").contains("VALUE"));
+    }
+}
