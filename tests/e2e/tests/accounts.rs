@@ -13,7 +13,7 @@ mod common;
 use b2b_test_support::lambda::{answer_of, http_post, FunctionProcess};
 use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE};
 use bc_sandbox::RunningSandbox;
-use common::{admin_get, all, sandbox_store_secret, sqs_record, start_function};
+use common::{admin_get, all, sandbox_store_secret, start_function, work_off};
 use serde_json::{json, Value};
 
 fn company(ext: &str, parent: Option<&str>) -> Value {
@@ -48,31 +48,9 @@ impl Rig {
         )
         .await;
         assert_eq!(answer["statusCode"], 202, "{answer}");
-        let mut pending: Vec<(String, Value)> = drain(&self.sqs, &self.inbound)
-            .await
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| (format!("m{i}"), b))
-            .collect();
+        let pending = drain(&self.sqs, &self.inbound).await;
         assert_eq!(pending.len(), batch.len());
-        for round in 1..=4 {
-            let records: Vec<Value> = pending
-                .iter()
-                .map(|(id, b)| sqs_record(id, &b.to_string(), round))
-                .collect();
-            let answer = answer_of(&self.worker, &json!({ "Records": records })).await;
-            let failed: Vec<&str> = answer["batchItemFailures"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|f| f["itemIdentifier"].as_str())
-                .collect();
-            if failed.is_empty() {
-                return round as usize;
-            }
-            pending.retain(|(id, _)| failed.contains(&id.as_str()));
-        }
-        panic!("still failing after 4 deliveries: {pending:?}");
+        work_off(&self.worker, pending).await
     }
 }
 

@@ -417,16 +417,24 @@ fn built(args: &[&str], rel: &Path) -> Result<PathBuf, String> {
 /// An API Gateway HTTP API (payload 2.0) `POST` of `body` to `path` with a bearer key, as
 /// webhook-intake's `/inbound` receives it.
 pub fn http_post(path: &str, bearer: &str, body: &Value) -> Value {
+    let mut event = http_post_text(path, "application/json", &body.to_string());
+    event["headers"]["authorization"] = Value::from(format!("Bearer {bearer}"));
+    event
+}
+
+/// An API Gateway HTTP API (payload 2.0) `POST` of the text `body` of `content_type` to `path`,
+/// with no authorization header (cXML authenticates inside the document).
+pub fn http_post_text(path: &str, content_type: &str, body: &str) -> Value {
     serde_json::json!({
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "authorization": format!("Bearer {bearer}")},
+        "headers": {"content-type": content_type},
         "requestContext": {"accountId": "000000000000", "apiId": "e2e",
             "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
             "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1", "userAgent": "erp/1.0"},
             "requestId": "e2e", "routeKey": "$default", "stage": "$default",
             "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
-        "body": body.to_string(), "isBase64Encoded": false
+        "body": body, "isBase64Encoded": false
     })
 }
 

@@ -116,10 +116,22 @@ pub fn unique(name: &str) -> String {
 /// A secret for `STORE` holding the sandbox's token, under a fresh prefix `{name}-…/` in moto's
 /// Secrets Manager: the secret id (`BC_SECRET_ID`).
 pub async fn sandbox_store_secret(sdk: &aws_config::SdkConfig, name: &str) -> String {
+    sandbox_store_secret_with(sdk, name, json!({})).await
+}
+
+/// Like [`sandbox_store_secret`], with the fields of `extra` (an object) added to the secret.
+pub async fn sandbox_store_secret_with(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+    extra: Value,
+) -> String {
     use b2b_test_support::{stores, STORE};
     let prefix = format!("{}/", b2b_test_support::unique(name));
     let mut secret = stores::store_secret_json(STORE);
     secret["access_token"] = json!(b2b_test_support::TOKEN);
+    if let (Some(s), Value::Object(extra)) = (secret.as_object_mut(), extra) {
+        s.extend(extra);
+    }
     stores::create_secrets(sdk, &prefix, &[(STORE, secret)]).await;
     format!("{prefix}{STORE}")
 }
@@ -135,4 +147,37 @@ pub async fn start_function(
     FunctionProcess::start(&binary, name, env, Duration::from_secs(30))
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Has `worker` apply `bodies` (inbound messages), redelivering what fails as SQS would, until
+/// nothing fails; how many deliveries it took (panics after 4).
+#[allow(dead_code)] // each test binary compiles this module; not all of them run the worker
+pub async fn work_off(
+    worker: &b2b_test_support::lambda::FunctionProcess,
+    bodies: Vec<Value>,
+) -> usize {
+    use b2b_test_support::lambda::answer_of;
+    let mut pending: Vec<(String, Value)> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| (format!("m{i}"), b))
+        .collect();
+    for round in 1..=4 {
+        let records: Vec<Value> = pending
+            .iter()
+            .map(|(id, b)| sqs_record(id, &b.to_string(), round))
+            .collect();
+        let answer = answer_of(worker, &json!({ "Records": records })).await;
+        let failed: Vec<&str> = answer["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["itemIdentifier"].as_str())
+            .collect();
+        if failed.is_empty() {
+            return round as usize;
+        }
+        pending.retain(|(id, _)| failed.contains(&id.as_str()));
+    }
+    panic!("still failing after 4 deliveries: {pending:?}");
 }

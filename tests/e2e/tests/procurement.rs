@@ -1,0 +1,122 @@
+//! Procurement end to end with the real binaries (issue 22): a procurement system posts the
+//! sample cXML purchase order to `POST /procurement/cxml` of `webhook-intake`, which answers a
+//! cXML `Response` and enqueues an `order.create` (moto's SQS); the `upsert-worker` binary
+//! creates the BigCommerce order in the sandbox (strict: every request checked against
+//! BigCommerce's specs) for the company whose procurement identity is the PO's `From`, with
+//! the PO number on its B2B record. The same PO sent again is answered 200 and creates
+//! nothing; a wrong shared secret is 401 and enqueues nothing.
+
+mod common;
+
+use b2b_test_support::lambda::{answer_of, http_post, http_post_text, FunctionProcess};
+use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE};
+use common::{admin_get, all, sandbox_store_secret_with, start_function, work_off};
+use serde_json::{json, Value};
+
+const SAMPLE: &str =
+    include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
+
+/// The store's cXML trading: supplier ACME-SUPPLY, trading with Northwind in test mode.
+fn procurement() -> Value {
+    json!({"procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
+        "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
+            "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}]}})
+}
+
+/// The cXML status code of an HTTP answer of webhook-intake.
+fn cxml_status(answer: &Value) -> u16 {
+    let body = answer["body"].as_str().unwrap_or_default();
+    body.split(r#"<Status code=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no cXML Status in {answer}"))
+}
+
+async fn post_cxml(intake: &FunctionProcess, doc: &str) -> Value {
+    answer_of(
+        intake,
+        &http_post_text("/procurement/cxml", "text/xml", doc),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
+    let sdk = moto().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let inbound = queue(&sdk, "po-inbound").await;
+    let dlq = queue(&sdk, "po-dlq").await;
+    let secret_id = sandbox_store_secret_with(&sdk, "e2e-po", procurement()).await;
+    let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
+    let env = vec![
+        ("BC_SECRET_ID", secret_id),
+        ("STATE_TABLE", state_table(&sdk).await),
+        ("INBOUND_QUEUE_URL", inbound.clone()),
+        ("DEAD_LETTER_QUEUE_URL", dlq.clone()),
+        ("BC_API_URL", sandbox.base_url()),
+        ("B2B_API_URL", sandbox.base_url()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let intake = start_function("webhook-intake", &env).await;
+    let worker = start_function("upsert-worker", &env).await;
+
+    // The ERP made the buyer's company, with its procurement identity.
+    let company = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
+        "external_id": "NW", "idempotency_key": unique("k"),
+        "company": {"name": "Northwind Traders", "email": "ap@northwind.example", "phone": "555-0100",
+        "country": "US", "extra_fields": {"procurement_id": "NORTHWIND-AN01"},
+        "admin": {"first_name": "Nancy", "last_name": "Davolio", "email": "nancy@northwind.example"}}});
+    let answer = answer_of(
+        &intake,
+        &http_post("/inbound", &format!("key-{STORE}"), &json!([company])),
+    )
+    .await;
+    assert_eq!(answer["statusCode"], 202, "{answer}");
+    work_off(&worker, drain(&sqs, &inbound).await).await;
+
+    // The procurement system posts the PO: accepted synchronously, one command queued.
+    let answer = post_cxml(&intake, SAMPLE).await;
+    assert_eq!(
+        (answer["statusCode"].as_i64(), cxml_status(&answer)),
+        (Some(200), 200),
+        "{answer}"
+    );
+    assert!(answer["body"]
+        .as_str()
+        .unwrap()
+        .contains("1796300000.4711@procure.northwind.example.response"));
+    let queued = drain(&sqs, &inbound).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["type"], "order.create");
+    assert_eq!(work_off(&worker, queued).await, 1);
+
+    let state = admin_get(&sandbox, "state").await;
+    let orders: Vec<Value> = all(&state, "orders")
+        .into_iter()
+        .filter(|o| o["external_order_id"] == "NORTHWIND-AN01:PO-2026-0042")
+        .collect();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let id = orders[0]["id"].as_i64().unwrap();
+    assert_eq!(orders[0]["total_inc_tax"], "86.5000");
+    assert_eq!(
+        state["b2b_orders"][id.to_string()]["poNumber"],
+        "PO-2026-0042"
+    );
+    let customer = &state["customers"][orders[0]["customer_id"].to_string()];
+    assert_eq!(customer["email"], "nancy@northwind.example");
+
+    // Sent again: the same answer, nothing queued. A wrong secret: 401, nothing queued.
+    let again = post_cxml(&intake, SAMPLE).await;
+    assert_eq!(cxml_status(&again), 200, "{again}");
+    let forged = post_cxml(&intake, &SAMPLE.replace("s3cret-for-tests", "guessed")).await;
+    assert_eq!(
+        (forged["statusCode"].as_i64(), cxml_status(&forged)),
+        (Some(200), 401),
+        "{forged}"
+    );
+    assert!(drain(&sqs, &inbound).await.is_empty());
+    assert!(drain(&sqs, &dlq).await.is_empty());
+    let violations = sandbox.contract_violations();
+    assert!(violations.is_empty(), "{violations:?}");
+}
