@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use b2b_export::ExportSettings;
-use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
+use b2b_shared::config::{extra_field_name, ConfigError, ConfigProblem, Problems};
 use b2b_shared::{Config, Need};
 
 use crate::apply::{PurchaseOrderSettings, StatusMap};
@@ -249,40 +249,6 @@ fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String,
         "the external id",
         DEFAULT_EXTERNAL_ID_FIELD,
     )
-}
-
-/// The company extra field `variable` names (holding `what`): 1 to 255 letters, digits, `_`
-/// and `-`, `default` when unset.
-fn extra_field_name(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    what: &str,
-    default: &str,
-) -> Result<String, ConfigProblem> {
-    let Some(raw) = lookup(variable) else {
-        return Ok(default.to_owned());
-    };
-    let field = raw.trim();
-    let problem = |reason: String| ConfigProblem { variable, reason };
-    if field.is_empty() {
-        return Err(problem(format!(
-            "is empty; name the company extra field holding {what} (default `{default}`), or leave the variable unset"
-        )));
-    }
-    if field.chars().count() > MAX_EXTERNAL_ID_FIELD_LEN {
-        return Err(problem(format!(
-            "is longer than {MAX_EXTERNAL_ID_FIELD_LEN} characters"
-        )));
-    }
-    if !field
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(problem(format!(
-            "`{field}` may hold only letters, digits, `_` and `-`"
-        )));
-    }
-    Ok(field.to_owned())
 }
 
 /// A switch: `on`/`off` (also `true`/`false`, `1`/`0`), off when unset.

@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
                 auth,
                 ..IntakeOptions::default()
             },
+            precheck: None,
         };
         let now = 1_764_160_000;
         let mut headers = HeaderMap::new();

@@ -164,6 +164,9 @@ pub struct Intake {
     pub state: Arc<dyn StateStore>,
     /// How it behaves (authentication, dedupe, batch size).
     pub options: IntakeOptions,
+    /// The store checks of cXML purchase orders (unknown buyer, unknown SKU) made before they
+    /// are answered; `None`: the worker alone checks them.
+    pub precheck: Option<Arc<dyn crate::precheck::OrderPrecheck>>,
 }
 
 impl Intake {

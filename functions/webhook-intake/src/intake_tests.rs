@@ -42,6 +42,7 @@ fn harness(auth: AuthMode) -> Harness {
             auth,
             ..IntakeOptions::default()
         },
+        precheck: None,
     };
     Harness {
         intake,

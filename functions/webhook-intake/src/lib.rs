@@ -23,6 +23,7 @@
 //! - [`intake()`]: the [`Intake`] these settings describe.
 
 pub mod intake;
+pub mod precheck;
 pub mod procurement;
 pub mod settings;
 pub mod stores;
@@ -33,25 +34,33 @@ use std::sync::Arc;
 use b2b_shared::queue::SqsQueue;
 use b2b_shared::setup;
 use b2b_shared::state::DynamoState;
+use b2b_shared::stores::StoreClients;
 
 pub use intake::Intake;
 pub use settings::{AuthMode, IntakeOptions, Settings};
 
 /// The handler that `settings` describe, with AWS clients from `sdk`: the store secret through
-/// a TTL cache, the inbound queue and the state table. Nothing is fetched until the first request.
+/// a TTL cache, the inbound queue, the state table, and a BigCommerce client per store for the
+/// checks of cXML purchase orders. Nothing is fetched until the first request.
 pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
     let state = Arc::new(DynamoState::new(
         aws_sdk_dynamodb::Client::new(sdk),
         settings.state_table().to_owned(),
     ));
+    let directory = setup::store_directory(&settings.config, sdk, Some(state.clone()));
+    let clients = StoreClients::new(directory.clone(), settings.config.clone(), None);
     Intake {
-        credentials: setup::store_directory(&settings.config, sdk, Some(state.clone())),
+        credentials: directory,
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             settings.inbound_queue_url().to_owned(),
         )),
         state,
         options: settings.intake.clone(),
+        precheck: Some(Arc::new(precheck::StorePrecheck {
+            clients: Arc::new(clients),
+            identity_field: settings.procurement_identity_field.clone(),
+        })),
     }
 }
 

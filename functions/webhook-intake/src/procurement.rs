@@ -66,6 +66,18 @@ pub struct OrderDecision {
     pub partner: String,
 }
 
+impl OrderDecision {
+    /// The buyer's procurement identity the command names.
+    fn command_identity(&self) -> Option<&str> {
+        match &self.command.action {
+            b2b_shared::messages::Action::OrderCreate {
+                company_identity, ..
+            } => company_identity.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
 pub fn store_in_path(path: &str) -> Option<&str> {
     let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
@@ -96,6 +108,25 @@ pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Respons
 /// A payloadID for the answer to a document too broken to have one of its own.
 fn stand_in_payload_id(now: i64) -> String {
     format!("{now}.{:016x}@webhook-intake", fastrand::u64(..))
+}
+
+/// The most a purchase order's store checks may take.
+const PRECHECK_TIME: Duration = Duration::from_secs(4);
+/// Time kept back from the invocation's deadline for enqueueing and answering.
+const PRECHECK_RESERVE: Duration = Duration::from_secs(3);
+
+/// The answer asking the sender to send again later.
+pub(crate) fn unavailable() -> CxmlAnswer {
+    CxmlAnswer::new(
+        Status::InternalError,
+        "temporarily unavailable; send the document again later",
+    )
+}
+
+/// Logs a refused order and passes the answer on.
+fn refused(po: &PurchaseOrder, answer: CxmlAnswer) -> CxmlAnswer {
+    tracing::info!(payload_id = %po.payload_id, order_id = %po.order_id, status = answer.status.code(), detail = %answer.detail, "cXML order refused");
+    answer
 }
 
 /// `(domain, identity)` pairs of credentials.
@@ -351,48 +382,96 @@ impl Intake {
         };
         let decision = match self.decide_order(&secret, po) {
             Ok(d) => d,
-            Err(answer) => {
-                tracing::info!(payload_id = %po.payload_id, order_id = %po.order_id, status = answer.status.code(), detail = %answer.detail, "cXML order refused");
-                return answer;
-            }
+            Err(answer) => return refused(po, answer),
         };
+        if let Some(answer) = self.known_order(&decision, po).await {
+            return answer;
+        }
+        if let Some(answer) = self.precheck_order(&secret, &decision, po, remaining).await {
+            return refused(po, answer);
+        }
         self.enqueue_order(&decision, po, remaining).await
     }
 
-    /// Enqueues an accepted order once per orderID and content.
+    /// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none
+    /// when they pass, or cannot be made in time (the worker makes them again).
+    async fn precheck_order(
+        &self,
+        secret: &StoreSecret,
+        d: &OrderDecision,
+        po: &PurchaseOrder,
+        remaining: Option<Duration>,
+    ) -> Option<CxmlAnswer> {
+        let precheck = self.precheck.as_ref()?;
+        let identity = d.command_identity()?;
+        let skus: Vec<String> = po.lines.iter().map(|l| l.sku.clone()).collect();
+        let time = remaining.map_or(PRECHECK_TIME, |r| {
+            r.saturating_sub(PRECHECK_RESERVE).min(PRECHECK_TIME)
+        });
+        let checked =
+            tokio::time::timeout(time, precheck.check(&secret.store_hash, identity, &skus)).await;
+        let findings = match checked {
+            Ok(Ok(findings)) => findings,
+            Ok(Err(reason)) => {
+                tracing::warn!(%reason, order_id = %po.order_id, "the store could not be asked about the order; accepting it for the worker to check");
+                return None;
+            }
+            Err(_) => {
+                tracing::warn!(order_id = %po.order_id, "the store did not answer in time about the order; accepting it for the worker to check");
+                return None;
+            }
+        };
+        let mut problems: Vec<String> = findings.company.into_iter().collect();
+        for (i, line) in po.lines.iter().enumerate() {
+            if findings.unknown_skus.contains(&line.sku) {
+                problems.push(format!(
+                    "`ItemOut[{}]/ItemID/SupplierPartID` `{}` is not in the catalog of this supplier",
+                    i + 1,
+                    line.sku
+                ));
+            }
+        }
+        (!problems.is_empty()).then(|| {
+            CxmlAnswer::new(
+                Status::BadRequest,
+                format!("the order cannot be taken: {}", problems.join("; ")),
+            )
+        })
+    }
+
+    /// The answer to an order whose orderID was accepted before: 200 again for the same
+    /// content, 409 for other content; 500 when the state table cannot say.
+    async fn known_order(&self, d: &OrderDecision, po: &PurchaseOrder) -> Option<CxmlAnswer> {
+        match self.state.get_id(&d.order_key).await {
+            Ok(Some(known)) if known == d.digest => {
+                tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
+                Some(CxmlAnswer::new(
+                    Status::Ok,
+                    format!("order {} was already accepted", po.order_id),
+                ))
+            }
+            Ok(Some(_)) => {
+                tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
+                Some(CxmlAnswer::new(Status::Conflict, format!(
+                    "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
+                    po.order_id
+                )))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+                Some(unavailable())
+            }
+        }
+    }
+
+    /// Enqueues an accepted order and remembers its orderID and content.
     async fn enqueue_order(
         &self,
         d: &OrderDecision,
         po: &PurchaseOrder,
         remaining: Option<Duration>,
     ) -> CxmlAnswer {
-        let unavailable = || {
-            CxmlAnswer::new(
-                Status::InternalError,
-                "temporarily unavailable; send the document again later",
-            )
-        };
-        match self.state.get_id(&d.order_key).await {
-            Ok(Some(known)) if known == d.digest => {
-                tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
-                return CxmlAnswer::new(
-                    Status::Ok,
-                    format!("order {} was already accepted", po.order_id),
-                );
-            }
-            Ok(Some(_)) => {
-                tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
-                return CxmlAnswer::new(Status::Conflict, format!(
-                    "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
-                    po.order_id
-                ));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return unavailable();
-            }
-        }
         if let Err(e) = self.enqueue(&d.message, remaining).await {
             tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
             return unavailable();

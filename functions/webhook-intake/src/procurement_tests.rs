@@ -44,6 +44,7 @@ fn harness_with(procurement: Option<&str>) -> Harness {
         queue: queue.clone(),
         state: state.clone(),
         options: IntakeOptions::default(),
+        precheck: None,
     };
     Harness {
         intake,
@@ -224,4 +225,70 @@ async fn a_store_without_procurement_refuses_and_a_queue_failure_asks_for_a_rese
     let (_, code, text) = h.send("/procurement/cxml", SAMPLE).await;
     assert_eq!(code, 401, "{text}");
     assert!(text.contains("takes no cXML"), "{text}");
+}
+
+/// A store check answering as told: `None` fails it, `Some(None)` never answers.
+struct FakeCheck(Option<Option<crate::precheck::Findings>>);
+
+impl crate::precheck::OrderPrecheck for FakeCheck {
+    fn check<'a>(
+        &'a self,
+        _store: &'a bigcommerce_b2b::StoreHash,
+        _identity: &'a str,
+        _skus: &'a [String],
+    ) -> futures_util::future::BoxFuture<'a, Result<crate::precheck::Findings, String>> {
+        Box::pin(async move {
+            match &self.0 {
+                None => Err("BigCommerce answered 503".to_owned()),
+                Some(None) => std::future::pending().await,
+                Some(Some(f)) => Ok(f.clone()),
+            }
+        })
+    }
+}
+
+fn checked_by(check: FakeCheck) -> Harness {
+    let mut h = harness();
+    h.intake.precheck = Some(Arc::new(check));
+    h
+}
+
+#[tokio::test]
+async fn the_store_refuses_an_unknown_buyer_or_sku_at_once_and_an_unreachable_store_refuses_nothing(
+) {
+    use crate::precheck::Findings;
+    let findings = Findings {
+        company: Some("the buyer `NORTHWIND-AN01` is not a company of this supplier".into()),
+        unknown_skus: ["SKU-002-2".to_owned()].into(),
+    };
+    let h = checked_by(FakeCheck(Some(Some(findings))));
+    let (http, code, text) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!((http, code), (StatusCode::OK, 400), "{text}");
+    assert!(text.contains("is not a company of this supplier"), "{text}");
+    assert!(
+        text.contains(
+            "`ItemOut[2]/ItemID/SupplierPartID` `SKU-002-2` is not in the catalog of this supplier"
+        ),
+        "{text}"
+    );
+    assert!(h.sent().is_empty());
+    // All known: accepted.
+    let h = checked_by(FakeCheck(Some(Some(Findings::default()))));
+    assert_eq!(h.send("/procurement/cxml", SAMPLE).await.1, 200);
+    assert_eq!(h.sent().len(), 1);
+    // BigCommerce failing, or not answering in the time left: accepted for the worker to check.
+    let h = checked_by(FakeCheck(None));
+    assert_eq!(h.send("/procurement/cxml", SAMPLE).await.1, 200);
+    assert_eq!(h.sent().len(), 1);
+    let h = checked_by(FakeCheck(Some(None)));
+    let resp = h
+        .intake
+        .handle_within(
+            post("/procurement/cxml", SAMPLE),
+            NOW,
+            Some(std::time::Duration::from_millis(3200)),
+        )
+        .await;
+    assert_eq!(status_of(&resp).0, 200);
+    assert_eq!(h.sent().len(), 1);
 }

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
+use b2b_shared::config::{extra_field_name, ConfigError, ConfigProblem, Problems};
+use b2b_shared::messages::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 use b2b_shared::{Config, Need};
 
 /// What the function needs of the common configuration.
@@ -122,6 +123,9 @@ pub struct Settings {
     pub config: Config,
     /// How the intake behaves (`WEBHOOK_AUTH`, `DEDUPE_TTL_HOURS`, ...).
     pub intake: IntakeOptions,
+    /// `PROCUREMENT_IDENTITY_FIELD` (default `procurement_id`): the company extra field a cXML
+    /// purchase order's buyer identity is checked against before it is answered.
+    pub procurement_identity_field: String,
 }
 
 impl Settings {
@@ -139,8 +143,22 @@ impl Settings {
             .and_then(|c| c.inbound_queue_url.as_deref())
             .unwrap_or_default();
         let intake = problems.take(IntakeOptions::from_lookup(&lookup, queue_url));
-        match (config, intake) {
-            (Some(config), Some(intake)) if problems.is_empty() => Ok(Settings { config, intake }),
+        let field = problems.take(extra_field_name(
+            &lookup,
+            "PROCUREMENT_IDENTITY_FIELD",
+            "the procurement identity",
+            DEFAULT_PROCUREMENT_IDENTITY_FIELD,
+        ));
+        match (config, intake, field) {
+            (Some(config), Some(intake), Some(procurement_identity_field))
+                if problems.is_empty() =>
+            {
+                Ok(Settings {
+                    config,
+                    intake,
+                    procurement_identity_field,
+                })
+            }
             _ => Err(problems.into_error()),
         }
     }

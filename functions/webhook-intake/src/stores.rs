@@ -109,10 +109,7 @@ pub async fn procurement_store(
     };
     found.map_err(|e| {
         let _ = unavailable(e);
-        CxmlAnswer::new(
-            Status::InternalError,
-            "temporarily unavailable; send the document again later",
-        )
+        crate::procurement::unavailable()
     })?
 }
 

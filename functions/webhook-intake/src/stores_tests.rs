@@ -86,6 +86,7 @@ async fn rig(declared: &[&str], installed: &[&str]) -> Rig {
             auth: AuthMode::Header,
             ..IntakeOptions::default()
         },
+        precheck: None,
     };
     Rig { intake, queue }
 }

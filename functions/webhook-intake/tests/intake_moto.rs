@@ -45,6 +45,7 @@ fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
             auth: AuthMode::Header,
             ..IntakeOptions::default()
         },
+        precheck: None,
     }
 }
 

@@ -418,6 +418,43 @@ fn is_loopback(host: &str) -> bool {
             .unwrap_or(false)
 }
 
+/// Longest company extra field name a setting may give.
+const MAX_FIELD_NAME_LEN: usize = 255;
+
+/// The company extra field `variable` names (holding `what`): 1 to 255 letters, digits, `_`
+/// and `-`, `default` when unset.
+pub fn extra_field_name(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    what: &str,
+    default: &str,
+) -> Result<String, ConfigProblem> {
+    let Some(raw) = lookup(variable) else {
+        return Ok(default.to_owned());
+    };
+    let field = raw.trim();
+    let problem = |reason: String| ConfigProblem { variable, reason };
+    if field.is_empty() {
+        return Err(problem(format!(
+            "is empty; name the company extra field holding {what} (default `{default}`), or leave the variable unset"
+        )));
+    }
+    if field.chars().count() > MAX_FIELD_NAME_LEN {
+        return Err(problem(format!(
+            "is longer than {MAX_FIELD_NAME_LEN} characters"
+        )));
+    }
+    if !field
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(problem(format!(
+            "`{field}` may hold only letters, digits, `_` and `-`"
+        )));
+    }
+    Ok(field.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -973,6 +973,28 @@ impl B2b<'_> {
         ))
     }
 
+    /// The companies whose extra field `field` is exactly `value` (the API's filter, then
+    /// checked on each answer, since the filter's matching is the API's), oldest first.
+    pub async fn companies_with_extra_field(
+        &self,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<Company>, BcError> {
+        let filter = CompanyFilter {
+            extra_fields: vec![(field.to_owned(), value.to_owned())],
+            extra_fields_exact: true,
+            include_extra_fields: true,
+            ..CompanyFilter::default()
+        };
+        let found: Vec<Company> = self.companies(&filter).try_collect().await?;
+        let mut matching: Vec<Company> = found
+            .into_iter()
+            .filter(|c| c.extra_field(field) == Some(value))
+            .collect();
+        matching.sort_by_key(|c| (c.created_at.unwrap_or(i64::MAX), c.company_id));
+        Ok(matching)
+    }
+
     /// One page of `GET /companies` starting at `offset`, in the filter's order: for callers
     /// that keep their own position between runs.
     pub async fn companies_page(

@@ -486,6 +486,7 @@ fn rig() -> &'static Rig {
                 auth: AuthMode::Either,
                 ..IntakeOptions::default()
             },
+            precheck: None,
         },
     })
 }

@@ -203,6 +203,7 @@ async fn a_full_run_logs_no_token_or_secret() {
             auth: AuthMode::Either,
             ..IntakeOptions::default()
         },
+        precheck: None,
     };
     let hook = |n: i64| {
         json!({"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":n},

@@ -75,6 +75,25 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     assert_eq!(answer["statusCode"], 202, "{answer}");
     work_off(&worker, drain(&sqs, &inbound).await).await;
 
+    // A SKU the catalog lacks, a buyer that is no company: refused at once, nothing queued.
+    let unknown_sku = post_cxml(&intake, &SAMPLE.replace("SKU-002-2", "SKU-404")).await;
+    assert_eq!(cxml_status(&unknown_sku), 400, "{unknown_sku}");
+    assert!(unknown_sku["body"]
+        .as_str()
+        .unwrap()
+        .contains("`SKU-404` is not in the catalog"));
+    let stranger = post_cxml(
+        &intake,
+        &SAMPLE.replacen("NORTHWIND-AN01", "FABRIKAM-AN07", 1),
+    )
+    .await;
+    assert_eq!(cxml_status(&stranger), 400, "{stranger}");
+    assert!(stranger["body"]
+        .as_str()
+        .unwrap()
+        .contains("`FABRIKAM-AN07` is not a company"));
+    assert!(drain(&sqs, &inbound).await.is_empty());
+
     // The procurement system posts the PO: accepted synchronously, one command queued.
     let answer = post_cxml(&intake, SAMPLE).await;
     assert_eq!(

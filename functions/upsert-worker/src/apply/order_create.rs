@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use b2b_shared::messages::{OrderAddress, OrderData, OrderLine};
-use bigcommerce_b2b::b2b::{Company, CompanyFilter, User, UserFilter};
+use bigcommerce_b2b::b2b::{Company, User, UserFilter};
 use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
@@ -21,7 +21,7 @@ use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// Default `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding a company's
 /// procurement identity (the cXML `From` credential its purchase orders carry).
-pub const DEFAULT_IDENTITY_FIELD: &str = "procurement_id";
+pub const DEFAULT_IDENTITY_FIELD: &str = b2b_shared::messages::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 /// Default `ORDER_CREATE_STATUS_ID`: 11, Awaiting Fulfillment (a purchase order is approved
 /// by the buyer's procurement before it is sent).
 pub const DEFAULT_STATUS_ID: i64 = 11;
@@ -200,17 +200,11 @@ impl Applier {
             CompanyNamed::Identity(identity) => identity,
         };
         let field = &self.purchase_orders.identity_field;
-        let filter = CompanyFilter {
-            extra_fields: vec![(field.clone(), identity.to_owned())],
-            extra_fields_exact: true,
-            include_extra_fields: true,
-            ..CompanyFilter::default()
-        };
-        let found: Vec<Company> = self.client.b2b().companies(&filter).try_collect().await?;
-        let matching: Vec<Company> = found
-            .into_iter()
-            .filter(|c| c.extra_field(field) == Some(identity))
-            .collect();
+        let matching = self
+            .client
+            .b2b()
+            .companies_with_extra_field(field, identity)
+            .await?;
         match matching.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(ApplyError::Permanent(format!(

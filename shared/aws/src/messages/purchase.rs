@@ -8,6 +8,10 @@
 use bigcommerce_b2b::money::Amount;
 use serde::{Deserialize, Serialize};
 
+/// The company extra field an `order.create`'s `company_identity` is found in unless
+/// `PROCUREMENT_IDENTITY_FIELD` names another.
+pub const DEFAULT_PROCUREMENT_IDENTITY_FIELD: &str = "procurement_id";
+
 /// A purchase order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderData {
