@@ -48,6 +48,15 @@ struct Resolved {
     refused: Vec<Refused>,
 }
 
+/// A catalog variant and its product, as orders and shopping lists name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CatalogItem {
+    /// The product.
+    pub product_id: i64,
+    /// The variant.
+    pub variant_id: i64,
+}
+
 impl Applier {
     /// The store's locations (cached; `fresh` reads them again).
     async fn locations(&self, fresh: bool) -> Result<Vec<Location>, ApplyError> {
@@ -115,6 +124,47 @@ impl Applier {
             .try_collect()
             .await?;
         Ok(found.into_iter().flatten().collect())
+    }
+
+    /// The product and variant of each of `skus` (the lines of a command, at `field[i].sku`),
+    /// in order; any SKU that is not a catalog variant refuses the command, `refusal` saying
+    /// what was not written, every unknown SKU named.
+    pub(super) async fn catalog_items(
+        &self,
+        skus: &[String],
+        field: &str,
+        refusal: &str,
+    ) -> Result<Vec<CatalogItem>, ApplyError> {
+        let by_sku: HashMap<String, (Option<i64>, i64)> = self
+            .variants_of_skus(skus)
+            .await?
+            .into_iter()
+            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
+            .collect();
+        let mut refused = Vec::new();
+        let mut out = Vec::with_capacity(skus.len());
+        for (i, sku) in skus.iter().enumerate() {
+            match by_sku.get(sku) {
+                Some((Some(product_id), variant_id)) => out.push(CatalogItem {
+                    product_id: *product_id,
+                    variant_id: *variant_id,
+                }),
+                Some((None, _)) => refused.push(format!(
+                    "`{field}[{i}].sku`: `{sku}`: the catalog answered without its product"
+                )),
+                None => refused.push(format!(
+                    "`{field}[{i}].sku`: `{sku}` is no variant in this store's catalog"
+                )),
+            }
+        }
+        if refused.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApplyError::Permanent(format!(
+                "{refusal}: {}",
+                refused.join("; ")
+            )))
+        }
     }
 
     /// The variant ids of the lines' SKUs, and which given variant ids exist.

@@ -9,14 +9,13 @@
 //! lost, or a worker that died right after it, is found and never repeated. The PO number is
 //! written after: an order whose B2B record does not exist yet is retried until it does.
 
-use std::collections::HashMap;
-
-use b2b_shared::messages::{OrderAddress, OrderData, OrderLine};
+use b2b_shared::messages::{OrderAddress, OrderData};
 use bigcommerce_b2b::b2b::{Company, User, UserFilter};
 use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 
+use super::inventory::CatalogItem;
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// Default `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding a company's
@@ -52,13 +51,6 @@ pub(super) enum CompanyNamed<'a> {
     ExternalId(&'a str),
     /// By its procurement identity.
     Identity(&'a str),
-}
-
-/// A line's catalog product and variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct CatalogItem {
-    product_id: i64,
-    variant_id: i64,
 }
 
 /// A v2 address (`billingAddress_Base` / `shippingAddress_Base`).
@@ -158,7 +150,10 @@ impl Applier {
                 buyer.email.as_deref().unwrap_or_default()
             )));
         };
-        let items = self.order_items(&order.lines).await?;
+        let skus: Vec<String> = order.lines.iter().map(|l| l.sku.clone()).collect();
+        let items = self
+            .catalog_items(&skus, "order.lines", "order not created")
+            .await?;
         let found = self
             .client
             .core()
@@ -246,43 +241,6 @@ impl Applier {
                     company.company_id
                 ))
             })
-    }
-
-    /// Every line's catalog product and variant; unknown SKUs refuse the order, all named.
-    async fn order_items(&self, lines: &[OrderLine]) -> Result<Vec<CatalogItem>, ApplyError> {
-        let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
-        let by_sku: HashMap<String, (Option<i64>, i64)> = self
-            .variants_of_skus(&skus)
-            .await?
-            .into_iter()
-            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
-            .collect();
-        let mut refused = Vec::new();
-        let mut out = Vec::with_capacity(lines.len());
-        for (i, line) in lines.iter().enumerate() {
-            match by_sku.get(&line.sku) {
-                Some((Some(product_id), variant_id)) => out.push(CatalogItem {
-                    product_id: *product_id,
-                    variant_id: *variant_id,
-                }),
-                Some((None, _)) => refused.push(format!(
-                    "`order.lines[{i}].sku`: `{}`: the catalog answered without its product",
-                    line.sku
-                )),
-                None => refused.push(format!(
-                    "`order.lines[{i}].sku`: `{}` is no variant in this store's catalog",
-                    line.sku
-                )),
-            }
-        }
-        if refused.is_empty() {
-            Ok(out)
-        } else {
-            Err(ApplyError::Permanent(format!(
-                "order not created: {}",
-                refused.join("; ")
-            )))
-        }
     }
 }
 

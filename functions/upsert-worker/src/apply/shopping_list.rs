@@ -171,39 +171,18 @@ impl Applier {
     /// The product and variant of every line's SKU; an unknown SKU refuses the list.
     async fn wanted_items(&self, lines: &[ShoppingListLine]) -> Result<Vec<Wanted>, ApplyError> {
         let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
-        let by_sku: HashMap<String, (Option<i64>, i64)> = self
-            .variants_of_skus(&skus)
-            .await?
-            .into_iter()
-            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
-            .collect();
-        let mut unknown = Vec::new();
-        let mut out = Vec::with_capacity(lines.len());
-        for (i, line) in lines.iter().enumerate() {
-            match by_sku.get(&line.sku) {
-                Some((Some(product_id), variant_id)) => out.push(Wanted {
-                    product_id: *product_id,
-                    variant_id: *variant_id,
-                    quantity: i64::from(line.quantity),
-                }),
-                Some((None, _)) => unknown.push(format!(
-                    "`shopping_list.items[{i}].sku`: `{}`: the catalog answered without its product",
-                    line.sku
-                )),
-                None => unknown.push(format!(
-                    "`shopping_list.items[{i}].sku`: `{}` is no variant in this store's catalog",
-                    line.sku
-                )),
-            }
-        }
-        if unknown.is_empty() {
-            Ok(out)
-        } else {
-            Err(ApplyError::Permanent(format!(
-                "shopping list not written: {}",
-                unknown.join("; ")
-            )))
-        }
+        let items = self
+            .catalog_items(&skus, "shopping_list.items", "shopping list not written")
+            .await?;
+        Ok(items
+            .iter()
+            .zip(lines)
+            .map(|(item, line)| Wanted {
+                product_id: item.product_id,
+                variant_id: item.variant_id,
+                quantity: i64::from(line.quantity),
+            })
+            .collect())
     }
 }
 
