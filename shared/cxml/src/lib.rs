@@ -1,7 +1,8 @@
 //! cXML, the language of procurement platforms (Coupa, SAP Ariba, Jaggaer, Oracle): a
 //! purchase order (`OrderRequest`) read and checked into a [`PurchaseOrder`], its sender's
-//! shared secret compared in constant time, and the synchronous `Response` written with the
-//! status code the cXML spec gives each outcome.
+//! shared secret compared in constant time, the synchronous `Response` written with the
+//! status code the cXML spec gives each outcome, and the documents sent back about an order
+//! ([`confirmation_request`], [`ship_notice_request`]).
 //!
 //! Reading never resolves a DTD or an entity: the `DOCTYPE` real documents carry (a `SYSTEM`
 //! identifier, never fetched) is allowed, one with an internal subset (where entities are
@@ -12,9 +13,14 @@
 mod error;
 mod guard;
 mod order;
+mod outbound;
 mod response;
 
 pub use error::CxmlError;
 pub use guard::{check_prolog, MAX_DOCUMENT_BYTES};
 pub use order::{Credential, PoAddress, PoLine, PurchaseOrder};
+pub use outbound::{
+    confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, OrderReference,
+    Parties, ShipNotice, ShippedLine,
+};
 pub use response::{response, Status};
