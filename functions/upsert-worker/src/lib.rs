@@ -28,6 +28,6 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-pub use apply::{Applier, ApplyError, Outcome, DEFAULT_MIRROR_MAX_AGE};
+pub use apply::{procurement_key, Applier, ApplyError, Outcome, DEFAULT_MIRROR_MAX_AGE};
 pub use settings::DEFAULT_MAX_RECEIVES;
 pub use worker::Worker;

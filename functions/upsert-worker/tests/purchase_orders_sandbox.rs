@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::MemoryState;
+use b2b_shared::state::Watermarks;
 use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{procurement_key, Applier, Worker};
 
 const POST_ORDER: &str = "POST /stores/{store_hash}/v2/orders";
 
@@ -22,22 +23,21 @@ struct Rig {
     sandbox: RunningSandbox,
     worker: Worker,
     dlq: Arc<MemoryQueue>,
+    state: Arc<MemoryState>,
 }
 
 async fn rig() -> Rig {
     let sandbox = support::sandbox(support::unlimited().strict()).await;
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
-    let applier = Applier::new(
-        client,
-        Arc::new(MemoryState::default()),
-        "external_id".into(),
-    );
+    let state = Arc::new(MemoryState::default());
+    let applier = Applier::new(client, state.clone(), "external_id".into());
     let worker = common::worker(applier, dlq.clone());
     Rig {
         sandbox,
         worker,
         dlq,
+        state,
     }
 }
 
@@ -217,4 +217,48 @@ async fn what_cannot_be_ordered_is_a_dead_letter_naming_it_and_nothing_is_create
     );
     assert_eq!(rig.requests(POST_ORDER).await, 0);
     rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn an_order_from_cxml_remembers_the_purchase_order_its_confirmations_refer_to() {
+    let rig = rig().await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let mut po = purchase_order("4500000042", "AN01");
+    po["order"]["lines"][0]["line_number"] = json!(10);
+    po["order"]["lines"][0]["unit_of_measure"] = json!("BX");
+    po["procurement"] = json!({"partner": "acme-coupa", "payload_id": "1796300000.1@coupa",
+        "order_id": "4500000042", "order_date": "2026-12-03T10:14:00-05:00"});
+    assert!(rig.handle(std::slice::from_ref(&po)).await.is_empty());
+    let id = rig.orders_of("AN01:4500000042").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let record = rig
+        .state
+        .get_watermark(&procurement_key(support::STORE, id))
+        .await
+        .unwrap()
+        .expect("the cXML origin is recorded");
+    assert_eq!(record["procurement"]["payload_id"], "1796300000.1@coupa");
+    assert_eq!(record["procurement"]["partner"], "acme-coupa");
+    assert_eq!(record["po_number"], "4500000042");
+    assert_eq!(record["total"], "54.7500");
+    assert_eq!(
+        record["lines"],
+        json!([{"sku": "SKU-001-1", "quantity": 3, "line_number": 10, "unit_of_measure": "BX"},
+               {"sku": "SKU-002-2", "quantity": 1, "line_number": 2, "unit_of_measure": null}])
+    );
+    // An ERP's own order.create (no procurement) records nothing.
+    assert!(rig
+        .handle(&[purchase_order("4500000043", "AN01")])
+        .await
+        .is_empty());
+    let plain = rig.orders_of("AN01:4500000043").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let none = rig
+        .state
+        .get_watermark(&procurement_key(support::STORE, plain))
+        .await
+        .unwrap();
+    assert_eq!(none, None);
 }

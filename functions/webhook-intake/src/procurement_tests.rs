@@ -118,6 +118,8 @@ async fn the_sample_order_becomes_one_order_create_and_its_answer_echoes_the_pay
     assert_eq!(order["lines"][0]["sku"], "SKU-001-1");
     assert_eq!(order["lines"][0]["quantity"], 3);
     assert_eq!(order["lines"][0]["unit_price"], "12.5000");
+    assert_eq!(order["lines"][0]["line_number"], 1);
+    assert_eq!(order["lines"][0]["unit_of_measure"], "EA");
     assert_eq!(order["total"], "86.5000");
     assert_eq!(order["ship_to"]["first_name"], "Nancy Davolio");
     assert_eq!(order["ship_to"]["line1"], "1 Harbour Rd");

@@ -85,7 +85,8 @@ pub trait IdMap: Send + Sync + 'static {
     fn put_id<'a>(&'a self, key: &'a str, id: i64) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
-/// Export positions (`wm#{key}`, attribute `value`: a JSON document).
+/// Export positions and other small JSON records (`wm#{key}`, attribute `value`: a JSON
+/// document), such as the cXML purchase order an order came from.
 pub trait Watermarks: Send + Sync + 'static {
     /// The saved position for `key`, if any.
     fn get_watermark<'a>(

@@ -36,7 +36,7 @@ mod terms;
 mod user;
 
 pub use fulfillment::StatusMap;
-pub use order_create::PurchaseOrderSettings;
+pub use order_create::{procurement_key, PurchaseOrderSettings};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -707,7 +707,7 @@ impl Applier {
                 company_external_id,
                 company_identity,
                 order,
-                procurement: _,
+                procurement,
             } => {
                 let company = match (company_external_id, company_identity) {
                     (Some(ext), _) => order_create::CompanyNamed::ExternalId(ext),
@@ -718,8 +718,14 @@ impl Applier {
                         ))
                     }
                 };
-                self.order_create(store, &cmd.external_id, company, order)
-                    .await
+                self.order_create(
+                    store,
+                    &cmd.external_id,
+                    company,
+                    order,
+                    procurement.as_ref(),
+                )
+                .await
             }
         }
     }

@@ -9,7 +9,7 @@
 //! lost, or a worker that died right after it, is found and never repeated. The PO number is
 //! written after: an order whose B2B record does not exist yet is retried until it does.
 
-use b2b_shared::messages::{OrderAddress, OrderData};
+use b2b_shared::messages::{OrderAddress, OrderData, ProcurementRef};
 use bigcommerce_b2b::b2b::{Company, User, UserFilter};
 use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
@@ -42,6 +42,11 @@ impl Default for PurchaseOrderSettings {
             status_id: DEFAULT_STATUS_ID,
         }
     }
+}
+
+/// The state-table key of the cXML purchase order BigCommerce order `order_id` came from.
+pub fn procurement_key(store: &str, order_id: i64) -> String {
+    format!("procurement#{store}#order#{order_id}")
 }
 
 /// The company an `order.create` names.
@@ -136,9 +141,12 @@ impl Applier {
         external_id: &str,
         company: CompanyNamed<'_>,
         order: &OrderData,
+        procurement: Option<&ProcurementRef>,
     ) -> Result<Outcome, ApplyError> {
         let key = id_key(store, Kind::Order, external_id);
         if let Some(id) = self.state.get_id(&key).await? {
+            self.record_procurement(store, id, order, procurement)
+                .await?;
             self.record_po_number(id, &order.po_number).await?;
             return Ok(Outcome::Unchanged);
         }
@@ -169,8 +177,41 @@ impl Applier {
             }
         };
         self.state.put_id(&key, id).await?;
+        self.record_procurement(store, id, order, procurement)
+            .await?;
         self.record_po_number(id, &order.po_number).await?;
         Ok(outcome)
+    }
+
+    /// Remembers which cXML purchase order BigCommerce order `id` came from, under
+    /// [`procurement_key`]: what its confirmation and ship notices refer to (the PO's orderID,
+    /// payloadID, partner, and each line's PO line number, in the order's line order).
+    async fn record_procurement(
+        &self,
+        store: &str,
+        id: i64,
+        order: &OrderData,
+        procurement: Option<&ProcurementRef>,
+    ) -> Result<(), ApplyError> {
+        let Some(p) = procurement else {
+            return Ok(());
+        };
+        let lines: Vec<Value> = order
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                json!({"sku": l.sku, "quantity": l.quantity,
+                    "line_number": l.line_number.unwrap_or(i as u32 + 1),
+                    "unit_of_measure": l.unit_of_measure})
+            })
+            .collect();
+        let record = json!({"procurement": p, "po_number": order.po_number,
+            "currency": order.currency, "total": order.total, "lines": lines});
+        self.state
+            .put_watermark(&procurement_key(store, id), &record)
+            .await?;
+        Ok(())
     }
 
     /// Records `po_number` on order `id`'s B2B record; retried while it does not exist yet.

@@ -58,6 +58,12 @@ pub struct OrderLine {
     /// The buyer's description of the line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The purchase order's own line number (cXML `lineNumber`), which ship notices name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_number: Option<u32>,
+    /// The unit of measure (cXML `UnitOfMeasure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
 }
 
 /// A postal address of an order.
