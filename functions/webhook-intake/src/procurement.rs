@@ -261,10 +261,13 @@ fn order_command(
         .lines
         .iter()
         .map(|l| {
-            let mut line =
-                json!({"sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price});
+            let mut line = json!({"sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price,
+                "line_number": l.line_number});
             if let Some(d) = &l.description {
                 line["description"] = json!(d);
+            }
+            if let Some(u) = &l.unit_of_measure {
+                line["unit_of_measure"] = json!(u);
             }
             line
         })
