@@ -15,7 +15,7 @@ use crate::settings::Settings;
 use crate::stores::{ManyStores, SinkFactory};
 use crate::worker::{EventSink, SqsVisibility};
 use crate::{Applier, Worker};
-use b2b_shared::stores::{NoStore, StoreClients};
+use b2b_shared::stores::{NoStore, StoreClients, StoreSecrets};
 
 /// Price-list record upserts BigCommerce allows in flight per store, across every instance.
 pub const PRICELIST_UPSERT_SLOTS: u32 = 2;
@@ -40,12 +40,17 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     ));
     let config = &settings.config;
     let many = config.stores.single_secret_id().is_none();
-    let client = if many {
-        setup::client_for(config, Arc::new(NoStore), Default::default())?
+    let directory = setup::store_directory(config, sdk, Some(state.clone()));
+    // The secrets trading partners are read from: the one store's cache, or the directory.
+    let (client, store_secrets): (BcClient, Arc<dyn StoreSecrets>) = if many {
+        let client = setup::client_for(config, Arc::new(NoStore), Default::default())?;
+        (client, directory.clone())
     } else {
-        setup::store_client(config, sdk, Default::default())?
-    }
-    .with_store_permits(permits.clone());
+        let secret = setup::store_secret(config, sdk)?;
+        let client = setup::client_for(config, secret.clone(), Default::default())?;
+        (client, secret)
+    };
+    let client = client.with_store_permits(permits.clone());
     // With an outbound queue, webhook events are exported right away (the order-export code).
     let sinks: Option<SinkFactory> = settings.events.as_ref().map(|e| {
         let outbound = Arc::new(SqsQueue::new(sqs.clone(), e.outbound_queue_url.clone()));
@@ -62,7 +67,6 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         }) as SinkFactory
     });
     let stores = many.then(|| {
-        let directory = setup::store_directory(config, sdk, Some(state.clone()));
         let permits: Arc<dyn bigcommerce_b2b::permits::StorePermits> = permits;
         Arc::new(ManyStores {
             clients: StoreClients::new(directory, config.clone(), Some(permits)),
@@ -80,6 +84,8 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     applier.order_statuses = settings.order_statuses.clone();
     applier.currencies = settings.currencies.clone();
     applier.purchase_orders = settings.purchase_orders.clone();
+    applier.store_secrets = Some(store_secrets);
+    applier.partner_http = Some(partner_http(config)?);
     Ok(Worker {
         applier,
         mapping: settings.mapping.clone(),
@@ -96,6 +102,19 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
         max_receives: settings.max_receives,
         stores,
     })
+}
+
+/// The HTTP client cXML documents go to trading partners with: the shared TLS configuration of
+/// `TLS_ROOTS`, no redirects (a document with a shared secret goes only where it was sent).
+fn partner_http(config: &b2b_shared::Config) -> Result<reqwest::Client, BcError> {
+    let tls = |e: &dyn std::fmt::Display| {
+        BcError::InvalidRequest(format!("the HTTP client for trading partners: {e}"))
+    };
+    bigcommerce_b2b::tls::reqwest_builder(config.trust_roots)
+        .map_err(|e| tls(&e))?
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| tls(&e))
 }
 
 #[cfg(test)]

@@ -262,3 +262,116 @@ async fn an_order_from_cxml_remembers_the_purchase_order_its_confirmations_refer
         .unwrap();
     assert_eq!(none, None);
 }
+
+/// A rig whose store trades with partner `acme-coupa`, whose cXML endpoint is `partner`.
+async fn rig_with_partner(partner: &mockito::ServerGuard) -> Rig {
+    let mut rig = rig().await;
+    let secret = b2b_shared::secrets::StoreSecret::from_json(
+        &json!({"store_hash": support::STORE, "access_token": support::TOKEN,
+            "procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
+                "partners": [{"name": "acme-coupa", "sender": {"domain": "NetworkID", "identity": "AN01"},
+                    "shared_secret": "in-s3cret", "outbound_shared_secret": "out-s3cret",
+                    "deployment_mode": "test", "document_url": format!("{}/cxml", partner.url())}]}})
+        .to_string(),
+    )
+    .unwrap();
+    let creds = b2b_shared::secrets::StaticCredentials(Arc::new(secret));
+    rig.worker.applier.store_secrets = Some(Arc::new(creds));
+    rig.worker.applier.partner_http = Some(reqwest::Client::new());
+    rig
+}
+
+/// A purchase order that came as cXML from `acme-coupa`.
+fn cxml_order(po: &str) -> Value {
+    let mut cmd = purchase_order(po, "AN01");
+    cmd["procurement"] = json!({"partner": "acme-coupa", "payload_id": format!("{po}.1@coupa"),
+        "order_id": po, "order_date": "2026-12-03T10:14:00-05:00",
+        "buyer": {"domain": "NetworkID", "identity": "AN01"}});
+    cmd
+}
+
+fn cxml_answer(code: u16, text: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?><cXML payloadID="r" timestamp="t"><Response><Status code="{code}" text="{text}"/></Response></cXML>"#
+    )
+}
+
+#[tokio::test]
+async fn an_order_from_cxml_is_confirmed_to_its_partner_once_it_exists() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    // The partner cannot take the confirmation at first: the command is retried, the order
+    // itself made once.
+    let busy = partner
+        .mock("POST", "/cxml")
+        .with_status(500)
+        .with_body(cxml_answer(560, "Temporary server error"))
+        .expect(1)
+        .create_async()
+        .await;
+    let po = cxml_order("4500000077");
+    assert_eq!(rig.handle(std::slice::from_ref(&po)).await.len(), 1);
+    busy.assert_async().await;
+    busy.remove_async().await;
+    let taken = partner
+        .mock("POST", "/cxml")
+        .match_header("content-type", "text/xml; charset=UTF-8")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ConfirmationHeader type="accept" noticeDate="[^"]+" operation="new" confirmID="\d+">"#.into()),
+            mockito::Matcher::Regex(r#"<Money currency="USD">54.7500</Money>"#.into()),
+            mockito::Matcher::Regex(r#"<OrderReference orderID="4500000077" orderDate="2026-12-03T10:14:00-05:00"><DocumentReference payloadID="4500000077.1@coupa"/>"#.into()),
+            mockito::Matcher::Regex("<SharedSecret>out-s3cret</SharedSecret>".into()),
+            mockito::Matcher::Regex(r#"<To><Credential domain="NetworkID"><Identity>AN01</Identity>"#.into()),
+            mockito::Matcher::Regex(r#"payloadID="confirm.accept.acme-coupa.4500000077@abc123.b2b-edition-toolkit""#.into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    assert!(rig.handle(&[po]).await.is_empty());
+    taken.assert_async().await;
+    assert_eq!(rig.orders_of("AN01:4500000077").await.len(), 1);
+    assert_eq!(rig.requests(POST_ORDER).await, 1);
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
+}
+
+#[tokio::test]
+async fn an_order_that_can_never_be_made_is_rejected_to_its_partner_with_the_reason() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let rejected = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ConfirmationHeader type="reject""#.into()),
+            mockito::Matcher::Regex("<Comments>order not created: `order.lines\\[1\\].sku`: `NO-SUCH-SKU` is no variant".into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let mut po = cxml_order("4500000078");
+    po["order"]["lines"][1]["sku"] = json!("NO-SUCH-SKU");
+    assert!(rig.handle(&[po]).await.is_empty());
+    rejected.assert_async().await;
+    assert_eq!(rig.dead_reasons().len(), 1);
+    assert_eq!(rig.requests(POST_ORDER).await, 0);
+
+    // A partner that refuses the confirmation of a made order: a dead letter in its words.
+    let refused = partner
+        .mock("POST", "/cxml")
+        .with_body(cxml_answer(406, "unknown orderID"))
+        .expect(1)
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cxml_order("4500000079")]).await.is_empty());
+    refused.assert_async().await;
+    let reasons = rig.dead_reasons();
+    assert_eq!(reasons.len(), 2);
+    assert!(
+        reasons[1].contains("answered document confirm.accept.acme-coupa.4500000079@abc123.b2b-edition-toolkit with cXML 406 unknown orderID"),
+        "{reasons:?}"
+    );
+    assert!(!reasons.iter().any(|r| r.contains("s3cret")), "{reasons:?}");
+}

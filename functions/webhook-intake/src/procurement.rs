@@ -283,6 +283,9 @@ fn order_command(
     if let Some(d) = &po.order_date {
         procurement["order_date"] = json!(d);
     }
+    if let Some(c) = po.from.iter().find(|c| c.identity.trim() == identity) {
+        procurement["buyer"] = json!({"domain": c.domain, "identity": identity});
+    }
     let value = json!({"type": "order.create", "version": 1, "store_hash": secret.store_hash.as_str(),
         "external_id": format!("{identity}:{}", po.order_id),
         "idempotency_key": format!("cxml:{}:{}:{}", partner.name, po.order_id, &digest[..16]),

@@ -131,6 +131,10 @@ async fn the_sample_order_becomes_one_order_create_and_its_answer_echoes_the_pay
     );
     assert_eq!(cmd["procurement"]["partner"], "northwind");
     assert_eq!(
+        cmd["procurement"]["buyer"],
+        serde_json::json!({"domain": "NetworkID", "identity": "NORTHWIND-AN01"})
+    );
+    assert_eq!(
         cmd["procurement"]["payload_id"],
         "1796300000.4711@procure.northwind.example"
     );

@@ -23,4 +23,4 @@ pub use outbound::{
     confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, OrderReference,
     Parties, ShipNotice, ShippedLine,
 };
-pub use response::{response, Status};
+pub use response::{read_response, response, ResponseStatus, Status};

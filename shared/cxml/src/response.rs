@@ -84,3 +84,70 @@ pub fn response(request_payload_id: &str, timestamp: &str, status: Status, detai
     }
     String::from_utf8_lossy(&w.into_inner()).into_owned()
 }
+
+/// A cXML `Response` as read: the `Status` code and its text (the detail when there is one,
+/// else the status text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseStatus {
+    /// The cXML status code (200, 201, 400, 401, 500, 560...).
+    pub code: u16,
+    /// What the receiver said.
+    pub text: String,
+}
+
+impl ResponseStatus {
+    /// 2xx: the receiver took the document.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+
+    /// 5xx: the receiver could not take it now; sending it again later may succeed.
+    pub fn is_temporary(&self) -> bool {
+        self.code >= 500
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ResponseDoc {
+    #[serde(rename = "Response")]
+    response: Option<ResponseBody>,
+}
+
+#[derive(serde::Deserialize)]
+struct ResponseBody {
+    #[serde(rename = "Status")]
+    status: StatusOut,
+}
+
+#[derive(serde::Deserialize)]
+struct StatusOut {
+    #[serde(rename = "@code")]
+    code: u16,
+    #[serde(rename = "@text", default)]
+    text: String,
+    #[serde(rename = "$text", default)]
+    detail: String,
+}
+
+/// Reads the `Response` a receiver answered a document with (never resolving a DTD or
+/// entity).
+pub fn read_response(xml: &[u8]) -> Result<ResponseStatus, crate::CxmlError> {
+    crate::check_prolog(xml)?;
+    let text = std::str::from_utf8(xml)
+        .map_err(|e| crate::CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+    let doc: ResponseDoc =
+        quick_xml::de::from_str(text).map_err(|e| crate::CxmlError::Malformed(e.to_string()))?;
+    let status = doc
+        .response
+        .ok_or_else(|| crate::CxmlError::invalid("Response", "is required"))?
+        .status;
+    let detail = status.detail.trim();
+    Ok(ResponseStatus {
+        code: status.code,
+        text: if detail.is_empty() {
+            status.text
+        } else {
+            detail.to_owned()
+        },
+    })
+}

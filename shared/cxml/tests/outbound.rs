@@ -216,3 +216,29 @@ fn a_ship_notice_names_its_carrier_tracking_and_lines() {
         "{bare}"
     );
 }
+
+#[test]
+fn a_receivers_response_is_read_for_its_status() {
+    let ok = b2b_cxml::response("x", "2026-12-03T15:20:00Z", b2b_cxml::Status::Ok, "");
+    let read = b2b_cxml::read_response(ok.as_bytes()).unwrap();
+    assert_eq!((read.code, read.text.as_str()), (200, "OK"));
+    assert!(read.is_success() && !read.is_temporary());
+    let refused = r#"<?xml version="1.0"?><cXML payloadID="r" timestamp="t"><Response><Status code="406" text="Not Acceptable">unknown orderID &amp; more</Status></Response></cXML>"#;
+    let read = b2b_cxml::read_response(refused.as_bytes()).unwrap();
+    assert_eq!(
+        (read.code, read.text.as_str()),
+        (406, "unknown orderID & more")
+    );
+    assert!(!read.is_success() && !read.is_temporary());
+    let busy =
+        r#"<cXML><Response><Status code="560" text="Temporary server error"/></Response></cXML>"#;
+    assert!(b2b_cxml::read_response(busy.as_bytes())
+        .unwrap()
+        .is_temporary());
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY a "a">]><cXML>&a;</cXML>"#;
+    assert_eq!(
+        b2b_cxml::read_response(laughs.as_bytes()),
+        Err(b2b_cxml::CxmlError::InternalSubset)
+    );
+    assert!(b2b_cxml::read_response(b"<html>502 Bad Gateway</html>").is_err());
+}

@@ -29,6 +29,7 @@ mod invoice;
 mod mirror;
 mod order_create;
 mod pricelist;
+mod procurement;
 mod quote;
 mod shopping_list;
 mod staff;
@@ -298,6 +299,11 @@ pub struct Applier {
     definitions: Arc<definitions::Definitions>,
     /// `PROCUREMENT_IDENTITY_FIELD` and `ORDER_CREATE_STATUS_ID`: how `order.create` works.
     pub purchase_orders: Arc<PurchaseOrderSettings>,
+    /// The stores' secrets, for their trading partners (cXML documents back to the buyer);
+    /// `None`: no documents are sent.
+    pub store_secrets: Option<Arc<dyn b2b_shared::stores::StoreSecrets>>,
+    /// The HTTP client documents go to trading partners with; `None`: none are sent.
+    pub partner_http: Option<reqwest::Client>,
 }
 
 impl Applier {
@@ -318,6 +324,8 @@ impl Applier {
             currencies: Arc::default(),
             definitions: Arc::default(),
             purchase_orders: Arc::default(),
+            store_secrets: None,
+            partner_http: None,
         }
     }
 

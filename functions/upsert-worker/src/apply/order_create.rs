@@ -9,6 +9,7 @@
 //! lost, or a worker that died right after it, is found and never repeated. The PO number is
 //! written after: an order whose B2B record does not exist yet is retried until it does.
 
+use b2b_cxml::ConfirmationKind;
 use b2b_shared::messages::{OrderAddress, OrderData, ProcurementRef};
 use bigcommerce_b2b::b2b::{Company, User, UserFilter};
 use bigcommerce_b2b::money::Amount;
@@ -16,6 +17,7 @@ use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 
 use super::inventory::CatalogItem;
+use super::procurement::ConfirmationDraft;
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// Default `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding a company's
@@ -134,7 +136,9 @@ fn order_body(
 }
 
 impl Applier {
-    /// Applies an `order.create` whose purchase order has `external_id`.
+    /// Applies an `order.create` whose purchase order has `external_id`; one from cXML
+    /// (`procurement`) is then confirmed to its partner, or rejected with the reason it can
+    /// never be made (see [`super::procurement`]).
     pub(super) async fn order_create(
         &self,
         store: &str,
@@ -143,12 +147,58 @@ impl Applier {
         order: &OrderData,
         procurement: Option<&ProcurementRef>,
     ) -> Result<Outcome, ApplyError> {
+        let made = self
+            .make_order(store, external_id, company, order, procurement)
+            .await;
+        let Some(p) = procurement else {
+            return made.map(|(outcome, _)| outcome);
+        };
+        match made {
+            Ok((outcome, id)) => {
+                let draft = ConfirmationDraft {
+                    kind: ConfirmationKind::Accept,
+                    order_id: Some(id),
+                    total: order.total.map(|t| (t, order.currency.as_str())),
+                    comments: None,
+                };
+                self.send_confirmation(store, p, draft).await?;
+                Ok(outcome)
+            }
+            Err(ApplyError::Permanent(reason)) => {
+                let draft = ConfirmationDraft {
+                    kind: ConfirmationKind::Reject,
+                    order_id: None,
+                    total: None,
+                    comments: Some(&reason),
+                };
+                match self.send_confirmation(store, p, draft).await {
+                    Ok(()) => Err(ApplyError::Permanent(reason)),
+                    Err(ApplyError::Permanent(refused)) => Err(ApplyError::Permanent(format!(
+                        "{reason} (and the rejection was not taken: {refused})"
+                    ))),
+                    Err(retry) => Err(retry),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes the order once (found when it exists), records its cXML origin and PO number;
+    /// the outcome and the order's id.
+    async fn make_order(
+        &self,
+        store: &str,
+        external_id: &str,
+        company: CompanyNamed<'_>,
+        order: &OrderData,
+        procurement: Option<&ProcurementRef>,
+    ) -> Result<(Outcome, i64), ApplyError> {
         let key = id_key(store, Kind::Order, external_id);
         if let Some(id) = self.state.get_id(&key).await? {
             self.record_procurement(store, id, order, procurement)
                 .await?;
             self.record_po_number(id, &order.po_number).await?;
-            return Ok(Outcome::Unchanged);
+            return Ok((Outcome::Unchanged, id));
         }
         let company = self.order_company(store, company).await?;
         let buyer = self.order_buyer(store, &company, order).await?;
@@ -180,7 +230,7 @@ impl Applier {
         self.record_procurement(store, id, order, procurement)
             .await?;
         self.record_po_number(id, &order.po_number).await?;
-        Ok(outcome)
+        Ok((outcome, id))
     }
 
     /// Remembers which cXML purchase order BigCommerce order `id` came from, under

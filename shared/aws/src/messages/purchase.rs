@@ -113,6 +113,18 @@ pub struct ProcurementRef {
     /// The OrderRequest's orderDate, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_date: Option<String>,
+    /// The buyer's `From` credential, which documents sent back are addressed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<BuyerCredential>,
+}
+
+/// A cXML credential of the buyer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerCredential {
+    /// Its domain (`NetworkID`, `DUNS`...).
+    pub domain: String,
+    /// Its identity.
+    pub identity: String,
 }
 
 impl OrderData {

@@ -47,7 +47,7 @@ impl DeploymentMode {
 }
 
 /// A procurement system allowed to send this store cXML.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TradingPartner {
     /// A name for logs and for the orders' `procurement.partner` (unique in the store).
@@ -64,10 +64,38 @@ pub struct TradingPartner {
     /// The `deploymentMode` its documents must be in (default `production`).
     #[serde(default)]
     pub deployment_mode: DeploymentMode,
+    /// Where confirmations and ship notices are POSTed (the partner's cXML endpoint, HTTPS;
+    /// plain HTTP only to a loopback address, for tests). Absent: none are sent.
+    #[serde(default)]
+    pub document_url: Option<String>,
+    /// The `SharedSecret` the documents sent to the partner carry (default: `shared_secret`).
+    #[serde(default)]
+    pub outbound_shared_secret: Option<SecretString>,
+}
+
+impl TradingPartner {
+    /// The shared secret of the documents sent to this partner.
+    pub fn outbound_secret(&self) -> &SecretString {
+        self.outbound_shared_secret
+            .as_ref()
+            .unwrap_or(&self.shared_secret)
+    }
+}
+
+/// Whether `url` may receive documents: HTTPS, or HTTP to a loopback host.
+fn acceptable_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or_default();
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 /// How a store trades over cXML.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcurementConfig {
     /// The identities this store is known by as a supplier: a document's `To` must name one
@@ -108,6 +136,14 @@ impl ProcurementConfig {
                     p.name
                 ));
             }
+            if p.document_url
+                .as_deref()
+                .is_some_and(|u| !acceptable_url(u))
+            {
+                problems.push(format!(
+                    "`procurement.partners[{i}].document_url` must be an https:// URL"
+                ));
+            }
         }
         problems
     }
@@ -139,5 +175,16 @@ mod tests {
         assert!(!c.is_supplier([("NetworkID", "AN03")]));
         assert!(c.problems().is_empty());
         assert!(!format!("{c:?}").contains("VALUE"));
+        assert_eq!(p.outbound_secret().expose_secret(), "s3cr3t-VALUE");
+        for (url, ok) in [
+            ("https://buyer.example/cxml", true),
+            ("http://127.0.0.1:8080/cxml", true),
+            ("http://localhost/cxml", true),
+            ("http://buyer.example/cxml", false),
+            ("http://127.0.0.1.evil.example/cxml", false),
+            ("ftp://buyer.example", false),
+        ] {
+            assert_eq!(acceptable_url(url), ok, "{url}");
+        }
     }
 }

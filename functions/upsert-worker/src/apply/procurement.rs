@@ -1,0 +1,225 @@
+//! Documents back to the buyer's procurement system: an order made from a cXML purchase order
+//! is confirmed (`ConfirmationRequest` type `accept`) once it exists with its PO number, and one
+//! that can never be made is rejected with the reason (type `reject`) before it is
+//! dead-lettered. Each is POSTed to the trading partner's `document_url` (store secret) as
+//! part of applying the `order.create`: a partner that cannot take it now (a 5xx, no answer)
+//! makes the command retry, the order itself being found, not made again; one that refuses it
+//! (a 4xx) dead-letters the command with the partner's words. A document's payloadID is
+//! derived from the order and what it says, so a document sent again is the same document.
+//! Nothing is sent when the partner has no `document_url`, or the worker no store secrets.
+
+use std::time::Duration;
+
+use b2b_cxml::{
+    confirmation_request, read_response, Confirmation, ConfirmationKind, Credential,
+    OrderReference, Parties,
+};
+use b2b_shared::messages::ProcurementRef;
+use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
+use bigcommerce_b2b::money::Amount;
+use bigcommerce_b2b::StoreHash;
+
+use super::{Applier, ApplyError};
+
+/// How long a partner has to answer a document.
+const PARTNER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The `UserAgent` of the documents sent.
+const USER_AGENT: &str = concat!("b2b-edition-toolkit/", env!("CARGO_PKG_VERSION"));
+
+/// What a confirmation says, for the order it is about.
+pub(super) struct ConfirmationDraft<'a> {
+    /// Accept or reject.
+    pub kind: ConfirmationKind,
+    /// The BigCommerce order, once made.
+    pub order_id: Option<i64>,
+    /// The order's total and currency.
+    pub total: Option<(Amount, &'a str)>,
+    /// Why (for a rejection).
+    pub comments: Option<&'a str>,
+}
+
+/// The ISO 8601 time now.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The payloadID of the confirmation `kind` of PO `p` in `store` (the same for a resend).
+fn confirmation_payload_id(store: &str, p: &ProcurementRef, kind: ConfirmationKind) -> String {
+    let kind = match kind {
+        ConfirmationKind::Accept => "accept",
+        ConfirmationKind::Reject => "reject",
+    };
+    format!(
+        "confirm.{kind}.{}.{}@{store}.b2b-edition-toolkit",
+        p.partner, p.order_id
+    )
+}
+
+impl Applier {
+    /// Sends `draft` about PO `p` to its partner; `Ok` also when nothing is to be sent.
+    pub(super) async fn send_confirmation(
+        &self,
+        store: &str,
+        p: &ProcurementRef,
+        draft: ConfirmationDraft<'_>,
+    ) -> Result<(), ApplyError> {
+        let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
+            return Ok(());
+        };
+        let confirm_id = draft
+            .order_id
+            .map_or_else(|| p.order_id.clone(), |id| id.to_string());
+        let notice_date = now();
+        let confirmation = Confirmation {
+            kind: draft.kind,
+            confirm_id: &confirm_id,
+            notice_date: &notice_date,
+            total: draft.total,
+            comments: draft.comments,
+        };
+        let order = OrderReference {
+            order_id: &p.order_id,
+            order_date: p.order_date.as_deref(),
+            payload_id: &p.payload_id,
+        };
+        let (from, sender) = supplier_credentials(&config);
+        let to = [match &p.buyer {
+            Some(b) => Credential {
+                domain: b.domain.clone(),
+                identity: b.identity.clone(),
+            },
+            None => Credential {
+                domain: partner.sender.domain.clone(),
+                identity: partner.sender.identity.clone(),
+            },
+        }];
+        let parties = Parties {
+            from: &from,
+            to: &to,
+            sender: &sender,
+            shared_secret: partner.outbound_secret(),
+            user_agent: USER_AGENT,
+        };
+        let payload_id = confirmation_payload_id(store, p, draft.kind);
+        let doc = confirmation_request(
+            &payload_id,
+            &notice_date,
+            partner.deployment_mode.as_str(),
+            &parties,
+            &order,
+            &confirmation,
+        );
+        self.post_document(&url, &partner.name, &payload_id, doc)
+            .await
+    }
+
+    /// The procurement section of `store`'s secret, its partner `name`, and where that partner
+    /// takes documents; `None` when nothing is to be sent (logged).
+    async fn partner_of(
+        &self,
+        store: &str,
+        name: &str,
+    ) -> Result<Option<(ProcurementConfig, TradingPartner, String)>, ApplyError> {
+        let Some(secrets) = &self.store_secrets else {
+            tracing::info!(partner = %name, "no store secrets given to this worker: no cXML documents are sent");
+            return Ok(None);
+        };
+        let hash = StoreHash::parse(store).map_err(|e| ApplyError::Permanent(e.to_string()))?;
+        let secret = secrets
+            .secret_of(&hash)
+            .await
+            .map_err(|e| ApplyError::retry(e.to_string()))?
+            .ok_or_else(|| ApplyError::Permanent(format!("store `{store}` is not served")))?;
+        let Some(config) = secret.procurement.clone() else {
+            tracing::warn!(partner = %name, "the store secret has no `procurement`: no cXML documents are sent");
+            return Ok(None);
+        };
+        let Some(partner) = config.partners.iter().find(|p| p.name == name).cloned() else {
+            return Err(ApplyError::Permanent(format!(
+                "`procurement.partner`: `{name}` is not a trading partner in the store secret"
+            )));
+        };
+        let Some(url) = partner.document_url.clone() else {
+            tracing::info!(partner = %name, "the partner has no `document_url`: no cXML documents are sent");
+            return Ok(None);
+        };
+        Ok(Some((config, partner, url)))
+    }
+
+    /// POSTs cXML `doc` to `url`: `Ok` when the partner takes it (2xx), retryable when it
+    /// cannot now (5xx, no answer), permanent when it refuses it. The document (which holds
+    /// the shared secret) is never logged.
+    async fn post_document(
+        &self,
+        url: &str,
+        partner: &str,
+        payload_id: &str,
+        doc: String,
+    ) -> Result<(), ApplyError> {
+        let Some(http) = &self.partner_http else {
+            tracing::info!(%partner, "no HTTP client for partners: no cXML documents are sent");
+            return Ok(());
+        };
+        let sent = http
+            .post(url)
+            .header("content-type", "text/xml; charset=UTF-8")
+            .timeout(PARTNER_TIMEOUT)
+            .body(doc)
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(ApplyError::retry(format!(
+                    "partner `{partner}` did not take document {payload_id}: {e}; retrying"
+                )))
+            }
+        };
+        let http_status = resp.status();
+        let body = resp.bytes().await.unwrap_or_default();
+        let status = match read_response(&body) {
+            Ok(s) => s,
+            Err(e) if http_status.is_server_error() || http_status.is_success() => {
+                return Err(ApplyError::retry(format!(
+                    "partner `{partner}` answered document {payload_id} with HTTP {http_status} and no cXML Response ({e}); retrying"
+                )))
+            }
+            Err(e) => {
+                return Err(ApplyError::Permanent(format!(
+                    "partner `{partner}` refused document {payload_id}: HTTP {http_status} ({e})"
+                )))
+            }
+        };
+        if status.is_success() {
+            tracing::info!(%partner, %payload_id, code = status.code, outcome = "sent", "cXML document taken by the partner");
+            return Ok(());
+        }
+        let what = format!(
+            "partner `{partner}` answered document {payload_id} with cXML {} {}",
+            status.code, status.text
+        );
+        if status.is_temporary() {
+            Err(ApplyError::retry(format!("{what}; retrying")))
+        } else {
+            Err(ApplyError::Permanent(what))
+        }
+    }
+}
+
+/// The supplier's `From` credentials and the `Sender` (its first identity).
+fn supplier_credentials(config: &ProcurementConfig) -> (Vec<Credential>, Credential) {
+    let from: Vec<Credential> = config
+        .supplier
+        .iter()
+        .map(|s| Credential {
+            domain: s.domain.clone(),
+            identity: s.identity.clone(),
+        })
+        .collect();
+    let sender = from.first().cloned().unwrap_or(Credential {
+        domain: String::new(),
+        identity: String::new(),
+    });
+    (from, sender)
+}
