@@ -3,8 +3,9 @@
 //! cXML `Response` and enqueues an `order.create` (moto's SQS); the `upsert-worker` binary
 //! creates the BigCommerce order in the sandbox (strict: every request checked against
 //! BigCommerce's specs) for the company whose procurement identity is the PO's `From`, with
-//! the PO number on its B2B record. The same PO sent again is answered 200 and creates
-//! nothing; a wrong shared secret is 401 and enqueues nothing.
+//! the PO number on its B2B record, and confirms it to the buyer's procurement system (a
+//! simulator). The same PO sent again is answered 200 and creates nothing; a wrong shared
+//! secret is 401 and enqueues nothing; an unknown SKU or buyer is 400 at once.
 
 mod common;
 
@@ -16,11 +17,13 @@ use serde_json::{json, Value};
 const SAMPLE: &str =
     include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
 
-/// The store's cXML trading: supplier ACME-SUPPLY, trading with Northwind in test mode.
-fn procurement() -> Value {
+/// The store's cXML trading: supplier ACME-SUPPLY, trading with Northwind in test mode, whose
+/// procurement system takes documents at `document_url`.
+fn procurement(document_url: &str) -> Value {
     json!({"procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
         "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}]}})
+            "shared_secret": "s3cret-for-tests", "deployment_mode": "test",
+            "document_url": document_url}]}})
 }
 
 /// The cXML status code of an HTTP answer of webhook-intake.
@@ -41,13 +44,28 @@ async fn post_cxml(intake: &FunctionProcess, doc: &str) -> Value {
     .await
 }
 
-#[tokio::test]
+// Multi-threaded: the buyer's simulated system answers while the test waits on the worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     let sdk = moto().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let inbound = queue(&sdk, "po-inbound").await;
     let dlq = queue(&sdk, "po-dlq").await;
-    let secret_id = sandbox_store_secret_with(&sdk, "e2e-po", procurement()).await;
+    // The buyer's procurement system, as far as it hears back: it takes one confirmation.
+    let mut buyer_system = mockito::Server::new_async().await;
+    let confirmation = buyer_system
+        .mock("POST", "/cxml/inbound")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ConfirmationHeader type="accept""#.into()),
+            mockito::Matcher::Regex(r#"<OrderReference orderID="PO-2026-0042""#.into()),
+            mockito::Matcher::Regex(r#"<DocumentReference payloadID="1796300000.4711@procure.northwind.example"/>"#.into()),
+        ]))
+        .with_body(r#"<cXML payloadID="ack" timestamp="t"><Response><Status code="200" text="OK"/></Response></cXML>"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let document_url = format!("{}/cxml/inbound", buyer_system.url());
+    let secret_id = sandbox_store_secret_with(&sdk, "e2e-po", procurement(&document_url)).await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
     let env = vec![
         ("BC_SECRET_ID", secret_id),
@@ -124,6 +142,8 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     );
     let customer = &state["customers"][orders[0]["customer_id"].to_string()];
     assert_eq!(customer["email"], "nancy@northwind.example");
+    // The buyer's system heard back: the order is accepted.
+    confirmation.assert_async().await;
 
     // Sent again: the same answer, nothing queued. A wrong secret: 401, nothing queued.
     let again = post_cxml(&intake, SAMPLE).await;
