@@ -375,3 +375,46 @@ async fn an_order_that_can_never_be_made_is_rejected_to_its_partner_with_the_rea
     );
     assert!(!reasons.iter().any(|r| r.contains("s3cret")), "{reasons:?}");
 }
+
+#[tokio::test]
+async fn each_shipment_of_an_order_from_cxml_is_announced_by_the_po_line_numbers() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex("ConfirmationRequest".into()))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let mut po = cxml_order("4500000081");
+    po["order"]["lines"][0]["line_number"] = json!(10);
+    po["order"]["lines"][1]["line_number"] = json!(20);
+    po["order"]["lines"][1]["unit_of_measure"] = json!("BX");
+    assert!(rig.handle(&[po]).await.is_empty());
+    accepted.assert_async().await;
+
+    // The 3PL ships the second line (by SKU), with UPS tracking; the order is named by the
+    // PO's external id.
+    let announced = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ShipNoticeHeader shipmentID="\d+" operation="new""#.into()),
+            mockito::Matcher::Regex(r#"<CarrierIdentifier domain="companyName">ups</CarrierIdentifier><ShipmentIdentifier>1Z999AA1</ShipmentIdentifier>"#.into()),
+            mockito::Matcher::Regex(r#"<OrderReference orderID="4500000081" orderDate="[^"]+"><DocumentReference payloadID="4500000081.1@coupa"/></OrderReference><ShipNoticeItem lineNumber="20" quantity="1"><UnitOfMeasure>BX</UnitOfMeasure></ShipNoticeItem></ShipNoticePortion>"#.into()),
+            mockito::Matcher::Regex("<SharedSecret>out-s3cret</SharedSecret>".into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let ship = json!({"type": "shipment.create", "version": 1, "store_hash": support::STORE,
+        "external_id": "SHIP-81-1", "order": {"reference": "AN01:4500000081"},
+        "shipment": {"lines": [{"sku": "SKU-002-2", "quantity": 1}], "tracking_number": "1Z999AA1",
+        "shipping_provider": "ups"}});
+    assert!(rig.handle(&[ship]).await.is_empty());
+    announced.assert_async().await;
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
+    rig.assert_contract_kept();
+}

@@ -128,6 +128,16 @@ impl Applier {
             .await?
         {
             self.state.put_id(&key, existing.id).await?;
+            // A redelivery after the ship notice failed sends it again (the same document).
+            self.send_ship_notice(
+                store,
+                id,
+                existing.id,
+                &found.lines,
+                &items,
+                &shipment.tracking,
+            )
+            .await?;
             return Ok(Outcome::Unchanged);
         }
         if UNSHIPPABLE.contains(&status) {
@@ -144,6 +154,15 @@ impl Applier {
         };
         let made = self.client.core().create_shipment(id, &new).await?;
         self.state.put_id(&key, made.id).await?;
+        self.send_ship_notice(
+            store,
+            id,
+            made.id,
+            &found.lines,
+            &new.items,
+            &shipment.tracking,
+        )
+        .await?;
         Ok(Outcome::Created)
     }
 

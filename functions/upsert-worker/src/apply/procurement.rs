@@ -1,7 +1,8 @@
 //! Documents back to the buyer's procurement system: an order made from a cXML purchase order
-//! is confirmed (`ConfirmationRequest` type `accept`) once it exists with its PO number, and one
+//! is confirmed (`ConfirmationRequest` type `accept`) once it exists with its PO number, one
 //! that can never be made is rejected with the reason (type `reject`) before it is
-//! dead-lettered. Each is POSTed to the trading partner's `document_url` (store secret) as
+//! dead-lettered, and each shipment of such an order is announced (`ShipNoticeRequest`, by
+//! the PO's line numbers, with carrier and tracking number). Each is POSTed to the trading partner's `document_url` (store secret) as
 //! part of applying the `order.create`: a partner that cannot take it now (a 5xx, no answer)
 //! makes the command retry, the order itself being found, not made again; one that refuses it
 //! (a 4xx) dead-letters the command with the partner's words. A document's payloadID is
@@ -11,14 +12,16 @@
 use std::time::Duration;
 
 use b2b_cxml::{
-    confirmation_request, read_response, Confirmation, ConfirmationKind, Credential,
-    OrderReference, Parties,
+    confirmation_request, read_response, ship_notice_request, Confirmation, ConfirmationKind,
+    Credential, OrderReference, Parties, ShipNotice, ShippedLine,
 };
 use b2b_shared::messages::ProcurementRef;
 use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
+use bigcommerce_b2b::fulfillment::{OrderLine, ShipmentItem, Tracking};
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::StoreHash;
 
+use super::order_create::procurement_key;
 use super::{Applier, ApplyError};
 
 /// How long a partner has to answer a document.
@@ -84,16 +87,7 @@ impl Applier {
             payload_id: &p.payload_id,
         };
         let (from, sender) = supplier_credentials(&config);
-        let to = [match &p.buyer {
-            Some(b) => Credential {
-                domain: b.domain.clone(),
-                identity: b.identity.clone(),
-            },
-            None => Credential {
-                domain: partner.sender.domain.clone(),
-                identity: partner.sender.identity.clone(),
-            },
-        }];
+        let to = [buyer_credential(p, &partner)];
         let parties = Parties {
             from: &from,
             to: &to,
@@ -109,6 +103,87 @@ impl Applier {
             &parties,
             &order,
             &confirmation,
+        );
+        self.post_document(&url, &partner.name, &payload_id, doc)
+            .await
+    }
+
+    /// Sends the ship notice of shipment `shipment_id` of BigCommerce order `order_id`, when
+    /// the order came from cXML (its [`procurement_key`] record): what shipped, by the PO's
+    /// line numbers (`items` by order product, `lines` the order's products in order).
+    pub(super) async fn send_ship_notice(
+        &self,
+        store: &str,
+        order_id: i64,
+        shipment_id: i64,
+        lines: &[OrderLine],
+        items: &[ShipmentItem],
+        tracking: &Tracking,
+    ) -> Result<(), ApplyError> {
+        let Some(record) = self
+            .state
+            .get_watermark(&procurement_key(store, order_id))
+            .await?
+        else {
+            return Ok(());
+        };
+        let origin: OrderOrigin = serde_json::from_value(record).map_err(|e| {
+            ApplyError::Permanent(format!(
+                "the cXML origin recorded for order {order_id} cannot be read: {e}"
+            ))
+        })?;
+        let p = &origin.procurement;
+        let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
+            return Ok(());
+        };
+        let shipped = shipped_lines(&origin, lines, items);
+        let now = now();
+        let shipment = shipment_id.to_string();
+        let carrier = tracking
+            .tracking_carrier
+            .as_deref()
+            .or(tracking.shipping_provider.as_deref())
+            .filter(|c| !c.trim().is_empty());
+        let notice = ShipNotice {
+            shipment_id: &shipment,
+            notice_date: &now,
+            shipment_date: &now,
+            carrier,
+            tracking_number: tracking
+                .tracking_number
+                .as_deref()
+                .filter(|t| !t.is_empty()),
+            lines: shipped
+                .iter()
+                .map(|(n, q, u)| ShippedLine {
+                    line_number: *n,
+                    quantity: *q,
+                    unit_of_measure: u.as_deref(),
+                })
+                .collect(),
+        };
+        let order = OrderReference {
+            order_id: &p.order_id,
+            order_date: p.order_date.as_deref(),
+            payload_id: &p.payload_id,
+        };
+        let (from, sender) = supplier_credentials(&config);
+        let to = [buyer_credential(p, &partner)];
+        let parties = Parties {
+            from: &from,
+            to: &to,
+            sender: &sender,
+            shared_secret: partner.outbound_secret(),
+            user_agent: USER_AGENT,
+        };
+        let payload_id = format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit");
+        let doc = ship_notice_request(
+            &payload_id,
+            &now,
+            partner.deployment_mode.as_str(),
+            &parties,
+            &order,
+            &notice,
         );
         self.post_document(&url, &partner.name, &payload_id, doc)
             .await
@@ -204,6 +279,64 @@ impl Applier {
         } else {
             Err(ApplyError::Permanent(what))
         }
+    }
+}
+
+/// What the worker recorded of the cXML purchase order an order came from.
+#[derive(serde::Deserialize)]
+struct OrderOrigin {
+    procurement: ProcurementRef,
+    lines: Vec<OriginLine>,
+}
+
+#[derive(serde::Deserialize)]
+struct OriginLine {
+    sku: String,
+    line_number: u32,
+    #[serde(default)]
+    unit_of_measure: Option<String>,
+}
+
+/// `(PO line number, quantity, unit)` of what a shipment's `items` ship: an order product is
+/// the PO line at its position among the order's products (the order was made from the PO's
+/// lines in order), else the first PO line with its SKU.
+fn shipped_lines(
+    origin: &OrderOrigin,
+    lines: &[OrderLine],
+    items: &[ShipmentItem],
+) -> Vec<(u32, u32, Option<String>)> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let position = lines.iter().position(|l| l.id == item.order_product_id)?;
+            let by_position = origin.lines.get(position).filter(|o| {
+                lines[position]
+                    .sku
+                    .as_deref()
+                    .is_none_or(|sku| sku == o.sku)
+            });
+            let line = by_position.or_else(|| {
+                let sku = lines[position].sku.as_deref()?;
+                origin.lines.iter().find(|o| o.sku == sku)
+            })?;
+            let quantity = u32::try_from(item.quantity).ok()?;
+            Some((line.line_number, quantity, line.unit_of_measure.clone()))
+        })
+        .collect()
+}
+
+/// The credential documents to the buyer of PO `p` are addressed to: the PO's `From`, else
+/// the partner's `Sender`.
+fn buyer_credential(p: &ProcurementRef, partner: &TradingPartner) -> Credential {
+    match &p.buyer {
+        Some(b) => Credential {
+            domain: b.domain.clone(),
+            identity: b.identity.clone(),
+        },
+        None => Credential {
+            domain: partner.sender.domain.clone(),
+            identity: partner.sender.identity.clone(),
+        },
     }
 }
 
