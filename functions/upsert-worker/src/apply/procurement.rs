@@ -67,45 +67,21 @@ impl Applier {
         p: &ProcurementRef,
         draft: ConfirmationDraft<'_>,
     ) -> Result<(), ApplyError> {
-        let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
-            return Ok(());
-        };
         let confirm_id = draft
             .order_id
             .map_or_else(|| p.order_id.clone(), |id| id.to_string());
-        let notice_date = now();
-        let confirmation = Confirmation {
-            kind: draft.kind,
-            confirm_id: &confirm_id,
-            notice_date: &notice_date,
-            total: draft.total,
-            comments: draft.comments,
-        };
-        let order = OrderReference {
-            order_id: &p.order_id,
-            order_date: p.order_date.as_deref(),
-            payload_id: &p.payload_id,
-        };
-        let (from, sender) = supplier_credentials(&config);
-        let to = [buyer_credential(p, &partner)];
-        let parties = Parties {
-            from: &from,
-            to: &to,
-            sender: &sender,
-            shared_secret: partner.outbound_secret(),
-            user_agent: USER_AGENT,
-        };
         let payload_id = confirmation_payload_id(store, p, draft.kind);
-        let doc = confirmation_request(
-            &payload_id,
-            &notice_date,
-            partner.deployment_mode.as_str(),
-            &parties,
-            &order,
-            &confirmation,
-        );
-        self.post_document(&url, &partner.name, &payload_id, doc)
-            .await
+        self.send_document(store, p, &payload_id, |parties, order, mode, now| {
+            let confirmation = Confirmation {
+                kind: draft.kind,
+                confirm_id: &confirm_id,
+                notice_date: now,
+                total: draft.total,
+                comments: draft.comments,
+            };
+            confirmation_request(&payload_id, now, mode, parties, order, &confirmation)
+        })
+        .await
     }
 
     /// Sends the ship notice of shipment `shipment_id` of BigCommerce order `order_id`, when
@@ -132,35 +108,52 @@ impl Applier {
                 "the cXML origin recorded for order {order_id} cannot be read: {e}"
             ))
         })?;
-        let p = &origin.procurement;
-        let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
-            return Ok(());
-        };
         let shipped = shipped_lines(&origin, lines, items);
-        let now = now();
         let shipment = shipment_id.to_string();
         let carrier = tracking
             .tracking_carrier
             .as_deref()
             .or(tracking.shipping_provider.as_deref())
             .filter(|c| !c.trim().is_empty());
-        let notice = ShipNotice {
-            shipment_id: &shipment,
-            notice_date: &now,
-            shipment_date: &now,
-            carrier,
-            tracking_number: tracking
-                .tracking_number
-                .as_deref()
-                .filter(|t| !t.is_empty()),
-            lines: shipped
-                .iter()
-                .map(|(n, q, u)| ShippedLine {
-                    line_number: *n,
-                    quantity: *q,
-                    unit_of_measure: u.as_deref(),
-                })
-                .collect(),
+        let tracking_number = tracking
+            .tracking_number
+            .as_deref()
+            .filter(|t| !t.is_empty());
+        let payload_id = format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit");
+        let p = &origin.procurement;
+        self.send_document(store, p, &payload_id, |parties, order, mode, now| {
+            let notice = ShipNotice {
+                shipment_id: &shipment,
+                notice_date: now,
+                shipment_date: now,
+                carrier,
+                tracking_number,
+                lines: shipped
+                    .iter()
+                    .map(|(n, q, u)| ShippedLine {
+                        line_number: *n,
+                        quantity: *q,
+                        unit_of_measure: u.as_deref(),
+                    })
+                    .collect(),
+            };
+            ship_notice_request(&payload_id, now, mode, parties, order, &notice)
+        })
+        .await
+    }
+
+    /// Writes a document about PO `p` with `write` (given the parties, the PO's reference,
+    /// the partner's deployment mode and the time now) and POSTs it to the partner; nothing
+    /// when the partner takes no documents.
+    async fn send_document(
+        &self,
+        store: &str,
+        p: &ProcurementRef,
+        payload_id: &str,
+        write: impl FnOnce(&Parties<'_>, &OrderReference<'_>, &str, &str) -> String,
+    ) -> Result<(), ApplyError> {
+        let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
+            return Ok(());
         };
         let order = OrderReference {
             order_id: &p.order_id,
@@ -176,16 +169,8 @@ impl Applier {
             shared_secret: partner.outbound_secret(),
             user_agent: USER_AGENT,
         };
-        let payload_id = format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit");
-        let doc = ship_notice_request(
-            &payload_id,
-            &now,
-            partner.deployment_mode.as_str(),
-            &parties,
-            &order,
-            &notice,
-        );
-        self.post_document(&url, &partner.name, &payload_id, doc)
+        let doc = write(&parties, &order, partner.deployment_mode.as_str(), &now());
+        self.post_document(&url, &partner.name, payload_id, doc)
             .await
     }
 
