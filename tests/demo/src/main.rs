@@ -22,6 +22,8 @@ use bc_sandbox::{start, RunningSandbox, SandboxOptions};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod procurement;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const STORE: &str = "demo42";
@@ -369,7 +371,7 @@ async fn accounts(
         .await?
         .error_for_status()?;
     let mut texas = account_company("ACME-TX", "Acme Texas", Some("ACME"));
-    texas["company"]["extra_fields"] = json!({"procurement_id": PROCUREMENT_BUYER});
+    texas["company"]["extra_fields"] = json!({"procurement_id": procurement::PROCUREMENT_BUYER});
     let mut parent = account_company("ACME", "Acme Holdings", None);
     parent["company"]["payment_terms"] = json!({"net_days": 30});
     parent["company"]["payment_methods"] = json!(["purchase_order", "bankdeposit"]);
@@ -434,93 +436,6 @@ async fn accounts(
     Ok(format!(
         "ERP built an account: Acme Holdings with 2 branches (sent before it: they waited for it; {} deliveries retried), net-30 terms, {available} USD credit available, catalog = price list {price_list} in customer group {group} (4% off), sales rep {rep} on 3 accounts, and Acme Texas's weekly order guide as a shopping list of {list_items} items",
         drained.retried
-    ))
-}
-
-/// The procurement identity of Acme Texas: the `From` of the POs its procurement system sends.
-const PROCUREMENT_BUYER: &str = "ACME-TX-AN01";
-/// The sample cXML purchase order (its `From` is replaced by Acme Texas's identity).
-const SAMPLE_PO: &str =
-    include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
-
-/// The store secret's `procurement`: the store is supplier `ACME-SUPPLY` to the sample's
-/// procurement system (in test mode, as the sample is).
-fn procurement_config() -> Value {
-    json!({"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
-        "partners": [{"name": "acme-coupa", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}]})
-}
-
-/// POSTs a cXML document to webhook-intake; its cXML status code and text.
-async fn post_cxml(
-    http: &reqwest::Client,
-    intake_url: &str,
-    doc: &str,
-) -> Result<(u16, String), Error> {
-    let text = http
-        .post(format!("{intake_url}/procurement/cxml"))
-        .header("content-type", "text/xml")
-        .body(doc.to_owned())
-        .send()
-        .await?
-        .text()
-        .await?;
-    let code = text
-        .split(r#"<Status code=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("no cXML Status in {text}"))?;
-    Ok((code, text))
-}
-
-/// Acme Texas's procurement system sends a cXML purchase order: answered at once, it becomes
-/// one order for the company's buyer with its PO number; sent again it is answered the same
-/// and creates nothing; a forged one is refused.
-async fn procurement(
-    http: &reqwest::Client,
-    intake_url: &str,
-    aws: &Aws,
-    lambdas: &Lambdas,
-    sandbox: &RunningSandbox,
-) -> Result<String, Error> {
-    let po = SAMPLE_PO.replacen("NORTHWIND-AN01", PROCUREMENT_BUYER, 1);
-    let (code, text) = post_cxml(http, intake_url, &po).await?;
-    if code != 200 {
-        return Err(format!("procurement step: the PO was answered {code}: {text}").into());
-    }
-    drain(aws, lambdas).await?;
-    let (again, _) = post_cxml(http, intake_url, &po).await?;
-    let (forged, _) = post_cxml(http, intake_url, &po.replace("s3cret-for-tests", "guess")).await?;
-    let state = sandbox_state(http, sandbox).await?;
-    let external = format!("{PROCUREMENT_BUYER}:PO-2026-0042");
-    let orders: Vec<&Value> = state["orders"]
-        .as_object()
-        .map(|m| {
-            m.values()
-                .filter(|o| o["external_order_id"] == external.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    let [order] = orders[..] else {
-        return Err(format!("procurement step: {} orders for {external}", orders.len()).into());
-    };
-    let id = order["id"].to_string();
-    let po_number = state["b2b_orders"][&id]["poNumber"]
-        .as_str()
-        .unwrap_or_default();
-    let buyer = state["customers"][order["customer_id"].to_string()]["email"]
-        .as_str()
-        .unwrap_or_default();
-    if po_number != "PO-2026-0042" || again != 200 || forged != 401 {
-        return Err(format!(
-            "procurement step: PO number {po_number}, resend {again}, forged {forged}"
-        )
-        .into());
-    }
-    Ok(format!(
-        "procurement: Acme Texas's Coupa sent cXML PO PO-2026-0042 (2 lines, {} USD) to POST /procurement/cxml → cXML 200; order #{id} created for {buyer} with PO number {po_number} on its B2B record; sent again → 200, nothing new; a wrong shared secret → 401",
-        order["total_inc_tax"].as_str().unwrap_or_default()
     ))
 }
 
@@ -668,6 +583,9 @@ async fn run() -> Result<(), Error> {
         ),
     );
 
+    // The procurement system of a buyer, which hears back about its purchase orders.
+    let buyer_system = procurement::BuyerSystem::start().await?;
+
     // AWS: the store secret, the queues and the state table, in moto.
     let sdk = aws_config::load_from_env().await;
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
@@ -679,7 +597,7 @@ async fn run() -> Result<(), Error> {
         .name(&secret_id)
         .secret_string(
             json!({"store_hash": STORE, "access_token": TOKEN, "webhook_secret": WEBHOOK_SECRET,
-            "inbound_api_key": INBOUND_KEY, "procurement": procurement_config()})
+            "inbound_api_key": INBOUND_KEY, "procurement": procurement::config(&buyer_system.url)})
             .to_string(),
         )
         .send()
@@ -873,7 +791,8 @@ async fn run() -> Result<(), Error> {
     step(t0, &receivables.summary);
     let account = accounts(&http, &intake_url, &aws, &lambdas, &sandbox, price_list).await?;
     step(t0, &account);
-    let purchase = procurement(&http, &intake_url, &aws, &lambdas, &sandbox).await?;
+    let purchase =
+        procurement::step(&http, &intake_url, &aws, &lambdas, &sandbox, &buyer_system).await?;
     step(t0, &purchase);
     let (open_before, open_after, payments_back) = (
         receivables.open_before,
