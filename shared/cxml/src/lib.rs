@@ -14,6 +14,7 @@ mod error;
 mod guard;
 mod order;
 mod outbound;
+mod punchout;
 mod response;
 
 pub use error::CxmlError;
@@ -22,5 +23,8 @@ pub use order::{Credential, PoAddress, PoLine, PurchaseOrder};
 pub use outbound::{
     confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, OrderReference,
     Parties, ShipNotice, ShippedLine,
+};
+pub use punchout::{
+    auto_post_form, punchout_order_message, punchout_setup_response, Cart, CartItem, PunchOutSetup,
 };
 pub use response::{read_response, response, ResponseStatus, Status};

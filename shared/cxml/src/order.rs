@@ -23,17 +23,17 @@ struct Envelope {
 }
 
 #[derive(Deserialize)]
-struct Header {
+pub(crate) struct Header {
     #[serde(rename = "From")]
-    from: Party,
+    pub(crate) from: Party,
     #[serde(rename = "To")]
-    to: Party,
+    pub(crate) to: Party,
     #[serde(rename = "Sender")]
-    sender: Party,
+    pub(crate) sender: Party,
 }
 
 #[derive(Deserialize)]
-struct Party {
+pub(crate) struct Party {
     #[serde(rename = "Credential", default)]
     credentials: Vec<RawCredential>,
 }
@@ -278,14 +278,7 @@ impl PurchaseOrder {
     /// Whether the sender's `SharedSecret` is `expected`, compared in constant time (no
     /// secret sent: false).
     pub fn sender_secret_matches(&self, expected: &SecretString) -> bool {
-        let Some(sent) = &self.sender_secret else {
-            return false;
-        };
-        let (a, b) = (
-            sent.expose_secret().as_bytes(),
-            expected.expose_secret().as_bytes(),
-        );
-        a.len() == b.len() && bool::from(a.ct_eq(b))
+        secret_matches(self.sender_secret.as_ref(), expected)
     }
 
     /// The PO's lines total: each quantity times its unit price.
@@ -300,7 +293,29 @@ impl PurchaseOrder {
     }
 }
 
-fn credentials(party: &Party) -> Vec<Credential> {
+/// Whether `sent` is `expected`, compared in constant time (nothing sent: false).
+pub(crate) fn secret_matches(sent: Option<&SecretString>, expected: &SecretString) -> bool {
+    let Some(sent) = sent else {
+        return false;
+    };
+    let (a, b) = (
+        sent.expose_secret().as_bytes(),
+        expected.expose_secret().as_bytes(),
+    );
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// The `Sender`'s shared secret, if it sent one.
+pub(crate) fn sender_secret(header: &Header) -> Option<SecretString> {
+    header
+        .sender
+        .credentials
+        .iter()
+        .find_map(|c| c.shared_secret.clone())
+        .map(SecretString::from)
+}
+
+pub(crate) fn credentials(party: &Party) -> Vec<Credential> {
     party
         .credentials
         .iter()
@@ -448,12 +463,7 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
         from: credentials(&header.from),
         to: credentials(&header.to),
         sender: credentials(&header.sender),
-        sender_secret: header
-            .sender
-            .credentials
-            .iter()
-            .find_map(|c| c.shared_secret.clone())
-            .map(SecretString::from),
+        sender_secret: sender_secret(&header),
         order_id: h.order_id.trim().to_owned(),
         order_date: h.order_date.clone(),
         order_type: h.kind.clone().unwrap_or_else(|| "new".into()),

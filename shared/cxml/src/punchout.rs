@@ -1,0 +1,490 @@
+//! Punch-out: a buyer in a procurement system opens the supplier's store to fill a cart that
+//! goes back for approval. A `PunchOutSetupRequest` is read into a [`PunchOutSetup`] (who,
+//! the session's `BuyerCookie`, where to post the cart back); the answer is a
+//! `PunchOutSetupResponse` naming the start page; the cart goes back as a
+//! `PunchOutOrderMessage` inside an HTML form the browser posts to the `BrowserFormPost` URL.
+
+use bigcommerce_b2b::money::Amount;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::order::{credentials, secret_matches, sender_secret, Header};
+use crate::response::CXML_DOCTYPE;
+use crate::{check_prolog, Credential, CxmlError};
+
+/// A checked `PunchOutSetupRequest`.
+#[derive(Debug, Clone)]
+pub struct PunchOutSetup {
+    /// The document's payloadID, echoed in the answer.
+    pub payload_id: String,
+    /// `production` or `test`.
+    pub deployment_mode: String,
+    /// The buying organization's credentials.
+    pub from: Vec<Credential>,
+    /// The supplier's credentials.
+    pub to: Vec<Credential>,
+    /// The sender's credentials.
+    pub sender: Vec<Credential>,
+    sender_secret: Option<SecretString>,
+    /// `create`, `edit` or `inspect`.
+    pub operation: String,
+    /// The procurement system's id of the session, sent back with the cart.
+    pub buyer_cookie: String,
+    /// Where the browser posts the cart back.
+    pub browser_form_post: String,
+    /// The shopper's email (`Extrinsic UserEmail`, else `Contact/Email`), when sent.
+    pub user_email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "@payloadID", default)]
+    payload_id: String,
+    #[serde(rename = "Header")]
+    header: Option<Header>,
+    #[serde(rename = "Request")]
+    request: Option<Request>,
+}
+
+#[derive(Deserialize)]
+struct Request {
+    #[serde(rename = "@deploymentMode")]
+    deployment_mode: Option<String>,
+    #[serde(rename = "PunchOutSetupRequest")]
+    setup: Option<SetupRequest>,
+}
+
+#[derive(Deserialize)]
+struct SetupRequest {
+    #[serde(rename = "@operation", default)]
+    operation: String,
+    #[serde(rename = "BuyerCookie", default)]
+    buyer_cookie: Option<TextOf>,
+    #[serde(rename = "Extrinsic", default)]
+    extrinsics: Vec<Extrinsic>,
+    #[serde(rename = "BrowserFormPost")]
+    browser_form_post: Option<UrlHolder>,
+    #[serde(rename = "Contact", default)]
+    contacts: Vec<Contact>,
+}
+
+#[derive(Deserialize)]
+struct TextOf {
+    #[serde(rename = "$text", default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Extrinsic {
+    #[serde(rename = "@name", default)]
+    name: String,
+    #[serde(rename = "$text", default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct UrlHolder {
+    #[serde(rename = "URL")]
+    url: Option<TextOf>,
+}
+
+#[derive(Deserialize)]
+struct Contact {
+    #[serde(rename = "Email")]
+    email: Option<TextOf>,
+}
+
+fn required(value: Option<String>, field: &str) -> Result<String, CxmlError> {
+    value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| CxmlError::invalid(field, "is required"))
+}
+
+impl PunchOutSetup {
+    /// Reads and checks a `PunchOutSetupRequest` document.
+    pub fn from_xml(xml: &[u8]) -> Result<PunchOutSetup, CxmlError> {
+        check_prolog(xml)?;
+        let text = std::str::from_utf8(xml)
+            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+        let doc: Envelope =
+            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        let payload_id = required(Some(doc.payload_id), "cXML@payloadID")?;
+        let header = doc
+            .header
+            .ok_or_else(|| CxmlError::invalid("Header", "is required"))?;
+        let request = doc
+            .request
+            .ok_or_else(|| CxmlError::invalid("Request", "is required"))?;
+        let setup = request
+            .setup
+            .ok_or_else(|| CxmlError::invalid("Request/PunchOutSetupRequest", "is required"))?;
+        let buyer_cookie = required(
+            setup.buyer_cookie.map(|c| c.text),
+            "PunchOutSetupRequest/BuyerCookie",
+        )?;
+        let browser_form_post = required(
+            setup.browser_form_post.and_then(|b| b.url).map(|u| u.text),
+            "PunchOutSetupRequest/BrowserFormPost/URL",
+        )?;
+        let user_email = setup
+            .extrinsics
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case("UserEmail"))
+            .map(|e| e.value.trim().to_owned())
+            .or_else(|| {
+                setup
+                    .contacts
+                    .iter()
+                    .find_map(|c| c.email.as_ref().map(|e| e.text.trim().to_owned()))
+            })
+            .filter(|e| !e.is_empty());
+        Ok(PunchOutSetup {
+            payload_id,
+            deployment_mode: request
+                .deployment_mode
+                .unwrap_or_else(|| "production".into()),
+            from: credentials(&header.from),
+            to: credentials(&header.to),
+            sender: credentials(&header.sender),
+            sender_secret: sender_secret(&header),
+            operation: if setup.operation.trim().is_empty() {
+                "create".into()
+            } else {
+                setup.operation.trim().to_owned()
+            },
+            buyer_cookie,
+            browser_form_post,
+            user_email,
+        })
+    }
+
+    /// Whether the sender's `SharedSecret` is `expected`, compared in constant time.
+    pub fn sender_secret_matches(&self, expected: &SecretString) -> bool {
+        secret_matches(self.sender_secret.as_ref(), expected)
+    }
+}
+
+#[derive(Serialize)]
+struct SetupResponseDoc<'a> {
+    #[serde(rename = "@payloadID")]
+    payload_id: String,
+    #[serde(rename = "@timestamp")]
+    timestamp: &'a str,
+    #[serde(rename = "@xml:lang")]
+    lang: &'static str,
+    #[serde(rename = "Response")]
+    response: SetupResponseBody<'a>,
+}
+
+#[derive(Serialize)]
+struct SetupResponseBody<'a> {
+    #[serde(rename = "Status")]
+    status: StatusOk,
+    #[serde(rename = "PunchOutSetupResponse")]
+    setup: StartPageHolder<'a>,
+}
+
+#[derive(Serialize)]
+struct StatusOk {
+    #[serde(rename = "@code")]
+    code: u16,
+    #[serde(rename = "@text")]
+    text: &'static str,
+}
+
+#[derive(Serialize)]
+struct StartPageHolder<'a> {
+    #[serde(rename = "StartPage")]
+    start_page: UrlOut<'a>,
+}
+
+#[derive(Serialize)]
+struct UrlOut<'a> {
+    #[serde(rename = "URL")]
+    url: &'a str,
+}
+
+/// The declaration and DOCTYPE before a document's root.
+fn prolog(root: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE {CXML_DOCTYPE}>\n{root}")
+}
+
+/// The `PunchOutSetupResponse` to the request `request_payload_id`: status 200 and the page
+/// the buyer's browser starts at.
+pub fn punchout_setup_response(
+    request_payload_id: &str,
+    timestamp: &str,
+    start_url: &str,
+) -> String {
+    let doc = SetupResponseDoc {
+        payload_id: format!("{request_payload_id}.response"),
+        timestamp,
+        lang: "en-US",
+        response: SetupResponseBody {
+            status: StatusOk {
+                code: 200,
+                text: "OK",
+            },
+            setup: StartPageHolder {
+                start_page: UrlOut { url: start_url },
+            },
+        },
+    };
+    prolog(&quick_xml::se::to_string_with_root("cXML", &doc).unwrap_or_default())
+}
+
+/// One item of a punched-out cart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartItem {
+    /// The SKU (`SupplierPartID`).
+    pub sku: String,
+    /// The supplier's auxiliary id (`SupplierPartAuxiliaryID`: the cart line it came from).
+    pub aux_id: Option<String>,
+    /// How many.
+    pub quantity: u32,
+    /// The price per unit.
+    pub unit_price: Amount,
+    /// The product's name.
+    pub description: String,
+    /// The unit of measure (default `EA`).
+    pub unit_of_measure: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OrderMessageDoc<'a> {
+    #[serde(rename = "@payloadID")]
+    payload_id: &'a str,
+    #[serde(rename = "@timestamp")]
+    timestamp: &'a str,
+    #[serde(rename = "@xml:lang")]
+    lang: &'static str,
+    #[serde(rename = "Header")]
+    header: MessageHeader<'a>,
+    #[serde(rename = "Message")]
+    message: MessageBody<'a>,
+}
+
+#[derive(Serialize)]
+struct MessageHeader<'a> {
+    #[serde(rename = "From")]
+    from: Parts<'a>,
+    #[serde(rename = "To")]
+    to: Parts<'a>,
+    #[serde(rename = "Sender")]
+    sender: SenderPart<'a>,
+}
+
+#[derive(Serialize)]
+struct Parts<'a> {
+    #[serde(rename = "Credential")]
+    credentials: Vec<CredOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct CredOut<'a> {
+    #[serde(rename = "@domain")]
+    domain: &'a str,
+    #[serde(rename = "Identity")]
+    identity: &'a str,
+}
+
+#[derive(Serialize)]
+struct SenderPart<'a> {
+    #[serde(rename = "Credential")]
+    credential: CredOut<'a>,
+    #[serde(rename = "UserAgent")]
+    user_agent: &'a str,
+}
+
+#[derive(Serialize)]
+struct MessageBody<'a> {
+    #[serde(rename = "PunchOutOrderMessage")]
+    message: OrderMessage<'a>,
+}
+
+#[derive(Serialize)]
+struct OrderMessage<'a> {
+    #[serde(rename = "BuyerCookie")]
+    buyer_cookie: &'a str,
+    #[serde(rename = "PunchOutOrderMessageHeader")]
+    header: OrderMessageHeader<'a>,
+    #[serde(rename = "ItemIn")]
+    items: Vec<ItemIn<'a>>,
+}
+
+#[derive(Serialize)]
+struct OrderMessageHeader<'a> {
+    #[serde(rename = "@operationAllowed")]
+    operation_allowed: &'static str,
+    #[serde(rename = "Total")]
+    total: MoneyOf<'a>,
+}
+
+#[derive(Serialize)]
+struct MoneyOf<'a> {
+    #[serde(rename = "Money")]
+    money: MoneyOut<'a>,
+}
+
+#[derive(Serialize)]
+struct MoneyOut<'a> {
+    #[serde(rename = "@currency")]
+    currency: &'a str,
+    #[serde(rename = "$text")]
+    value: String,
+}
+
+#[derive(Serialize)]
+struct ItemIn<'a> {
+    #[serde(rename = "@quantity")]
+    quantity: u32,
+    #[serde(rename = "ItemID")]
+    item_id: ItemIdOut<'a>,
+    #[serde(rename = "ItemDetail")]
+    detail: ItemDetailOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ItemIdOut<'a> {
+    #[serde(rename = "SupplierPartID")]
+    sku: &'a str,
+    #[serde(
+        rename = "SupplierPartAuxiliaryID",
+        skip_serializing_if = "Option::is_none"
+    )]
+    aux_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ItemDetailOut<'a> {
+    #[serde(rename = "UnitPrice")]
+    unit_price: MoneyOf<'a>,
+    #[serde(rename = "Description")]
+    description: Described<'a>,
+    #[serde(rename = "UnitOfMeasure")]
+    unit_of_measure: &'a str,
+}
+
+#[derive(Serialize)]
+struct Described<'a> {
+    #[serde(rename = "@xml:lang")]
+    lang: &'static str,
+    #[serde(rename = "$text")]
+    text: &'a str,
+}
+
+fn parts(creds: &[Credential]) -> Parts<'_> {
+    Parts {
+        credentials: creds
+            .iter()
+            .map(|c| CredOut {
+                domain: &c.domain,
+                identity: &c.identity,
+            })
+            .collect(),
+    }
+}
+
+/// A punched-out cart: the session's cookie, the currency and the items.
+#[derive(Debug, Clone, Copy)]
+pub struct Cart<'a> {
+    /// The session's `BuyerCookie`.
+    pub buyer_cookie: &'a str,
+    /// ISO 4217 code of every price.
+    pub currency: &'a str,
+    /// The items.
+    pub items: &'a [CartItem],
+}
+
+/// `cart` as a `PunchOutOrderMessage` from the supplier (`from`, `sender`) to the buyer
+/// (`to`). A message carries no shared secret: the browser posts it, and the buyer's system
+/// knows the session by its cookie.
+pub fn punchout_order_message(
+    payload_id: &str,
+    timestamp: &str,
+    from: &[Credential],
+    to: &[Credential],
+    sender: &Credential,
+    cart: Cart<'_>,
+) -> String {
+    let Cart {
+        buyer_cookie,
+        currency,
+        items,
+    } = cart;
+    let total = items.iter().fold(Amount::ZERO, |sum, i| {
+        let line = i
+            .unit_price
+            .ten_thousandths()
+            .saturating_mul(i64::from(i.quantity));
+        sum.checked_add(Amount::from_ten_thousandths(line))
+            .unwrap_or(sum)
+    });
+    let money = |value: Amount| MoneyOf {
+        money: MoneyOut {
+            currency,
+            value: value.to_decimal_string(),
+        },
+    };
+    let doc = OrderMessageDoc {
+        payload_id,
+        timestamp,
+        lang: "en-US",
+        header: MessageHeader {
+            from: parts(from),
+            to: parts(to),
+            sender: SenderPart {
+                credential: CredOut {
+                    domain: &sender.domain,
+                    identity: &sender.identity,
+                },
+                user_agent: concat!("b2b-edition-toolkit/", env!("CARGO_PKG_VERSION")),
+            },
+        },
+        message: MessageBody {
+            message: OrderMessage {
+                buyer_cookie,
+                header: OrderMessageHeader {
+                    operation_allowed: "edit",
+                    total: money(total),
+                },
+                items: items
+                    .iter()
+                    .map(|i| ItemIn {
+                        quantity: i.quantity,
+                        item_id: ItemIdOut {
+                            sku: &i.sku,
+                            aux_id: i.aux_id.as_deref(),
+                        },
+                        detail: ItemDetailOut {
+                            unit_price: money(i.unit_price),
+                            description: Described {
+                                lang: "en",
+                                text: &i.description,
+                            },
+                            unit_of_measure: i.unit_of_measure.as_deref().unwrap_or("EA"),
+                        },
+                    })
+                    .collect(),
+            },
+        },
+    };
+    prolog(&quick_xml::se::to_string_with_root("cXML", &doc).unwrap_or_default())
+}
+
+/// An HTML page whose form posts `cxml` (the `PunchOutOrderMessage`) to the session's
+/// `BrowserFormPost` URL as the `cxml-urlencoded` field, by itself once loaded (a button for
+/// browsers without scripts). Every value is escaped for HTML.
+pub fn auto_post_form(url: &str, cxml: &str) -> String {
+    let url = quick_xml::escape::escape(url);
+    let cxml = quick_xml::escape::escape(cxml);
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Returning your cart</title></head>\n\
+         <body onload=\"document.forms[0].submit()\">\n\
+         <form method=\"post\" action=\"{url}\">\n\
+         <input type=\"hidden\" name=\"cxml-urlencoded\" value=\"{cxml}\">\n\
+         <noscript><button type=\"submit\">Return the cart to your procurement system</button></noscript>\n\
+         </form>\n</body></html>\n"
+    )
+}
