@@ -414,7 +414,69 @@ async fn each_shipment_of_an_order_from_cxml_is_announced_by_the_po_line_numbers
         "shipment": {"lines": [{"sku": "SKU-002-2", "quantity": 1}], "tracking_number": "1Z999AA1",
         "shipping_provider": "ups"}});
     assert!(rig.handle(&[ship]).await.is_empty());
+    // BigCommerce's webhook about that shipment follows: it was announced already.
+    let id = rig.orders_of("AN01:4500000081").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let hook = json!({"type": "webhook.event", "version": 1, "scope": "store/shipment/created",
+        "store_hash": support::STORE, "data": {"type": "shipment", "orderId": id},
+        "hash": "h-ship-81", "received_at": 1});
+    assert!(rig.handle(&[hook]).await.is_empty());
     announced.assert_async().await;
     assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
     rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_shipment_made_outside_the_toolkit_is_announced_once_from_its_webhook() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let _accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex("ConfirmationRequest".into()))
+        .with_body(cxml_answer(200, "OK"))
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cxml_order("4500000091")]).await.is_empty());
+    let id = rig.orders_of("AN01:4500000091").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    // The warehouse ships the first line in the control panel (the sandbox's API, as it would).
+    let state = support::admin(&rig.sandbox, "state").await;
+    let first = state["order_products"][id.to_string()][0]["id"]
+        .as_i64()
+        .unwrap();
+    let made = support::core_post(
+        &rig.sandbox,
+        &format!("/v2/orders/{id}/shipments"),
+        &json!({"order_address_id": id, "items": [{"order_product_id": first, "quantity": 3}],
+            "tracking_number": "1Z-PANEL-1", "shipping_provider": "fedex"}),
+    )
+    .await;
+    let shipment = made["id"].as_i64().unwrap();
+    let announced = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(format!(r#"<ShipNoticeHeader shipmentID="{shipment}""#)),
+            mockito::Matcher::Regex(r#"<CarrierIdentifier domain="companyName">fedex</CarrierIdentifier><ShipmentIdentifier>1Z-PANEL-1</ShipmentIdentifier>"#.into()),
+            mockito::Matcher::Regex(r#"<ShipNoticeItem lineNumber="1" quantity="3">"#.into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let hook = json!({"type": "webhook.event", "version": 1, "scope": "store/shipment/created",
+        "store_hash": support::STORE, "resource": {"type": "shipment", "id": shipment},
+        "data": {"type": "shipment", "id": shipment, "orderId": id}, "hash": "h-ship", "received_at": 1});
+    assert!(rig.handle(std::slice::from_ref(&hook)).await.is_empty());
+    // Delivered again (or another shipment event of the order): announced once.
+    assert!(rig.handle(&[hook]).await.is_empty());
+    announced.assert_async().await;
+    // A webhook about an order that did not come from cXML sends nothing.
+    let other = json!({"type": "webhook.event", "version": 1, "scope": "store/shipment/created",
+        "store_hash": support::STORE, "data": {"type": "shipment", "id": 1, "orderId": 100},
+        "hash": "h-ship-100", "received_at": 1});
+    assert!(rig.handle(&[other]).await.is_empty());
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
 }

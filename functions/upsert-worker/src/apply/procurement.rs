@@ -15,11 +15,12 @@ use b2b_cxml::{
     confirmation_request, read_response, ship_notice_request, Confirmation, ConfirmationKind,
     Credential, OrderReference, Parties, ShipNotice, ShippedLine,
 };
-use b2b_shared::messages::ProcurementRef;
+use b2b_shared::messages::{ProcurementRef, WebhookEvent};
 use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
 use bigcommerce_b2b::fulfillment::{OrderLine, ShipmentItem, Tracking};
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::StoreHash;
+use serde_json::Value;
 
 use super::order_create::procurement_key;
 use super::{Applier, ApplyError};
@@ -82,6 +83,7 @@ impl Applier {
             confirmation_request(&payload_id, now, mode, parties, order, &confirmation)
         })
         .await
+        .map(drop)
     }
 
     /// Sends the ship notice of shipment `shipment_id` of BigCommerce order `order_id`, when
@@ -110,36 +112,91 @@ impl Applier {
         })?;
         let shipped = shipped_lines(&origin, lines, items);
         let shipment = shipment_id.to_string();
-        let carrier = tracking
-            .tracking_carrier
-            .as_deref()
-            .or(tracking.shipping_provider.as_deref())
-            .filter(|c| !c.trim().is_empty());
+        let carrier = named(&tracking.tracking_carrier).or(named(&tracking.shipping_provider));
         let tracking_number = tracking
             .tracking_number
             .as_deref()
             .filter(|t| !t.is_empty());
         let payload_id = format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit");
         let p = &origin.procurement;
-        self.send_document(store, p, &payload_id, |parties, order, mode, now| {
-            let notice = ShipNotice {
-                shipment_id: &shipment,
-                notice_date: now,
-                shipment_date: now,
-                carrier,
-                tracking_number,
-                lines: shipped
-                    .iter()
-                    .map(|(n, q, u)| ShippedLine {
-                        line_number: *n,
-                        quantity: *q,
-                        unit_of_measure: u.as_deref(),
-                    })
-                    .collect(),
-            };
-            ship_notice_request(&payload_id, now, mode, parties, order, &notice)
-        })
-        .await
+        let sent = self
+            .send_document(store, p, &payload_id, |parties, order, mode, now| {
+                let notice = ShipNotice {
+                    shipment_id: &shipment,
+                    notice_date: now,
+                    shipment_date: now,
+                    carrier,
+                    tracking_number,
+                    lines: shipped
+                        .iter()
+                        .map(|(n, q, u)| ShippedLine {
+                            line_number: *n,
+                            quantity: *q,
+                            unit_of_measure: u.as_deref(),
+                        })
+                        .collect(),
+                };
+                ship_notice_request(&payload_id, now, mode, parties, order, &notice)
+            })
+            .await?;
+        if sent {
+            // Marked after it was taken: a process that dies in between sends it again,
+            // the same document.
+            self.state
+                .claim(&announced_key(store, shipment_id), ANNOUNCED_TTL)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Announces the shipments of the order a `store/shipment/created` webhook is about
+    /// (made in the control panel or by another app) that were not announced yet, when the
+    /// order came from cXML. Every unannounced shipment of the order is sent, not only the
+    /// event's: events of one order coalesce in a batch, and a shipment a `shipment.create`
+    /// announced is skipped.
+    pub async fn announce_shipments(&self, event: &WebhookEvent) -> Result<(), ApplyError> {
+        if event.scope != "store/shipment/created" {
+            return Ok(());
+        }
+        let Some(order_id) = event.data.get("orderId").and_then(Value::as_i64) else {
+            return Ok(());
+        };
+        let store = event.store_hash.as_str();
+        let key = procurement_key(store, order_id);
+        if self.state.get_watermark(&key).await?.is_none() {
+            return Ok(());
+        }
+        let core = self.client.core();
+        let Some(found) = core.order_for_shipping(order_id).await? else {
+            return Ok(());
+        };
+        for shipment in core.shipments(order_id).await? {
+            if self
+                .state
+                .is_claimed(&announced_key(store, shipment.id))
+                .await?
+            {
+                continue;
+            }
+            let mut tracking: Tracking =
+                serde_json::from_value(Value::Object(shipment.extra.clone())).map_err(|e| {
+                    ApplyError::Permanent(format!(
+                        "shipment {} of order {order_id}: its tracking cannot be read: {e}",
+                        shipment.id
+                    ))
+                })?;
+            tracking.tracking_number = shipment.tracking_number.clone();
+            self.send_ship_notice(
+                store,
+                order_id,
+                shipment.id,
+                &found.lines,
+                &shipment.items,
+                &tracking,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Writes a document about PO `p` with `write` (given the parties, the PO's reference,
@@ -151,9 +208,9 @@ impl Applier {
         p: &ProcurementRef,
         payload_id: &str,
         write: impl FnOnce(&Parties<'_>, &OrderReference<'_>, &str, &str) -> String,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<bool, ApplyError> {
         let Some((config, partner, url)) = self.partner_of(store, &p.partner).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let order = OrderReference {
             order_id: &p.order_id,
@@ -216,10 +273,10 @@ impl Applier {
         partner: &str,
         payload_id: &str,
         doc: String,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<bool, ApplyError> {
         let Some(http) = &self.partner_http else {
             tracing::info!(%partner, "no HTTP client for partners: no cXML documents are sent");
-            return Ok(());
+            return Ok(false);
         };
         let sent = http
             .post(url)
@@ -253,7 +310,7 @@ impl Applier {
         };
         if status.is_success() {
             tracing::info!(%partner, %payload_id, code = status.code, outcome = "sent", "cXML document taken by the partner");
-            return Ok(());
+            return Ok(true);
         }
         let what = format!(
             "partner `{partner}` answered document {payload_id} with cXML {} {}",
@@ -265,6 +322,19 @@ impl Applier {
             Err(ApplyError::Permanent(what))
         }
     }
+}
+
+/// `value` when it is not blank.
+fn named(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+/// How long a shipment is remembered as announced.
+const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// The state-table marker of a shipment whose ship notice the partner took.
+fn announced_key(store: &str, shipment_id: i64) -> String {
+    format!("shipnotice#{store}#{shipment_id}")
 }
 
 /// What the worker recorded of the cXML purchase order an order came from.

@@ -171,7 +171,11 @@ impl Worker {
                 self.applier.apply(cmd).await.map(Outcome::as_str),
             ),
             Ok(Parsed::Event(event)) => {
-                let r = match self.applier.touch_by_event(event).await {
+                let touched = match self.applier.touch_by_event(event).await {
+                    Ok(()) => self.applier.announce_shipments(event).await,
+                    Err(e) => Err(e),
+                };
+                let r = match touched {
                     Err(e) => Err(e),
                     Ok(()) => match &self.events {
                         Some(sink) => sink.handle(event).await.map(|()| "exported"),
