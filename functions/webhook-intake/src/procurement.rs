@@ -25,6 +25,7 @@ use b2b_cxml::{PoAddress, PurchaseOrder, Status};
 use b2b_shared::messages::Command;
 use b2b_shared::queue::OutgoingMessage;
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
+use b2b_shared::state::Claim;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -114,6 +115,10 @@ fn stand_in_payload_id(now: i64) -> String {
 const PRECHECK_TIME: Duration = Duration::from_secs(4);
 /// Time kept back from the invocation's deadline for enqueueing and answering.
 const PRECHECK_RESERVE: Duration = Duration::from_secs(3);
+
+/// How long a delivery may hold an orderID while it is accepted (longer than an invocation:
+/// a process that dies holding it only delays the resend).
+const ACCEPTING_TTL: Duration = Duration::from_secs(30);
 
 /// The answer asking the sender to send again later.
 pub(crate) fn unavailable() -> CxmlAnswer {
@@ -366,6 +371,14 @@ impl Intake {
         let po = match PurchaseOrder::from_xml(body) {
             Ok(po) => po,
             Err(e) => {
+                if let Ok(setup) = b2b_cxml::PunchOutSetup::from_xml(body) {
+                    tracing::info!(payload_id = %setup.payload_id, outcome = "not_implemented", "cXML punch-out setup refused: not offered yet");
+                    let answer = CxmlAnswer::new(
+                        Status::NotImplemented,
+                        "punch-out is not offered by this supplier yet; send purchase orders (OrderRequest)",
+                    );
+                    return cxml_response(&setup.payload_id, &answer, now);
+                }
                 tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
                 let answer = CxmlAnswer::new(e.status(), e.to_string());
                 return cxml_response(&stand_in_payload_id(now), &answer, now);
@@ -390,13 +403,42 @@ impl Intake {
             Ok(d) => d,
             Err(answer) => return refused(po, answer),
         };
-        if let Some(answer) = self.known_order(&decision, po).await {
+        // One delivery of an orderID at a time: two at once (other content under the same
+        // orderID) would both be taken for new.
+        let lock = format!("{}#accepting", decision.order_key);
+        match self.state.claim(&lock, ACCEPTING_TTL).await {
+            Ok(Claim::New) => {}
+            Ok(Claim::Duplicate) => {
+                tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
+                return unavailable();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+                return unavailable();
+            }
+        }
+        let answer = self.accept_locked(&secret, &decision, po, remaining).await;
+        if let Err(e) = self.state.release(&lock).await {
+            tracing::warn!(error = %e, key = %lock, "acceptance lock not released; it expires by itself");
+        }
+        answer
+    }
+
+    /// The answer to an order whose orderID this delivery alone is accepting.
+    async fn accept_locked(
+        &self,
+        secret: &StoreSecret,
+        decision: &OrderDecision,
+        po: &PurchaseOrder,
+        remaining: Option<Duration>,
+    ) -> CxmlAnswer {
+        if let Some(answer) = self.known_order(decision, po).await {
             return answer;
         }
-        if let Some(answer) = self.precheck_order(&secret, &decision, po, remaining).await {
+        if let Some(answer) = self.precheck_order(secret, decision, po, remaining).await {
             return refused(po, answer);
         }
-        self.enqueue_order(&decision, po, remaining).await
+        self.enqueue_order(decision, po, remaining).await
     }
 
     /// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none

@@ -157,6 +157,16 @@ async fn a_resent_order_is_answered_the_same_and_a_changed_one_under_its_order_i
     assert_eq!(code, 200, "{text}");
     assert!(text.contains("already accepted"), "{text}");
     assert_eq!(h.sent().len(), 1);
+    // A delivery of the same orderID while another is being accepted: asked to come back.
+    use b2b_shared::state::DedupeStore;
+    let lock = "cxml#abc123#northwind#PO-2026-0042#accepting";
+    h.state
+        .claim(lock, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let (http, code, _) = h.send("/procurement/cxml", &renewed).await;
+    assert_eq!((http, code), (StatusCode::INTERNAL_SERVER_ERROR, 500));
+    h.state.release(lock).await.unwrap();
     // Another quantity (and total) under the same orderID: the first one stands.
     let changed = renewed
         .replace(r#"<ItemOut quantity="3""#, r#"<ItemOut quantity="4""#)
@@ -198,6 +208,20 @@ async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueu
         assert!(!text.contains("s3cret-for-tests"), "{text}");
         assert!(h.sent().is_empty(), "{says}");
     }
+}
+
+#[tokio::test]
+async fn a_punch_out_setup_request_is_answered_not_implemented_for_now() {
+    let h = harness();
+    let setup = include_str!("../events/cxml/punchout-setup-request.xml");
+    let (http, code, text) = h.send("/procurement/cxml", setup).await;
+    assert_eq!((http, code), (StatusCode::OK, 450), "{text}");
+    assert!(text.contains("punch-out is not offered"), "{text}");
+    assert!(
+        text.contains(r#"payloadID="1796299000.77@procure.northwind.example.response""#),
+        "{text}"
+    );
+    assert!(h.sent().is_empty());
 }
 
 #[tokio::test]

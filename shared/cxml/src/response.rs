@@ -24,6 +24,8 @@ pub enum Status {
     /// 409 Conflict: the state of the server prevents it (the same orderID came before with
     /// other content).
     Conflict,
+    /// 450 Not Implemented: a request this supplier does not offer (punch-out, for now).
+    NotImplemented,
     /// 500 Internal Server Error: try again later.
     InternalError,
 }
@@ -37,6 +39,7 @@ impl Status {
             Status::Unauthorized => 401,
             Status::NotAcceptable => 406,
             Status::Conflict => 409,
+            Status::NotImplemented => 450,
             Status::InternalError => 500,
         }
     }
@@ -49,6 +52,7 @@ impl Status {
             Status::Unauthorized => "Unauthorized",
             Status::NotAcceptable => "Not Acceptable",
             Status::Conflict => "Conflict",
+            Status::NotImplemented => "Not Implemented",
             Status::InternalError => "Internal Server Error",
         }
     }
