@@ -9,7 +9,7 @@ use bigcommerce_b2b::money::Amount;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::response::CXML_DOCTYPE;
+use crate::response::with_prolog;
 use crate::Credential;
 
 /// Who a document is from (the supplier), to (the buyer) and how it authenticates.
@@ -112,38 +112,39 @@ struct Doc<'a, R: Serialize> {
     request: Request<R>,
 }
 
+/// A document's `Header` (also the punch-out order message's).
 #[derive(Serialize)]
-struct Header<'a> {
+pub(crate) struct Header<'a> {
     #[serde(rename = "From")]
-    from: PartyOut<'a>,
+    pub(crate) from: PartyOut<'a>,
     #[serde(rename = "To")]
-    to: PartyOut<'a>,
+    pub(crate) to: PartyOut<'a>,
     #[serde(rename = "Sender")]
-    sender: SenderOut<'a>,
+    pub(crate) sender: SenderOut<'a>,
 }
 
 #[derive(Serialize)]
-struct PartyOut<'a> {
+pub(crate) struct PartyOut<'a> {
     #[serde(rename = "Credential")]
     credentials: Vec<CredentialOut<'a>>,
 }
 
 #[derive(Serialize)]
-struct CredentialOut<'a> {
+pub(crate) struct CredentialOut<'a> {
     #[serde(rename = "@domain")]
-    domain: &'a str,
+    pub(crate) domain: &'a str,
     #[serde(rename = "Identity")]
-    identity: &'a str,
+    pub(crate) identity: &'a str,
     #[serde(rename = "SharedSecret", skip_serializing_if = "Option::is_none")]
-    shared_secret: Option<&'a str>,
+    pub(crate) shared_secret: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct SenderOut<'a> {
+pub(crate) struct SenderOut<'a> {
     #[serde(rename = "Credential")]
-    credential: CredentialOut<'a>,
+    pub(crate) credential: CredentialOut<'a>,
     #[serde(rename = "UserAgent")]
-    user_agent: &'a str,
+    pub(crate) user_agent: &'a str,
 }
 
 #[derive(Serialize)]
@@ -161,17 +162,30 @@ struct Text<'a> {
 }
 
 #[derive(Serialize)]
-struct Money<'a> {
+pub(crate) struct Money<'a> {
     #[serde(rename = "@currency")]
     currency: &'a str,
     #[serde(rename = "$text")]
     value: String,
 }
 
+/// An amount in a currency, in the element its field names (`Total`, `UnitPrice`).
 #[derive(Serialize)]
-struct Total<'a> {
+pub(crate) struct Total<'a> {
     #[serde(rename = "Money")]
     money: Money<'a>,
+}
+
+impl<'a> Total<'a> {
+    /// `value` in `currency`.
+    pub(crate) fn of(value: Amount, currency: &'a str) -> Self {
+        Total {
+            money: Money {
+                currency,
+                value: value.to_decimal_string(),
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -274,7 +288,8 @@ struct ShipNoticeItem<'a> {
     unit_of_measure: Text<'a>,
 }
 
-fn credentials(creds: &[Credential]) -> PartyOut<'_> {
+/// Credentials without a shared secret.
+pub(crate) fn credentials(creds: &[Credential]) -> PartyOut<'_> {
     PartyOut {
         credentials: creds
             .iter()
@@ -330,9 +345,7 @@ fn document<R: Serialize>(
             body,
         },
     };
-    // Serializing these plain structs cannot fail: every field is a string or a number.
-    let xml = quick_xml::se::to_string_with_root("cXML", &doc).unwrap_or_default();
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE {CXML_DOCTYPE}>\n{xml}")
+    with_prolog(&doc)
 }
 
 /// A `ConfirmationRequest` for `order`, in a document `payload_id`.
@@ -350,12 +363,7 @@ pub fn confirmation_request(
             notice_date: c.notice_date,
             operation: "new",
             confirm_id: c.confirm_id,
-            total: c.total.map(|(value, currency)| Total {
-                money: Money {
-                    currency,
-                    value: value.to_decimal_string(),
-                },
-            }),
+            total: c.total.map(|(value, currency)| Total::of(value, currency)),
             comments: c.comments.map(|text| Text { text }),
         },
         order: order_reference(order),

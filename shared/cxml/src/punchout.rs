@@ -8,8 +8,9 @@ use bigcommerce_b2b::money::Amount;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::order::{credentials, secret_matches, sender_secret, Header};
-use crate::response::CXML_DOCTYPE;
+use crate::order::{credentials as read_credentials, secret_matches, sender_secret};
+use crate::outbound::{credentials, CredentialOut, Header, SenderOut, Total};
+use crate::response::with_prolog;
 use crate::{check_prolog, Credential, CxmlError};
 
 /// A checked `PunchOutSetupRequest`.
@@ -41,7 +42,7 @@ struct Envelope {
     #[serde(rename = "@payloadID", default)]
     payload_id: String,
     #[serde(rename = "Header")]
-    header: Option<Header>,
+    header: Option<crate::order::Header>,
     #[serde(rename = "Request")]
     request: Option<Request>,
 }
@@ -144,9 +145,9 @@ impl PunchOutSetup {
             deployment_mode: request
                 .deployment_mode
                 .unwrap_or_else(|| "production".into()),
-            from: credentials(&header.from),
-            to: credentials(&header.to),
-            sender: credentials(&header.sender),
+            from: read_credentials(&header.from),
+            to: read_credentials(&header.to),
+            sender: read_credentials(&header.sender),
             sender_secret: sender_secret(&header),
             operation: if setup.operation.trim().is_empty() {
                 "create".into()
@@ -205,11 +206,6 @@ struct UrlOut<'a> {
     url: &'a str,
 }
 
-/// The declaration and DOCTYPE before a document's root.
-fn prolog(root: &str) -> String {
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE {CXML_DOCTYPE}>\n{root}")
-}
-
 /// The `PunchOutSetupResponse` to the request `request_payload_id`: status 200 and the page
 /// the buyer's browser starts at.
 pub fn punchout_setup_response(
@@ -231,7 +227,7 @@ pub fn punchout_setup_response(
             },
         },
     };
-    prolog(&quick_xml::se::to_string_with_root("cXML", &doc).unwrap_or_default())
+    with_prolog(&doc)
 }
 
 /// One item of a punched-out cart.
@@ -260,41 +256,9 @@ struct OrderMessageDoc<'a> {
     #[serde(rename = "@xml:lang")]
     lang: &'static str,
     #[serde(rename = "Header")]
-    header: MessageHeader<'a>,
+    header: Header<'a>,
     #[serde(rename = "Message")]
     message: MessageBody<'a>,
-}
-
-#[derive(Serialize)]
-struct MessageHeader<'a> {
-    #[serde(rename = "From")]
-    from: Parts<'a>,
-    #[serde(rename = "To")]
-    to: Parts<'a>,
-    #[serde(rename = "Sender")]
-    sender: SenderPart<'a>,
-}
-
-#[derive(Serialize)]
-struct Parts<'a> {
-    #[serde(rename = "Credential")]
-    credentials: Vec<CredOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct CredOut<'a> {
-    #[serde(rename = "@domain")]
-    domain: &'a str,
-    #[serde(rename = "Identity")]
-    identity: &'a str,
-}
-
-#[derive(Serialize)]
-struct SenderPart<'a> {
-    #[serde(rename = "Credential")]
-    credential: CredOut<'a>,
-    #[serde(rename = "UserAgent")]
-    user_agent: &'a str,
 }
 
 #[derive(Serialize)]
@@ -318,21 +282,7 @@ struct OrderMessageHeader<'a> {
     #[serde(rename = "@operationAllowed")]
     operation_allowed: &'static str,
     #[serde(rename = "Total")]
-    total: MoneyOf<'a>,
-}
-
-#[derive(Serialize)]
-struct MoneyOf<'a> {
-    #[serde(rename = "Money")]
-    money: MoneyOut<'a>,
-}
-
-#[derive(Serialize)]
-struct MoneyOut<'a> {
-    #[serde(rename = "@currency")]
-    currency: &'a str,
-    #[serde(rename = "$text")]
-    value: String,
+    total: Total<'a>,
 }
 
 #[derive(Serialize)]
@@ -359,7 +309,7 @@ struct ItemIdOut<'a> {
 #[derive(Serialize)]
 struct ItemDetailOut<'a> {
     #[serde(rename = "UnitPrice")]
-    unit_price: MoneyOf<'a>,
+    unit_price: Total<'a>,
     #[serde(rename = "Description")]
     description: Described<'a>,
     #[serde(rename = "UnitOfMeasure")]
@@ -372,18 +322,6 @@ struct Described<'a> {
     lang: &'static str,
     #[serde(rename = "$text")]
     text: &'a str,
-}
-
-fn parts(creds: &[Credential]) -> Parts<'_> {
-    Parts {
-        credentials: creds
-            .iter()
-            .map(|c| CredOut {
-                domain: &c.domain,
-                identity: &c.identity,
-            })
-            .collect(),
-    }
 }
 
 /// A punched-out cart: the session's cookie, the currency and the items.
@@ -421,23 +359,19 @@ pub fn punchout_order_message(
         sum.checked_add(Amount::from_ten_thousandths(line))
             .unwrap_or(sum)
     });
-    let money = |value: Amount| MoneyOf {
-        money: MoneyOut {
-            currency,
-            value: value.to_decimal_string(),
-        },
-    };
+    let money = |value: Amount| Total::of(value, currency);
     let doc = OrderMessageDoc {
         payload_id,
         timestamp,
         lang: "en-US",
-        header: MessageHeader {
-            from: parts(from),
-            to: parts(to),
-            sender: SenderPart {
-                credential: CredOut {
+        header: Header {
+            from: credentials(from),
+            to: credentials(to),
+            sender: SenderOut {
+                credential: CredentialOut {
                     domain: &sender.domain,
                     identity: &sender.identity,
+                    shared_secret: None,
                 },
                 user_agent: concat!("b2b-edition-toolkit/", env!("CARGO_PKG_VERSION")),
             },
@@ -470,7 +404,7 @@ pub fn punchout_order_message(
             },
         },
     };
-    prolog(&quick_xml::se::to_string_with_root("cXML", &doc).unwrap_or_default())
+    with_prolog(&doc)
 }
 
 /// An HTML page whose form posts `cxml` (the `PunchOutOrderMessage`) to the session's

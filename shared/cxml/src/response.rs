@@ -155,3 +155,10 @@ pub fn read_response(xml: &[u8]) -> Result<ResponseStatus, crate::CxmlError> {
         },
     })
 }
+
+/// `doc` serialized as the `cXML` root, after the XML declaration and the cXML DOCTYPE.
+pub(crate) fn with_prolog<T: serde::Serialize>(doc: &T) -> String {
+    // Serializing the crate's plain structs cannot fail: every field is a string or a number.
+    let xml = quick_xml::se::to_string_with_root("cXML", doc).unwrap_or_default();
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE {CXML_DOCTYPE}>\n{xml}")
+}
