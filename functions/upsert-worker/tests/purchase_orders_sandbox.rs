@@ -480,3 +480,21 @@ async fn a_shipment_made_outside_the_toolkit_is_announced_once_from_its_webhook(
     assert!(rig.handle(&[other]).await.is_empty());
     assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
 }
+
+#[tokio::test]
+async fn an_order_in_a_currency_the_store_does_not_sell_in_is_a_dead_letter_naming_it() {
+    let mut rig = rig().await;
+    rig.worker.applier.currencies = Arc::new(vec!["EUR".to_owned()]);
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    assert!(rig
+        .handle(&[purchase_order("4500000099", "AN01")])
+        .await
+        .is_empty());
+    let reasons = rig.dead_reasons();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("`order.currency` `USD` is not a currency of the store (EUR)"),
+        "{reasons:?}"
+    );
+    assert_eq!(rig.requests(POST_ORDER).await, 0);
+}

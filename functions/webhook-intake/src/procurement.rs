@@ -282,6 +282,9 @@ fn order_command(
     if let Some(s) = ship_to {
         order["ship_to"] = s;
     }
+    if let Some(c) = &po.comments {
+        order["comments"] = json!(c);
+    }
     let digest = hex_digest(&json!([identity, &order]));
     let mut procurement = json!({"partner": partner.name, "payload_id": po.payload_id,
         "order_id": po.order_id});

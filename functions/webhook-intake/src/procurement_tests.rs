@@ -115,6 +115,7 @@ async fn the_sample_order_becomes_one_order_create_and_its_answer_echoes_the_pay
     assert_eq!(cmd["company_identity"], "NORTHWIND-AN01");
     let order = &cmd["order"];
     assert_eq!(order["po_number"], "PO-2026-0042");
+    assert_eq!(order["comments"], "Deliver before noon.");
     assert_eq!(order["lines"][0]["sku"], "SKU-001-1");
     assert_eq!(order["lines"][0]["quantity"], 3);
     assert_eq!(order["lines"][0]["unit_price"], "12.5000");

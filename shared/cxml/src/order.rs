@@ -82,6 +82,8 @@ struct OrderHeader {
     ship_to: Option<AddressHolder>,
     #[serde(rename = "BillTo")]
     bill_to: Option<AddressHolder>,
+    #[serde(rename = "Comments")]
+    comments: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +264,8 @@ pub struct PurchaseOrder {
     pub bill_to: Option<PoAddress>,
     /// The lines.
     pub lines: Vec<PoLine>,
+    /// The buyer's comments on the order, when sent.
+    pub comments: Option<String>,
 }
 
 impl PurchaseOrder {
@@ -474,6 +478,11 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
         ship_to: h.ship_to.as_ref().map(address),
         bill_to: h.bill_to.as_ref().map(address),
         lines,
+        comments: h
+            .comments
+            .as_ref()
+            .map(|c| c.text.trim().to_owned())
+            .filter(|c| !c.is_empty()),
     };
     check_total(&po)?;
     Ok(po)

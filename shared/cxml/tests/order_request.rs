@@ -21,6 +21,7 @@ fn the_sample_purchase_order_is_read_whole() {
     assert_eq!(po.payload_id, "1796300000.4711@procure.northwind.example");
     assert_eq!(po.order_id, "PO-2026-0042");
     assert_eq!(po.order_type, "new");
+    assert_eq!(po.comments.as_deref(), Some("Deliver before noon."));
     assert_eq!(po.deployment_mode, "test");
     assert_eq!(po.from[0].domain, "NetworkID");
     assert_eq!(po.from[0].identity, "NORTHWIND-AN01");

@@ -137,6 +137,10 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     let id = orders[0]["id"].as_i64().unwrap();
     assert_eq!(orders[0]["total_inc_tax"], "86.5000");
     assert_eq!(
+        orders[0]["staff_notes"],
+        "PO PO-2026-0042\nDeliver before noon."
+    );
+    assert_eq!(
         state["b2b_orders"][id.to_string()]["poNumber"],
         "PO-2026-0042"
     );

@@ -214,7 +214,7 @@ fn changed_fields(current: &Invoice, want: &InvoiceFields) -> InvoiceFields {
 
 impl Applier {
     /// Refuses a currency the store does not sell in (`STORE_CURRENCIES`), naming `field`.
-    fn check_currency(&self, field: &str, code: &str) -> Result<(), ApplyError> {
+    pub(super) fn check_currency(&self, field: &str, code: &str) -> Result<(), ApplyError> {
         if self.currencies.is_empty() || self.currencies.iter().any(|c| c == code) {
             return Ok(());
         }

@@ -200,6 +200,7 @@ impl Applier {
             self.record_po_number(id, &order.po_number).await?;
             return Ok((Outcome::Unchanged, id));
         }
+        self.check_currency("order.currency", &order.currency)?;
         let company = self.order_company(store, company).await?;
         let buyer = self.order_buyer(store, &company, order).await?;
         let Some(customer_id) = buyer.customer_id.filter(|id| *id > 0) else {
