@@ -194,12 +194,31 @@ impl Applier {
         procurement: Option<&ProcurementRef>,
     ) -> Result<(Outcome, i64), ApplyError> {
         let key = id_key(store, Kind::Order, external_id);
-        if let Some(id) = self.state.get_id(&key).await? {
-            self.record_procurement(store, id, order, procurement)
-                .await?;
-            self.record_po_number(id, &order.po_number).await?;
-            return Ok((Outcome::Unchanged, id));
-        }
+        // A redelivery that finds the order (in the id map) records what follows again: the
+        // process may have died after the create.
+        let (outcome, id) = match self.state.get_id(&key).await? {
+            Some(id) => (Outcome::Unchanged, id),
+            None => {
+                self.create_order_once(store, &key, external_id, company, order)
+                    .await?
+            }
+        };
+        self.record_procurement(store, id, order, procurement)
+            .await?;
+        self.record_po_number(id, &order.po_number).await?;
+        Ok((outcome, id))
+    }
+
+    /// The order made from `order`, found by its `external_order_id` or else created, and
+    /// recorded under `key`; the outcome and its id.
+    async fn create_order_once(
+        &self,
+        store: &str,
+        key: &str,
+        external_id: &str,
+        company: CompanyNamed<'_>,
+        order: &OrderData,
+    ) -> Result<(Outcome, i64), ApplyError> {
         self.check_currency("order.currency", &order.currency)?;
         let company = self.order_company(store, company).await?;
         let buyer = self.order_buyer(store, &company, order).await?;
@@ -227,10 +246,7 @@ impl Applier {
                 (created.id, Outcome::Created)
             }
         };
-        self.state.put_id(&key, id).await?;
-        self.record_procurement(store, id, order, procurement)
-            .await?;
-        self.record_po_number(id, &order.po_number).await?;
+        self.state.put_id(key, id).await?;
         Ok((outcome, id))
     }
 
