@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
                 ..IntakeOptions::default()
             },
             precheck: None,
+            punchout: None,
         };
         let now = 1_764_160_000;
         let mut headers = HeaderMap::new();

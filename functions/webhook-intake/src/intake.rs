@@ -32,6 +32,10 @@ pub enum Route {
     Health,
     /// `POST /procurement/cxml`, or `/procurement/cxml/{store_hash}`.
     Procurement,
+    /// `GET /procurement/punchout/start/{session}`.
+    PunchOutStart,
+    /// `GET|POST /procurement/punchout/return`, or `.../return/{store_hash}`.
+    PunchOutReturn,
 }
 
 /// Finds the route of a path, ignoring a stage or Function URL prefix (`/prod/health`,
@@ -40,6 +44,17 @@ pub fn route(path: &str) -> Option<Route> {
     let path = path.trim_end_matches('/');
     if crate::procurement::store_in_path(path).is_some() {
         return Some(Route::Procurement);
+    }
+    if let Some((prefix, _)) = path.rsplit_once('/') {
+        if prefix.ends_with("/procurement/punchout/start") {
+            return Some(Route::PunchOutStart);
+        }
+        if prefix.ends_with("/procurement/punchout/return") {
+            return Some(Route::PunchOutReturn);
+        }
+    }
+    if path.ends_with("/procurement/punchout/return") {
+        return Some(Route::PunchOutReturn);
     }
     [
         ("/webhooks/bigcommerce", Route::Webhook),
@@ -167,6 +182,9 @@ pub struct Intake {
     /// The store checks of cXML purchase orders (unknown buyer, unknown SKU) made before they
     /// are answered; `None`: the worker alone checks them.
     pub precheck: Option<Arc<dyn crate::precheck::OrderPrecheck>>,
+    /// The store lookups of punch-out (the shopper, the cart); `None`: punch-out is not
+    /// offered.
+    pub punchout: Option<Arc<dyn crate::punchout::PunchOutStore>>,
 }
 
 impl Intake {
@@ -196,10 +214,10 @@ impl Intake {
         let Some(route) = route(req.uri().path()) else {
             return error(StatusCode::NOT_FOUND, "no such route");
         };
-        let expected = if route == Route::Health {
-            Method::GET
-        } else {
-            Method::POST
+        let expected = match route {
+            Route::Health | Route::PunchOutStart => Method::GET,
+            Route::PunchOutReturn if req.method() == Method::GET => Method::GET,
+            _ => Method::POST,
         };
         if req.method() != expected {
             let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
@@ -215,10 +233,20 @@ impl Intake {
                 json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
             );
         }
+        if route == Route::PunchOutStart {
+            return self.punchout_start(req.uri().path(), now).await;
+        }
+        if route == Route::PunchOutReturn {
+            let params = req.query_string_parameters();
+            let cart_id = params.first("cart_id").filter(|c| !c.trim().is_empty());
+            return self
+                .punchout_return(req.uri().path(), req.headers(), cart_id, now)
+                .await;
+        }
         let body: &[u8] = req.body().as_ref();
         if route == Route::Procurement {
             return self
-                .procurement(req.uri().path(), body, now, remaining)
+                .procurement(req.uri().path(), req.headers(), body, now, remaining)
                 .await;
         }
         if body.len() > MAX_BODY_BYTES {

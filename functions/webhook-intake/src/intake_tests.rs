@@ -43,6 +43,7 @@ fn harness(auth: AuthMode) -> Harness {
             ..IntakeOptions::default()
         },
         precheck: None,
+        punchout: None,
     };
     Harness {
         intake,

@@ -9,6 +9,10 @@
 //!   stores): cXML purchase orders from procurement platforms, authenticated by their
 //!   trading partner's shared secret, enqueued as `order.create` commands, answered with a
 //!   cXML `Response` (see [`procurement`]).
+//! - Punch-out (see [`punchout`]): a `PunchOutSetupRequest` on the same route opens a
+//!   session; `GET /procurement/punchout/start/{session}` signs the shopper in to the
+//!   storefront (Customer Login API); `/procurement/punchout/return` sends the cart back as a
+//!   `PunchOutOrderMessage`.
 //! - `GET /health`.
 //!
 //! A webhook's dedupe record is `in_progress` while it is enqueued and `completed` only after:
@@ -25,6 +29,8 @@
 pub mod intake;
 pub mod precheck;
 pub mod procurement;
+pub mod punchout;
+mod punchout_flow;
 pub mod settings;
 pub mod stores;
 pub mod verify;
@@ -48,7 +54,11 @@ pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
         settings.state_table().to_owned(),
     ));
     let directory = setup::store_directory(&settings.config, sdk, Some(state.clone()));
-    let clients = StoreClients::new(directory.clone(), settings.config.clone(), None);
+    let clients = Arc::new(StoreClients::new(
+        directory.clone(),
+        settings.config.clone(),
+        None,
+    ));
     Intake {
         credentials: directory,
         queue: Arc::new(SqsQueue::new(
@@ -58,7 +68,11 @@ pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
         state,
         options: settings.intake.clone(),
         precheck: Some(Arc::new(precheck::StorePrecheck {
-            clients: Arc::new(clients),
+            clients: clients.clone(),
+            identity_field: settings.procurement_identity_field.clone(),
+        })),
+        punchout: Some(Arc::new(punchout::StorePunchOut {
+            clients,
             identity_field: settings.procurement_identity_field.clone(),
         })),
     }

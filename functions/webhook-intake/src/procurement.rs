@@ -86,7 +86,7 @@ pub fn store_in_path(path: &str) -> Option<&str> {
 }
 
 /// The ISO 8601 time of unix second `now`.
-fn timestamp(now: i64) -> String {
+pub(crate) fn timestamp(now: i64) -> String {
     chrono::DateTime::from_timestamp(now, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -104,6 +104,11 @@ pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Respons
         HeaderValue::from_static("text/xml; charset=UTF-8"),
     );
     resp
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A payloadID for the answer to a document too broken to have one of its own.
@@ -168,26 +173,98 @@ fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
     Ok(out)
 }
 
-/// The partner `po` authenticates as, or the 401 to answer.
-fn authenticated<'a>(
+/// The partner a document's `sender` credentials and shared secret (`secret_matches`)
+/// authenticate as, or the 401 to answer (logged without the secret).
+pub(crate) fn partner_of<'a>(
     config: &'a ProcurementConfig,
-    po: &PurchaseOrder,
+    sender: &[b2b_cxml::Credential],
+    secret_matches: impl Fn(&secrecy::SecretString) -> bool,
+    payload_id: &str,
 ) -> Result<&'a TradingPartner, CxmlAnswer> {
-    let Some(partner) = config.partner(pairs(&po.sender)) else {
-        tracing::warn!(payload_id = %po.payload_id, sender = ?po.sender, outcome = "unknown_sender", "cXML refused: no trading partner has this Sender credential");
+    let Some(partner) = config.partner(pairs(sender)) else {
+        tracing::warn!(
+            payload_id,
+            ?sender,
+            outcome = "unknown_sender",
+            "cXML refused: no trading partner has this Sender credential"
+        );
         return Err(CxmlAnswer::new(
             Status::Unauthorized,
             "the Sender credential is not a trading partner of this supplier",
         ));
     };
-    if !po.sender_secret_matches(&partner.shared_secret) {
-        tracing::warn!(payload_id = %po.payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
+    if !secret_matches(&partner.shared_secret) {
+        tracing::warn!(payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
         return Err(CxmlAnswer::new(
             Status::Unauthorized,
             "the Sender's SharedSecret is not accepted",
         ));
     }
     Ok(partner)
+}
+
+/// The partner `po` authenticates as, or the 401 to answer.
+fn authenticated<'a>(
+    config: &'a ProcurementConfig,
+    po: &PurchaseOrder,
+) -> Result<&'a TradingPartner, CxmlAnswer> {
+    partner_of(
+        config,
+        &po.sender,
+        |s| po.sender_secret_matches(s),
+        &po.payload_id,
+    )
+}
+
+/// Whether a document from `partner` is addressed to this store (`to`) in the partner's
+/// deployment mode; the 400 to answer otherwise.
+pub(crate) fn addressed_here(
+    config: &ProcurementConfig,
+    partner: &TradingPartner,
+    to: &[b2b_cxml::Credential],
+    deployment_mode: &str,
+) -> Result<(), CxmlAnswer> {
+    let refuse = |detail: String| Err(CxmlAnswer::new(Status::BadRequest, detail));
+    if !config.is_supplier(pairs(to)) {
+        let to: Vec<String> = pairs(to).map(|(d, i)| format!("{d}:{i}")).collect();
+        return refuse(format!(
+            "the document is addressed to {}, which is not this supplier",
+            to.join(", ")
+        ));
+    }
+    if !deployment_mode.eq_ignore_ascii_case(partner.deployment_mode.as_str()) {
+        return refuse(format!(
+            "deploymentMode `{deployment_mode}` is not taken from this partner, whose documents are `{}`",
+            partner.deployment_mode.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// The buying organization's identity among `from` (of the partner's `buyer_domain`, else
+/// the first), or the 400 to answer.
+pub(crate) fn buyer_identity<'a>(
+    partner: &TradingPartner,
+    from: &'a [b2b_cxml::Credential],
+) -> Result<&'a str, CxmlAnswer> {
+    let buyer = match &partner.buyer_domain {
+        Some(domain) => from.iter().find(|c| c.domain.eq_ignore_ascii_case(domain)),
+        None => from.first(),
+    };
+    match buyer {
+        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
+        _ => Err(CxmlAnswer::new(
+            Status::BadRequest,
+            format!(
+                "no From credential{} names the buying organization",
+                partner
+                    .buyer_domain
+                    .as_deref()
+                    .map(|d| format!(" of domain `{d}`"))
+                    .unwrap_or_default()
+            ),
+        )),
+    }
 }
 
 /// The checks of an authenticated order that need nothing but the document and the
@@ -198,48 +275,14 @@ fn acceptable<'a>(
     partner: &TradingPartner,
     po: &'a PurchaseOrder,
 ) -> Result<&'a str, CxmlAnswer> {
-    let refuse = |detail: String| Err(CxmlAnswer::new(Status::BadRequest, detail));
-    if !config.is_supplier(pairs(&po.to)) {
-        let to: Vec<String> = pairs(&po.to).map(|(d, i)| format!("{d}:{i}")).collect();
-        return refuse(format!(
-            "the order is addressed to {}, which is not this supplier",
-            to.join(", ")
-        ));
-    }
-    if !po
-        .deployment_mode
-        .eq_ignore_ascii_case(partner.deployment_mode.as_str())
-    {
-        return refuse(format!(
-            "deploymentMode `{}` is not taken from this partner, whose documents are `{}`",
-            po.deployment_mode,
-            partner.deployment_mode.as_str()
-        ));
-    }
+    addressed_here(config, partner, &po.to, &po.deployment_mode)?;
     if !po.order_type.eq_ignore_ascii_case("new") {
-        return refuse(format!(
+        return Err(CxmlAnswer::new(Status::BadRequest, format!(
             "OrderRequestHeader@type `{}` is not taken: only new orders are; change or cancel order `{}` with the supplier",
             po.order_type, po.order_id
-        ));
+        )));
     }
-    let buyer = match &partner.buyer_domain {
-        Some(domain) => po
-            .from
-            .iter()
-            .find(|c| c.domain.eq_ignore_ascii_case(domain)),
-        None => po.from.first(),
-    };
-    match buyer {
-        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
-        _ => refuse(format!(
-            "no From credential{} names the buying organization",
-            partner
-                .buyer_domain
-                .as_deref()
-                .map(|d| format!(" of domain `{d}`"))
-                .unwrap_or_default()
-        )),
-    }
+    buyer_identity(partner, &po.from)
 }
 
 /// The `order.create` command of an accepted order, checked like any inbound command.
@@ -362,6 +405,7 @@ impl Intake {
     pub(crate) async fn procurement(
         &self,
         path: &str,
+        headers: &lambda_http::http::HeaderMap,
         body: &[u8],
         now: i64,
         remaining: Option<Duration>,
@@ -374,14 +418,12 @@ impl Intake {
         let po = match PurchaseOrder::from_xml(body) {
             Ok(po) => po,
             Err(e) => {
-                if let Ok(setup) = b2b_cxml::PunchOutSetup::from_xml(body) {
-                    tracing::info!(payload_id = %setup.payload_id, outcome = "not_implemented", "cXML punch-out setup refused: not offered yet");
-                    let answer = CxmlAnswer::new(
-                        Status::NotImplemented,
-                        "punch-out is not offered by this supplier yet; send purchase orders (OrderRequest)",
-                    );
-                    return cxml_response(&setup.payload_id, &answer, now);
-                }
+                let e = match b2b_cxml::PunchOutSetup::from_xml(body) {
+                    Ok(setup) => return self.punchout_setup(path, headers, &setup, now).await,
+                    // A setup request is told what is wrong with it, not with an order.
+                    Err(setup_error) if contains(body, b"<PunchOutSetupRequest") => setup_error,
+                    Err(_) => e,
+                };
                 tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
                 let answer = CxmlAnswer::new(e.status(), e.to_string());
                 return cxml_response(&stand_in_payload_id(now), &answer, now);

@@ -45,6 +45,7 @@ fn harness_with(procurement: Option<&str>) -> Harness {
         state: state.clone(),
         options: IntakeOptions::default(),
         precheck: None,
+        punchout: None,
     };
     Harness {
         intake,

@@ -42,6 +42,9 @@ pub struct IntakeOptions {
     pub fifo: bool,
     /// `INBOUND_MAX_BATCH`: largest command batch on `POST /inbound` (default 500).
     pub max_batch: usize,
+    /// `PUBLIC_URL`: this API's address as browsers reach it (a custom domain with a base
+    /// path), for punch-out's start pages; default: the address each request came to.
+    pub public_url: Option<String>,
 }
 
 impl Default for IntakeOptions {
@@ -53,6 +56,7 @@ impl Default for IntakeOptions {
             dedupe_ttl: Duration::from_secs(72 * 3600),
             fifo: false,
             max_batch: 500,
+            public_url: None,
         }
     }
 }
@@ -107,6 +111,19 @@ impl IntakeOptions {
         }
         if let Some(n) = number("INBOUND_MAX_BATCH", 1, 10_000) {
             s.max_batch = n as usize;
+        }
+        if let Some(v) = lookup("PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            let v = v.trim().trim_end_matches('/').to_owned();
+            let absolute = (v.starts_with("https://") || v.starts_with("http://"))
+                && !v.contains(['?', '#', ' ']);
+            if absolute {
+                s.public_url = Some(v);
+            } else {
+                problems.push(ConfigProblem {
+                    variable: "PUBLIC_URL",
+                    reason: format!("`{v}` is not an absolute http(s) URL without query"),
+                });
+            }
         }
         if problems.is_empty() {
             Ok(s)

@@ -87,6 +87,7 @@ async fn rig(declared: &[&str], installed: &[&str]) -> Rig {
             ..IntakeOptions::default()
         },
         precheck: None,
+        punchout: None,
     };
     Rig { intake, queue }
 }

@@ -46,6 +46,7 @@ fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
             ..IntakeOptions::default()
         },
         precheck: None,
+        punchout: None,
     }
 }
 

@@ -99,6 +99,14 @@ pub trait Watermarks: Send + Sync + 'static {
         key: &'a str,
         value: &'a serde_json::Value,
     ) -> BoxFuture<'a, Result<(), StateError>>;
+    /// Saves a record for `key` that the table deletes some time after `expires_at` (unix
+    /// seconds; DynamoDB's TTL lags, so readers check an expiry kept in the value itself).
+    fn put_watermark_until<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
 /// Everything the state table offers.
@@ -382,6 +390,25 @@ impl Watermarks for DynamoState {
                 .map_err(|e| StateError(describe(&e)))
         })
     }
+    fn put_watermark_until<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
+                .item(VALUE_ATTRIBUTE, AttributeValue::S(value.to_string()))
+                .item(TTL_ATTRIBUTE, AttributeValue::N(expires_at.to_string()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| StateError(describe(&e)))
+        })
+    }
 }
 
 /// [`StateStore`] in memory. `fail` makes every call fail, to test outages.
@@ -406,6 +433,16 @@ impl MemoryState {
     /// Each store's dead-letter count.
     pub(crate) fn dead_letter_counts(&self) -> &crate::stores::dead_letters::MemoryDeadLetters {
         &self.dead_letters
+    }
+
+    /// The record saved under `key`, if any (for tests: no failure simulated).
+    pub fn watermark(&self, key: &str) -> Option<serde_json::Value> {
+        self.watermarks.lock().ok()?.get(key).cloned()
+    }
+
+    /// How many records are saved (for tests).
+    pub fn watermark_count(&self) -> usize {
+        self.watermarks.lock().map(|w| w.len()).unwrap_or(0)
     }
 
     pub(crate) fn check(&self) -> Result<(), StateError> {
@@ -573,6 +610,14 @@ impl Watermarks for MemoryState {
                 .insert(key.to_owned(), value.clone());
             Ok(())
         })
+    }
+    fn put_watermark_until<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a serde_json::Value,
+        _expires_at: i64,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        self.put_watermark(key, value)
     }
 }
 

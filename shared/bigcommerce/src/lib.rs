@@ -39,6 +39,7 @@
 //! - [`pagination`]: v2, v3 and B2B list endpoints as streams of pages and items.
 //! - [`b2b`]: B2B Edition resources (companies, users, addresses, quotes, orders).
 //! - [`core`]: management API resources (price lists, customer groups, orders, webhooks).
+//! - [`storefront`]: the Customer Login API (a shopper signed in by a JWT) and carts.
 //! - [`oauth`]: the app install's code exchange for a store token.
 //! - [`subscriptions`]: keeps webhook subscriptions active (re-enable, create, blocked domains).
 //! - [`tls`]: the one TLS configuration and root store every HTTP client of a process shares.
@@ -64,6 +65,7 @@ pub mod receivables;
 pub mod retry;
 pub mod shopping_lists;
 pub mod staff;
+pub mod storefront;
 pub mod subscriptions;
 pub mod terms;
 pub mod tls;

@@ -25,6 +25,7 @@ pub use outbound::{
     Parties, ShipNotice, ShippedLine,
 };
 pub use punchout::{
-    auto_post_form, punchout_order_message, punchout_setup_response, Cart, CartItem, PunchOutSetup,
+    auto_post_form, html_page, punchout_order_message, punchout_setup_response, read_start_page,
+    Cart, CartItem, PunchOutOrder, PunchOutSetup,
 };
 pub use response::{read_response, response, ResponseStatus, Status};

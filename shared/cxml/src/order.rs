@@ -87,13 +87,13 @@ struct OrderHeader {
 }
 
 #[derive(Deserialize)]
-struct MoneyHolder {
+pub(crate) struct MoneyHolder {
     #[serde(rename = "Money")]
-    money: Money,
+    pub(crate) money: Money,
 }
 
 #[derive(Deserialize)]
-struct Money {
+pub(crate) struct Money {
     #[serde(rename = "@currency", default)]
     currency: String,
     #[serde(rename = "$text", default)]
@@ -178,7 +178,7 @@ struct ItemDetail {
 }
 
 /// An identity of a party (`Credential domain="NetworkID"` with its `Identity`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Credential {
     /// The identity's domain (`NetworkID`, `DUNS`, a buyer-specific one...).
     pub domain: String,
@@ -330,7 +330,7 @@ pub(crate) fn credentials(party: &Party) -> Vec<Credential> {
         .collect()
 }
 
-fn money(field: &str, m: &Money) -> Result<(String, Amount), CxmlError> {
+pub(crate) fn money(field: &str, m: &Money) -> Result<(String, Amount), CxmlError> {
     let currency = m.currency.trim().to_ascii_uppercase();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(CxmlError::invalid(

@@ -422,3 +422,206 @@ pub fn auto_post_form(url: &str, cxml: &str) -> String {
          </form>\n</body></html>\n"
     )
 }
+
+/// A small HTML page telling the shopper what happened (the title and message escaped).
+pub fn html_page(title: &str, message: &str) -> String {
+    let title = quick_xml::escape::escape(title);
+    let message = quick_xml::escape::escape(message);
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body><h1>{title}</h1>\n<p>{message}</p>\n</body></html>\n"
+    )
+}
+
+#[derive(Deserialize)]
+struct SetupResponseRead {
+    #[serde(rename = "Response")]
+    response: Option<SetupResponseBodyRead>,
+}
+
+#[derive(Deserialize)]
+struct SetupResponseBodyRead {
+    #[serde(rename = "Status")]
+    status: Option<StatusRead>,
+    #[serde(rename = "PunchOutSetupResponse")]
+    setup: Option<StartPageRead>,
+}
+
+#[derive(Deserialize)]
+struct StatusRead {
+    #[serde(rename = "@code", default)]
+    code: String,
+    #[serde(rename = "$text", default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct StartPageRead {
+    #[serde(rename = "StartPage")]
+    start_page: Option<UrlHolder>,
+}
+
+/// The start page of a `PunchOutSetupResponse` (what a procurement system opens for its
+/// shopper); an error naming the status when the setup was refused.
+pub fn read_start_page(xml: &[u8]) -> Result<String, CxmlError> {
+    check_prolog(xml)?;
+    let text =
+        std::str::from_utf8(xml).map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+    let doc: SetupResponseRead =
+        quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+    let body = doc
+        .response
+        .ok_or_else(|| CxmlError::invalid("Response", "is required"))?;
+    let status = body
+        .status
+        .ok_or_else(|| CxmlError::invalid("Response/Status", "is required"))?;
+    if status.code.trim() != "200" {
+        return Err(CxmlError::invalid(
+            "Response/Status",
+            format!("is {}: {}", status.code.trim(), status.text.trim()),
+        ));
+    }
+    required(
+        body.setup
+            .and_then(|s| s.start_page)
+            .and_then(|p| p.url)
+            .map(|u| u.text),
+        "PunchOutSetupResponse/StartPage/URL",
+    )
+}
+
+/// A `PunchOutOrderMessage` as the procurement system reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PunchOutOrder {
+    /// The message's payloadID.
+    pub payload_id: String,
+    /// The session's `BuyerCookie`.
+    pub buyer_cookie: String,
+    /// The currency of the total.
+    pub currency: String,
+    /// The cart's total.
+    pub total: Amount,
+    /// The items.
+    pub items: Vec<CartItem>,
+}
+
+#[derive(Deserialize)]
+struct OrderMessageRead {
+    #[serde(rename = "@payloadID", default)]
+    payload_id: String,
+    #[serde(rename = "Message")]
+    message: Option<MessageRead>,
+}
+
+#[derive(Deserialize)]
+struct MessageRead {
+    #[serde(rename = "PunchOutOrderMessage")]
+    order: Option<OrderRead>,
+}
+
+#[derive(Deserialize)]
+struct OrderRead {
+    #[serde(rename = "BuyerCookie")]
+    buyer_cookie: Option<TextOf>,
+    #[serde(rename = "PunchOutOrderMessageHeader")]
+    header: Option<OrderHeaderRead>,
+    #[serde(rename = "ItemIn", default)]
+    items: Vec<ItemInRead>,
+}
+
+#[derive(Deserialize)]
+struct OrderHeaderRead {
+    #[serde(rename = "Total")]
+    total: crate::order::MoneyHolder,
+}
+
+#[derive(Deserialize)]
+struct ItemInRead {
+    #[serde(rename = "@quantity", default)]
+    quantity: String,
+    #[serde(rename = "ItemID")]
+    item_id: ItemIdRead,
+    #[serde(rename = "ItemDetail")]
+    detail: ItemDetailRead,
+}
+
+#[derive(Deserialize)]
+struct ItemIdRead {
+    #[serde(rename = "SupplierPartID")]
+    sku: TextOf,
+    #[serde(rename = "SupplierPartAuxiliaryID")]
+    aux_id: Option<TextOf>,
+}
+
+#[derive(Deserialize)]
+struct ItemDetailRead {
+    #[serde(rename = "UnitPrice")]
+    unit_price: crate::order::MoneyHolder,
+    #[serde(rename = "Description")]
+    description: Option<TextOf>,
+    #[serde(rename = "UnitOfMeasure")]
+    unit_of_measure: Option<TextOf>,
+}
+
+impl PunchOutOrder {
+    /// Reads a `PunchOutOrderMessage` (as posted in the `cxml-urlencoded` field).
+    pub fn from_xml(xml: &[u8]) -> Result<PunchOutOrder, CxmlError> {
+        check_prolog(xml)?;
+        let text = std::str::from_utf8(xml)
+            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+        let doc: OrderMessageRead =
+            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        let order = doc
+            .message
+            .and_then(|m| m.order)
+            .ok_or_else(|| CxmlError::invalid("Message/PunchOutOrderMessage", "is required"))?;
+        let header = order
+            .header
+            .ok_or_else(|| CxmlError::invalid("PunchOutOrderMessageHeader", "is required"))?;
+        let (currency, total) =
+            crate::order::money("PunchOutOrderMessageHeader/Total", &header.total.money)?;
+        let items = order
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let at = format!("ItemIn[{}]", i + 1);
+                let quantity = item.quantity.trim().parse::<u32>().map_err(|_| {
+                    CxmlError::invalid(format!("{at}@quantity"), "is not a whole number")
+                })?;
+                let (_, unit_price) = crate::order::money(
+                    &format!("{at}/ItemDetail/UnitPrice"),
+                    &item.detail.unit_price.money,
+                )?;
+                Ok(CartItem {
+                    sku: item.item_id.sku.text.trim().to_owned(),
+                    aux_id: item
+                        .item_id
+                        .aux_id
+                        .as_ref()
+                        .map(|a| a.text.trim().to_owned()),
+                    quantity,
+                    unit_price,
+                    description: item
+                        .detail
+                        .description
+                        .as_ref()
+                        .map(|d| d.text.trim().to_owned())
+                        .unwrap_or_default(),
+                    unit_of_measure: item
+                        .detail
+                        .unit_of_measure
+                        .as_ref()
+                        .map(|u| u.text.trim().to_owned()),
+                })
+            })
+            .collect::<Result<Vec<_>, CxmlError>>()?;
+        Ok(PunchOutOrder {
+            payload_id: doc.payload_id,
+            buyer_cookie: required(order.buyer_cookie.map(|c| c.text), "BuyerCookie")?,
+            currency,
+            total,
+            items,
+        })
+    }
+}

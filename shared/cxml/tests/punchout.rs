@@ -4,8 +4,8 @@
 //! form, every value escaped.
 
 use b2b_cxml::{
-    auto_post_form, punchout_order_message, punchout_setup_response, read_response, Cart, CartItem,
-    Credential, CxmlError, PunchOutSetup,
+    auto_post_form, html_page, punchout_order_message, punchout_setup_response, read_response,
+    read_start_page, Cart, CartItem, Credential, CxmlError, PunchOutOrder, PunchOutSetup,
 };
 use bigcommerce_b2b::money::Amount;
 use secrecy::SecretString;
@@ -82,6 +82,19 @@ fn the_setup_response_names_the_start_page() {
         "{doc}"
     );
     assert_eq!(read_response(doc.as_bytes()).unwrap().code, 200);
+    // What the procurement system reads of it.
+    assert_eq!(
+        read_start_page(doc.as_bytes()).unwrap(),
+        "https://store.example/login/token/abc?x=1&y=2"
+    );
+    let refused = b2b_cxml::response(
+        "p1",
+        "2026-12-03T14:50:01Z",
+        b2b_cxml::Status::BadRequest,
+        "no UserEmail",
+    );
+    let err = read_start_page(refused.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("400") && err.contains("no UserEmail"), "{err}");
 }
 
 #[test]
@@ -150,4 +163,41 @@ fn the_cart_goes_back_as_an_order_message_in_a_self_posting_form() {
         .next()
         .unwrap();
     assert_eq!(quick_xml::escape::unescape(value).unwrap(), msg);
+    // The procurement system reads back exactly the cart that was written.
+    let read = PunchOutOrder::from_xml(msg.as_bytes()).unwrap();
+    assert_eq!(read.buyer_cookie, "NW-SESSION-5c1f2e");
+    assert_eq!(
+        (read.currency.as_str(), read.total),
+        ("USD", Amount::parse("90").unwrap())
+    );
+    let mut expected = items.to_vec();
+    expected[0].unit_of_measure = Some("EA".into());
+    assert_eq!(read.items, expected);
+    let empty = punchout_order_message(
+        "cart.8@abc123",
+        "2026-12-03T15:00:00Z",
+        &[cred("NetworkID", "ACME-SUPPLY")],
+        &[cred("NetworkID", "NORTHWIND-AN01")],
+        &cred("NetworkID", "ACME-SUPPLY"),
+        Cart {
+            buyer_cookie: "c",
+            currency: "USD",
+            items: &[],
+        },
+    );
+    let read = PunchOutOrder::from_xml(empty.as_bytes()).unwrap();
+    assert!(
+        read.items.is_empty() && read.total == Amount::ZERO,
+        "{empty}"
+    );
+}
+
+#[test]
+fn a_page_for_the_shopper_escapes_what_it_says() {
+    let page = html_page("Punch-out <ended>", "Cart \"a\" & b");
+    assert!(
+        page.contains("<title>Punch-out &lt;ended&gt;</title>"),
+        "{page}"
+    );
+    assert!(page.contains("<p>Cart &quot;a&quot; &amp; b</p>"), "{page}");
 }

@@ -487,6 +487,7 @@ fn rig() -> &'static Rig {
                 ..IntakeOptions::default()
             },
             precheck: None,
+            punchout: None,
         },
     })
 }

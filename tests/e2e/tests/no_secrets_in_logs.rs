@@ -204,6 +204,7 @@ async fn a_full_run_logs_no_token_or_secret() {
             ..IntakeOptions::default()
         },
         precheck: None,
+        punchout: None,
     };
     let hook = |n: i64| {
         json!({"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":n},

@@ -18,5 +18,8 @@ mod store_secret;
 
 pub use cache::{SecretCache, SecretFetcher, SecretSource, StaticCredentials, DEFAULT_SECRET_TTL};
 pub use manager::{derived_token, SecretError, SecretVersion, SecretsApi, AWSCURRENT, AWSPENDING};
-pub use procurement::{DeploymentMode, PartyIdentity, ProcurementConfig, TradingPartner};
+pub use procurement::{
+    acceptable_destination, DeploymentMode, PartyIdentity, ProcurementConfig, PunchOutConfig,
+    TradingPartner,
+};
 pub use store_secret::StoreSecret;

@@ -94,6 +94,70 @@ fn acceptable_url(url: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
+/// Whether `url` may receive documents or shoppers: https, or http to this machine (local runs).
+pub fn acceptable_destination(url: &str) -> bool {
+    acceptable_url(url)
+}
+
+/// Punch-out: where buyers from a procurement system shop (the storefront they are signed in
+/// to by the Customer Login API) and for how long a session lasts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PunchOutConfig {
+    /// The storefront's address, like `https://store.example.com` (https, or http to this
+    /// machine in local runs).
+    pub storefront_url: String,
+    /// The storefront's channel (BigCommerce's default: 1).
+    #[serde(default)]
+    pub channel_id: Option<i64>,
+    /// The page a buyer lands on after the sign-in (a path, default `/`).
+    #[serde(default = "default_landing_path")]
+    pub landing_path: String,
+    /// How long a session may take from setup to the cart's return, in minutes (5 to 1440,
+    /// default 120).
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: u32,
+    /// The currency of the total of an empty cart sent back (a buyer who cancels; default
+    /// `USD`): a cart's own currency is used otherwise.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_currency() -> String {
+    "USD".to_owned()
+}
+
+fn default_landing_path() -> String {
+    "/".to_owned()
+}
+
+fn default_session_minutes() -> u32 {
+    120
+}
+
+impl PunchOutConfig {
+    /// What is wrong with the section, naming the field, never a value.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !acceptable_url(&self.storefront_url) {
+            problems.push("`procurement.punchout.storefront_url` must be an https:// URL".into());
+        }
+        if !self.landing_path.starts_with('/') || self.landing_path.starts_with("//") {
+            problems.push(
+                "`procurement.punchout.landing_path` must be a path starting with one `/`".into(),
+            );
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            problems
+                .push("`procurement.punchout.currency` must be an ISO 4217 code like USD".into());
+        }
+        if !(5..=1440).contains(&self.session_minutes) {
+            problems.push("`procurement.punchout.session_minutes` must be 5 to 1440".into());
+        }
+        problems
+    }
+}
+
 /// How a store trades over cXML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +167,9 @@ pub struct ProcurementConfig {
     pub supplier: Vec<PartyIdentity>,
     /// The partners allowed to send.
     pub partners: Vec<TradingPartner>,
+    /// Punch-out, when offered (`PunchOutSetupRequest` is answered 450 without it).
+    #[serde(default)]
+    pub punchout: Option<PunchOutConfig>,
 }
 
 impl ProcurementConfig {
@@ -145,6 +212,9 @@ impl ProcurementConfig {
                 ));
             }
         }
+        if let Some(p) = &self.punchout {
+            problems.extend(p.problems());
+        }
         problems
     }
 }
@@ -185,6 +255,31 @@ mod tests {
             ("ftp://buyer.example", false),
         ] {
             assert_eq!(acceptable_url(url), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_punchout_section_is_checked_field_by_field() {
+        let with = |punchout: &str| -> ProcurementConfig {
+            serde_json::from_str(&format!(
+                r#"{{"supplier": [{{"domain": "DUNS", "identity": "1"}}], "partners": [],
+                    "punchout": {punchout}}}"#
+            ))
+            .unwrap()
+        };
+        let ok = with(r#"{"storefront_url": "https://shop.example"}"#);
+        let p = ok.punchout.as_ref().unwrap();
+        assert_eq!(
+            (p.landing_path.as_str(), p.session_minutes, p.channel_id),
+            ("/", 120, None)
+        );
+        assert!(ok.problems().is_empty());
+        let bad = with(
+            r#"{"storefront_url": "http://shop.example", "landing_path": "//evil", "session_minutes": 2}"#,
+        );
+        let problems = bad.problems().join("; ");
+        for field in ["storefront_url", "landing_path", "session_minutes"] {
+            assert!(problems.contains(field), "{problems}");
         }
     }
 }

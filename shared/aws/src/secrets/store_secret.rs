@@ -32,11 +32,20 @@ impl StoreSecret {
     /// Parses the secret's JSON. Errors name the problem but never echo a value.
     pub fn from_json(raw: &str) -> Result<Self, String> {
         let secret: StoreSecret = serde_json::from_str(raw).map_err(|e| describe_json_error(&e))?;
-        let problems = secret
+        let mut problems = secret
             .procurement
             .as_ref()
             .map(super::ProcurementConfig::problems)
             .unwrap_or_default();
+        let punchout = secret
+            .procurement
+            .as_ref()
+            .is_some_and(|p| p.punchout.is_some());
+        if punchout && (secret.client_id.is_none() || secret.client_secret.is_none()) {
+            problems.push(
+                "`procurement.punchout` needs the app's `client_id` and `client_secret` (they sign the customer login tokens)".to_owned(),
+            );
+        }
         if problems.is_empty() {
             Ok(secret)
         } else {
@@ -92,6 +101,21 @@ mod tests {
             !auth.contains("SECRET") && auth.contains("abc123"),
             "{auth}"
         );
+    }
+
+    #[test]
+    fn punch_out_needs_the_apps_client_credentials() {
+        let procurement = r#""procurement": {"supplier": [{"domain": "DUNS", "identity": "1"}],
+            "partners": [], "punchout": {"storefront_url": "https://shop.example"}}"#;
+        let err = StoreSecret::from_json(&format!(
+            r#"{{"store_hash":"abc","access_token":"t",{procurement}}}"#
+        ))
+        .unwrap_err();
+        assert!(err.contains("client_secret"), "{err}");
+        let ok = StoreSecret::from_json(&format!(
+            r#"{{"store_hash":"abc","access_token":"t","client_id":"c","client_secret":"s",{procurement}}}"#
+        ));
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -1,0 +1,407 @@
+//! Punch-out: a buyer in a procurement system (Coupa, SAP Ariba, ...) shops the supplier's
+//! storefront and the cart goes back to the procurement system for approval.
+//!
+//! 1. `PunchOutSetupRequest` on `POST /procurement/cxml[/{store}]`: the partner authenticated
+//!    like a purchase order, its `From` identity must be one approved company and its
+//!    `UserEmail` one of that company's buyers. A session is remembered in the state table
+//!    (partner, `BuyerCookie`, `BrowserFormPost` URL, the buyer's customer id, expiry) under
+//!    the SHA-256 of a random 256-bit session id, and the answer's start page is
+//!    `GET /procurement/punchout/start/{session id}` on this API.
+//! 2. The start page, opened once and within five minutes of the setup, signs the shopper in
+//!    through the Customer Login API (a JWT made at that moment: BigCommerce takes it for 30
+//!    seconds only, once) and redirects to the storefront; it sets the `b2b_punchout` cookie
+//!    on this API's address.
+//! 3. `GET|POST /procurement/punchout/return[/{store}]?cart_id=...` (the storefront's
+//!    "return to procurement" link): the session named by the cookie (or, where the browser
+//!    sent none, the latest session of the cart's customer), the cart read from BigCommerce,
+//!    answered with a page whose form posts the `PunchOutOrderMessage` to the session's
+//!    `BrowserFormPost` URL. Once per session; without `cart_id` the message is empty (the
+//!    buyer cancelled).
+//!
+//! Refused, each with a page saying why: an unknown or expired session, a start page opened
+//! twice, a cart of another customer than the session's, a session of another store, a second
+//! return, a session a newer punch-out of the same buyer replaced.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use b2b_cxml::{CartItem, Credential, PunchOutSetup, Status};
+use b2b_shared::secrets::{acceptable_destination, StoreSecret};
+use b2b_shared::state::Claim;
+use b2b_shared::stores::clients::StoreClients;
+use bigcommerce_b2b::b2b::{CompanyStatus, UserFilter};
+use bigcommerce_b2b::storefront::Cart;
+use bigcommerce_b2b::StoreHash;
+use futures_util::future::BoxFuture;
+use futures_util::TryStreamExt;
+use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::procurement::CxmlAnswer;
+
+/// The cookie naming a browser's punch-out session (set on this API's address only).
+pub const SESSION_COOKIE: &str = "b2b_punchout";
+/// How long after its setup a session's start page may be opened, in seconds.
+pub const START_WITHIN_SECS: i64 = 300;
+/// The most a store lookup of a punch-out may take.
+const LOOKUP_TIME: Duration = Duration::from_secs(5);
+
+/// The shopper a punch-out signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shopper {
+    /// The BigCommerce customer id of the buyer.
+    pub customer_id: i64,
+    /// The buyer's company.
+    pub company_id: i64,
+}
+
+/// What a punch-out asks of the store.
+pub trait PunchOutStore: Send + Sync {
+    /// The buyer with `email` of the company whose procurement identity is `identity`:
+    /// `Ok(Err(why))` when there is none, `Err(why)` when the store could not be asked.
+    fn shopper<'a>(
+        &'a self,
+        store: &'a StoreHash,
+        identity: &'a str,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Result<Shopper, String>, String>>;
+    /// The cart `cart_id`, `None` when there is none; `Err(why)` when the store could not be
+    /// asked.
+    fn cart<'a>(
+        &'a self,
+        store: &'a StoreHash,
+        cart_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cart>, String>>;
+}
+
+/// [`PunchOutStore`] through the stores' BigCommerce clients.
+pub struct StorePunchOut {
+    /// A client per store served.
+    pub clients: Arc<StoreClients>,
+    /// `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding the identity.
+    pub identity_field: String,
+}
+
+impl StorePunchOut {
+    async fn client(&self, store: &StoreHash) -> Result<bigcommerce_b2b::BcClient, String> {
+        self.clients
+            .client_of(store)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("store `{store}` is not served"))
+    }
+
+    async fn find_shopper(
+        &self,
+        store: &StoreHash,
+        identity: &str,
+        email: &str,
+    ) -> Result<Result<Shopper, String>, String> {
+        let client = self.client(store).await?;
+        let field = &self.identity_field;
+        let companies = client
+            .b2b()
+            .companies_with_extra_field(field, identity)
+            .await
+            .map_err(|e| e.to_string())?;
+        let company = match companies.as_slice() {
+            [one] => one,
+            [] => return Ok(Err(format!(
+                "the buyer `{identity}` is not a company of this supplier (no company has it in its extra field `{field}`)"
+            ))),
+            many => return Ok(Err(format!(
+                "the buyer `{identity}` names {} companies of this supplier (extra field `{field}`); it must name one",
+                many.len()
+            ))),
+        };
+        if company.status() != Some(CompanyStatus::Approved) {
+            return Ok(Err(format!(
+                "the company of `{identity}` is not approved to buy"
+            )));
+        }
+        let filter = UserFilter {
+            company_id: Some(company.company_id),
+            email: Some(email.to_owned()),
+            ..UserFilter::default()
+        };
+        let users: Vec<_> = client
+            .b2b()
+            .users(&filter)
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        let user = users.into_iter().find(|u| {
+            u.company_id == Some(company.company_id)
+                && u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        });
+        Ok(
+            match user.and_then(|u| u.customer_id.filter(|id| *id > 0)) {
+                Some(customer_id) => Ok(Shopper {
+                    customer_id,
+                    company_id: company.company_id,
+                }),
+                None => Err(format!(
+                "`{email}` is not a buyer of the company of `{identity}` with a storefront account"
+            )),
+            },
+        )
+    }
+}
+
+impl PunchOutStore for StorePunchOut {
+    fn shopper<'a>(
+        &'a self,
+        store: &'a StoreHash,
+        identity: &'a str,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Result<Shopper, String>, String>> {
+        Box::pin(self.find_shopper(store, identity, email))
+    }
+
+    fn cart<'a>(
+        &'a self,
+        store: &'a StoreHash,
+        cart_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cart>, String>> {
+        Box::pin(async move {
+            let client = self.client(store).await?;
+            client.core().cart(cart_id).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// A punch-out session, as the state table keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The store shopped.
+    pub store_hash: String,
+    /// The trading partner's name.
+    pub partner: String,
+    /// The procurement system's id of the session, sent back with the cart.
+    pub buyer_cookie: String,
+    /// Where the browser posts the cart.
+    pub browser_form_post: String,
+    /// The shopper.
+    pub customer_id: i64,
+    /// The shopper's company.
+    pub company_id: i64,
+    /// The setup's `To`: the supplier, the order message's `From`.
+    pub supplier: Vec<Credential>,
+    /// The setup's `From`: the buyer, the order message's `To`.
+    pub buyer: Vec<Credential>,
+    /// When it was set up (unix seconds).
+    pub created_at: i64,
+    /// Until when the start page may be opened.
+    pub start_by: i64,
+    /// Until when the cart may be returned.
+    pub expires_at: i64,
+}
+
+/// The hex SHA-256 of `text`.
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The state-table key of the session `session_id` (its hash: the table never holds an id
+/// that opens a session).
+pub fn session_key(session_id: &str) -> String {
+    format!("punchout#{}", &sha256_hex(session_id)[..40])
+}
+
+/// The key naming the latest session of a store's customer.
+pub(crate) fn customer_key(store: &str, customer_id: i64) -> String {
+    format!("punchout#{store}#customer#{customer_id}")
+}
+
+/// A new session id: 256 random bits from the operating system, hex.
+pub(crate) fn new_session_id() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The address of this API as the browser reaches it: `PUBLIC_URL` when set, else the
+/// request's host (scheme from `X-Forwarded-Proto`; http for this machine, else https) and
+/// the path before `/procurement/` (a stage prefix).
+pub fn public_base(public_url: Option<&str>, headers: &HeaderMap, path: &str) -> Option<String> {
+    if let Some(url) = public_url {
+        return Some(url.trim_end_matches('/').to_owned());
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?.trim();
+    if host.is_empty() || host.contains(['/', ' ', '@']) {
+        return None;
+    }
+    let local = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|h| host == *h || host.starts_with(&format!("{h}:")));
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or(if local { "http" } else { "https" });
+    let prefix = path.find("/procurement/").map_or("", |i| &path[..i]);
+    Some(format!("{scheme}://{host}{prefix}"))
+}
+
+/// The value of cookie `name` among the request's `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// An HTML page for the shopper: `status`, a title and what happened.
+pub(crate) fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(b2b_cxml::html_page(title, message)));
+    *resp.status_mut() = status;
+    html_headers(resp.headers_mut());
+    resp
+}
+
+/// The headers of every page: HTML, never cached, no referrer (the start page's path is a
+/// session id).
+pub(crate) fn html_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+}
+
+/// The `Set-Cookie` value of the session cookie for `path`, living `max_age` seconds (0
+/// removes it).
+pub(crate) fn session_cookie(
+    session_id: &str,
+    cookie_path: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={session_id}; Path={cookie_path}; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
+        max_age.max(0)
+    ))
+    .ok()
+}
+
+/// The path the session cookie is sent to: this API's punch-out routes.
+pub(crate) fn cookie_path(path: &str) -> String {
+    let prefix = path.find("/procurement/").map_or("", |i| &path[..i]);
+    format!("{prefix}/procurement/punchout")
+}
+
+/// The items of a cart as a punch-out returns them, and its currency; why not, naming the
+/// line, when one cannot be ordered through procurement.
+pub fn cart_items(cart: &Cart) -> Result<(String, Vec<CartItem>), String> {
+    if !cart.line_items.gift_certificates.is_empty() {
+        return Err(
+            "gift certificates cannot be bought through procurement: remove them from the cart"
+                .into(),
+        );
+    }
+    let currency = cart
+        .currency
+        .as_ref()
+        .map(|c| c.code.trim().to_ascii_uppercase())
+        .filter(|c| c.len() == 3)
+        .ok_or("the cart has no currency")?;
+    let mut items = Vec::new();
+    for line in cart.line_items.products() {
+        let name = line.name.clone().unwrap_or_else(|| line.id.clone());
+        let sku = line
+            .sku
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                format!("`{name}` has no SKU, so it cannot be ordered through procurement")
+            })?;
+        let quantity = Some(line.quantity)
+            .filter(|q| q.fract() == 0.0 && *q >= 1.0 && *q <= f64::from(u32::MAX))
+            .map(|q| q as u32)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}`: the quantity {} is not a whole number",
+                    line.quantity
+                )
+            })?;
+        let unit_price = line
+            .unit_price()
+            .ok_or_else(|| format!("`{name}` has no price"))?;
+        items.push(CartItem {
+            sku: sku.to_owned(),
+            aux_id: Some(line.id.clone()),
+            quantity,
+            unit_price,
+            description: name,
+            unit_of_measure: None,
+        });
+    }
+    Ok((currency, items))
+}
+
+/// The session of a setup request, before it is remembered.
+pub(crate) fn new_session(
+    secret: &StoreSecret,
+    partner: &str,
+    setup: &PunchOutSetup,
+    shopper: Shopper,
+    now: i64,
+    minutes: u32,
+) -> Session {
+    Session {
+        store_hash: secret.store_hash.as_str().to_owned(),
+        partner: partner.to_owned(),
+        buyer_cookie: setup.buyer_cookie.clone(),
+        browser_form_post: setup.browser_form_post.clone(),
+        customer_id: shopper.customer_id,
+        company_id: shopper.company_id,
+        supplier: setup.to.clone(),
+        buyer: setup.from.clone(),
+        created_at: now,
+        start_by: now + START_WITHIN_SECS,
+        expires_at: now + i64::from(minutes) * 60,
+    }
+}
+
+/// The refusal of a setup whose `BrowserFormPost` is not a place a cart may be sent.
+pub(crate) fn check_return_url(setup: &PunchOutSetup) -> Result<(), CxmlAnswer> {
+    if acceptable_destination(&setup.browser_form_post) {
+        Ok(())
+    } else {
+        Err(CxmlAnswer::new(
+            Status::BadRequest,
+            "`PunchOutSetupRequest/BrowserFormPost/URL` must be an https:// URL",
+        ))
+    }
+}
+
+/// Runs `lookup` within [`LOOKUP_TIME`]; a timeout is a lookup that failed.
+pub(crate) async fn within<T>(
+    lookup: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(LOOKUP_TIME, lookup)
+        .await
+        .unwrap_or_else(|_| Err("the store did not answer in time".into()))
+}
+
+/// Whether a claim was new; a state table that cannot say is an error.
+pub(crate) fn is_new(claim: Result<Claim, b2b_shared::state::StateError>) -> Result<bool, String> {
+    claim.map(|c| c == Claim::New).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+#[path = "punchout_tests.rs"]
+mod tests;
