@@ -44,6 +44,7 @@ pub mod specs;
 pub mod staff;
 pub mod state;
 pub mod store;
+pub mod storefront;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -20,6 +20,12 @@ struct Cli {
     /// The only accepted `X-Auth-Token`.
     #[arg(long, default_value = "sandbox-token")]
     token: String,
+    /// The app's client id (the `iss` of customer login tokens).
+    #[arg(long, default_value = "sandbox-client")]
+    app_client_id: String,
+    /// The app's client secret (customer login tokens are signed with it).
+    #[arg(long, default_value = "sandbox-client-secret")]
+    app_client_secret: String,
     /// More stores served beside the first, as HASH=TOKEN (repeatable): each has its own data,
     /// quotas and webhooks, and the other options.
     #[arg(long = "also-store", value_parser = parse_store)]
@@ -116,6 +122,8 @@ async fn main() -> std::process::ExitCode {
         listen: cli.listen,
         store_hash: cli.store_hash,
         token: cli.token,
+        app_client_id: cli.app_client_id,
+        app_client_secret: cli.app_client_secret,
         quota: cli.quota,
         window_ms: cli.window_ms,
         b2b_quota: cli.b2b_quota,

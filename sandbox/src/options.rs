@@ -15,6 +15,10 @@ pub struct SandboxOptions {
     pub store_hash: String,
     /// The only `X-Auth-Token` accepted.
     pub token: String,
+    /// The app's client id: the `iss` a customer login token must carry.
+    pub app_client_id: String,
+    /// The app's client secret: the key customer login tokens are signed with.
+    pub app_client_secret: String,
     /// Core API requests per window (0 = unlimited).
     pub quota: u32,
     /// Core API window length in milliseconds.
@@ -62,6 +66,8 @@ impl Default for SandboxOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             store_hash: "sandbox".to_string(),
             token: "sandbox-token".to_string(),
+            app_client_id: "sandbox-client".to_string(),
+            app_client_secret: "sandbox-client-secret".to_string(),
             quota: 150,
             window_ms: 30_000,
             b2b_quota: 150,

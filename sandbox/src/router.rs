@@ -15,7 +15,7 @@ use crate::reply;
 use crate::state::App;
 use crate::{
     admin, b2b, company_terms, core_api, fulfillment, hierarchy, middleware, receivables, roles,
-    shopping_lists, staff,
+    shopping_lists, staff, storefront,
 };
 
 /// One router serving every store of `apps`: a request goes to the store its core path
@@ -69,11 +69,13 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(shopping_lists::routes())
         .merge(roles::routes())
         .merge(receivables::routes())
+        .merge(storefront::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             middleware::api,
         ));
     api.merge(admin::routes())
+        .merge(storefront::storefront_routes())
         .fallback(fallback)
         .with_state(app)
 }

@@ -83,6 +83,11 @@ pub struct Store {
     pub shopping_lists: BTreeMap<i64, Value>,
     /// Custom company user roles by id (`{id, name, permissions}`; ids after the predefined).
     pub company_roles: BTreeMap<i64, Value>,
+    /// Carts by id (the `GET /v3/carts/{cartId}` data).
+    pub carts: BTreeMap<String, Value>,
+    /// Customer login attempts at `/login/token/{jwt}`, oldest first (`{customer_id, jti,
+    /// channel_id, redirect_to, at, signed_in, reason}`).
+    pub storefront_logins: Vec<Value>,
 }
 
 impl Store {

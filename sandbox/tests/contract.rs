@@ -1351,6 +1351,34 @@ async fn responses_match_the_official_schemas() {
         .await,
     );
 
+    // ---- carts (a buyer's, for punch-out)
+    let carts = "carts.v3.yml";
+    let customer = s.core_get("/v3/customers?limit=1").await.json()["data"][0]["id"].clone();
+    let made = s
+        .core_json(
+            Method::POST,
+            "/v3/carts",
+            json!({"customer_id": customer, "channel_id": 1, "currency": {"code": "USD"},
+                "line_items": [{"quantity": 2, "product_id": 1, "variant_id": 1},
+                               {"quantity": 1, "product_id": 2, "list_price": 7.5}]}),
+        )
+        .await;
+    c.check(carts, "POST", "/carts", 201, &made);
+    let cart_id = made.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let got = s.core_get(&format!("/v3/carts/{cart_id}")).await;
+    c.check(carts, "GET", "/carts/{cartId}", 200, &got);
+    let lines = got.json()["data"]["line_items"]["physical_items"].clone();
+    assert_eq!(lines[0]["sku"], "SKU-001-1", "{lines}");
+    assert_eq!(lines[1]["sale_price"], 7.5, "{lines}");
+    assert_eq!(got.json()["data"]["customer_id"], customer);
+    let gone = s
+        .core_get("/v3/carts/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(gone.status, 404);
+
     // ---- hooks
     let wh = "webhooks.v3.yml";
     let r = s.core_json(Method::POST, "/v3/hooks", json!({"scope": "store/order/*", "destination": "https://example.test/h", "is_active": true, "headers": {"k": "v"}})).await;

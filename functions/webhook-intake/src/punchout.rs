@@ -328,15 +328,11 @@ pub fn cart_items(cart: &Cart) -> Result<(String, Vec<CartItem>), String> {
             .ok_or_else(|| {
                 format!("`{name}` has no SKU, so it cannot be ordered through procurement")
             })?;
-        let quantity = Some(line.quantity)
+        let quantity = line
+            .quantity
             .filter(|q| q.fract() == 0.0 && *q >= 1.0 && *q <= f64::from(u32::MAX))
             .map(|q| q as u32)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}`: the quantity {} is not a whole number",
-                    line.quantity
-                )
-            })?;
+            .ok_or_else(|| format!("`{name}`: the quantity is not a whole number"))?;
         let unit_price = line
             .unit_price()
             .ok_or_else(|| format!("`{name}` has no price"))?;

@@ -45,6 +45,7 @@ const SPEC_FILES: &[&str] = &[
     "reference/inventory.v3.yml",
     "reference/locations.v3.yml",
     "reference/catalog/product-variants_catalog.v3.yml",
+    "reference/carts.v3.yml",
 ];
 
 /// The exceptions file, compiled in so the binary needs no file beside it.

@@ -162,8 +162,9 @@ pub struct CartLine {
     /// The product's name.
     #[serde(default)]
     pub name: Option<String>,
-    /// How many (a number in the spec; whole for every product line).
-    pub quantity: f64,
+    /// How many: a number (custom items: a string, as `ItemCustomGet` declares it).
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub quantity: Option<f64>,
     /// The product.
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub product_id: Option<i64>,
@@ -261,8 +262,8 @@ mod tests {
             "line_items": {"physical_items": [{"id": "l1", "variant_id": 3, "product_id": 2,
                 "sku": "SKU-002-1", "name": "Widget", "quantity": 2, "list_price": 25,
                 "sale_price": 22.5}], "digital_items": [], "gift_certificates": [],
-                "custom_items": [{"id": "c1", "sku": "CUSTOM", "name": "Setup", "quantity": 1,
-                "list_price": 10}]}
+                "custom_items": [{"id": "c1", "sku": "CUSTOM", "name": "Setup", "quantity": "1",
+                "list_price": "10"}]}
         }))
         .unwrap();
         let lines: Vec<&CartLine> = cart.line_items.products().collect();
@@ -270,5 +271,6 @@ mod tests {
         assert_eq!(lines[0].unit_price(), Some(Amount::parse("22.5").unwrap()));
         assert_eq!(lines[1].unit_price(), Some(Amount::parse("10").unwrap()));
         assert_eq!(cart.customer_id, Some(7));
+        assert_eq!(lines[1].quantity, Some(1.0));
     }
 }

@@ -306,3 +306,29 @@ async fn core_orders_price_lists_groups_and_hooks_follow_the_spec() {
     core.hooks_admin().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_customers_cart_is_read_as_the_spec_serves_it() {
+    let sb = strict_sandbox().await;
+    let bc = client(&sb);
+    let http = reqwest::Client::new();
+    let made: serde_json::Value = http
+        .post(format!("{}/stores/sandbox/v3/carts", sb.base_url()))
+        .header("X-Auth-Token", "sandbox-token")
+        .json(&json!({"customer_id": 0, "line_items": [{"quantity": 4, "product_id": 3, "variant_id": 5}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["data"]["id"].as_str().unwrap();
+    let cart = bc.core().cart(id).await.unwrap().unwrap();
+    assert_eq!(cart.id, id);
+    assert_eq!(cart.customer_id, Some(0));
+    assert_eq!(cart.currency.unwrap().code, "USD");
+    let line = &cart.line_items.physical_items[0];
+    assert_eq!((line.sku.as_deref(), line.quantity), (Some("SKU-003-1"), Some(4.0)));
+    assert!(line.unit_price().is_some());
+    assert!(bc.core().cart("00000000-0000-4000-8000-000000000000").await.unwrap().is_none());
+}
