@@ -233,6 +233,15 @@ impl Intake {
                 json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
             );
         }
+        let mut req = req;
+        if !req.headers().contains_key(lambda_http::http::header::HOST) {
+            // API Gateway names its domain in the request context; lambda_http puts it in the URI.
+            let authority = req.uri().authority().map(|a| a.as_str().to_owned());
+            if let Some(host) = authority.and_then(|a| a.parse().ok()) {
+                req.headers_mut()
+                    .insert(lambda_http::http::header::HOST, host);
+            }
+        }
         if route == Route::PunchOutStart {
             return self.punchout_start(req.uri().path(), now).await;
         }

@@ -328,7 +328,15 @@ async fn a_customers_cart_is_read_as_the_spec_serves_it() {
     assert_eq!(cart.customer_id, Some(0));
     assert_eq!(cart.currency.unwrap().code, "USD");
     let line = &cart.line_items.physical_items[0];
-    assert_eq!((line.sku.as_deref(), line.quantity), (Some("SKU-003-1"), Some(4.0)));
+    assert_eq!(
+        (line.sku.as_deref(), line.quantity),
+        (Some("SKU-003-1"), Some(4.0))
+    );
     assert!(line.unit_price().is_some());
-    assert!(bc.core().cart("00000000-0000-4000-8000-000000000000").await.unwrap().is_none());
+    assert!(bc
+        .core()
+        .cart("00000000-0000-4000-8000-000000000000")
+        .await
+        .unwrap()
+        .is_none());
 }

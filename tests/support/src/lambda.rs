@@ -438,6 +438,24 @@ pub fn http_post_text(path: &str, content_type: &str, body: &str) -> Value {
     })
 }
 
+/// An API Gateway (HTTP API) `GET` of `path_and_query` from a browser sending `cookies`.
+pub fn http_get(path_and_query: &str, cookies: &[&str]) -> Value {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": {"accept": "text/html"}, "cookies": cookies,
+        "requestContext": {"accountId": "000000000000", "apiId": "e2e",
+            "domainName": "e2e.execute-api.us-east-1.amazonaws.com", "domainPrefix": "e2e",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1", "userAgent": "browser/1.0"},
+            "requestId": "e2e", "routeKey": "$default", "stage": "$default",
+            "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
+        "isBase64Encoded": false
+    })
+}
+
 /// The answer of `process` to `event` (within a minute); panics, naming the function's log,
 /// when it failed or did not answer: for tests.
 pub async fn answer_of(process: &FunctionProcess, event: &Value) -> Value {
