@@ -228,6 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_is_an_absolute_address() {
+        let read = |v: &str| IntakeOptions::from_lookup(env(&[("PUBLIC_URL", v)]), "q");
+        assert_eq!(
+            read("https://b2b.example/api/")
+                .unwrap()
+                .public_url
+                .as_deref(),
+            Some("https://b2b.example/api")
+        );
+        assert_eq!(read("").unwrap().public_url, None);
+        for bad in [
+            "b2b.example",
+            "https://b2b.example/?x=1",
+            "ftp://b2b.example",
+        ] {
+            let err = read(bad).unwrap_err();
+            assert_eq!(err[0].variable, "PUBLIC_URL", "{bad}");
+        }
+    }
+
+    #[test]
     fn a_complete_environment_reads() {
         let s = Settings::from_lookup(env(&[
             ("BC_SECRET_ID", "bc/store"),

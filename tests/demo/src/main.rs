@@ -27,7 +27,7 @@ mod procurement;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const STORE: &str = "demo42";
-const TOKEN: &str = "demo-store-token";
+pub(crate) const TOKEN: &str = "demo-store-token";
 const WEBHOOK_SECRET: &str = "demo-webhook-secret";
 const INBOUND_KEY: &str = "demo-inbound-key";
 
@@ -597,7 +597,9 @@ async fn run() -> Result<(), Error> {
         .name(&secret_id)
         .secret_string(
             json!({"store_hash": STORE, "access_token": TOKEN, "webhook_secret": WEBHOOK_SECRET,
-            "inbound_api_key": INBOUND_KEY, "procurement": procurement::config(&buyer_system.url)})
+            "inbound_api_key": INBOUND_KEY, "client_id": procurement::APP_CLIENT_ID,
+            "client_secret": procurement::APP_CLIENT_SECRET,
+            "procurement": procurement::config(&buyer_system.url, &sandbox.base_url())})
             .to_string(),
         )
         .send()
@@ -650,6 +652,13 @@ async fn run() -> Result<(), Error> {
             "store/order/*,store/company/*,store/quote/*".into(),
         ),
         ("STORE_SECRET_IDS", secret_id.clone()),
+        // The emulator's function URLs drop the `/lambda-url/{function}` prefix before the
+        // function sees the path, as a proxy with a base path does: punch-out start pages
+        // are made with the address browsers reach.
+        (
+            "PUBLIC_URL",
+            format!("{watch_base}/lambda-url/webhook-intake"),
+        ),
         ("EXPORT_START_DAYS", "3650".into()),
         ("AWS_ENDPOINT_URL", endpoint),
         (

@@ -1,6 +1,8 @@
 //! The demo's procurement step: Acme Texas's procurement system (a small simulator here, on
-//! a local port) sends a cXML purchase order to webhook-intake, hears back a confirmation
-//! once the worker has made the order, and a ship notice when the ERP ships it.
+//! a local port) punches out to the store (its buyer signed in to the sandbox's storefront
+//! by a customer login token, a cart filled and returned as a PunchOutOrderMessage), sends
+//! that cart as a cXML purchase order to webhook-intake, hears back a confirmation once the
+//! worker has made the order, and a ship notice when the ERP ships it.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,13 @@ const SAMPLE_PO: &str =
     include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
 /// The secret the procurement system and the store share.
 const SHARED_SECRET: &str = "s3cret-for-tests";
+/// The sample punch-out setup request (its `From` and shopper replaced by Acme Texas's).
+const SAMPLE_SETUP: &str =
+    include_str!("../../../functions/webhook-intake/events/cxml/punchout-setup-request.xml");
+/// The app whose client secret signs customer login tokens (the sandbox's defaults).
+pub const APP_CLIENT_ID: &str = "sandbox-client";
+/// See [`APP_CLIENT_ID`].
+pub const APP_CLIENT_SECRET: &str = "sandbox-client-secret";
 
 /// The buyer's procurement system, as far as it hears back: every cXML document it took.
 pub struct BuyerSystem {
@@ -64,10 +73,115 @@ impl BuyerSystem {
 
 /// The store secret's `procurement`: the store is supplier `ACME-SUPPLY` to the sample's
 /// procurement system (in test mode, as the sample is), which takes documents at `url`.
-pub fn config(url: &str) -> Value {
+pub fn config(url: &str, storefront: &str) -> Value {
     json!({"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
         "partners": [{"name": "acme-coupa", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": SHARED_SECRET, "deployment_mode": "test", "document_url": url}]})
+            "shared_secret": SHARED_SECRET, "deployment_mode": "test", "document_url": url}],
+        "punchout": {"storefront_url": storefront}})
+}
+
+/// The action and cXML of a return page's self-posting form.
+fn form_of(page: &str) -> Result<(String, String), Error> {
+    let attr = |name: &str| -> Result<String, Error> {
+        let raw = page
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or_else(|| format!("punch-out: no {name} in the return page: {page}"))?;
+        Ok(quick_xml::escape::unescape(raw)?.into_owned())
+    };
+    Ok((attr("action")?, attr("value")?))
+}
+
+/// Pat of Acme Texas punches out from the procurement system: the setup answered with a
+/// start page, which signs Pat in to the storefront (the sandbox checks the login token);
+/// Pat's cart (the PO's two lines) goes back as a PunchOutOrderMessage. The items returned.
+async fn punch_out(
+    intake_url: &str,
+    sandbox: &RunningSandbox,
+) -> Result<b2b_cxml::PunchOutOrder, Error> {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let setup = SAMPLE_SETUP
+        .replacen("NORTHWIND-AN01", PROCUREMENT_BUYER, 1)
+        .replace("nancy@northwind.example", "pat@acme-tx.example");
+    let answer = browser
+        .post(format!("{intake_url}/procurement/cxml"))
+        .header("content-type", "text/xml")
+        .body(setup)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let start = b2b_cxml::read_start_page(answer.as_bytes())
+        .map_err(|e| format!("punch-out setup: {e}: {answer}"))?;
+    let opened = browser.get(&start).send().await?;
+    let login = opened
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .ok_or_else(|| {
+            format!(
+                "punch-out: the start page {start} answered {} without a redirect",
+                opened.status()
+            )
+        })?
+        .to_owned();
+    let cookie = opened
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .ok_or("punch-out: the start page set no session cookie")?
+        .to_owned();
+    let signed_in = browser.get(&login).send().await?;
+    if signed_in.status() != reqwest::StatusCode::FOUND
+        || signed_in.headers().get("set-cookie").is_none()
+    {
+        return Err(format!(
+            "punch-out: the storefront refused the login token ({})",
+            signed_in.status()
+        )
+        .into());
+    }
+    let logins: Value = browser
+        .get(format!(
+            "{}/__sandbox/storefront/logins",
+            sandbox.base_url()
+        ))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let customer = logins["logins"][0]["customer_id"].clone();
+    let cart: Value = browser
+        .post(format!("{}/stores/{STORE}/v3/carts", sandbox.base_url()))
+        .header("X-Auth-Token", crate::TOKEN)
+        .json(&json!({"customer_id": customer, "line_items": [
+            {"product_id": 1, "variant_id": 1, "quantity": 3, "list_price": 12.5},
+            {"product_id": 2, "variant_id": 4, "quantity": 2, "list_price": 19.5}]}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let cart_id = cart["data"]["id"].as_str().unwrap_or_default();
+    let return_url = start
+        .split("/procurement/punchout/start/")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+        + "/procurement/punchout/return?cart_id="
+        + cart_id;
+    let page = browser
+        .get(&return_url)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let (_, cxml) = form_of(&page)?;
+    Ok(b2b_cxml::PunchOutOrder::from_xml(cxml.as_bytes())?)
 }
 
 /// POSTs a cXML document to webhook-intake; its cXML status code and text.
@@ -129,7 +243,20 @@ pub async fn step(
     sandbox: &RunningSandbox,
     buyer_system: &BuyerSystem,
 ) -> Result<String, Error> {
+    let cart = punch_out(intake_url, sandbox).await?;
     let po = SAMPLE_PO.replacen("NORTHWIND-AN01", PROCUREMENT_BUYER, 1);
+    let ordered = b2b_cxml::PurchaseOrder::from_xml(po.as_bytes())?;
+    let same = ordered.lines.len() == cart.items.len()
+        && ordered.lines.iter().zip(&cart.items).all(|(l, i)| {
+            (l.sku.as_str(), l.quantity, l.unit_price) == (i.sku.as_str(), i.quantity, i.unit_price)
+        });
+    if !same {
+        return Err(format!(
+            "procurement step: the punched-out cart {:?} is not the PO's lines",
+            cart.items
+        )
+        .into());
+    }
     let (code, text) = post_cxml(http, intake_url, &po).await?;
     if code != 200 {
         return Err(format!("procurement step: the PO was answered {code}: {text}").into());
@@ -163,7 +290,10 @@ pub async fn step(
         .into());
     }
     Ok(format!(
-        "procurement: Acme Texas's Coupa sent cXML PO PO-2026-0042 (2 lines, {} USD) to POST /procurement/cxml → cXML 200; order #{id} created for {buyer} with PO number {po_number} and confirmed back (ConfirmationRequest accept); sent again → 200, nothing new; a wrong shared secret → 401; the ERP shipped line 1 by UPS → ShipNoticeRequest to the procurement system",
+        "procurement: Pat of Acme Texas punched out from Coupa (PunchOutSetupRequest → start page → signed in to the storefront by a customer login token → cart of {} items, {} {} returned as a PunchOutOrderMessage); Coupa sent that cart as cXML PO PO-2026-0042 (2 lines, {} USD) to POST /procurement/cxml → cXML 200; order #{id} created for {buyer} with PO number {po_number} and confirmed back (ConfirmationRequest accept); sent again → 200, nothing new; a wrong shared secret → 401; the ERP shipped line 1 by UPS → ShipNoticeRequest to the procurement system",
+        cart.items.len(),
+        cart.total,
+        cart.currency,
         order["total_inc_tax"].as_str().unwrap_or_default()
     ))
 }
