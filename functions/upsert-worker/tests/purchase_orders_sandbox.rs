@@ -129,7 +129,11 @@ async fn a_purchase_order_becomes_one_order_for_the_buyer_with_its_po_number() {
     assert_eq!(order["total_tax"], "3.2500");
     assert_eq!(order["billing_address"]["street_1"], "1 Main St");
     assert_eq!(order["billing_address"]["email"], "ap@acme.example");
-    assert_eq!(order["staff_notes"], "PO 4500012345\nDeliver to dock 4");
+    // Made at the PO's prices; the lines whose catalog price differs are noted for the staff.
+    assert_eq!(
+        order["staff_notes"],
+        "PO 4500012345\nDeliver to dock 4\nPrice check: SKU-001-1 (line 1): 12.5000 on the PO, 11.0000 in the catalog; SKU-002-2 (line 2): 4.0000 on the PO, 12.5000 in the catalog"
+    );
     let state = support::admin(&rig.sandbox, "state").await;
     let lines = state["order_products"][id.to_string()]
         .as_array()
@@ -497,4 +501,56 @@ async fn an_order_in_a_currency_the_store_does_not_sell_in_is_a_dead_letter_nami
         "{reasons:?}"
     );
     assert_eq!(rig.requests(POST_ORDER).await, 0);
+}
+
+#[tokio::test]
+async fn prices_that_differ_from_the_companys_price_list_are_noted_and_the_po_price_stands() {
+    use bigcommerce_b2b::core::{PriceListAssignment, PriceRecord};
+    let rig = rig().await;
+    rig.handle(&[company("PL", "PL-AN01")]).await;
+    let state = support::admin(&rig.sandbox, "state").await;
+    let made = support::all(&state, "companies")
+        .into_iter()
+        .find(|c| c["companyName"] == "Co PL")
+        .expect("the company");
+    let group = made["bcGroupId"]
+        .as_i64()
+        .or_else(|| made["bcGroupId"].as_str().and_then(|g| g.parse().ok()))
+        .expect("a customer group");
+    let client = support::client(&rig.sandbox, ClientOptions::default());
+    let core = client.core();
+    let list_id = support::price_list(&rig.sandbox).await;
+    let record = |variant_id: i64, price: f64| PriceRecord {
+        variant_id: Some(variant_id),
+        sku: None,
+        currency: "usd".into(),
+        price: Some(price),
+        sale_price: None,
+        retail_price: None,
+        map_price: None,
+        bulk_pricing_tiers: Vec::new(),
+    };
+    // SKU-001-1 is variant 1, SKU-002-2 variant 4.
+    core.upsert_price_records(list_id, &[record(1, 12.5), record(4, 5.0)])
+        .await
+        .unwrap();
+    core.assign_price_lists(&[PriceListAssignment {
+        price_list_id: list_id,
+        customer_group_id: group,
+        channel_id: 1,
+    }])
+    .await
+    .unwrap();
+    rig.handle(&[purchase_order("PL-1", "PL-AN01")]).await;
+    let orders = rig.orders_of("PL-AN01:PL-1").await;
+    assert_eq!(orders.len(), 1, "{:?}", rig.dead_reasons());
+    assert_eq!(orders[0]["subtotal_ex_tax"], "41.5000");
+    assert_eq!(
+        orders[0]["staff_notes"],
+        format!(
+            "PO PL-1\nDeliver to dock 4\nPrice check: SKU-002-2 (line 2): 4.0000 on the PO, 5.0000 in price list {}",
+            list_id
+        )
+    );
+    rig.assert_contract_kept();
 }

@@ -341,6 +341,31 @@ impl Core<'_> {
         Ok(batches)
     }
 
+    /// The records of price list `price_list_id` in `currency` for these variants
+    /// (`GET /v3/pricelists/{id}/records?variant_id:in=`, every page; at most 250 ids a
+    /// request).
+    pub async fn price_records_for(
+        &self,
+        price_list_id: i64,
+        variant_ids: &[i64],
+        currency: &str,
+    ) -> Result<Vec<PriceRecord>, BcError> {
+        let mut out = Vec::new();
+        for chunk in variant_ids.chunks(250) {
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let query = vec![
+                ("variant_id:in".to_owned(), ids.join(",")),
+                ("currency".to_owned(), currency.to_ascii_lowercase()),
+            ];
+            let path = format!("/v3/pricelists/{price_list_id}/records");
+            let page: Vec<PriceRecord> = items(v3_pages(self.client, path, query))
+                .try_collect()
+                .await?;
+            out.extend(page);
+        }
+        Ok(out)
+    }
+
     /// Assignments of customer group `customer_group_id` on `channel_id`
     /// (`GET /v3/pricelists/assignments`).
     pub async fn price_list_assignments(

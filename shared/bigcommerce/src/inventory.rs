@@ -48,6 +48,12 @@ pub struct VariantRef {
     /// Its SKU.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub sku: Option<String>,
+    /// Its price in the store's default currency, when the variant sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::money::Amount>,
+    /// The price the storefront shows (the sale price where one applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculated_price: Option<crate::money::Amount>,
 }
 
 /// One item of an adjustment: a variant at a location, and its level (absolute) or change
@@ -111,7 +117,7 @@ impl Core<'_> {
     }
 
     /// The variants with these SKUs (at most [`SKUS_PER_LOOKUP`], see [`sku_chunks`]): one
-    /// request, `sku:in` with only the id, product and SKU fields.
+    /// request, `sku:in` with only the id, product, SKU and price fields.
     pub async fn variants_by_sku(&self, skus: &[String]) -> Result<Vec<VariantRef>, BcError> {
         self.variants_where("sku:in", skus.join(",")).await
     }
@@ -130,7 +136,10 @@ impl Core<'_> {
         }
         let query = vec![
             (filter.to_owned(), list),
-            ("include_fields".to_owned(), "product_id,sku".to_owned()),
+            (
+                "include_fields".to_owned(),
+                "product_id,sku,price,calculated_price".to_owned(),
+            ),
         ];
         items(v3_pages(self.client(), "/v3/catalog/variants", query))
             .try_collect()

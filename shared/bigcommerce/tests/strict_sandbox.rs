@@ -269,6 +269,12 @@ async fn core_orders_price_lists_groups_and_hooks_follow_the_spec() {
         bulk_pricing_tiers: Vec::new(),
     };
     core.upsert_price_records(list.id, &[record]).await.unwrap();
+    let read = core
+        .price_records_for(list.id, &[1, 999_999], "USD")
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert_eq!((read[0].variant_id, read[0].price), (Some(1), Some(9.5)));
     let assignment = PriceListAssignment {
         price_list_id: list.id,
         customer_group_id: group.id,

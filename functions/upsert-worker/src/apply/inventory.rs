@@ -55,6 +55,8 @@ pub(super) struct CatalogItem {
     pub product_id: i64,
     /// The variant.
     pub variant_id: i64,
+    /// What the catalog asks for it (its calculated price, else its price).
+    pub catalog_price: Option<bigcommerce_b2b::money::Amount>,
 }
 
 impl Applier {
@@ -135,21 +137,28 @@ impl Applier {
         field: &str,
         refusal: &str,
     ) -> Result<Vec<CatalogItem>, ApplyError> {
-        let by_sku: HashMap<String, (Option<i64>, i64)> = self
+        let by_sku: HashMap<String, VariantRef> = self
             .variants_of_skus(skus)
             .await?
             .into_iter()
-            .filter_map(|v| Some((v.sku?, (v.product_id, v.id))))
+            .filter_map(|v| Some((v.sku.clone()?, v)))
             .collect();
         let mut refused = Vec::new();
         let mut out = Vec::with_capacity(skus.len());
         for (i, sku) in skus.iter().enumerate() {
             match by_sku.get(sku) {
-                Some((Some(product_id), variant_id)) => out.push(CatalogItem {
+                Some(VariantRef {
+                    product_id: Some(product_id),
+                    id,
+                    price,
+                    calculated_price,
+                    ..
+                }) => out.push(CatalogItem {
                     product_id: *product_id,
-                    variant_id: *variant_id,
+                    variant_id: *id,
+                    catalog_price: calculated_price.or(*price),
                 }),
-                Some((None, _)) => refused.push(format!(
+                Some(_) => refused.push(format!(
                     "`{field}[{i}].sku`: `{sku}`: the catalog answered without its product"
                 )),
                 None => refused.push(format!(

@@ -28,6 +28,7 @@ mod inventory;
 mod invoice;
 mod mirror;
 mod order_create;
+mod price_check;
 mod pricelist;
 mod procurement;
 mod quote;

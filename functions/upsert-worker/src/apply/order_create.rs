@@ -241,7 +241,11 @@ impl Applier {
             Some(existing) => (existing.id, Outcome::Unchanged),
             None => {
                 let status = order.status_id.unwrap_or(self.purchase_orders.status_id);
-                let body = order_body(external_id, order, customer_id, status, &items)?;
+                let check = self.price_check(&company, order, &items).await;
+                let mut body = order_body(external_id, order, customer_id, status, &items)?;
+                if let (Some(check), Some(notes)) = (check, body["staff_notes"].as_str()) {
+                    body["staff_notes"] = json!(format!("{notes}\n{check}"));
+                }
                 let created = self.client.core().create_order(&body).await?;
                 (created.id, Outcome::Created)
             }
@@ -374,10 +378,12 @@ mod tests {
             CatalogItem {
                 product_id: 1,
                 variant_id: 10,
+                catalog_price: None,
             },
             CatalogItem {
                 product_id: 2,
                 variant_id: 20,
+                catalog_price: None,
             },
         ];
         let body = order_body("AN01:4500012345", &order(), 7, 11, &items).unwrap();
