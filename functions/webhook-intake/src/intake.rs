@@ -246,10 +246,9 @@ impl Intake {
             return self.punchout_start(req.uri().path(), now).await;
         }
         if route == Route::PunchOutReturn {
-            let params = req.query_string_parameters();
-            let cart_id = params.first("cart_id").filter(|c| !c.trim().is_empty());
+            let cart_id = crate::punchout::cart_id_of(&req);
             return self
-                .punchout_return(req.uri().path(), req.headers(), cart_id, now)
+                .punchout_return(req.uri().path(), req.headers(), cart_id.as_deref(), now)
                 .await;
         }
         let body: &[u8] = req.body().as_ref();

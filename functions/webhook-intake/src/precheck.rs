@@ -36,6 +36,18 @@ pub trait OrderPrecheck: Send + Sync {
     ) -> BoxFuture<'a, Result<Findings, String>>;
 }
 
+/// The BigCommerce client of `store`, or why there is none (for logs).
+pub(crate) async fn store_client(
+    clients: &StoreClients,
+    store: &StoreHash,
+) -> Result<bigcommerce_b2b::BcClient, String> {
+    clients
+        .client_of(store)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("store `{store}` is not served"))
+}
+
 /// The checks through the stores' BigCommerce clients.
 pub struct StorePrecheck {
     /// A client per store served.
@@ -52,12 +64,7 @@ impl OrderPrecheck for StorePrecheck {
         skus: &'a [String],
     ) -> BoxFuture<'a, Result<Findings, String>> {
         Box::pin(async move {
-            let client = self
-                .clients
-                .client_of(store)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("store `{store}` is not served"))?;
+            let client = store_client(&self.clients, store).await?;
             let field = &self.identity_field;
             let companies = client
                 .b2b()

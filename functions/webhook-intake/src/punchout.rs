@@ -86,11 +86,7 @@ pub struct StorePunchOut {
 
 impl StorePunchOut {
     async fn client(&self, store: &StoreHash) -> Result<bigcommerce_b2b::BcClient, String> {
-        self.clients
-            .client_of(store)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("store `{store}` is not served"))
+        crate::precheck::store_client(&self.clients, store).await
     }
 
     async fn find_shopper(
@@ -248,6 +244,30 @@ pub fn public_base(public_url: Option<&str>, headers: &HeaderMap, path: &str) ->
         .unwrap_or(if local { "http" } else { "https" });
     let prefix = path.find("/procurement/").map_or("", |i| &path[..i]);
     Some(format!("{scheme}://{host}{prefix}"))
+}
+
+#[derive(Deserialize)]
+struct ReturnForm {
+    cart_id: Option<String>,
+}
+
+/// The cart a return names: `cart_id` in the query, or in a posted form (or JSON) body.
+pub fn cart_id_of(req: &lambda_http::Request) -> Option<String> {
+    use lambda_http::{RequestExt, RequestPayloadExt};
+    let in_query = req
+        .query_string_parameters()
+        .first("cart_id")
+        .map(str::to_owned);
+    let in_body = || {
+        req.payload::<ReturnForm>()
+            .ok()
+            .flatten()
+            .and_then(|f| f.cart_id)
+    };
+    in_query
+        .or_else(in_body)
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
 }
 
 /// The value of cookie `name` among the request's `Cookie` headers.

@@ -432,6 +432,18 @@ async fn without_the_cookie_the_carts_customer_names_the_session_and_without_a_c
         .await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", text(&resp));
     assert_eq!(posted(&text(&resp)).1.items.len(), 2);
+    // A storefront form may post the cart id instead.
+    let mut form = request(
+        "POST",
+        "/procurement/punchout/return",
+        None,
+        Some("cart_id=mine"),
+    );
+    form.headers_mut().insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    assert_eq!(super::cart_id_of(&form).as_deref(), Some("mine"));
     // Neither cookie nor cart: nothing to go on.
     let resp = h.get("/procurement/punchout/return", None, NOW + 60).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);

@@ -214,3 +214,42 @@ async fn one_deployment_serves_declared_and_installed_stores_from_the_registry()
         .collect();
     assert_eq!(stores, ["dec1", "app2"]);
 }
+
+#[tokio::test]
+async fn an_expiring_record_carries_the_tables_ttl_and_a_plain_one_none() {
+    use b2b_shared::state::Watermarks;
+    let aws = aws().await;
+    let table = table(&aws).await;
+    let state = DynamoState::new(aws.dynamo.clone(), &table);
+    let value = serde_json::json!({"customer_id": 7});
+    state
+        .put_watermark_until("punchout#abc", &value, 1_900_000_000)
+        .await
+        .unwrap();
+    state.put_watermark("plain", &value).await.unwrap();
+    assert_eq!(
+        state.get_watermark("punchout#abc").await.unwrap(),
+        Some(value)
+    );
+    let ttl_of = |pk: &'static str| {
+        let dynamo = aws.dynamo.clone();
+        let table = table.clone();
+        async move {
+            let item = dynamo
+                .get_item()
+                .table_name(table)
+                .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap();
+            item.get("expires_at").and_then(|v| v.as_n().ok()).cloned()
+        }
+    };
+    assert_eq!(
+        ttl_of("wm#punchout#abc").await.as_deref(),
+        Some("1900000000")
+    );
+    assert_eq!(ttl_of("wm#plain").await, None);
+}

@@ -378,36 +378,40 @@ impl Watermarks for DynamoState {
         key: &'a str,
         value: &'a serde_json::Value,
     ) -> BoxFuture<'a, Result<(), StateError>> {
-        Box::pin(async move {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
-                .item(VALUE_ATTRIBUTE, AttributeValue::S(value.to_string()))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| StateError(describe(&e)))
-        })
+        Box::pin(self.put_record(key, value, None))
     }
+
     fn put_watermark_until<'a>(
         &'a self,
         key: &'a str,
         value: &'a serde_json::Value,
         expires_at: i64,
     ) -> BoxFuture<'a, Result<(), StateError>> {
-        Box::pin(async move {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
-                .item(VALUE_ATTRIBUTE, AttributeValue::S(value.to_string()))
-                .item(TTL_ATTRIBUTE, AttributeValue::N(expires_at.to_string()))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| StateError(describe(&e)))
-        })
+        Box::pin(self.put_record(key, value, Some(expires_at)))
+    }
+}
+
+impl DynamoState {
+    /// Writes the record `wm#{key}`, deleted by the table's TTL after `expires_at` if given.
+    async fn put_record(
+        &self,
+        key: &str,
+        value: &serde_json::Value,
+        expires_at: Option<i64>,
+    ) -> Result<(), StateError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PARTITION_KEY, AttributeValue::S(format!("wm#{key}")))
+            .item(VALUE_ATTRIBUTE, AttributeValue::S(value.to_string()));
+        if let Some(at) = expires_at {
+            put = put.item(TTL_ATTRIBUTE, AttributeValue::N(at.to_string()));
+        }
+        put.send()
+            .await
+            .map(drop)
+            .map_err(|e| StateError(describe(&e)))
     }
 }
 

@@ -9,8 +9,8 @@
 
 mod common;
 
-use b2b_test_support::lambda::{answer_of, http_post, http_post_text, FunctionProcess};
-use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE};
+use b2b_test_support::lambda::{answer_of, http_post_text, FunctionProcess};
+use b2b_test_support::{drain, moto, queue, state_table, unlimited};
 use common::{admin_get, all, sandbox_store_secret_with, start_function, work_off};
 use serde_json::{json, Value};
 
@@ -80,18 +80,7 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     let worker = start_function("upsert-worker", &env).await;
 
     // The ERP made the buyer's company, with its procurement identity.
-    let company = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
-        "external_id": "NW", "idempotency_key": unique("k"),
-        "company": {"name": "Northwind Traders", "email": "ap@northwind.example", "phone": "555-0100",
-        "country": "US", "extra_fields": {"procurement_id": "NORTHWIND-AN01"},
-        "admin": {"first_name": "Nancy", "last_name": "Davolio", "email": "nancy@northwind.example"}}});
-    let answer = answer_of(
-        &intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!([company])),
-    )
-    .await;
-    assert_eq!(answer["statusCode"], 202, "{answer}");
-    work_off(&worker, drain(&sqs, &inbound).await).await;
+    common::northwind_company(&intake, &worker, &sqs, &inbound).await;
 
     // A SKU the catalog lacks, a buyer that is no company: refused at once, nothing queued.
     let unknown_sku = post_cxml(&intake, &SAMPLE.replace("SKU-002-2", "SKU-404")).await;

@@ -11,8 +11,8 @@
 mod common;
 
 use b2b_cxml::PunchOutOrder;
-use b2b_test_support::lambda::{answer_of, http_get, http_post, http_post_text};
-use b2b_test_support::{drain, moto, queue, state_table, unique, unlimited, STORE, TOKEN};
+use b2b_test_support::lambda::{answer_of, http_get, http_post_text};
+use b2b_test_support::{drain, moto, queue, state_table, unlimited, STORE, TOKEN};
 use bigcommerce_b2b::money::Amount;
 use common::{admin_get, all, sandbox_store_secret_with, start_function, work_off};
 use serde_json::{json, Value};
@@ -84,18 +84,7 @@ async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_orde
     ];
     let intake = start_function("webhook-intake", &env).await;
     let worker = start_function("upsert-worker", &env).await;
-    let company = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
-        "external_id": "NW", "idempotency_key": unique("k"),
-        "company": {"name": "Northwind Traders", "email": "ap@northwind.example", "phone": "555-0100",
-        "country": "US", "extra_fields": {"procurement_id": "NORTHWIND-AN01"},
-        "admin": {"first_name": "Nancy", "last_name": "Davolio", "email": "nancy@northwind.example"}}});
-    let answer = answer_of(
-        &intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!([company])),
-    )
-    .await;
-    assert_eq!(answer["statusCode"], 202, "{answer}");
-    work_off(&worker, drain(&sqs, &inbound).await).await;
+    common::northwind_company(&intake, &worker, &sqs, &inbound).await;
     let state = admin_get(&sandbox, "state").await;
     let nancy = all(&state, "customers")
         .into_iter()

@@ -181,3 +181,29 @@ pub async fn work_off(
     }
     panic!("still failing after 4 deliveries: {pending:?}");
 }
+
+/// The ERP makes Northwind Traders (procurement identity `NORTHWIND-AN01`, administrator
+/// nancy@northwind.example) through `intake`'s `/inbound`, and `worker` applies it from
+/// `inbound`: the buyer of the cXML samples.
+#[allow(dead_code)] // each test binary compiles this module; not all of them trade in cXML
+pub async fn northwind_company(
+    intake: &b2b_test_support::lambda::FunctionProcess,
+    worker: &b2b_test_support::lambda::FunctionProcess,
+    sqs: &aws_sdk_sqs::Client,
+    inbound: &str,
+) {
+    use b2b_test_support::lambda::{answer_of, http_post};
+    use b2b_test_support::STORE;
+    let company = json!({"type": "company.upsert", "version": 1, "store_hash": STORE,
+        "external_id": "NW", "idempotency_key": unique("k"),
+        "company": {"name": "Northwind Traders", "email": "ap@northwind.example", "phone": "555-0100",
+        "country": "US", "extra_fields": {"procurement_id": "NORTHWIND-AN01"},
+        "admin": {"first_name": "Nancy", "last_name": "Davolio", "email": "nancy@northwind.example"}}});
+    let answer = answer_of(
+        intake,
+        &http_post("/inbound", &format!("key-{STORE}"), &json!([company])),
+    )
+    .await;
+    assert_eq!(answer["statusCode"], 202, "{answer}");
+    work_off(worker, b2b_test_support::drain(sqs, inbound).await).await;
+}
