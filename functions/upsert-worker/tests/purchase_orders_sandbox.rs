@@ -554,3 +554,96 @@ async fn prices_that_differ_from_the_companys_price_list_are_noted_and_the_po_pr
     );
     rig.assert_contract_kept();
 }
+
+#[tokio::test]
+async fn an_order_from_cxml_cancelled_in_bigcommerce_is_rejected_to_the_buyer_once() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let _accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex(r#"type="accept""#.into()))
+        .with_body(cxml_answer(200, "OK"))
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cxml_order("4500000071")]).await.is_empty());
+    let id = rig.orders_of("AN01:4500000071").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let status_hook = |hash: &str| {
+        json!({"type": "webhook.event", "version": 1, "scope": "store/order/statusUpdated",
+            "store_hash": support::STORE, "resource": {"type": "order", "id": id},
+            "data": {"type": "order", "id": id, "status": {"previous_status_id": 11, "new_status_id": 5}},
+            "hash": hash, "received_at": 1})
+    };
+    let rejected = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(format!(
+                r#"<ConfirmationHeader type="reject" noticeDate="[^"]+" operation="new" confirmID="{id}""#
+            )),
+            mockito::Matcher::Regex(format!("order {id} was cancelled by the supplier")),
+            mockito::Matcher::Regex(r#"<OrderReference orderID="4500000071""#.into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    // A status event while the order is still open sends nothing (the status is read).
+    assert!(rig.handle(&[status_hook("h-open")]).await.is_empty());
+    let http = reqwest::Client::new();
+    let put = http
+        .put(format!("{}/v2/orders/{id}", rig.sandbox.core_base_url()))
+        .header("X-Auth-Token", support::TOKEN)
+        .json(&json!({"status_id": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    let failed = rig.handle(&[status_hook("h-cancel")]).await;
+    assert!(failed.is_empty(), "{failed:?} {:?}", rig.dead_reasons());
+    // Delivered again: rejected once.
+    assert!(rig.handle(&[status_hook("h-cancel-2")]).await.is_empty());
+    rejected.assert_async().await;
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
+    rig.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_cxml_order_whose_buyer_never_appears_is_rejected_on_its_last_receive() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let mut po = cxml_order("4500000061");
+    po["order"]["buyer_email"] = json!("ghost@c.example");
+    let rejected = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ConfirmationHeader type="reject""#.into()),
+            mockito::Matcher::Regex("ghost@c.example".into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    // Retried while the buyer may be on its way: nothing said yet.
+    assert_eq!(rig.handle(std::slice::from_ref(&po)).await, ["m0"]);
+    assert!(rig.dlq.bodies().is_empty());
+    // The last receive: rejected to the buyer, then parked with the reason.
+    let last = common::handle_received(
+        &rig.worker,
+        std::slice::from_ref(&po),
+        upsert_worker::DEFAULT_MAX_RECEIVES,
+    )
+    .await;
+    assert!(last.is_empty(), "{last:?}");
+    rejected.assert_async().await;
+    let reasons = rig.dead_reasons();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("ghost@c.example")
+            && reasons[0].contains("rejected to the buyer's procurement system"),
+        "{reasons:?}"
+    );
+    assert_eq!(rig.requests(POST_ORDER).await, 0);
+}

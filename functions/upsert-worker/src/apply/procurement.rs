@@ -1,7 +1,8 @@
 //! Documents back to the buyer's procurement system: an order made from a cXML purchase order
 //! is confirmed (`ConfirmationRequest` type `accept`) once it exists with its PO number, one
 //! that can never be made is rejected with the reason (type `reject`) before it is
-//! dead-lettered, and each shipment of such an order is announced (`ShipNoticeRequest`, by
+//! dead-lettered (and type `reject` too when the order is cancelled or declined later, from
+//! the `store/order/statusUpdated` webhook), and each shipment of such an order is announced (`ShipNoticeRequest`, by
 //! the PO's line numbers, with carrier and tracking number). Each is POSTed to the trading partner's `document_url` (store secret) as
 //! part of applying the `order.create`: a partner that cannot take it now (a 5xx, no answer)
 //! makes the command retry, the order itself being found, not made again; one that refuses it
@@ -199,6 +200,101 @@ impl Applier {
         Ok(())
     }
 
+    /// On the last receive of a command that still fails (`reason`): an `order.create` from
+    /// cXML whose order was never made is rejected to the buyer's procurement system, so the
+    /// buyer hears of it before it is dead-lettered. What was done, for the dead letter's
+    /// reason; `None` for any other command, or an order that exists.
+    pub async fn reject_unmade_order(&self, body: &str, reason: &str) -> Option<String> {
+        let cmd: b2b_shared::messages::Command = serde_json::from_str(body).ok()?;
+        let b2b_shared::messages::Action::OrderCreate {
+            procurement: Some(p),
+            ..
+        } = &cmd.action
+        else {
+            return None;
+        };
+        let store = cmd.store_hash.as_str();
+        let key = super::id_key(store, super::Kind::Order, &cmd.external_id);
+        let exists = match self.state.get_id(&key).await {
+            Ok(Some(_)) => return None,
+            Ok(None) => {
+                self.client
+                    .core()
+                    .orders_with_external_id(&cmd.external_id)
+                    .await
+            }
+            Err(e) => return Some(format!("no rejection sent: the state table failed ({e})")),
+        };
+        match exists {
+            Ok(found) if !found.is_empty() => return None,
+            Ok(_) => {}
+            Err(e) => {
+                return Some(format!(
+                    "no rejection sent: whether the order exists is unknown ({e})"
+                ))
+            }
+        }
+        let draft = ConfirmationDraft {
+            kind: ConfirmationKind::Reject,
+            order_id: None,
+            total: None,
+            comments: Some(reason),
+        };
+        Some(match self.send_confirmation(store, p, draft).await {
+            Ok(()) => "rejected to the buyer's procurement system".to_owned(),
+            Err(e) => format!("the rejection was not taken: {e}"),
+        })
+    }
+
+    /// Tells the buyer's procurement system that an order from cXML was cancelled or declined
+    /// in BigCommerce (a `ConfirmationRequest` type `reject`), on the `store/order/statusUpdated`
+    /// webhook: the order's status is read, not taken from the event (events coalesce and
+    /// arrive out of order), and the rejection is sent once.
+    pub async fn confirm_status_change(&self, event: &WebhookEvent) -> Result<(), ApplyError> {
+        if event.scope != "store/order/statusUpdated" {
+            return Ok(());
+        }
+        let Some(order_id) = event.data.get("id").and_then(Value::as_i64) else {
+            return Ok(());
+        };
+        let store = event.store_hash.as_str();
+        let Some(record) = self
+            .state
+            .get_watermark(&procurement_key(store, order_id))
+            .await?
+        else {
+            return Ok(());
+        };
+        let marker = cancelled_key(store, order_id);
+        if self.state.is_claimed(&marker).await? {
+            return Ok(());
+        }
+        let Some(order) = self.client.core().order(order_id).await? else {
+            return Ok(());
+        };
+        let Some(status) = order.status_id.and_then(ended_status) else {
+            return Ok(());
+        };
+        let origin: OrderOrigin = serde_json::from_value(record).map_err(|e| {
+            ApplyError::Permanent(format!(
+                "the cXML origin recorded for order {order_id} cannot be read: {e}"
+            ))
+        })?;
+        let reason = format!("order {order_id} was {status} by the supplier");
+        let draft = ConfirmationDraft {
+            kind: ConfirmationKind::Reject,
+            order_id: Some(order_id),
+            total: None,
+            comments: Some(&reason),
+        };
+        self.send_confirmation(store, &origin.procurement, draft)
+            .await?;
+        // Marked after the partner took it: one that dies in between sends it again, the same
+        // document.
+        self.state.claim(&marker, ANNOUNCED_TTL).await?;
+        Ok(())
+    }
+
     /// Writes a document about PO `p` with `write` (given the parties, the PO's reference,
     /// the partner's deployment mode and the time now) and POSTs it to the partner; nothing
     /// when the partner takes no documents.
@@ -333,6 +429,19 @@ fn named(value: &Option<String>) -> Option<&str> {
 const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The state-table marker of a shipment whose ship notice the partner took.
+fn cancelled_key(store: &str, order_id: i64) -> String {
+    format!("cancelled#{store}#{order_id}")
+}
+
+/// How a BigCommerce status that ends an order unfulfilled reads (5 Cancelled, 6 Declined).
+fn ended_status(status_id: i64) -> Option<&'static str> {
+    match status_id {
+        5 => Some("cancelled"),
+        6 => Some("declined"),
+        _ => None,
+    }
+}
+
 fn announced_key(store: &str, shipment_id: i64) -> String {
     format!("shipnotice#{store}#{shipment_id}")
 }

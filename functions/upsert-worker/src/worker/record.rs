@@ -175,6 +175,10 @@ impl Worker {
                     Ok(()) => self.applier.announce_shipments(event).await,
                     Err(e) => Err(e),
                 };
+                let touched = match touched {
+                    Ok(()) => self.applier.confirm_status_change(event).await,
+                    Err(e) => Err(e),
+                };
                 let r = match touched {
                     Err(e) => Err(e),
                     Ok(()) => match &self.events {

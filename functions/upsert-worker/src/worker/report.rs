@@ -67,9 +67,13 @@ impl Worker {
                 .unwrap_or(0);
             let result = match result {
                 RecordResult::Retry { kind, reason, .. } if receives >= self.max_receives => {
-                    let reason = format!(
+                    let mut reason = format!(
                         "still failing after {receives} receives (the queue's limit): {reason}"
                     );
+                    let body = item.record.body.as_deref().unwrap_or_default();
+                    if let Some(note) = self.applier.reject_unmade_order(body, &reason).await {
+                        reason = format!("{reason} ({note})");
+                    }
                     self.dead_letter(item.record, kind, reason, None).await
                 }
                 other => other,
