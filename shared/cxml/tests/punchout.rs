@@ -201,3 +201,39 @@ fn a_page_for_the_shopper_escapes_what_it_says() {
     );
     assert!(page.contains("<p>Cart &quot;a&quot; &amp; b</p>"), "{page}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_any_reader(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = PunchOutSetup::from_xml(&bytes);
+            let _ = PunchOutOrder::from_xml(&bytes);
+            let _ = read_start_page(&bytes);
+        }
+
+        #[test]
+        fn a_mutated_setup_request_is_read_whole_or_refused(at in 0usize..4000, byte in any::<u8>()) {
+            let mut bytes = SETUP.as_bytes().to_vec();
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            if let Ok(s) = PunchOutSetup::from_xml(&bytes) {
+                // What a session needs is never read empty.
+                prop_assert!(!s.buyer_cookie.is_empty() && !s.browser_form_post.is_empty());
+                prop_assert!(!s.payload_id.is_empty());
+            }
+        }
+
+        #[test]
+        fn an_entity_in_a_setup_request_is_never_expanded(decls in "[a-z<>!\" ]{0,64}") {
+            let doc = SETUP.replacen(
+                "<cXML ",
+                &format!("<!DOCTYPE x [{decls}]>\n<cXML "),
+                1,
+            ).replacen("<!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd\">\n", "", 1);
+            prop_assert!(PunchOutSetup::from_xml(doc.as_bytes()).is_err());
+        }
+    }
+}
