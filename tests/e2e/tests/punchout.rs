@@ -5,8 +5,10 @@
 //! The buyer fills a cart there; the storefront's "return to procurement" link gives a page
 //! whose form posts the cart as a `PunchOutOrderMessage` to the procurement system. The
 //! procurement system turns the cart into the sample purchase order, which `upsert-worker`
-//! makes a BigCommerce order of at the cart's prices. A replayed start page or return is
-//! refused; the session lives in moto's DynamoDB, the requests in the strict sandbox.
+//! makes a BigCommerce order of at the cart's prices and confirms back; the warehouse ships
+//! it and the procurement system gets the ship notice: the whole loop. A replayed start page
+//! or return is refused; the session lives in moto's DynamoDB, the requests in the strict
+//! sandbox.
 
 mod common;
 
@@ -24,11 +26,11 @@ const API: &str = "https://e2e.execute-api.us-east-1.amazonaws.com";
 
 /// Supplier ACME-SUPPLY trading with Northwind in test mode, offering punch-out on the
 /// sandbox's storefront, with the sandbox app's client credentials.
-fn procurement(storefront: &str) -> Value {
+fn procurement(storefront: &str, document_url: &str) -> Value {
     json!({"client_id": "sandbox-client", "client_secret": "sandbox-client-secret",
         "procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
         "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}],
+            "shared_secret": "s3cret-for-tests", "deployment_mode": "test", "document_url": document_url}],
         "punchout": {"storefront_url": storefront, "landing_path": "/b2b/catalog"}}})
 }
 
@@ -71,8 +73,36 @@ async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_orde
     let inbound = queue(&sdk, "punchout-inbound").await;
     let dlq = queue(&sdk, "punchout-dlq").await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
-    let secret_id =
-        sandbox_store_secret_with(&sdk, "e2e-punchout", procurement(&sandbox.base_url())).await;
+    // The procurement system's document endpoint: it hears of the order and its shipment.
+    let mut buyer_system = mockito::Server::new_async().await;
+    let ack = r#"<cXML payloadID="ack" timestamp="t"><Response><Status code="200" text="OK"/></Response></cXML>"#;
+    let confirmation = buyer_system
+        .mock("POST", "/cxml/inbound")
+        .match_body(mockito::Matcher::Regex(
+            r#"<ConfirmationHeader type="accept""#.into(),
+        ))
+        .with_body(ack)
+        .expect(1)
+        .create_async()
+        .await;
+    let ship_notice = buyer_system
+        .mock("POST", "/cxml/inbound")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex("<ShipNoticeRequest>".into()),
+            mockito::Matcher::Regex(r#"<ShipNoticeItem lineNumber="1" quantity="3">"#.into()),
+            mockito::Matcher::Regex("1Z999AA10000000042".into()),
+        ]))
+        .with_body(ack)
+        .expect(1)
+        .create_async()
+        .await;
+    let document_url = format!("{}/cxml/inbound", buyer_system.url());
+    let secret_id = sandbox_store_secret_with(
+        &sdk,
+        "e2e-punchout",
+        procurement(&sandbox.base_url(), &document_url),
+    )
+    .await;
     let env = vec![
         ("BC_SECRET_ID", secret_id),
         ("STATE_TABLE", state_table(&sdk).await),
@@ -196,6 +226,21 @@ async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_orde
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(orders[0]["customer_id"], nancy["id"]);
     assert_eq!(orders[0]["subtotal_ex_tax"], "76.5000");
+    confirmation.assert_async().await;
+
+    // 6. The warehouse ships the first line: the procurement system gets the ship notice.
+    let ship = json!({"type": "shipment.create", "version": 1, "store_hash": STORE,
+        "external_id": "SHIP-PO-42-1", "order": {"reference": "NORTHWIND-AN01:PO-2026-0042"},
+        "shipment": {"lines": [{"sku": "SKU-001-1", "quantity": 3}],
+            "tracking_number": "1Z999AA10000000042", "shipping_provider": "ups"}});
+    let answer = answer_of(
+        &intake,
+        &b2b_test_support::lambda::http_post("/inbound", &format!("key-{STORE}"), &json!([ship])),
+    )
+    .await;
+    assert_eq!(answer["statusCode"], 202, "{answer}");
+    work_off(&worker, drain(&sqs, &inbound).await).await;
+    ship_notice.assert_async().await;
     assert!(drain(&sqs, &dlq).await.is_empty());
     let violations = sandbox.contract_violations();
     assert!(violations.is_empty(), "{violations:?}");
