@@ -243,13 +243,17 @@ impl Intake {
             }
         }
         if route == Route::PunchOutStart {
-            return self.punchout_start(req.uri().path(), now).await;
+            let resp = self.punchout_start(req.uri().path(), now).await;
+            crate::procurement::count_exchange("PunchOutStart", resp.status().as_u16());
+            return resp;
         }
         if route == Route::PunchOutReturn {
             let cart_id = crate::punchout::cart_id_of(&req);
-            return self
+            let resp = self
                 .punchout_return(req.uri().path(), req.headers(), cart_id.as_deref(), now)
                 .await;
+            crate::procurement::count_exchange("PunchOutReturn", resp.status().as_u16());
+            return resp;
         }
         let body: &[u8] = req.body().as_ref();
         if route == Route::Procurement {

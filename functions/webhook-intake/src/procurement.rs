@@ -106,6 +106,25 @@ pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Respons
     resp
 }
 
+/// Counts one procurement exchange: `document` (`OrderRequest`, `PunchOutSetupRequest`,
+/// `PunchOutStart`, `PunchOutReturn`, `Unreadable`) answered with `status` (the cXML status
+/// code, or the HTTP status of a browser's page), so refusals and outages can be alarmed on.
+pub(crate) fn count_exchange(document: &str, status: u16) {
+    let status = status.to_string();
+    b2b_shared::telemetry::emit_metrics(
+        &[
+            ("Function", "webhook-intake"),
+            ("Document", document),
+            ("Status", &status),
+        ],
+        &[b2b_shared::telemetry::Metric {
+            name: "ProcurementDocuments",
+            value: 1.0,
+            unit: "Count",
+        }],
+    );
+}
+
 /// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -419,17 +438,23 @@ impl Intake {
             Ok(po) => po,
             Err(e) => {
                 let e = match b2b_cxml::PunchOutSetup::from_xml(body) {
-                    Ok(setup) => return self.punchout_setup(path, headers, &setup, now).await,
+                    Ok(setup) => {
+                        let (resp, status) = self.punchout_setup(path, headers, &setup, now).await;
+                        count_exchange("PunchOutSetupRequest", status);
+                        return resp;
+                    }
                     // A setup request is told what is wrong with it, not with an order.
                     Err(setup_error) if contains(body, b"<PunchOutSetupRequest") => setup_error,
                     Err(_) => e,
                 };
                 tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
                 let answer = CxmlAnswer::new(e.status(), e.to_string());
+                count_exchange("Unreadable", answer.status.code());
                 return cxml_response(&stand_in_payload_id(now), &answer, now);
             }
         };
         let answer = self.accept_order(path, &po, remaining).await;
+        count_exchange("OrderRequest", answer.status.code());
         cxml_response(&po.payload_id, &answer, now)
     }
 

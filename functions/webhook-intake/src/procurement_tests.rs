@@ -324,3 +324,36 @@ async fn the_store_refuses_an_unknown_buyer_or_sku_at_once_and_an_unreachable_st
     assert_eq!(status_of(&resp).0, 200);
     assert_eq!(h.sent().len(), 1);
 }
+
+#[tokio::test]
+async fn purchase_orders_are_counted_by_their_cxml_status() {
+    use b2b_shared::telemetry::{capture_metrics, metric_values};
+    let h = harness();
+    let flow = async {
+        h.send("/procurement/cxml", SAMPLE).await;
+        h.send(
+            "/procurement/cxml",
+            &SAMPLE.replace("s3cret-for-tests", "no"),
+        )
+        .await;
+        h.send("/procurement/cxml", "<cXML").await;
+    };
+    let ((), docs) = capture_metrics(flow).await;
+    let counted: Vec<(&str, &str)> = metric_values(&docs, "ProcurementDocuments")
+        .into_iter()
+        .map(|(_, d)| {
+            (
+                d["Document"].as_str().unwrap(),
+                d["Status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            ("OrderRequest", "200"),
+            ("OrderRequest", "401"),
+            ("Unreadable", "406")
+        ]
+    );
+}

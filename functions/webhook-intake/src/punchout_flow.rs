@@ -69,14 +69,15 @@ fn ttl_until(until: i64, now: i64) -> Duration {
 }
 
 impl Intake {
-    /// Answers a `PunchOutSetupRequest` with a `PunchOutSetupResponse`, or the refusal.
+    /// Answers a `PunchOutSetupRequest` with a `PunchOutSetupResponse`, or the refusal; and
+    /// the cXML status answered.
     pub(crate) async fn punchout_setup(
         &self,
         path: &str,
         headers: &HeaderMap,
         setup: &PunchOutSetup,
         now: i64,
-    ) -> Response<Body> {
+    ) -> (Response<Body>, u16) {
         match self.set_up(path, headers, setup, now).await {
             Ok(start) => {
                 let doc =
@@ -86,11 +87,12 @@ impl Intake {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("text/xml; charset=UTF-8"),
                 );
-                resp
+                (resp, 200)
             }
             Err(answer) => {
                 tracing::info!(payload_id = %setup.payload_id, status = answer.status.code(), detail = %answer.detail, "cXML punch-out setup refused");
-                cxml_response(&setup.payload_id, &answer, now)
+                let code = answer.status.code();
+                (cxml_response(&setup.payload_id, &answer, now), code)
             }
         }
     }

@@ -625,3 +625,40 @@ fn the_public_address_comes_from_the_setting_or_the_request() {
     );
     assert_eq!(super::cookie_value(&c, "b2b"), None);
 }
+
+#[tokio::test]
+async fn every_exchange_is_counted_by_document_and_status() {
+    use b2b_shared::telemetry::{capture_metrics, metric_values};
+    let h = harness();
+    let flow = async {
+        let (_, start) = h.set_up(SETUP, NOW).await;
+        h.set_up(&SETUP.replace("s3cret-for-tests", "wrong"), NOW)
+            .await;
+        let path = format!("/procurement/punchout/start/{}", session_of(&start));
+        h.get(&path, None, NOW + 1).await;
+        h.get(&path, None, NOW + 2).await;
+        h.get("/procurement/punchout/return", None, NOW + 3).await;
+    };
+    let ((), docs) = capture_metrics(flow).await;
+    let counted: Vec<(String, String, f64)> = metric_values(&docs, "ProcurementDocuments")
+        .into_iter()
+        .map(|(v, doc)| {
+            (
+                doc["Document"].as_str().unwrap().to_owned(),
+                doc["Status"].as_str().unwrap().to_owned(),
+                v,
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, f64)> = [
+        ("PunchOutSetupRequest", "200"),
+        ("PunchOutSetupRequest", "401"),
+        ("PunchOutStart", "303"),
+        ("PunchOutStart", "409"),
+        ("PunchOutReturn", "400"),
+    ]
+    .iter()
+    .map(|(d, s)| (d.to_string(), s.to_string(), 1.0))
+    .collect();
+    assert_eq!(counted, expected);
+}
