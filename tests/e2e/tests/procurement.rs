@@ -125,9 +125,10 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     assert_eq!(orders.len(), 1, "{orders:?}");
     let id = orders[0]["id"].as_i64().unwrap();
     assert_eq!(orders[0]["total_inc_tax"], "86.5000");
+    // Made at the PO's prices; where the catalog asks otherwise, the staff are told.
     assert_eq!(
         orders[0]["staff_notes"],
-        "PO PO-2026-0042\nDeliver before noon."
+        "PO PO-2026-0042\nDeliver before noon.\nPrice check: SKU-001-1 (line 1): 12.5000 on the PO, 11.0000 in the catalog; SKU-002-2 (line 2): 19.5000 on the PO, 12.5000 in the catalog"
     );
     assert_eq!(
         state["b2b_orders"][id.to_string()]["poNumber"],
