@@ -419,3 +419,72 @@ async fn an_export_killed_mid_run_delivers_every_order_once_by_dedupe_key() {
         documents.len()
     );
 }
+
+/// Three companies and four purchase orders each (`order.create` by the company's external id).
+fn purchase_orders() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for i in 0..3 {
+        out.push(json!({"type":"company.upsert","version":1,"store_hash":STORE,"external_id":format!("KP-{i}"),
+            "company":{"name":format!("Killproof buyer {i}"),"email":format!("ap@kp{i}.example"),"phone":"555-0100",
+                "country":"US","admin":{"first_name":"Admin","last_name":format!("KP{i}"),"email":format!("admin@kp{i}.example")}}}));
+    }
+    for i in 0..3 {
+        for k in 0..4 {
+            out.push(json!({"type":"order.create","version":1,"store_hash":STORE,"external_id":format!("KP-{i}:PO-{k}"),
+                "company_external_id":format!("KP-{i}"),
+                "order":{"po_number":format!("PO-{i}-{k}"),"currency":"USD",
+                    "lines":[{"sku":"SKU-001-1","quantity":k + 1,"unit_price":"12.50"}],
+                    "bill_to":{"company":format!("Killproof buyer {i}"),"line1":"1 Main St","city":"Austin",
+                        "zip_code":"78701","country_code":"US"}}}));
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(n, v)| (format!("p-{n:03}"), v.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_right_after_creating_orders_makes_each_purchase_order_once() {
+    let binary = function_binary("upsert-worker", false).unwrap_or_else(|e| panic!("{e}"));
+    let sandbox = sandbox(SandboxOptions {
+        latency_ms: (10, 25),
+        ..b2b_test_support::unlimited()
+    })
+    .await;
+    let (sdk, mut env) = aws_env(&sandbox).await;
+    let dlq = queue(&sdk, "kill-po-dlq").await;
+    env.push(("INBOUND_QUEUE_URL", queue(&sdk, "kill-po-inbound").await));
+    env.push(("DEAD_LETTER_QUEUE_URL", dlq.clone()));
+    let messages = purchase_orders();
+    // Each kill lands right after a batch's first write: a POST /v2/orders whose order exists
+    // while the worker never recorded it.
+    let kills = deliver(&sandbox, &binary, &env, &messages, &[1, 2]).await;
+    assert_eq!(
+        kills, 2,
+        "every planned kill landed in the middle of a batch"
+    );
+    let state = b2b_test_support::admin(&sandbox, "state").await;
+    let orders = unique_by(all(&state, "orders"), "order of purchase order", |o| {
+        o["external_order_id"].as_str().map(str::to_owned)
+    });
+    for i in 0..3 {
+        for k in 0..4 {
+            let order = orders
+                .get(&format!("KP-{i}:PO-{k}"))
+                .unwrap_or_else(|| panic!("order KP-{i}:PO-{k} exists"));
+            let id = order["id"].to_string();
+            assert_eq!(
+                state["b2b_orders"][&id]["poNumber"],
+                format!("PO-{i}-{k}"),
+                "the PO number of order {id}"
+            );
+        }
+    }
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dead = b2b_test_support::drain(&sqs, &dlq).await;
+    assert!(dead.is_empty(), "dead letters: {dead:?}");
+    let before = writes(&sandbox);
+    assert_eq!(deliver(&sandbox, &binary, &env, &messages, &[]).await, 0);
+    assert_eq!(writes(&sandbox), before, "a replay writes nothing");
+}
