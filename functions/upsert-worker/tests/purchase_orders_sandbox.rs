@@ -582,7 +582,7 @@ async fn an_order_from_cxml_cancelled_in_bigcommerce_is_rejected_to_the_buyer_on
             mockito::Matcher::Regex(format!(
                 r#"<ConfirmationHeader type="reject" noticeDate="[^"]+" operation="new" confirmID="{id}""#
             )),
-            mockito::Matcher::Regex(format!("order {id} was cancelled by the supplier")),
+            mockito::Matcher::Regex(format!("order {id} was cancelled<")),
             mockito::Matcher::Regex(r#"<OrderReference orderID="4500000071""#.into()),
         ]))
         .with_body(cxml_answer(200, "OK"))
@@ -646,4 +646,79 @@ async fn a_cxml_order_whose_buyer_never_appears_is_rejected_on_its_last_receive(
         "{reasons:?}"
     );
     assert_eq!(rig.requests(POST_ORDER).await, 0);
+}
+
+/// The cancellation of cXML purchase order `po` (as webhook-intake makes it of an
+/// `OrderRequest type="delete"`).
+fn cancellation(po: &str) -> Value {
+    json!({"type": "order.cancel", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("AN01:{po}:cancel"), "idempotency_key": support::unique("k"),
+        "order": {"reference": format!("AN01:{po}")}, "reason": "the buyer deleted the PO",
+        "procurement": {"partner": "acme-coupa", "payload_id": format!("{po}.2@coupa"), "order_id": po}})
+}
+
+#[tokio::test]
+async fn a_buyers_cancellation_cancels_an_open_order_once_and_never_a_shipped_one() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let _accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex(r#"type="accept""#.into()))
+        .with_body(cxml_answer(200, "OK"))
+        .create_async()
+        .await;
+    // Before its order exists, a cancellation waits for it.
+    assert_eq!(rig.handle(&[cancellation("4500000051")]).await, ["m0"]);
+    assert!(rig
+        .handle(&[cxml_order("4500000051"), cxml_order("4500000052")])
+        .await
+        .is_empty());
+    let open = rig.orders_of("AN01:4500000051").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let shipped = rig.orders_of("AN01:4500000052").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let rejected = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(format!(
+                r#"type="reject" noticeDate="[^"]+" operation="new" confirmID="{open}""#
+            )),
+            mockito::Matcher::Regex(format!(
+                "order {open} was cancelled: the buyer deleted the PO"
+            )),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cancellation("4500000051")]).await.is_empty());
+    assert_eq!(rig.state("orders", open).await["status_id"], 5);
+    // Sent again (a new delivery of the delete): nothing more.
+    assert!(rig.handle(&[cancellation("4500000051")]).await.is_empty());
+    rejected.assert_async().await;
+    // A shipped order is never cancelled: refused, naming its status.
+    let http = reqwest::Client::new();
+    http.put(format!(
+        "{}/v2/orders/{shipped}",
+        rig.sandbox.core_base_url()
+    ))
+    .header("X-Auth-Token", support::TOKEN)
+    .json(&json!({"status_id": 2}))
+    .send()
+    .await
+    .unwrap();
+    assert!(rig.handle(&[cancellation("4500000052")]).await.is_empty());
+    assert_eq!(rig.state("orders", shipped).await["status_id"], 2);
+    let reasons = rig.dead_reasons();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains(&format!(
+            "order {shipped} cannot be cancelled: it is Shipped already"
+        )),
+        "{reasons:?}"
+    );
+    rig.assert_contract_kept();
 }

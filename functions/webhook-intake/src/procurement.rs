@@ -295,13 +295,59 @@ fn acceptable<'a>(
     po: &'a PurchaseOrder,
 ) -> Result<&'a str, CxmlAnswer> {
     addressed_here(config, partner, &po.to, &po.deployment_mode)?;
-    if !po.order_type.eq_ignore_ascii_case("new") {
+    if !po.order_type.eq_ignore_ascii_case("new") && !is_cancellation(po) {
         return Err(CxmlAnswer::new(Status::BadRequest, format!(
-            "OrderRequestHeader@type `{}` is not taken: only new orders are; change or cancel order `{}` with the supplier",
+            "OrderRequestHeader@type `{}` is not taken: new orders and cancellations (`delete`) are; change order `{}` with the supplier",
             po.order_type, po.order_id
         )));
     }
     buyer_identity(partner, &po.from)
+}
+
+/// Whether `po` cancels an order sent before (`OrderRequestHeader@type="delete"`).
+fn is_cancellation(po: &PurchaseOrder) -> bool {
+    po.order_type.eq_ignore_ascii_case("delete")
+}
+
+/// The `procurement` of a command from `po`: what documents sent back refer to.
+fn procurement_ref(partner: &TradingPartner, po: &PurchaseOrder, identity: &str) -> Value {
+    let mut procurement = json!({"partner": partner.name, "payload_id": po.payload_id,
+        "order_id": po.order_id});
+    if let Some(d) = &po.order_date {
+        procurement["order_date"] = json!(d);
+    }
+    if let Some(c) = po.from.iter().find(|c| c.identity.trim() == identity) {
+        procurement["buyer"] = json!({"domain": c.domain, "identity": identity});
+    }
+    procurement
+}
+
+/// The `order.cancel` command of a cancellation: the order made from the PO with the same
+/// orderID (its external id is the reference).
+fn cancel_command(
+    secret: &StoreSecret,
+    partner: &TradingPartner,
+    po: &PurchaseOrder,
+    identity: &str,
+) -> Result<Command, CxmlAnswer> {
+    let reason = po
+        .comments
+        .clone()
+        .unwrap_or_else(|| format!("the buyer deleted purchase order {}", po.order_id));
+    let value = json!({"type": "order.cancel", "version": 1, "store_hash": secret.store_hash.as_str(),
+        "external_id": format!("{identity}:{}:cancel", po.order_id),
+        "idempotency_key": format!("cxml:{}:{}:delete", partner.name, po.order_id),
+        "order": {"reference": format!("{identity}:{}", po.order_id)}, "reason": reason,
+        "procurement": procurement_ref(partner, po, identity)});
+    Command::from_value(value).map_err(|e| {
+        CxmlAnswer::new(
+            Status::BadRequest,
+            format!(
+                "the cancellation cannot be taken: {}",
+                e.problems.join("; ")
+            ),
+        )
+    })
 }
 
 /// The `order.create` command of an accepted order, checked like any inbound command.
@@ -348,14 +394,7 @@ fn order_command(
         order["comments"] = json!(c);
     }
     let digest = hex_digest(&json!([identity, &order]));
-    let mut procurement = json!({"partner": partner.name, "payload_id": po.payload_id,
-        "order_id": po.order_id});
-    if let Some(d) = &po.order_date {
-        procurement["order_date"] = json!(d);
-    }
-    if let Some(c) = po.from.iter().find(|c| c.identity.trim() == identity) {
-        procurement["buyer"] = json!({"domain": c.domain, "identity": identity});
-    }
+    let procurement = procurement_ref(partner, po, identity);
     let value = json!({"type": "order.create", "version": 1, "store_hash": secret.store_hash.as_str(),
         "external_id": format!("{identity}:{}", po.order_id),
         "idempotency_key": format!("cxml:{}:{}:{}", partner.name, po.order_id, &digest[..16]),
@@ -392,7 +431,11 @@ impl Intake {
         };
         let partner = authenticated(config, po)?;
         let identity = acceptable(config, partner, po)?;
-        let command = order_command(secret, partner, po, identity)?;
+        let command = if is_cancellation(po) {
+            cancel_command(secret, partner, po, identity)?
+        } else {
+            order_command(secret, partner, po, identity)?
+        };
         let body = serde_json::to_string(&command)
             .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
         if body.len() > MAX_BODY_BYTES {
@@ -502,6 +545,9 @@ impl Intake {
         po: &PurchaseOrder,
         remaining: Option<Duration>,
     ) -> CxmlAnswer {
+        if is_cancellation(po) {
+            return self.accept_cancellation(decision, po, remaining).await;
+        }
         if let Some(answer) = self.known_order(decision, po).await {
             return answer;
         }
@@ -581,6 +627,47 @@ impl Intake {
                 Some(unavailable())
             }
         }
+    }
+
+    /// The answer to a cancellation: enqueued when its orderID was accepted before (the
+    /// worker cancels the order unless it shipped, and confirms to the buyer), else 400.
+    async fn accept_cancellation(
+        &self,
+        d: &OrderDecision,
+        po: &PurchaseOrder,
+        remaining: Option<Duration>,
+    ) -> CxmlAnswer {
+        match self.state.get_id(&d.order_key).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return refused(
+                    po,
+                    CxmlAnswer::new(
+                        Status::BadRequest,
+                        format!(
+                            "order {} was never accepted here: there is nothing to cancel",
+                            po.order_id
+                        ),
+                    ),
+                )
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+                return unavailable();
+            }
+        }
+        if let Err(e) = self.enqueue(&d.message, remaining).await {
+            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
+            return unavailable();
+        }
+        tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
+        CxmlAnswer::new(
+            Status::Ok,
+            format!(
+                "the cancellation of order {} is taken; the supplier confirms it unless the order has shipped",
+                po.order_id
+            ),
+        )
     }
 
     /// Enqueues an accepted order and remembers its orderID and content.

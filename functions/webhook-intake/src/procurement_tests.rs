@@ -194,7 +194,8 @@ async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueu
         ),
         (SAMPLE.replace("ACME-SUPPLY", "OTHER-SUPPLIER"), 400, "not this supplier"),
         (SAMPLE.replace(r#"deploymentMode="test""#, r#"deploymentMode="production""#), 400, "deploymentMode"),
-        (SAMPLE.replace(r#"type="new""#, r#"type="update""#), 400, "only new orders"),
+        (SAMPLE.replace(r#"type="new""#, r#"type="update""#), 400, "new orders and cancellations"),
+        (SAMPLE.replace(r#"type="new""#, r#"type="delete""#), 400, "never accepted here"),
         (SAMPLE.replace("86.50", "80.00"), 400, "Total"),
         (
             SAMPLE.replace("<PostalCode>98101</PostalCode>\n              <Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email", "<Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email"),
@@ -356,4 +357,29 @@ async fn purchase_orders_are_counted_by_their_cxml_status() {
             ("Unreadable", "406")
         ]
     );
+}
+
+#[tokio::test]
+async fn a_deleted_order_becomes_one_order_cancel_for_the_order_it_names() {
+    let h = harness();
+    let (_, code, _) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!(code, 200);
+    let delete = SAMPLE
+        .replace(r#"type="new""#, r#"type="delete""#)
+        .replace("1796300000.4711@", "1796300900.1@");
+    let (http, code, text) = h.send("/procurement/cxml", &delete).await;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    assert!(text.contains("the cancellation of order PO-2026-0042 is taken"), "{text}");
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2);
+    let cancel = &sent[1];
+    assert_eq!(cancel["type"], "order.cancel");
+    assert_eq!(cancel["order"]["reference"], "NORTHWIND-AN01:PO-2026-0042");
+    assert_eq!(cancel["reason"], "Deliver before noon.");
+    assert_eq!(cancel["procurement"]["payload_id"], "1796300900.1@procure.northwind.example");
+    assert_eq!(cancel["procurement"]["order_id"], "PO-2026-0042");
+    // The order's content digest still stands: a resend of the original is a duplicate.
+    let (_, code, text) = h.send("/procurement/cxml", SAMPLE).await;
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(h.sent().len(), 2);
 }

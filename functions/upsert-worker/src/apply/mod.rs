@@ -27,6 +27,7 @@ mod hierarchy;
 mod inventory;
 mod invoice;
 mod mirror;
+mod order_cancel;
 mod order_create;
 mod price_check;
 mod pricelist;
@@ -735,6 +736,14 @@ impl Applier {
                     procurement.as_ref(),
                 )
                 .await
+            }
+            Action::OrderCancel {
+                order,
+                reason,
+                procurement,
+            } => {
+                self.order_cancel(store, order, reason.as_deref(), procurement.as_ref())
+                    .await
             }
         }
     }

@@ -280,7 +280,7 @@ impl Applier {
                 "the cXML origin recorded for order {order_id} cannot be read: {e}"
             ))
         })?;
-        let reason = format!("order {order_id} was {status} by the supplier");
+        let reason = format!("order {order_id} was {status}");
         let draft = ConfirmationDraft {
             kind: ConfirmationKind::Reject,
             order_id: Some(order_id),
@@ -426,10 +426,10 @@ fn named(value: &Option<String>) -> Option<&str> {
 }
 
 /// How long a shipment is remembered as announced.
-const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+pub(super) const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The state-table marker of a shipment whose ship notice the partner took.
-fn cancelled_key(store: &str, order_id: i64) -> String {
+pub(super) fn cancelled_key(store: &str, order_id: i64) -> String {
     format!("cancelled#{store}#{order_id}")
 }
 

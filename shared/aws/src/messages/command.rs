@@ -570,6 +570,19 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         procurement: Option<ProcurementRef>,
     },
+    /// An order cancelled (status 5) unless it shipped, completed or was refunded: a buyer's
+    /// cancellation.
+    #[serde(rename = "order.cancel")]
+    OrderCancel {
+        /// The order.
+        order: OrderRef,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The cXML exchange it came from (an `OrderRequest type="delete"`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        procurement: Option<ProcurementRef>,
+    },
 }
 
 /// The payload of a `salesrep.assign`.
@@ -645,6 +658,7 @@ impl Action {
             Action::CustomerGroupUpsert { .. } => "customergroup.upsert",
             Action::ShoppingListUpsert { .. } => "shoppinglist.upsert",
             Action::OrderCreate { .. } => "order.create",
+            Action::OrderCancel { .. } => "order.cancel",
         }
     }
 
@@ -686,6 +700,7 @@ impl Action {
             } => company_external_id.as_deref(),
             Action::PriceListRecordsUpsert { .. }
             | Action::OrderStatus { .. }
+            | Action::OrderCancel { .. }
             | Action::ShipmentCreate { .. }
             | Action::ShipmentUpdate { .. }
             | Action::ShipmentDelete { .. }
@@ -701,6 +716,7 @@ impl Action {
     pub fn order(&self) -> Option<&OrderRef> {
         match self {
             Action::OrderStatus { order, .. }
+            | Action::OrderCancel { order, .. }
             | Action::ShipmentCreate { order, .. }
             | Action::ShipmentUpdate { order, .. }
             | Action::ShipmentDelete { order, .. } => Some(order),
@@ -710,7 +726,7 @@ impl Action {
 }
 
 /// The command types this version knows.
-pub const COMMAND_TYPES: [&str; 20] = [
+pub const COMMAND_TYPES: [&str; 21] = [
     "company.upsert",
     "company.status",
     "user.upsert",
@@ -731,6 +747,7 @@ pub const COMMAND_TYPES: [&str; 20] = [
     "customergroup.upsert",
     "shoppinglist.upsert",
     "order.create",
+    "order.cancel",
 ];
 
 /// An inbound command.
@@ -804,6 +821,19 @@ impl Command {
     pub fn group(&self) -> String {
         if let Some(company) = self.action.company_key(&self.external_id) {
             return company.to_owned();
+        }
+        // A cancellation by reference follows its order.create (whose group is the order's
+        // external id, the reference): never ahead of it in a FIFO queue.
+        if let Action::OrderCancel {
+            order:
+                OrderRef {
+                    reference: Some(reference),
+                    ..
+                },
+            ..
+        } = &self.action
+        {
+            return reference.clone();
         }
         match self.action.order() {
             Some(order) => format!("order:{}", order.key()),
@@ -1020,6 +1050,22 @@ mod tests {
         assert_eq!(cmd("order.status", "SO-1").group(), "order:id:101");
         let company = Command::from_value(company_upsert()).unwrap();
         assert_eq!(company.group(), "C-1001");
+    }
+
+    #[test]
+    fn a_cancellation_follows_its_order_and_is_checked_by_the_schema() {
+        let cancel = Command::from_value(json!({"type": "order.cancel", "version": 1,
+            "store_hash": "abc", "external_id": "AN01:PO-1:cancel",
+            "order": {"reference": "AN01:PO-1"}, "reason": "not needed",
+            "procurement": {"partner": "coupa", "payload_id": "p2@coupa", "order_id": "PO-1"}}))
+        .unwrap();
+        assert_eq!(cancel.kind(), "order.cancel");
+        // The group of the order.create it cancels (whose external id is the reference).
+        assert_eq!(cancel.group(), "AN01:PO-1");
+        let err = Command::from_value(json!({"type": "order.cancel", "version": 1,
+            "store_hash": "abc", "external_id": "X", "order": {}, "status_id": 5}))
+        .unwrap_err();
+        assert!(!err.problems.is_empty(), "{err:?}");
     }
 
     #[test]

@@ -174,6 +174,11 @@ pub(crate) fn valid_commands() -> Vec<Value> {
             "procurement": {"partner": "acme-coupa", "payload_id": "1@acme", "order_id": "4500012345",
                 "order_date": "2026-12-03T10:00:00-08:00"}}),
         ),
+        with(
+            base("order.cancel"),
+            json!({"order": {"reference": "AN01000000001:4500012345"}, "reason": "not needed",
+            "procurement": {"partner": "acme-coupa", "payload_id": "2@acme", "order_id": "4500012345"}}),
+        ),
     ]
 }
 

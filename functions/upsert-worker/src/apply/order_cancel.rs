@@ -1,0 +1,106 @@
+//! `order.cancel`: a buyer's cancellation. The order (by id, or by reference: the external id
+//! of the `order.create` it came from, found in the id map or by `external_order_id`) moves to
+//! status 5 (Cancelled) unless it has shipped, completed or been refunded, which is refused
+//! naming its status; one cancelled or declined already is left as it is. A cancellation that
+//! arrives before its order exists waits for it (retried). For a cXML `OrderRequest
+//! type="delete"` the buyer's procurement system is told with a `ConfirmationRequest` type
+//! `reject`, once (the same marker the `store/order/statusUpdated` webhook path checks).
+
+use b2b_cxml::ConfirmationKind;
+use b2b_shared::messages::{OrderRef, ProcurementRef};
+use bigcommerce_b2b::fulfillment::status_label;
+
+use super::procurement::ConfirmationDraft;
+use super::{id_key, Applier, ApplyError, Kind, Outcome};
+
+/// The status of a cancelled order.
+const CANCELLED: i64 = 5;
+/// Statuses an order is past cancelling in: shipped (2), partially shipped (3), refunded (4),
+/// completed (10), partially refunded (14).
+const PAST_CANCELLING: [i64; 5] = [2, 3, 4, 10, 14];
+/// Statuses that end an order unfulfilled already: cancelled (5), declined (6).
+const ENDED: [i64; 2] = [5, 6];
+
+impl Applier {
+    /// The BigCommerce id of the order a cancellation names, or the retry to wait for it.
+    async fn cancelled_order_id(&self, store: &str, order: &OrderRef) -> Result<i64, ApplyError> {
+        if let Some(id) = order.id {
+            return Ok(id);
+        }
+        let reference = order.reference.as_deref().unwrap_or_default();
+        let key = id_key(store, Kind::Order, reference);
+        if let Some(id) = self.state.get_id(&key).await? {
+            return Ok(id);
+        }
+        let found = self
+            .client
+            .core()
+            .orders_with_external_id(reference)
+            .await?;
+        match found.first() {
+            Some(o) => Ok(o.id),
+            None => Err(ApplyError::Missing {
+                field: "order.reference",
+                name: reference.to_owned(),
+            }),
+        }
+    }
+
+    /// Applies an `order.cancel`: see the module documentation.
+    pub(super) async fn order_cancel(
+        &self,
+        store: &str,
+        order: &OrderRef,
+        reason: Option<&str>,
+        procurement: Option<&ProcurementRef>,
+    ) -> Result<Outcome, ApplyError> {
+        let id = self.cancelled_order_id(store, order).await?;
+        let current = self.client.core().order(id).await?.ok_or_else(|| {
+            ApplyError::Permanent(format!("order {id} does not exist in BigCommerce"))
+        })?;
+        let status = current.status_id.unwrap_or_default();
+        if PAST_CANCELLING.contains(&status) {
+            return Err(ApplyError::Permanent(format!(
+                "order {id} cannot be cancelled: it is {} already",
+                status_label(status).unwrap_or("past cancelling")
+            )));
+        }
+        let outcome = if ENDED.contains(&status) {
+            Outcome::Unchanged
+        } else {
+            self.client.core().set_order_status(id, CANCELLED).await?;
+            Outcome::Updated
+        };
+        if let Some(p) = procurement {
+            let why = reason.unwrap_or("the buyer cancelled the order");
+            let comments = format!("order {id} was cancelled: {why}");
+            self.confirm_cancellation(store, id, p, &comments).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Tells the buyer's procurement system the order is cancelled, once.
+    async fn confirm_cancellation(
+        &self,
+        store: &str,
+        id: i64,
+        p: &ProcurementRef,
+        comments: &str,
+    ) -> Result<(), ApplyError> {
+        let marker = super::procurement::cancelled_key(store, id);
+        if self.state.is_claimed(&marker).await? {
+            return Ok(());
+        }
+        let draft = ConfirmationDraft {
+            kind: ConfirmationKind::Reject,
+            order_id: Some(id),
+            total: None,
+            comments: Some(comments),
+        };
+        self.send_confirmation(store, p, draft).await?;
+        self.state
+            .claim(&marker, super::procurement::ANNOUNCED_TTL)
+            .await?;
+        Ok(())
+    }
+}
