@@ -369,14 +369,20 @@ async fn a_deleted_order_becomes_one_order_cancel_for_the_order_it_names() {
         .replace("1796300000.4711@", "1796300900.1@");
     let (http, code, text) = h.send("/procurement/cxml", &delete).await;
     assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
-    assert!(text.contains("the cancellation of order PO-2026-0042 is taken"), "{text}");
+    assert!(
+        text.contains("the cancellation of order PO-2026-0042 is taken"),
+        "{text}"
+    );
     let sent = h.sent();
     assert_eq!(sent.len(), 2);
     let cancel = &sent[1];
     assert_eq!(cancel["type"], "order.cancel");
     assert_eq!(cancel["order"]["reference"], "NORTHWIND-AN01:PO-2026-0042");
     assert_eq!(cancel["reason"], "Deliver before noon.");
-    assert_eq!(cancel["procurement"]["payload_id"], "1796300900.1@procure.northwind.example");
+    assert_eq!(
+        cancel["procurement"]["payload_id"],
+        "1796300900.1@procure.northwind.example"
+    );
     assert_eq!(cancel["procurement"]["order_id"], "PO-2026-0042");
     // The order's content digest still stands: a resend of the original is a duplicate.
     let (_, code, text) = h.send("/procurement/cxml", SAMPLE).await;

@@ -316,9 +316,24 @@ pub(crate) fn session_cookie(
     .ok()
 }
 
-/// The path the session cookie is sent to: this API's punch-out routes.
-pub(crate) fn cookie_path(path: &str) -> String {
-    let prefix = path.find("/procurement/").map_or("", |i| &path[..i]);
+/// The path the session cookie is sent to: this API's punch-out routes as the browser
+/// reaches them (under `PUBLIC_URL`'s path when set: a base path the proxy strips before the
+/// function sees the request; else the request's own prefix).
+pub fn cookie_path(public_url: Option<&str>, path: &str) -> String {
+    let prefix = match public_url {
+        Some(url) => {
+            let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+            after_scheme
+                .find('/')
+                .map_or("", |i| &after_scheme[i..])
+                .trim_end_matches('/')
+                .to_owned()
+        }
+        None => path
+            .find("/procurement/")
+            .map_or("", |i| &path[..i])
+            .to_owned(),
+    };
     format!("{prefix}/procurement/punchout")
 }
 

@@ -271,7 +271,9 @@ impl Intake {
         match sign_in_url(&session, &login, now) {
             Ok(url) => {
                 tracing::info!(partner = %session.partner, customer_id = session.customer_id, outcome = "signed_in", "punch-out shopper sent to the storefront");
-                redirect_with_cookie(&url, session_id, path, session.expires_at - now)
+                let cookie_path =
+                    crate::punchout::cookie_path(self.options.public_url.as_deref(), path);
+                redirect_with_cookie(&url, session_id, &cookie_path, session.expires_at - now)
             }
             Err(e) => {
                 tracing::error!(error = %e, "customer login token not made");
@@ -336,7 +338,8 @@ impl Intake {
             None => self.empty_cart_currency(&session).await,
         };
         tracing::info!(partner = %session.partner, customer_id = session.customer_id, items = items.len(), outcome = "returned", "punch-out cart sent back");
-        order_message_page(&key, &session, &currency, &items, path, now)
+        let cookie_path = crate::punchout::cookie_path(self.options.public_url.as_deref(), path);
+        order_message_page(&key, &session, &currency, &items, &cookie_path, now)
     }
 
     /// The currency an empty cart goes back in (the store's punch-out setting).
@@ -508,16 +511,20 @@ fn sign_in_url(session: &Session, login: &Login<'_>, now: i64) -> Result<String,
 }
 
 /// A `303 See Other` to `url` that sets the session cookie.
-fn redirect_with_cookie(url: &str, session_id: &str, path: &str, max_age: i64) -> Response<Body> {
+fn redirect_with_cookie(
+    url: &str,
+    session_id: &str,
+    cookie_path: &str,
+    max_age: i64,
+) -> Response<Body> {
     let mut resp = page(
         StatusCode::SEE_OTHER,
         "Signing you in",
         "Taking you to the store.",
     );
-    let cookie_path = crate::punchout::cookie_path(path);
     match (
         HeaderValue::from_str(url),
-        crate::punchout::session_cookie(session_id, &cookie_path, max_age),
+        crate::punchout::session_cookie(session_id, cookie_path, max_age),
     ) {
         (Ok(location), Some(cookie)) => {
             resp.headers_mut().insert(header::LOCATION, location);
@@ -534,7 +541,7 @@ fn order_message_page(
     session: &Session,
     currency: &str,
     items: &[b2b_cxml::CartItem],
-    path: &str,
+    cookie_path: &str,
     now: i64,
 ) -> Response<Body> {
     let Some(sender) = session.supplier.first() else {
@@ -563,8 +570,7 @@ fn order_message_page(
         &message,
     )));
     crate::punchout::html_headers(resp.headers_mut());
-    if let Some(clear) = crate::punchout::session_cookie("", &crate::punchout::cookie_path(path), 0)
-    {
+    if let Some(clear) = crate::punchout::session_cookie("", cookie_path, 0) {
         resp.headers_mut().insert(header::SET_COOKIE, clear);
     }
     resp

@@ -617,6 +617,22 @@ fn the_public_address_comes_from_the_setting_or_the_request() {
         super::public_base(Some("https://b2b.example/api/"), &h, "/procurement/cxml").as_deref(),
         Some("https://b2b.example/api")
     );
+    // The cookie goes where the browser sends the return: under PUBLIC_URL's base path.
+    assert_eq!(
+        super::cookie_path(
+            Some("https://b2b.example/api"),
+            "/procurement/punchout/start/x"
+        ),
+        "/api/procurement/punchout"
+    );
+    assert_eq!(
+        super::cookie_path(None, "/prod/procurement/punchout/start/x"),
+        "/prod/procurement/punchout"
+    );
+    assert_eq!(
+        super::cookie_path(Some("http://127.0.0.1:9000"), "/procurement/cxml"),
+        "/procurement/punchout"
+    );
     let mut c = HeaderMap::new();
     c.insert("cookie", "a=1; b2b_punchout=xyz ; c=3".parse().unwrap());
     assert_eq!(

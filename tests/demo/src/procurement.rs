@@ -128,12 +128,18 @@ async fn punch_out(
             )
         })?
         .to_owned();
-    let cookie = opened
+    let set_cookie = opened
         .headers()
         .get("set-cookie")
         .and_then(|c| c.to_str().ok())
-        .and_then(|c| c.split(';').next())
         .ok_or("punch-out: the start page set no session cookie")?
+        .to_owned();
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    // A browser sends it back only under its Path: the return link's.
+    let cookie_path = set_cookie
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("Path="))
+        .unwrap_or("/")
         .to_owned();
     let signed_in = browser.get(&login).send().await?;
     if signed_in.status() != reqwest::StatusCode::FOUND
@@ -173,6 +179,10 @@ async fn punch_out(
         .to_owned()
         + "/procurement/punchout/return?cart_id="
         + cart_id;
+    let return_path = reqwest::Url::parse(&return_url)?.path().to_owned();
+    if !return_path.starts_with(&cookie_path) {
+        return Err(format!("punch-out: the session cookie's Path {cookie_path} does not cover the return link {return_path}").into());
+    }
     let page = browser
         .get(&return_url)
         .header("cookie", &cookie)
