@@ -722,3 +722,79 @@ async fn a_buyers_cancellation_cancels_an_open_order_once_and_never_a_shipped_on
     );
     rig.assert_contract_kept();
 }
+
+#[tokio::test]
+async fn a_changed_shipment_is_announced_again_as_an_update_and_a_deleted_one_withdrawn() {
+    let mut partner = mockito::Server::new_async().await;
+    let rig = rig_with_partner(&partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let _accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex("ConfirmationRequest".into()))
+        .with_body(cxml_answer(200, "OK"))
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cxml_order("4500000031")]).await.is_empty());
+    let new = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex(r#"operation="new""#.into()))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let ship = json!({"type": "shipment.create", "version": 1, "store_hash": support::STORE,
+        "external_id": "SHIP-31-1", "order": {"reference": "AN01:4500000031"},
+        "shipment": {"lines": [{"sku": "SKU-001-1", "quantity": 3}], "tracking_number": "1Z-WRONG",
+        "shipping_provider": "ups"}});
+    assert!(rig.handle(&[ship]).await.is_empty());
+    new.assert_async().await;
+    // The ERP corrects the tracking number: the buyer gets an update, once.
+    let updated = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(
+                r#"<ShipNoticeHeader shipmentID="\d+" operation="update""#.into(),
+            ),
+            mockito::Matcher::Regex("<ShipmentIdentifier>1Z-RIGHT</ShipmentIdentifier>".into()),
+            mockito::Matcher::Regex(r#"payloadID="ship\.\d+\.\d+\.[0-9a-f]{12}@"#.into()),
+        ]))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let fix = |key: &str| {
+        json!({"type": "shipment.update", "version": 1, "store_hash": support::STORE,
+            "external_id": "SHIP-31-1", "idempotency_key": key,
+            "order": {"reference": "AN01:4500000031"}, "shipment": {"tracking_number": "1Z-RIGHT"}})
+    };
+    assert!(rig.handle(&[fix("fix-1")]).await.is_empty());
+    // The same correction again, and BigCommerce's webhook about it: nothing new to say.
+    assert!(rig.handle(&[fix("fix-2")]).await.is_empty());
+    let id = rig.orders_of("AN01:4500000031").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let hook = json!({"type": "webhook.event", "version": 1, "scope": "store/shipment/updated",
+        "store_hash": support::STORE, "data": {"type": "shipment", "orderId": id},
+        "hash": "h-ship-31-upd", "received_at": 1});
+    assert!(rig.handle(&[hook]).await.is_empty());
+    updated.assert_async().await;
+    // Deleted: the notice is withdrawn, once.
+    let withdrawn = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex(
+            r#"<ShipNoticeHeader shipmentID="\d+" operation="delete""#.into(),
+        ))
+        .with_body(cxml_answer(200, "OK"))
+        .expect(1)
+        .create_async()
+        .await;
+    let delete = json!({"type": "shipment.delete", "version": 1, "store_hash": support::STORE,
+        "external_id": "SHIP-31-1", "order": {"reference": "AN01:4500000031"}});
+    assert!(rig.handle(std::slice::from_ref(&delete)).await.is_empty());
+    let mut again = delete.clone();
+    again["idempotency_key"] = json!("delete-again");
+    assert!(rig.handle(&[again]).await.is_empty());
+    withdrawn.assert_async().await;
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
+    rig.assert_contract_kept();
+}

@@ -21,8 +21,8 @@ pub use error::CxmlError;
 pub use guard::{check_prolog, MAX_DOCUMENT_BYTES};
 pub use order::{Credential, PoAddress, PoLine, PurchaseOrder};
 pub use outbound::{
-    confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, OrderReference,
-    Parties, ShipNotice, ShippedLine,
+    confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, NoticeOperation,
+    OrderReference, Parties, ShipNotice, ShippedLine,
 };
 pub use punchout::{
     auto_post_form, html_page, punchout_order_message, punchout_setup_response, read_start_page,

@@ -81,9 +81,34 @@ pub struct ShippedLine<'a> {
     pub unit_of_measure: Option<&'a str>,
 }
 
+/// What a ship notice does to the shipment it names (`ShipNoticeHeader@operation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoticeOperation {
+    /// A shipment announced for the first time.
+    #[default]
+    New,
+    /// A shipment announced before, changed (carrier, tracking, lines).
+    Update,
+    /// A shipment announced before, withdrawn.
+    Delete,
+}
+
+impl NoticeOperation {
+    /// The attribute's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeOperation::New => "new",
+            NoticeOperation::Update => "update",
+            NoticeOperation::Delete => "delete",
+        }
+    }
+}
+
 /// An advance ship notice.
 #[derive(Debug, Clone)]
 pub struct ShipNotice<'a> {
+    /// New, changed or withdrawn.
+    pub operation: NoticeOperation,
     /// The supplier's id of the shipment.
     pub shipment_id: &'a str,
     /// When it is sent (ISO 8601).
@@ -390,7 +415,7 @@ pub fn ship_notice_request(
     let body = ShipNoticeBody::ShipNoticeRequest {
         header: ShipNoticeHeader {
             shipment_id: s.shipment_id,
-            operation: "new",
+            operation: s.operation.as_str(),
             notice_date: s.notice_date,
             shipment_date: s.shipment_date,
         },

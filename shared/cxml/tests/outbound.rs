@@ -144,6 +144,7 @@ fn a_confirmation_accepts_or_rejects_the_order_it_names() {
 fn a_ship_notice_names_its_carrier_tracking_and_lines() {
     let notice = with_parties(|p, o| {
         let s = ShipNotice {
+            operation: b2b_cxml::NoticeOperation::New,
             shipment_id: "131-1",
             notice_date: "2026-12-04T09:00:00Z",
             shipment_date: "2026-12-04T08:30:00Z",
@@ -198,6 +199,7 @@ fn a_ship_notice_names_its_carrier_tracking_and_lines() {
     // Without carrier or tracking there is no ShipControl.
     let bare = with_parties(|p, o| {
         let s = ShipNotice {
+            operation: b2b_cxml::NoticeOperation::New,
             shipment_id: "131-2",
             notice_date: "2026-12-04T09:00:00Z",
             shipment_date: "2026-12-04T08:30:00Z",

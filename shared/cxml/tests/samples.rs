@@ -91,6 +91,7 @@ fn the_confirmation_sample_is_what_is_written() {
 fn the_ship_notice_sample_is_what_is_written() {
     let doc = with_parties(|p, o| {
         let s = ShipNotice {
+            operation: b2b_cxml::NoticeOperation::New,
             shipment_id: "1",
             notice_date: "2026-12-04T09:00:00Z",
             shipment_date: "2026-12-04T09:00:00Z",

@@ -136,6 +136,7 @@ impl Applier {
                 &found.lines,
                 &items,
                 &shipment.tracking,
+                false,
             )
             .await?;
             return Ok(Outcome::Unchanged);
@@ -161,6 +162,7 @@ impl Applier {
             &found.lines,
             &new.items,
             &shipment.tracking,
+            false,
         )
         .await?;
         Ok(Outcome::Created)
@@ -251,13 +253,17 @@ impl Applier {
                 ))
             })?;
         let changes = tracking_changes(&current, tracking);
+        // An order from cXML: its buyer hears of the change (sent again on a redelivery that
+        // finds the shipment changed already, until the partner took it).
         if changes == Tracking::default() {
+            self.notify_shipments(store, id, true).await?;
             return Ok(Outcome::Unchanged);
         }
         self.client
             .core()
             .update_shipment(id, sid, &changes)
             .await?;
+        self.notify_shipments(store, id, true).await?;
         Ok(Outcome::Updated)
     }
 
@@ -271,11 +277,13 @@ impl Applier {
     ) -> Result<Outcome, ApplyError> {
         let id = self.order_id(store, order).await?;
         let sid = self.shipment_id(store, external_id, shipment_id).await?;
-        Ok(if self.client.core().delete_shipment(id, sid).await? {
+        let outcome = if self.client.core().delete_shipment(id, sid).await? {
             Outcome::Deleted
         } else {
             Outcome::Unchanged
-        })
+        };
+        self.withdraw_ship_notice(store, id, sid).await?;
+        Ok(outcome)
     }
 }
 

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use b2b_cxml::{
     confirmation_request, read_response, ship_notice_request, Confirmation, ConfirmationKind,
-    Credential, OrderReference, Parties, ShipNotice, ShippedLine,
+    Credential, NoticeOperation, OrderReference, Parties, ShipNotice, ShippedLine,
 };
 use b2b_shared::messages::{ProcurementRef, WebhookEvent};
 use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
 use bigcommerce_b2b::fulfillment::{OrderLine, ShipmentItem, Tracking};
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::StoreHash;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::order_create::procurement_key;
 use super::{Applier, ApplyError};
@@ -89,7 +89,10 @@ impl Applier {
 
     /// Sends the ship notice of shipment `shipment_id` of BigCommerce order `order_id`, when
     /// the order came from cXML (its [`procurement_key`] record): what shipped, by the PO's
-    /// line numbers (`items` by order product, `lines` the order's products in order).
+    /// line numbers (`items` by order product, `lines` the order's products in order). A
+    /// shipment announced before is announced again (`operation="update"`) only when
+    /// `changed` and what it says differs from what was sent.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn send_ship_notice(
         &self,
         store: &str,
@@ -98,73 +101,221 @@ impl Applier {
         lines: &[OrderLine],
         items: &[ShipmentItem],
         tracking: &Tracking,
+        changed: bool,
     ) -> Result<(), ApplyError> {
-        let Some(record) = self
-            .state
-            .get_watermark(&procurement_key(store, order_id))
-            .await?
-        else {
+        let Some(origin) = self.order_origin(store, order_id).await? else {
             return Ok(());
         };
-        let origin: OrderOrigin = serde_json::from_value(record).map_err(|e| {
-            ApplyError::Permanent(format!(
-                "the cXML origin recorded for order {order_id} cannot be read: {e}"
-            ))
-        })?;
         let shipped = shipped_lines(&origin, lines, items);
-        let shipment = shipment_id.to_string();
         let carrier = named(&tracking.tracking_carrier).or(named(&tracking.shipping_provider));
         let tracking_number = tracking
             .tracking_number
             .as_deref()
             .filter(|t| !t.is_empty());
-        let payload_id = format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit");
-        let p = &origin.procurement;
-        let sent = self
-            .send_document(store, p, &payload_id, |parties, order, mode, now| {
-                let notice = ShipNotice {
-                    shipment_id: &shipment,
-                    notice_date: now,
-                    shipment_date: now,
-                    carrier,
-                    tracking_number,
-                    lines: shipped
-                        .iter()
-                        .map(|(n, q, u)| ShippedLine {
-                            line_number: *n,
-                            quantity: *q,
-                            unit_of_measure: u.as_deref(),
-                        })
-                        .collect(),
-                };
-                ship_notice_request(&payload_id, now, mode, parties, order, &notice)
-            })
-            .await?;
-        if sent {
-            // Marked after it was taken: a process that dies in between sends it again,
+        let digest = notice_digest(carrier, tracking_number, &shipped);
+        let said = self.announced(store, shipment_id).await?;
+        let operation = match &said {
+            Announced::Never => NoticeOperation::New,
+            Announced::Said(d) if changed && d.as_deref() != Some(digest.as_str()) => {
+                NoticeOperation::Update
+            }
+            _ => return Ok(()),
+        };
+        let payload_id = match operation {
+            NoticeOperation::New => {
+                format!("ship.{shipment_id}.{order_id}@{store}.b2b-edition-toolkit")
+            }
+            _ => format!("ship.{shipment_id}.{order_id}.{digest}@{store}.b2b-edition-toolkit"),
+        };
+        let notice = NoticeDraft {
+            operation,
+            shipment_id,
+            carrier,
+            tracking_number,
+            shipped: &shipped,
+        };
+        if self
+            .send_notice(store, &origin, &payload_id, &notice)
+            .await?
+        {
+            // Recorded after it was taken: a process that dies in between sends it again,
             // the same document.
-            self.state
-                .claim(&announced_key(store, shipment_id), ANNOUNCED_TTL)
+            self.record_announced(store, shipment_id, &json!({"digest": digest}))
                 .await?;
         }
         Ok(())
     }
 
-    /// Announces the shipments of the order a `store/shipment/created` webhook is about
-    /// (made in the control panel or by another app) that were not announced yet, when the
-    /// order came from cXML. Every unannounced shipment of the order is sent, not only the
-    /// event's: events of one order coalesce in a batch, and a shipment a `shipment.create`
-    /// announced is skipped.
-    pub async fn announce_shipments(&self, event: &WebhookEvent) -> Result<(), ApplyError> {
-        if event.scope != "store/shipment/created" {
+    /// Withdraws the ship notice of a deleted shipment (`operation="delete"`), once, when it
+    /// was announced.
+    pub(super) async fn withdraw_ship_notice(
+        &self,
+        store: &str,
+        order_id: i64,
+        shipment_id: i64,
+    ) -> Result<(), ApplyError> {
+        let Some(origin) = self.order_origin(store, order_id).await? else {
+            return Ok(());
+        };
+        if !matches!(
+            self.announced(store, shipment_id).await?,
+            Announced::Said(_)
+        ) {
             return Ok(());
         }
+        let payload_id =
+            format!("ship.{shipment_id}.{order_id}.delete@{store}.b2b-edition-toolkit");
+        let notice = NoticeDraft {
+            operation: NoticeOperation::Delete,
+            shipment_id,
+            carrier: None,
+            tracking_number: None,
+            shipped: &[],
+        };
+        if self
+            .send_notice(store, &origin, &payload_id, &notice)
+            .await?
+        {
+            self.record_announced(store, shipment_id, &json!({"deleted": true}))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The cXML origin recorded for order `order_id`, when it came from cXML.
+    async fn order_origin(
+        &self,
+        store: &str,
+        order_id: i64,
+    ) -> Result<Option<OrderOrigin>, ApplyError> {
+        let Some(record) = self
+            .state
+            .get_watermark(&procurement_key(store, order_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_value(record).map(Some).map_err(|e| {
+            ApplyError::Permanent(format!(
+                "the cXML origin recorded for order {order_id} cannot be read: {e}"
+            ))
+        })
+    }
+
+    /// What was said of a shipment: its record (the digest of its last notice; deleted), or
+    /// the mark of an earlier version (announced, digest unknown).
+    async fn announced(&self, store: &str, shipment_id: i64) -> Result<Announced, ApplyError> {
+        if let Some(record) = self
+            .state
+            .get_watermark(&notice_key(store, shipment_id))
+            .await?
+        {
+            if record["deleted"] == true {
+                return Ok(Announced::Withdrawn);
+            }
+            return Ok(Announced::Said(
+                record["digest"].as_str().map(str::to_owned),
+            ));
+        }
+        if self
+            .state
+            .is_claimed(&announced_key(store, shipment_id))
+            .await?
+        {
+            return Ok(Announced::Said(None));
+        }
+        Ok(Announced::Never)
+    }
+
+    async fn record_announced(
+        &self,
+        store: &str,
+        shipment_id: i64,
+        record: &Value,
+    ) -> Result<(), ApplyError> {
+        let until = chrono::Utc::now().timestamp() + ANNOUNCED_TTL.as_secs() as i64;
+        self.state
+            .put_watermark_until(&notice_key(store, shipment_id), record, until)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes and sends a ship notice about `origin`'s PO; whether the partner took it.
+    async fn send_notice(
+        &self,
+        store: &str,
+        origin: &OrderOrigin,
+        payload_id: &str,
+        n: &NoticeDraft<'_>,
+    ) -> Result<bool, ApplyError> {
+        let shipment = n.shipment_id.to_string();
+        self.send_document(
+            store,
+            &origin.procurement,
+            payload_id,
+            |parties, order, mode, now| {
+                let notice = ShipNotice {
+                    operation: n.operation,
+                    shipment_id: &shipment,
+                    notice_date: now,
+                    shipment_date: now,
+                    carrier: n.carrier,
+                    tracking_number: n.tracking_number,
+                    lines: n
+                        .shipped
+                        .iter()
+                        .map(|(line, q, u)| ShippedLine {
+                            line_number: *line,
+                            quantity: *q,
+                            unit_of_measure: u.as_deref(),
+                        })
+                        .collect(),
+                };
+                ship_notice_request(payload_id, now, mode, parties, order, &notice)
+            },
+        )
+        .await
+    }
+
+    /// Announces the shipments of the order a `store/shipment/*` webhook is about (made,
+    /// changed or deleted in the control panel or by another app), when the order came from
+    /// cXML. On `created`, every unannounced shipment of the order is sent (events of one
+    /// order coalesce in a batch; one a `shipment.create` announced is skipped); on `updated`,
+    /// every shipment whose notice would say something else is sent again as an update; on
+    /// `deleted`, the shipment's notice is withdrawn.
+    pub async fn announce_shipments(&self, event: &WebhookEvent) -> Result<(), ApplyError> {
+        let changed = match event.scope.as_str() {
+            "store/shipment/created" => false,
+            "store/shipment/updated" => true,
+            "store/shipment/deleted" => {
+                let (Some(order_id), Some(shipment_id)) = (
+                    event.data.get("orderId").and_then(Value::as_i64),
+                    event.data.get("id").and_then(Value::as_i64),
+                ) else {
+                    return Ok(());
+                };
+                return self
+                    .withdraw_ship_notice(event.store_hash.as_str(), order_id, shipment_id)
+                    .await;
+            }
+            _ => return Ok(()),
+        };
         let Some(order_id) = event.data.get("orderId").and_then(Value::as_i64) else {
             return Ok(());
         };
-        let store = event.store_hash.as_str();
-        let key = procurement_key(store, order_id);
-        if self.state.get_watermark(&key).await?.is_none() {
+        self.notify_shipments(event.store_hash.as_str(), order_id, changed)
+            .await
+    }
+
+    /// Sends the ship notice of every shipment of order `order_id` that needs one (see
+    /// [`Self::send_ship_notice`]), when the order came from cXML.
+    pub(super) async fn notify_shipments(
+        &self,
+        store: &str,
+        order_id: i64,
+        changed: bool,
+    ) -> Result<(), ApplyError> {
+        if self.order_origin(store, order_id).await?.is_none() {
             return Ok(());
         }
         let core = self.client.core();
@@ -172,13 +323,6 @@ impl Applier {
             return Ok(());
         };
         for shipment in core.shipments(order_id).await? {
-            if self
-                .state
-                .is_claimed(&announced_key(store, shipment.id))
-                .await?
-            {
-                continue;
-            }
             let mut tracking: Tracking =
                 serde_json::from_value(Value::Object(shipment.extra.clone())).map_err(|e| {
                     ApplyError::Permanent(format!(
@@ -194,6 +338,7 @@ impl Applier {
                 &found.lines,
                 &shipment.items,
                 &tracking,
+                changed,
             )
             .await?;
         }
@@ -258,11 +403,7 @@ impl Applier {
             return Ok(());
         };
         let store = event.store_hash.as_str();
-        let Some(record) = self
-            .state
-            .get_watermark(&procurement_key(store, order_id))
-            .await?
-        else {
+        let Some(origin) = self.order_origin(store, order_id).await? else {
             return Ok(());
         };
         let marker = cancelled_key(store, order_id);
@@ -275,11 +416,6 @@ impl Applier {
         let Some(status) = order.status_id.and_then(ended_status) else {
             return Ok(());
         };
-        let origin: OrderOrigin = serde_json::from_value(record).map_err(|e| {
-            ApplyError::Permanent(format!(
-                "the cXML origin recorded for order {order_id} cannot be read: {e}"
-            ))
-        })?;
         let reason = format!("order {order_id} was {status}");
         let draft = ConfirmationDraft {
             kind: ConfirmationKind::Reject,
@@ -429,6 +565,45 @@ fn named(value: &Option<String>) -> Option<&str> {
 pub(super) const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The state-table marker of a shipment whose ship notice the partner took.
+/// What was said of a shipment to the buyer.
+enum Announced {
+    /// Nothing.
+    Never,
+    /// A notice, with the digest of what it said (unknown for an earlier version's mark).
+    Said(Option<String>),
+    /// A notice, withdrawn since.
+    Withdrawn,
+}
+
+/// A ship notice to write.
+struct NoticeDraft<'a> {
+    operation: NoticeOperation,
+    shipment_id: i64,
+    carrier: Option<&'a str>,
+    tracking_number: Option<&'a str>,
+    shipped: &'a [(u32, u32, Option<String>)],
+}
+
+/// The record of what the buyer was told of a shipment (`{digest}` or `{deleted}`).
+fn notice_key(store: &str, shipment_id: i64) -> String {
+    format!("shipnotice#{store}#{shipment_id}#said")
+}
+
+/// A short digest of what a ship notice says: an update is sent only when it changes.
+fn notice_digest(
+    carrier: Option<&str>,
+    tracking: Option<&str>,
+    shipped: &[(u32, u32, Option<String>)],
+) -> String {
+    use sha2::{Digest, Sha256};
+    let said = json!([carrier, tracking, shipped]).to_string();
+    Sha256::digest(said.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub(super) fn cancelled_key(store: &str, order_id: i64) -> String {
     format!("cancelled#{store}#{order_id}")
 }
