@@ -434,18 +434,7 @@ async fn each_shipment_of_an_order_from_cxml_is_announced_by_the_po_line_numbers
 #[tokio::test]
 async fn a_shipment_made_outside_the_toolkit_is_announced_once_from_its_webhook() {
     let mut partner = mockito::Server::new_async().await;
-    let rig = rig_with_partner(&partner).await;
-    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
-    let _accepted = partner
-        .mock("POST", "/cxml")
-        .match_body(mockito::Matcher::Regex("ConfirmationRequest".into()))
-        .with_body(cxml_answer(200, "OK"))
-        .create_async()
-        .await;
-    assert!(rig.handle(&[cxml_order("4500000091")]).await.is_empty());
-    let id = rig.orders_of("AN01:4500000091").await[0]["id"]
-        .as_i64()
-        .unwrap();
+    let (rig, _accepted, id) = rig_with_cxml_order(&mut partner, "4500000091").await;
     // The warehouse ships the first line in the control panel (the sandbox's API, as it would).
     let state = support::admin(&rig.sandbox, "state").await;
     let first = state["order_products"][id.to_string()][0]["id"]
@@ -558,18 +547,7 @@ async fn prices_that_differ_from_the_companys_price_list_are_noted_and_the_po_pr
 #[tokio::test]
 async fn an_order_from_cxml_cancelled_in_bigcommerce_is_rejected_to_the_buyer_once() {
     let mut partner = mockito::Server::new_async().await;
-    let rig = rig_with_partner(&partner).await;
-    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
-    let _accepted = partner
-        .mock("POST", "/cxml")
-        .match_body(mockito::Matcher::Regex(r#"type="accept""#.into()))
-        .with_body(cxml_answer(200, "OK"))
-        .create_async()
-        .await;
-    assert!(rig.handle(&[cxml_order("4500000071")]).await.is_empty());
-    let id = rig.orders_of("AN01:4500000071").await[0]["id"]
-        .as_i64()
-        .unwrap();
+    let (rig, _accepted, id) = rig_with_cxml_order(&mut partner, "4500000071").await;
     let status_hook = |hash: &str| {
         json!({"type": "webhook.event", "version": 1, "scope": "store/order/statusUpdated",
             "store_hash": support::STORE, "resource": {"type": "order", "id": id},
@@ -646,6 +624,27 @@ async fn a_cxml_order_whose_buyer_never_appears_is_rejected_on_its_last_receive(
         "{reasons:?}"
     );
     assert_eq!(rig.requests(POST_ORDER).await, 0);
+}
+
+/// A rig trading with `partner`, which takes every acceptance, with company `C` (`AN01`) and
+/// the order made of cXML PO `po`: the rig, the acceptance mock and the order's id.
+async fn rig_with_cxml_order(
+    partner: &mut mockito::ServerGuard,
+    po: &str,
+) -> (Rig, mockito::Mock, i64) {
+    let rig = rig_with_partner(partner).await;
+    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
+    let accepted = partner
+        .mock("POST", "/cxml")
+        .match_body(mockito::Matcher::Regex(r#"type="accept""#.into()))
+        .with_body(cxml_answer(200, "OK"))
+        .create_async()
+        .await;
+    assert!(rig.handle(&[cxml_order(po)]).await.is_empty());
+    let id = rig.orders_of(&format!("AN01:{po}")).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    (rig, accepted, id)
 }
 
 /// The cancellation of cXML purchase order `po` (as webhook-intake makes it of an
@@ -726,15 +725,7 @@ async fn a_buyers_cancellation_cancels_an_open_order_once_and_never_a_shipped_on
 #[tokio::test]
 async fn a_changed_shipment_is_announced_again_as_an_update_and_a_deleted_one_withdrawn() {
     let mut partner = mockito::Server::new_async().await;
-    let rig = rig_with_partner(&partner).await;
-    assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
-    let _accepted = partner
-        .mock("POST", "/cxml")
-        .match_body(mockito::Matcher::Regex("ConfirmationRequest".into()))
-        .with_body(cxml_answer(200, "OK"))
-        .create_async()
-        .await;
-    assert!(rig.handle(&[cxml_order("4500000031")]).await.is_empty());
+    let (rig, _accepted, _) = rig_with_cxml_order(&mut partner, "4500000031").await;
     let new = partner
         .mock("POST", "/cxml")
         .match_body(mockito::Matcher::Regex(r#"operation="new""#.into()))

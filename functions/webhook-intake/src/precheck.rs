@@ -48,6 +48,29 @@ pub(crate) async fn store_client(
         .ok_or_else(|| format!("store `{store}` is not served"))
 }
 
+/// The one company whose extra field `field` holds the buyer's procurement `identity`:
+/// `Ok(Err(why))` when none or several do, `Err(why)` when the store could not be asked.
+pub(crate) async fn buyer_company(
+    client: &bigcommerce_b2b::BcClient,
+    field: &str,
+    identity: &str,
+) -> Result<Result<bigcommerce_b2b::b2b::Company, String>, String> {
+    let mut companies = client
+        .b2b()
+        .companies_with_extra_field(field, identity)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match companies.len() {
+        1 => Ok(companies.remove(0)),
+        0 => Err(format!(
+            "the buyer `{identity}` is not a company of this supplier (no company has it in its extra field `{field}`)"
+        )),
+        n => Err(format!(
+            "the buyer `{identity}` names {n} companies of this supplier (extra field `{field}`); it must name one"
+        )),
+    })
+}
+
 /// The checks through the stores' BigCommerce clients.
 pub struct StorePrecheck {
     /// A client per store served.
@@ -65,21 +88,9 @@ impl OrderPrecheck for StorePrecheck {
     ) -> BoxFuture<'a, Result<Findings, String>> {
         Box::pin(async move {
             let client = store_client(&self.clients, store).await?;
-            let field = &self.identity_field;
-            let companies = client
-                .b2b()
-                .companies_with_extra_field(field, identity)
-                .await
-                .map_err(|e| e.to_string())?;
-            let company = match companies.len() {
-                1 => None,
-                0 => Some(format!(
-                    "the buyer `{identity}` is not a company of this supplier (no company has it in its extra field `{field}`)"
-                )),
-                n => Some(format!(
-                    "the buyer `{identity}` names {n} companies of this supplier (extra field `{field}`); it must name one"
-                )),
-            };
+            let company = buyer_company(&client, &self.identity_field, identity)
+                .await?
+                .err();
             let mut unknown: HashSet<String> = skus.iter().cloned().collect();
             for chunk in sku_chunks(skus) {
                 let found = client

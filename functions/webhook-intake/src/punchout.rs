@@ -96,22 +96,11 @@ impl StorePunchOut {
         email: &str,
     ) -> Result<Result<Shopper, String>, String> {
         let client = self.client(store).await?;
-        let field = &self.identity_field;
-        let companies = client
-            .b2b()
-            .companies_with_extra_field(field, identity)
-            .await
-            .map_err(|e| e.to_string())?;
-        let company = match companies.as_slice() {
-            [one] => one,
-            [] => return Ok(Err(format!(
-                "the buyer `{identity}` is not a company of this supplier (no company has it in its extra field `{field}`)"
-            ))),
-            many => return Ok(Err(format!(
-                "the buyer `{identity}` names {} companies of this supplier (extra field `{field}`); it must name one",
-                many.len()
-            ))),
-        };
+        let company =
+            match crate::precheck::buyer_company(&client, &self.identity_field, identity).await? {
+                Ok(company) => company,
+                Err(why) => return Ok(Err(why)),
+            };
         if company.status() != Some(CompanyStatus::Approved) {
             return Ok(Err(format!(
                 "the company of `{identity}` is not approved to buy"

@@ -2,20 +2,15 @@
 //! a ship notice, well-formed, every value escaped, referring to the purchase order by its
 //! orderID and payloadID, and authenticated by the Sender's shared secret.
 
+mod common;
+
 use b2b_cxml::{
-    confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, Credential,
-    OrderReference, Parties, ShipNotice, ShippedLine,
+    confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, ShipNotice,
+    ShippedLine,
 };
 use bigcommerce_b2b::money::Amount;
+use common::with_parties;
 use quick_xml::events::Event;
-use secrecy::SecretString;
-
-fn cred(domain: &str, identity: &str) -> Credential {
-    Credential {
-        domain: domain.into(),
-        identity: identity.into(),
-    }
-}
 
 /// Every element name of a well-formed document, in order (panics on a malformed one).
 fn elements(xml: &str) -> Vec<String> {
@@ -31,28 +26,6 @@ fn elements(xml: &str) -> Vec<String> {
             Err(e) => panic!("not well-formed: {e}\n{xml}"),
         }
     }
-}
-
-fn with_parties<T>(f: impl FnOnce(&Parties<'_>, &OrderReference<'_>) -> T) -> T {
-    let secret = SecretString::from("supplier-s3cret");
-    let (from, to) = (
-        [cred("NetworkID", "ACME-SUPPLY")],
-        [cred("NetworkID", "NORTHWIND-AN01")],
-    );
-    let sender = cred("NetworkID", "ACME-SUPPLY");
-    let parties = Parties {
-        from: &from,
-        to: &to,
-        sender: &sender,
-        shared_secret: &secret,
-        user_agent: "b2b-edition-toolkit",
-    };
-    let order = OrderReference {
-        order_id: "PO-2026-0042",
-        order_date: Some("2026-12-03T10:14:00-05:00"),
-        payload_id: "1796300000.4711@procure.northwind.example",
-    };
-    f(&parties, &order)
 }
 
 #[test]

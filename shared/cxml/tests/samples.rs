@@ -4,15 +4,17 @@
 //! shows in review. `UPDATE_CXML_SAMPLES=1 cargo test -p b2b-cxml --test samples` rewrites
 //! them. The documents the buyer's side reads are read back.
 
+mod common;
+
+use common::{cred, with_parties};
 use std::path::PathBuf;
 
 use b2b_cxml::{
     confirmation_request, punchout_order_message, punchout_setup_response, read_start_page,
-    ship_notice_request, Cart, CartItem, Confirmation, ConfirmationKind, Credential,
-    OrderReference, Parties, PunchOutOrder, ShipNotice, ShippedLine,
+    ship_notice_request, Cart, CartItem, Confirmation, ConfirmationKind, PunchOutOrder, ShipNotice,
+    ShippedLine,
 };
 use bigcommerce_b2b::money::Amount;
-use secrecy::SecretString;
 
 fn sample_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -34,35 +36,6 @@ fn matches_sample(name: &str, doc: &str) {
         kept, doc,
         "{name} differs from what is written now (UPDATE_CXML_SAMPLES=1 rewrites it)"
     );
-}
-
-fn cred(domain: &str, identity: &str) -> Credential {
-    Credential {
-        domain: domain.into(),
-        identity: identity.into(),
-    }
-}
-
-fn with_parties(f: impl FnOnce(&Parties<'_>, &OrderReference<'_>) -> String) -> String {
-    let secret = SecretString::from("supplier-s3cret");
-    let (from, to) = (
-        [cred("NetworkID", "ACME-SUPPLY")],
-        [cred("NetworkID", "NORTHWIND-AN01")],
-    );
-    let sender = cred("NetworkID", "ACME-SUPPLY");
-    let parties = Parties {
-        from: &from,
-        to: &to,
-        sender: &sender,
-        shared_secret: &secret,
-        user_agent: "b2b-edition-toolkit",
-    };
-    let order = OrderReference {
-        order_id: "PO-2026-0042",
-        order_date: Some("2026-12-03T10:14:00-05:00"),
-        payload_id: "1796300000.4711@procure.northwind.example",
-    };
-    f(&parties, &order)
 }
 
 #[test]
