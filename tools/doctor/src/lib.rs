@@ -4,6 +4,7 @@
 //! - Token scopes: one cheap read per API family the toolkit calls (orders, customers, price
 //!   lists, webhooks, B2B Edition); a 403 names the scope to grant.
 //! - B2B Edition: its API answers for this store.
+//! - Punch-out can read carts (`GET /v3/carts/{id}`; a warning without the scope).
 //! - The external-id extra field exists (`GET /companies/extra-fields`).
 //! - Webhooks: registered (for `--webhook-destination`) and active; no destination domain blocked.
 //! - The plan's rate-limit quota (from the answers' headers).
@@ -111,6 +112,7 @@ pub async fn diagnose(client: &BcClient, options: &Options) -> Vec<Finding> {
     for (check, api, path, scope) in PROBES {
         findings.push(probe(client, check, api, path, scope).await);
     }
+    findings.push(carts(client).await);
     findings.push(extra_field(client, &options.external_id_field).await);
     findings.extend(webhooks(client, options.webhook_destination.as_deref()).await);
     if options.write_test {
@@ -159,6 +161,25 @@ fn refused(check: &str, path: &str, scope: &str, api: Api, e: &BcError) -> Findi
                 "see the error; the request is refused for this store".into()
             },
         ),
+    }
+}
+
+/// A cart that cannot exist, read as punch-out reads a shopper's cart.
+const NO_CART: &str = "00000000-0000-4000-8000-000000000000";
+
+/// Punch-out reads the shopper's cart: with the scope an unknown cart is 404, without it 403.
+/// Only punch-out needs it, so a refusal is a warning.
+async fn carts(client: &BcClient) -> Finding {
+    let check = "scope: carts (punch-out)";
+    match client.core().cart(NO_CART).await {
+        Ok(_) => Finding::pass(check, "GET /v3/carts/{cartId} is allowed"),
+        Err(BcError::Unauthorized { status: 403, .. }) => Finding::new(
+            check,
+            Status::Warn,
+            "GET /v3/carts/{cartId} answered 403: punch-out cannot read the shopper's cart",
+            Some("for punch-out, grant the API account the scope `Carts: read-only` (and `Customers Login: login`)".into()),
+        ),
+        Err(e) => refused(check, "/v3/carts/{cartId}", "Carts: read-only", Api::Core, &e),
     }
 }
 

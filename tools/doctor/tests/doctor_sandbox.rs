@@ -70,6 +70,7 @@ async fn a_ready_store_passes_every_check_and_the_write_test_leaves_nothing() {
         "scope: price lists",
         "scope: webhooks",
         "B2B Edition",
+        "scope: carts (punch-out)",
         "external-id extra field",
         "webhooks",
         "blocked destinations",
@@ -119,4 +120,29 @@ async fn each_injected_problem_fails_its_check_with_its_fix() {
     failed("scope: price lists", "`Products: modify`");
     failed("external-id extra field", "add a text field `external_id`");
     failed("webhooks", "check-webhooks");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_that_cannot_read_carts_is_a_warning_for_punch_out() {
+    let (sb, _) = ready_store().await;
+    post(
+        format!("{}/__sandbox/faults", sb.base_url()),
+        json!({"fail_requests": {"method": "GET", "path": "00000000-0000-4000-8000-000000000000",
+            "count": 10, "status": 403}}),
+    )
+    .await;
+    let (code, table) = doctor(&sb, &[]).await;
+    let carts = line(&table, "scope: carts (punch-out)");
+    assert!(carts.contains("warn"), "{table}");
+    let at = table.find(carts).unwrap();
+    assert!(
+        table[at..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("`Carts: read-only`"),
+        "{table}"
+    );
+    // Only punch-out needs it: the store is ready for the rest.
+    assert_eq!(code, 0, "{table}");
 }
