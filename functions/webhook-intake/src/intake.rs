@@ -42,18 +42,16 @@ pub enum Route {
 /// `/lambda-url/webhook-intake/health`).
 pub fn route(path: &str) -> Option<Route> {
     let path = path.trim_end_matches('/');
-    if crate::procurement::store_in_path(path).is_some() {
+    use crate::procurement::segment_after;
+    if segment_after(path, "/procurement/cxml").is_some() {
         return Some(Route::Procurement);
     }
-    if let Some((prefix, _)) = path.rsplit_once('/') {
-        if prefix.ends_with("/procurement/punchout/start") {
-            return Some(Route::PunchOutStart);
-        }
-        if prefix.ends_with("/procurement/punchout/return") {
-            return Some(Route::PunchOutReturn);
-        }
+    if segment_after(path, "/procurement/punchout/start").is_some() {
+        return Some(Route::PunchOutStart);
     }
-    if path.ends_with("/procurement/punchout/return") {
+    if segment_after(path, "/procurement/punchout/return").is_some()
+        || path.ends_with("/procurement/punchout/return")
+    {
         return Some(Route::PunchOutReturn);
     }
     [
@@ -132,7 +130,7 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -81,8 +81,24 @@ impl OrderDecision {
 
 /// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
 pub fn store_in_path(path: &str) -> Option<&str> {
+    segment_after(path, "/procurement/cxml")
+}
+
+/// The last segment of `path` when what comes before it ends with `route` (`/prod/procurement/cxml/abc`
+/// after `/procurement/cxml` is `abc`).
+pub(crate) fn segment_after<'a>(path: &'a str, route: &str) -> Option<&'a str> {
     let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
-    prefix.ends_with("/procurement/cxml").then_some(last)
+    prefix.ends_with(route).then_some(last)
+}
+
+/// An HTTP answer carrying the cXML document `doc`.
+pub(crate) fn xml_response(doc: String) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(doc));
+    resp.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
+    resp
 }
 
 /// The ISO 8601 time of unix second `now`.
@@ -95,14 +111,10 @@ pub(crate) fn timestamp(now: i64) -> String {
 /// The HTTP response carrying `answer` to the request `payload_id`.
 pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Response<Body> {
     let doc = b2b_cxml::response(payload_id, &timestamp(now), answer.status, &answer.detail);
-    let mut resp = Response::new(Body::Text(doc));
+    let mut resp = xml_response(doc);
     if answer.status == Status::InternalError {
         *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     }
-    resp.headers_mut().insert(
-        lambda_http::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=UTF-8"),
-    );
     resp
 }
 
@@ -409,10 +421,7 @@ fn order_command(
 
 /// The hex SHA-256 of `v`'s JSON.
 fn hex_digest(v: &Value) -> String {
-    Sha256::digest(v.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::intake::hex(&Sha256::digest(v.to_string().as_bytes()))
 }
 
 impl Intake {

@@ -186,18 +186,11 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-/// The hex SHA-256 of `text`.
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The state-table key of the session `session_id` (its hash: the table never holds an id
 /// that opens a session).
 pub fn session_key(session_id: &str) -> String {
-    format!("punchout#{}", &sha256_hex(session_id)[..40])
+    let digest = crate::intake::hex(&Sha256::digest(session_id.as_bytes()));
+    format!("punchout#{}", &digest[..40])
 }
 
 /// The key naming the latest session of a store's customer.
@@ -209,7 +202,7 @@ pub(crate) fn customer_key(store: &str, customer_id: i64) -> String {
 pub(crate) fn new_session_id() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::intake::hex(&bytes))
 }
 
 /// The address of this API as the browser reaches it: `PUBLIC_URL` when set, else the
@@ -231,8 +224,12 @@ pub fn public_base(public_url: Option<&str>, headers: &HeaderMap, path: &str) ->
         .and_then(|v| v.to_str().ok())
         .filter(|p| matches!(*p, "http" | "https"))
         .unwrap_or(if local { "http" } else { "https" });
-    let prefix = path.find("/procurement/").map_or("", |i| &path[..i]);
-    Some(format!("{scheme}://{host}{prefix}"))
+    Some(format!("{scheme}://{host}{}", stage_prefix(path)))
+}
+
+/// What comes before `/procurement/` in a request's path (a stage or function URL prefix).
+fn stage_prefix(path: &str) -> &str {
+    path.find("/procurement/").map_or("", |i| &path[..i])
 }
 
 #[derive(Deserialize)]
@@ -318,10 +315,7 @@ pub fn cookie_path(public_url: Option<&str>, path: &str) -> String {
                 .trim_end_matches('/')
                 .to_owned()
         }
-        None => path
-            .find("/procurement/")
-            .map_or("", |i| &path[..i])
-            .to_owned(),
+        None => stage_prefix(path).to_owned(),
     };
     format!("{prefix}/procurement/punchout")
 }

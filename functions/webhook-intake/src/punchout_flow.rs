@@ -15,7 +15,8 @@ use serde_json::json;
 
 use crate::intake::Intake;
 use crate::procurement::{
-    addressed_here, buyer_identity, cxml_response, partner_of, timestamp, unavailable, CxmlAnswer,
+    addressed_here, buyer_identity, cxml_response, partner_of, segment_after, timestamp,
+    unavailable, xml_response, CxmlAnswer,
 };
 use crate::punchout::{
     cart_items, check_return_url, cookie_value, is_new, new_session, page, public_base,
@@ -57,10 +58,7 @@ fn login_of(secret: &StoreSecret) -> Option<Login<'_>> {
 
 /// The store of a return path (`/procurement/punchout/return/{store}`), if it names one.
 fn store_in_return_path(path: &str) -> Option<&str> {
-    let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
-    prefix
-        .ends_with("/procurement/punchout/return")
-        .then_some(last)
+    segment_after(path, "/procurement/punchout/return")
 }
 
 /// A claim's time to live: until `until`, at least a minute.
@@ -82,12 +80,7 @@ impl Intake {
             Ok(start) => {
                 let doc =
                     b2b_cxml::punchout_setup_response(&setup.payload_id, &timestamp(now), &start);
-                let mut resp = Response::new(Body::Text(doc));
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/xml; charset=UTF-8"),
-                );
-                (resp, 200)
+                (xml_response(doc), 200)
             }
             Err(answer) => {
                 tracing::info!(payload_id = %setup.payload_id, status = answer.status.code(), detail = %answer.detail, "cXML punch-out setup refused");
@@ -250,23 +243,17 @@ impl Intake {
             );
         };
         let started = format!("{key}#started");
-        match is_new(
-            self.state
-                .claim(&started, ttl_until(session.expires_at, now))
-                .await,
-        ) {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(partner = %session.partner, outcome = "replayed_start", "punch-out start page opened again; refused");
-                return start_over(
-                    StatusCode::CONFLICT,
-                    "This punch-out link was used already.",
-                );
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable for a punch-out start");
-                return try_again();
-            }
+        let first = self
+            .use_once(
+                &started,
+                &session,
+                now,
+                "replayed_start",
+                "This punch-out link was used already.",
+            )
+            .await;
+        if let Err(refused) = first {
+            return refused;
         }
         match sign_in_url(&session, &login, now) {
             Ok(url) => {
@@ -315,23 +302,17 @@ impl Intake {
             }
         };
         let returned = format!("{key}#returned");
-        match is_new(
-            self.state
-                .claim(&returned, ttl_until(session.expires_at, now))
-                .await,
-        ) {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(partner = %session.partner, outcome = "replayed_return", "punch-out cart returned again; refused");
-                return start_over(
-                    StatusCode::CONFLICT,
-                    "This session's cart was returned already.",
-                );
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable for a punch-out return");
-                return try_again();
-            }
+        let first = self
+            .use_once(
+                &returned,
+                &session,
+                now,
+                "replayed_return",
+                "This session's cart was returned already.",
+            )
+            .await;
+        if let Err(refused) = first {
+            return refused;
         }
         let currency = match currency {
             Some(c) => c,
@@ -340,6 +321,33 @@ impl Intake {
         tracing::info!(partner = %session.partner, customer_id = session.customer_id, items = items.len(), outcome = "returned", "punch-out cart sent back");
         let cookie_path = crate::punchout::cookie_path(self.options.public_url.as_deref(), path);
         order_message_page(&key, &session, &currency, &items, &cookie_path, now)
+    }
+
+    /// Claims `key` for the rest of `session`'s life: the first use of a one-time step
+    /// (`outcome` names a replay in the log, `used` says it to the shopper).
+    async fn use_once(
+        &self,
+        key: &str,
+        session: &Session,
+        now: i64,
+        outcome: &str,
+        used: &str,
+    ) -> Result<(), Response<Body>> {
+        let claim = self
+            .state
+            .claim(key, ttl_until(session.expires_at, now))
+            .await;
+        match is_new(claim) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::warn!(partner = %session.partner, outcome, "punch-out step used again; refused");
+                Err(start_over(StatusCode::CONFLICT, used))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "state table unavailable for a punch-out step");
+                Err(try_again())
+            }
+        }
     }
 
     /// The currency an empty cart goes back in (the store's punch-out setting).
@@ -396,7 +404,11 @@ impl Intake {
                 ));
             }
         }
-        self.check_latest(&key, &session).await?;
+        // A cookie may name a session a newer punch-out replaced; without one, the session is
+        // the customer's latest already.
+        if cookie.is_some() {
+            self.check_latest(&key, &session).await?;
+        }
         Ok((key, session, cart))
     }
 
@@ -459,32 +471,36 @@ impl Intake {
         };
         let cart = self.cart_of(&store, cart_id).await?;
         let customer = cart.customer_id.unwrap_or(0);
-        let latest = self
-            .state
-            .get_watermark(&crate::punchout::customer_key(&store, customer))
-            .await
-            .map_err(|_| try_again())?;
-        let Some(key) = latest.as_ref().and_then(|l| l["session"].as_str()) else {
+        let Some(key) = self.latest_session_key(&store, customer).await? else {
             return Err(start_over(
                 StatusCode::NOT_FOUND,
                 "This cart's shopper has no punch-out session.",
             ));
         };
-        let session = self.session_at(key).await?;
-        Ok((key.to_owned(), session, Some(cart)))
+        let session = self.session_at(&key).await?;
+        Ok((key, session, Some(cart)))
+    }
+
+    /// The key of the latest session of `store`'s customer, if any.
+    async fn latest_session_key(
+        &self,
+        store: &str,
+        customer_id: i64,
+    ) -> Result<Option<String>, Response<Body>> {
+        let latest = self
+            .state
+            .get_watermark(&crate::punchout::customer_key(store, customer_id))
+            .await
+            .map_err(|_| try_again())?;
+        Ok(latest.and_then(|l| l["session"].as_str().map(str::to_owned)))
     }
 
     /// Refuses a session that a newer punch-out of the same shopper replaced.
     async fn check_latest(&self, key: &str, session: &Session) -> Result<(), Response<Body>> {
         let latest = self
-            .state
-            .get_watermark(&crate::punchout::customer_key(
-                &session.store_hash,
-                session.customer_id,
-            ))
-            .await
-            .map_err(|_| try_again())?;
-        match latest.as_ref().and_then(|l| l["session"].as_str()) {
+            .latest_session_key(&session.store_hash, session.customer_id)
+            .await?;
+        match latest {
             Some(k) if k != key => Err(start_over(
                 StatusCode::CONFLICT,
                 "A newer punch-out of this shopper replaced this session.",
