@@ -82,8 +82,8 @@ impl TradingPartner {
     }
 }
 
-/// Whether `url` may receive documents: HTTPS, or HTTP to a loopback host.
-fn acceptable_url(url: &str) -> bool {
+/// Whether `url` may receive documents or shoppers: HTTPS, or HTTP to a loopback host (local runs).
+pub fn acceptable_destination(url: &str) -> bool {
     if url.starts_with("https://") {
         return true;
     }
@@ -92,11 +92,6 @@ fn acceptable_url(url: &str) -> bool {
     };
     let host = rest.split(['/', ':']).next().unwrap_or_default();
     matches!(host, "127.0.0.1" | "localhost" | "[::1]")
-}
-
-/// Whether `url` may receive documents or shoppers: https, or http to this machine (local runs).
-pub fn acceptable_destination(url: &str) -> bool {
-    acceptable_url(url)
 }
 
 /// Punch-out: where buyers from a procurement system shop (the storefront they are signed in
@@ -139,7 +134,7 @@ impl PunchOutConfig {
     /// What is wrong with the section, naming the field, never a value.
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if !acceptable_url(&self.storefront_url) {
+        if !acceptable_destination(&self.storefront_url) {
             problems.push("`procurement.punchout.storefront_url` must be an https:// URL".into());
         }
         if !self.landing_path.starts_with('/') || self.landing_path.starts_with("//") {
@@ -205,7 +200,7 @@ impl ProcurementConfig {
             }
             if p.document_url
                 .as_deref()
-                .is_some_and(|u| !acceptable_url(u))
+                .is_some_and(|u| !acceptable_destination(u))
             {
                 problems.push(format!(
                     "`procurement.partners[{i}].document_url` must be an https:// URL"
@@ -254,7 +249,7 @@ mod tests {
             ("http://127.0.0.1.evil.example/cxml", false),
             ("ftp://buyer.example", false),
         ] {
-            assert_eq!(acceptable_url(url), ok, "{url}");
+            assert_eq!(acceptable_destination(url), ok, "{url}");
         }
     }
 
