@@ -6,11 +6,10 @@
 //! type="delete"` the buyer's procurement system is told with a `ConfirmationRequest` type
 //! `reject`, once (the same marker the `store/order/statusUpdated` webhook path checks).
 
-use b2b_cxml::ConfirmationKind;
 use b2b_shared::messages::{OrderRef, ProcurementRef};
 use bigcommerce_b2b::fulfillment::status_label;
 
-use super::procurement::ConfirmationDraft;
+use super::procurement::{cancelled_key, ended_status};
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// The status of a cancelled order.
@@ -18,8 +17,6 @@ const CANCELLED: i64 = 5;
 /// Statuses an order is past cancelling in: shipped (2), partially shipped (3), refunded (4),
 /// completed (10), partially refunded (14).
 const PAST_CANCELLING: [i64; 5] = [2, 3, 4, 10, 14];
-/// Statuses that end an order unfulfilled already: cancelled (5), declined (6).
-const ENDED: [i64; 2] = [5, 6];
 
 impl Applier {
     /// The BigCommerce id of the order a cancellation names, or the retry to wait for it.
@@ -65,7 +62,7 @@ impl Applier {
                 status_label(status).unwrap_or("past cancelling")
             )));
         }
-        let outcome = if ENDED.contains(&status) {
+        let outcome = if ended_status(status).is_some() {
             Outcome::Unchanged
         } else {
             self.client.core().set_order_status(id, CANCELLED).await?;
@@ -74,33 +71,10 @@ impl Applier {
         if let Some(p) = procurement {
             let why = reason.unwrap_or("the buyer cancelled the order");
             let comments = format!("order {id} was cancelled: {why}");
-            self.confirm_cancellation(store, id, p, &comments).await?;
+            if !self.state.is_claimed(&cancelled_key(store, id)).await? {
+                self.send_cancellation(store, id, p, &comments).await?;
+            }
         }
         Ok(outcome)
-    }
-
-    /// Tells the buyer's procurement system the order is cancelled, once.
-    async fn confirm_cancellation(
-        &self,
-        store: &str,
-        id: i64,
-        p: &ProcurementRef,
-        comments: &str,
-    ) -> Result<(), ApplyError> {
-        let marker = super::procurement::cancelled_key(store, id);
-        if self.state.is_claimed(&marker).await? {
-            return Ok(());
-        }
-        let draft = ConfirmationDraft {
-            kind: ConfirmationKind::Reject,
-            order_id: Some(id),
-            total: None,
-            comments: Some(comments),
-        };
-        self.send_confirmation(store, p, draft).await?;
-        self.state
-            .claim(&marker, super::procurement::ANNOUNCED_TTL)
-            .await?;
-        Ok(())
     }
 }

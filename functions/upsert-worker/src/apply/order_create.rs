@@ -83,13 +83,15 @@ fn v2_address(a: &OrderAddress) -> Value {
 }
 
 /// The `POST /v2/orders` body (`order_Post`): the lines at the agreed prices (before tax),
-/// shipping, and totals overridden so the order states the PO's tax.
+/// shipping, and totals overridden so the order states the PO's tax; `price_check` (what
+/// [`Applier::price_check`] found) ends the staff notes.
 fn order_body(
     external_id: &str,
     order: &OrderData,
     customer_id: i64,
     status_id: i64,
     items: &[CatalogItem],
+    price_check: Option<&str>,
 ) -> Result<Value, ApplyError> {
     let products: Vec<Value> = order
         .lines
@@ -117,6 +119,9 @@ fn order_body(
     let mut notes = format!("PO {}", order.po_number);
     if let Some(c) = order.comments.as_deref().filter(|c| !c.trim().is_empty()) {
         notes = format!("{notes}\n{c}");
+    }
+    if let Some(check) = price_check {
+        notes = format!("{notes}\n{check}");
     }
     Ok(json!({
         "customer_id": customer_id,
@@ -242,10 +247,14 @@ impl Applier {
             None => {
                 let status = order.status_id.unwrap_or(self.purchase_orders.status_id);
                 let check = self.price_check(&company, order, &items).await;
-                let mut body = order_body(external_id, order, customer_id, status, &items)?;
-                if let (Some(check), Some(notes)) = (check, body["staff_notes"].as_str()) {
-                    body["staff_notes"] = json!(format!("{notes}\n{check}"));
-                }
+                let body = order_body(
+                    external_id,
+                    order,
+                    customer_id,
+                    status,
+                    &items,
+                    check.as_deref(),
+                )?;
                 let created = self.client.core().create_order(&body).await?;
                 (created.id, Outcome::Created)
             }
@@ -386,7 +395,7 @@ mod tests {
                 catalog_price: None,
             },
         ];
-        let body = order_body("AN01:4500012345", &order(), 7, 11, &items).unwrap();
+        let body = order_body("AN01:4500012345", &order(), 7, 11, &items, None).unwrap();
         assert_eq!(body["external_order_id"], "AN01:4500012345");
         assert_eq!(body["customer_id"], 7);
         assert_eq!(
@@ -404,5 +413,18 @@ mod tests {
             json!({"company": "Acme", "street_1": "1 Main St", "city": "Austin", "zip": "78701", "country_iso2": "US"})
         );
         assert_eq!(body["staff_notes"], "PO 4500012345\nDock 4");
+        let checked = order_body(
+            "AN01:4500012345",
+            &order(),
+            7,
+            11,
+            &items,
+            Some("Price check: A"),
+        )
+        .unwrap();
+        assert_eq!(
+            checked["staff_notes"],
+            "PO 4500012345\nDock 4\nPrice check: A"
+        );
     }
 }

@@ -417,17 +417,32 @@ impl Applier {
             return Ok(());
         };
         let reason = format!("order {order_id} was {status}");
+        self.send_cancellation(store, order_id, &origin.procurement, &reason)
+            .await
+    }
+
+    /// Tells PO `p`'s procurement system that order `order_id` is cancelled (a
+    /// `ConfirmationRequest` type `reject` saying `comments`), and marks it told
+    /// ([`cancelled_key`]): the caller checks the mark first.
+    pub(super) async fn send_cancellation(
+        &self,
+        store: &str,
+        order_id: i64,
+        p: &ProcurementRef,
+        comments: &str,
+    ) -> Result<(), ApplyError> {
         let draft = ConfirmationDraft {
             kind: ConfirmationKind::Reject,
             order_id: Some(order_id),
             total: None,
-            comments: Some(&reason),
+            comments: Some(comments),
         };
-        self.send_confirmation(store, &origin.procurement, draft)
-            .await?;
+        self.send_confirmation(store, p, draft).await?;
         // Marked after the partner took it: one that dies in between sends it again, the same
         // document.
-        self.state.claim(&marker, ANNOUNCED_TTL).await?;
+        self.state
+            .claim(&cancelled_key(store, order_id), ANNOUNCED_TTL)
+            .await?;
         Ok(())
     }
 
@@ -562,7 +577,7 @@ fn named(value: &Option<String>) -> Option<&str> {
 }
 
 /// How long a shipment is remembered as announced.
-pub(super) const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The state-table marker of a shipment whose ship notice the partner took.
 /// What was said of a shipment to the buyer.
@@ -609,7 +624,7 @@ pub(super) fn cancelled_key(store: &str, order_id: i64) -> String {
 }
 
 /// How a BigCommerce status that ends an order unfulfilled reads (5 Cancelled, 6 Declined).
-fn ended_status(status_id: i64) -> Option<&'static str> {
+pub(super) fn ended_status(status_id: i64) -> Option<&'static str> {
     match status_id {
         5 => Some("cancelled"),
         6 => Some("declined"),
