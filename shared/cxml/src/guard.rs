@@ -32,3 +32,12 @@ pub fn check_prolog(xml: &[u8]) -> Result<(), CxmlError> {
         buf.clear();
     }
 }
+
+/// Reads `xml` into `T` once [`check_prolog`] let it through: UTF-8, well-formed, by serde.
+/// Every reader of the crate goes through here, so none parses a document the guard refused.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(xml: &[u8]) -> Result<T, CxmlError> {
+    check_prolog(xml)?;
+    let text =
+        std::str::from_utf8(xml).map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
+    quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))
+}

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::{check_prolog, CxmlError};
+use crate::CxmlError;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -108,9 +108,9 @@ struct AddressHolder {
 
 /// Text of an element that may carry attributes (`<Name xml:lang="en">`).
 #[derive(Deserialize, Default)]
-struct Text {
+pub(crate) struct Text {
     #[serde(rename = "$text", default)]
-    text: String,
+    pub(crate) text: String,
 }
 
 #[derive(Deserialize)]
@@ -271,11 +271,7 @@ pub struct PurchaseOrder {
 impl PurchaseOrder {
     /// Reads and checks an `OrderRequest` document.
     pub fn from_xml(xml: &[u8]) -> Result<PurchaseOrder, CxmlError> {
-        check_prolog(xml)?;
-        let text = std::str::from_utf8(xml)
-            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
-        let doc: Envelope =
-            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        let doc: Envelope = crate::guard::decode(xml)?;
         checked(doc)
     }
 

@@ -8,10 +8,10 @@ use bigcommerce_b2b::money::Amount;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::order::{credentials as read_credentials, secret_matches, sender_secret};
+use crate::order::{credentials as read_credentials, secret_matches, sender_secret, Text};
 use crate::outbound::{credentials, CredentialOut, Header, SenderOut, Total};
 use crate::response::with_prolog;
-use crate::{check_prolog, Credential, CxmlError};
+use crate::{Credential, CxmlError};
 
 /// A checked `PunchOutSetupRequest`.
 #[derive(Debug, Clone)]
@@ -60,19 +60,13 @@ struct SetupRequest {
     #[serde(rename = "@operation", default)]
     operation: String,
     #[serde(rename = "BuyerCookie", default)]
-    buyer_cookie: Option<TextOf>,
+    buyer_cookie: Option<Text>,
     #[serde(rename = "Extrinsic", default)]
     extrinsics: Vec<Extrinsic>,
     #[serde(rename = "BrowserFormPost")]
     browser_form_post: Option<UrlHolder>,
     #[serde(rename = "Contact", default)]
     contacts: Vec<Contact>,
-}
-
-#[derive(Deserialize)]
-struct TextOf {
-    #[serde(rename = "$text", default)]
-    text: String,
 }
 
 #[derive(Deserialize)]
@@ -86,13 +80,13 @@ struct Extrinsic {
 #[derive(Deserialize)]
 struct UrlHolder {
     #[serde(rename = "URL")]
-    url: Option<TextOf>,
+    url: Option<Text>,
 }
 
 #[derive(Deserialize)]
 struct Contact {
     #[serde(rename = "Email")]
-    email: Option<TextOf>,
+    email: Option<Text>,
 }
 
 fn required(value: Option<String>, field: &str) -> Result<String, CxmlError> {
@@ -105,11 +99,7 @@ fn required(value: Option<String>, field: &str) -> Result<String, CxmlError> {
 impl PunchOutSetup {
     /// Reads and checks a `PunchOutSetupRequest` document.
     pub fn from_xml(xml: &[u8]) -> Result<PunchOutSetup, CxmlError> {
-        check_prolog(xml)?;
-        let text = std::str::from_utf8(xml)
-            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
-        let doc: Envelope =
-            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        let doc: Envelope = crate::guard::decode(xml)?;
         let payload_id = required(Some(doc.payload_id), "cXML@payloadID")?;
         let header = doc
             .header
@@ -464,11 +454,7 @@ struct StartPageRead {
 /// The start page of a `PunchOutSetupResponse` (what a procurement system opens for its
 /// shopper); an error naming the status when the setup was refused.
 pub fn read_start_page(xml: &[u8]) -> Result<String, CxmlError> {
-    check_prolog(xml)?;
-    let text =
-        std::str::from_utf8(xml).map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
-    let doc: SetupResponseRead =
-        quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+    let doc: SetupResponseRead = crate::guard::decode(xml)?;
     let body = doc
         .response
         .ok_or_else(|| CxmlError::invalid("Response", "is required"))?;
@@ -522,7 +508,7 @@ struct MessageRead {
 #[derive(Deserialize)]
 struct OrderRead {
     #[serde(rename = "BuyerCookie")]
-    buyer_cookie: Option<TextOf>,
+    buyer_cookie: Option<Text>,
     #[serde(rename = "PunchOutOrderMessageHeader")]
     header: Option<OrderHeaderRead>,
     #[serde(rename = "ItemIn", default)]
@@ -548,9 +534,9 @@ struct ItemInRead {
 #[derive(Deserialize)]
 struct ItemIdRead {
     #[serde(rename = "SupplierPartID")]
-    sku: TextOf,
+    sku: Text,
     #[serde(rename = "SupplierPartAuxiliaryID")]
-    aux_id: Option<TextOf>,
+    aux_id: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -558,19 +544,15 @@ struct ItemDetailRead {
     #[serde(rename = "UnitPrice")]
     unit_price: crate::order::MoneyHolder,
     #[serde(rename = "Description")]
-    description: Option<TextOf>,
+    description: Option<Text>,
     #[serde(rename = "UnitOfMeasure")]
-    unit_of_measure: Option<TextOf>,
+    unit_of_measure: Option<Text>,
 }
 
 impl PunchOutOrder {
     /// Reads a `PunchOutOrderMessage` (as posted in the `cxml-urlencoded` field).
     pub fn from_xml(xml: &[u8]) -> Result<PunchOutOrder, CxmlError> {
-        check_prolog(xml)?;
-        let text = std::str::from_utf8(xml)
-            .map_err(|e| CxmlError::Malformed(format!("not UTF-8: {e}")))?;
-        let doc: OrderMessageRead =
-            quick_xml::de::from_str(text).map_err(|e| CxmlError::Malformed(e.to_string()))?;
+        let doc: OrderMessageRead = crate::guard::decode(xml)?;
         let order = doc
             .message
             .and_then(|m| m.order)

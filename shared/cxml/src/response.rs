@@ -136,11 +136,7 @@ struct StatusOut {
 /// Reads the `Response` a receiver answered a document with (never resolving a DTD or
 /// entity).
 pub fn read_response(xml: &[u8]) -> Result<ResponseStatus, crate::CxmlError> {
-    crate::check_prolog(xml)?;
-    let text = std::str::from_utf8(xml)
-        .map_err(|e| crate::CxmlError::Malformed(format!("not UTF-8: {e}")))?;
-    let doc: ResponseDoc =
-        quick_xml::de::from_str(text).map_err(|e| crate::CxmlError::Malformed(e.to_string()))?;
+    let doc: ResponseDoc = crate::guard::decode(xml)?;
     let status = doc
         .response
         .ok_or_else(|| crate::CxmlError::invalid("Response", "is required"))?
