@@ -19,8 +19,8 @@ pub const ASSIGNMENTS_PER_BATCH: usize = 25;
 
 /// `{data}`: the envelope of a v3 single-object answer.
 #[derive(Debug, Deserialize)]
-struct Data<T> {
-    data: T,
+pub(crate) struct Data<T> {
+    pub(crate) data: T,
 }
 
 /// `min_date_modified` and ascending order by modification, for incremental order reads.

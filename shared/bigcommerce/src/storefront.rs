@@ -7,12 +7,11 @@
 //! the shopper's browser is about to open it, never in advance.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::client::ApiRequest;
-use super::core::Core;
+use super::core::{Core, Data};
 use super::error::{Api, BcError};
 use super::lenient;
 use super::money::Amount;
@@ -186,18 +185,13 @@ impl CartLine {
     }
 }
 
-#[derive(Deserialize)]
-struct CartData {
-    data: Cart,
-}
-
 impl Core<'_> {
     /// `GET /v3/carts/{cartId}`; `None` when there is no such cart (or it was converted to
     /// an order).
     pub async fn cart(&self, cart_id: &str) -> Result<Option<Cart>, BcError> {
         let id: String = url::form_urlencoded::byte_serialize(cart_id.as_bytes()).collect();
-        let req = ApiRequest::new(Api::Core, Method::GET, format!("/v3/carts/{id}"));
-        match self.client().send::<CartData>(req).await {
+        let req = ApiRequest::get(Api::Core, format!("/v3/carts/{id}"));
+        match self.client().send::<Data<Cart>>(req).await {
             Ok(d) => Ok(Some(d.data)),
             Err(BcError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
