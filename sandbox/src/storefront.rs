@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use crate::contract::Violation;
 use crate::reply::{json_status, no_content, parse_body, v3_err};
 use crate::state::App;
-use crate::store::{int, iso8601, now_secs, text};
+use crate::store::{int, iso8601, now_secs, text, uuid_for, Store};
 
 type P = Path<HashMap<String, String>>;
 
@@ -63,24 +63,18 @@ fn invalid(msg: &str) -> Response {
     v3_err(StatusCode::UNPROCESSABLE_ENTITY, msg, json!({}))
 }
 
-fn new_uuid() -> String {
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        fastrand::u32(..),
-        fastrand::u16(..),
-        fastrand::u16(..0x1000),
-        0x8000 | fastrand::u16(..0x4000),
-        fastrand::u64(..0x1_0000_0000_0000)
-    )
-}
+/// The UUID kinds of carts, their lines and storefront sessions ([`uuid_for`]).
+const CART: u32 = 0xca2e;
+const CART_LINE: u32 = 0xca2f;
+const SESSION: u32 = 0x5e55;
 
 /// A physical line of `variant` (the catalog's `{variant_id, product_id, sku, product_name,
 /// price}`) as `GET /v3/carts/{cartId}` shows it.
-fn physical_line(variant: &Value, quantity: i64, list_price: Option<f64>) -> Value {
+fn physical_line(id: String, variant: &Value, quantity: i64, list_price: Option<f64>) -> Value {
     let price = list_price.unwrap_or_else(|| variant["price"].as_f64().unwrap_or(10.0));
     let product = int(variant, "product_id").unwrap_or(0);
     let extended = price * quantity as f64;
-    json!({"id": new_uuid(), "variant_id": int(variant, "variant_id"), "product_id": product,
+    json!({"id": id, "variant_id": int(variant, "variant_id"), "product_id": product,
         "sku": text(variant, "sku"), "name": text(variant, "product_name"),
         "url": format!("https://sandbox.example/products/{product}/"), "quantity": quantity,
         "taxable": true, "discounts": [], "coupons": [], "discount_amount": 0, "coupon_amount": 0,
@@ -90,8 +84,7 @@ fn physical_line(variant: &Value, quantity: i64, list_price: Option<f64>) -> Val
 }
 
 /// The lines a create's `line_items` ask for, or what is wrong with them.
-fn lines_of(app: &App, items: &[Value]) -> Result<Vec<Value>, String> {
-    let store = app.data();
+fn lines_of(store: &mut Store, items: &[Value]) -> Result<Vec<Value>, String> {
     let mut lines = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let quantity = int(item, "quantity").filter(|q| *q > 0).ok_or(format!(
@@ -110,7 +103,9 @@ fn lines_of(app: &App, items: &[Value]) -> Result<Vec<Value>, String> {
         let variant = variant
             .filter(|v| int(v, "product_id") == Some(product))
             .ok_or(format!("line_items[{i}]: no such product or variant"))?;
+        let id = uuid_for(CART_LINE, store.next_id("cart_line", None));
         lines.push(physical_line(
+            id,
             &variant,
             quantity,
             item["list_price"].as_f64(),
@@ -129,9 +124,10 @@ async fn create_cart(State(app): State<Arc<App>>, body: Bytes) -> Response {
         return invalid("The sandbox makes carts of catalog line items only.");
     }
     let customer = int(&body, "customer_id").unwrap_or(0);
+    let mut store = app.data();
     let email = match customer {
         0 => String::new(),
-        id => match app.data().customers.get(&id) {
+        id => match store.customers.get(&id) {
             Some(c) => text(c, "email"),
             None => return invalid("Customer does not exist."),
         },
@@ -140,7 +136,7 @@ async fn create_cart(State(app): State<Arc<App>>, body: Bytes) -> Response {
     if items.is_empty() {
         return invalid("line_items is required.");
     }
-    let lines = match lines_of(&app, &items) {
+    let lines = match lines_of(&mut store, &items) {
         Ok(lines) => lines,
         Err(e) => return invalid(&e),
     };
@@ -153,7 +149,7 @@ async fn create_cart(State(app): State<Arc<App>>, body: Bytes) -> Response {
         .as_str()
         .unwrap_or("USD")
         .to_ascii_uppercase();
-    let id = new_uuid();
+    let id = uuid_for(CART, store.next_id("cart", None));
     let cart = json!({"id": id, "customer_id": customer,
         "channel_id": int(&body, "channel_id").unwrap_or(1), "email": email,
         "currency": {"code": currency}, "tax_included": false, "base_amount": amount,
@@ -161,7 +157,7 @@ async fn create_cart(State(app): State<Arc<App>>, body: Bytes) -> Response {
         "line_items": {"physical_items": lines, "digital_items": [], "gift_certificates": [],
             "custom_items": []},
         "created_time": now, "updated_time": now, "locale": "en", "version": 1});
-    app.data().carts.insert(id, cart.clone());
+    store.carts.insert(id, cart.clone());
     json_status(StatusCode::CREATED, &json!({"data": cart, "meta": {}}))
 }
 
@@ -280,14 +276,15 @@ async fn login(State(app): State<Arc<App>>, Path(p): P) -> Response {
     let record = json!({"customer_id": claims.get("customer_id"), "jti": claims.get("jti"),
         "channel_id": claims.get("channel_id"), "redirect_to": redirect, "at": now,
         "signed_in": reason.is_none(), "reason": reason});
-    app.data().storefront_logins.push(record);
+    let session = {
+        let mut store = app.data();
+        store.storefront_logins.push(record);
+        uuid_for(SESSION, store.storefront_logins.len() as i64)
+    };
     let (location, cookie) = match reason {
         None => (
             redirect,
-            Some(format!(
-                "SHOP_SESSION_TOKEN={}; Path=/; HttpOnly",
-                new_uuid()
-            )),
+            Some(format!("SHOP_SESSION_TOKEN={session}; Path=/; HttpOnly")),
         ),
         Some(_) => ("/login.php?action=login_token_error".to_owned(), None),
     };
