@@ -17,6 +17,7 @@ use bigcommerce_b2b::fulfillment::{
     Tracking,
 };
 
+use super::procurement::ShipmentView;
 use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// Statuses an order cannot ship from.
@@ -129,16 +130,14 @@ impl Applier {
         {
             self.state.put_id(&key, existing.id).await?;
             // A redelivery after the ship notice failed sends it again (the same document).
-            self.send_ship_notice(
-                store,
-                id,
-                existing.id,
-                &found.lines,
-                &items,
-                &shipment.tracking,
-                false,
-            )
-            .await?;
+            let view = ShipmentView {
+                order_id: id,
+                shipment_id: existing.id,
+                lines: &found.lines,
+                items: &items,
+                tracking: &shipment.tracking,
+            };
+            self.send_ship_notice(store, &view, false).await?;
             return Ok(Outcome::Unchanged);
         }
         if UNSHIPPABLE.contains(&status) {
@@ -155,16 +154,14 @@ impl Applier {
         };
         let made = self.client.core().create_shipment(id, &new).await?;
         self.state.put_id(&key, made.id).await?;
-        self.send_ship_notice(
-            store,
-            id,
-            made.id,
-            &found.lines,
-            &new.items,
-            &shipment.tracking,
-            false,
-        )
-        .await?;
+        let view = ShipmentView {
+            order_id: id,
+            shipment_id: made.id,
+            lines: &found.lines,
+            items: &new.items,
+            tracking: &shipment.tracking,
+        };
+        self.send_ship_notice(store, &view, false).await?;
         Ok(Outcome::Created)
     }
 

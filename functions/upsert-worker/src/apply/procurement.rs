@@ -87,26 +87,38 @@ impl Applier {
         .map(drop)
     }
 
-    /// Sends the ship notice of shipment `shipment_id` of BigCommerce order `order_id`, when
-    /// the order came from cXML (its [`procurement_key`] record): what shipped, by the PO's
-    /// line numbers (`items` by order product, `lines` the order's products in order). A
-    /// shipment announced before is announced again (`operation="update"`) only when
-    /// `changed` and what it says differs from what was sent.
-    #[allow(clippy::too_many_arguments)]
+    /// Sends the ship notice of shipment `s`, when its order came from cXML (its
+    /// [`procurement_key`] record): what shipped, by the PO's line numbers. A shipment
+    /// announced before is announced again (`operation="update"`) only when `changed` and what
+    /// it says differs from what was sent.
     pub(super) async fn send_ship_notice(
         &self,
         store: &str,
-        order_id: i64,
-        shipment_id: i64,
-        lines: &[OrderLine],
-        items: &[ShipmentItem],
-        tracking: &Tracking,
+        s: &ShipmentView<'_>,
         changed: bool,
     ) -> Result<(), ApplyError> {
-        let Some(origin) = self.order_origin(store, order_id).await? else {
-            return Ok(());
-        };
-        let shipped = shipped_lines(&origin, lines, items);
+        match self.order_origin(store, s.order_id).await? {
+            Some(origin) => self.notice_for(store, &origin, s, changed).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::send_ship_notice`] for an order whose cXML origin is `origin`.
+    async fn notice_for(
+        &self,
+        store: &str,
+        origin: &OrderOrigin,
+        s: &ShipmentView<'_>,
+        changed: bool,
+    ) -> Result<(), ApplyError> {
+        let ShipmentView {
+            order_id,
+            shipment_id,
+            lines,
+            items,
+            tracking,
+        } = *s;
+        let shipped = shipped_lines(origin, lines, items);
         let carrier = named(&tracking.tracking_carrier).or(named(&tracking.shipping_provider));
         let tracking_number = tracking
             .tracking_number
@@ -135,7 +147,7 @@ impl Applier {
             shipped: &shipped,
         };
         if self
-            .send_notice(store, &origin, &payload_id, &notice)
+            .send_notice(store, origin, &payload_id, &notice)
             .await?
         {
             // Recorded after it was taken: a process that dies in between sends it again,
@@ -315,9 +327,9 @@ impl Applier {
         order_id: i64,
         changed: bool,
     ) -> Result<(), ApplyError> {
-        if self.order_origin(store, order_id).await?.is_none() {
+        let Some(origin) = self.order_origin(store, order_id).await? else {
             return Ok(());
-        }
+        };
         let core = self.client.core();
         let Some(found) = core.order_for_shipping(order_id).await? else {
             return Ok(());
@@ -331,16 +343,14 @@ impl Applier {
                     ))
                 })?;
             tracking.tracking_number = shipment.tracking_number.clone();
-            self.send_ship_notice(
-                store,
+            let view = ShipmentView {
                 order_id,
-                shipment.id,
-                &found.lines,
-                &shipment.items,
-                &tracking,
-                changed,
-            )
-            .await?;
+                shipment_id: shipment.id,
+                lines: &found.lines,
+                items: &shipment.items,
+                tracking: &tracking,
+            };
+            self.notice_for(store, &origin, &view, changed).await?;
         }
         Ok(())
     }
@@ -580,6 +590,21 @@ fn named(value: &Option<String>) -> Option<&str> {
 const ANNOUNCED_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The state-table marker of a shipment whose ship notice the partner took.
+/// A shipment of an order, as its ship notice describes it.
+#[derive(Clone, Copy)]
+pub(super) struct ShipmentView<'a> {
+    /// The BigCommerce order.
+    pub order_id: i64,
+    /// The shipment.
+    pub shipment_id: i64,
+    /// The order's products, in order.
+    pub lines: &'a [OrderLine],
+    /// What the shipment holds, by order product.
+    pub items: &'a [ShipmentItem],
+    /// Its carrier and tracking.
+    pub tracking: &'a Tracking,
+}
+
 /// What was said of a shipment to the buyer.
 enum Announced {
     /// Nothing.
