@@ -157,27 +157,8 @@ fn session_of(start: &str) -> &str {
 
 /// The PunchOutOrderMessage a return page's form posts, and where to.
 fn posted(page: &str) -> (String, PunchOutOrder) {
-    let attr = |name: &str| {
-        let raw = page
-            .split(&format!("{name}=\""))
-            .nth(1)
-            .unwrap_or_else(|| panic!("no {name} in {page}"))
-            .split('"')
-            .next()
-            .unwrap();
-        quick_unescape(raw)
-    };
-    let action = attr("action");
-    let cxml = attr("value");
+    let (action, cxml) = b2b_test_support::self_posting_form(page);
     (action, PunchOutOrder::from_xml(cxml.as_bytes()).unwrap())
-}
-
-fn quick_unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
 }
 
 impl Harness {

@@ -50,21 +50,6 @@ fn cookies_of(answer: &Value) -> Vec<String> {
     out
 }
 
-/// The action and cXML of the self-posting form of a return page.
-fn form_of(page: &str) -> (String, String) {
-    let attr = |name: &str| {
-        let raw = page
-            .split(&format!("{name}=\""))
-            .nth(1)
-            .unwrap_or_else(|| panic!("no {name} in {page}"))
-            .split('"')
-            .next()
-            .unwrap_or_default();
-        quick_xml::escape::unescape(raw).unwrap().into_owned()
-    };
-    (attr("action"), attr("value"))
-}
-
 // Multi-threaded: the functions answer while the test drives the browser's side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_order() {
@@ -181,7 +166,8 @@ async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_orde
     let return_path = format!("/procurement/punchout/return?cart_id={cart_id}");
     let returned = answer_of(&intake, &http_get(&return_path, &[&session_cookie])).await;
     assert_eq!(returned["statusCode"], 200, "{returned}");
-    let (action, cxml) = form_of(returned["body"].as_str().unwrap_or_default());
+    let (action, cxml) =
+        b2b_test_support::self_posting_form(returned["body"].as_str().unwrap_or_default());
     assert_eq!(
         action,
         "https://procure.northwind.example/punchout/return?session=5c1f2e"

@@ -240,3 +240,20 @@ pub fn all(state: &Value, key: &str) -> Vec<Value> {
         _ => Vec::new(),
     }
 }
+
+/// What a procurement system's browser receives from a punch-out return page (the form
+/// `b2b_cxml::auto_post_form` writes): where it posts, and the `cxml-urlencoded` document,
+/// unescaped. Panics, showing the page, when it is not such a form: for tests.
+pub fn self_posting_form(page: &str) -> (String, String) {
+    let attr = |name: &str| {
+        let raw = page
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no {name} in {page}"));
+        quick_xml::escape::unescape(raw)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .into_owned()
+    };
+    (attr("action"), attr("value"))
+}
