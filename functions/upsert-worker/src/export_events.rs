@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 
 use crate::apply::ApplyError;
 use crate::worker::EventSink;
-use b2b_shared::messages::WebhookEvent;
+use b2b_commands::WebhookEvent;
 
 /// An [`EventSink`] that exports through order-export's code.
 #[derive(Clone)]

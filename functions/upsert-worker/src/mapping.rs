@@ -213,7 +213,7 @@ impl Mapping {
             return Err(format!("version {} is not supported (1)", self.version));
         }
         for (i, rule) in self.rules.iter().enumerate() {
-            if !b2b_shared::messages::COMMAND_TYPES.contains(&rule.command.as_str()) {
+            if !b2b_commands::COMMAND_TYPES.contains(&rule.command.as_str()) {
                 return Err(format!("rule {i}: unknown command `{}`", rule.command));
             }
             for source in rule
@@ -378,8 +378,7 @@ mod tests {
     /// `mapping` applied to `record`: a command the parser takes, or a panic saying why not.
     fn valid_command(mapping: &Mapping, record: Value) -> Value {
         let cmd = mapping.apply(&record).unwrap_or_else(|e| panic!("{e}"));
-        b2b_shared::messages::Command::from_value(cmd.clone())
-            .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
+        b2b_commands::Command::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
         cmd
     }
 
@@ -511,7 +510,7 @@ mod tests {
             "primary_contact": {"first": "Nancy", "last": "Davolio", "email": "nancy@northwind.example"}
         });
         let cmd = example().apply(&record).unwrap();
-        let parsed = b2b_shared::messages::Command::from_value(cmd.clone())
+        let parsed = b2b_commands::Command::from_value(cmd.clone())
             .unwrap_or_else(|e| panic!("{e}: {cmd:#}"));
         assert_eq!(parsed.external_id, "CUST-00042");
         assert_eq!(cmd["company"]["status"], "approved");

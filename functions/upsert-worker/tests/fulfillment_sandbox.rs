@@ -410,7 +410,7 @@ async fn stock_levels_by_sku_and_location_code_with_unknowns_dead_lettered_alone
         .map(|i| i["sku"].as_str().unwrap())
         .collect();
     assert_eq!(skus, ["NO-SUCH-SKU", "SKU-002-1"]);
-    assert!(b2b_shared::messages::Command::from_value(rest).is_ok());
+    assert!(b2b_commands::Command::from_value(rest).is_ok());
 
     // Relative: applied once, its replay skipped.
     let minus = stock(

@@ -1140,7 +1140,7 @@ async fn each_batch_reports_its_own_requests_and_bounded_kinds() {
     assert!(
         kinds.iter().all(
             |(k, _, _)| ["unknown", "webhook.event", "webhook:other"].contains(k)
-                || b2b_shared::messages::COMMAND_TYPES.contains(k)
+                || b2b_commands::COMMAND_TYPES.contains(k)
         ),
         "{kinds:?}"
     );

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use b2b_shared::messages::{Command, WebhookEvent, WebhookPayload};
+use b2b_commands::{Command, WebhookEvent, WebhookPayload};
 use b2b_shared::queue::{OutgoingMessage, Queue, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
 use b2b_shared::state::{Begin, StateStore};

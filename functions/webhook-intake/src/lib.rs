@@ -2,7 +2,7 @@
 //!
 //! - `POST /webhooks/bigcommerce`: BigCommerce and B2B Edition webhooks, authenticated by a shared
 //!   header secret and/or a Standard Webhooks signature, deduped on scope + hash in the state
-//!   table, enqueued as one normalized [`WebhookEvent`](b2b_shared::messages::WebhookEvent).
+//!   table, enqueued as one normalized [`WebhookEvent`](b2b_commands::WebhookEvent).
 //! - `POST /inbound`: ERP/CRM commands (one or a batch), bearer-authenticated, each validated;
 //!   all enqueued or none.
 //! - `POST /procurement/cxml` (`/procurement/cxml/{store_hash}` in a deployment of many

@@ -21,8 +21,8 @@
 
 use std::time::Duration;
 
+use b2b_commands::Command;
 use b2b_cxml::{PoAddress, PurchaseOrder, Status};
-use b2b_shared::messages::Command;
 use b2b_shared::queue::OutgoingMessage;
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
 use b2b_shared::state::Claim;
@@ -71,9 +71,7 @@ impl OrderDecision {
     /// The buyer's procurement identity the command names.
     fn command_identity(&self) -> Option<&str> {
         match &self.command.action {
-            b2b_shared::messages::Action::OrderCreate {
-                company_identity, ..
-            } => company_identity.as_deref(),
+            b2b_commands::Action::OrderCreate(create) => create.company_identity.as_deref(),
             _ => None,
         }
     }

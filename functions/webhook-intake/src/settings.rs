@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use b2b_commands::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 use b2b_shared::config::{extra_field_name, ConfigError, ConfigProblem, Problems};
-use b2b_shared::messages::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 use b2b_shared::{Config, Need};
 
 /// What the function needs of the common configuration.

@@ -9,7 +9,6 @@
 //! - [`secrets`]: Secrets Manager in one place: the store secret's format, the TTL cache the
 //!   client reads its credentials through (re-read on 401), and the one API wrapper with one
 //!   error type (reads, versioned writes, creation, stages).
-//! - [`messages`]: inbound commands and normalized webhook events, versioned.
 //! - [`deadline`]: Lambda deadlines as instants the client respects.
 //! - [`queue`]: SQS batch sending.
 //! - [`state`]: the DynamoDB state table (dedupe keys, claims, id maps, watermarks).
@@ -21,7 +20,6 @@
 
 pub mod config;
 pub mod deadline;
-pub mod messages;
 pub mod permits;
 pub mod queue;
 pub mod secrets;

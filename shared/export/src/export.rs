@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use b2b_shared::messages::WebhookEvent;
+use b2b_commands::WebhookEvent;
 use b2b_shared::queue::{OutgoingMessage, Queue, QueueError};
 use b2b_shared::state::{StateError, StateStore};
 use b2b_shared::telemetry::{emit_metrics, emit_metrics_in_sets, Metric};

@@ -243,7 +243,7 @@ async fn an_empty_store_exports_nothing_and_keeps_its_watermark() {
 async fn a_webhook_event_makes_the_same_document_as_the_schedule() {
     let rig = rig(4, 10, settings()).await;
     let id = *sandbox_orders(&rig.sandbox).await.iter().nth(2).unwrap();
-    let event: b2b_shared::messages::WebhookEvent = serde_json::from_value(json!({
+    let event: b2b_commands::WebhookEvent = serde_json::from_value(json!({
         "type": "webhook.event", "version": 1, "scope": "store/order/created", "store_hash": "abc123",
         "resource": {"type": "order", "id": id}, "data": {"type": "order", "id": id}, "hash": "h", "received_at": 1
     }))
@@ -271,7 +271,7 @@ async fn a_quote_event_makes_the_same_document_as_the_schedule() {
         .max_by_key(|q| q["quoteId"].as_i64())
         .unwrap();
     let id = quote["quoteId"].as_i64().unwrap();
-    let event = |scope: &str, at: i64| -> b2b_shared::messages::WebhookEvent {
+    let event = |scope: &str, at: i64| -> b2b_commands::WebhookEvent {
         serde_json::from_value(json!({
             "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
             "data": {"quote_id": id, "quote_uuid": "u"}, "hash": "h", "received_at": 1,
@@ -343,7 +343,7 @@ async fn a_quote_event_makes_the_same_document_as_the_schedule() {
 #[tokio::test]
 async fn deletions_reach_the_erp_as_tombstones() {
     let rig = rig(3, 3, settings()).await;
-    let event = |scope: &str, data: Value| -> b2b_shared::messages::WebhookEvent {
+    let event = |scope: &str, data: Value| -> b2b_commands::WebhookEvent {
         serde_json::from_value(json!({
             "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
             "data": data, "hash": "h", "received_at": 1_800_000_100, "created_at": 1_800_000_000
@@ -444,7 +444,7 @@ async fn account_activation_is_the_status_change_minus_creation() {
         .unwrap();
     let id = int(&approved["companyId"]).unwrap();
     let created = int(&approved["createdAt"]).unwrap();
-    let event = |scope: &str| -> b2b_shared::messages::WebhookEvent {
+    let event = |scope: &str| -> b2b_commands::WebhookEvent {
         serde_json::from_value(json!({
             "type": "webhook.event", "version": 1, "scope": scope, "store_hash": "abc123",
             "data": {"company_id": id}, "hash": "h", "received_at": created + 9_000,
@@ -771,7 +771,7 @@ async fn a_shipment_webhook_exports_its_order_again_with_the_tracking() {
     }
 }
 
-fn shipment_event(scope: &str, order: i64) -> b2b_shared::messages::WebhookEvent {
+fn shipment_event(scope: &str, order: i64) -> b2b_commands::WebhookEvent {
     let data = if scope.starts_with("store/shipment/") {
         json!({"type": "shipment", "id": 9, "orderId": order})
     } else {

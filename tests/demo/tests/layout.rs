@@ -100,12 +100,9 @@ fn normal_closure(meta: &Value, name: &str) -> HashSet<String> {
     seen.iter().map(|id| names[id].to_owned()).collect()
 }
 
-#[test]
-fn the_client_crate_links_no_aws_sdk_and_none_of_our_crates() {
-    let meta = metadata();
-    let linked = normal_closure(&meta, "bigcommerce-b2b");
-    assert!(linked.contains("reqwest"), "the closure was computed");
-    let aws_sdk: Vec<&String> = linked
+/// The AWS SDK crates (not the aws-lc crypto rustls uses) among `linked`.
+fn aws_sdk_crates(linked: &HashSet<String>) -> Vec<&String> {
+    linked
         .iter()
         .filter(|n| {
             [
@@ -120,13 +117,35 @@ fn the_client_crate_links_no_aws_sdk_and_none_of_our_crates() {
                 || n.starts_with("aws-credential-types")
                 || n.starts_with("aws-sigv4")
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_client_crate_links_no_aws_sdk_and_none_of_our_crates() {
+    let meta = metadata();
+    let linked = normal_closure(&meta, "bigcommerce-b2b");
+    assert!(linked.contains("reqwest"), "the closure was computed");
+    let aws_sdk = aws_sdk_crates(&linked);
     assert!(aws_sdk.is_empty(), "the client links {aws_sdk:?}");
     let ours: Vec<&String> = linked
         .iter()
         .filter(|n| members(&meta).contains_key(n.as_str()))
         .collect();
     assert!(ours.is_empty(), "the client depends on {ours:?}");
+}
+
+#[test]
+fn the_command_vocabulary_links_no_aws_sdk_and_only_the_client_of_ours() {
+    let meta = metadata();
+    let linked = normal_closure(&meta, "b2b-commands");
+    assert!(linked.contains("jsonschema"), "the closure was computed");
+    let aws_sdk = aws_sdk_crates(&linked);
+    assert!(aws_sdk.is_empty(), "the commands link {aws_sdk:?}");
+    let ours: Vec<&String> = linked
+        .iter()
+        .filter(|n| members(&meta).contains_key(n.as_str()))
+        .collect();
+    assert_eq!(ours, ["bigcommerce-b2b"], "the commands depend on {ours:?}");
 }
 
 #[test]

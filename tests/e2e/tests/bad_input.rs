@@ -16,7 +16,7 @@ mod common;
 
 use std::sync::{Arc, OnceLock};
 
-use b2b_shared::messages::{Command, InboundMessage, WebhookPayload, COMMAND_TYPES};
+use b2b_commands::{Command, InboundMessage, WebhookPayload, COMMAND_TYPES};
 use b2b_shared::state::MemoryState;
 use bigcommerce_b2b::b2b::{Address, B2bOrder, Company, Quote, User};
 use bigcommerce_b2b::{Api, ApiError};
@@ -319,7 +319,7 @@ fn assert_clear(what: &str, err: &str) {
     );
 }
 
-fn assert_message_error(e: &b2b_shared::messages::MessageError) {
+fn assert_message_error(e: &b2b_commands::MessageError) {
     assert!(
         !e.problems.is_empty(),
         "a refusal names at least one problem"
@@ -385,7 +385,7 @@ proptest! {
         match serde_json::from_slice::<WebhookPayload>(&body) {
             Ok(p) => {
                 // A payload that parses can be normalized and re-encoded.
-                let e = b2b_shared::messages::WebhookEvent::normalize(p, "abc123", "body-hash", NOW);
+                let e = b2b_commands::WebhookEvent::normalize(p, "abc123", "body-hash", NOW);
                 prop_assert!(serde_json::to_string(&e).is_ok());
                 prop_assert!(!e.hash.is_empty());
             }

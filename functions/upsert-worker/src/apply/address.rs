@@ -1,7 +1,7 @@
 //! `address.upsert`: find a company address by the id map or its `externalId`, create it, or
 //! change only the fields that differ.
 
-use b2b_shared::messages::AddressData;
+use b2b_commands::AddressData;
 use bigcommerce_b2b::b2b::AddressFields;
 use futures_util::TryStreamExt;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use b2b_shared::messages::CompanyData;
+use b2b_commands::CompanyData;
 use bigcommerce_b2b::b2b::{
     Company, CompanyFields, CompanyFilter, CompanyStatus, ExtraField, PriceListAssign,
 };

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use b2b_shared::messages::CompanyData;
+use b2b_commands::CompanyData;
 use futures_util::TryStreamExt;
 
 use super::{Applier, ApplyError};

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use b2b_shared::messages::{OrderRef, ShipmentData, ShipmentLine};
+use b2b_commands::{OrderRef, ShipmentData, ShipmentLine};
 use bigcommerce_b2b::fulfillment::{
     status_by_name, status_label, NewShipment, OrderForShipping, OrderLine, Shipment, ShipmentItem,
     Tracking,

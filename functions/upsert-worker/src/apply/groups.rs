@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use b2b_shared::messages::{
+use b2b_commands::{
     CategoryAccess, CategoryAccessKind, CompanyData, CustomerGroupData, DiscountMethod,
     DiscountRule, DiscountRuleKind,
 };

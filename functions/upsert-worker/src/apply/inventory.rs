@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use b2b_shared::messages::{Command, StockLine};
+use b2b_commands::{Command, StockLine};
 use bigcommerce_b2b::inventory::{
     sku_chunks, Location, StockItem, VariantRef, ADJUSTMENT_ITEMS_MAX, SKUS_PER_LOOKUP,
 };

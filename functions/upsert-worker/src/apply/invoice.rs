@@ -11,7 +11,7 @@
 //! each invoice's open balance to the ERP's: every step is absolute or looked up first, so a
 //! process killed between two of them repeats nothing when the command comes back.
 
-use b2b_shared::messages::{BalanceData, BalanceLine, InvoiceData, InvoiceKind};
+use b2b_commands::{BalanceData, BalanceLine, InvoiceData, InvoiceKind};
 use bigcommerce_b2b::b2b::ExtraField;
 use bigcommerce_b2b::money::{Amount, Money};
 use bigcommerce_b2b::receivables::{

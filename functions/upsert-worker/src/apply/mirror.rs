@@ -33,7 +33,7 @@
 
 use std::collections::HashMap;
 
-use b2b_shared::messages::{Action, Command, WebhookEvent};
+use b2b_commands::{Action, Command, WebhookEvent};
 use bigcommerce_b2b::b2b::{CompanyFilter, UserFilter};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
@@ -506,9 +506,9 @@ impl Applier {
     pub(super) async fn edited_elsewhere(&self, cmd: &Command) -> Result<bool, ApplyError> {
         let store = cmd.store_hash.as_str();
         let (kind, identity) = match &cmd.action {
-            Action::CompanyUpsert { .. } => (Mirrored::Companies, cmd.external_id.clone()),
-            Action::UserUpsert { user, .. } => (Mirrored::Users, user_identity(&user.email)),
-            Action::AddressUpsert { .. } => (Mirrored::Addresses, cmd.external_id.clone()),
+            Action::CompanyUpsert(_) => (Mirrored::Companies, cmd.external_id.clone()),
+            Action::UserUpsert(upsert) => (Mirrored::Users, user_identity(&upsert.user.email)),
+            Action::AddressUpsert(_) => (Mirrored::Addresses, cmd.external_id.clone()),
             _ => return Ok(false),
         };
         if self.mirror_read_at(store, kind).await.is_none() {

@@ -45,7 +45,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use b2b_shared::messages::{Action, Command};
+use b2b_commands::{Action, Command};
 use b2b_shared::state::{Claim, StateError, StateStore};
 use bigcommerce_b2b::b2b::{CompanyFields, CompanyStatus, PriceListAssign, UserFields};
 use bigcommerce_b2b::{BcClient, BcError};
@@ -436,9 +436,7 @@ impl Applier {
         let mirror_decides = self.store_mirror
             && matches!(
                 cmd.action,
-                Action::CompanyUpsert { .. }
-                    | Action::UserUpsert { .. }
-                    | Action::AddressUpsert { .. }
+                Action::CompanyUpsert(_) | Action::UserUpsert(_) | Action::AddressUpsert(_)
             );
         if self.state.is_claimed(&done_key).await?
             && !(mirror_decides && self.edited_elsewhere(cmd).await?)
@@ -459,12 +457,12 @@ impl Applier {
         };
         let lease_key = if matches!(
             cmd.action,
-            Action::UserUpsert { .. }
-                | Action::AddressUpsert { .. }
-                | Action::QuoteUpsert { .. }
-                | Action::InvoiceUpsert { .. }
-                | Action::InvoiceBalance { .. }
-                | Action::OrderCreate { .. }
+            Action::UserUpsert(_)
+                | Action::AddressUpsert(_)
+                | Action::QuoteUpsert(_)
+                | Action::InvoiceUpsert(_)
+                | Action::InvoiceBalance(_)
+                | Action::OrderCreate(_)
         ) {
             format!("{lease_key}#{}", cmd.external_id)
         } else {
@@ -506,10 +504,10 @@ impl Applier {
     /// to BigCommerce in one bulk request ([`create_held`](Self::create_held)).
     pub async fn apply_deferring_create(&self, cmd: &Command) -> Result<Step, ApplyError> {
         let store = cmd.store_hash.as_str();
-        if let Action::UserUpsert {
+        if let Action::UserUpsert(b2b_commands::user::Upsert {
             company_external_id,
             user,
-        } = &cmd.action
+        }) = &cmd.action
         {
             self.check_store(store).await?;
             let company_id = self.require_company_id(store, company_external_id).await?;
@@ -528,7 +526,7 @@ impl Applier {
                 },
             );
         }
-        let Action::CompanyUpsert { company } = &cmd.action else {
+        let Action::CompanyUpsert(b2b_commands::company::Upsert { company }) = &cmd.action else {
             return self.apply_leased(cmd).await.map(Step::Done);
         };
         self.check_store(store).await?;
@@ -591,7 +589,7 @@ impl Applier {
         let store = cmd.store_hash.as_str();
         self.check_store(store).await?;
         match &cmd.action {
-            Action::CompanyUpsert { company } => {
+            Action::CompanyUpsert(b2b_commands::company::Upsert { company }) => {
                 let with_group = self.prepare_company(store, company).await?;
                 let company = &*with_group;
                 let upserted = self
@@ -607,36 +605,36 @@ impl Applier {
                 self.sync_terms(store, &cmd.external_id, company, linked)
                     .await
             }
-            Action::CompanyStatus { status } => {
+            Action::CompanyStatus(b2b_commands::company::SetStatus { status }) => {
                 let company = self.require_company(store, &cmd.external_id).await?;
                 self.set_status(store, &company, *status).await
             }
-            Action::UserUpsert {
+            Action::UserUpsert(b2b_commands::user::Upsert {
                 company_external_id,
                 user,
-            } => {
+            }) => {
                 let company_id = self.require_company_id(store, company_external_id).await?;
                 self.user_upsert(store, &cmd.external_id, company_id, user)
                     .await
             }
-            Action::AddressUpsert {
+            Action::AddressUpsert(b2b_commands::address::Upsert {
                 company_external_id,
                 address,
-            } => {
+            }) => {
                 let company_id = self.require_company_id(store, company_external_id).await?;
                 self.address_upsert(store, &cmd.external_id, company_id, address)
                     .await
             }
-            Action::PriceListRecordsUpsert {
+            Action::PriceListRecordsUpsert(b2b_commands::price_list::UpsertRecords {
                 price_list_id,
                 records,
-            } => self.records_upsert(store, *price_list_id, records).await,
-            Action::PriceListAssign {
+            }) => self.records_upsert(store, *price_list_id, records).await,
+            Action::PriceListAssign(b2b_commands::price_list::Assign {
                 price_list_id,
                 customer_group_id,
                 company_external_id,
                 channel_id,
-            } => match (customer_group_id, company_external_id) {
+            }) => match (customer_group_id, company_external_id) {
                 (Some(group), _) => self.assign_group(*price_list_id, *group, *channel_id).await,
                 (None, Some(ext)) => {
                     let company = self.require_company(store, ext).await?;
@@ -645,80 +643,90 @@ impl Applier {
                 }
                 (None, None) => Err(ApplyError::Permanent("no assignment target".into())),
             },
-            Action::QuoteUpsert {
+            Action::QuoteUpsert(b2b_commands::quote::Upsert {
                 company_external_id,
                 quote,
-            } => {
+            }) => {
                 let company = self.require_company(store, company_external_id).await?;
                 self.quote_upsert(store, &cmd.external_id, &company, quote)
                     .await
             }
-            Action::OrderStatus {
+            Action::OrderStatus(b2b_commands::fulfillment::SetOrderStatus {
                 order,
                 status,
                 status_id,
-            } => {
+            }) => {
                 self.order_status(store, order, status.as_deref(), *status_id)
                     .await
             }
-            Action::ShipmentCreate { order, shipment } => {
+            Action::ShipmentCreate(b2b_commands::fulfillment::CreateShipment {
+                order,
+                shipment,
+            }) => {
                 self.shipment_create(store, &cmd.external_id, order, shipment)
                     .await
             }
-            Action::ShipmentUpdate {
+            Action::ShipmentUpdate(b2b_commands::fulfillment::UpdateShipment {
                 order,
                 shipment_id,
                 shipment,
-            } => {
+            }) => {
                 self.shipment_update(store, &cmd.external_id, order, *shipment_id, shipment)
                     .await
             }
-            Action::ShipmentDelete { order, shipment_id } => {
+            Action::ShipmentDelete(b2b_commands::fulfillment::DeleteShipment {
+                order,
+                shipment_id,
+            }) => {
                 self.shipment_delete(store, &cmd.external_id, order, *shipment_id)
                     .await
             }
-            Action::InventorySet { reason, items } => {
+            Action::InventorySet(b2b_commands::inventory::Set { reason, items }) => {
                 self.inventory(cmd, reason.as_deref(), items, true).await
             }
-            Action::InventoryAdjust { reason, items } => {
+            Action::InventoryAdjust(b2b_commands::inventory::Adjust { reason, items }) => {
                 self.inventory(cmd, reason.as_deref(), items, false).await
             }
-            Action::InvoiceUpsert {
+            Action::InvoiceUpsert(b2b_commands::invoice::Upsert {
                 company_external_id,
                 invoice,
-            } => {
+            }) => {
                 self.invoice_upsert(store, &cmd.external_id, company_external_id, invoice)
                     .await
             }
-            Action::InvoiceBalance {
+            Action::InvoiceBalance(b2b_commands::invoice::Balance {
                 company_external_id,
                 balance,
-            } => {
+            }) => {
                 self.invoice_balance(store, &cmd.external_id, company_external_id, balance)
                     .await
             }
-            Action::SalesRepAssign { sales_rep } => self.sales_rep_assign(store, sales_rep).await,
-            Action::CustomerGroupUpsert { customer_group } => {
+            Action::SalesRepAssign(b2b_commands::staff::AssignSalesRep { sales_rep }) => {
+                self.sales_rep_assign(store, sales_rep).await
+            }
+            Action::CustomerGroupUpsert(b2b_commands::customer_group::Upsert {
+                customer_group,
+            }) => {
                 self.customer_group_upsert(store, &cmd.external_id, customer_group)
                     .await
             }
-            Action::ShoppingListUpsert {
+            Action::ShoppingListUpsert(b2b_commands::shopping_list::Upsert {
                 company_external_id,
                 shopping_list,
-            } => {
+            }) => {
                 let company_id = self.require_company_id(store, company_external_id).await?;
                 self.shopping_list_upsert(store, &cmd.external_id, company_id, shopping_list)
                     .await
             }
-            Action::SuperAdminUpsert { super_admin } => {
+            Action::SuperAdminUpsert(b2b_commands::staff::UpsertSuperAdmin { super_admin }) => {
                 self.super_admin_upsert(store, super_admin).await
             }
-            Action::OrderCreate {
+            Action::OrderCreate(b2b_commands::purchase::CreateOrder {
                 company_external_id,
                 company_identity,
                 order,
                 procurement,
-            } => {
+            }) => {
                 let company = match (company_external_id, company_identity) {
                     (Some(ext), _) => order_create::CompanyNamed::ExternalId(ext),
                     (None, Some(identity)) => order_create::CompanyNamed::Identity(identity),
@@ -737,11 +745,11 @@ impl Applier {
                 )
                 .await
             }
-            Action::OrderCancel {
+            Action::OrderCancel(b2b_commands::purchase::CancelOrder {
                 order,
                 reason,
                 procurement,
-            } => {
+            }) => {
                 self.order_cancel(store, order, reason.as_deref(), procurement.as_ref())
                     .await
             }

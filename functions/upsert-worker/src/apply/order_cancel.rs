@@ -6,7 +6,7 @@
 //! type="delete"` the buyer's procurement system is told with a `ConfirmationRequest` type
 //! `reject`, once (the same marker the `store/order/statusUpdated` webhook path checks).
 
-use b2b_shared::messages::{OrderRef, ProcurementRef};
+use b2b_commands::{OrderRef, ProcurementRef};
 use bigcommerce_b2b::fulfillment::status_label;
 
 use super::procurement::{cancelled_key, ended_status};

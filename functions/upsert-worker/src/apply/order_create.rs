@@ -9,8 +9,8 @@
 //! lost, or a worker that died right after it, is found and never repeated. The PO number is
 //! written after: an order whose B2B record does not exist yet is retried until it does.
 
+use b2b_commands::{OrderAddress, OrderData, ProcurementRef};
 use b2b_cxml::ConfirmationKind;
-use b2b_shared::messages::{OrderAddress, OrderData, ProcurementRef};
 use bigcommerce_b2b::b2b::{Company, User, UserFilter};
 use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
@@ -22,7 +22,7 @@ use super::{id_key, Applier, ApplyError, Kind, Outcome};
 
 /// Default `PROCUREMENT_IDENTITY_FIELD`: the company extra field holding a company's
 /// procurement identity (the cXML `From` credential its purchase orders carry).
-pub const DEFAULT_IDENTITY_FIELD: &str = b2b_shared::messages::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
+pub const DEFAULT_IDENTITY_FIELD: &str = b2b_commands::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 /// Default `ORDER_CREATE_STATUS_ID`: 11, Awaiting Fulfillment (a purchase order is approved
 /// by the buyer's procurement before it is sent).
 pub const DEFAULT_STATUS_ID: i64 = 11;

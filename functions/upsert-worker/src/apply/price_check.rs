@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use b2b_shared::messages::OrderData;
+use b2b_commands::OrderData;
 use bigcommerce_b2b::b2b::Company;
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::BcError;

@@ -12,11 +12,11 @@
 
 use std::time::Duration;
 
+use b2b_commands::{ProcurementRef, WebhookEvent};
 use b2b_cxml::{
     confirmation_request, read_response, ship_notice_request, Confirmation, ConfirmationKind,
     Credential, NoticeOperation, OrderReference, Parties, ShipNotice, ShippedLine,
 };
-use b2b_shared::messages::{ProcurementRef, WebhookEvent};
 use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
 use bigcommerce_b2b::fulfillment::{OrderLine, ShipmentItem, Tracking};
 use bigcommerce_b2b::money::Amount;
@@ -360,14 +360,11 @@ impl Applier {
     /// buyer hears of it before it is dead-lettered. What was done, for the dead letter's
     /// reason; `None` for any other command, or an order that exists.
     pub async fn reject_unmade_order(&self, body: &str, reason: &str) -> Option<String> {
-        let cmd: b2b_shared::messages::Command = serde_json::from_str(body).ok()?;
-        let b2b_shared::messages::Action::OrderCreate {
-            procurement: Some(p),
-            ..
-        } = &cmd.action
-        else {
+        let cmd: b2b_commands::Command = serde_json::from_str(body).ok()?;
+        let b2b_commands::Action::OrderCreate(create) = &cmd.action else {
             return None;
         };
+        let p = create.procurement.as_ref()?;
         let store = cmd.store_hash.as_str();
         let key = super::id_key(store, super::Kind::Order, &cmd.external_id);
         let exists = match self.state.get_id(&key).await {

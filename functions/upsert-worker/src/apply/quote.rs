@@ -4,7 +4,7 @@
 //! never read back from the detail answer (which carries none); its status is compared as the
 //! list entry's lenient integer (B2B sends `"status":"2"` as often as `2`).
 
-use b2b_shared::messages::{QuoteData, QuoteLine, QuoteStatus};
+use b2b_commands::{QuoteData, QuoteLine, QuoteStatus};
 use bigcommerce_b2b::b2b::{
     Company, Quote, QuoteContact, QuoteCurrency, QuoteDetail, QuoteDetailLine, QuoteFields,
     QuoteFilter, QuoteLineFields, QuoteUpdate, User, UserFilter,

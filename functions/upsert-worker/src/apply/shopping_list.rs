@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use b2b_shared::messages::{ShoppingListData, ShoppingListLine};
+use b2b_commands::{ShoppingListData, ShoppingListLine};
 use bigcommerce_b2b::shopping_lists::{
     ItemWrite, ShoppingListDetail, ShoppingListItem, ShoppingListWrite,
 };

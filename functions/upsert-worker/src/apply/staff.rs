@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use b2b_shared::messages::{SalesRepData, SuperAdminData};
+use b2b_commands::{SalesRepData, SuperAdminData};
 use bigcommerce_b2b::staff::{NewSuperAdmin, StaffAssignment, SuperAdminAssignment};
 use bigcommerce_b2b::BcError;
 

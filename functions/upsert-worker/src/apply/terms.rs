@@ -7,7 +7,7 @@
 //! cannot take (a payment method it lacks, credit with the store's credit feature off) is a
 //! permanent dead letter naming the field.
 
-use b2b_shared::messages::{CompanyData, CreditData, PaymentTermsData};
+use b2b_commands::{CompanyData, CreditData, PaymentTermsData};
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::terms::{CompanyCredit, PaymentMethodSetting, PaymentTerms};
 use bigcommerce_b2b::BcError;

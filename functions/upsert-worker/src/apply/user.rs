@@ -1,7 +1,7 @@
 //! `user.upsert`: find a buyer by the id map or email, create it (alone or in a bulk request), or
 //! change only what differs.
 
-use b2b_shared::messages::UserData;
+use b2b_commands::UserData;
 use bigcommerce_b2b::b2b::{ExtraField, User, UserFields, UserFilter};
 use futures_util::TryStreamExt;
 

@@ -3,7 +3,7 @@
 //! that waited only for a company created in the same batch are tried once more.
 
 use aws_lambda_events::event::sqs::SqsMessage;
-use b2b_shared::messages::Command;
+use b2b_commands::Command;
 use bigcommerce_b2b::b2b::B2B_BULK_MAX;
 use futures_util::StreamExt;
 

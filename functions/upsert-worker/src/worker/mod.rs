@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_shared::messages::WebhookEvent;
+use b2b_commands::WebhookEvent;
 use b2b_shared::queue::Queue;
 use bigcommerce_b2b::ClientStats;
 use futures_util::future::BoxFuture;

@@ -2,7 +2,7 @@
 //! result concluded (logged, and dead-lettered when permanent).
 
 use aws_lambda_events::event::sqs::SqsMessage;
-use b2b_shared::messages::{Action, Command, InboundMessage, WebhookEvent};
+use b2b_commands::{Action, Command, InboundMessage, WebhookEvent};
 use b2b_shared::queue::OutgoingMessage;
 use serde_json::{json, Value};
 
@@ -322,13 +322,14 @@ fn may_defer(cmd: &Command) -> bool {
     match &cmd.action {
         // A company joining a hierarchy, or with terms or credit, has calls after its create
         // that only the command's own path makes.
-        Action::CompanyUpsert { company } => {
+        Action::CompanyUpsert(upsert) => {
+            let company = &upsert.company;
             company.parent_external_id.is_none()
                 && company.payment_terms.is_none()
                 && company.payment_methods.is_none()
                 && company.credit.is_none()
         }
-        Action::UserUpsert { .. } => true,
+        Action::UserUpsert(_) => true,
         _ => false,
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use b2b_shared::messages::metric_kind;
+use b2b_commands::metric_kind;
 use b2b_shared::telemetry::{emit_metrics, Metric};
 use bigcommerce_b2b::{ClientStats, StoreHash};
 

@@ -1,4 +1,4 @@
-//! The payloads of the receivables commands: `invoice.upsert` (the ERP's invoice or credit memo
+//! The receivables commands: `invoice.upsert` (the ERP's invoice or credit memo
 //! into the B2B Invoice Portal) and `invoice.balance` (a payment or credit the ERP received
 //! elsewhere: open balances follow, and an offline payment may be recorded).
 //!
@@ -10,6 +10,48 @@ use std::collections::BTreeMap;
 
 use bigcommerce_b2b::money::Amount;
 use serde::{Deserialize, Serialize};
+
+use crate::spec::CommandSpec;
+
+/// `invoice.upsert`: create or update an invoice (or credit memo) in the Invoice Portal, found
+/// by `external_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upsert {
+    /// The company's external id.
+    pub company_external_id: String,
+    /// The invoice.
+    pub invoice: InvoiceData,
+}
+
+impl CommandSpec for Upsert {
+    fn company<'a>(&'a self, _external_id: &'a str) -> Option<&'a str> {
+        Some(&self.company_external_id)
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.invoice.problems()
+    }
+}
+
+/// `invoice.balance`: a payment or credit the ERP received: open balances follow, and an
+/// offline payment may be recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Balance {
+    /// The company's external id.
+    pub company_external_id: String,
+    /// The balances.
+    pub balance: BalanceData,
+}
+
+impl CommandSpec for Balance {
+    fn company<'a>(&'a self, _external_id: &'a str) -> Option<&'a str> {
+        Some(&self.company_external_id)
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.balance.problems()
+    }
+}
 
 /// Invoice or credit memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

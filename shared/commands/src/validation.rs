@@ -17,7 +17,7 @@ use serde_json::Value;
 
 /// The schema text, as users read it.
 pub const INBOUND_COMMAND_SCHEMA: &str =
-    include_str!("../../../../schemas/inbound-command.v1.schema.json");
+    include_str!("../../../schemas/inbound-command.v1.schema.json");
 
 /// One command type's schema branch (where `errorMessage`s are looked up), compiled on first use: a batch of company upserts never
 /// builds the validators (and their regexes) of the other types.

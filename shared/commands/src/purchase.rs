@@ -1,12 +1,70 @@
-//! The payload of `order.create`: a purchase order, from an ERP or a procurement system's cXML
-//! `OrderRequest` (webhook-intake turns one into the other), to become a BigCommerce order for
-//! a company's buyer with its PO number recorded in B2B Edition.
+//! The purchase-order commands: `order.create` (a purchase order, from an ERP or a procurement
+//! system's cXML `OrderRequest` (webhook-intake turns one into the other), to become a
+//! BigCommerce order for a company's buyer with its PO number recorded in B2B Edition) and
+//! `order.cancel` (a buyer's cancellation).
 //!
 //! The schema checks shapes; [`OrderData::problems`] checks what a schema cannot (a total that
 //! disagrees with its lines), each problem naming its field.
 
 use bigcommerce_b2b::money::Amount;
 use serde::{Deserialize, Serialize};
+
+use crate::fulfillment::OrderRef;
+use crate::spec::CommandSpec;
+
+/// `order.create`: a BigCommerce order created once from a purchase order, for a company's
+/// buyer, with its PO number recorded in B2B Edition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateOrder {
+    /// The company, by its external id...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_external_id: Option<String>,
+    /// ...or by its procurement identity (the company extra field
+    /// `PROCUREMENT_IDENTITY_FIELD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_identity: Option<String>,
+    /// The purchase order (boxed: it is the largest payload).
+    pub order: Box<OrderData>,
+    /// The cXML exchange it came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procurement: Option<ProcurementRef>,
+}
+
+impl CommandSpec for CreateOrder {
+    fn company<'a>(&'a self, _external_id: &'a str) -> Option<&'a str> {
+        self.company_external_id.as_deref()
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.order.problems()
+    }
+}
+
+/// `order.cancel`: an order cancelled (status 5) unless it shipped, completed or was refunded:
+/// a buyer's cancellation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelOrder {
+    /// The order.
+    pub order: OrderRef,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The cXML exchange it came from (an `OrderRequest type="delete"`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procurement: Option<ProcurementRef>,
+}
+
+impl CommandSpec for CancelOrder {
+    fn order(&self) -> Option<&OrderRef> {
+        Some(&self.order)
+    }
+
+    /// A cancellation by reference follows its `order.create` (whose group is the order's
+    /// external id, the reference): never ahead of it in a FIFO queue.
+    fn follows(&self) -> Option<&str> {
+        self.order.reference.as_deref()
+    }
+}
 
 /// The company extra field an `order.create`'s `company_identity` is found in unless
 /// `PROCUREMENT_IDENTITY_FIELD` names another.

@@ -1,4 +1,6 @@
-//! The messages that travel on our queues, versioned, with JSON Schema files for users.
+//! The command vocabulary of the BigCommerce B2B Edition integration toolkit: what travels on
+//! the inbound queue, versioned, with JSON Schema files for users. No AWS and no HTTP in here:
+//! the functions (webhook-intake, upsert-worker), the demo and the tests share these types.
 //!
 //! - [`InboundMessage`]: what the inbound queue carries, either an ERP/CRM [`Command`] or a
 //!   normalized BigCommerce [`WebhookEvent`] from webhook-intake.
@@ -6,81 +8,76 @@
 //!   a clear error, never guessed at.
 //!
 //! The schemas users read are `schemas/inbound-command.v1.schema.json` and
-//! `schemas/webhook-event.v1.schema.json`; tests keep them and these types in agreement.
+//! `schemas/webhook-event.v1.schema.json`; the command schema is compiled in and checked at run
+//! time ([`validation`]), and tests keep the schemas and these types in agreement.
+//!
+//! # Layout
+//! - [`envelope`]: [`Command`], the envelope every command shares (`type`, `version`,
+//!   `store_hash`, `external_id`, `idempotency_key`), its parsing and its keys.
+//! - [`registry`]: the one list of command types, from which [`Action`] and [`COMMAND_TYPES`]
+//!   are generated ([`with_command_registry!`] lends the list to other crates' dispatch).
+//! - [`spec`]: [`CommandSpec`], what each command declares about itself (its company, its
+//!   order, its own checks).
+//! - One module per command family, each owning its command structs, payload types and checks:
+//!   [`company`], [`user`], [`address`], [`price_list`], [`quote`], [`fulfillment`],
+//!   [`inventory`], [`invoice`], [`staff`], [`customer_group`], [`shopping_list`],
+//!   [`purchase`].
+//! - [`webhook`]: the normalized webhook event; [`validation`]: the schema at run time;
+//!   [`metric`]: the fixed set of metric dimensions a message kind maps to.
+//!
+//! Adding a command: `docs/adding-a-command.md`.
 
-mod assortment;
-mod command;
-mod purchase;
-mod receivables;
+pub mod address;
+pub mod company;
+pub mod customer_group;
+pub mod envelope;
+pub mod fulfillment;
+pub mod inventory;
+pub mod invoice;
+pub mod metric;
+pub mod price_list;
+pub mod purchase;
+pub mod quote;
+pub mod registry;
+pub mod shopping_list;
+pub mod spec;
+pub mod staff;
+pub mod user;
 pub mod validation;
-mod webhook;
+pub mod webhook;
 
-pub use command::*;
+pub use address::AddressData;
+pub use company::{
+    ChannelPriceList, CompanyData, CreditData, PaymentTermsData, Person, PostalAddress,
+};
+pub use customer_group::{
+    CategoryAccess, CategoryAccessKind, CustomerGroupData, DiscountMethod, DiscountRule,
+    DiscountRuleKind,
+};
+pub use envelope::Command;
+pub use fulfillment::{OrderRef, ShipmentData, ShipmentLine};
+pub use inventory::StockLine;
+pub use invoice::{
+    BalanceData, BalanceLine, InvoiceCost, InvoiceData, InvoiceKind, InvoiceLine,
+    OfflinePaymentData,
+};
+pub use metric::metric_kind;
+pub use purchase::{
+    BuyerCredential, OrderAddress, OrderData, OrderLine, ProcurementRef,
+    DEFAULT_PROCUREMENT_IDENTITY_FIELD,
+};
+pub use quote::{QuoteData, QuoteLine, QuoteStatus};
+pub use registry::{Action, COMMAND_TYPES};
+pub use shopping_list::{ShoppingListData, ShoppingListLine, ShoppingListStatus};
+pub use spec::CommandSpec;
+pub use staff::{SalesRepData, SuperAdminData};
+pub use user::UserData;
 pub use webhook::*;
 
 use serde::{Deserialize, Serialize};
 
 /// The message schema version this code reads and writes.
 pub const MESSAGE_VERSION: u32 = 1;
-
-/// The webhook scope families a metric names; any other scope counts as `webhook:other`.
-const WEBHOOK_FAMILIES: &[&str] = &[
-    "order",
-    "company",
-    "quote",
-    "customer",
-    "product",
-    "priceList",
-    "shipment",
-    "cart",
-    "sku",
-    "category",
-    "inventory",
-    "subscriber",
-    "channel",
-    "app",
-    "information",
-];
-
-/// A metric's `Kind` dimension for a message known (in logs) as `kind`, from a fixed set so
-/// that no caller can create metric series: a command type, `webhook:{family}` of a known
-/// family, `webhook:other`, or `unknown` (a body that named no known type).
-pub fn metric_kind(kind: &str) -> &'static str {
-    if let Some(known) = COMMAND_TYPES.iter().find(|k| **k == kind) {
-        return known;
-    }
-    if let Some(scope) = kind.strip_prefix("webhook:") {
-        let family = scope.split('/').nth(1).unwrap_or_default();
-        return match WEBHOOK_FAMILIES.iter().position(|f| *f == family) {
-            Some(i) => WEBHOOK_METRIC_KINDS[i],
-            None => "webhook:other",
-        };
-    }
-    match kind {
-        "blocked" => "blocked",
-        "mapped" => "mapped",
-        _ => "unknown",
-    }
-}
-
-/// `webhook:{family}` for each of [`WEBHOOK_FAMILIES`], in the same order.
-const WEBHOOK_METRIC_KINDS: &[&str] = &[
-    "webhook:order",
-    "webhook:company",
-    "webhook:quote",
-    "webhook:customer",
-    "webhook:product",
-    "webhook:priceList",
-    "webhook:shipment",
-    "webhook:cart",
-    "webhook:sku",
-    "webhook:category",
-    "webhook:inventory",
-    "webhook:subscriber",
-    "webhook:channel",
-    "webhook:app",
-    "webhook:information",
-];
 
 /// Anything on the inbound queue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,28 +150,3 @@ impl InboundMessage {
 
 #[cfg(test)]
 mod schema_tests;
-
-#[cfg(test)]
-mod metric_kind_tests {
-    use super::*;
-
-    #[test]
-    fn metric_kinds_come_from_a_fixed_set() {
-        assert_eq!(WEBHOOK_FAMILIES.len(), WEBHOOK_METRIC_KINDS.len());
-        for (family, kind) in WEBHOOK_FAMILIES.iter().zip(WEBHOOK_METRIC_KINDS) {
-            assert_eq!(*kind, format!("webhook:{family}"));
-        }
-        for kind in COMMAND_TYPES.iter() {
-            assert_eq!(metric_kind(kind), *kind);
-        }
-        assert_eq!(metric_kind("webhook:store/order/created"), "webhook:order");
-        assert_eq!(
-            metric_kind("webhook:store/company/user/created"),
-            "webhook:company"
-        );
-        assert_eq!(metric_kind("webhook:store/x1234/anything"), "webhook:other");
-        assert_eq!(metric_kind("webhook:"), "webhook:other");
-        assert_eq!(metric_kind("company.upsert2"), "unknown");
-        assert_eq!(metric_kind("any string a caller sends"), "unknown");
-    }
-}
