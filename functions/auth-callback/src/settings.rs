@@ -1,7 +1,10 @@
 //! auth-callback's one settings type: every environment variable it reads, validated at cold
 //! start; every bad variable is named at once.
 
-use b2b_shared::config::{ConfigError, ConfigProblem};
+use b2b_shared::config::trust_roots;
+use b2b_shared::env::{
+    check_table_name, https_or_loopback, process_lookup, whole_number, ConfigError, Env,
+};
 use bigcommerce_b2b::tls::TrustRoots;
 use url::Url;
 
@@ -39,95 +42,50 @@ pub struct Settings {
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads the settings through `lookup` (a variable name to its value), reporting every
     /// missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            lookup(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut problems = Vec::new();
-        let app_secret_id = get("APP_SECRET_ID").unwrap_or_default();
-        if app_secret_id.is_empty() {
-            problems.push(ConfigProblem {
-                variable: "APP_SECRET_ID",
-                reason: "is not set (the secret holding the app's client_id and client_secret)"
-                    .into(),
-            });
-        }
-        let redirect_uri =
-            match get("AUTH_REDIRECT_URI").map(|r| b2b_shared::config::https_or_loopback(&r)) {
-                Some(Ok(u)) => Some(u.to_string()),
-                Some(Err(reason)) => {
-                    problems.push(ConfigProblem {
-                        variable: "AUTH_REDIRECT_URI",
-                        reason,
-                    });
-                    None
-                }
-                None => None,
-            };
-        let token_url = match b2b_shared::config::https_or_loopback(
-            &get("BC_OAUTH_TOKEN_URL").unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
-        ) {
-            Ok(u) => Some(u),
-            Err(reason) => {
-                problems.push(ConfigProblem {
-                    variable: "BC_OAUTH_TOKEN_URL",
-                    reason,
-                });
-                None
-            }
-        };
-        let store_secret_prefix =
-            get("STORE_SECRET_PREFIX").unwrap_or_else(|| DEFAULT_STORE_SECRET_PREFIX.to_owned());
+        Env::read_with(lookup, Self::read)
+    }
+
+    /// Reads the settings through `env`; `None` when one is missing or malformed (recorded).
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let app_secret_id = env.required(
+            "APP_SECRET_ID",
+            "the secret holding the app's client_id and client_secret",
+        );
+        let redirect_uri = env.url("AUTH_REDIRECT_URI").map(String::from);
+        let token_url = env.parse_or("BC_OAUTH_TOKEN_URL", DEFAULT_TOKEN_URL, https_or_loopback);
+        let store_secret_prefix = env.get_or("STORE_SECRET_PREFIX", DEFAULT_STORE_SECRET_PREFIX);
         if !store_secret_prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
         {
-            problems.push(ConfigProblem {
-                variable: "STORE_SECRET_PREFIX",
-                reason: "may hold only letters, digits and /_+=.@-".into(),
-            });
+            env.problem(
+                "STORE_SECRET_PREFIX",
+                "may hold only letters, digits and /_+=.@-",
+            );
         }
-        let trust_roots = b2b_shared::config::read_trust_roots(&lookup)
-            .map_err(|problem| problems.push(problem))
-            .unwrap_or_default();
-        let state_table = get("STATE_TABLE").unwrap_or_default();
-        let table_problem = if state_table.is_empty() {
-            Err("is not set (the state table holding the store registry)".to_owned())
-        } else {
-            b2b_shared::config::check_table_name(&state_table)
-        };
-        if let Err(reason) = table_problem {
-            problems.push(ConfigProblem {
-                variable: "STATE_TABLE",
-                reason,
-            });
-        }
-        let secret_recovery_days = match get("SECRET_RECOVERY_DAYS") {
-            None => DEFAULT_SECRET_RECOVERY_DAYS,
-            Some(raw) => ConfigProblem::bounded("SECRET_RECOVERY_DAYS", &raw, 7, 30)
-                .map_err(|p| problems.push(p))
-                .unwrap_or(DEFAULT_SECRET_RECOVERY_DAYS),
-        };
-        match token_url {
-            Some(token_url) if problems.is_empty() => Ok(Self {
-                app_secret_id,
-                client_id: get("BC_CLIENT_ID"),
-                redirect_uri,
-                token_url,
-                store_secret_prefix,
-                trust_roots,
-                state_table,
-                secret_recovery_days,
-            }),
-            _ => Err(ConfigError { problems }),
-        }
+        let trust_roots = trust_roots(env);
+        let state_table = env
+            .required("STATE_TABLE", "the state table holding the store registry")
+            .and_then(|table| env.check("STATE_TABLE", check_table_name(&table).map(|()| table)));
+        let secret_recovery_days = env
+            .parse("SECRET_RECOVERY_DAYS", |raw| whole_number(raw, 7, 30))
+            .unwrap_or(DEFAULT_SECRET_RECOVERY_DAYS);
+        Some(Self {
+            app_secret_id: app_secret_id?,
+            client_id: env.get("BC_CLIENT_ID"),
+            redirect_uri,
+            token_url: token_url?,
+            store_secret_prefix,
+            trust_roots,
+            state_table: state_table?,
+            secret_recovery_days,
+        })
     }
 }
 

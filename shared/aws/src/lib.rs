@@ -5,7 +5,10 @@
 //! [`bigcommerce_b2b`] client, which knows nothing of AWS.
 //!
 //! # Layout
-//! - [`config`]: typed configuration from environment variables, validated at cold start.
+//! - [`env`]: the one reader of environment variables every function's settings use (trimming,
+//!   bounds, flags, lists, URLs), collecting every problem into one error.
+//! - [`config`]: the configuration every function shares, read through [`env`] and validated at
+//!   cold start.
 //! - [`secrets`]: Secrets Manager in one place: the store secret's format, the TTL cache the
 //!   client reads its credentials through (re-read on 401), and the one API wrapper with one
 //!   error type (reads, versioned writes, creation, stages).
@@ -20,6 +23,7 @@
 
 pub mod config;
 pub mod deadline;
+pub mod env;
 pub mod permits;
 pub mod queue;
 pub mod secrets;

@@ -14,38 +14,11 @@ use std::sync::Mutex;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::BoxFuture;
 
-use crate::state::{DynamoState, MemoryState, StateError, PARTITION_KEY};
+use crate::state::{describe, DynamoState, MemoryState, StateError, PARTITION_KEY};
+pub use crate::state::{DeadLetterCounts, DeadLetters};
 
 /// How much of a reason is kept (a page shows it, the queue keeps it whole).
 const REASON_CHARS: usize = 300;
-
-/// One store's dead letters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetters {
-    /// Records parked for it.
-    pub count: u64,
-    /// When the last one was parked (unix seconds).
-    pub last_at: i64,
-    /// Why the last one was refused (its first 300 characters).
-    pub last_reason: String,
-}
-
-/// Counts each store's dead letters.
-pub trait DeadLetterCounts: Send + Sync + 'static {
-    /// Adds `count` parked records to `store_hash`'s count, the last parked at `at` for `reason`.
-    fn add_dead_letters<'a>(
-        &'a self,
-        store_hash: &'a str,
-        count: u64,
-        at: i64,
-        reason: &'a str,
-    ) -> BoxFuture<'a, Result<(), StateError>>;
-    /// `store_hash`'s dead letters; `None` when it never had one.
-    fn dead_letters<'a>(
-        &'a self,
-        store_hash: &'a str,
-    ) -> BoxFuture<'a, Result<Option<DeadLetters>, StateError>>;
-}
 
 fn counter_key(store_hash: &str) -> String {
     format!("deadletters#{store_hash}")
@@ -101,9 +74,7 @@ impl DeadLetterCounts for DynamoState {
                 .send()
                 .await
                 .map(drop)
-                .map_err(|e| {
-                    StateError(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())
-                })
+                .map_err(|e| StateError(describe(&e)))
         })
     }
 
@@ -135,8 +106,8 @@ impl DeadLetterCounts for MemoryState {
     ) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async move {
             self.check()?;
-            let counts = &self.dead_letter_counts().counts;
-            let mut counts = counts.lock().unwrap_or_else(|e| e.into_inner());
+            let part = self.part::<MemoryDeadLetters>();
+            let mut counts = part.counts.lock().unwrap_or_else(|e| e.into_inner());
             let entry = counts.entry(store_hash.to_owned()).or_insert(DeadLetters {
                 count: 0,
                 last_at: at,
@@ -155,11 +126,9 @@ impl DeadLetterCounts for MemoryState {
     ) -> BoxFuture<'a, Result<Option<DeadLetters>, StateError>> {
         Box::pin(async move {
             self.check()?;
-            let counts = self.dead_letter_counts().counts.lock();
-            Ok(counts
-                .unwrap_or_else(|e| e.into_inner())
-                .get(store_hash)
-                .cloned())
+            let part = self.part::<MemoryDeadLetters>();
+            let counts = part.counts.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(counts.get(store_hash).cloned())
         })
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use futures_util::future::BoxFuture;
 
-use crate::state::{DynamoState, MemoryState, StateError, PARTITION_KEY};
+use crate::state::{describe, DynamoState, MemoryState, StateError, PARTITION_KEY};
 
 /// The partition key of the index item.
 const INDEX_KEY: &str = "stores";
@@ -85,10 +85,6 @@ pub trait StoreRegistry: Send + Sync + 'static {
 
 fn record_key(store_hash: &str) -> String {
     format!("store#{store_hash}")
-}
-
-fn describe<E: std::error::Error + 'static>(e: &E) -> String {
-    aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()
 }
 
 fn record_item(record: &StoreRecord) -> HashMap<String, AttributeValue> {
@@ -224,7 +220,7 @@ impl StoreRegistry for MemoryState {
     fn put_store<'a>(&'a self, record: &'a StoreRecord) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async move {
             self.check()?;
-            let registry = self.registry();
+            let registry = self.part::<MemoryRegistry>();
             let mut records = registry.records.lock().unwrap_or_else(|e| e.into_inner());
             let mut index = registry.index.lock().unwrap_or_else(|e| e.into_inner());
             match record.status {
@@ -242,7 +238,8 @@ impl StoreRegistry for MemoryState {
     ) -> BoxFuture<'a, Result<Option<StoreRecord>, StateError>> {
         Box::pin(async move {
             self.check()?;
-            let records = self.registry().records.lock();
+            let registry = self.part::<MemoryRegistry>();
+            let records = registry.records.lock();
             let records = records.unwrap_or_else(|e| e.into_inner());
             Ok(records.get(store_hash).cloned())
         })
@@ -251,12 +248,9 @@ impl StoreRegistry for MemoryState {
     fn active_stores(&self) -> BoxFuture<'_, Result<Vec<String>, StateError>> {
         Box::pin(async move {
             self.check()?;
-            let index = self.registry().index.lock();
-            Ok(index
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .cloned()
-                .collect())
+            let registry = self.part::<MemoryRegistry>();
+            let index = registry.index.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(index.iter().cloned().collect())
         })
     }
 }
