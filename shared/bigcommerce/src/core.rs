@@ -261,8 +261,14 @@ impl Core<'_> {
     ) -> Result<RecordsUpsert, BcError> {
         let slots = self.client.pricelist_upsert_slots();
         let path = format!("/v3/pricelists/{price_list_id}/records");
-        let batches = futures_util::stream::iter(records.chunks(PRICE_RECORDS_PER_BATCH))
-            .map(|chunk| {
+        // The batches go by their first index, not as borrowed chunks: a closure taking a
+        // borrowed chunk is inferred for one lifetime only, and the caller's future could then
+        // not be shown `Send` in generic code (rust-lang/rust#110338).
+        let starts = (0..records.len()).step_by(PRICE_RECORDS_PER_BATCH);
+        let batches = futures_util::stream::iter(starts)
+            .map(|start| {
+                let end = (start + PRICE_RECORDS_PER_BATCH).min(records.len());
+                let chunk = &records[start..end];
                 let path = path.clone();
                 async move {
                     let req = ApiRequest::new(Api::Core, Method::PUT, path).json(chunk)?;
