@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
         async move {
             let deadline_ms = event.context.deadline;
             let until = deadline::from_epoch_millis(deadline_ms, deadline::DEFAULT_SAFETY_MARGIN);
-            worker.applier.client = worker.applier.client.with_deadline(until);
+            worker.engine.context.client = worker.engine.context.client.with_deadline(until);
             Ok::<SqsBatchResponse, Error>(worker.handle(&event.payload).await)
         }
     }))

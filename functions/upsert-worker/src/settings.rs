@@ -1,16 +1,23 @@
 //! upsert-worker's one settings type (every environment variable the worker reads, validated at
 //! cold start, the field mapping loaded, all problems reported together, each naming its
 //! variable), and the redrive tool's.
+//!
+//! What the engine and the shared lookups read is here; each command family reads its own
+//! variables ([`Family::load`], e.g. `ORDER_STATUS_MAP` in
+//! `families::fulfillment`), gathered through the command registry into [`Settings::families`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use b2b_export::ExportSettings;
-use b2b_shared::config::{extra_field_name, ConfigError, ConfigProblem, Problems};
+use b2b_shared::env::{check_queue_url, list_items, process_lookup, ConfigError, Env};
 use b2b_shared::{Config, Need};
 
-use crate::apply::{PurchaseOrderSettings, StatusMap};
+use crate::engine::context::DEFAULT_MIRROR_MAX_AGE;
+use crate::engine::family::Family;
+use crate::engine::registry::load_families;
+use crate::engine::type_map::TypeMap;
 use crate::mapping::Mapping;
 
 /// What the worker needs of the common configuration.
@@ -63,80 +70,68 @@ pub struct Settings {
     /// `MIRROR_MAX_AGE_SECS` (default 60, 0 to 3,600): how old the mirror may be for a command
     /// to diff against it; older, a delta read comes first. 0: one delta read per batch.
     pub mirror_max_age: Duration,
-    /// `ORDER_STATUS_MAP`: the ERP's order status names → BigCommerce status ids, as
-    /// `NAME=ID_OR_LABEL` pairs separated by commas (`SHIPPED=2,ON_HOLD=Awaiting Payment`);
-    /// names are matched ignoring case. `order.status` also takes BigCommerce's own labels.
-    pub order_statuses: Arc<StatusMap>,
     /// `STORE_CURRENCIES`: the store's currency codes, comma-separated (`USD,EUR`); an
-    /// `invoice.*` command in any other is refused. Empty (default): any code is sent.
+    /// `invoice.*` or `order.create` in any other is refused. Empty (default): any code is sent.
     pub currencies: Arc<Vec<String>>,
-    /// `PROCUREMENT_IDENTITY_FIELD` (default `procurement_id`): the company extra field an
-    /// `order.create`'s `company_identity` is found in; `ORDER_CREATE_STATUS_ID` (default 11,
-    /// Awaiting Fulfillment): the status its orders are created in.
-    pub purchase_orders: Arc<PurchaseOrderSettings>,
+    /// Each command family's settings, read by the family itself, by type.
+    pub families: TypeMap,
 }
 
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads every setting through `lookup` and loads the mapping file, reporting every missing
     /// or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Problems::default();
-        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
-        let external_id_field = problems.take(external_id_field(&lookup));
-        let mapping_file = lookup("FIELD_MAPPING_FILE")
-            .filter(|p| !p.trim().is_empty())
-            .map(PathBuf::from);
+        Env::read_with(lookup, Self::read)
+    }
+
+    /// Family `F`'s settings.
+    pub fn family<F: Family>(&self) -> Arc<F> {
+        self.families.get::<F>()
+    }
+
+    /// Reads the settings through `env`; `None` when one is missing or malformed (recorded).
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let config = Config::read(env, NEEDS);
+        let external_id_field = env.extra_field(
+            "EXTERNAL_ID_FIELD",
+            "the external id",
+            DEFAULT_EXTERNAL_ID_FIELD,
+        );
+        let mapping_file = env.get("FIELD_MAPPING_FILE").map(PathBuf::from);
         let mapping = match &mapping_file {
             None => Some(None),
-            Some(path) => problems.take(load_mapping(path).map(|m| Some(Arc::new(m)))),
+            Some(path) => env
+                .check("FIELD_MAPPING_FILE", load_mapping(path))
+                .map(|m| Some(Arc::new(m))),
         };
-        let events = problems.take(event_export(&lookup));
-        let max_receives = problems.take(max_receives(&lookup));
-        let mirror = problems.take(mirror_settings(&lookup));
-        let order_statuses = problems.take(order_statuses(lookup("ORDER_STATUS_MAP")));
-        let currencies = problems.take(currencies(lookup("STORE_CURRENCIES")));
-        let purchase_orders = problems.take(purchase_orders(&lookup));
-        match (
-            config,
+        let events = event_export(env);
+        let max_receives = env
+            .bounded("MAX_RECEIVE_COUNT", 1, 1000)
+            .map_or(DEFAULT_MAX_RECEIVES, |n| n as u32);
+        let store_mirror = env.flag("STORE_MIRROR", true);
+        let mirror_max_age = env
+            .secs("MIRROR_MAX_AGE_SECS", 0, 3600)
+            .unwrap_or(DEFAULT_MIRROR_MAX_AGE);
+        let currencies = currencies(env);
+        let families = TypeMap::default();
+        load_families(env, &families);
+        Some(Settings {
+            config: config?,
             external_id_field,
-            mapping,
-            events,
+            mapping_file,
+            mapping: mapping?,
+            events: events?,
             max_receives,
-            mirror,
-            order_statuses,
-            currencies,
-            purchase_orders,
-        ) {
-            (
-                Some(config),
-                Some(external_id_field),
-                Some(mapping),
-                Some(events),
-                Some(max_receives),
-                Some((store_mirror, mirror_max_age)),
-                Some(order_statuses),
-                Some(currencies),
-                Some(purchase_orders),
-            ) if problems.is_empty() => Ok(Settings {
-                config,
-                external_id_field,
-                mapping_file,
-                mapping,
-                events,
-                max_receives,
-                store_mirror,
-                mirror_max_age,
-                order_statuses: Arc::new(order_statuses),
-                currencies: Arc::new(currencies),
-                purchase_orders: Arc::new(purchase_orders),
-            }),
-            _ => Err(problems.into_error()),
-        }
+            store_mirror,
+            mirror_max_age,
+            currencies: Arc::new(currencies),
+            families,
+        })
     }
 
     /// `INBOUND_QUEUE_URL` (required, so present once the settings are read).
@@ -158,170 +153,39 @@ impl Settings {
     }
 }
 
-/// `STORE_CURRENCIES`: ISO 4217 codes separated by commas.
-fn currencies(raw: Option<String>) -> Result<Vec<String>, ConfigProblem> {
+/// `STORE_CURRENCIES`: ISO 4217 codes separated by commas (the first bad one recorded).
+fn currencies(env: &mut Env<'_>) -> Vec<String> {
+    let raw = env.raw("STORE_CURRENCIES").unwrap_or_default();
     let mut out = Vec::new();
-    for code in raw.iter().flat_map(|r| r.split(',')).map(str::trim) {
-        if code.is_empty() {
-            continue;
-        }
+    for code in list_items(&raw) {
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ConfigProblem {
-                variable: "STORE_CURRENCIES",
-                reason: format!("`{code}` is not an ISO 4217 code of 3 capital letters (USD,EUR)"),
-            });
+            env.problem(
+                "STORE_CURRENCIES",
+                format!("`{code}` is not an ISO 4217 code of 3 capital letters (USD,EUR)"),
+            );
+            return Vec::new();
         }
         out.push(code.to_owned());
     }
-    Ok(out)
+    out
 }
 
-/// `ORDER_STATUS_MAP`: `NAME=ID_OR_LABEL` pairs, each id 0..14 or a BigCommerce status label.
-fn order_statuses(raw: Option<String>) -> Result<StatusMap, ConfigProblem> {
-    let mut map = StatusMap::new();
-    let problem = |reason: String| ConfigProblem {
-        variable: "ORDER_STATUS_MAP",
-        reason,
+/// The mapping at `path`, or why `FIELD_MAPPING_FILE` cannot be loaded.
+fn load_mapping(path: &Path) -> Result<Mapping, String> {
+    Mapping::load(path).map_err(|e| format!("cannot be loaded: {e}"))
+}
+
+/// `OUTBOUND_QUEUE_URL` and, only when it is set, the export's own variables; `None` when one
+/// of them has a problem (recorded).
+fn event_export(env: &mut Env<'_>) -> Option<Option<EventExportSettings>> {
+    let Some(outbound_queue_url) = env.get("OUTBOUND_QUEUE_URL") else {
+        return Some(None);
     };
-    for pair in raw.iter().flat_map(|r| r.split(',')) {
-        if pair.trim().is_empty() {
-            continue;
-        }
-        let Some((name, status)) = pair.split_once('=') else {
-            return Err(problem(format!(
-                "`{pair}` is not `NAME=STATUS` (e.g. `SHIPPED=2,ON_HOLD=Awaiting Payment`)"
-            )));
-        };
-        let (name, status) = (name.trim(), status.trim());
-        let id = match status.parse::<i64>() {
-            Ok(id) if (0..=14).contains(&id) => Some(id),
-            Ok(_) => None,
-            Err(_) => bigcommerce_b2b::fulfillment::status_by_name(status),
-        };
-        match id {
-            Some(id) if !name.is_empty() => {
-                map.insert(name.to_uppercase(), id);
-            }
-            _ => {
-                return Err(problem(format!(
-                    "`{pair}`: the status must be a BigCommerce status id 0..14 or label (`Awaiting Fulfillment`), and the name not empty"
-                )))
-            }
-        }
-    }
-    Ok(map)
-}
-
-/// `PROCUREMENT_IDENTITY_FIELD` (a field name like `EXTERNAL_ID_FIELD`) and
-/// `ORDER_CREATE_STATUS_ID` (0..14).
-fn purchase_orders(
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<PurchaseOrderSettings, Vec<ConfigProblem>> {
-    let mut out = PurchaseOrderSettings::default();
-    let mut problems = Vec::new();
-    match extra_field_name(
-        lookup,
-        "PROCUREMENT_IDENTITY_FIELD",
-        "the procurement identity",
-        &out.identity_field,
-    ) {
-        Ok(field) => out.identity_field = field,
-        Err(p) => problems.push(p),
-    }
-    if let Some(raw) = lookup("ORDER_CREATE_STATUS_ID") {
-        match ConfigProblem::bounded("ORDER_CREATE_STATUS_ID", &raw, 0, 14) {
-            Ok(id) => out.status_id = id,
-            Err(p) => problems.push(p),
-        }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
-}
-
-/// `EXTERNAL_ID_FIELD`: 1 to 255 letters, digits, `_` and `-` (default `external_id`).
-fn external_id_field(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigProblem> {
-    extra_field_name(
-        lookup,
-        "EXTERNAL_ID_FIELD",
-        "the external id",
-        DEFAULT_EXTERNAL_ID_FIELD,
-    )
-}
-
-/// A switch: `on`/`off` (also `true`/`false`, `1`/`0`), off when unset.
-/// `STORE_MIRROR` (on unless `off`) and `MIRROR_MAX_AGE_SECS`.
-fn mirror_settings(
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<(bool, Duration), Vec<ConfigProblem>> {
-    let on = on_off(lookup, "STORE_MIRROR", true);
-    let age = match lookup("MIRROR_MAX_AGE_SECS") {
-        None => Ok(crate::apply::DEFAULT_MIRROR_MAX_AGE),
-        Some(raw) => ConfigProblem::bounded("MIRROR_MAX_AGE_SECS", &raw, 0, 3600)
-            .map(|n| Duration::from_secs(n as u64)),
-    };
-    match (on, age) {
-        (Ok(on), Ok(age)) => Ok((on, age)),
-        (on, age) => Err(on.err().into_iter().chain(age.err()).collect()),
-    }
-}
-
-fn on_off(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: bool,
-) -> Result<bool, ConfigProblem> {
-    match lookup(variable)
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("") => Ok(default),
-        Some("off") | Some("false") | Some("0") => Ok(false),
-        Some("on") | Some("true") | Some("1") => Ok(true),
-        Some(other) => Err(ConfigProblem {
-            variable,
-            reason: format!("`{other}` is not `on` or `off`"),
-        }),
-    }
-}
-
-/// `MAX_RECEIVE_COUNT`: 1 to 1,000 (SQS's own bounds for `maxReceiveCount`), default 8.
-fn max_receives(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigProblem> {
-    match lookup("MAX_RECEIVE_COUNT") {
-        None => Ok(DEFAULT_MAX_RECEIVES),
-        Some(raw) => ConfigProblem::bounded("MAX_RECEIVE_COUNT", &raw, 1, 1000).map(|n| n as u32),
-    }
-}
-
-/// The mapping at `path`, or the problem with `FIELD_MAPPING_FILE`.
-fn load_mapping(path: &Path) -> Result<Mapping, ConfigProblem> {
-    Mapping::load(path).map_err(|e| ConfigProblem {
-        variable: "FIELD_MAPPING_FILE",
-        reason: format!("cannot be loaded: {e}"),
-    })
-}
-
-/// `OUTBOUND_QUEUE_URL` and, only when it is set, the export's own variables.
-fn event_export(
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<EventExportSettings>, Vec<ConfigProblem>> {
-    let Some(outbound_queue_url) = lookup("OUTBOUND_QUEUE_URL")
-        .map(|u| u.trim().to_owned())
-        .filter(|u| !u.is_empty())
-    else {
-        return Ok(None);
-    };
-    b2b_shared::config::check_queue_url(&outbound_queue_url).map_err(|reason| {
-        vec![ConfigProblem {
-            variable: "OUTBOUND_QUEUE_URL",
-            reason,
-        }]
-    })?;
-    Ok(Some(EventExportSettings {
+    env.check("OUTBOUND_QUEUE_URL", check_queue_url(&outbound_queue_url))?;
+    let export = env.take(ExportSettings::from_lookup(env.lookup()))?;
+    Some(Some(EventExportSettings {
         outbound_queue_url,
-        export: ExportSettings::from_lookup(lookup)?,
+        export,
     }))
 }
 
@@ -337,48 +201,35 @@ pub struct RedriveSettings {
 impl RedriveSettings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads both queue URLs through `lookup`, naming each one missing.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Vec::new();
-        let mut required = |variable: &'static str, what: &str| {
-            let value = lookup(variable)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty());
-            if value.is_none() {
-                problems.push(ConfigProblem {
-                    variable,
-                    reason: format!("is not set ({what})"),
-                });
+        Env::read_with(lookup, |env| {
+            let from = env.required("DEAD_LETTER_QUEUE_URL", "the queue to move messages from");
+            let to = env.required("INBOUND_QUEUE_URL", "the queue to move messages to");
+            let (from, to) = (from?, to?);
+            if from == to {
+                env.problem(
+                    "INBOUND_QUEUE_URL",
+                    "is the dead-letter queue itself; messages would go round in circles",
+                );
+                return None;
             }
-            value.unwrap_or_default()
-        };
-        let dead_letter_queue_url =
-            required("DEAD_LETTER_QUEUE_URL", "the queue to move messages from");
-        let inbound_queue_url = required("INBOUND_QUEUE_URL", "the queue to move messages to");
-        if problems.is_empty() && dead_letter_queue_url == inbound_queue_url {
-            problems.push(ConfigProblem {
-                variable: "INBOUND_QUEUE_URL",
-                reason: "is the dead-letter queue itself; messages would go round in circles"
-                    .into(),
-            });
-        }
-        if problems.is_empty() {
-            Ok(Self {
-                dead_letter_queue_url,
-                inbound_queue_url,
+            Some(Self {
+                dead_letter_queue_url: from,
+                inbound_queue_url: to,
             })
-        } else {
-            Err(ConfigError { problems })
-        }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::families::fulfillment::Fulfillment;
+    use crate::families::purchase::PurchaseOrders;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -544,15 +395,18 @@ mod tests {
     #[test]
     fn purchase_order_settings_default_and_are_validated() {
         let s = Settings::from_lookup(env(COMPLETE)).unwrap();
-        assert_eq!(s.purchase_orders.identity_field, "procurement_id");
-        assert_eq!(s.purchase_orders.status_id, 11);
+        assert_eq!(
+            s.family::<PurchaseOrders>().identity_field,
+            "procurement_id"
+        );
+        assert_eq!(s.family::<PurchaseOrders>().status_id, 11);
         let s = Settings::from_lookup(env(&with(&[
             ("PROCUREMENT_IDENTITY_FIELD", "ariba_id"),
             ("ORDER_CREATE_STATUS_ID", "1"),
         ])))
         .unwrap();
-        assert_eq!(s.purchase_orders.identity_field, "ariba_id");
-        assert_eq!(s.purchase_orders.status_id, 1);
+        assert_eq!(s.family::<PurchaseOrders>().identity_field, "ariba_id");
+        assert_eq!(s.family::<PurchaseOrders>().status_id, 1);
         let err = Settings::from_lookup(env(&with(&[
             ("PROCUREMENT_IDENTITY_FIELD", "ariba id"),
             ("ORDER_CREATE_STATUS_ID", "15"),
@@ -619,8 +473,8 @@ mod tests {
             "shipped=2, ON_HOLD = Awaiting Payment,,",
         )])))
         .unwrap();
-        assert_eq!(s.order_statuses.get("SHIPPED"), Some(&2));
-        assert_eq!(s.order_statuses.get("ON_HOLD"), Some(&7));
+        assert_eq!(s.family::<Fulfillment>().statuses.get("SHIPPED"), Some(&2));
+        assert_eq!(s.family::<Fulfillment>().statuses.get("ON_HOLD"), Some(&7));
         for bad in ["SHIPPED", "X=15", "X=dispatched", "=2"] {
             let e = Settings::from_lookup(env(&with(&[("ORDER_STATUS_MAP", bad)]))).unwrap_err();
             assert!(e.to_string().contains("ORDER_STATUS_MAP"), "{bad}: {e}");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use b2b_shared::stores::StoreClients;
 use bigcommerce_b2b::BcClient;
 
-use crate::worker::EventSink;
+use crate::reactions::EventSink;
 
 /// Builds a store's export sink from its client.
 pub type SinkFactory = Arc<dyn Fn(BcClient) -> Arc<dyn EventSink> + Send + Sync>;

@@ -10,11 +10,14 @@ use b2b_shared::setup;
 use b2b_shared::state::DynamoState;
 use bigcommerce_b2b::{BcClient, BcError};
 
-use crate::export_events::ExportEvents;
+use crate::engine::Engine;
+use crate::partners::Partners;
+use crate::reactions::export::ExportEvents;
+use crate::reactions::EventSink;
 use crate::settings::Settings;
 use crate::stores::{ManyStores, SinkFactory};
-use crate::worker::{EventSink, SqsVisibility};
-use crate::{Applier, Worker};
+use crate::worker::SqsVisibility;
+use crate::Worker;
 use b2b_shared::stores::{NoStore, StoreClients, StoreSecrets};
 
 /// Price-list record upserts BigCommerce allows in flight per store, across every instance.
@@ -78,16 +81,17 @@ pub fn worker(settings: &Settings, sdk: &aws_config::SdkConfig) -> Result<Worker
     } else {
         sinks.map(|make| make(client.clone()))
     };
-    let mut applier = Applier::new(client, state, settings.external_id_field.clone());
-    applier.store_mirror = settings.store_mirror;
-    applier.mirror_max_age = settings.mirror_max_age;
-    applier.order_statuses = settings.order_statuses.clone();
-    applier.currencies = settings.currencies.clone();
-    applier.purchase_orders = settings.purchase_orders.clone();
-    applier.store_secrets = Some(store_secrets);
-    applier.partner_http = Some(partner_http(config)?);
+    let mut engine = Engine::new(client, state, settings.external_id_field.clone());
+    engine.context.store_mirror = settings.store_mirror;
+    engine.context.mirror_max_age = settings.mirror_max_age;
+    engine.context.currencies = settings.currencies.clone();
+    engine.context.kept = settings.families.clone();
+    engine.context.keep(Partners {
+        store_secrets: Some(store_secrets),
+        http: Some(partner_http(config)?),
+    });
     Ok(Worker {
-        applier,
+        engine,
         mapping: settings.mapping.clone(),
         dead_letters: Arc::new(SqsQueue::new(
             sqs.clone(),
@@ -136,7 +140,7 @@ mod tests {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build();
         let w = worker(&settings, &sdk).unwrap();
-        assert_eq!(w.applier.external_id_field, "erp_id");
+        assert_eq!(w.engine.context.external_id_field, "erp_id");
         assert!(w.mapping.is_none() && w.events.is_none() && w.visibility.is_some());
         assert_eq!(w.concurrency, CONCURRENCY);
         assert!(w.stores.is_none(), "one store");

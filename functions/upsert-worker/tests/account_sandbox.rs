@@ -17,7 +17,7 @@ use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
 use reqwest::Method;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -29,14 +29,14 @@ async fn rig() -> Rig {
     let sandbox = support::sandbox(support::unlimited().strict()).await;
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
-    let mut applier = Applier::new(
+    let mut engine = Engine::new(
         client,
         Arc::new(MemoryState::default()),
         "external_id".into(),
     );
     // A delta read every batch: the tests change hierarchies between batches without webhooks.
-    applier.mirror_max_age = std::time::Duration::ZERO;
-    let worker = common::worker(applier, dlq.clone());
+    engine.context.mirror_max_age = std::time::Duration::ZERO;
+    let worker = common::worker(engine, dlq.clone());
     Rig {
         sandbox,
         worker,

@@ -15,7 +15,8 @@ use b2b_test_support as support;
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::families::fulfillment::Fulfillment;
+use upsert_worker::{Engine, Worker};
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -32,16 +33,15 @@ async fn rig() -> Rig {
     .await;
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
-    let mut applier = Applier::new(
+    let engine = Engine::new(
         client,
         Arc::new(MemoryState::default()),
         "external_id".into(),
     );
-    applier.order_statuses = Arc::new(BTreeMap::from([
-        ("PICKING".to_owned(), 9),
-        ("DONE".to_owned(), 10),
-    ]));
-    let worker = common::worker(applier, dlq.clone());
+    engine.context.keep(Fulfillment {
+        statuses: BTreeMap::from([("PICKING".to_owned(), 9), ("DONE".to_owned(), 10)]),
+    });
+    let worker = common::worker(engine, dlq.clone());
     Rig {
         sandbox,
         worker,

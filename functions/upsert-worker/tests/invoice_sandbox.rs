@@ -16,7 +16,7 @@ use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -29,13 +29,13 @@ async fn rig() -> Rig {
     let sandbox = support::sandbox(support::unlimited().strict()).await;
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
-    let mut applier = Applier::new(
+    let mut engine = Engine::new(
         client,
         Arc::new(MemoryState::default()),
         "external_id".into(),
     );
-    applier.currencies = Arc::new(vec!["USD".into(), "EUR".into()]);
-    let worker = common::worker(applier, dlq.clone());
+    engine.context.currencies = Arc::new(vec!["USD".into(), "EUR".into()]);
+    let worker = common::worker(engine, dlq.clone());
     let rig = Rig {
         sandbox,
         worker,

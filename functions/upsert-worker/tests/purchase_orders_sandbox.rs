@@ -15,7 +15,8 @@ use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{procurement_key, Applier, Worker};
+use upsert_worker::partners::Partners;
+use upsert_worker::{procurement_key, Engine, Worker};
 
 const POST_ORDER: &str = "POST /stores/{store_hash}/v2/orders";
 
@@ -31,8 +32,8 @@ async fn rig() -> Rig {
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
     let state = Arc::new(MemoryState::default());
-    let applier = Applier::new(client, state.clone(), "external_id".into());
-    let worker = common::worker(applier, dlq.clone());
+    let engine = Engine::new(client, state.clone(), "external_id".into());
+    let worker = common::worker(engine, dlq.clone());
     Rig {
         sandbox,
         worker,
@@ -269,7 +270,7 @@ async fn an_order_from_cxml_remembers_the_purchase_order_its_confirmations_refer
 
 /// A rig whose store trades with partner `acme-coupa`, whose cXML endpoint is `partner`.
 async fn rig_with_partner(partner: &mockito::ServerGuard) -> Rig {
-    let mut rig = rig().await;
+    let rig = rig().await;
     let secret = b2b_shared::secrets::StoreSecret::from_json(
         &json!({"store_hash": support::STORE, "access_token": support::TOKEN,
             "procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
@@ -280,8 +281,10 @@ async fn rig_with_partner(partner: &mockito::ServerGuard) -> Rig {
     )
     .unwrap();
     let creds = b2b_shared::secrets::StaticCredentials(Arc::new(secret));
-    rig.worker.applier.store_secrets = Some(Arc::new(creds));
-    rig.worker.applier.partner_http = Some(reqwest::Client::new());
+    rig.worker.engine.context.keep(Partners {
+        store_secrets: Some(Arc::new(creds)),
+        http: Some(reqwest::Client::new()),
+    });
     rig
 }
 
@@ -477,7 +480,7 @@ async fn a_shipment_made_outside_the_toolkit_is_announced_once_from_its_webhook(
 #[tokio::test]
 async fn an_order_in_a_currency_the_store_does_not_sell_in_is_a_dead_letter_naming_it() {
     let mut rig = rig().await;
-    rig.worker.applier.currencies = Arc::new(vec!["EUR".to_owned()]);
+    rig.worker.engine.context.currencies = Arc::new(vec!["EUR".to_owned()]);
     assert!(rig.handle(&[company("C", "AN01")]).await.is_empty());
     assert!(rig
         .handle(&[purchase_order("4500000099", "AN01")])

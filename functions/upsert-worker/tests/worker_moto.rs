@@ -13,7 +13,7 @@ use b2b_test_support as support;
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
 use upsert_worker::redrive::redrive;
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 fn record(id: &str, body: &Value) -> Value {
     json!({"messageId": id, "receiptHandle": format!("rh-{id}"), "body": body.to_string(), "attributes": {}, "eventSource": "aws:sqs"})
@@ -36,7 +36,7 @@ async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() 
     let sandbox = support::sandbox(support::unlimited()).await;
     let client = support::client(&sandbox, ClientOptions::default());
     let worker = Worker {
-        applier: Applier::new(
+        engine: Engine::new(
             client,
             Arc::new(DynamoState::new(dynamo.clone(), &table)),
             "external_id".into(),

@@ -15,7 +15,7 @@ use bc_sandbox::{RunningSandbox, SandboxOptions};
 use bigcommerce_b2b::ClientOptions;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -32,14 +32,14 @@ async fn rig() -> Rig {
     .await;
     let client = support::client(&sandbox, ClientOptions::default());
     let dlq = Arc::new(MemoryQueue::default());
-    let mut applier = Applier::new(
+    let mut engine = Engine::new(
         client,
         Arc::new(MemoryState::default()),
         "external_id".into(),
     );
     // A delta read every batch: the tests edit the store between batches without webhooks.
-    applier.mirror_max_age = std::time::Duration::ZERO;
-    let worker = common::worker(applier, dlq.clone());
+    engine.context.mirror_max_age = std::time::Duration::ZERO;
+    let worker = common::worker(engine, dlq.clone());
     Rig {
         sandbox,
         worker,
@@ -707,7 +707,7 @@ async fn a_rate_limited_command_comes_back_after_the_window_resets() {
         .with_deadline(tokio::time::Instant::now() + std::time::Duration::from_secs(3));
     let delays = Arc::new(RecordedDelays::default());
     let worker = Worker {
-        applier: Applier::new(
+        engine: Engine::new(
             client,
             Arc::new(MemoryState::default()),
             "external_id".into(),
@@ -755,9 +755,9 @@ async fn webhook_events_are_exported_right_away_through_the_export_code() {
         .unwrap();
     let outbound = Arc::new(MemoryQueue::default());
     let mut live = rig.worker.clone();
-    live.events = Some(Arc::new(upsert_worker::export_events::ExportEvents(
+    live.events = Some(Arc::new(upsert_worker::reactions::export::ExportEvents(
         b2b_export::Exporter {
-            client: rig.worker.applier.client.clone(),
+            client: rig.worker.engine.context.client.clone(),
             state: Arc::new(MemoryState::default()),
             outbound: outbound.clone(),
             settings: b2b_export::ExportSettings::default(),
@@ -1189,7 +1189,7 @@ async fn price_list_sync_accuracy_counts_the_records_bigcommerce_rejected() {
 /// The rig with the store mirror on (as [`rig`] has it).
 async fn mirrored_rig() -> Rig {
     let rig = rig().await;
-    assert!(rig.worker.applier.store_mirror);
+    assert!(rig.worker.engine.context.store_mirror);
     rig
 }
 
@@ -1479,7 +1479,7 @@ async fn a_webhook_makes_a_mirrored_company_stale_until_it_is_read_again() {
     let mut other = company("M-W2", "Other Co");
     other["idempotency_key"] = json!("other");
     rig.worker.handle(&event(&[record("o", &other)])).await;
-    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    rig.worker.engine.context.mirror_max_age = std::time::Duration::from_secs(60);
     past_the_touch_margin().await;
     let r = rig
         .panel(
@@ -1522,7 +1522,7 @@ async fn a_webhook_makes_a_mirrored_company_stale_until_it_is_read_again() {
 #[tokio::test]
 async fn the_webhook_of_our_own_write_costs_no_read() {
     let mut rig = mirrored_rig().await;
-    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    rig.worker.engine.context.mirror_max_age = std::time::Duration::from_secs(60);
     rig.worker
         .handle(&event(&[record("c", &company("M-O", "Own Co"))]))
         .await;
@@ -1553,7 +1553,7 @@ async fn the_webhook_of_our_own_write_costs_no_read() {
 #[tokio::test]
 async fn instances_starting_together_share_one_delta_read() {
     let mut rig = mirrored_rig().await;
-    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    rig.worker.engine.context.mirror_max_age = std::time::Duration::from_secs(60);
     // Three instances (workers on the same state table) each get their own batch at once.
     let instances: Vec<Worker> = (0..3).map(|_| rig.worker.clone()).collect();
     let events: Vec<SqsEvent> = (0..3)
@@ -1593,12 +1593,13 @@ async fn instances_starting_together_share_one_delta_read() {
 #[tokio::test]
 async fn a_read_lease_left_by_a_dead_instance_only_delays_the_read() {
     let mut rig = mirrored_rig().await;
-    rig.worker.applier.mirror_max_age = std::time::Duration::from_secs(60);
+    rig.worker.engine.context.mirror_max_age = std::time::Duration::from_secs(60);
     // An instance took the lease and died: nobody releases it; it expires after a second.
     let lease = format!("{}#mirror#companies#reading", support::STORE);
     let taken = rig
         .worker
-        .applier
+        .engine
+        .context
         .state
         .claim(&lease, std::time::Duration::from_secs(1))
         .await
@@ -1620,7 +1621,13 @@ async fn a_read_lease_left_by_a_dead_instance_only_delays_the_read() {
         assert_eq!(companies_with(&state, &format!("D-{n}")).len(), 1);
     }
     assert!(
-        !rig.worker.applier.state.is_claimed(&lease).await.unwrap(),
+        !rig.worker
+            .engine
+            .context
+            .state
+            .is_claimed(&lease)
+            .await
+            .unwrap(),
         "the reader released the lease it took over"
     );
 }

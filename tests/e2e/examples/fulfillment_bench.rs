@@ -25,7 +25,7 @@ use b2b_test_support::{client, sandbox, STORE};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 #[path = "support/batches.rs"]
 mod batches;
@@ -64,7 +64,7 @@ fn args() -> Result<Args, Error> {
 fn worker(sandbox: &RunningSandbox) -> (Worker, Arc<MemoryQueue>) {
     let dead_letters = Arc::new(MemoryQueue::default());
     let worker = Worker {
-        applier: Applier::new(
+        engine: Engine::new(
             client(sandbox, ClientOptions::default()),
             Arc::new(MemoryState::default()),
             "external_id".into(),

@@ -384,7 +384,7 @@ async fn main() -> Result<(), Error> {
     tokio::time::sleep(core_window.max(b2b_window)).await;
     let state = Arc::new(MemoryState::default());
     let worker = upsert_worker::Worker {
-        applier: upsert_worker::Applier::new(
+        engine: upsert_worker::Engine::new(
             setup::client_for(&config, Arc::new(NoStore), Default::default())?,
             state,
             "external_id".into(),

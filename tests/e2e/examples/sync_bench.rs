@@ -27,7 +27,7 @@ use b2b_test_support::{client, sandbox, STORE, TOKEN};
 use bc_sandbox::{RunningSandbox, SandboxOptions};
 use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -106,7 +106,7 @@ impl Args {
 /// dead-letter queue.
 fn worker(sandbox: &RunningSandbox, state: Arc<dyn StateStore>, dlq: Arc<MemoryQueue>) -> Worker {
     Worker {
-        applier: Applier::new(
+        engine: Engine::new(
             client(sandbox, ClientOptions::default()),
             state,
             "external_id".into(),

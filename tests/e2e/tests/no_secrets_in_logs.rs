@@ -29,7 +29,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::Worker;
 use webhook_intake::verify::{sign, signing_key};
 use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
@@ -321,7 +321,7 @@ async fn a_full_run_logs_no_token_or_secret() {
     .unwrap();
     let dlq = Arc::new(MemoryQueue::default());
     let worker = Worker {
-        applier: Applier::new(
+        engine: upsert_worker::Engine::new(
             client.clone(),
             Arc::new(MemoryState::default()),
             "external_id".into(),

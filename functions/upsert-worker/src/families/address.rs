@@ -7,24 +7,18 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
+use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, Kind};
+use crate::engine::lease::LeaseScope;
 use crate::engine::outcome::{ApplyError, Outcome};
+use crate::lookups::companies;
 use crate::lookups::mirror::{self, Mirror, Mirrored};
+use b2b_commands::{address, Command};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use b2b_commands::{address, Command};
-use crate::engine::family::{Apply, Family};
-use crate::engine::lease::LeaseScope;
-use crate::lookups::companies;
-
-
 
 /// The address the command describes, as BigCommerce takes it.
-pub(crate) fn address_fields(
-    external_id: &str,
-    company_id: i64,
-    a: &AddressData,
-) -> AddressFields {
+pub(crate) fn address_fields(external_id: &str, company_id: i64, a: &AddressData) -> AddressFields {
     AddressFields {
         company_id: Some(company_id),
         external_id: Some(external_id.to_owned()),
@@ -57,23 +51,23 @@ async fn find_address(
     company_id: i64,
     external_id: &str,
 ) -> Result<Option<(i64, Value)>, ApplyError> {
-    let mapped = match mirror::mirrored::<Value>(cx, store, Mirrored::Addresses, external_id, key)
-        .await?
-    {
-        Mirror::Current(a) => match a.get("id").and_then(Value::as_i64) {
-            Some(id) => return Ok(Some((id, a))),
-            None => cx.state.get_id(key).await?,
-        },
-        Mirror::Absent => return Ok(None),
-        Mirror::Stale(id) => Some(id),
-        Mirror::Unknown => cx.state.get_id(key).await?,
-    };
+    let mapped =
+        match mirror::mirrored::<Value>(cx, store, Mirrored::Addresses, external_id, key).await? {
+            Mirror::Current(a) => match a.get("id").and_then(Value::as_i64) {
+                Some(id) => return Ok(Some((id, a))),
+                None => cx.state.get_id(key).await?,
+            },
+            Mirror::Absent => return Ok(None),
+            Mirror::Stale(id) => Some(id),
+            Mirror::Unknown => cx.state.get_id(key).await?,
+        };
     if let Some(id) = mapped {
         if let Some(found) = cx.client.b2b().address(id).await? {
             return Ok(Some((id, found)));
         }
     }
-    let found: Vec<_> = cx.client
+    let found: Vec<_> = cx
+        .client
         .b2b()
         .addresses(Some(company_id), Some(external_id))
         .try_collect()
@@ -98,15 +92,12 @@ async fn address_upsert(
 ) -> Result<Outcome, ApplyError> {
     let key = id_key(store, Kind::Address, external_id);
     let wanted = address_fields(external_id, company_id, data);
-    let Some((id, current)) = find_address(cx, store, &key, company_id, external_id)
-        .await?
-    else {
+    let Some((id, current)) = find_address(cx, store, &key, company_id, external_id).await? else {
         let create = AddressFields {
             country_name: Some(country_name(family, cx, &data.country_code).await?),
             ..wanted
         };
-        mirror::creating(cx, store, Mirrored::Addresses, [external_id])
-            .await?;
+        mirror::creating(cx, store, Mirrored::Addresses, [external_id]).await?;
         let id = cx.client.b2b().create_address(&create).await?;
         cx.state.put_id(&key, id).await?;
         mirror::touch(cx, store, Mirrored::Addresses, id).await?;
@@ -172,7 +163,15 @@ impl Apply for address::Upsert {
     ) -> Result<Outcome, ApplyError> {
         let store = cmd.store_hash.as_str();
         let company_id = companies::require_id(cx, store, &self.company_external_id).await?;
-        address_upsert(family, cx, store, &cmd.external_id, company_id, &self.address).await
+        address_upsert(
+            family,
+            cx,
+            store,
+            &cmd.external_id,
+            company_id,
+            &self.address,
+        )
+        .await
     }
 
     async fn edited_elsewhere(&self, cx: &Context, cmd: &Command) -> Result<bool, ApplyError> {

@@ -5,23 +5,21 @@
 //! sent; discount rules go as a whole (the API's `PUT` replaces them all), compared as a set
 //! with amounts as exact decimals (`"5.0000"` is `5`).
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use b2b_commands::{
-    CategoryAccess, CategoryAccessKind, CompanyData, CustomerGroupData, DiscountMethod,
-    DiscountRule, DiscountRuleKind,
+    CategoryAccess, CategoryAccessKind, CustomerGroupData, DiscountMethod, DiscountRule,
+    DiscountRuleKind,
 };
 use bigcommerce_b2b::core::CustomerGroup;
 use bigcommerce_b2b::money::Amount;
 use serde_json::{json, Map, Value};
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
+use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, Kind};
 use crate::engine::outcome::{ApplyError, Outcome};
 use b2b_commands::{customer_group, Command};
-use crate::engine::family::{Apply, Family};
-
 
 /// A discount rule in a comparable form: type, method, amount, target id.
 type RuleKey = (

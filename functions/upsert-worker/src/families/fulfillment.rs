@@ -18,13 +18,13 @@ use bigcommerce_b2b::fulfillment::{
 };
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
+use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, Kind};
 use crate::engine::outcome::{ApplyError, Outcome};
-use crate::partners::{ShipmentView};
+use crate::partners;
+use crate::partners::ShipmentView;
 use b2b_commands::{fulfillment, Command};
 use b2b_shared::env::Env;
-use crate::engine::family::{Apply, Family};
-
 
 /// Statuses an order cannot ship from.
 const UNSHIPPABLE: [i64; 4] = [0, 4, 5, 6];
@@ -95,7 +95,8 @@ pub(crate) async fn order_status(
 ) -> Result<Outcome, ApplyError> {
     let target = target_status(statuses, status, status_id)?;
     let id = order_id(cx, store, order).await?;
-    let current = cx.client
+    let current = cx
+        .client
         .core()
         .order(id)
         .await?
@@ -124,15 +125,16 @@ pub(crate) async fn shipment_create(
 ) -> Result<Outcome, ApplyError> {
     let id = order_id(cx, store, order).await?;
     let key = id_key(store, Kind::Shipment, external_id);
-    let found = cx.client
+    let found = cx
+        .client
         .core()
         .order_for_shipping(id)
         .await?
         .ok_or_else(|| missing_order(id))?;
     let status = found.order.status_id.unwrap_or(0);
     let (address, items) = allocate(&found, &shipment.lines)?;
-    if let Some(existing) = existing_shipment(cx, &found, &key, address, &items, &shipment.tracking)
-        .await?
+    if let Some(existing) =
+        existing_shipment(cx, &found, &key, address, &items, &shipment.tracking).await?
     {
         cx.state.put_id(&key, existing.id).await?;
         // A redelivery after the ship notice failed sends it again (the same document).
@@ -213,7 +215,7 @@ async fn existing_shipment(
 
 /// The shipment a `shipment.update` or `shipment.delete` names: `shipment_id`, else the one
 /// created by the `shipment.create` with the same external id.
-async fn shipment_id(
+async fn resolve_shipment_id(
     cx: &Context,
     store: &str,
     external_id: &str,
@@ -242,8 +244,9 @@ pub(crate) async fn shipment_update(
     tracking: &Tracking,
 ) -> Result<Outcome, ApplyError> {
     let id = order_id(cx, store, order).await?;
-    let sid = shipment_id(cx, store, external_id, shipment_id).await?;
-    let current = cx.client
+    let sid = resolve_shipment_id(cx, store, external_id, shipment_id).await?;
+    let current = cx
+        .client
         .core()
         .shipments(id)
         .await?
@@ -261,10 +264,7 @@ pub(crate) async fn shipment_update(
         partners::notify_shipments(cx, store, id, true).await?;
         return Ok(Outcome::Unchanged);
     }
-    cx.client
-        .core()
-        .update_shipment(id, sid, &changes)
-        .await?;
+    cx.client.core().update_shipment(id, sid, &changes).await?;
     partners::notify_shipments(cx, store, id, true).await?;
     Ok(Outcome::Updated)
 }
@@ -278,7 +278,7 @@ pub(crate) async fn shipment_delete(
     shipment_id: Option<i64>,
 ) -> Result<Outcome, ApplyError> {
     let id = order_id(cx, store, order).await?;
-    let sid = shipment_id(cx, store, external_id, shipment_id).await?;
+    let sid = resolve_shipment_id(cx, store, external_id, shipment_id).await?;
     let outcome = if cx.client.core().delete_shipment(id, sid).await? {
         Outcome::Deleted
     } else {
@@ -442,7 +442,9 @@ pub struct Fulfillment {
 impl Family for Fulfillment {
     fn load(env: &mut Env<'_>) -> Self {
         let raw = env.raw("ORDER_STATUS_MAP");
-        let statuses = env.check("ORDER_STATUS_MAP", status_map(raw)).unwrap_or_default();
+        let statuses = env
+            .check("ORDER_STATUS_MAP", status_map(raw))
+            .unwrap_or_default();
         Self { statuses }
     }
 }
@@ -491,8 +493,15 @@ impl Apply for fulfillment::SetOrderStatus {
         cmd: &Command,
     ) -> Result<Outcome, ApplyError> {
         let status = self.status.as_deref();
-        order_status(cx, &family.statuses, &cmd.store_hash, &self.order, status, self.status_id)
-            .await
+        order_status(
+            cx,
+            &family.statuses,
+            &cmd.store_hash,
+            &self.order,
+            status,
+            self.status_id,
+        )
+        .await
     }
 }
 
@@ -505,7 +514,14 @@ impl Apply for fulfillment::CreateShipment {
         cx: &Context,
         cmd: &Command,
     ) -> Result<Outcome, ApplyError> {
-        shipment_create(cx, &cmd.store_hash, &cmd.external_id, &self.order, &self.shipment).await
+        shipment_create(
+            cx,
+            &cmd.store_hash,
+            &cmd.external_id,
+            &self.order,
+            &self.shipment,
+        )
+        .await
     }
 }
 
@@ -519,7 +535,15 @@ impl Apply for fulfillment::UpdateShipment {
         cmd: &Command,
     ) -> Result<Outcome, ApplyError> {
         let (store, ext) = (cmd.store_hash.as_str(), cmd.external_id.as_str());
-        shipment_update(cx, store, ext, &self.order, self.shipment_id, &self.shipment).await
+        shipment_update(
+            cx,
+            store,
+            ext,
+            &self.order,
+            self.shipment_id,
+            &self.shipment,
+        )
+        .await
     }
 }
 

@@ -17,20 +17,17 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use b2b_commands::{Command, StockLine};
-use bigcommerce_b2b::inventory::{
-    sku_chunks, Location, StockItem, VariantRef, ADJUSTMENT_ITEMS_MAX, SKUS_PER_LOOKUP,
-};
+use bigcommerce_b2b::inventory::{Location, StockItem, ADJUSTMENT_ITEMS_MAX, SKUS_PER_LOOKUP};
 use bigcommerce_b2b::BcError;
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::engine::context::Context;
+use crate::engine::family::{Apply, Family};
 use crate::engine::lease::DONE_TTL;
 use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::catalog;
-use b2b_commands::inventory;
-use crate::engine::family::{Apply, Family};
 use crate::lookups::catalog::LOOKUPS_IN_FLIGHT;
-
+use b2b_commands::inventory;
 
 /// How long the store's location list is trusted.
 pub const LOCATIONS_TTL: Duration = Duration::from_secs(300);
@@ -53,7 +50,6 @@ struct Resolved {
     stock: Vec<(usize, StockItem)>,
     refused: Vec<Refused>,
 }
-
 
 /// The store's locations (cached; `fresh` reads them again).
 async fn locations(
@@ -83,15 +79,15 @@ async fn line_locations(
     store: &str,
     lines: &[StockLine],
 ) -> Result<Vec<Result<i64, String>>, ApplyError> {
-    let find =
-        |list: &[Location], line: &StockLine| match (&line.location_id, &line.location_code) {
-            (Some(id), _) => list.iter().find(|l| l.id == *id).map(|l| l.id),
-            (None, Some(code)) => list
-                .iter()
-                .find(|l| l.code.as_deref() == Some(code.as_str()))
-                .map(|l| l.id),
-            (None, None) => None,
-        };
+    let find = |list: &[Location], line: &StockLine| match (&line.location_id, &line.location_code)
+    {
+        (Some(id), _) => list.iter().find(|l| l.id == *id).map(|l| l.id),
+        (None, Some(code)) => list
+            .iter()
+            .find(|l| l.code.as_deref() == Some(code.as_str()))
+            .map(|l| l.id),
+        (None, None) => None,
+    };
     let mut list = locations(family, cx, store, false).await?;
     if lines.iter().any(|l| find(&list, l).is_none()) {
         list = locations(family, cx, store, true).await?;
@@ -112,8 +108,6 @@ async fn line_locations(
         })
         .collect())
 }
-
-
 
 /// The variant ids of the lines' SKUs, and which given variant ids exist.
 async fn line_variants(

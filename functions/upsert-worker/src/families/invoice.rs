@@ -22,13 +22,12 @@ use futures_util::TryStreamExt;
 use serde_json::{json, Value};
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
+use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, Kind};
+use crate::engine::lease::LeaseScope;
 use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::companies;
 use b2b_commands::{invoice, Command};
-use crate::engine::family::{Apply, Family};
-use crate::engine::lease::LeaseScope;
-
 
 /// `source` of an invoice that comes from outside B2B Edition.
 const EXTERNAL_SOURCE: i64 = 1;
@@ -219,7 +218,6 @@ fn changed_fields(current: &Invoice, want: &InvoiceFields) -> InvoiceFields {
     out
 }
 
-
 /// Applies an `invoice.upsert`.
 pub(crate) async fn invoice_upsert(
     cx: &Context,
@@ -278,7 +276,10 @@ async fn find_invoice(
 }
 
 /// The invoice B2B Edition made from `order_id`, if any.
-async fn invoice_of_order(cx: &Context, order_id: Option<i64>) -> Result<Option<Invoice>, ApplyError> {
+async fn invoice_of_order(
+    cx: &Context,
+    order_id: Option<i64>,
+) -> Result<Option<Invoice>, ApplyError> {
     let Some(order) = order_id else {
         return Ok(None);
     };
@@ -377,7 +378,11 @@ async fn update_invoice(
 
 /// Whether a completed payment on invoice `id` was made after the ERP's `balance_as_of`
 /// (with none given, any).
-async fn paid_in_portal_since(cx: &Context, id: i64, inv: &InvoiceData) -> Result<bool, ApplyError> {
+async fn paid_in_portal_since(
+    cx: &Context,
+    id: i64,
+    inv: &InvoiceData,
+) -> Result<bool, ApplyError> {
     let since = inv.balance_as_of.map(|t| t.timestamp()).unwrap_or(i64::MIN);
     let payments = cx.client.invoice_portal().payments_of_invoice(id).await?;
     Ok(payments
@@ -416,8 +421,8 @@ pub(crate) async fn invoice_balance(
     }
     let mut outcome = Outcome::Unchanged;
     if bal.offline_payment.is_some() {
-        outcome = record_offline_payment(cx, store, external_id, company_id, bal, &mut invoices)
-            .await?;
+        outcome =
+            record_offline_payment(cx, store, external_id, company_id, bal, &mut invoices).await?;
     }
     for (line, current) in bal.invoices.iter().zip(&invoices) {
         if set_open_balance(cx, current, line.open_balance).await? {
@@ -439,10 +444,7 @@ async fn balance_invoice(
 ) -> Result<Invoice, ApplyError> {
     let portal = cx.client.invoice_portal();
     let by_map = match &line.invoice_external_id {
-        Some(ext) => match cx.state
-            .get_id(&id_key(store, Kind::Invoice, ext))
-            .await?
-        {
+        Some(ext) => match cx.state.get_id(&id_key(store, Kind::Invoice, ext)).await? {
             Some(id) => portal.invoice(id).await?,
             None => None,
         },
@@ -516,7 +518,11 @@ async fn record_offline_payment(
 }
 
 /// Sets `invoice`'s open balance (and the status it means) when it differs: whether it did.
-async fn set_open_balance(cx: &Context, invoice: &Invoice, open: Amount) -> Result<bool, ApplyError> {
+async fn set_open_balance(
+    cx: &Context,
+    invoice: &Invoice,
+    open: Amount,
+) -> Result<bool, ApplyError> {
     let status = status_for(open, invoice.original_balance.value);
     if invoice.open_balance.value == open && invoice.status == Some(status) {
         return Ok(false);
@@ -548,18 +554,42 @@ impl Family for Invoices {
 impl Apply for invoice::Upsert {
     type Family = Invoices;
 
-    async fn apply(&self, _: &Invoices, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(
+        &self,
+        _: &Invoices,
+        cx: &Context,
+        cmd: &Command,
+    ) -> Result<Outcome, ApplyError> {
         let store = cmd.store_hash.as_str();
-        invoice_upsert(cx, store, &cmd.external_id, &self.company_external_id, &self.invoice).await
+        invoice_upsert(
+            cx,
+            store,
+            &cmd.external_id,
+            &self.company_external_id,
+            &self.invoice,
+        )
+        .await
     }
 }
 
 impl Apply for invoice::Balance {
     type Family = Invoices;
 
-    async fn apply(&self, _: &Invoices, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(
+        &self,
+        _: &Invoices,
+        cx: &Context,
+        cmd: &Command,
+    ) -> Result<Outcome, ApplyError> {
         let store = cmd.store_hash.as_str();
-        invoice_balance(cx, store, &cmd.external_id, &self.company_external_id, &self.balance).await
+        invoice_balance(
+            cx,
+            store,
+            &cmd.external_id,
+            &self.company_external_id,
+            &self.balance,
+        )
+        .await
     }
 }
 

@@ -5,12 +5,11 @@ use bigcommerce_b2b::b2b::{Company, CompanyFields, PriceListAssign};
 use bigcommerce_b2b::core::{PriceListAssignment, PriceRecord};
 
 use crate::engine::context::Context;
-use crate::engine::outcome::{ApplyError, Outcome};
-use crate::lookups::mirror;
-use b2b_commands::{price_list, Command};
 use crate::engine::family::{Apply, Family};
+use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::companies;
-
+use crate::lookups::mirror::{self, Mirrored};
+use b2b_commands::{price_list, Command};
 
 /// Upserts the records of one price list (batches of 1,000, two in flight) and emits the
 /// share BigCommerce accepted; rejected records make the command a permanent failure.
@@ -20,7 +19,8 @@ pub(crate) async fn records_upsert(
     price_list_id: i64,
     records: &[PriceRecord],
 ) -> Result<Outcome, ApplyError> {
-    let report = cx.client
+    let report = cx
+        .client
         .core()
         .upsert_price_records(price_list_id, records)
         .await?;
@@ -59,7 +59,8 @@ pub(crate) async fn assign_group(
     group: i64,
     channel_id: i64,
 ) -> Result<Outcome, ApplyError> {
-    let current = cx.client
+    let current = cx
+        .client
         .core()
         .price_list_assignments(group, channel_id)
         .await?;
@@ -106,12 +107,7 @@ pub(crate) async fn assign_company(
         price_list_assign: lists,
         ..CompanyFields::default()
     };
-    mirror::touch(cx, 
-        store,
-        super::mirror::Mirrored::Companies,
-        company.company_id,
-    )
-    .await?;
+    mirror::touch(cx, store, Mirrored::Companies, company.company_id).await?;
     cx.client
         .b2b()
         .update_company(company.company_id, &fields)

@@ -15,12 +15,12 @@ use serde_json::Value;
 use crate::now_secs;
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
-use crate::engine::outcome::{ApplyError, Outcome};
-use b2b_commands::{quote, Command};
 use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, Kind};
 use crate::engine::lease::LeaseScope;
+use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::companies;
+use b2b_commands::{quote, Command};
 
 /// How far our clock and BigCommerce's may disagree when a quote just created is looked for.
 const CLOCK_SKEW_SECS: i64 = 300;
@@ -42,7 +42,9 @@ pub(crate) async fn quote_upsert(
         return quote_update(cx, &current, q).await;
     }
     if q.lines.is_empty() {
-        return Err(ApplyError::retry(format!("quote `{external_id}` does not exist yet and the command has no lines to create it")));
+        return Err(ApplyError::retry(format!(
+            "quote `{external_id}` does not exist yet and the command has no lines to create it"
+        )));
     }
     let buyer = quote_buyer(cx, company, &q.buyer_email).await?;
     let fields = quote_fields(external_id, company, &buyer, q)?;
@@ -373,7 +375,7 @@ mod tests {
             json!([{"sku": "A", "product_id": 1, "quantity": 10, "base_price": 11.0, "offered_price": 9.9}]),
             "2027-06-30",
         );
-        assert!(Applier::quote_changes(&detail, &q).unwrap().is_empty());
+        assert!(quote_changes(&detail, &q).unwrap().is_empty());
     }
 
     #[test]
@@ -389,7 +391,7 @@ mod tests {
                    {"sku": "B", "product_id": 2, "quantity": 1, "base_price": 5.0, "offered_price": 5.0}]),
             "2027-06-30",
         );
-        let update = Applier::quote_changes(&detail, &q).unwrap();
+        let update = quote_changes(&detail, &q).unwrap();
         assert_eq!(update.product_list.as_ref().map(Vec::len), Some(2));
         assert_eq!(update.subtotal, Some(225.0));
         assert_eq!(update.grand_total, Some(185.0));

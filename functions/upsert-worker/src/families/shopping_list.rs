@@ -16,14 +16,13 @@ use bigcommerce_b2b::shopping_lists::{
 };
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key, some_text};
+use crate::engine::family::{Apply, Family};
+use crate::engine::ids::{id_key, some_text, Kind};
 use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::buyers;
 use crate::lookups::catalog;
-use b2b_commands::{shopping_list, Command};
-use crate::engine::family::{Apply, Family};
 use crate::lookups::companies;
-
+use b2b_commands::{shopping_list, Command};
 
 /// The status of a deleted list: it is not the list any more.
 const DELETED: i64 = 20;
@@ -105,18 +104,17 @@ pub(crate) async fn shopping_list_upsert(
     company_id: i64,
     data: &ShoppingListData,
 ) -> Result<Outcome, ApplyError> {
-    let buyer = buyers::of_company(cx, 
-            store,
-            company_id,
-            &data.buyer_email,
-            "shopping_list.buyer_email",
-        )
-        .await?;
+    let buyer = buyers::of_company(
+        cx,
+        store,
+        company_id,
+        &data.buyer_email,
+        "shopping_list.buyer_email",
+    )
+    .await?;
     let want = wanted_items(cx, &data.items).await?;
     let key = id_key(store, Kind::ShoppingList, external_id);
-    let existing = match find_list(cx, &key, company_id, buyer.id, &data.name)
-        .await?
-    {
+    let existing = match find_list(cx, &key, company_id, buyer.id, &data.name).await? {
         Some(d) => d,
         None => {
             let create = ShoppingListWrite {
@@ -176,8 +174,13 @@ async fn find_list(
 /// The product and variant of every line's SKU; an unknown SKU refuses the list.
 async fn wanted_items(cx: &Context, lines: &[ShoppingListLine]) -> Result<Vec<Wanted>, ApplyError> {
     let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
-    let items = catalog::items(cx, &skus, "shopping_list.items", "shopping list not written")
-        .await?;
+    let items = catalog::items(
+        cx,
+        &skus,
+        "shopping_list.items",
+        "shopping list not written",
+    )
+    .await?;
     Ok(items
         .iter()
         .zip(lines)

@@ -3,20 +3,19 @@
 //! where it differs.
 
 use b2b_commands::UserData;
-use bigcommerce_b2b::b2b::{ExtraField, User, UserFields, UserFilter};
-use futures_util::TryStreamExt;
+use bigcommerce_b2b::b2b::{ExtraField, User, UserFields};
 
 use crate::engine::context::Context;
-use crate::engine::family::{BulkCreate, bulk_answer};
-use crate::engine::ids::{Kind, changed, id_key, some_text};
-use crate::engine::outcome::{ApplyError, Outcome};
-use crate::lookups::mirror::{self, user_identity, Mirror, Mirrored};
-use crate::lookups::buyers;
-use crate::lookups::definitions;
-use b2b_commands::{user, Command};
+use crate::engine::family::{bulk_answer, BulkCreate};
 use crate::engine::family::{held_of, Apply, Family, Held, HeldCreate, Step};
+use crate::engine::ids::{changed, id_key, some_text, Kind};
 use crate::engine::lease::LeaseScope;
+use crate::engine::outcome::{ApplyError, Outcome};
+use crate::lookups::buyers;
 use crate::lookups::companies;
+use crate::lookups::definitions;
+use crate::lookups::mirror::{self, user_identity, Mirrored};
+use b2b_commands::{user, Command};
 
 /// A buyer create held back for a bulk request.
 #[derive(Debug, Clone)]
@@ -34,18 +33,13 @@ impl Held for PendingUser {
     }
 }
 
-
-
-
 /// Creates the buyers of several held-back creates with one `POST /users/bulk` and
 /// records their ids: one result per buyer, in order. Refusals as for
 /// the companies' bulk create.
 async fn create_users(cx: &Context, pending: &[&PendingUser]) -> BulkCreate {
     for p in pending {
         let email = user_identity(p.fields.email.as_deref().unwrap_or_default());
-        if let Err(e) = mirror::creating(cx, &p.store, Mirrored::Users, [email.as_str()])
-            .await
-        {
+        if let Err(e) = mirror::creating(cx, &p.store, Mirrored::Users, [email.as_str()]).await {
             return BulkCreate::Retry(e);
         }
     }
@@ -72,13 +66,16 @@ async fn create_users(cx: &Context, pending: &[&PendingUser]) -> BulkCreate {
 }
 
 /// After buyer `id` was created: its id in the map, and marked ours in the mirror.
-async fn user_created(cx: &Context, store: &str, key: &str, id: i64) -> Result<Outcome, ApplyError> {
+async fn user_created(
+    cx: &Context,
+    store: &str,
+    key: &str,
+    id: i64,
+) -> Result<Outcome, ApplyError> {
     cx.state.put_id(key, id).await?;
     mirror::touch(cx, store, Mirrored::Users, id).await?;
     Ok(Outcome::Created)
 }
-
-
 
 pub(crate) fn user_create_fields(company_id: i64, data: &UserData) -> UserFields {
     UserFields {
@@ -132,14 +129,11 @@ pub(crate) async fn user_upsert(
     data: &UserData,
 ) -> Result<Outcome, ApplyError> {
     let key = id_key(store, Kind::User, external_id);
-    match user_upsert_or_create_fields(cx, store, &key, company_id, data)
-        .await?
-    {
+    match user_upsert_or_create_fields(cx, store, &key, company_id, data).await? {
         Ok(outcome) => Ok(outcome),
         Err(fields) => {
             let email = user_identity(&data.email);
-            mirror::creating(cx, store, Mirrored::Users, [email.as_str()])
-                .await?;
+            mirror::creating(cx, store, Mirrored::Users, [email.as_str()]).await?;
             let created = cx.client.b2b().create_user(&fields).await?;
             user_created(cx, store, &key, created.user_id).await
         }

@@ -69,7 +69,12 @@ fn listing(names: &BTreeMap<String, i64>) -> String {
 
 /// The store's names of `kind`: the copy, or a read when there is none or `fresh` asks for
 /// one and the copy is older than [`REFRESH_AFTER`].
-async fn read_names(cx: &Context, store: &str, kind: Defined, fresh: bool) -> Result<Names, ApplyError> {
+async fn read_names(
+    cx: &Context,
+    store: &str,
+    kind: Defined,
+    fresh: bool,
+) -> Result<Names, ApplyError> {
     let slot = cx.kept::<Definitions>().slot(store, kind);
     let mut copy = slot.lock().await;
     if let Some((at, names)) = &*copy {
@@ -87,9 +92,7 @@ async fn read_names(cx: &Context, store: &str, kind: Defined, fresh: bool) -> Re
         }
         Defined::CompanyRoles => {
             b2b.company_roles()
-                .try_filter_map(
-                    |r| async move { Ok(r.name.map(|n| (n.trim().to_owned(), r.id))) },
-                )
+                .try_filter_map(|r| async move { Ok(r.name.map(|n| (n.trim().to_owned(), r.id))) })
                 .try_collect()
                 .await?
         }
@@ -136,7 +139,11 @@ pub(crate) async fn check_company_fields(
 }
 
 /// The id of the company user role named `name` (case-insensitive).
-pub(crate) async fn company_role_id(cx: &Context, store: &str, name: &str) -> Result<i64, ApplyError> {
+pub(crate) async fn company_role_id(
+    cx: &Context,
+    store: &str,
+    name: &str,
+) -> Result<i64, ApplyError> {
     let named = |roles: &BTreeMap<String, i64>| {
         roles
             .iter()

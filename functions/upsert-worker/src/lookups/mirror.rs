@@ -21,7 +21,7 @@
 //!   marked before the write) or reported **changed** by a `store/company/*` webhook
 //!   (`…#changed`) after it was read; then it is read again by id;
 //! - the replay of a command applied before is applied again when the snapshot's modification
-//!   time is later than our last write ([`edited_elsewhere`]): drift is repaired.
+//!   time is later than our last write (`edited_elsewhere`): drift is repaired.
 //!
 //! Instances share one read: a delta read holds the kind's **read lease**
 //! (`{store}#mirror#{kind}#reading`) while it reads and records; an instance that finds the
@@ -313,7 +313,8 @@ async fn refresh_mirror(
     read_at: i64,
 ) -> Result<usize, ApplyError> {
     let key = position_key(store, kind);
-    let synced_through = cx.state
+    let synced_through = cx
+        .state
         .get_watermark(&key)
         .await?
         .and_then(|v| v.get("synced_through").and_then(Value::as_i64));
@@ -399,7 +400,7 @@ async fn record_seen(
     s: Seen,
     read_at: i64,
 ) -> Result<(), ApplyError> {
-    if let Some(map_key) = mirror_id_key(cx, store, kind, &s.identity) {
+    if let Some(map_key) = mirror_id_key(store, kind, &s.identity) {
         match cx.state.get_id(&map_key).await? {
             Some(mapped) if mapped != s.id => return Ok(()),
             Some(_) => {}
@@ -421,7 +422,7 @@ async fn record_seen(
 
 /// The id-map key of an identity, for the kinds whose identity is the id map's (a buyer's
 /// id-map key is its command's external id, which BigCommerce does not hold).
-fn mirror_id_key(cx: &Context, store: &str, kind: Mirrored, identity: &str) -> Option<String> {
+fn mirror_id_key(store: &str, kind: Mirrored, identity: &str) -> Option<String> {
     match kind {
         Mirrored::Companies => Some(id_key(store, Kind::Company, identity)),
         Mirrored::Addresses => Some(id_key(store, Kind::Address, identity)),
@@ -449,7 +450,8 @@ pub(crate) async fn mirrored<T: DeserializeOwned>(
         }
         // A create begun after this mirror was read, whose id was never recorded (the
         // process died, or the answer was lost), may have made it: look it up.
-        let creating = cx.state
+        let creating = cx
+            .state
             .get_id(&creating_key(store, kind, identity))
             .await?;
         return Ok(match (creating, read_at) {
@@ -462,7 +464,8 @@ pub(crate) async fn mirrored<T: DeserializeOwned>(
         return Ok(Mirror::Absent);
     }
     for marker in ["written", "changed"] {
-        let at = cx.state
+        let at = cx
+            .state
             .get_id(&entity_marker(store, kind, s.id, marker))
             .await?;
         if at.is_some_and(|t| s.read_at <= t + TOUCH_MARGIN_MS) {
@@ -485,7 +488,8 @@ async fn snapshot(
     kind: Mirrored,
     identity: &str,
 ) -> Result<Option<Snapshot>, ApplyError> {
-    let stored = cx.state
+    let stored = cx
+        .state
         .get_watermark(&snapshot_key(store, kind, identity))
         .await?;
     Ok(match stored.map(serde_json::from_value::<Snapshot>) {
@@ -517,7 +521,8 @@ pub(crate) async fn edited_elsewhere(
     let Some(modified) = s.item.get("updatedAt").and_then(lenient_secs) else {
         return Ok(false);
     };
-    let written = cx.state
+    let written = cx
+        .state
         .get_id(&entity_marker(store, kind, s.id, "written"))
         .await?
         .unwrap_or(0);
@@ -572,7 +577,8 @@ pub(crate) async fn forget(cx: &Context, store: &str, kind: Mirrored, identity: 
         return;
     }
     let gone = json!({ "id": id, "read_at": now_millis(), "item": null });
-    if let Err(e) = cx.state
+    if let Err(e) = cx
+        .state
         .put_watermark(&snapshot_key(store, kind, identity), &gone)
         .await
     {
@@ -600,13 +606,12 @@ pub async fn touch_by_event(cx: &Context, event: &WebhookEvent) -> Result<(), Ap
     let now = now_millis();
     let Some(id) = event.data.get(field).and_then(lenient_secs) else {
         tracing::warn!(scope = %event.scope, field, "webhook names no entity; the next batch reads the changes");
-        cx.state
-            .put_id(&kind_changed_key(store, kind), now)
-            .await?;
+        cx.state.put_id(&kind_changed_key(store, kind), now).await?;
         return Ok(());
     };
     let at = event.created_at.map(|s| s * 1000).unwrap_or(now);
-    let written = cx.state
+    let written = cx
+        .state
         .get_id(&entity_marker(store, kind, id, "written"))
         .await?;
     if written.is_some_and(|w| at <= w + TOUCH_MARGIN_MS) {
@@ -615,9 +620,7 @@ pub async fn touch_by_event(cx: &Context, event: &WebhookEvent) -> Result<(), Ap
     cx.state
         .put_id(&entity_marker(store, kind, id, "changed"), now)
         .await?;
-    cx.state
-        .put_id(&kind_changed_key(store, kind), now)
-        .await?;
+    cx.state.put_id(&kind_changed_key(store, kind), now).await?;
     Ok(())
 }
 

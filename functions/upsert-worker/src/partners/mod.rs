@@ -28,7 +28,6 @@ use serde_json::{json, Value};
 use crate::engine::context::Context;
 use crate::engine::outcome::ApplyError;
 
-
 /// How documents reach trading partners, kept for the container's life (set by the wiring;
 /// nothing is sent without them).
 #[derive(Clone, Default)]
@@ -163,13 +162,10 @@ async fn notice_for(
         tracking_number,
         shipped: &shipped,
     };
-    if send_notice(cx, store, origin, &payload_id, &notice)
-        .await?
-    {
+    if send_notice(cx, store, origin, &payload_id, &notice).await? {
         // Recorded after it was taken: a process that dies in between sends it again,
         // the same document.
-        record_announced(cx, store, shipment_id, &json!({"digest": digest}))
-            .await?;
+        record_announced(cx, store, shipment_id, &json!({"digest": digest})).await?;
     }
     Ok(())
 }
@@ -185,14 +181,10 @@ pub(crate) async fn withdraw_ship_notice(
     let Some(origin) = order_origin(cx, store, order_id).await? else {
         return Ok(());
     };
-    if !matches!(
-        announced(cx, store, shipment_id).await?,
-        Announced::Said(_)
-    ) {
+    if !matches!(announced(cx, store, shipment_id).await?, Announced::Said(_)) {
         return Ok(());
     }
-    let payload_id =
-        format!("ship.{shipment_id}.{order_id}.delete@{store}.b2b-edition-toolkit");
+    let payload_id = format!("ship.{shipment_id}.{order_id}.delete@{store}.b2b-edition-toolkit");
     let notice = NoticeDraft {
         operation: NoticeOperation::Delete,
         shipment_id,
@@ -200,11 +192,8 @@ pub(crate) async fn withdraw_ship_notice(
         tracking_number: None,
         shipped: &[],
     };
-    if send_notice(cx, store, &origin, &payload_id, &notice)
-        .await?
-    {
-        record_announced(cx, store, shipment_id, &json!({"deleted": true}))
-            .await?;
+    if send_notice(cx, store, &origin, &payload_id, &notice).await? {
+        record_announced(cx, store, shipment_id, &json!({"deleted": true})).await?;
     }
     Ok(())
 }
@@ -215,7 +204,8 @@ async fn order_origin(
     store: &str,
     order_id: i64,
 ) -> Result<Option<OrderOrigin>, ApplyError> {
-    let Some(record) = cx.state
+    let Some(record) = cx
+        .state
         .get_watermark(&procurement_key(store, order_id))
         .await?
     else {
@@ -231,7 +221,8 @@ async fn order_origin(
 /// What was said of a shipment: its record (the digest of its last notice; deleted), or
 /// the mark of an earlier version (announced, digest unknown).
 async fn announced(cx: &Context, store: &str, shipment_id: i64) -> Result<Announced, ApplyError> {
-    if let Some(record) = cx.state
+    if let Some(record) = cx
+        .state
         .get_watermark(&notice_key(store, shipment_id))
         .await?
     {
@@ -242,7 +233,8 @@ async fn announced(cx: &Context, store: &str, shipment_id: i64) -> Result<Announ
             record["digest"].as_str().map(str::to_owned),
         ));
     }
-    if cx.state
+    if cx
+        .state
         .is_claimed(&announced_key(store, shipment_id))
         .await?
     {
@@ -273,7 +265,8 @@ async fn send_notice(
     n: &NoticeDraft<'_>,
 ) -> Result<bool, ApplyError> {
     let shipment = n.shipment_id.to_string();
-    send_document(cx, 
+    send_document(
+        cx,
         store,
         &origin.procurement,
         payload_id,
@@ -318,7 +311,7 @@ pub async fn announce_shipments(cx: &Context, event: &WebhookEvent) -> Result<()
             ) else {
                 return Ok(());
             };
-            return documents::withdraw_ship_notice(cx, event.store_hash.as_str(), order_id, shipment_id)
+            return withdraw_ship_notice(cx, event.store_hash.as_str(), order_id, shipment_id)
                 .await;
         }
         _ => return Ok(()),
@@ -326,8 +319,7 @@ pub async fn announce_shipments(cx: &Context, event: &WebhookEvent) -> Result<()
     let Some(order_id) = event.data.get("orderId").and_then(Value::as_i64) else {
         return Ok(());
     };
-    documents::notify_shipments(cx, event.store_hash.as_str(), order_id, changed)
-        .await
+    notify_shipments(cx, event.store_hash.as_str(), order_id, changed).await
 }
 
 /// Sends the ship notice of every shipment of order `order_id` that needs one (see
@@ -346,8 +338,8 @@ pub(crate) async fn notify_shipments(
         return Ok(());
     };
     for shipment in core.shipments(order_id).await? {
-        let mut tracking: Tracking =
-            serde_json::from_value(Value::Object(shipment.extra.clone())).map_err(|e| {
+        let mut tracking: Tracking = serde_json::from_value(Value::Object(shipment.extra.clone()))
+            .map_err(|e| {
                 ApplyError::Permanent(format!(
                     "shipment {} of order {order_id}: its tracking cannot be read: {e}",
                     shipment.id
@@ -365,7 +357,6 @@ pub(crate) async fn notify_shipments(
     }
     Ok(())
 }
-
 
 /// Tells the buyer's procurement system that an order from cXML was cancelled or declined
 /// in BigCommerce (a `ConfirmationRequest` type `reject`), on the `store/order/statusUpdated`
@@ -393,8 +384,7 @@ pub async fn confirm_status_change(cx: &Context, event: &WebhookEvent) -> Result
         return Ok(());
     };
     let reason = format!("order {order_id} was {status}");
-    documents::send_cancellation(cx, store, order_id, &origin.procurement, &reason)
-        .await
+    send_cancellation(cx, store, order_id, &origin.procurement, &reason).await
 }
 
 /// Tells PO `p`'s procurement system that order `order_id` is cancelled (a
@@ -413,7 +403,7 @@ pub(crate) async fn send_cancellation(
         total: None,
         comments: Some(comments),
     };
-    documents::send_confirmation(cx, store, p, draft).await?;
+    send_confirmation(cx, store, p, draft).await?;
     // Marked after the partner took it: one that dies in between sends it again, the same
     // document.
     cx.state
@@ -450,8 +440,7 @@ async fn send_document(
         user_agent: USER_AGENT,
     };
     let doc = write(&parties, &order, partner.deployment_mode.as_str(), &now());
-    post_document(cx, &url, &partner.name, payload_id, doc)
-        .await
+    post_document(cx, &url, &partner.name, payload_id, doc).await
 }
 
 /// The procurement section of `store`'s secret, its partner `name`, and where that partner

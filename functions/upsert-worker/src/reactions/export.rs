@@ -5,8 +5,8 @@
 use b2b_export::{ExportError, Exporter};
 use futures_util::future::BoxFuture;
 
-use crate::engine::outcome::ApplyError;
 use super::EventSink;
+use crate::engine::outcome::ApplyError;
 use b2b_commands::WebhookEvent;
 
 /// An [`EventSink`] that exports through order-export's code.

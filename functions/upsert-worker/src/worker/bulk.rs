@@ -2,53 +2,17 @@
 //! missing are created together, up to [`B2B_BULK_MAX`] of a kind per request, and the records
 //! that waited only for a company created in the same batch are tried once more.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::event::sqs::SqsMessage;
-use b2b_commands::Command;
 use bigcommerce_b2b::b2b::B2B_BULK_MAX;
 use futures_util::StreamExt;
 
-use super::record::Incoming;
+use super::record::{split_processed, Deferred, Finished, Incoming, Processed};
 use super::{RecordResult, Worker};
-use crate::apply::{ApplyError, BulkCreate, HeldCreate, Lease, Outcome};
-
-/// A `company.upsert` or `user.upsert` whose entity was missing: leased and looked up, its
-/// create held back.
-pub(super) struct Deferred<'r> {
-    /// The record it came in.
-    pub item: &'r Incoming<'r>,
-    /// Its command.
-    pub cmd: &'r Command,
-    /// Its lease, ended when the command is finished.
-    pub lease: Lease,
-    /// The create held back.
-    pub create: HeldCreate,
-}
-
-/// A record after a pass.
-pub(super) enum Processed<'r> {
-    /// Its result.
-    Finished(RecordResult),
-    /// Its create is held back.
-    Deferred(Deferred<'r>),
-}
-
-/// A record and its result.
-pub(super) type Finished<'r> = (&'r Incoming<'r>, RecordResult);
-
-/// Splits records after a pass into the finished and the deferred.
-pub(super) fn split_processed<'r>(
-    processed: impl IntoIterator<Item = (&'r Incoming<'r>, Processed<'r>)>,
-) -> (Vec<Finished<'r>>, Vec<Deferred<'r>>) {
-    let mut finished = Vec::new();
-    let mut deferred = Vec::new();
-    for (item, p) in processed {
-        match p {
-            Processed::Finished(r) => finished.push((item, r)),
-            Processed::Deferred(d) => deferred.push(d),
-        }
-    }
-    (finished, deferred)
-}
+use crate::engine::family::{BulkCreate, HeldCreate};
+use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::Engine;
 
 fn waits_for_a_company(item: &Incoming<'_>, result: &RecordResult) -> bool {
     matches!(
@@ -60,16 +24,23 @@ fn waits_for_a_company(item: &Incoming<'_>, result: &RecordResult) -> bool {
     ) && !item.in_fifo_group()
 }
 
-/// The command types whose creates others in a batch may wait for: companies (their buyers,
-/// addresses, branches, lists), customer groups (their companies) and buyers (their lists).
-const WAITED_FOR: [&str; 3] = ["company.upsert", "customergroup.upsert", "user.upsert"];
-
 /// Passes over the waiting commands after the first: one per level of what waits for what
 /// (a list waits for its buyer, who waits for a company, which waits for its group).
 const WAITING_PASSES: usize = 3;
 
-fn created_what_others_wait_for(result: &RecordResult) -> bool {
-    matches!(result, RecordResult::Done { kind, outcome: "created" } if WAITED_FOR.contains(&kind.as_str()))
+/// Whether `item` created what others in a batch may wait for: a company (its buyers,
+/// addresses, branches, lists), a customer group (its companies), a buyer (its lists); each
+/// command type says so itself (`Apply::OTHERS_WAIT_FOR_IT`).
+fn created_what_others_wait_for(item: &Incoming<'_>, result: &RecordResult) -> bool {
+    matches!(
+        result,
+        RecordResult::Done {
+            outcome: "created",
+            ..
+        }
+    ) && item
+        .command()
+        .is_some_and(|c| Engine::others_wait_for(&c.action))
 }
 
 impl Worker {
@@ -88,14 +59,15 @@ impl Worker {
         &self,
         deferred: Vec<Deferred<'r>>,
     ) -> Vec<Finished<'r>> {
-        let (mut companies, mut users): (Vec<_>, Vec<_>) = deferred
-            .into_iter()
-            .partition(|d| matches!(d.create, HeldCreate::Company(_)));
+        let mut by_kind: BTreeMap<&'static str, Vec<Deferred<'r>>> = BTreeMap::new();
+        for d in deferred {
+            by_kind.entry(d.create.bulk_kind()).or_default().push(d);
+        }
         let mut chunks = Vec::new();
-        for list in [&mut companies, &mut users] {
+        for mut list in by_kind.into_values() {
             while !list.is_empty() {
                 let rest = list.split_off(list.len().min(B2B_BULK_MAX));
-                chunks.push(std::mem::replace(list, rest));
+                chunks.push(std::mem::replace(&mut list, rest));
             }
         }
         let created: Vec<Vec<Finished<'r>>> = futures_util::stream::iter(chunks)
@@ -113,7 +85,10 @@ impl Worker {
     /// bad command fails.
     async fn create_deferred<'r>(&self, chunk: Vec<Deferred<'r>>) -> Vec<Finished<'r>> {
         let held: Vec<&HeldCreate> = chunk.iter().map(|d| &d.create).collect();
-        let results: Vec<Result<Outcome, ApplyError>> = match self.applier.create_held(&held).await
+        let results: Vec<Result<Outcome, ApplyError>> = match self
+            .engine
+            .create_held(&chunk[0].cmd.action, &held)
+            .await
         {
             BulkCreate::Created(results) => results,
             BulkCreate::Retry(e) => vec![Err(e); chunk.len()],
@@ -125,7 +100,7 @@ impl Worker {
         };
         let mut out = Vec::with_capacity(chunk.len());
         for (d, result) in chunk.into_iter().zip(results) {
-            let result = self.applier.finish(d.lease, result).await;
+            let result = self.engine.finish(d.lease, result).await;
             let kind = d.cmd.kind().to_owned();
             let record: &SqsMessage = d.item.record;
             out.push((
@@ -140,8 +115,8 @@ impl Worker {
     /// Applies a deferred command on its own (lookup, then create) and finishes it. The lookup
     /// is BigCommerce's, not the mirror's: a refused bulk request may have created the entity.
     async fn finish_one_by_one<'r>(&self, d: Deferred<'r>) -> Finished<'r> {
-        let result = self.applier.without_mirror().apply_leased(d.cmd).await;
-        let result = self.applier.finish(d.lease, result).await;
+        let result = self.engine.without_mirror().apply_leased(d.cmd).await;
+        let result = self.engine.finish(d.lease, result).await;
         let kind = d.cmd.kind().to_owned();
         (
             d.item,
@@ -158,7 +133,9 @@ impl Worker {
         &self,
         mut results: Vec<Finished<'r>>,
     ) -> Vec<Finished<'r>> {
-        let mut progressed = results.iter().any(|(_, r)| created_what_others_wait_for(r));
+        let mut progressed = results
+            .iter()
+            .any(|(item, r)| created_what_others_wait_for(item, r));
         for _ in 0..WAITING_PASSES {
             if !progressed {
                 break;
@@ -177,7 +154,9 @@ impl Worker {
             let (finished, deferred) = split_processed(again);
             let mut pass = finished;
             pass.extend(self.create_all_deferred(deferred).await);
-            progressed = pass.iter().any(|(_, r)| created_what_others_wait_for(r));
+            progressed = pass
+                .iter()
+                .any(|(item, r)| created_what_others_wait_for(item, r));
             done.extend(pass);
             results = done;
         }

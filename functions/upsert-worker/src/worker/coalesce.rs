@@ -1,8 +1,7 @@
 //! Webhook events of one batch for the same export target (outside FIFO groups): the first is
 //! handled, the rest take its result.
 
-use super::bulk::Finished;
-use super::record::{event_kind, Incoming};
+use super::record::{event_kind, Finished, Incoming};
 use super::{RecordResult, Worker};
 
 impl Worker {

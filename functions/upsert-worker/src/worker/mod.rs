@@ -11,7 +11,7 @@
 //! This module holds the batch mechanics (grouping, FIFO order, the passes); each record's body
 //! is parsed once (`record`), held-back creates go in bulk (`bulk`), webhook events for one
 //! export target are handled once (`coalesce`), and `report` answers Lambda and emits the
-//! metrics. What one command does to BigCommerce is [`crate::apply`]'s.
+//! metrics. What one command does to BigCommerce is its family's ([`crate::engine`], [`crate::families`]).
 
 mod bulk;
 mod coalesce;
@@ -24,16 +24,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use b2b_commands::WebhookEvent;
 use b2b_shared::queue::Queue;
 use bigcommerce_b2b::ClientStats;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 
-use crate::apply::{Applier, ApplyError};
+use crate::engine::Engine;
 use crate::mapping::Mapping;
-use bulk::{split_processed, Processed};
-use record::Incoming;
+use crate::reactions::EventSink;
+use record::{split_processed, Incoming, Processed};
 
 /// Changes a message's visibility timeout (to retry after a rate-limit reset).
 pub trait Visibility: Send + Sync + 'static {
@@ -74,18 +73,6 @@ impl Visibility for SqsVisibility {
     }
 }
 
-/// Where normalized webhook events go (the export path); `None` ignores them knowingly.
-pub trait EventSink: Send + Sync + 'static {
-    /// Handles one event.
-    fn handle<'a>(&'a self, event: &'a WebhookEvent) -> BoxFuture<'a, Result<(), ApplyError>>;
-
-    /// Events with the same key are handled alike (the export of one company, say), so a batch
-    /// handles each key once; `None` (the default) handles every event.
-    fn coalesce_key(&self, _event: &WebhookEvent) -> Option<String> {
-        None
-    }
-}
-
 /// The outcome of one record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordResult {
@@ -121,7 +108,7 @@ pub enum RecordResult {
 #[derive(Clone)]
 pub struct Worker {
     /// Applies commands.
-    pub applier: Applier,
+    pub engine: Engine,
     /// Optional field mapping for raw source-system records.
     pub mapping: Option<Arc<Mapping>>,
     /// The dead-letter queue.
@@ -135,7 +122,7 @@ pub struct Worker {
     /// The inbound queue's `maxReceiveCount`: a message that fails retryably on its last
     /// receive is dead-lettered by the worker, with its reason, before SQS would move it raw.
     pub max_receives: u32,
-    /// Serving many stores: each store's client and sink. `None`: the one store of `applier`.
+    /// Serving many stores: each store's client and sink. `None`: the one store of `engine`.
     pub stores: Option<Arc<crate::stores::ManyStores>>,
 }
 
@@ -163,10 +150,10 @@ impl Worker {
             return self.handle_stores(stores, event).await;
         }
         let batch = Worker {
-            applier: self.applier.for_batch(),
+            engine: self.engine.for_batch(),
             ..self.clone()
         };
-        let before = self.applier.client.stats();
+        let before = self.engine.context.client.stats();
         let items: Vec<Incoming> = event.records.iter().map(|r| batch.parse(r)).collect();
         batch.handle_batch(&items, before).await
     }

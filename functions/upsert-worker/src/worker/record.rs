@@ -1,15 +1,20 @@
-//! One record: its body read once ([`Incoming`]), applied or handed to the event sink, and its
-//! result concluded (logged, and dead-lettered when permanent).
+//! One record: its body read once ([`Incoming`]), applied (or its create held back:
+//! [`Processed::Deferred`]) or handed to the webhook reactions, and its result concluded (logged,
+//! and dead-lettered when permanent).
 
 use aws_lambda_events::event::sqs::SqsMessage;
-use b2b_commands::{Action, Command, InboundMessage, WebhookEvent};
+use b2b_commands::{Command, InboundMessage, WebhookEvent};
 use b2b_shared::queue::OutgoingMessage;
 use serde_json::{json, Value};
 
-use super::bulk::{Deferred, Processed};
 use super::{RecordResult, Worker};
-use crate::apply::{ApplyError, Begun, Outcome, Step};
+use crate::engine::family::{HeldCreate, Step};
+use crate::engine::lease::Begun;
+use crate::engine::lease::Lease;
+use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::Engine;
 use crate::now_secs;
+use crate::reactions;
 
 /// What a record's body turned out to be.
 pub(super) enum Parsed {
@@ -88,6 +93,14 @@ impl Incoming<'_> {
         }
     }
 
+    /// The command it carries, if it is one.
+    pub fn command(&self) -> Option<&Command> {
+        match &self.message {
+            Ok(Parsed::Command(c)) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The webhook event it carries, if it is one.
     pub fn event(&self) -> Option<&WebhookEvent> {
         match &self.message {
@@ -95,6 +108,45 @@ impl Incoming<'_> {
             _ => None,
         }
     }
+}
+
+/// A `company.upsert` or `user.upsert` whose entity was missing: leased and looked up, its
+/// create held back.
+pub(super) struct Deferred<'r> {
+    /// The record it came in.
+    pub item: &'r Incoming<'r>,
+    /// Its command.
+    pub cmd: &'r Command,
+    /// Its lease, ended when the command is finished.
+    pub lease: Lease,
+    /// The create held back.
+    pub create: HeldCreate,
+}
+
+/// A record after a pass.
+pub(super) enum Processed<'r> {
+    /// Its result.
+    Finished(RecordResult),
+    /// Its create is held back.
+    Deferred(Deferred<'r>),
+}
+
+/// A record and its result.
+pub(super) type Finished<'r> = (&'r Incoming<'r>, RecordResult);
+
+/// Splits records after a pass into the finished and the deferred.
+pub(super) fn split_processed<'r>(
+    processed: impl IntoIterator<Item = (&'r Incoming<'r>, Processed<'r>)>,
+) -> (Vec<Finished<'r>>, Vec<Deferred<'r>>) {
+    let mut finished = Vec::new();
+    let mut deferred = Vec::new();
+    for (item, p) in processed {
+        match p {
+            Processed::Finished(r) => finished.push((item, r)),
+            Processed::Deferred(d) => deferred.push(d),
+        }
+    }
+    (finished, deferred)
 }
 
 /// The `webhook:{scope}` kind of an event's record in logs and metrics.
@@ -160,7 +212,7 @@ impl Worker {
                 refused.kind.clone(),
                 Err(ApplyError::Permanent(refused.reason.clone())),
             ),
-            Ok(Parsed::Command(cmd)) if defer && may_defer(cmd) => {
+            Ok(Parsed::Command(cmd)) if defer && Engine::may_hold_create(cmd) => {
                 match self.begin_deferring(item, cmd).await {
                     Ok(deferred) => return Processed::Deferred(deferred),
                     Err(result) => (cmd.kind().to_owned(), result),
@@ -168,24 +220,10 @@ impl Worker {
             }
             Ok(Parsed::Command(cmd)) => (
                 cmd.kind().to_owned(),
-                self.applier.apply(cmd).await.map(Outcome::as_str),
+                self.engine.apply(cmd).await.map(Outcome::as_str),
             ),
             Ok(Parsed::Event(event)) => {
-                let touched = match self.applier.touch_by_event(event).await {
-                    Ok(()) => self.applier.announce_shipments(event).await,
-                    Err(e) => Err(e),
-                };
-                let touched = match touched {
-                    Ok(()) => self.applier.confirm_status_change(event).await,
-                    Err(e) => Err(e),
-                };
-                let r = match touched {
-                    Err(e) => Err(e),
-                    Ok(()) => match &self.events {
-                        Some(sink) => sink.handle(event).await.map(|()| "exported"),
-                        None => Ok("ignored"),
-                    },
-                };
+                let r = reactions::react(&self.engine.context, self.events.as_deref(), event).await;
                 (event_kind(event), r)
             }
         };
@@ -199,12 +237,12 @@ impl Worker {
         item: &'r Incoming<'r>,
         cmd: &'r Command,
     ) -> Result<Deferred<'r>, Result<&'static str, ApplyError>> {
-        let lease = match self.applier.begin(cmd).await {
+        let lease = match self.engine.begin(cmd).await {
             Ok(Begun::Replayed) => return Err(Ok(Outcome::Replayed.as_str())),
             Err(e) => return Err(Err(e)),
             Ok(Begun::Leased(lease)) => lease,
         };
-        let result = match self.applier.apply_deferring_create(cmd).await {
+        let result = match self.engine.apply_or_hold(cmd).await {
             Ok(Step::Create(create)) => {
                 return Ok(Deferred {
                     item,
@@ -216,11 +254,7 @@ impl Worker {
             Ok(Step::Done(outcome)) => Ok(outcome),
             Err(e) => Err(e),
         };
-        Err(self
-            .applier
-            .finish(lease, result)
-            .await
-            .map(Outcome::as_str))
+        Err(self.engine.finish(lease, result).await.map(Outcome::as_str))
     }
 
     /// Logs a record's result and turns it into a [`RecordResult`], dead-lettering a permanent
@@ -314,22 +348,5 @@ impl Worker {
                 }
             }
         }
-    }
-}
-
-/// Whether a command's create may be held back for a bulk request.
-fn may_defer(cmd: &Command) -> bool {
-    match &cmd.action {
-        // A company joining a hierarchy, or with terms or credit, has calls after its create
-        // that only the command's own path makes.
-        Action::CompanyUpsert(upsert) => {
-            let company = &upsert.company;
-            company.parent_external_id.is_none()
-                && company.payment_terms.is_none()
-                && company.payment_methods.is_none()
-                && company.credit.is_none()
-        }
-        Action::UserUpsert(_) => true,
-        _ => false,
     }
 }

@@ -8,7 +8,7 @@ use b2b_commands::metric_kind;
 use b2b_shared::telemetry::{emit_metrics, Metric};
 use bigcommerce_b2b::{ClientStats, StoreHash};
 
-use super::bulk::Finished;
+use super::record::Finished;
 use super::{RecordResult, Worker};
 
 impl Worker {
@@ -70,9 +70,10 @@ impl Worker {
                     let mut reason = format!(
                         "still failing after {receives} receives (the queue's limit): {reason}"
                     );
-                    let body = item.record.body.as_deref().unwrap_or_default();
-                    if let Some(note) = self.applier.reject_unmade_order(body, &reason).await {
-                        reason = format!("{reason} ({note})");
+                    if let Some(cmd) = item.command() {
+                        if let Some(note) = self.engine.before_dead_letter(cmd, &reason).await {
+                            reason = format!("{reason} ({note})");
+                        }
                     }
                     self.dead_letter(item.record, kind, reason, None).await
                 }
@@ -90,7 +91,7 @@ impl Worker {
         if !results.iter().any(|r| parked(r).is_some()) {
             return;
         }
-        let served = match self.applier.client.store_hash().await {
+        let served = match self.engine.context.client.store_hash().await {
             Ok(store) => store,
             Err(e) => {
                 tracing::warn!(error = %e, "dead letters not counted: the served store is unknown");
@@ -107,10 +108,11 @@ impl Worker {
             return;
         };
         let (store, at) = (served.as_str(), crate::now_secs());
-        let added = self
-            .applier
-            .state
-            .add_dead_letters(store, mine.len() as u64, at, last_reason);
+        let added =
+            self.engine
+                .context
+                .state
+                .add_dead_letters(store, mine.len() as u64, at, last_reason);
         if let Err(e) = added.await {
             tracing::warn!(%store, records = mine.len(), error = %e, "dead letters parked but not counted");
         }
@@ -153,7 +155,7 @@ impl Worker {
                 }],
             );
         }
-        let stats = self.applier.client.stats().since(&before);
+        let stats = self.engine.context.client.stats().since(&before);
         emit_metrics(
             &[("Function", "upsert-worker")],
             &[

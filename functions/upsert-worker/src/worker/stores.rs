@@ -48,16 +48,16 @@ impl Worker {
                 }
             }
         }
-        let runs = served
-            .iter()
-            .map(|(worker, items)| worker.handle_batch(items, worker.applier.client.stats()));
+        let runs = served.iter().map(|(worker, items)| {
+            worker.handle_batch(items, worker.engine.context.client.stats())
+        });
         let mut responses = futures_util::future::join_all(runs).await;
         let base = Worker {
-            applier: self.applier.for_batch(),
+            engine: self.engine.for_batch(),
             ..self.clone()
         };
         if !unserved.is_empty() {
-            let before = base.applier.client.stats();
+            let before = base.engine.context.client.stats();
             responses.push(base.handle_batch(&unserved, before).await);
         }
         if !unavailable.is_empty() {
@@ -65,7 +65,10 @@ impl Worker {
                 .iter()
                 .map(|(item, reason)| (item, retry(item, reason)))
                 .collect();
-            responses.push(base.respond(retries, base.applier.client.stats()).await);
+            responses.push(
+                base.respond(retries, base.engine.context.client.stats())
+                    .await,
+            );
         }
         let mut response = SqsBatchResponse::default();
         for r in responses {
@@ -77,13 +80,13 @@ impl Worker {
     /// This worker for one store's records: its client (with this invocation's deadline) and
     /// its export sink.
     fn for_store(&self, client: BcClient, stores: &ManyStores) -> Worker {
-        let client = match self.applier.client.deadline() {
+        let client = match self.engine.context.client.deadline() {
             Some(deadline) => client.with_deadline(deadline),
             None => client,
         };
         Worker {
             events: stores.sinks.as_ref().map(|make| make(client.clone())),
-            applier: self.applier.with_client(client),
+            engine: self.engine.with_client(client),
             stores: None,
             ..self.clone()
         }

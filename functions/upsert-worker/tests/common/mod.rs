@@ -5,13 +5,13 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_shared::queue::MemoryQueue;
 use serde_json::{json, Value};
-use upsert_worker::{Applier, Worker};
+use upsert_worker::{Engine, Worker};
 
 /// A worker as the tests run it: one store, no mapping, webhook export or visibility control,
 /// 4 records at once, the default receive count, dead letters into `dead_letters`.
-pub fn worker(applier: Applier, dead_letters: Arc<MemoryQueue>) -> Worker {
+pub fn worker(engine: Engine, dead_letters: Arc<MemoryQueue>) -> Worker {
     Worker {
-        applier,
+        engine,
         mapping: None,
         dead_letters,
         visibility: None,

@@ -14,7 +14,6 @@ use crate::engine::context::Context;
 use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::companies;
 
-
 /// Links the company `external_id` to the parent `parent_external_id`; `upserted` is what
 /// the upsert did, returned as `Updated` when only the link changed.
 pub(crate) async fn link_parent(
@@ -36,7 +35,8 @@ pub(crate) async fn link_parent(
     if company.parent_id() == Some(parent) {
         return Ok(upserted);
     }
-    let current = cx.client
+    let current = cx
+        .client
         .b2b()
         .company(company.company_id)
         .await?

@@ -4,6 +4,7 @@
 //! account hierarchy (`hierarchy`) and given its payment terms and credit (`terms`).
 
 mod create;
+mod fields;
 mod hierarchy;
 mod terms;
 mod update;
@@ -40,7 +41,7 @@ impl Apply for company::Upsert {
         let store = cmd.store_hash.as_str();
         let with_group = prepare(cx, store, &self.company).await?;
         let company = &*with_group;
-        let upserted = update::company_upsert(cx, store, &cmd.external_id, company).await?;
+        let upserted = company_upsert(cx, store, &cmd.external_id, company).await?;
         let linked = match &company.parent_external_id {
             Some(parent) => {
                 hierarchy::link_parent(cx, store, &cmd.external_id, parent, upserted).await?
@@ -71,13 +72,15 @@ impl Apply for company::Upsert {
         let company = &*with_group;
         let pending = || create::pending_company(cx, store, &cmd.external_id, company);
         match companies::find(cx, store, &cmd.external_id).await? {
-            Some(existing) => update::company_update(cx, store, &existing, &cmd.external_id, company)
-                .await
-                .map(Step::Done),
+            Some(existing) => {
+                update::company_update(cx, store, &existing, &cmd.external_id, company)
+                    .await
+                    .map(Step::Done)
+            }
             // The bulk create names a catalog, not its id: such a company is created alone.
-            None if company.catalog_id.is_some() => create::create_company(cx, &pending())
-                .await
-                .map(Step::Done),
+            None if company.catalog_id.is_some() => {
+                create::create_company(cx, &pending()).await.map(Step::Done)
+            }
             None => Ok(Step::Create(Box::new(pending()))),
         }
     }
@@ -122,7 +125,8 @@ async fn prepare<'d>(
         return Ok(Cow::Borrowed(data));
     };
     let key = id_key(store, Kind::CustomerGroup, ext);
-    let id = cx.state
+    let id = cx
+        .state
         .get_id(&key)
         .await?
         .ok_or_else(|| ApplyError::Missing {
@@ -132,4 +136,19 @@ async fn prepare<'d>(
     let mut with = data.clone();
     with.customer_group_id = Some(id);
     Ok(Cow::Owned(with))
+}
+
+/// Creates the company `external_id` names, or brings it to what `data` says.
+async fn company_upsert(
+    cx: &Context,
+    store: &str,
+    external_id: &str,
+    data: &CompanyData,
+) -> Result<Outcome, ApplyError> {
+    match companies::find(cx, store, external_id).await? {
+        Some(existing) => update::company_update(cx, store, &existing, external_id, data).await,
+        None => {
+            create::create_company(cx, &create::pending_company(cx, store, external_id, data)).await
+        }
+    }
 }

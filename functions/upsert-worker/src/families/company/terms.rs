@@ -16,7 +16,6 @@ use crate::engine::context::Context;
 use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::companies;
 
-
 /// Brings company `external_id`'s terms, payment methods and credit to what `data` says
 /// (each left alone when absent); `upserted` is what the upsert did, returned as `Updated`
 /// when only the terms changed.

@@ -10,10 +10,10 @@ use b2b_commands::{OrderRef, ProcurementRef};
 use bigcommerce_b2b::fulfillment::status_label;
 
 use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
+use crate::engine::ids::{id_key, Kind};
 use crate::engine::outcome::{ApplyError, Outcome};
+use crate::partners;
 use crate::partners::{cancelled_key, ended_status};
-
 
 /// The status of a cancelled order.
 const CANCELLED: i64 = 5;
@@ -22,7 +22,11 @@ const CANCELLED: i64 = 5;
 const PAST_CANCELLING: [i64; 5] = [2, 3, 4, 10, 14];
 
 /// The BigCommerce id of the order a cancellation names, or the retry to wait for it.
-async fn cancelled_order_id(cx: &Context, store: &str, order: &OrderRef) -> Result<i64, ApplyError> {
+async fn cancelled_order_id(
+    cx: &Context,
+    store: &str,
+    order: &OrderRef,
+) -> Result<i64, ApplyError> {
     if let Some(id) = order.id {
         return Ok(id);
     }
@@ -31,10 +35,7 @@ async fn cancelled_order_id(cx: &Context, store: &str, order: &OrderRef) -> Resu
     if let Some(id) = cx.state.get_id(&key).await? {
         return Ok(id);
     }
-    let found = cx.client
-        .core()
-        .orders_with_external_id(reference)
-        .await?;
+    let found = cx.client.core().orders_with_external_id(reference).await?;
     match found.first() {
         Some(o) => Ok(o.id),
         None => Err(ApplyError::Missing {

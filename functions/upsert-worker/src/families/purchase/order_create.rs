@@ -16,15 +16,15 @@ use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 
-use crate::engine::context::Context;
-use crate::engine::ids::{Kind, id_key};
-use crate::engine::outcome::{ApplyError, Outcome};
-use crate::lookups::catalog::{CatalogItem};
-use crate::partners::{procurement_key, ConfirmationDraft};
 use super::settings::PurchaseOrders;
-use crate::lookups::companies;
+use crate::engine::context::Context;
+use crate::engine::ids::{id_key, Kind};
+use crate::engine::outcome::{ApplyError, Outcome};
 use crate::lookups::buyers;
-
+use crate::lookups::catalog::{self, CatalogItem};
+use crate::lookups::companies;
+use crate::partners;
+use crate::partners::{procurement_key, ConfirmationDraft};
 
 /// The company an `order.create` names.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +59,7 @@ fn v2_address(a: &OrderAddress) -> Value {
 
 /// The `POST /v2/orders` body (`order_Post`): the lines at the agreed prices (before tax),
 /// shipping, and totals overridden so the order states the PO's tax; `price_check` (what
-/// [`Applier::price_check`] found) ends the staff notes.
+/// `price_check::price_check` found) ends the staff notes.
 fn order_body(
     external_id: &str,
     order: &OrderData,
@@ -126,8 +126,7 @@ pub(crate) async fn order_create(
     order: &OrderData,
     procurement: Option<&ProcurementRef>,
 ) -> Result<Outcome, ApplyError> {
-    let made = make_order(cx, store, external_id, company, order, procurement)
-        .await;
+    let made = make_order(cx, store, external_id, company, order, procurement).await;
     let Some(p) = procurement else {
         return made.map(|(outcome, _)| outcome);
     };
@@ -176,13 +175,9 @@ async fn make_order(
     // process may have died after the create.
     let (outcome, id) = match cx.state.get_id(&key).await? {
         Some(id) => (Outcome::Unchanged, id),
-        None => {
-            create_order_once(cx, store, &key, external_id, company, order)
-                .await?
-        }
+        None => create_order_once(cx, store, &key, external_id, company, order).await?,
     };
-    record_procurement(cx, store, id, order, procurement)
-        .await?;
+    record_procurement(cx, store, id, order, procurement).await?;
     record_po_number(cx, id, &order.po_number).await?;
     Ok((outcome, id))
 }
@@ -207,9 +202,9 @@ async fn create_order_once(
         )));
     };
     let skus: Vec<String> = order.lines.iter().map(|l| l.sku.clone()).collect();
-    let items = catalog::items(cx, &skus, "order.lines", "order not created")
-        .await?;
-    let found = cx.client
+    let items = catalog::items(cx, &skus, "order.lines", "order not created").await?;
+    let found = cx
+        .client
         .core()
         .orders_with_external_id(external_id)
         .await?;
@@ -219,7 +214,7 @@ async fn create_order_once(
             let status = order
                 .status_id
                 .unwrap_or(cx.kept::<PurchaseOrders>().status_id);
-            let check = price_check(cx, &company, order, &items).await;
+            let check = super::price_check::price_check(cx, &company, order, &items).await;
             let body = order_body(
                 external_id,
                 order,
@@ -290,7 +285,8 @@ async fn order_company(
     };
     let settings = cx.kept::<PurchaseOrders>();
     let field = &settings.identity_field;
-    let matching = cx.client
+    let matching = cx
+        .client
         .b2b()
         .companies_with_extra_field(field, identity)
         .await?;
@@ -316,8 +312,7 @@ async fn order_buyer(
     order: &OrderData,
 ) -> Result<User, ApplyError> {
     if let Some(email) = &order.buyer_email {
-        return buyers::of_company(cx, store, company.company_id, email, "order.buyer_email")
-            .await;
+        return buyers::of_company(cx, store, company.company_id, email, "order.buyer_email").await;
     }
     let filter = UserFilter {
         company_id: Some(company.company_id),
@@ -373,10 +368,12 @@ pub(crate) async fn reject_unmade_order(
         total: None,
         comments: Some(reason),
     };
-    Some(match partners::send_confirmation(cx, store, p, draft).await {
-        Ok(()) => "rejected to the buyer's procurement system".to_owned(),
-        Err(e) => format!("the rejection was not taken: {e}"),
-    })
+    Some(
+        match partners::send_confirmation(cx, store, p, draft).await {
+            Ok(()) => "rejected to the buyer's procurement system".to_owned(),
+            Err(e) => format!("the rejection was not taken: {e}"),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@ use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::BcError;
 
 use crate::engine::context::Context;
-use crate::lookups::catalog::{CatalogItem};
-
+use crate::lookups::catalog::CatalogItem;
 
 /// The storefront channel whose price list assignment is checked.
 const CHANNEL: i64 = 1;
@@ -98,9 +97,7 @@ pub(crate) async fn price_check(
     order: &OrderData,
     items: &[CatalogItem],
 ) -> Option<String> {
-    match company_price_list(cx, company, items, &order.currency)
-        .await
-    {
+    match company_price_list(cx, company, items, &order.currency).await {
         Ok(list) => {
             let found = differences(order, items, list.as_ref());
             if found.is_empty() {
