@@ -20,7 +20,7 @@
 //!   order, its own checks).
 //! - One module per command family, each owning its command structs, payload types and checks:
 //!   [`company`], [`user`], [`address`], [`price_list`], [`quote`], [`fulfillment`],
-//!   [`inventory`], [`invoice`], [`customer_group`], [`shopping_list`],
+//!   [`inventory`], [`invoice`], [`staff`], [`customer_group`], [`shopping_list`],
 //!   [`purchase`].
 //! - [`webhook`]: the normalized webhook event; [`validation`]: the schema at run time;
 //!   [`metric`]: the fixed set of metric dimensions a message kind maps to.
@@ -41,6 +41,7 @@ pub mod quote;
 pub mod registry;
 pub mod shopping_list;
 pub mod spec;
+pub mod staff;
 pub mod user;
 pub mod validation;
 pub mod webhook;
@@ -69,6 +70,7 @@ pub use quote::{QuoteData, QuoteLine, QuoteStatus};
 pub use registry::{Action, COMMAND_TYPES};
 pub use shopping_list::{ShoppingListData, ShoppingListLine, ShoppingListStatus};
 pub use spec::CommandSpec;
+pub use staff::{SalesRepData, SuperAdminData};
 pub use user::UserData;
 pub use webhook::*;
 

@@ -46,6 +46,10 @@ macro_rules! with_command_registry {
             "invoice.upsert" => InvoiceUpsert($crate::invoice::Upsert),
             /// A payment or credit the ERP received: open balances follow.
             "invoice.balance" => InvoiceBalance($crate::invoice::Balance),
+            /// A sales staff member (by email) assigned to or removed from companies.
+            "salesrep.assign" => SalesRepAssign($crate::staff::AssignSalesRep),
+            /// A super admin created when missing and assigned to or removed from companies.
+            "superadmin.upsert" => SuperAdminUpsert($crate::staff::UpsertSuperAdmin),
             /// A customer group created or updated (found by `external_id`, then by name).
             "customergroup.upsert" => CustomerGroupUpsert($crate::customer_group::Upsert),
             /// A company's shopping list created or made to match.

@@ -13,6 +13,7 @@
 //! | [`fulfillment`] | `order.status`, `shipment.create`, `shipment.update`, `shipment.delete` |
 //! | [`inventory`] | `inventory.set`, `inventory.adjust` |
 //! | [`invoice`] | `invoice.upsert`, `invoice.balance` |
+//! | [`staff`] | `salesrep.assign`, `superadmin.upsert` |
 //! | [`customer_group`] | `customergroup.upsert` |
 //! | [`shopping_list`] | `shoppinglist.upsert` |
 //! | [`purchase`] | `order.create`, `order.cancel` |
@@ -27,4 +28,5 @@ pub mod price_list;
 pub mod purchase;
 pub mod quote;
 pub mod shopping_list;
+pub mod staff;
 pub mod user;
