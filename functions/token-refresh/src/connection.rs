@@ -148,80 +148,20 @@ impl ConnectionDoc {
     /// The typed view, with every problem named in one message.
     pub fn spec(&self) -> Result<ConnectionSpec, String> {
         let mut problems = Vec::new();
-        let token_url = match self.text("token_url").map(parse_endpoint) {
-            Some(Ok(u)) => Some(u),
-            Some(Err(e)) => {
-                problems.push(format!("token_url: {e}"));
-                None
-            }
-            None => {
-                problems.push("token_url: missing".to_owned());
-                None
-            }
-        };
-        let grant_type = match self.text("grant_type") {
-            Some("refresh_token") => Some(GrantType::RefreshToken),
-            Some("client_credentials") => Some(GrantType::ClientCredentials),
-            Some(_) => {
-                problems.push("grant_type: expected refresh_token or client_credentials".into());
-                None
-            }
-            None => {
-                problems.push("grant_type: missing".into());
-                None
-            }
-        };
-        let client_id = self.text("client_id").map(str::to_owned);
-        if client_id.is_none() {
-            problems.push("client_id: missing".into());
-        }
-        let client_secret = self.text("client_secret").map(SecretString::from);
-        if client_secret.is_none() {
-            problems.push("client_secret: missing".into());
-        }
-        let client_auth = match self.text("client_auth") {
-            None | Some("basic") => ClientAuth::Basic,
-            Some("body") => ClientAuth::Body,
-            Some(_) => {
-                problems.push("client_auth: expected basic or body".into());
-                ClientAuth::Basic
-            }
-        };
+        let token_url = self.endpoint("token_url", true, &mut problems);
+        let grant_type = self.grant_type(&mut problems);
+        let client_id = self.required("client_id", &mut problems).map(str::to_owned);
+        let client_secret = self
+            .required("client_secret", &mut problems)
+            .map(SecretString::from);
+        let client_auth = self.client_auth(&mut problems);
         let refresh_token = self.text("refresh_token").map(SecretString::from);
         if grant_type == Some(GrantType::RefreshToken) && refresh_token.is_none() {
             problems.push("refresh_token: missing (required by grant_type refresh_token)".into());
         }
-        let expires_at = match self.fields.get("expires_at") {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
-                Some(t) => Some(t),
-                None => {
-                    problems.push("expires_at: expected unix seconds (a number)".into());
-                    None
-                }
-            },
-        };
-        let test_url = match self.text("test_url").map(parse_endpoint) {
-            Some(Ok(u)) => Some(u),
-            Some(Err(e)) => {
-                problems.push(format!("test_url: {e}"));
-                None
-            }
-            None => None,
-        };
-        let mut token_params = Vec::new();
-        match self.fields.get("token_params") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(m)) => {
-                for (k, v) in m {
-                    match v.as_str() {
-                        Some(s) => token_params.push((k.clone(), s.to_owned())),
-                        None => problems.push(format!("token_params.{k}: expected a string")),
-                    }
-                }
-            }
-            Some(_) => problems.push("token_params: expected an object of strings".into()),
-        }
+        let expires_at = self.expires_at(&mut problems);
+        let test_url = self.endpoint("test_url", false, &mut problems);
+        let token_params = self.token_params(&mut problems);
         match (token_url, grant_type, client_id, client_secret) {
             (Some(token_url), Some(grant_type), Some(client_id), Some(client_secret))
                 if problems.is_empty() =>
@@ -242,6 +182,93 @@ impl ConnectionDoc {
             }
             _ => Err(problems.join("; ")),
         }
+    }
+
+    /// The URL field `name` (https, or http towards a loopback host); a problem when it does
+    /// not parse, or when it is `required` and missing.
+    fn endpoint(&self, name: &str, required: bool, problems: &mut Vec<String>) -> Option<Url> {
+        match self.text(name).map(parse_endpoint) {
+            Some(Ok(u)) => Some(u),
+            Some(Err(e)) => {
+                problems.push(format!("{name}: {e}"));
+                None
+            }
+            None => {
+                if required {
+                    problems.push(format!("{name}: missing"));
+                }
+                None
+            }
+        }
+    }
+
+    /// The text field `name`; a problem when it is missing.
+    fn required(&self, name: &str, problems: &mut Vec<String>) -> Option<&str> {
+        let value = self.text(name);
+        if value.is_none() {
+            problems.push(format!("{name}: missing"));
+        }
+        value
+    }
+
+    /// `grant_type`: `refresh_token` or `client_credentials`.
+    fn grant_type(&self, problems: &mut Vec<String>) -> Option<GrantType> {
+        match self.text("grant_type") {
+            Some("refresh_token") => Some(GrantType::RefreshToken),
+            Some("client_credentials") => Some(GrantType::ClientCredentials),
+            Some(_) => {
+                problems.push("grant_type: expected refresh_token or client_credentials".into());
+                None
+            }
+            None => {
+                problems.push("grant_type: missing".into());
+                None
+            }
+        }
+    }
+
+    /// `client_auth`: `basic` (also when absent) or `body`.
+    fn client_auth(&self, problems: &mut Vec<String>) -> ClientAuth {
+        match self.text("client_auth") {
+            None | Some("basic") => ClientAuth::Basic,
+            Some("body") => ClientAuth::Body,
+            Some(_) => {
+                problems.push("client_auth: expected basic or body".into());
+                ClientAuth::Basic
+            }
+        }
+    }
+
+    /// `expires_at`, unix seconds, when given.
+    fn expires_at(&self, problems: &mut Vec<String>) -> Option<i64> {
+        match self.fields.get("expires_at") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
+                Some(t) => Some(t),
+                None => {
+                    problems.push("expires_at: expected unix seconds (a number)".into());
+                    None
+                }
+            },
+        }
+    }
+
+    /// `token_params`: an object of strings, as form fields in the order given.
+    fn token_params(&self, problems: &mut Vec<String>) -> Vec<(String, String)> {
+        let mut token_params = Vec::new();
+        match self.fields.get("token_params") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    match v.as_str() {
+                        Some(s) => token_params.push((k.clone(), s.to_owned())),
+                        None => problems.push(format!("token_params.{k}: expected a string")),
+                    }
+                }
+            }
+            Some(_) => problems.push("token_params: expected an object of strings".into()),
+        }
+        token_params
     }
 
     /// A copy with `tokens` applied at time `now` (unix seconds): `access_token`, `expires_at`

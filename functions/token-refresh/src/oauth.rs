@@ -98,6 +98,27 @@ pub async fn request_token(
     http: &reqwest::Client,
     spec: &ConnectionSpec,
 ) -> Result<IssuedTokens, TokenError> {
+    let mut form = grant_form(spec);
+    let req = http
+        .post(spec.token_url.clone())
+        .header(reqwest::header::ACCEPT, "application/json");
+    let req = authenticate(req, &mut form, spec)?;
+    // reqwest's error names the URL, never the body.
+    let resp = req.form(&form).send().await.map_err(unavailable)?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(unavailable)?;
+    if status.as_u16() == 429 || status.is_server_error() {
+        return Err(TokenError::Unavailable(format!("HTTP {}", status.as_u16())));
+    }
+    if !status.is_success() {
+        return Err(refusal(status, &body));
+    }
+    read_tokens(&body)
+}
+
+/// The form fields of the grant: `grant_type`, the refresh token for that grant, `scope` and the
+/// connection's extra token parameters.
+fn grant_form(spec: &ConnectionSpec) -> Vec<(&str, String)> {
     let mut form: Vec<(&str, String)> = vec![("grant_type", spec.grant_type.as_str().to_owned())];
     if spec.grant_type == GrantType::RefreshToken {
         // `ConnectionDoc::spec` guarantees a refresh token for this grant.
@@ -111,9 +132,16 @@ pub async fn request_token(
     for (k, v) in &spec.token_params {
         form.push((k.as_str(), v.clone()));
     }
-    let mut req = http
-        .post(spec.token_url.clone())
-        .header(reqwest::header::ACCEPT, "application/json");
+    form
+}
+
+/// The client's credentials on the request: an HTTP Basic header (marked sensitive), or the
+/// `client_id` and `client_secret` form fields.
+fn authenticate<'a>(
+    req: reqwest::RequestBuilder,
+    form: &mut Vec<(&'a str, String)>,
+    spec: &'a ConnectionSpec,
+) -> Result<reqwest::RequestBuilder, TokenError> {
     match spec.client_auth {
         ClientAuth::Basic => {
             let header = basic_auth(&spec.client_id, &spec.client_secret);
@@ -122,7 +150,7 @@ pub async fn request_token(
                     TokenError::BadAnswer("client credentials are not header-safe".into())
                 })?;
             value.set_sensitive(true);
-            req = req.header(reqwest::header::AUTHORIZATION, value);
+            Ok(req.header(reqwest::header::AUTHORIZATION, value))
         }
         ClientAuth::Body => {
             form.push(("client_id", spec.client_id.clone()));
@@ -130,31 +158,31 @@ pub async fn request_token(
                 "client_secret",
                 spec.client_secret.expose_secret().to_owned(),
             ));
+            Ok(req)
         }
     }
-    let resp = req.form(&form).send().await.map_err(|e| {
-        // reqwest's error names the URL, never the body.
-        TokenError::Unavailable(e.without_url().to_string())
-    })?;
-    let status = resp.status();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| TokenError::Unavailable(e.without_url().to_string()))?;
-    if status.as_u16() == 429 || status.is_server_error() {
-        return Err(TokenError::Unavailable(format!("HTTP {}", status.as_u16())));
+}
+
+/// A transport failure: retryable, and described without the URL.
+fn unavailable(e: reqwest::Error) -> TokenError {
+    TokenError::Unavailable(e.without_url().to_string())
+}
+
+/// A refused request (a 4xx other than 429), with the RFC 6749 error the body gives, shortened.
+fn refusal(status: reqwest::StatusCode, body: &[u8]) -> TokenError {
+    let parsed: Option<ErrorAnswer> = serde_json::from_slice(body).ok();
+    TokenError::Refused {
+        status: status.as_u16(),
+        error: parsed
+            .as_ref()
+            .and_then(|p| p.error.as_deref().map(shorten)),
+        description: parsed.and_then(|p| p.error_description.as_deref().map(shorten)),
     }
-    if !status.is_success() {
-        let parsed: Option<ErrorAnswer> = serde_json::from_slice(&body).ok();
-        return Err(TokenError::Refused {
-            status: status.as_u16(),
-            error: parsed
-                .as_ref()
-                .and_then(|p| p.error.as_deref().map(shorten)),
-            description: parsed.and_then(|p| p.error_description.as_deref().map(shorten)),
-        });
-    }
-    let answer: TokenAnswer = serde_json::from_slice(&body)
+}
+
+/// The tokens of a 2xx answer; an answer without an access token is a bad answer.
+fn read_tokens(body: &[u8]) -> Result<IssuedTokens, TokenError> {
+    let answer: TokenAnswer = serde_json::from_slice(body)
         .map_err(|e| TokenError::BadAnswer(format!("not JSON ({:?} error)", e.classify())))?;
     let access_token = answer
         .access_token

@@ -156,103 +156,135 @@ impl ApiError {
     /// Parses an error body of any BigCommerce API. Never fails: unknown shapes are kept as text.
     pub fn parse(api: Api, body: &[u8]) -> Self {
         let Ok(value) = serde_json::from_slice::<Value>(body) else {
-            let s = String::from_utf8_lossy(body);
-            let mut cut: String = s.chars().take(MAX_UNPARSED).collect();
-            if s.chars().count() > MAX_UNPARSED {
-                cut.push('…');
-            }
-            return ApiError::Unparsed(cut);
+            return ApiError::Unparsed(trimmed(&String::from_utf8_lossy(body), MAX_UNPARSED));
         };
-        if let Some(Value::Array(items)) = value.get("batch_errors") {
-            return ApiError::Batch(
-                items
-                    .iter()
-                    .map(|it| BatchItemError {
-                        data: it.get("data").cloned().unwrap_or(Value::Null),
-                        field_errors: field_messages(it.get("field_errors")),
-                    })
-                    .collect(),
-            );
+        if let Some(batch) = Self::batch(&value) {
+            return batch;
         }
-        if let Value::Array(items) = &value {
-            let messages: Vec<String> = items
-                .iter()
-                .filter_map(|i| {
-                    let msg = i.get("message").and_then(text)?;
-                    Some(match i.get("details").and_then(text) {
-                        Some(d) => format!("{msg} ({d})"),
-                        None => msg,
-                    })
-                })
-                .collect();
-            if !messages.is_empty() {
-                return ApiError::V2 { messages };
-            }
+        if let Some(v2) = Self::v2(&value) {
+            return v2;
         }
         let looks_b2b = api == Api::B2b || value.get("code").is_some();
         if looks_b2b && value.get("title").is_none() {
-            let data = value.get("data");
-            let items = match data.and_then(|d| d.get("errors")) {
-                Some(Value::Array(errs)) => errs
-                    .iter()
-                    .map(|e| B2bItemError {
-                        id: e.get("id").and_then(text).unwrap_or_default(),
-                        detail: e
-                            .get("_detail")
-                            .or_else(|| e.get("detail"))
-                            .and_then(text)
-                            .unwrap_or_else(|| e.to_string()),
-                    })
-                    .collect(),
-                Some(Value::Object(map)) => map
-                    .iter()
-                    .map(|(k, v)| B2bItemError {
-                        id: k.clone(),
-                        detail: text(v).unwrap_or_default(),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let err_msg = data.and_then(|d| d.get("errMsg").or_else(|| d.get("err_msg")));
-            let mut fields = Vec::new();
-            let err_text = match err_msg {
-                Some(v @ Value::Object(_)) => {
-                    flatten("", v, &mut fields);
-                    None
-                }
-                Some(Value::Array(items)) => {
-                    let texts: Vec<String> = items.iter().filter_map(text).collect();
-                    Some(texts.join("; ")).filter(|t| !t.is_empty())
-                }
-                Some(v) => text(v),
-                None => None,
-            };
-            return ApiError::B2b {
-                code: value.get("code").and_then(|c| {
-                    c.as_i64()
-                        .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
-                }),
-                message: value
-                    .get("meta")
-                    .and_then(|m| m.get("message"))
-                    .or_else(|| value.get("message"))
-                    .and_then(text),
-                err_msg: err_text,
-                fields,
-                items,
-            };
+            return Self::b2b(&value);
         }
-        if let Some(title) = value.get("title").and_then(text) {
-            return ApiError::V3 {
-                title,
-                detail: value.get("detail").and_then(text),
-                kind: value.get("type").and_then(text),
-                errors: field_messages(value.get("errors")),
-            };
+        if let Some(v3) = Self::v3(&value) {
+            return v3;
         }
         let s = value.to_string();
         ApiError::Unparsed(s.chars().take(MAX_UNPARSED).collect())
     }
+
+    /// A v3 batch answer: `{batch_errors: [{data, field_errors}]}`.
+    fn batch(value: &Value) -> Option<Self> {
+        let Some(Value::Array(items)) = value.get("batch_errors") else {
+            return None;
+        };
+        Some(ApiError::Batch(
+            items
+                .iter()
+                .map(|it| BatchItemError {
+                    data: it.get("data").cloned().unwrap_or(Value::Null),
+                    field_errors: field_messages(it.get("field_errors")),
+                })
+                .collect(),
+        ))
+    }
+
+    /// A v2 answer: `[{status, message, details}]` with at least one message.
+    fn v2(value: &Value) -> Option<Self> {
+        let Value::Array(items) = value else {
+            return None;
+        };
+        let messages: Vec<String> = items
+            .iter()
+            .filter_map(|i| {
+                let msg = i.get("message").and_then(text)?;
+                Some(match i.get("details").and_then(text) {
+                    Some(d) => format!("{msg} ({d})"),
+                    None => msg,
+                })
+            })
+            .collect();
+        (!messages.is_empty()).then_some(ApiError::V2 { messages })
+    }
+
+    /// A B2B answer: `{code, meta.message, data.errMsg | data.errors}`.
+    fn b2b(value: &Value) -> Self {
+        let data = value.get("data");
+        let err_msg = data.and_then(|d| d.get("errMsg").or_else(|| d.get("err_msg")));
+        let (err_msg, fields) = b2b_err_msg(err_msg);
+        ApiError::B2b {
+            code: value.get("code").and_then(|c| {
+                c.as_i64()
+                    .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+            }),
+            message: value
+                .get("meta")
+                .and_then(|m| m.get("message"))
+                .or_else(|| value.get("message"))
+                .and_then(text),
+            err_msg,
+            fields,
+            items: b2b_items(data.and_then(|d| d.get("errors"))),
+        }
+    }
+
+    /// A v3 answer: `{title, detail, type, errors}`, when it has a title.
+    fn v3(value: &Value) -> Option<Self> {
+        let title = value.get("title").and_then(text)?;
+        Some(ApiError::V3 {
+            title,
+            detail: value.get("detail").and_then(text),
+            kind: value.get("type").and_then(text),
+            errors: field_messages(value.get("errors")),
+        })
+    }
+}
+
+/// The failed items of a B2B bulk answer's `data.errors`: a list of `{id, _detail}`, or an
+/// object of id → message.
+fn b2b_items(errors: Option<&Value>) -> Vec<B2bItemError> {
+    match errors {
+        Some(Value::Array(errs)) => errs
+            .iter()
+            .map(|e| B2bItemError {
+                id: e.get("id").and_then(text).unwrap_or_default(),
+                detail: e
+                    .get("_detail")
+                    .or_else(|| e.get("detail"))
+                    .and_then(text)
+                    .unwrap_or_else(|| e.to_string()),
+            })
+            .collect(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| B2bItemError {
+                id: k.clone(),
+                detail: text(v).unwrap_or_default(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A B2B answer's `data.errMsg`: its text (a list's texts joined), or, when it is an object
+/// naming fields, no text and the field messages by path.
+fn b2b_err_msg(err_msg: Option<&Value>) -> (Option<String>, Vec<(String, String)>) {
+    let mut fields = Vec::new();
+    let message = match err_msg {
+        Some(v @ Value::Object(_)) => {
+            flatten("", v, &mut fields);
+            None
+        }
+        Some(Value::Array(items)) => {
+            let texts: Vec<String> = items.iter().filter_map(text).collect();
+            Some(texts.join("; ")).filter(|t| !t.is_empty())
+        }
+        Some(v) => text(v),
+        None => None,
+    };
+    (message, fields)
 }
 
 impl fmt::Display for ApiError {

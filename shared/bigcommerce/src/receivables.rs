@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::b2b::request::put;
 use super::b2b::ExtraField;
 use super::client::{ApiRequest, BcClient};
 use super::error::{Api, BcError};
@@ -429,9 +430,8 @@ impl Portal<'_> {
 
     /// `PUT /ip/invoices/{id}` with only `fields`.
     pub async fn update_invoice(&self, id: i64, fields: &InvoiceFields) -> Result<(), BcError> {
-        let req = ApiRequest::new(Api::B2b, Method::PUT, format!("/ip/invoices/{id}"))
-            .json(&fields.body(Money::string_json, false))?;
-        self.client.execute(&req).await.map(drop)
+        let body = fields.body(Money::string_json, false);
+        put(self.client, format!("/ip/invoices/{id}"), &body).await
     }
 
     /// `POST /ip/orders/{orderId}/invoices`: an invoice made by B2B Edition from an order.

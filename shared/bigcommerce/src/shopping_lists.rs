@@ -3,11 +3,10 @@
 //! inside the detail), the create, and the update whose `items` change only the items they
 //! name (an item with `id` is changed, one without is added, quantity 0 removes it).
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::b2b::{data, found};
+use super::b2b::request::{found, post, put};
 use super::client::{ApiRequest, BcClient};
 use super::error::{Api, BcError};
 use super::lenient;
@@ -204,14 +203,13 @@ impl ShoppingLists<'_> {
 
     /// Creates a list; its id.
     pub async fn create(&self, list: &ShoppingListWrite) -> Result<i64, BcError> {
-        let req = ApiRequest::new(Api::B2b, Method::POST, "/shopping-list").json(list)?;
-        Ok(data::<Created>(self.client, req).await?.id)
+        Ok(post::<Created, _>(self.client, "/shopping-list", list)
+            .await?
+            .id)
     }
 
     /// Changes list `id` as `change` says (absent fields stay, items change only as named).
     pub async fn update(&self, id: i64, change: &ShoppingListWrite) -> Result<(), BcError> {
-        let req =
-            ApiRequest::new(Api::B2b, Method::PUT, format!("/shopping-list/{id}")).json(change)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, format!("/shopping-list/{id}"), change).await
     }
 }

@@ -6,12 +6,11 @@
 //! Assignment changes are non-destructive on both: a `PUT` changes only the companies it names.
 
 use futures_util::TryStreamExt;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::b2b::{data, found};
-use super::client::{ApiRequest, BcClient};
-use super::error::{Api, BcError};
+use super::b2b::request::{get_found, post, put};
+use super::client::BcClient;
+use super::error::BcError;
 use super::lenient;
 use super::pagination::{b2b_pages, items, B2B_MAX_LIMIT};
 
@@ -204,8 +203,7 @@ impl Staff<'_> {
 
     /// A sales staff member with their companies; `None` when there is none with `id`.
     pub async fn sales_staff_detail(&self, id: i64) -> Result<Option<SalesStaffDetail>, BcError> {
-        let req = ApiRequest::new(Api::B2b, Method::GET, format!("/sales-staffs/{id}"));
-        found(data(self.client, req).await)
+        get_found(self.client, format!("/sales-staffs/{id}")).await
     }
 
     /// Assigns or unassigns the named companies (the others stay as they are).
@@ -214,9 +212,7 @@ impl Staff<'_> {
         id: i64,
         changes: &[StaffAssignment],
     ) -> Result<(), BcError> {
-        let req =
-            ApiRequest::new(Api::B2b, Method::PUT, format!("/sales-staffs/{id}")).json(&changes)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, format!("/sales-staffs/{id}"), changes).await
     }
 
     /// The super admin whose email is `email` (case-insensitive), searched with `q`.
@@ -242,8 +238,7 @@ impl Staff<'_> {
         &self,
         admin: &NewSuperAdmin,
     ) -> Result<SuperAdminCreated, BcError> {
-        let req = ApiRequest::new(Api::B2b, Method::POST, "/super-admins").json(admin)?;
-        data(self.client, req).await
+        post(self.client, "/super-admins", admin).await
     }
 
     /// The companies super admin `id` is assigned to (every page).
@@ -265,8 +260,6 @@ impl Staff<'_> {
         changes: &[SuperAdminAssignment],
     ) -> Result<(), BcError> {
         let body = SuperAdminAssignments { companies: changes };
-        let req =
-            ApiRequest::new(Api::B2b, Method::PUT, format!("/super-admins/{id}")).json(&body)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, format!("/super-admins/{id}"), &body).await
     }
 }

@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::b2b::{data, found};
+use super::b2b::request::{data, get_found, put};
 use super::client::{ApiRequest, BcClient};
 use super::error::{Api, BcError};
 use super::lenient;
@@ -139,7 +139,7 @@ impl Terms<'_> {
         company_id: i64,
     ) -> Result<Option<Vec<CompanyPaymentMethod>>, BcError> {
         let path = format!("/companies/{company_id}/payments");
-        found(data(self.client, self.request(Method::GET, path)).await)
+        get_found(self.client, path).await
     }
 
     /// Enables or disables the named methods for the company (the others stay as they are).
@@ -150,8 +150,7 @@ impl Terms<'_> {
     ) -> Result<(), BcError> {
         let path = format!("/companies/{company_id}/payments");
         let body = PaymentMethodSettings { payments: settings };
-        let req = self.request(Method::PUT, path).json(&body)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, path, &body).await
     }
 
     /// The company's payment terms.
@@ -167,8 +166,7 @@ impl Terms<'_> {
         terms: PaymentTerms,
     ) -> Result<(), BcError> {
         let path = format!("/companies/{company_id}/payment-terms");
-        let req = self.request(Method::PUT, path).json(&terms)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, path, &terms).await
     }
 
     /// The company's credit (400 when the store's credit feature is off).
@@ -180,8 +178,7 @@ impl Terms<'_> {
     /// Changes the fields of the company's credit that `change` gives.
     pub async fn set_credit(&self, company_id: i64, change: &CompanyCredit) -> Result<(), BcError> {
         let path = format!("/companies/{company_id}/credit");
-        let req = self.request(Method::PUT, path).json(change)?;
-        self.client.execute(&req).await.map(drop)
+        put(self.client, path, change).await
     }
 }
 
