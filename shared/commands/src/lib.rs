@@ -22,7 +22,7 @@
 //!   [`company`], [`user`], [`address`], [`price_list`], [`quote`], [`fulfillment`],
 //!   [`inventory`], [`invoice`], [`staff`], [`customer_group`], [`shopping_list`],
 //!   [`purchase`].
-//! - [`webhook`]: the normalized webhook event; [`validation`]: the schema at run time;
+//! - [`order_ref`]: how a command names an order; [`webhook`]: the normalized webhook event; [`validation`]: the schema at run time;
 //!   [`metric`]: the fixed set of metric dimensions a message kind maps to.
 //!
 //! Adding a command: `docs/adding-a-command.md`.
@@ -35,6 +35,7 @@ pub mod fulfillment;
 pub mod inventory;
 pub mod invoice;
 pub mod metric;
+pub mod order_ref;
 pub mod price_list;
 pub mod purchase;
 pub mod quote;
@@ -55,13 +56,14 @@ pub use customer_group::{
     DiscountRuleKind,
 };
 pub use envelope::Command;
-pub use fulfillment::{OrderRef, ShipmentData, ShipmentLine};
+pub use fulfillment::{ShipmentData, ShipmentLine};
 pub use inventory::StockLine;
 pub use invoice::{
     BalanceData, BalanceLine, InvoiceCost, InvoiceData, InvoiceKind, InvoiceLine,
     OfflinePaymentData,
 };
 pub use metric::metric_kind;
+pub use order_ref::OrderRef;
 pub use purchase::{
     BuyerCredential, OrderAddress, OrderData, OrderLine, ProcurementRef,
     DEFAULT_PROCUREMENT_IDENTITY_FIELD,

@@ -9,7 +9,7 @@
 use bigcommerce_b2b::money::Amount;
 use serde::{Deserialize, Serialize};
 
-use crate::fulfillment::OrderRef;
+use crate::order_ref::OrderRef;
 use crate::spec::CommandSpec;
 
 /// `order.create`: a BigCommerce order created once from a purchase order, for a company's

@@ -104,7 +104,7 @@ impl Action {
     }
 
     /// The order a fulfillment command is about, if any.
-    pub fn order(&self) -> Option<&crate::fulfillment::OrderRef> {
+    pub fn order(&self) -> Option<&crate::order_ref::OrderRef> {
         self.spec().order()
     }
 }

@@ -2,7 +2,7 @@
 //! with, and the checks its schema branch cannot express. The registry ([`crate::Action`]) asks
 //! each command through this trait, so nothing outside a command's file lists its fields.
 
-use crate::fulfillment::OrderRef;
+use crate::order_ref::OrderRef;
 
 /// What a command type says about itself. Every method has a default, so a command declares
 /// only what applies to it.
