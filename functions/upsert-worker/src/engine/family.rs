@@ -20,7 +20,7 @@ use futures_util::future::BoxFuture;
 
 use super::context::Context;
 use super::lease::LeaseScope;
-use super::outcome::{ApplyError, Outcome};
+use super::outcome::{Applied, ApplyError, Outcome};
 
 /// A family of commands: the module that owns their effects, its settings and its caches.
 pub trait Family: Any + Default + Send + Sync {
@@ -50,7 +50,7 @@ pub trait Apply: CommandSpec + Send + Sync {
         family: &Self::Family,
         cx: &Context,
         cmd: &Command,
-    ) -> impl Future<Output = Result<Outcome, ApplyError>> + Send;
+    ) -> impl Future<Output = Applied> + Send;
 
     /// Whether this command may hold its create back for a bulk request
     /// ([`apply_or_hold`](Self::apply_or_hold)). Default: never.

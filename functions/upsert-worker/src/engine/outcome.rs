@@ -35,6 +35,9 @@ impl Outcome {
     }
 }
 
+/// What applying a command gave: its outcome, or why it was not applied.
+pub type Applied = Result<Outcome, ApplyError>;
+
 /// Why a command was not applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {

@@ -10,7 +10,7 @@ use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, Kind};
 use crate::engine::lease::LeaseScope;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::companies;
 use crate::lookups::mirror::{self, Mirror, Mirrored};
 use b2b_commands::{address, Command};
@@ -155,12 +155,7 @@ impl Family for Addresses {
 impl Apply for address::Upsert {
     type Family = Addresses;
 
-    async fn apply(
-        &self,
-        family: &Addresses,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, family: &Addresses, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let company_id = companies::require_id(cx, store, &self.company_external_id).await?;
         address_upsert(

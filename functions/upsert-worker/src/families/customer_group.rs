@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, Kind};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use b2b_commands::{customer_group, Command};
 
 /// A discount rule in a comparable form: type, method, amount, target id.
@@ -145,12 +145,7 @@ impl Apply for customer_group::Upsert {
     type Family = CustomerGroups;
     const OTHERS_WAIT_FOR_IT: bool = true;
 
-    async fn apply(
-        &self,
-        _: &CustomerGroups,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &CustomerGroups, cx: &Context, cmd: &Command) -> Applied {
         customer_group_upsert(cx, &cmd.store_hash, &cmd.external_id, &self.customer_group).await
     }
 }

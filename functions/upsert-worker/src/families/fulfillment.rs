@@ -20,7 +20,7 @@ use bigcommerce_b2b::fulfillment::{
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, Kind};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::partners;
 use crate::partners::ShipmentView;
 use b2b_commands::{fulfillment, Command};
@@ -486,12 +486,7 @@ pub fn status_map(raw: Option<String>) -> Result<StatusMap, String> {
 impl Apply for fulfillment::SetOrderStatus {
     type Family = Fulfillment;
 
-    async fn apply(
-        &self,
-        family: &Fulfillment,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, family: &Fulfillment, cx: &Context, cmd: &Command) -> Applied {
         let status = self.status.as_deref();
         order_status(
             cx,
@@ -508,12 +503,7 @@ impl Apply for fulfillment::SetOrderStatus {
 impl Apply for fulfillment::CreateShipment {
     type Family = Fulfillment;
 
-    async fn apply(
-        &self,
-        _: &Fulfillment,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Fulfillment, cx: &Context, cmd: &Command) -> Applied {
         shipment_create(
             cx,
             &cmd.store_hash,
@@ -528,12 +518,7 @@ impl Apply for fulfillment::CreateShipment {
 impl Apply for fulfillment::UpdateShipment {
     type Family = Fulfillment;
 
-    async fn apply(
-        &self,
-        _: &Fulfillment,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Fulfillment, cx: &Context, cmd: &Command) -> Applied {
         let (store, ext) = (cmd.store_hash.as_str(), cmd.external_id.as_str());
         shipment_update(
             cx,
@@ -550,12 +535,7 @@ impl Apply for fulfillment::UpdateShipment {
 impl Apply for fulfillment::DeleteShipment {
     type Family = Fulfillment;
 
-    async fn apply(
-        &self,
-        _: &Fulfillment,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Fulfillment, cx: &Context, cmd: &Command) -> Applied {
         let (store, ext) = (cmd.store_hash.as_str(), cmd.external_id.as_str());
         shipment_delete(cx, store, ext, &self.order, self.shipment_id).await
     }

@@ -24,7 +24,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::lease::DONE_TTL;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::catalog;
 use crate::lookups::catalog::LOOKUPS_IN_FLIGHT;
 use b2b_commands::inventory;
@@ -321,12 +321,7 @@ impl Family for Inventory {}
 impl Apply for inventory::Set {
     type Family = Inventory;
 
-    async fn apply(
-        &self,
-        family: &Inventory,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, family: &Inventory, cx: &Context, cmd: &Command) -> Applied {
         apply_stock(family, cx, cmd, self.reason.as_deref(), &self.items, true).await
     }
 }
@@ -334,12 +329,7 @@ impl Apply for inventory::Set {
 impl Apply for inventory::Adjust {
     type Family = Inventory;
 
-    async fn apply(
-        &self,
-        family: &Inventory,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, family: &Inventory, cx: &Context, cmd: &Command) -> Applied {
         apply_stock(family, cx, cmd, self.reason.as_deref(), &self.items, false).await
     }
 }

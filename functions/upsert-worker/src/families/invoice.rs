@@ -25,7 +25,7 @@ use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, Kind};
 use crate::engine::lease::LeaseScope;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::companies;
 use b2b_commands::{invoice, Command};
 
@@ -554,12 +554,7 @@ impl Family for Invoices {
 impl Apply for invoice::Upsert {
     type Family = Invoices;
 
-    async fn apply(
-        &self,
-        _: &Invoices,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Invoices, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         invoice_upsert(
             cx,
@@ -575,12 +570,7 @@ impl Apply for invoice::Upsert {
 impl Apply for invoice::Balance {
     type Family = Invoices;
 
-    async fn apply(
-        &self,
-        _: &Invoices,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Invoices, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         invoice_balance(
             cx,

@@ -6,7 +6,7 @@ use bigcommerce_b2b::core::{PriceListAssignment, PriceRecord};
 
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::companies;
 use crate::lookups::mirror::{self, Mirrored};
 use b2b_commands::{price_list, Command};
@@ -124,12 +124,7 @@ impl Family for PriceLists {}
 impl Apply for price_list::UpsertRecords {
     type Family = PriceLists;
 
-    async fn apply(
-        &self,
-        _: &PriceLists,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &PriceLists, cx: &Context, cmd: &Command) -> Applied {
         records_upsert(cx, &cmd.store_hash, self.price_list_id, &self.records).await
     }
 }
@@ -137,12 +132,7 @@ impl Apply for price_list::UpsertRecords {
 impl Apply for price_list::Assign {
     type Family = PriceLists;
 
-    async fn apply(
-        &self,
-        _: &PriceLists,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &PriceLists, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         match (self.customer_group_id, &self.company_external_id) {
             (Some(group), _) => assign_group(cx, self.price_list_id, group, self.channel_id).await,

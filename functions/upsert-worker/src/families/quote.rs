@@ -18,7 +18,7 @@ use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, Kind};
 use crate::engine::lease::LeaseScope;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::companies;
 use b2b_commands::{quote, Command};
 
@@ -344,7 +344,7 @@ impl Family for Quotes {
 impl Apply for quote::Upsert {
     type Family = Quotes;
 
-    async fn apply(&self, _: &Quotes, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Quotes, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let company = companies::require(cx, store, &self.company_external_id).await?;
         quote_upsert(cx, store, &cmd.external_id, &company, &self.quote).await

@@ -18,7 +18,7 @@ use bigcommerce_b2b::shopping_lists::{
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
 use crate::engine::ids::{id_key, some_text, Kind};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::buyers;
 use crate::lookups::catalog;
 use crate::lookups::companies;
@@ -202,12 +202,7 @@ impl Family for ShoppingLists {}
 impl Apply for shopping_list::Upsert {
     type Family = ShoppingLists;
 
-    async fn apply(
-        &self,
-        _: &ShoppingLists,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &ShoppingLists, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let company_id = companies::require_id(cx, store, &self.company_external_id).await?;
         shopping_list_upsert(cx, store, &cmd.external_id, company_id, &self.shopping_list).await

@@ -16,7 +16,7 @@ use bigcommerce_b2b::BcError;
 
 use crate::engine::context::Context;
 use crate::engine::family::{Apply, Family};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::companies;
 use b2b_commands::{staff, Command};
 
@@ -173,7 +173,7 @@ impl Family for Staff {}
 impl Apply for staff::AssignSalesRep {
     type Family = Staff;
 
-    async fn apply(&self, _: &Staff, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Staff, cx: &Context, cmd: &Command) -> Applied {
         sales_rep_assign(cx, &cmd.store_hash, &self.sales_rep).await
     }
 }
@@ -181,7 +181,7 @@ impl Apply for staff::AssignSalesRep {
 impl Apply for staff::UpsertSuperAdmin {
     type Family = Staff;
 
-    async fn apply(&self, _: &Staff, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Staff, cx: &Context, cmd: &Command) -> Applied {
         super_admin_upsert(cx, &cmd.store_hash, &self.super_admin).await
     }
 }

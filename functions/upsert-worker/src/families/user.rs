@@ -10,7 +10,7 @@ use crate::engine::family::{bulk_answer, BulkCreate};
 use crate::engine::family::{held_of, Apply, Family, Held, HeldCreate, Step};
 use crate::engine::ids::{changed, id_key, some_text, Kind};
 use crate::engine::lease::LeaseScope;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::buyers;
 use crate::lookups::companies;
 use crate::lookups::definitions;
@@ -185,7 +185,7 @@ impl Apply for user::Upsert {
     type Family = Buyers;
     const OTHERS_WAIT_FOR_IT: bool = true;
 
-    async fn apply(&self, _: &Buyers, cx: &Context, cmd: &Command) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Buyers, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let company_id = companies::require_id(cx, store, &self.company_external_id).await?;
         user_upsert(cx, store, &cmd.external_id, company_id, &self.user).await

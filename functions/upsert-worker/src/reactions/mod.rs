@@ -20,12 +20,11 @@ use crate::partners;
 /// One thing done for a webhook event.
 pub trait Reaction: Sync {
     /// Does it for `event` (nothing for an event it is not about).
-    fn react<'a>(
-        &'a self,
-        cx: &'a Context,
-        event: &'a WebhookEvent,
-    ) -> BoxFuture<'a, Result<(), ApplyError>>;
+    fn react<'a>(&'a self, cx: &'a Context, event: &'a WebhookEvent) -> Reacting<'a>;
 }
+
+/// What a reaction's future gives: nothing, or why the event is to be retried or refused.
+pub type Reacting<'a> = BoxFuture<'a, Result<(), ApplyError>>;
 
 /// The reactions every event goes through, in order (the export comes after them).
 pub const REACTIONS: &[&dyn Reaction] = &[&MirrorStaleness, &ShipNotices, &StatusConfirmations];
@@ -35,11 +34,7 @@ pub const REACTIONS: &[&dyn Reaction] = &[&MirrorStaleness, &ShipNotices, &Statu
 struct MirrorStaleness;
 
 impl Reaction for MirrorStaleness {
-    fn react<'a>(
-        &'a self,
-        cx: &'a Context,
-        event: &'a WebhookEvent,
-    ) -> BoxFuture<'a, Result<(), ApplyError>> {
+    fn react<'a>(&'a self, cx: &'a Context, event: &'a WebhookEvent) -> Reacting<'a> {
         Box::pin(mirror::touch_by_event(cx, event))
     }
 }
@@ -49,11 +44,7 @@ impl Reaction for MirrorStaleness {
 struct ShipNotices;
 
 impl Reaction for ShipNotices {
-    fn react<'a>(
-        &'a self,
-        cx: &'a Context,
-        event: &'a WebhookEvent,
-    ) -> BoxFuture<'a, Result<(), ApplyError>> {
+    fn react<'a>(&'a self, cx: &'a Context, event: &'a WebhookEvent) -> Reacting<'a> {
         Box::pin(partners::announce_shipments(cx, event))
     }
 }
@@ -63,11 +54,7 @@ impl Reaction for ShipNotices {
 struct StatusConfirmations;
 
 impl Reaction for StatusConfirmations {
-    fn react<'a>(
-        &'a self,
-        cx: &'a Context,
-        event: &'a WebhookEvent,
-    ) -> BoxFuture<'a, Result<(), ApplyError>> {
+    fn react<'a>(&'a self, cx: &'a Context, event: &'a WebhookEvent) -> Reacting<'a> {
         Box::pin(partners::confirm_status_change(cx, event))
     }
 }

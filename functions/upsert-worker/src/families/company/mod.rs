@@ -16,7 +16,7 @@ use b2b_commands::{company, Command, CompanyData};
 use crate::engine::context::Context;
 use crate::engine::family::{held_of, Apply, BulkCreate, Family, HeldCreate, Step};
 use crate::engine::ids::{id_key, Kind};
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError, Outcome};
 use crate::lookups::mirror::{self, Mirrored};
 use crate::lookups::{companies, definitions};
 use create::PendingCompany;
@@ -32,12 +32,7 @@ impl Apply for company::Upsert {
     type Family = Companies;
     const OTHERS_WAIT_FOR_IT: bool = true;
 
-    async fn apply(
-        &self,
-        _: &Companies,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Companies, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let with_group = prepare(cx, store, &self.company).await?;
         let company = &*with_group;
@@ -100,12 +95,7 @@ impl Apply for company::Upsert {
 impl Apply for company::SetStatus {
     type Family = Companies;
 
-    async fn apply(
-        &self,
-        _: &Companies,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &Companies, cx: &Context, cmd: &Command) -> Applied {
         let store = cmd.store_hash.as_str();
         let company = companies::require(cx, store, &cmd.external_id).await?;
         update::set_status(cx, store, &company, self.status).await

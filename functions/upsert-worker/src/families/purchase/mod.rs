@@ -13,19 +13,14 @@ use b2b_commands::{purchase, Command};
 
 use crate::engine::context::Context;
 use crate::engine::family::Apply;
-use crate::engine::outcome::{ApplyError, Outcome};
+use crate::engine::outcome::{Applied, ApplyError};
 use order_create::CompanyNamed;
 pub use settings::PurchaseOrders;
 
 impl Apply for purchase::CreateOrder {
     type Family = PurchaseOrders;
 
-    async fn apply(
-        &self,
-        _: &PurchaseOrders,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &PurchaseOrders, cx: &Context, cmd: &Command) -> Applied {
         let company = match (&self.company_external_id, &self.company_identity) {
             (Some(ext), _) => CompanyNamed::ExternalId(ext),
             (None, Some(identity)) => CompanyNamed::Identity(identity),
@@ -35,9 +30,14 @@ impl Apply for purchase::CreateOrder {
                 ))
             }
         };
-        let (store, ext) = (cmd.store_hash.as_str(), cmd.external_id.as_str());
-        let procurement = self.procurement.as_ref();
-        order_create::order_create(cx, store, ext, company, &self.order, procurement).await
+        let asked = order_create::Asked {
+            store: &cmd.store_hash,
+            external_id: &cmd.external_id,
+            company,
+            order: &self.order,
+            procurement: self.procurement.as_ref(),
+        };
+        order_create::order_create(cx, asked).await
     }
 
     async fn before_dead_letter(
@@ -54,12 +54,7 @@ impl Apply for purchase::CreateOrder {
 impl Apply for purchase::CancelOrder {
     type Family = PurchaseOrders;
 
-    async fn apply(
-        &self,
-        _: &PurchaseOrders,
-        cx: &Context,
-        cmd: &Command,
-    ) -> Result<Outcome, ApplyError> {
+    async fn apply(&self, _: &PurchaseOrders, cx: &Context, cmd: &Command) -> Applied {
         let reason = self.reason.as_deref();
         let procurement = self.procurement.as_ref();
         order_cancel::order_cancel(cx, &cmd.store_hash, &self.order, reason, procurement).await

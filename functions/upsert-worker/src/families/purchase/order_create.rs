@@ -26,6 +26,22 @@ use crate::lookups::companies;
 use crate::partners;
 use crate::partners::{procurement_key, ConfirmationDraft};
 
+/// What an `order.create` asks: the purchase order, for which company, from which cXML
+/// exchange.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Asked<'a> {
+    /// The command's store.
+    pub store: &'a str,
+    /// The command's external id (the order's `external_order_id`).
+    pub external_id: &'a str,
+    /// The company it names.
+    pub company: CompanyNamed<'a>,
+    /// The purchase order.
+    pub order: &'a OrderData,
+    /// The cXML exchange it came from, if any.
+    pub procurement: Option<&'a ProcurementRef>,
+}
+
 /// The company an `order.create` names.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CompanyNamed<'a> {
@@ -118,15 +134,14 @@ fn order_body(
 /// Applies an `order.create` whose purchase order has `external_id`; one from cXML
 /// (`procurement`) is then confirmed to its partner, or rejected with the reason it can
 /// never be made (see [`crate::partners`]).
-pub(crate) async fn order_create(
-    cx: &Context,
-    store: &str,
-    external_id: &str,
-    company: CompanyNamed<'_>,
-    order: &OrderData,
-    procurement: Option<&ProcurementRef>,
-) -> Result<Outcome, ApplyError> {
-    let made = make_order(cx, store, external_id, company, order, procurement).await;
+pub(crate) async fn order_create(cx: &Context, asked: Asked<'_>) -> Result<Outcome, ApplyError> {
+    let Asked {
+        store,
+        order,
+        procurement,
+        ..
+    } = asked;
+    let made = make_order(cx, asked).await;
     let Some(p) = procurement else {
         return made.map(|(outcome, _)| outcome);
     };
@@ -162,14 +177,14 @@ pub(crate) async fn order_create(
 
 /// Makes the order once (found when it exists), records its cXML origin and PO number;
 /// the outcome and the order's id.
-async fn make_order(
-    cx: &Context,
-    store: &str,
-    external_id: &str,
-    company: CompanyNamed<'_>,
-    order: &OrderData,
-    procurement: Option<&ProcurementRef>,
-) -> Result<(Outcome, i64), ApplyError> {
+async fn make_order(cx: &Context, asked: Asked<'_>) -> Result<(Outcome, i64), ApplyError> {
+    let Asked {
+        store,
+        external_id,
+        company,
+        order,
+        procurement,
+    } = asked;
     let key = id_key(store, Kind::Order, external_id);
     // A redelivery that finds the order (in the id map) records what follows again: the
     // process may have died after the create.
