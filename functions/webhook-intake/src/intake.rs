@@ -15,6 +15,10 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::http::{
+    answer, count_exchange, enqueue, error, hex, segment_after, short_hash, unauthorized,
+    unavailable, Refusal,
+};
 use crate::settings::{AuthMode, IntakeOptions};
 use crate::verify::{secrets_equal, signing_key, verify_signature};
 
@@ -42,7 +46,6 @@ pub enum Route {
 /// `/lambda-url/webhook-intake/health`).
 pub fn route(path: &str) -> Option<Route> {
     let path = path.trim_end_matches('/');
-    use crate::procurement::segment_after;
     if segment_after(path, "/procurement/cxml").is_some() {
         return Some(Route::Procurement);
     }
@@ -65,78 +68,16 @@ pub fn route(path: &str) -> Option<Route> {
     .map(|(_, r)| r)
 }
 
-/// An answer: status and JSON body.
-fn answer(status: StatusCode, body: Value) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        lambda_http::http::header::CONTENT_TYPE,
-        lambda_http::http::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-fn error(status: StatusCode, message: &str) -> Response<Body> {
-    answer(status, json!({ "error": message }))
-}
-
-/// A refused request: status and JSON body, turned into a response at the edge.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
-    /// The status.
-    pub status: StatusCode,
-    /// The JSON body.
-    pub body: Value,
-}
-
-impl Refusal {
-    /// A refusal whose body is `{"error": message}`.
-    pub fn new(status: StatusCode, message: &str) -> Self {
-        Self {
-            status,
-            body: json!({ "error": message }),
-        }
-    }
-
-    /// The HTTP response.
-    pub fn into_response(self) -> Response<Body> {
-        answer(self.status, self.body)
-    }
-}
-
-fn unauthorized() -> Response<Body> {
-    error(StatusCode::UNAUTHORIZED, "unauthorized")
-}
-
-fn unavailable() -> Response<Body> {
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily unavailable, retry later",
-    )
-}
-
 /// How long an `in_progress` dedupe record outlives the invocation's deadline: by then Lambda
 /// has ended the invocation, so a record still in progress belongs to a process that died.
 const IN_PROGRESS_MARGIN: Duration = Duration::from_secs(2);
 /// The in-progress time when there is no invocation deadline (outside Lambda).
 const IN_PROGRESS_WITHOUT_DEADLINE: Duration = Duration::from_secs(60);
-/// Time kept back from the deadline to release the record and answer after a hung enqueue.
-const ANSWER_RESERVE: Duration = Duration::from_millis(1500);
-
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A FIFO-safe id (≤ 128 characters of hex) for a key.
-pub(crate) fn short_hash(key: &str) -> String {
-    hex(&Sha256::digest(key.as_bytes())[..20])
 }
 
 /// The outcome of the webhook route's own work, before any AWS call (benchmarked).
@@ -242,7 +183,7 @@ impl Intake {
         }
         if route == Route::PunchOutStart {
             let resp = self.punchout_start(req.uri().path(), now).await;
-            crate::procurement::count_exchange("PunchOutStart", resp.status().as_u16());
+            count_exchange("PunchOutStart", resp.status().as_u16());
             return resp;
         }
         if route == Route::PunchOutReturn {
@@ -250,7 +191,7 @@ impl Intake {
             let resp = self
                 .punchout_return(req.uri().path(), req.headers(), cart_id.as_deref(), now)
                 .await;
-            crate::procurement::count_exchange("PunchOutReturn", resp.status().as_u16());
+            count_exchange("PunchOutReturn", resp.status().as_u16());
             return resp;
         }
         let body: &[u8] = req.body().as_ref();
@@ -411,7 +352,7 @@ impl Intake {
                 return unavailable();
             }
         }
-        if let Err(e) = self.enqueue(&message, remaining).await {
+        if let Err(e) = enqueue(self.queue.as_ref(), &message, remaining).await {
             tracing::error!(%scope, error = %e, "enqueue failed; releasing the dedupe record and asking BigCommerce to retry");
             if let Err(release) = self.state.release(&dedupe_key).await {
                 tracing::warn!(key = %dedupe_key, error = %release, seconds = in_progress.as_secs(), "dedupe record not released; it expires by itself and the retry after that is accepted");
@@ -427,23 +368,6 @@ impl Intake {
         }
         tracing::info!(%scope, key = %dedupe_key, outcome = "enqueued", "webhook accepted");
         answer(StatusCode::OK, json!({ "status": "accepted" }))
-    }
-
-    /// Enqueues `message`, giving up in time to answer before the invocation's deadline (a hung
-    /// queue must not keep the record in progress and the caller waiting until Lambda kills us).
-    pub(crate) async fn enqueue(
-        &self,
-        message: &OutgoingMessage,
-        remaining: Option<Duration>,
-    ) -> Result<(), String> {
-        let send = self.queue.send_all(std::slice::from_ref(message));
-        match remaining {
-            Some(r) => match tokio::time::timeout(r.saturating_sub(ANSWER_RESERVE), send).await {
-                Ok(sent) => sent.map_err(|e| e.to_string()),
-                Err(_) => Err("the queue did not answer before the invocation's deadline".into()),
-            },
-            None => send.await.map_err(|e| e.to_string()),
-        }
     }
 
     /// Reads an inbound body: one command object or a non-empty array of at most

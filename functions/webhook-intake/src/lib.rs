@@ -26,6 +26,7 @@
 //! - [`verify`]: the header secret and Standard Webhooks signatures.
 //! - [`intake()`]: the [`Intake`] these settings describe.
 
+pub mod http;
 pub mod intake;
 pub mod precheck;
 pub mod procurement;

@@ -26,31 +26,14 @@ use b2b_shared::messages::Command;
 use b2b_shared::queue::OutgoingMessage;
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
 use b2b_shared::state::Claim;
-use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::intake::{short_hash, Intake, MAX_BODY_BYTES};
-
-/// The outcome of a cXML request: its status and a text for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CxmlAnswer {
-    /// The cXML status.
-    pub status: Status,
-    /// Why, for people (in the `Status` element).
-    pub detail: String,
-}
-
-impl CxmlAnswer {
-    /// An answer of `status` with `detail`.
-    pub fn new(status: Status, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            detail: detail.into(),
-        }
-    }
-}
+use crate::http::{
+    count_exchange, cxml_response, enqueue, hex, segment_after, short_hash, CxmlAnswer,
+};
+use crate::intake::{Intake, MAX_BODY_BYTES};
 
 /// An accepted purchase order, ready for the queue (no AWS calls made yet).
 #[derive(Debug)]
@@ -84,59 +67,6 @@ pub fn store_in_path(path: &str) -> Option<&str> {
     segment_after(path, "/procurement/cxml")
 }
 
-/// The last segment of `path` when what comes before it ends with `route` (`/prod/procurement/cxml/abc`
-/// after `/procurement/cxml` is `abc`).
-pub(crate) fn segment_after<'a>(path: &'a str, route: &str) -> Option<&'a str> {
-    let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
-    prefix.ends_with(route).then_some(last)
-}
-
-/// An HTTP answer carrying the cXML document `doc`.
-pub(crate) fn xml_response(doc: String) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(doc));
-    resp.headers_mut().insert(
-        lambda_http::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=UTF-8"),
-    );
-    resp
-}
-
-/// The ISO 8601 time of unix second `now`.
-pub(crate) fn timestamp(now: i64) -> String {
-    chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The HTTP response carrying `answer` to the request `payload_id`.
-pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Response<Body> {
-    let doc = b2b_cxml::response(payload_id, &timestamp(now), answer.status, &answer.detail);
-    let mut resp = xml_response(doc);
-    if answer.status == Status::InternalError {
-        *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    }
-    resp
-}
-
-/// Counts one procurement exchange: `document` (`OrderRequest`, `PunchOutSetupRequest`,
-/// `PunchOutStart`, `PunchOutReturn`, `Unreadable`) answered with `status` (the cXML status
-/// code, or the HTTP status of a browser's page), so refusals and outages can be alarmed on.
-pub(crate) fn count_exchange(document: &str, status: u16) {
-    let status = status.to_string();
-    b2b_shared::telemetry::emit_metrics(
-        &[
-            ("Function", "webhook-intake"),
-            ("Document", document),
-            ("Status", &status),
-        ],
-        &[b2b_shared::telemetry::Metric {
-            name: "ProcurementDocuments",
-            value: 1.0,
-            unit: "Count",
-        }],
-    );
-}
-
 /// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -155,14 +85,6 @@ const PRECHECK_RESERVE: Duration = Duration::from_secs(3);
 /// How long a delivery may hold an orderID while it is accepted (longer than an invocation:
 /// a process that dies holding it only delays the resend).
 const ACCEPTING_TTL: Duration = Duration::from_secs(30);
-
-/// The answer asking the sender to send again later.
-pub(crate) fn unavailable() -> CxmlAnswer {
-    CxmlAnswer::new(
-        Status::InternalError,
-        "temporarily unavailable; send the document again later",
-    )
-}
 
 /// Logs a refused order and passes the answer on.
 fn refused(po: &PurchaseOrder, answer: CxmlAnswer) -> CxmlAnswer {
@@ -421,7 +343,7 @@ fn order_command(
 
 /// The hex SHA-256 of `v`'s JSON.
 fn hex_digest(v: &Value) -> String {
-    crate::intake::hex(&Sha256::digest(v.to_string().as_bytes()))
+    hex(&Sha256::digest(v.to_string().as_bytes()))
 }
 
 impl Intake {
@@ -532,11 +454,11 @@ impl Intake {
             Ok(Claim::New) => {}
             Ok(Claim::Duplicate) => {
                 tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
-                return unavailable();
+                return CxmlAnswer::unavailable();
             }
             Err(e) => {
                 tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return unavailable();
+                return CxmlAnswer::unavailable();
             }
         }
         let answer = self.accept_locked(&secret, &decision, po, remaining).await;
@@ -633,7 +555,7 @@ impl Intake {
             Ok(None) => None,
             Err(e) => {
                 tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                Some(unavailable())
+                Some(CxmlAnswer::unavailable())
             }
         }
     }
@@ -662,12 +584,12 @@ impl Intake {
             }
             Err(e) => {
                 tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return unavailable();
+                return CxmlAnswer::unavailable();
             }
         }
-        if let Err(e) = self.enqueue(&d.message, remaining).await {
+        if let Err(e) = enqueue(self.queue.as_ref(), &d.message, remaining).await {
             tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
-            return unavailable();
+            return CxmlAnswer::unavailable();
         }
         tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
         CxmlAnswer::new(
@@ -686,9 +608,9 @@ impl Intake {
         po: &PurchaseOrder,
         remaining: Option<Duration>,
     ) -> CxmlAnswer {
-        if let Err(e) = self.enqueue(&d.message, remaining).await {
+        if let Err(e) = enqueue(self.queue.as_ref(), &d.message, remaining).await {
             tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
-            return unavailable();
+            return CxmlAnswer::unavailable();
         }
         if let Err(e) = self.state.put_id(&d.order_key, d.digest).await {
             tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");

@@ -34,12 +34,11 @@ use bigcommerce_b2b::storefront::Cart;
 use bigcommerce_b2b::StoreHash;
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt;
-use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
+use lambda_http::http::{header, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::procurement::CxmlAnswer;
+use crate::http::CxmlAnswer;
 
 /// The cookie naming a browser's punch-out session (set on this API's address only).
 pub const SESSION_COOKIE: &str = "b2b_punchout";
@@ -189,7 +188,7 @@ pub struct Session {
 /// The state-table key of the session `session_id` (its hash: the table never holds an id
 /// that opens a session).
 pub fn session_key(session_id: &str) -> String {
-    let digest = crate::intake::hex(&Sha256::digest(session_id.as_bytes()));
+    let digest = crate::http::hex(&Sha256::digest(session_id.as_bytes()));
     format!("punchout#{}", &digest[..40])
 }
 
@@ -202,7 +201,7 @@ pub(crate) fn customer_key(store: &str, customer_id: i64) -> String {
 pub(crate) fn new_session_id() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
-    Ok(crate::intake::hex(&bytes))
+    Ok(crate::http::hex(&bytes))
 }
 
 /// The address of this API as the browser reaches it: `PUBLIC_URL` when set, else the
@@ -267,25 +266,6 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim().to_owned())
         .filter(|v| !v.is_empty())
-}
-
-/// An HTML page for the shopper: `status`, a title and what happened.
-pub(crate) fn page(status: StatusCode, title: &str, message: &str) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(b2b_cxml::html_page(title, message)));
-    *resp.status_mut() = status;
-    html_headers(resp.headers_mut());
-    resp
-}
-
-/// The headers of every page: HTML, never cached, no referrer (the start page's path is a
-/// session id).
-pub(crate) fn html_headers(h: &mut HeaderMap) {
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
 }
 
 /// The `Set-Cookie` value of the session cookie for `path`, living `max_age` seconds (0

@@ -13,14 +13,14 @@ use lambda_http::{Body, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::intake::Intake;
-use crate::procurement::{
-    addressed_here, buyer_identity, cxml_response, partner_of, segment_after, timestamp,
-    unavailable, xml_response, CxmlAnswer,
+use crate::http::{
+    cxml_response, html_headers, page, segment_after, timestamp, xml_response, CxmlAnswer,
 };
+use crate::intake::Intake;
+use crate::procurement::{addressed_here, buyer_identity, partner_of};
 use crate::punchout::{
-    cart_items, check_return_url, cookie_value, is_new, new_session, page, public_base,
-    session_key, within, Session, SESSION_COOKIE,
+    cart_items, check_return_url, cookie_value, is_new, new_session, public_base, session_key,
+    within, Session, SESSION_COOKIE,
 };
 
 /// The page asking the shopper to try again shortly.
@@ -146,7 +146,7 @@ impl Intake {
             Ok(Err(why)) => return Err(CxmlAnswer::new(Status::BadRequest, why)),
             Err(reason) => {
                 tracing::warn!(%reason, payload_id = %setup.payload_id, "the store could not be asked about a punch-out's shopper; asking the sender to retry");
-                return Err(unavailable());
+                return Err(CxmlAnswer::unavailable());
             }
         };
         let base = public_base(self.options.public_url.as_deref(), headers, path)
@@ -155,7 +155,7 @@ impl Intake {
         let session = new_session(&secret, &partner.name, setup, shopper, now, minutes);
         let session_id = self.remember_session(&session).await.map_err(|e| {
             tracing::error!(error = %e, "punch-out session not remembered; asking the sender to retry");
-            unavailable()
+            CxmlAnswer::unavailable()
         })?;
         tracing::info!(partner = %partner.name, payload_id = %setup.payload_id, customer_id = shopper.customer_id, company_id = shopper.company_id, outcome = "session", "punch-out session set up");
         Ok(format!("{base}/procurement/punchout/start/{session_id}"))
@@ -585,7 +585,7 @@ fn order_message_page(
         &session.browser_form_post,
         &message,
     )));
-    crate::punchout::html_headers(resp.headers_mut());
+    html_headers(resp.headers_mut());
     if let Some(clear) = crate::punchout::session_cookie("", cookie_path, 0) {
         resp.headers_mut().insert(header::SET_COOKIE, clear);
     }

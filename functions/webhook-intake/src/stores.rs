@@ -13,7 +13,7 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::intake::Refusal;
+use crate::http::{CxmlAnswer, Refusal};
 
 /// The store a webhook delivery names: its `producer` (`stores/{hash}`), when present.
 #[derive(Debug, PartialEq, Eq)]
@@ -79,8 +79,7 @@ pub async fn webhook_store(
 pub async fn procurement_store(
     stores: &dyn StoreSecrets,
     path: &str,
-) -> Result<Arc<StoreSecret>, crate::procurement::CxmlAnswer> {
-    use crate::procurement::CxmlAnswer;
+) -> Result<Arc<StoreSecret>, CxmlAnswer> {
     use b2b_cxml::Status;
     let found = match crate::procurement::store_in_path(path) {
         Some(named) => match StoreHash::parse(named) {
@@ -109,7 +108,7 @@ pub async fn procurement_store(
     };
     found.map_err(|e| {
         let _ = unavailable(e);
-        crate::procurement::unavailable()
+        CxmlAnswer::unavailable()
     })?
 }
 
