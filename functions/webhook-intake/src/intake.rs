@@ -123,7 +123,7 @@ pub struct Intake {
     pub precheck: Option<Arc<dyn crate::precheck::OrderPrecheck>>,
     /// The store lookups of punch-out (the shopper, the cart); `None`: punch-out is not
     /// offered.
-    pub punchout: Option<Arc<dyn crate::punchout::PunchOutStore>>,
+    pub punchout: Option<Arc<dyn crate::punchout_store::PunchOutStore>>,
 }
 
 impl Intake {

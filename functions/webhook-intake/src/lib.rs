@@ -26,12 +26,14 @@
 //! - [`verify`]: the header secret and Standard Webhooks signatures.
 //! - [`intake()`]: the [`Intake`] these settings describe.
 
+pub mod cxml;
 pub mod http;
 pub mod intake;
 pub mod precheck;
 pub mod procurement;
 pub mod punchout;
 mod punchout_flow;
+pub mod punchout_store;
 pub mod settings;
 pub mod stores;
 pub mod verify;
@@ -72,7 +74,7 @@ pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
             clients: clients.clone(),
             identity_field: settings.procurement_identity_field.clone(),
         })),
-        punchout: Some(Arc::new(punchout::StorePunchOut {
+        punchout: Some(Arc::new(punchout_store::StorePunchOut {
             clients,
             identity_field: settings.procurement_identity_field.clone(),
         })),

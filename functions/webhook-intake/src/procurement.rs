@@ -30,9 +30,8 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::http::{
-    count_exchange, cxml_response, enqueue, hex, segment_after, short_hash, CxmlAnswer,
-};
+use crate::cxml::{addressed_here, buyer_identity, partner_of, read_document, Document};
+use crate::http::{count_exchange, cxml_response, enqueue, hex, short_hash, CxmlAnswer};
 use crate::intake::{Intake, MAX_BODY_BYTES};
 
 /// An accepted purchase order, ready for the queue (no AWS calls made yet).
@@ -62,21 +61,6 @@ impl OrderDecision {
     }
 }
 
-/// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
-pub fn store_in_path(path: &str) -> Option<&str> {
-    segment_after(path, "/procurement/cxml")
-}
-
-/// Whether `needle` occurs in `haystack`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A payloadID for the answer to a document too broken to have one of its own.
-fn stand_in_payload_id(now: i64) -> String {
-    format!("{now}.{:016x}@webhook-intake", fastrand::u64(..))
-}
-
 /// The most a purchase order's store checks may take.
 const PRECHECK_TIME: Duration = Duration::from_secs(4);
 /// Time kept back from the invocation's deadline for enqueueing and answering.
@@ -90,13 +74,6 @@ const ACCEPTING_TTL: Duration = Duration::from_secs(30);
 fn refused(po: &PurchaseOrder, answer: CxmlAnswer) -> CxmlAnswer {
     tracing::info!(payload_id = %po.payload_id, order_id = %po.order_id, status = answer.status.code(), detail = %answer.detail, "cXML order refused");
     answer
-}
-
-/// `(domain, identity)` pairs of credentials.
-fn pairs(creds: &[b2b_cxml::Credential]) -> impl Iterator<Item = (&str, &str)> {
-    creds
-        .iter()
-        .map(|c| (c.domain.as_str(), c.identity.as_str()))
 }
 
 /// The `order.create` address of a cXML address, or why it cannot be one (naming its path).
@@ -126,36 +103,6 @@ fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
     Ok(out)
 }
 
-/// The partner a document's `sender` credentials and shared secret (`secret_matches`)
-/// authenticate as, or the 401 to answer (logged without the secret).
-pub(crate) fn partner_of<'a>(
-    config: &'a ProcurementConfig,
-    sender: &[b2b_cxml::Credential],
-    secret_matches: impl Fn(&secrecy::SecretString) -> bool,
-    payload_id: &str,
-) -> Result<&'a TradingPartner, CxmlAnswer> {
-    let Some(partner) = config.partner(pairs(sender)) else {
-        tracing::warn!(
-            payload_id,
-            ?sender,
-            outcome = "unknown_sender",
-            "cXML refused: no trading partner has this Sender credential"
-        );
-        return Err(CxmlAnswer::new(
-            Status::Unauthorized,
-            "the Sender credential is not a trading partner of this supplier",
-        ));
-    };
-    if !secret_matches(&partner.shared_secret) {
-        tracing::warn!(payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
-        return Err(CxmlAnswer::new(
-            Status::Unauthorized,
-            "the Sender's SharedSecret is not accepted",
-        ));
-    }
-    Ok(partner)
-}
-
 /// The partner `po` authenticates as, or the 401 to answer.
 fn authenticated<'a>(
     config: &'a ProcurementConfig,
@@ -167,57 +114,6 @@ fn authenticated<'a>(
         |s| po.sender_secret_matches(s),
         &po.payload_id,
     )
-}
-
-/// Whether a document from `partner` is addressed to this store (`to`) in the partner's
-/// deployment mode; the 400 to answer otherwise.
-pub(crate) fn addressed_here(
-    config: &ProcurementConfig,
-    partner: &TradingPartner,
-    to: &[b2b_cxml::Credential],
-    deployment_mode: &str,
-) -> Result<(), CxmlAnswer> {
-    let refuse = |detail: String| Err(CxmlAnswer::new(Status::BadRequest, detail));
-    if !config.is_supplier(pairs(to)) {
-        let to: Vec<String> = pairs(to).map(|(d, i)| format!("{d}:{i}")).collect();
-        return refuse(format!(
-            "the document is addressed to {}, which is not this supplier",
-            to.join(", ")
-        ));
-    }
-    if !deployment_mode.eq_ignore_ascii_case(partner.deployment_mode.as_str()) {
-        return refuse(format!(
-            "deploymentMode `{deployment_mode}` is not taken from this partner, whose documents are `{}`",
-            partner.deployment_mode.as_str()
-        ));
-    }
-    Ok(())
-}
-
-/// The buying organization's identity among `from` (of the partner's `buyer_domain`, else
-/// the first), or the 400 to answer.
-pub(crate) fn buyer_identity<'a>(
-    partner: &TradingPartner,
-    from: &'a [b2b_cxml::Credential],
-) -> Result<&'a str, CxmlAnswer> {
-    let buyer = match &partner.buyer_domain {
-        Some(domain) => from.iter().find(|c| c.domain.eq_ignore_ascii_case(domain)),
-        None => from.first(),
-    };
-    match buyer {
-        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
-        _ => Err(CxmlAnswer::new(
-            Status::BadRequest,
-            format!(
-                "no From credential{} names the buying organization",
-                partner
-                    .buyer_domain
-                    .as_deref()
-                    .map(|d| format!(" of domain `{d}`"))
-                    .unwrap_or_default()
-            ),
-        )),
-    }
 }
 
 /// The checks of an authenticated order that need nothing but the document and the
@@ -403,29 +299,14 @@ impl Intake {
         now: i64,
         remaining: Option<Duration>,
     ) -> Response<Body> {
-        if body.len() > MAX_BODY_BYTES {
-            let answer =
-                CxmlAnswer::new(Status::NotAcceptable, "the document is larger than 256 KiB");
-            return cxml_response(&stand_in_payload_id(now), &answer, now);
-        }
-        let po = match PurchaseOrder::from_xml(body) {
-            Ok(po) => po,
-            Err(e) => {
-                let e = match b2b_cxml::PunchOutSetup::from_xml(body) {
-                    Ok(setup) => {
-                        let (resp, status) = self.punchout_setup(path, headers, &setup, now).await;
-                        count_exchange("PunchOutSetupRequest", status);
-                        return resp;
-                    }
-                    // A setup request is told what is wrong with it, not with an order.
-                    Err(setup_error) if contains(body, b"<PunchOutSetupRequest") => setup_error,
-                    Err(_) => e,
-                };
-                tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
-                let answer = CxmlAnswer::new(e.status(), e.to_string());
-                count_exchange("Unreadable", answer.status.code());
-                return cxml_response(&stand_in_payload_id(now), &answer, now);
+        let po = match read_document(body, now) {
+            Document::Order(po) => po,
+            Document::PunchOutSetup(setup) => {
+                let (resp, status) = self.punchout_setup(path, headers, &setup, now).await;
+                count_exchange("PunchOutSetupRequest", status);
+                return resp;
             }
+            Document::Refused(refused) => return refused,
         };
         let answer = self.accept_order(path, &po, remaining).await;
         count_exchange("OrderRequest", answer.status.code());

@@ -13,15 +13,16 @@ use lambda_http::{Body, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
+use crate::cxml::{addressed_here, buyer_identity, partner_of};
 use crate::http::{
     cxml_response, html_headers, page, segment_after, timestamp, xml_response, CxmlAnswer,
 };
 use crate::intake::Intake;
-use crate::procurement::{addressed_here, buyer_identity, partner_of};
 use crate::punchout::{
     cart_items, check_return_url, cookie_value, is_new, new_session, public_base, session_key,
-    within, Session, SESSION_COOKIE,
+    Session, SESSION_COOKIE,
 };
+use crate::punchout_store::within;
 
 /// The page asking the shopper to try again shortly.
 fn try_again() -> Response<Body> {

@@ -19,7 +19,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
-use super::{PunchOutStore, Shopper};
+use crate::punchout_store::{PunchOutStore, Shopper};
 use crate::{Intake, IntakeOptions};
 
 const SETUP: &str = include_str!("../events/cxml/punchout-setup-request.xml");
