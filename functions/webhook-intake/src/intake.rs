@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::cxml::Document;
 use crate::http::{
     answer, count_exchange, enqueue, error, hex, segment_after, short_hash, unauthorized,
     unavailable, Refusal,
@@ -196,9 +197,19 @@ impl Intake {
         }
         let body: &[u8] = req.body().as_ref();
         if route == Route::Procurement {
-            return self
-                .procurement(req.uri().path(), req.headers(), body, now, remaining)
-                .await;
+            let path = req.uri().path();
+            return match crate::cxml::read_document(body, now) {
+                Document::Order(po) => {
+                    crate::procurement::serve(self, path, &po, now, remaining).await
+                }
+                Document::PunchOutSetup(setup) => {
+                    let (resp, status) =
+                        self.punchout_setup(path, req.headers(), &setup, now).await;
+                    count_exchange("PunchOutSetupRequest", status);
+                    resp
+                }
+                Document::Refused(resp) => resp,
+            };
         }
         if body.len() > MAX_BODY_BYTES {
             return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 256 KiB");

@@ -30,7 +30,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::cxml::{addressed_here, buyer_identity, partner_of, read_document, Document};
+use crate::cxml::{addressed_here, buyer_identity, partner_of};
 use crate::http::{count_exchange, cxml_response, enqueue, hex, short_hash, CxmlAnswer};
 use crate::intake::{Intake, MAX_BODY_BYTES};
 
@@ -242,263 +242,251 @@ fn hex_digest(v: &Value) -> String {
     hex(&Sha256::digest(v.to_string().as_bytes()))
 }
 
-impl Intake {
-    /// Authenticates and checks a purchase order for the store of `secret` (no AWS calls).
-    pub fn decide_order(
-        &self,
-        secret: &StoreSecret,
-        po: &PurchaseOrder,
-    ) -> Result<OrderDecision, CxmlAnswer> {
-        let Some(config) = &secret.procurement else {
-            tracing::error!(store = %secret.store_hash, "POST /procurement/cxml needs `procurement` in the store secret");
-            return Err(CxmlAnswer::new(
-                Status::Unauthorized,
-                "this supplier takes no cXML documents",
-            ));
-        };
-        let partner = authenticated(config, po)?;
-        let identity = acceptable(config, partner, po)?;
-        let command = if is_cancellation(po) {
-            cancel_command(secret, partner, po, identity)?
-        } else {
-            order_command(secret, partner, po, identity)?
-        };
-        let body = serde_json::to_string(&command)
-            .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(CxmlAnswer::new(
-                Status::BadRequest,
-                "the order is larger than 256 KiB as a command; split it",
-            ));
-        }
-        let mut message = OutgoingMessage::new("0", body);
-        if self.options.fifo {
-            message.group_id = Some(format!("{}#{}", command.store_hash, command.group()));
-            message.dedup_id = Some(short_hash(&command.dedupe_key()));
-        }
-        let order_digest = Sha256::digest(command.idempotency_key.as_deref().unwrap_or_default());
-        let digest = i64::from_be_bytes(order_digest[..8].try_into().unwrap_or_default());
-        Ok(OrderDecision {
-            order_key: format!(
-                "cxml#{}#{}#{}",
-                secret.store_hash, partner.name, po.order_id
-            ),
-            digest,
-            partner: partner.name.clone(),
-            command,
-            message,
-        })
+/// Authenticates and checks a purchase order for the store of `secret` (no AWS calls).
+pub fn decide(
+    intake: &Intake,
+    secret: &StoreSecret,
+    po: &PurchaseOrder,
+) -> Result<OrderDecision, CxmlAnswer> {
+    let Some(config) = &secret.procurement else {
+        tracing::error!(store = %secret.store_hash, "POST /procurement/cxml needs `procurement` in the store secret");
+        return Err(CxmlAnswer::new(
+            Status::Unauthorized,
+            "this supplier takes no cXML documents",
+        ));
+    };
+    let partner = authenticated(config, po)?;
+    let identity = acceptable(config, partner, po)?;
+    let command = if is_cancellation(po) {
+        cancel_command(secret, partner, po, identity)?
+    } else {
+        order_command(secret, partner, po, identity)?
+    };
+    let body = serde_json::to_string(&command)
+        .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(CxmlAnswer::new(
+            Status::BadRequest,
+            "the order is larger than 256 KiB as a command; split it",
+        ));
     }
-
-    /// Answers `POST /procurement/cxml[/{store}]` with `body`.
-    pub(crate) async fn procurement(
-        &self,
-        path: &str,
-        headers: &lambda_http::http::HeaderMap,
-        body: &[u8],
-        now: i64,
-        remaining: Option<Duration>,
-    ) -> Response<Body> {
-        let po = match read_document(body, now) {
-            Document::Order(po) => po,
-            Document::PunchOutSetup(setup) => {
-                let (resp, status) = self.punchout_setup(path, headers, &setup, now).await;
-                count_exchange("PunchOutSetupRequest", status);
-                return resp;
-            }
-            Document::Refused(refused) => return refused,
-        };
-        let answer = self.accept_order(path, &po, remaining).await;
-        count_exchange("OrderRequest", answer.status.code());
-        cxml_response(&po.payload_id, &answer, now)
+    let mut message = OutgoingMessage::new("0", body);
+    if intake.options.fifo {
+        message.group_id = Some(format!("{}#{}", command.store_hash, command.group()));
+        message.dedup_id = Some(short_hash(&command.dedupe_key()));
     }
+    let order_digest = Sha256::digest(command.idempotency_key.as_deref().unwrap_or_default());
+    let digest = i64::from_be_bytes(order_digest[..8].try_into().unwrap_or_default());
+    Ok(OrderDecision {
+        order_key: format!(
+            "cxml#{}#{}#{}",
+            secret.store_hash, partner.name, po.order_id
+        ),
+        digest,
+        partner: partner.name.clone(),
+        command,
+        message,
+    })
+}
 
-    /// The answer to a readable purchase order.
-    async fn accept_order(
-        &self,
-        path: &str,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        let secret = match crate::stores::procurement_store(self.credentials.as_ref(), path).await {
-            Ok(secret) => secret,
-            Err(answer) => return answer,
-        };
-        let decision = match self.decide_order(&secret, po) {
-            Ok(d) => d,
-            Err(answer) => return refused(po, answer),
-        };
-        // One delivery of an orderID at a time: two at once (other content under the same
-        // orderID) would both be taken for new.
-        let lock = format!("{}#accepting", decision.order_key);
-        match self.state.claim(&lock, ACCEPTING_TTL).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::Duplicate) => {
-                tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
-                return CxmlAnswer::unavailable();
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return CxmlAnswer::unavailable();
-            }
-        }
-        let answer = self.accept_locked(&secret, &decision, po, remaining).await;
-        if let Err(e) = self.state.release(&lock).await {
-            tracing::warn!(error = %e, key = %lock, "acceptance lock not released; it expires by itself");
-        }
-        answer
-    }
+/// Answers the purchase order `po` of `POST /procurement/cxml[/{store}]` (at `path`), counted.
+pub(crate) async fn serve(
+    intake: &Intake,
+    path: &str,
+    po: &PurchaseOrder,
+    now: i64,
+    remaining: Option<Duration>,
+) -> Response<Body> {
+    let answer = accept_order(intake, path, po, remaining).await;
+    count_exchange("OrderRequest", answer.status.code());
+    cxml_response(&po.payload_id, &answer, now)
+}
 
-    /// The answer to an order whose orderID this delivery alone is accepting.
-    async fn accept_locked(
-        &self,
-        secret: &StoreSecret,
-        decision: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        if is_cancellation(po) {
-            return self.accept_cancellation(decision, po, remaining).await;
-        }
-        if let Some(answer) = self.known_order(decision, po).await {
-            return answer;
-        }
-        if let Some(answer) = self.precheck_order(secret, decision, po, remaining).await {
-            return refused(po, answer);
-        }
-        self.enqueue_order(decision, po, remaining).await
-    }
-
-    /// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none
-    /// when they pass, or cannot be made in time (the worker makes them again).
-    async fn precheck_order(
-        &self,
-        secret: &StoreSecret,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> Option<CxmlAnswer> {
-        let precheck = self.precheck.as_ref()?;
-        let identity = d.command_identity()?;
-        let skus: Vec<String> = po.lines.iter().map(|l| l.sku.clone()).collect();
-        let time = remaining.map_or(PRECHECK_TIME, |r| {
-            r.saturating_sub(PRECHECK_RESERVE).min(PRECHECK_TIME)
-        });
-        let checked =
-            tokio::time::timeout(time, precheck.check(&secret.store_hash, identity, &skus)).await;
-        let findings = match checked {
-            Ok(Ok(findings)) => findings,
-            Ok(Err(reason)) => {
-                tracing::warn!(%reason, order_id = %po.order_id, "the store could not be asked about the order; accepting it for the worker to check");
-                return None;
-            }
-            Err(_) => {
-                tracing::warn!(order_id = %po.order_id, "the store did not answer in time about the order; accepting it for the worker to check");
-                return None;
-            }
-        };
-        let mut problems: Vec<String> = findings.company.into_iter().collect();
-        for (i, line) in po.lines.iter().enumerate() {
-            if findings.unknown_skus.contains(&line.sku) {
-                problems.push(format!(
-                    "`ItemOut[{}]/ItemID/SupplierPartID` `{}` is not in the catalog of this supplier",
-                    i + 1,
-                    line.sku
-                ));
-            }
-        }
-        (!problems.is_empty()).then(|| {
-            CxmlAnswer::new(
-                Status::BadRequest,
-                format!("the order cannot be taken: {}", problems.join("; ")),
-            )
-        })
-    }
-
-    /// The answer to an order whose orderID was accepted before: 200 again for the same
-    /// content, 409 for other content; 500 when the state table cannot say.
-    async fn known_order(&self, d: &OrderDecision, po: &PurchaseOrder) -> Option<CxmlAnswer> {
-        match self.state.get_id(&d.order_key).await {
-            Ok(Some(known)) if known == d.digest => {
-                tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
-                Some(CxmlAnswer::new(
-                    Status::Ok,
-                    format!("order {} was already accepted", po.order_id),
-                ))
-            }
-            Ok(Some(_)) => {
-                tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
-                Some(CxmlAnswer::new(Status::Conflict, format!(
-                    "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
-                    po.order_id
-                )))
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                Some(CxmlAnswer::unavailable())
-            }
-        }
-    }
-
-    /// The answer to a cancellation: enqueued when its orderID was accepted before (the
-    /// worker cancels the order unless it shipped, and confirms to the buyer), else 400.
-    async fn accept_cancellation(
-        &self,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        match self.state.get_id(&d.order_key).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return refused(
-                    po,
-                    CxmlAnswer::new(
-                        Status::BadRequest,
-                        format!(
-                            "order {} was never accepted here: there is nothing to cancel",
-                            po.order_id
-                        ),
-                    ),
-                )
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return CxmlAnswer::unavailable();
-            }
-        }
-        if let Err(e) = enqueue(self.queue.as_ref(), &d.message, remaining).await {
-            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
+/// The answer to a readable purchase order.
+async fn accept_order(
+    intake: &Intake,
+    path: &str,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    let secret = match crate::stores::procurement_store(intake.credentials.as_ref(), path).await {
+        Ok(secret) => secret,
+        Err(answer) => return answer,
+    };
+    let decision = match decide(intake, &secret, po) {
+        Ok(d) => d,
+        Err(answer) => return refused(po, answer),
+    };
+    // One delivery of an orderID at a time: two at once (other content under the same
+    // orderID) would both be taken for new.
+    let lock = format!("{}#accepting", decision.order_key);
+    match intake.state.claim(&lock, ACCEPTING_TTL).await {
+        Ok(Claim::New) => {}
+        Ok(Claim::Duplicate) => {
+            tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
             return CxmlAnswer::unavailable();
         }
-        tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+            return CxmlAnswer::unavailable();
+        }
+    }
+    let answer = accept_locked(intake, &secret, &decision, po, remaining).await;
+    if let Err(e) = intake.state.release(&lock).await {
+        tracing::warn!(error = %e, key = %lock, "acceptance lock not released; it expires by itself");
+    }
+    answer
+}
+
+/// The answer to an order whose orderID this delivery alone is accepting.
+async fn accept_locked(
+    intake: &Intake,
+    secret: &StoreSecret,
+    decision: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    if is_cancellation(po) {
+        return accept_cancellation(intake, decision, po, remaining).await;
+    }
+    if let Some(answer) = known_order(intake, decision, po).await {
+        return answer;
+    }
+    if let Some(answer) = precheck_order(intake, secret, decision, po, remaining).await {
+        return refused(po, answer);
+    }
+    enqueue_order(intake, decision, po, remaining).await
+}
+
+/// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none
+/// when they pass, or cannot be made in time (the worker makes them again).
+async fn precheck_order(
+    intake: &Intake,
+    secret: &StoreSecret,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> Option<CxmlAnswer> {
+    let precheck = intake.precheck.as_ref()?;
+    let identity = d.command_identity()?;
+    let skus: Vec<String> = po.lines.iter().map(|l| l.sku.clone()).collect();
+    let time = remaining.map_or(PRECHECK_TIME, |r| {
+        r.saturating_sub(PRECHECK_RESERVE).min(PRECHECK_TIME)
+    });
+    let checked =
+        tokio::time::timeout(time, precheck.check(&secret.store_hash, identity, &skus)).await;
+    let findings = match checked {
+        Ok(Ok(findings)) => findings,
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, order_id = %po.order_id, "the store could not be asked about the order; accepting it for the worker to check");
+            return None;
+        }
+        Err(_) => {
+            tracing::warn!(order_id = %po.order_id, "the store did not answer in time about the order; accepting it for the worker to check");
+            return None;
+        }
+    };
+    let mut problems: Vec<String> = findings.company.into_iter().collect();
+    for (i, line) in po.lines.iter().enumerate() {
+        if findings.unknown_skus.contains(&line.sku) {
+            problems.push(format!(
+                "`ItemOut[{}]/ItemID/SupplierPartID` `{}` is not in the catalog of this supplier",
+                i + 1,
+                line.sku
+            ));
+        }
+    }
+    (!problems.is_empty()).then(|| {
         CxmlAnswer::new(
-            Status::Ok,
-            format!(
-                "the cancellation of order {} is taken; the supplier confirms it unless the order has shipped",
-                po.order_id
-            ),
+            Status::BadRequest,
+            format!("the order cannot be taken: {}", problems.join("; ")),
         )
-    }
+    })
+}
 
-    /// Enqueues an accepted order and remembers its orderID and content.
-    async fn enqueue_order(
-        &self,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        if let Err(e) = enqueue(self.queue.as_ref(), &d.message, remaining).await {
-            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
+/// The answer to an order whose orderID was accepted before: 200 again for the same
+/// content, 409 for other content; 500 when the state table cannot say.
+async fn known_order(intake: &Intake, d: &OrderDecision, po: &PurchaseOrder) -> Option<CxmlAnswer> {
+    match intake.state.get_id(&d.order_key).await {
+        Ok(Some(known)) if known == d.digest => {
+            tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
+            Some(CxmlAnswer::new(
+                Status::Ok,
+                format!("order {} was already accepted", po.order_id),
+            ))
+        }
+        Ok(Some(_)) => {
+            tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
+            Some(CxmlAnswer::new(Status::Conflict, format!(
+                "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
+                po.order_id
+            )))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+            Some(CxmlAnswer::unavailable())
+        }
+    }
+}
+
+/// The answer to a cancellation: enqueued when its orderID was accepted before (the
+/// worker cancels the order unless it shipped, and confirms to the buyer), else 400.
+async fn accept_cancellation(
+    intake: &Intake,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    match intake.state.get_id(&d.order_key).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return refused(
+                po,
+                CxmlAnswer::new(
+                    Status::BadRequest,
+                    format!(
+                        "order {} was never accepted here: there is nothing to cancel",
+                        po.order_id
+                    ),
+                ),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
             return CxmlAnswer::unavailable();
         }
-        if let Err(e) = self.state.put_id(&d.order_key, d.digest).await {
-            tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
-        }
-        tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
-        CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
     }
+    if let Err(e) = enqueue(intake.queue.as_ref(), &d.message, remaining).await {
+        tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
+        return CxmlAnswer::unavailable();
+    }
+    tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
+    CxmlAnswer::new(
+        Status::Ok,
+        format!(
+            "the cancellation of order {} is taken; the supplier confirms it unless the order has shipped",
+            po.order_id
+        ),
+    )
+}
+
+/// Enqueues an accepted order and remembers its orderID and content.
+async fn enqueue_order(
+    intake: &Intake,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    if let Err(e) = enqueue(intake.queue.as_ref(), &d.message, remaining).await {
+        tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
+        return CxmlAnswer::unavailable();
+    }
+    if let Err(e) = intake.state.put_id(&d.order_key, d.digest).await {
+        tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
+    }
+    tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
+    CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
 }
 
 #[cfg(test)]
