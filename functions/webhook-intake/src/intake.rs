@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cxml::Document;
 use crate::http::{
-    answer, count_exchange, enqueue, error, hex, segment_after, short_hash, unauthorized,
-    unavailable, Refusal,
+    answer, enqueue, error, hex, segment_after, short_hash, unauthorized, unavailable, Refusal,
 };
 use crate::settings::{AuthMode, IntakeOptions};
 use crate::verify::{secrets_equal, signing_key, verify_signature};
@@ -183,17 +182,10 @@ impl Intake {
             }
         }
         if route == Route::PunchOutStart {
-            let resp = self.punchout_start(req.uri().path(), now).await;
-            count_exchange("PunchOutStart", resp.status().as_u16());
-            return resp;
+            return crate::punchout::open_start_page(self, req.uri().path(), now).await;
         }
         if route == Route::PunchOutReturn {
-            let cart_id = crate::punchout::cart_id_of(&req);
-            let resp = self
-                .punchout_return(req.uri().path(), req.headers(), cart_id.as_deref(), now)
-                .await;
-            count_exchange("PunchOutReturn", resp.status().as_u16());
-            return resp;
+            return crate::punchout::return_cart(self, &req, now).await;
         }
         let body: &[u8] = req.body().as_ref();
         if route == Route::Procurement {
@@ -203,10 +195,7 @@ impl Intake {
                     crate::procurement::serve(self, path, &po, now, remaining).await
                 }
                 Document::PunchOutSetup(setup) => {
-                    let (resp, status) =
-                        self.punchout_setup(path, req.headers(), &setup, now).await;
-                    count_exchange("PunchOutSetupRequest", status);
-                    resp
+                    crate::punchout::answer_setup(self, path, req.headers(), &setup, now).await
                 }
                 Document::Refused(resp) => resp,
             };

@@ -32,7 +32,6 @@ pub mod intake;
 pub mod precheck;
 pub mod procurement;
 pub mod punchout;
-mod punchout_flow;
 pub mod punchout_store;
 pub mod settings;
 pub mod stores;
