@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use crate::cxml::{addressed_here, buyer_identity, partner_of};
 use crate::http::{count_exchange, cxml_response, enqueue, hex, short_hash, CxmlAnswer};
 use crate::intake::{Intake, MAX_BODY_BYTES};
+use crate::stores::procurement_store;
 
 /// An accepted purchase order, ready for the queue (no AWS calls made yet).
 #[derive(Debug)]
@@ -309,7 +310,7 @@ async fn accept_order(
     po: &PurchaseOrder,
     remaining: Option<Duration>,
 ) -> CxmlAnswer {
-    let secret = match crate::stores::procurement_store(intake.credentials.as_ref(), path).await {
+    let secret = match procurement_store(intake.credentials.as_ref(), path).await {
         Ok(secret) => secret,
         Err(answer) => return answer,
     };

@@ -13,6 +13,7 @@ use crate::cxml::{addressed_here, buyer_identity, partner_of};
 use crate::http::{count_exchange, cxml_response, timestamp, xml_response, CxmlAnswer};
 use crate::intake::Intake;
 use crate::punchout_store::within;
+use crate::stores::procurement_store;
 
 /// Answers a `PunchOutSetupRequest` (at `path`) with a `PunchOutSetupResponse`, or the
 /// refusal; counted by the cXML status answered.
@@ -46,7 +47,7 @@ async fn start_page(
     setup: &PunchOutSetup,
     now: i64,
 ) -> Result<String, CxmlAnswer> {
-    let secret = crate::stores::procurement_store(intake.credentials.as_ref(), path).await?;
+    let secret = procurement_store(intake.credentials.as_ref(), path).await?;
     let not_offered = || {
         CxmlAnswer::new(
             Status::NotImplemented,
