@@ -74,7 +74,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The `Set-Cookie` value of the session cookie for `path`, living `max_age` seconds (0
 /// removes it).
-pub(crate) fn session_cookie(
+pub(super) fn session_cookie(
     session_id: &str,
     cookie_path: &str,
     max_age: i64,

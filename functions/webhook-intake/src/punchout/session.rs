@@ -58,19 +58,19 @@ pub fn session_key(session_id: &str) -> String {
 }
 
 /// The key naming the latest session of a store's customer.
-pub(crate) fn customer_key(store: &str, customer_id: i64) -> String {
+fn customer_key(store: &str, customer_id: i64) -> String {
     format!("punchout#{store}#customer#{customer_id}")
 }
 
 /// A new session id: 256 random bits from the operating system, hex.
-pub(crate) fn new_session_id() -> Result<String, String> {
+pub(super) fn new_session_id() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
     Ok(hex(&bytes))
 }
 
 /// The session of a setup request, before it is remembered.
-pub(crate) fn new_session(
+pub(super) fn new_session(
     secret: &StoreSecret,
     partner: &str,
     setup: &PunchOutSetup,
@@ -132,7 +132,7 @@ fn ttl_until(until: i64, now: i64) -> Duration {
 }
 
 /// Whether a claim was new; a state table that cannot say is an error.
-pub(crate) fn is_new(claim: Result<Claim, b2b_shared::state::StateError>) -> Result<bool, String> {
+fn is_new(claim: Result<Claim, b2b_shared::state::StateError>) -> Result<bool, String> {
     claim.map(|c| c == Claim::New).map_err(|e| e.to_string())
 }
 

@@ -111,7 +111,7 @@ async fn start_page(
 }
 
 /// The refusal of a setup whose `BrowserFormPost` is not a place a cart may be sent.
-pub(crate) fn check_return_url(setup: &PunchOutSetup) -> Result<(), CxmlAnswer> {
+fn check_return_url(setup: &PunchOutSetup) -> Result<(), CxmlAnswer> {
     if acceptable_destination(&setup.browser_form_post) {
         Ok(())
     } else {
