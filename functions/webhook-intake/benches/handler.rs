@@ -9,8 +9,8 @@ use b2b_shared::state::MemoryState;
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::future::BoxFuture;
 use lambda_http::http::{HeaderMap, HeaderValue};
-use webhook_intake::intake::WebhookDecision;
 use webhook_intake::verify::sign;
+use webhook_intake::webhooks::{self, WebhookDecision};
 use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
 struct Nowhere;
@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
         );
         c.bench_function(&format!("webhook decision ({name})"), |b| {
             b.iter(
-                || match intake.decide_webhook(&headers, ORDER.as_bytes(), &secret, now) {
+                || match webhooks::decide(&intake, &headers, ORDER.as_bytes(), &secret, now) {
                     WebhookDecision::Accept { .. } => {}
                     WebhookDecision::Refuse(r) => panic!("refused: {:?}", r.status()),
                 },

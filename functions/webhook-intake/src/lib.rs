@@ -15,25 +15,42 @@
 //!   `PunchOutOrderMessage`.
 //! - `GET /health`.
 //!
-//! A webhook's dedupe record is `in_progress` while it is enqueued and `completed` only after:
-//! when the queue or the table fails the answer is 503 (BigCommerce retries) and the record is
-//! released, and when the process dies in between, the record expires shortly after the
-//! invocation's deadline and the redelivery is accepted then (503 until). Nothing the caller
-//! sends produces a 500 or a panic.
+//! A webhook is accepted in two steps, so that a queue, a table or a process that fails loses
+//! nothing (see [`webhooks`]). Nothing the caller sends produces a 500 or a panic.
 //!
+//! Layout, from the top: a route family imports the modules below it, never another family.
+//!
+//! - [`router`]: which route a request is for, the method it takes, and the family that
+//!   answers it ([`Intake::handle`]).
+//! - The route families, functions of the handler's state: [`webhooks`], [`inbound`],
+//!   [`procurement`] (cXML purchase orders), [`punchout`] (setup, start page, return) and
+//!   [`health`].
+//! - What the families share: [`cxml`] (which cXML document came, its trading partner and
+//!   addressee), [`stores`] (which store a request is for, with whose secret),
+//!   [`punchout_store`] (punch-out's store lookups), [`precheck`] (a purchase order's store
+//!   checks), [`verify`] (the header secret and Standard Webhooks signatures).
+//! - [`intake`](mod@intake): the handler's state, [`Intake`].
+//! - [`http`]: the ground floor: the answers every route gives (JSON, cXML, HTML) and the
+//!   helpers they share.
 //! - [`settings`]: every environment variable it reads, validated at cold start.
-//! - [`intake`](mod@intake): the handler.
-//! - [`verify`]: the header secret and Standard Webhooks signatures.
 //! - [`intake()`]: the [`Intake`] these settings describe.
 
+pub mod cxml;
+pub mod health;
+pub mod http;
+pub mod inbound;
 pub mod intake;
 pub mod precheck;
 pub mod procurement;
 pub mod punchout;
-mod punchout_flow;
+pub mod punchout_store;
+pub mod router;
 pub mod settings;
 pub mod stores;
+#[cfg(test)]
+mod test_harness;
 pub mod verify;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -71,7 +88,7 @@ pub fn intake(settings: &Settings, sdk: &aws_config::SdkConfig) -> Intake {
             clients: clients.clone(),
             identity_field: settings.procurement_identity_field.clone(),
         })),
-        punchout: Some(Arc::new(punchout::StorePunchOut {
+        punchout: Some(Arc::new(punchout_store::StorePunchOut {
             clients,
             identity_field: settings.procurement_identity_field.clone(),
         })),

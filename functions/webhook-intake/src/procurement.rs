@@ -26,31 +26,14 @@ use b2b_cxml::{PoAddress, PurchaseOrder, Status};
 use b2b_shared::queue::OutgoingMessage;
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
 use b2b_shared::state::Claim;
-use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::intake::{short_hash, Intake, MAX_BODY_BYTES};
-
-/// The outcome of a cXML request: its status and a text for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CxmlAnswer {
-    /// The cXML status.
-    pub status: Status,
-    /// Why, for people (in the `Status` element).
-    pub detail: String,
-}
-
-impl CxmlAnswer {
-    /// An answer of `status` with `detail`.
-    pub fn new(status: Status, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            detail: detail.into(),
-        }
-    }
-}
+use crate::cxml::{addressed_here, buyer_identity, partner_of};
+use crate::http::{count_exchange, cxml_response, enqueue, hex, short_hash, CxmlAnswer};
+use crate::intake::{Intake, MAX_BODY_BYTES};
+use crate::stores::procurement_store;
 
 /// An accepted purchase order, ready for the queue (no AWS calls made yet).
 #[derive(Debug)]
@@ -77,74 +60,6 @@ impl OrderDecision {
     }
 }
 
-/// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
-pub fn store_in_path(path: &str) -> Option<&str> {
-    segment_after(path, "/procurement/cxml")
-}
-
-/// The last segment of `path` when what comes before it ends with `route` (`/prod/procurement/cxml/abc`
-/// after `/procurement/cxml` is `abc`).
-pub(crate) fn segment_after<'a>(path: &'a str, route: &str) -> Option<&'a str> {
-    let (prefix, last) = path.trim_end_matches('/').rsplit_once('/')?;
-    prefix.ends_with(route).then_some(last)
-}
-
-/// An HTTP answer carrying the cXML document `doc`.
-pub(crate) fn xml_response(doc: String) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(doc));
-    resp.headers_mut().insert(
-        lambda_http::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=UTF-8"),
-    );
-    resp
-}
-
-/// The ISO 8601 time of unix second `now`.
-pub(crate) fn timestamp(now: i64) -> String {
-    chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The HTTP response carrying `answer` to the request `payload_id`.
-pub fn cxml_response(payload_id: &str, answer: &CxmlAnswer, now: i64) -> Response<Body> {
-    let doc = b2b_cxml::response(payload_id, &timestamp(now), answer.status, &answer.detail);
-    let mut resp = xml_response(doc);
-    if answer.status == Status::InternalError {
-        *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    }
-    resp
-}
-
-/// Counts one procurement exchange: `document` (`OrderRequest`, `PunchOutSetupRequest`,
-/// `PunchOutStart`, `PunchOutReturn`, `Unreadable`) answered with `status` (the cXML status
-/// code, or the HTTP status of a browser's page), so refusals and outages can be alarmed on.
-pub(crate) fn count_exchange(document: &str, status: u16) {
-    let status = status.to_string();
-    b2b_shared::telemetry::emit_metrics(
-        &[
-            ("Function", "webhook-intake"),
-            ("Document", document),
-            ("Status", &status),
-        ],
-        &[b2b_shared::telemetry::Metric {
-            name: "ProcurementDocuments",
-            value: 1.0,
-            unit: "Count",
-        }],
-    );
-}
-
-/// Whether `needle` occurs in `haystack`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A payloadID for the answer to a document too broken to have one of its own.
-fn stand_in_payload_id(now: i64) -> String {
-    format!("{now}.{:016x}@webhook-intake", fastrand::u64(..))
-}
-
 /// The most a purchase order's store checks may take.
 const PRECHECK_TIME: Duration = Duration::from_secs(4);
 /// Time kept back from the invocation's deadline for enqueueing and answering.
@@ -154,25 +69,10 @@ const PRECHECK_RESERVE: Duration = Duration::from_secs(3);
 /// a process that dies holding it only delays the resend).
 const ACCEPTING_TTL: Duration = Duration::from_secs(30);
 
-/// The answer asking the sender to send again later.
-pub(crate) fn unavailable() -> CxmlAnswer {
-    CxmlAnswer::new(
-        Status::InternalError,
-        "temporarily unavailable; send the document again later",
-    )
-}
-
 /// Logs a refused order and passes the answer on.
 fn refused(po: &PurchaseOrder, answer: CxmlAnswer) -> CxmlAnswer {
     tracing::info!(payload_id = %po.payload_id, order_id = %po.order_id, status = answer.status.code(), detail = %answer.detail, "cXML order refused");
     answer
-}
-
-/// `(domain, identity)` pairs of credentials.
-fn pairs(creds: &[b2b_cxml::Credential]) -> impl Iterator<Item = (&str, &str)> {
-    creds
-        .iter()
-        .map(|c| (c.domain.as_str(), c.identity.as_str()))
 }
 
 /// The `order.create` address of a cXML address, or why it cannot be one (naming its path).
@@ -202,36 +102,6 @@ fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
     Ok(out)
 }
 
-/// The partner a document's `sender` credentials and shared secret (`secret_matches`)
-/// authenticate as, or the 401 to answer (logged without the secret).
-pub(crate) fn partner_of<'a>(
-    config: &'a ProcurementConfig,
-    sender: &[b2b_cxml::Credential],
-    secret_matches: impl Fn(&secrecy::SecretString) -> bool,
-    payload_id: &str,
-) -> Result<&'a TradingPartner, CxmlAnswer> {
-    let Some(partner) = config.partner(pairs(sender)) else {
-        tracing::warn!(
-            payload_id,
-            ?sender,
-            outcome = "unknown_sender",
-            "cXML refused: no trading partner has this Sender credential"
-        );
-        return Err(CxmlAnswer::new(
-            Status::Unauthorized,
-            "the Sender credential is not a trading partner of this supplier",
-        ));
-    };
-    if !secret_matches(&partner.shared_secret) {
-        tracing::warn!(payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
-        return Err(CxmlAnswer::new(
-            Status::Unauthorized,
-            "the Sender's SharedSecret is not accepted",
-        ));
-    }
-    Ok(partner)
-}
-
 /// The partner `po` authenticates as, or the 401 to answer.
 fn authenticated<'a>(
     config: &'a ProcurementConfig,
@@ -243,57 +113,6 @@ fn authenticated<'a>(
         |s| po.sender_secret_matches(s),
         &po.payload_id,
     )
-}
-
-/// Whether a document from `partner` is addressed to this store (`to`) in the partner's
-/// deployment mode; the 400 to answer otherwise.
-pub(crate) fn addressed_here(
-    config: &ProcurementConfig,
-    partner: &TradingPartner,
-    to: &[b2b_cxml::Credential],
-    deployment_mode: &str,
-) -> Result<(), CxmlAnswer> {
-    let refuse = |detail: String| Err(CxmlAnswer::new(Status::BadRequest, detail));
-    if !config.is_supplier(pairs(to)) {
-        let to: Vec<String> = pairs(to).map(|(d, i)| format!("{d}:{i}")).collect();
-        return refuse(format!(
-            "the document is addressed to {}, which is not this supplier",
-            to.join(", ")
-        ));
-    }
-    if !deployment_mode.eq_ignore_ascii_case(partner.deployment_mode.as_str()) {
-        return refuse(format!(
-            "deploymentMode `{deployment_mode}` is not taken from this partner, whose documents are `{}`",
-            partner.deployment_mode.as_str()
-        ));
-    }
-    Ok(())
-}
-
-/// The buying organization's identity among `from` (of the partner's `buyer_domain`, else
-/// the first), or the 400 to answer.
-pub(crate) fn buyer_identity<'a>(
-    partner: &TradingPartner,
-    from: &'a [b2b_cxml::Credential],
-) -> Result<&'a str, CxmlAnswer> {
-    let buyer = match &partner.buyer_domain {
-        Some(domain) => from.iter().find(|c| c.domain.eq_ignore_ascii_case(domain)),
-        None => from.first(),
-    };
-    match buyer {
-        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
-        _ => Err(CxmlAnswer::new(
-            Status::BadRequest,
-            format!(
-                "no From credential{} names the buying organization",
-                partner
-                    .buyer_domain
-                    .as_deref()
-                    .map(|d| format!(" of domain `{d}`"))
-                    .unwrap_or_default()
-            ),
-        )),
-    }
 }
 
 /// The checks of an authenticated order that need nothing but the document and the
@@ -419,281 +238,254 @@ fn order_command(
 
 /// The hex SHA-256 of `v`'s JSON.
 fn hex_digest(v: &Value) -> String {
-    crate::intake::hex(&Sha256::digest(v.to_string().as_bytes()))
+    hex(&Sha256::digest(v.to_string().as_bytes()))
 }
 
-impl Intake {
-    /// Authenticates and checks a purchase order for the store of `secret` (no AWS calls).
-    pub fn decide_order(
-        &self,
-        secret: &StoreSecret,
-        po: &PurchaseOrder,
-    ) -> Result<OrderDecision, CxmlAnswer> {
-        let Some(config) = &secret.procurement else {
-            tracing::error!(store = %secret.store_hash, "POST /procurement/cxml needs `procurement` in the store secret");
-            return Err(CxmlAnswer::new(
-                Status::Unauthorized,
-                "this supplier takes no cXML documents",
+/// Authenticates and checks a purchase order for the store of `secret` (no AWS calls).
+pub fn decide(
+    intake: &Intake,
+    secret: &StoreSecret,
+    po: &PurchaseOrder,
+) -> Result<OrderDecision, CxmlAnswer> {
+    let Some(config) = &secret.procurement else {
+        tracing::error!(store = %secret.store_hash, "POST /procurement/cxml needs `procurement` in the store secret");
+        return Err(CxmlAnswer::new(
+            Status::Unauthorized,
+            "this supplier takes no cXML documents",
+        ));
+    };
+    let partner = authenticated(config, po)?;
+    let identity = acceptable(config, partner, po)?;
+    let command = if is_cancellation(po) {
+        cancel_command(secret, partner, po, identity)?
+    } else {
+        order_command(secret, partner, po, identity)?
+    };
+    let body = serde_json::to_string(&command)
+        .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(CxmlAnswer::new(
+            Status::BadRequest,
+            "the order is larger than 256 KiB as a command; split it",
+        ));
+    }
+    let mut message = OutgoingMessage::new("0", body);
+    if intake.options.fifo {
+        message.group_id = Some(format!("{}#{}", command.store_hash, command.group()));
+        message.dedup_id = Some(short_hash(&command.dedupe_key()));
+    }
+    let order_digest = Sha256::digest(command.idempotency_key.as_deref().unwrap_or_default());
+    let digest = i64::from_be_bytes(order_digest[..8].try_into().unwrap_or_default());
+    Ok(OrderDecision {
+        order_key: format!(
+            "cxml#{}#{}#{}",
+            secret.store_hash, partner.name, po.order_id
+        ),
+        digest,
+        partner: partner.name.clone(),
+        command,
+        message,
+    })
+}
+
+/// Answers the purchase order `po` of `POST /procurement/cxml[/{store}]` (at `path`), counted.
+pub(crate) async fn serve(
+    intake: &Intake,
+    path: &str,
+    po: &PurchaseOrder,
+    now: i64,
+    remaining: Option<Duration>,
+) -> Response<Body> {
+    let answer = accept_order(intake, path, po, remaining).await;
+    count_exchange("OrderRequest", answer.status.code());
+    cxml_response(&po.payload_id, &answer, now)
+}
+
+/// The answer to a readable purchase order.
+async fn accept_order(
+    intake: &Intake,
+    path: &str,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    let secret = match procurement_store(intake.credentials.as_ref(), path).await {
+        Ok(secret) => secret,
+        Err(answer) => return answer,
+    };
+    let decision = match decide(intake, &secret, po) {
+        Ok(d) => d,
+        Err(answer) => return refused(po, answer),
+    };
+    // One delivery of an orderID at a time: two at once (other content under the same
+    // orderID) would both be taken for new.
+    let lock = format!("{}#accepting", decision.order_key);
+    match intake.state.claim(&lock, ACCEPTING_TTL).await {
+        Ok(Claim::New) => {}
+        Ok(Claim::Duplicate) => {
+            tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
+            return CxmlAnswer::unavailable();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+            return CxmlAnswer::unavailable();
+        }
+    }
+    let answer = accept_locked(intake, &secret, &decision, po, remaining).await;
+    if let Err(e) = intake.state.release(&lock).await {
+        tracing::warn!(error = %e, key = %lock, "acceptance lock not released; it expires by itself");
+    }
+    answer
+}
+
+/// The answer to an order whose orderID this delivery alone is accepting.
+async fn accept_locked(
+    intake: &Intake,
+    secret: &StoreSecret,
+    decision: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    if is_cancellation(po) {
+        return accept_cancellation(intake, decision, po, remaining).await;
+    }
+    if let Some(answer) = known_order(intake, decision, po).await {
+        return answer;
+    }
+    if let Some(answer) = precheck_order(intake, secret, decision, po, remaining).await {
+        return refused(po, answer);
+    }
+    enqueue_order(intake, decision, po, remaining).await
+}
+
+/// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none
+/// when they pass, or cannot be made in time (the worker makes them again).
+async fn precheck_order(
+    intake: &Intake,
+    secret: &StoreSecret,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> Option<CxmlAnswer> {
+    let precheck = intake.precheck.as_ref()?;
+    let identity = d.command_identity()?;
+    let skus: Vec<String> = po.lines.iter().map(|l| l.sku.clone()).collect();
+    let time = remaining.map_or(PRECHECK_TIME, |r| {
+        r.saturating_sub(PRECHECK_RESERVE).min(PRECHECK_TIME)
+    });
+    let checked =
+        tokio::time::timeout(time, precheck.check(&secret.store_hash, identity, &skus)).await;
+    let findings = match checked {
+        Ok(Ok(findings)) => findings,
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, order_id = %po.order_id, "the store could not be asked about the order; accepting it for the worker to check");
+            return None;
+        }
+        Err(_) => {
+            tracing::warn!(order_id = %po.order_id, "the store did not answer in time about the order; accepting it for the worker to check");
+            return None;
+        }
+    };
+    let mut problems: Vec<String> = findings.company.into_iter().collect();
+    for (i, line) in po.lines.iter().enumerate() {
+        if findings.unknown_skus.contains(&line.sku) {
+            problems.push(format!(
+                "`ItemOut[{}]/ItemID/SupplierPartID` `{}` is not in the catalog of this supplier",
+                i + 1,
+                line.sku
             ));
-        };
-        let partner = authenticated(config, po)?;
-        let identity = acceptable(config, partner, po)?;
-        let command = if is_cancellation(po) {
-            cancel_command(secret, partner, po, identity)?
-        } else {
-            order_command(secret, partner, po, identity)?
-        };
-        let body = serde_json::to_string(&command)
-            .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(CxmlAnswer::new(
-                Status::BadRequest,
-                "the order is larger than 256 KiB as a command; split it",
-            ));
-        }
-        let mut message = OutgoingMessage::new("0", body);
-        if self.options.fifo {
-            message.group_id = Some(format!("{}#{}", command.store_hash, command.group()));
-            message.dedup_id = Some(short_hash(&command.dedupe_key()));
-        }
-        let order_digest = Sha256::digest(command.idempotency_key.as_deref().unwrap_or_default());
-        let digest = i64::from_be_bytes(order_digest[..8].try_into().unwrap_or_default());
-        Ok(OrderDecision {
-            order_key: format!(
-                "cxml#{}#{}#{}",
-                secret.store_hash, partner.name, po.order_id
-            ),
-            digest,
-            partner: partner.name.clone(),
-            command,
-            message,
-        })
-    }
-
-    /// Answers `POST /procurement/cxml[/{store}]` with `body`.
-    pub(crate) async fn procurement(
-        &self,
-        path: &str,
-        headers: &lambda_http::http::HeaderMap,
-        body: &[u8],
-        now: i64,
-        remaining: Option<Duration>,
-    ) -> Response<Body> {
-        if body.len() > MAX_BODY_BYTES {
-            let answer =
-                CxmlAnswer::new(Status::NotAcceptable, "the document is larger than 256 KiB");
-            return cxml_response(&stand_in_payload_id(now), &answer, now);
-        }
-        let po = match PurchaseOrder::from_xml(body) {
-            Ok(po) => po,
-            Err(e) => {
-                let e = match b2b_cxml::PunchOutSetup::from_xml(body) {
-                    Ok(setup) => {
-                        let (resp, status) = self.punchout_setup(path, headers, &setup, now).await;
-                        count_exchange("PunchOutSetupRequest", status);
-                        return resp;
-                    }
-                    // A setup request is told what is wrong with it, not with an order.
-                    Err(setup_error) if contains(body, b"<PunchOutSetupRequest") => setup_error,
-                    Err(_) => e,
-                };
-                tracing::warn!(error = %e, outcome = "unreadable", "cXML refused");
-                let answer = CxmlAnswer::new(e.status(), e.to_string());
-                count_exchange("Unreadable", answer.status.code());
-                return cxml_response(&stand_in_payload_id(now), &answer, now);
-            }
-        };
-        let answer = self.accept_order(path, &po, remaining).await;
-        count_exchange("OrderRequest", answer.status.code());
-        cxml_response(&po.payload_id, &answer, now)
-    }
-
-    /// The answer to a readable purchase order.
-    async fn accept_order(
-        &self,
-        path: &str,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        let secret = match crate::stores::procurement_store(self.credentials.as_ref(), path).await {
-            Ok(secret) => secret,
-            Err(answer) => return answer,
-        };
-        let decision = match self.decide_order(&secret, po) {
-            Ok(d) => d,
-            Err(answer) => return refused(po, answer),
-        };
-        // One delivery of an orderID at a time: two at once (other content under the same
-        // orderID) would both be taken for new.
-        let lock = format!("{}#accepting", decision.order_key);
-        match self.state.claim(&lock, ACCEPTING_TTL).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::Duplicate) => {
-                tracing::info!(order_id = %po.order_id, outcome = "in_progress", "the same orderID is being accepted now; asking the sender to retry");
-                return unavailable();
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return unavailable();
-            }
-        }
-        let answer = self.accept_locked(&secret, &decision, po, remaining).await;
-        if let Err(e) = self.state.release(&lock).await {
-            tracing::warn!(error = %e, key = %lock, "acceptance lock not released; it expires by itself");
-        }
-        answer
-    }
-
-    /// The answer to an order whose orderID this delivery alone is accepting.
-    async fn accept_locked(
-        &self,
-        secret: &StoreSecret,
-        decision: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        if is_cancellation(po) {
-            return self.accept_cancellation(decision, po, remaining).await;
-        }
-        if let Some(answer) = self.known_order(decision, po).await {
-            return answer;
-        }
-        if let Some(answer) = self.precheck_order(secret, decision, po, remaining).await {
-            return refused(po, answer);
-        }
-        self.enqueue_order(decision, po, remaining).await
-    }
-
-    /// The refusal the store's own checks give the order ([`crate::precheck`]), if any; none
-    /// when they pass, or cannot be made in time (the worker makes them again).
-    async fn precheck_order(
-        &self,
-        secret: &StoreSecret,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> Option<CxmlAnswer> {
-        let precheck = self.precheck.as_ref()?;
-        let identity = d.command_identity()?;
-        let skus: Vec<String> = po.lines.iter().map(|l| l.sku.clone()).collect();
-        let time = remaining.map_or(PRECHECK_TIME, |r| {
-            r.saturating_sub(PRECHECK_RESERVE).min(PRECHECK_TIME)
-        });
-        let checked =
-            tokio::time::timeout(time, precheck.check(&secret.store_hash, identity, &skus)).await;
-        let findings = match checked {
-            Ok(Ok(findings)) => findings,
-            Ok(Err(reason)) => {
-                tracing::warn!(%reason, order_id = %po.order_id, "the store could not be asked about the order; accepting it for the worker to check");
-                return None;
-            }
-            Err(_) => {
-                tracing::warn!(order_id = %po.order_id, "the store did not answer in time about the order; accepting it for the worker to check");
-                return None;
-            }
-        };
-        let mut problems: Vec<String> = findings.company.into_iter().collect();
-        for (i, line) in po.lines.iter().enumerate() {
-            if findings.unknown_skus.contains(&line.sku) {
-                problems.push(format!(
-                    "`ItemOut[{}]/ItemID/SupplierPartID` `{}` is not in the catalog of this supplier",
-                    i + 1,
-                    line.sku
-                ));
-            }
-        }
-        (!problems.is_empty()).then(|| {
-            CxmlAnswer::new(
-                Status::BadRequest,
-                format!("the order cannot be taken: {}", problems.join("; ")),
-            )
-        })
-    }
-
-    /// The answer to an order whose orderID was accepted before: 200 again for the same
-    /// content, 409 for other content; 500 when the state table cannot say.
-    async fn known_order(&self, d: &OrderDecision, po: &PurchaseOrder) -> Option<CxmlAnswer> {
-        match self.state.get_id(&d.order_key).await {
-            Ok(Some(known)) if known == d.digest => {
-                tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
-                Some(CxmlAnswer::new(
-                    Status::Ok,
-                    format!("order {} was already accepted", po.order_id),
-                ))
-            }
-            Ok(Some(_)) => {
-                tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
-                Some(CxmlAnswer::new(Status::Conflict, format!(
-                    "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
-                    po.order_id
-                )))
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                Some(unavailable())
-            }
         }
     }
-
-    /// The answer to a cancellation: enqueued when its orderID was accepted before (the
-    /// worker cancels the order unless it shipped, and confirms to the buyer), else 400.
-    async fn accept_cancellation(
-        &self,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        match self.state.get_id(&d.order_key).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return refused(
-                    po,
-                    CxmlAnswer::new(
-                        Status::BadRequest,
-                        format!(
-                            "order {} was never accepted here: there is nothing to cancel",
-                            po.order_id
-                        ),
-                    ),
-                )
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
-                return unavailable();
-            }
-        }
-        if let Err(e) = self.enqueue(&d.message, remaining).await {
-            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
-            return unavailable();
-        }
-        tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
+    (!problems.is_empty()).then(|| {
         CxmlAnswer::new(
-            Status::Ok,
-            format!(
-                "the cancellation of order {} is taken; the supplier confirms it unless the order has shipped",
-                po.order_id
-            ),
+            Status::BadRequest,
+            format!("the order cannot be taken: {}", problems.join("; ")),
         )
-    }
+    })
+}
 
-    /// Enqueues an accepted order and remembers its orderID and content.
-    async fn enqueue_order(
-        &self,
-        d: &OrderDecision,
-        po: &PurchaseOrder,
-        remaining: Option<Duration>,
-    ) -> CxmlAnswer {
-        if let Err(e) = self.enqueue(&d.message, remaining).await {
-            tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
-            return unavailable();
+/// The answer to an order whose orderID was accepted before: 200 again for the same
+/// content, 409 for other content; 500 when the state table cannot say.
+async fn known_order(intake: &Intake, d: &OrderDecision, po: &PurchaseOrder) -> Option<CxmlAnswer> {
+    match intake.state.get_id(&d.order_key).await {
+        Ok(Some(known)) if known == d.digest => {
+            tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "duplicate", "cXML order already accepted");
+            Some(CxmlAnswer::new(
+                Status::Ok,
+                format!("order {} was already accepted", po.order_id),
+            ))
         }
-        if let Err(e) = self.state.put_id(&d.order_key, d.digest).await {
-            tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
+        Ok(Some(_)) => {
+            tracing::warn!(partner = %d.partner, order_id = %po.order_id, outcome = "conflict", "cXML order refused: its orderID came before with other content");
+            Some(CxmlAnswer::new(Status::Conflict, format!(
+                "order {} was accepted before with other content; the first one stands (changes to an order are not taken by cXML here)",
+                po.order_id
+            )))
         }
-        tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
-        CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+            Some(CxmlAnswer::unavailable())
+        }
     }
+}
+
+/// The answer to a cancellation: enqueued when its orderID was accepted before (the
+/// worker cancels the order unless it shipped, and confirms to the buyer), else 400.
+async fn accept_cancellation(
+    intake: &Intake,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    match intake.state.get_id(&d.order_key).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return refused(
+                po,
+                CxmlAnswer::new(
+                    Status::BadRequest,
+                    format!(
+                        "order {} was never accepted here: there is nothing to cancel",
+                        po.order_id
+                    ),
+                ),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "state table unavailable; asking the sender to retry");
+            return CxmlAnswer::unavailable();
+        }
+    }
+    if let Err(e) = enqueue(intake.queue.as_ref(), &d.message, remaining).await {
+        tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML cancellation failed; asking the sender to retry");
+        return CxmlAnswer::unavailable();
+    }
+    tracing::info!(partner = %d.partner, order_id = %po.order_id, outcome = "cancellation_enqueued", "cXML cancellation accepted");
+    CxmlAnswer::new(
+        Status::Ok,
+        format!(
+            "the cancellation of order {} is taken; the supplier confirms it unless the order has shipped",
+            po.order_id
+        ),
+    )
+}
+
+/// Enqueues an accepted order and remembers its orderID and content.
+async fn enqueue_order(
+    intake: &Intake,
+    d: &OrderDecision,
+    po: &PurchaseOrder,
+    remaining: Option<Duration>,
+) -> CxmlAnswer {
+    if let Err(e) = enqueue(intake.queue.as_ref(), &d.message, remaining).await {
+        tracing::error!(error = %e, partner = %d.partner, "enqueue of a cXML order failed; asking the sender to retry");
+        return CxmlAnswer::unavailable();
+    }
+    if let Err(e) = intake.state.put_id(&d.order_key, d.digest).await {
+        tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
+    }
+    tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
+    CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
+use crate::test_harness::in_memory;
 use crate::{Intake, IntakeOptions};
 
 const SAMPLE: &str = include_str!("../events/cxml/order-request.xml");
@@ -37,16 +38,7 @@ fn harness_with(procurement: Option<&str>) -> Harness {
         r#"{{"store_hash":"abc123","access_token":"t","procurement":{procurement}}}"#
     ))
     .unwrap();
-    let queue = Arc::new(MemoryQueue::default());
-    let state = Arc::new(MemoryState::default());
-    let intake = Intake {
-        credentials: Arc::new(StaticCredentials(Arc::new(secret))),
-        queue: queue.clone(),
-        state: state.clone(),
-        options: IntakeOptions::default(),
-        precheck: None,
-        punchout: None,
-    };
+    let (intake, queue, state) = in_memory(secret, IntakeOptions::default());
     Harness {
         intake,
         queue,

@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use b2b_cxml::PunchOutOrder;
-use b2b_shared::queue::MemoryQueue;
-use b2b_shared::secrets::{StaticCredentials, StoreSecret};
+use b2b_shared::secrets::StoreSecret;
 use b2b_shared::state::MemoryState;
 use bigcommerce_b2b::money::Amount;
 use bigcommerce_b2b::storefront::{Cart, LoginClaims};
@@ -19,7 +18,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
-use super::{PunchOutStore, Shopper};
+use crate::punchout_store::{PunchOutStore, Shopper};
+use crate::test_harness::in_memory;
 use crate::{Intake, IntakeOptions};
 
 const SETUP: &str = include_str!("../events/cxml/punchout-setup-request.xml");
@@ -79,16 +79,9 @@ fn harness_with(procurement: &str) -> Harness {
         r#"{{"store_hash":"abc123","access_token":"t","client_id":"app-1","client_secret":"{CLIENT_SECRET}","procurement":{procurement}}}"#
     ))
     .unwrap();
-    let state = Arc::new(MemoryState::default());
     let store = Arc::new(FakeStore::default());
-    let intake = Intake {
-        credentials: Arc::new(StaticCredentials(Arc::new(secret))),
-        queue: Arc::new(MemoryQueue::default()),
-        state: state.clone(),
-        options: IntakeOptions::default(),
-        precheck: None,
-        punchout: Some(store.clone()),
-    };
+    let (mut intake, _, state) = in_memory(secret, IntakeOptions::default());
+    intake.punchout = Some(store.clone());
     Harness {
         intake,
         state,

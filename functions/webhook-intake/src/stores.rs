@@ -1,5 +1,6 @@
 //! Which store a request is for, and with whose secret it is authenticated: a webhook by its
-//! `producer` (`stores/{hash}`), inbound commands by their `store_hash`. A store this deployment
+//! `producer` (`stores/{hash}`), inbound commands by their `store_hash`, cXML documents by their
+//! path (`/procurement/cxml/{hash}`) or the deployment's only store. A store this deployment
 //! does not serve is refused with 401 and counted (`UnknownStore`); one store's secret never
 //! authenticates a request for another.
 
@@ -13,7 +14,7 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::intake::Refusal;
+use crate::http::{segment_after, CxmlAnswer, Refusal};
 
 /// The store a webhook delivery names: its `producer` (`stores/{hash}`), when present.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,14 +76,18 @@ pub async fn webhook_store(
     found.map_err(unavailable)?
 }
 
+/// The store a procurement path names: `Some(hash)` for `/procurement/cxml/{hash}`.
+pub fn store_in_path(path: &str) -> Option<&str> {
+    segment_after(path, "/procurement/cxml")
+}
+
 /// The secret of the store a `POST /procurement/cxml[/{store}]` is for, or the cXML answer.
 pub async fn procurement_store(
     stores: &dyn StoreSecrets,
     path: &str,
-) -> Result<Arc<StoreSecret>, crate::procurement::CxmlAnswer> {
-    use crate::procurement::CxmlAnswer;
+) -> Result<Arc<StoreSecret>, CxmlAnswer> {
     use b2b_cxml::Status;
-    let found = match crate::procurement::store_in_path(path) {
+    let found = match store_in_path(path) {
         Some(named) => match StoreHash::parse(named) {
             Ok(hash) => stores.secret_of(&hash).await.map(|s| {
                 s.ok_or_else(|| {
@@ -109,7 +114,7 @@ pub async fn procurement_store(
     };
     found.map_err(|e| {
         let _ = unavailable(e);
-        crate::procurement::unavailable()
+        CxmlAnswer::unavailable()
     })?
 }
 

@@ -1,0 +1,167 @@
+//! `POST /inbound`: ERP/CRM commands, one or a batch, authenticated by the bearer inbound API
+//! key of every store they name, each validated against the command schema; all enqueued or
+//! none.
+
+use b2b_commands::Command;
+use b2b_shared::queue::{OutgoingMessage, MAX_MESSAGE_BYTES};
+use b2b_shared::secrets::StoreSecret;
+use bigcommerce_b2b::StoreHash;
+use lambda_http::http::{header, HeaderMap, StatusCode};
+use lambda_http::{Body, Response};
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use crate::http::{answer, hex, short_hash, unauthorized, unavailable, Refusal};
+use crate::intake::Intake;
+use crate::stores::inbound_stores;
+use crate::verify::secrets_equal;
+
+/// Whether `given` is `secret`'s inbound API key (compared in constant time).
+fn key_matches(secret: &StoreSecret, given: &str) -> bool {
+    match &secret.inbound_api_key {
+        Some(key) => secrets_equal(given.as_bytes(), key.expose_secret().as_bytes()),
+        None => {
+            tracing::error!(store = %secret.store_hash, "POST /inbound needs `inbound_api_key` in the store secret");
+            false
+        }
+    }
+}
+
+/// Reads an inbound body: one command object or a non-empty array of at most
+/// `max_batch` (no AWS calls).
+pub fn read_batch(intake: &Intake, body: &[u8]) -> Result<Vec<Value>, Refusal> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            &format!("body is not valid JSON: {e}"),
+        )
+    })?;
+    let items = match value {
+        Value::Array(items) if items.is_empty() => {
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, "empty batch"))
+        }
+        Value::Array(items) => items,
+        Value::Object(_) => vec![value],
+        _ => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "body must be a command object or an array of commands",
+            ))
+        }
+    };
+    if items.len() > intake.options.max_batch {
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("at most {} commands per request", intake.options.max_batch),
+        ));
+    }
+    Ok(items)
+}
+
+/// Validates inbound commands, every one, all or nothing, for the stores `served` (the
+/// ones the request authenticated for; no AWS calls).
+pub fn decide(
+    intake: &Intake,
+    items: Vec<Value>,
+    served: &[StoreHash],
+) -> Result<Vec<(Command, OutgoingMessage)>, Refusal> {
+    let mut invalid = Vec::new();
+    let mut valid = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let external_id = item.get("external_id").cloned().unwrap_or(Value::Null);
+        match Command::from_value(item) {
+            Ok(cmd) if !served.iter().any(|s| s.as_str() == cmd.store_hash) => invalid.push(json!({
+                "index": index, "external_id": external_id,
+                "problems": [format!("`store_hash` `{}` is not this deployment's store", cmd.store_hash)],
+            })),
+            Ok(cmd) => valid.push(cmd),
+            Err(e) => invalid.push(json!({ "index": index, "external_id": external_id, "problems": e.problems })),
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({ "error": "invalid commands; nothing was enqueued", "invalid": invalid }),
+        });
+    }
+    let mut out = Vec::with_capacity(valid.len());
+    for (index, cmd) in valid.into_iter().enumerate() {
+        let body = serde_json::to_string(&cmd).map_err(|e| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                &format!("command {index} cannot be encoded: {e}"),
+            )
+        })?;
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("command {index} is larger than 256 KiB"),
+            ));
+        }
+        let mut message = OutgoingMessage::new(format!("{index}"), body);
+        if intake.options.fifo {
+            message.group_id = Some(format!("{}#{}", cmd.store_hash, cmd.group()));
+            message.dedup_id = Some(short_hash(&cmd.dedupe_key()));
+        }
+        out.push((cmd, message));
+    }
+    Ok(out)
+}
+
+/// Answers `POST /inbound`. Authentication: a single-store deployment checks the bearer key
+/// before reading the body (as before many stores); a many-store one reads which stores the
+/// commands name, and the key must be the inbound key of every one of them.
+pub(crate) async fn serve(intake: &Intake, headers: &HeaderMap, body: &[u8]) -> Response<Body> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim();
+    let only = match intake.credentials.only_store().await {
+        Ok(only) => only,
+        Err(e) => {
+            tracing::error!(error = %e, "store secret unavailable");
+            return unavailable();
+        }
+    };
+    if only.as_ref().is_some_and(|s| !key_matches(s, given)) {
+        return unauthorized();
+    }
+    let items = match read_batch(intake, body) {
+        Ok(items) => items,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let secrets = match only {
+        Some(only) => vec![only],
+        None => match inbound_stores(intake.credentials.as_ref(), &items).await {
+            Ok(secrets) if secrets.iter().all(|s| key_matches(s, given)) => secrets,
+            Ok(_) => return unauthorized(),
+            Err(refusal) => return refusal.into_response(),
+        },
+    };
+    let served: Vec<StoreHash> = secrets.iter().map(|s| s.store_hash.clone()).collect();
+    let commands = match decide(intake, items, &served) {
+        Ok(c) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let request_id = hex(&fastrand::u128(..).to_be_bytes());
+    let messages: Vec<OutgoingMessage> = commands.iter().map(|(_, m)| m.clone()).collect();
+    if let Err(e) = intake.queue.send_all(&messages).await {
+        tracing::error!(error = %e, commands = messages.len(), "enqueue of inbound commands failed");
+        return unavailable();
+    }
+    let accepted: Vec<Value> = commands
+        .iter()
+        .enumerate()
+        .map(|(i, (cmd, _))| {
+            tracing::info!(kind = cmd.kind(), external_id = %cmd.external_id, outcome = "enqueued", "inbound command accepted");
+            json!({ "index": i, "id": format!("{request_id}-{i}"), "type": cmd.kind(), "external_id": cmd.external_id })
+        })
+        .collect();
+    answer(StatusCode::ACCEPTED, json!({ "accepted": accepted }))
+}
+
+#[cfg(test)]
+#[path = "inbound_tests.rs"]
+mod tests;

@@ -1,0 +1,130 @@
+//! `POST /inbound` with in-memory queue and state: one command or a batch accepted with an id
+//! each, an invalid command refusing the whole batch, and every bad input refused.
+// Test-only: compiled under #[cfg(test)] from its parent module.
+
+use std::sync::atomic::Ordering;
+
+use lambda_http::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::settings::AuthMode;
+use crate::test_harness::{body_json, harness, request};
+
+fn company(external_id: &str) -> Value {
+    json!({"type":"company.upsert","version":1,"store_hash":"abc123","external_id":external_id,
+        "company":{"name":"Acme","email":"a@acme.example","phone":"1","country":"US",
+        "admin":{"first_name":"A","last_name":"B","email":"ab@acme.example"}}})
+}
+
+const BEARER: (&str, &str) = ("authorization", "Bearer local-inbound-key");
+
+#[tokio::test]
+async fn inbound_accepts_one_or_a_batch_with_an_id_each() {
+    let h = harness(AuthMode::Header);
+    let one = h
+        .send(request(
+            "POST",
+            "/inbound",
+            &[BEARER],
+            &company("C-1").to_string(),
+        ))
+        .await;
+    assert_eq!(one.status(), StatusCode::ACCEPTED);
+    let batch = json!([company("C-2"), company("C-3")]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let accepted = body_json(&resp)["accepted"].as_array().unwrap().clone();
+    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted[1]["external_id"], "C-3");
+    assert_ne!(accepted[0]["id"], accepted[1]["id"]);
+    let sent = h.sent();
+    assert_eq!(
+        sent.iter()
+            .map(|m| m["external_id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["C-1", "C-2", "C-3"]
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_command_rejects_the_whole_batch_naming_each_problem() {
+    let h = harness(AuthMode::Header);
+    let mut bad = company("C-9");
+    bad["company"]["email"] = json!("nope");
+    let mut other_store = company("C-10");
+    other_store["store_hash"] = json!("zzz999");
+    let batch = json!([company("C-8"), bad, other_store, {"type": "mystery"}]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = body_json(&resp);
+    let invalid = body["invalid"].as_array().unwrap();
+    assert_eq!(
+        invalid
+            .iter()
+            .map(|i| i["index"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        invalid[0]["problems"][0],
+        "`company.email` is not an email address"
+    );
+    assert!(invalid[1]["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("not this deployment's store"));
+    assert!(
+        h.sent().is_empty(),
+        "nothing is enqueued from a batch with an invalid command"
+    );
+}
+
+#[tokio::test]
+async fn inbound_bad_input() {
+    let h = harness(AuthMode::Header);
+    let body = company("C-1").to_string();
+    assert_eq!(
+        h.send(request("POST", "/inbound", &[], &body))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        h.send(request(
+            "POST",
+            "/inbound",
+            &[("authorization", "Bearer wrong")],
+            &body
+        ))
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        h.send(request(
+            "POST",
+            "/inbound",
+            &[("authorization", "local-inbound-key")],
+            &body
+        ))
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for bad in ["[]", "42", "{oops"] {
+        assert_eq!(
+            h.send(request("POST", "/inbound", &[BEARER], bad))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    h.queue.down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        h.send(request("POST", "/inbound", &[BEARER], &body))
+            .await
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
