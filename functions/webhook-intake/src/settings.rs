@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use b2b_shared::env::{process_lookup, ConfigError, ConfigProblem, Env};
+use b2b_shared::env::{process_lookup, ConfigError, ConfigProblem, Env, Words};
 use b2b_shared::messages::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
 use b2b_shared::{Config, Need};
 
@@ -62,12 +62,16 @@ impl Default for IntakeOptions {
 }
 
 /// The words of `WEBHOOK_AUTH`, in any case.
-const AUTH_MODES: &[(&str, AuthMode)] = &[
-    ("header", AuthMode::Header),
-    ("signature", AuthMode::Signature),
-    ("either", AuthMode::Either),
-    ("both", AuthMode::Both),
-];
+const AUTH_MODES: Words<AuthMode> = Words {
+    words: &[
+        ("header", AuthMode::Header),
+        ("signature", AuthMode::Signature),
+        ("either", AuthMode::Either),
+        ("both", AuthMode::Both),
+    ],
+    expected: "one of header, signature, either, both",
+    any_case: true,
+};
 
 impl IntakeOptions {
     /// Reads the options through `lookup` for the inbound queue at `queue_url`; every malformed
@@ -83,11 +87,7 @@ impl IntakeOptions {
     /// malformed one (its problem recorded) at its default.
     fn read(env: &mut Env<'_>, queue_url: &str) -> Self {
         let d = IntakeOptions::default();
-        let auth = env.choice_any_case(
-            "WEBHOOK_AUTH",
-            AUTH_MODES,
-            "one of header, signature, either, both",
-        );
+        let auth = env.choice("WEBHOOK_AUTH", &AUTH_MODES);
         let auth_header = auth_header(env);
         let tolerance_secs = env.bounded("WEBHOOK_TOLERANCE_SECONDS", 1, 3600);
         let dedupe_ttl_hours = env.bounded("DEDUPE_TTL_HOURS", 1, 24 * 30);

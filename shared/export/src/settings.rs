@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use b2b_shared::env::{ConfigProblem, Env};
+use b2b_shared::env::{ConfigProblem, Env, Words};
 
 use serde::Deserialize;
 
@@ -130,6 +130,23 @@ impl Default for ExportSettings {
     }
 }
 
+/// The words of `INVOICE_PAYMENT_ORDERS`, as spelt.
+const INVOICE_PAYMENT_WORDS: Words<InvoicePayments> = Words {
+    words: &[
+        ("flag", InvoicePayments::Flag),
+        ("skip", InvoicePayments::Skip),
+    ],
+    expected: "flag or skip",
+    any_case: false,
+};
+
+/// The words of `COMPANY_ACCOUNT_DETAILS`, as spelt.
+const TRUE_OR_FALSE: Words<bool> = Words {
+    words: &[("true", true), ("false", false)],
+    expected: "true or false",
+    any_case: false,
+};
+
 impl ExportSettings {
     /// Reads the settings through `lookup`, reporting every malformed value.
     pub fn from_lookup(
@@ -146,19 +163,8 @@ impl ExportSettings {
         let overlap = env.secs("EXPORT_OVERLAP_SECONDS", 0, 86_400);
         let first_run_days = env.bounded("EXPORT_START_DAYS", 0, 3_650);
         let page_size = env.bounded("EXPORT_PAGE_SIZE", 1, 250);
-        let invoice_payments = env.choice(
-            "INVOICE_PAYMENT_ORDERS",
-            &[
-                ("flag", InvoicePayments::Flag),
-                ("skip", InvoicePayments::Skip),
-            ],
-            "flag or skip",
-        );
-        let company_accounts = env.choice(
-            "COMPANY_ACCOUNT_DETAILS",
-            &[("true", true), ("false", false)],
-            "true or false",
-        );
+        let invoice_payments = env.choice("INVOICE_PAYMENT_ORDERS", &INVOICE_PAYMENT_WORDS);
+        let company_accounts = env.choice("COMPANY_ACCOUNT_DETAILS", &TRUE_OR_FALSE);
         Self {
             streams,
             overlap: overlap.unwrap_or(d.overlap),
