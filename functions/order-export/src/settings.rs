@@ -158,16 +158,8 @@ impl ScheduleInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use b2b_shared::env::lookup_from as env;
     use serde_json::json;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn every_problem_is_reported_at_once() {

@@ -109,15 +109,7 @@ fn seconds(env: &mut Env<'_>, variable: &'static str, default: i64, max: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use b2b_shared::env::lookup_from as env;
 
     #[test]
     fn defaults() {

@@ -88,6 +88,19 @@ pub fn process_lookup(variable: &str) -> Option<String> {
     std::env::var(variable).ok()
 }
 
+/// A lookup over fixed `(variable, value)` pairs, for tests and tools: the first pair naming a
+/// variable gives its value.
+pub fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'static {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(variable, value)| (variable.to_string(), value.to_string()))
+        .collect();
+    move |variable| {
+        let pair = pairs.iter().find(|(name, _)| name == variable);
+        pair.map(|(_, value)| value.clone())
+    }
+}
+
 /// A lookup of environment variables: a variable's name to its value, `None` when unset.
 pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 

@@ -1,16 +1,11 @@
 //! Tests of the environment reader; test-only (`#[cfg(test)] mod tests` in `mod.rs`).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Env<'static> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Env::new(move |k| map.get(k).cloned())
+    Env::new(lookup_from(pairs))
 }
 
 /// The problems recorded so far, as `VARIABLE: reason`.
@@ -37,6 +32,14 @@ fn text_is_trimmed_and_blank_is_unset_but_raw_keeps_it() {
     assert_eq!(e.get_or("A", "dflt"), "x");
     assert_eq!(e.lookup()("A").as_deref(), Some("  x  "));
     assert!(problems(e).is_empty());
+}
+
+#[test]
+fn a_lookup_from_pairs_gives_the_first_value_of_a_variable() {
+    let lookup = lookup_from(&[("A", "1"), ("B", " "), ("A", "2")]);
+    assert_eq!(lookup("A").as_deref(), Some("1"));
+    assert_eq!(lookup("B").as_deref(), Some(" "));
+    assert_eq!(lookup("C"), None);
 }
 
 #[test]
