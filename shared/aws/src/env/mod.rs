@@ -47,6 +47,7 @@
 mod problems;
 mod values;
 
+use std::fmt;
 use std::time::Duration;
 
 use url::Url;
@@ -108,6 +109,14 @@ pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 pub struct Env<'a> {
     lookup: Box<Lookup<'a>>,
     problems: Problems,
+}
+
+impl fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env")
+            .field("problems", &self.problems)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Env<'a> {
