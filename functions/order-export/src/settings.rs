@@ -2,7 +2,7 @@
 //! start, all problems reported together) and its schedule input.
 
 use b2b_export::{ExportSettings, StreamKind};
-use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
+use b2b_shared::env::{check_queue_url, process_lookup, ConfigError, Env};
 use b2b_shared::{Config, Need};
 use serde::Deserialize;
 
@@ -35,32 +35,29 @@ pub struct Settings {
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Problems::default();
-        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
-        let export = problems.take(ExportSettings::from_lookup(&lookup));
-        let archive = problems.take(archive_settings(&lookup));
+        Env::read_with(lookup, Self::read)
+    }
+
+    /// Reads every setting through `env`; `None` when one is missing or malformed (recorded).
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let config = Config::read(env, NEEDS);
+        let export = ExportSettings::read(env);
+        let archive = archive_settings(env);
         let many = config
             .as_ref()
             .is_some_and(|c| c.stores.single_secret_id().is_none());
-        let jobs_queue_url = problems.take(jobs_queue(&lookup, many));
-        match (config, export, archive, jobs_queue_url) {
-            (Some(config), Some(export), Some(archive), Some(jobs_queue_url))
-                if problems.is_empty() =>
-            {
-                Ok(Settings {
-                    config,
-                    export,
-                    archive,
-                    jobs_queue_url,
-                })
-            }
-            _ => Err(problems.into_error()),
-        }
+        let jobs_queue_url = jobs_queue(env, many);
+        Some(Settings {
+            config: config?,
+            export,
+            archive,
+            jobs_queue_url,
+        })
     }
 
     /// Whether the outbound queue is FIFO (its URL ends in `.fifo`).
@@ -82,45 +79,35 @@ impl Settings {
     }
 }
 
-/// `EXPORT_BUCKET` (S3's bucket naming rules) and `EXPORT_PREFIX`.
 /// `EXPORT_JOBS_QUEUE_URL`: a FIFO queue (one job in flight per store), required with `many`
 /// stores.
-fn jobs_queue(
-    lookup: &impl Fn(&str) -> Option<String>,
-    many: bool,
-) -> Result<Option<String>, ConfigProblem> {
+fn jobs_queue(env: &mut Env<'_>, many: bool) -> Option<String> {
     let variable = "EXPORT_JOBS_QUEUE_URL";
-    let url = lookup(variable)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    let problem = |reason: String| ConfigProblem { variable, reason };
-    match url {
-        None if many => Err(problem(
-            "is not set, and serving many stores the schedule puts one export job per store on it"
-                .into(),
-        )),
-        None => Ok(None),
-        Some(url) => {
-            b2b_shared::config::check_queue_url(&url).map_err(problem)?;
-            if !url.ends_with(".fifo") {
-                return Err(problem(format!(
-                    "`{url}` is not a FIFO queue: one export per store at a time needs its message groups"
-                )));
-            }
-            Ok(Some(url))
+    let Some(url) = env.get(variable) else {
+        if many {
+            env.problem(
+                variable,
+                "is not set, and serving many stores the schedule puts one export job per store on it",
+            );
         }
-    }
+        return None;
+    };
+    let fifo = check_queue_url(&url).and_then(|()| {
+        if url.ends_with(".fifo") {
+            Ok(url)
+        } else {
+            Err(format!(
+                "`{url}` is not a FIFO queue: one export per store at a time needs its message groups"
+            ))
+        }
+    });
+    env.check(variable, fifo)
 }
 
-fn archive_settings(
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<ArchiveSettings>, ConfigProblem> {
-    let Some(bucket) = lookup("EXPORT_BUCKET").map(|b| b.trim().to_owned()) else {
-        return Ok(None);
-    };
-    if bucket.is_empty() {
-        return Ok(None);
-    }
+/// `EXPORT_BUCKET` (S3's bucket naming rules) and `EXPORT_PREFIX`; `None` when no bucket is set,
+/// or with the problem recorded.
+fn archive_settings(env: &mut Env<'_>) -> Option<ArchiveSettings> {
+    let bucket = env.get("EXPORT_BUCKET")?;
     let valid = (3..=63).contains(&bucket.len())
         && bucket
             .bytes()
@@ -128,21 +115,25 @@ fn archive_settings(
         && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
         && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !valid {
-        return Err(ConfigProblem {
-            variable: "EXPORT_BUCKET",
-            reason: format!(
+        env.problem(
+            "EXPORT_BUCKET",
+            format!(
                 "`{bucket}` is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
             ),
-        });
+        );
+        return None;
     }
-    let prefix = lookup("EXPORT_PREFIX").unwrap_or_else(|| "exports/".into());
+    let prefix = env
+        .raw("EXPORT_PREFIX")
+        .unwrap_or_else(|| "exports/".into());
     if prefix.starts_with('/') || prefix.len() > 512 {
-        return Err(ConfigProblem {
-            variable: "EXPORT_PREFIX",
-            reason: "must not start with `/` and must be at most 512 characters".into(),
-        });
+        env.problem(
+            "EXPORT_PREFIX",
+            "must not start with `/` and must be at most 512 characters",
+        );
+        return None;
     }
-    Ok(Some(ArchiveSettings { bucket, prefix }))
+    Some(ArchiveSettings { bucket, prefix })
 }
 
 /// The schedule input: EventBridge Scheduler sends only its `Input` (`{}` or
@@ -167,16 +158,8 @@ impl ScheduleInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use b2b_shared::env::lookup_from as env;
     use serde_json::json;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn every_problem_is_reported_at_once() {

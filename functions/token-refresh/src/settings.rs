@@ -2,7 +2,7 @@
 //! configuration, the refresh and health-check settings, the webhook subscriptions), validated at
 //! cold start. Every problem is reported at once, one per variable, naming it.
 
-use b2b_shared::config::{ConfigError, ConfigProblem, Problems};
+use b2b_shared::env::{check_table_name, process_lookup, whole_seconds, ConfigError, Env};
 use b2b_shared::{Config, Need};
 use bigcommerce_b2b::Api;
 
@@ -43,108 +43,73 @@ pub struct Settings {
     pub state_table: Option<String>,
 }
 
-fn list(raw: Option<String>) -> Vec<String> {
-    raw.unwrap_or_default()
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads every setting through `lookup` (a variable name to its value), reporting every
     /// missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            lookup(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut problems = Problems::default();
-        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
-        let mut seconds = |variable: &'static str, default: i64, max: i64| match get(variable) {
-            None => default,
-            Some(raw) => match raw.parse::<i64>() {
-                Ok(v) if (1..=max).contains(&v) => v,
-                _ => {
-                    problems.push(ConfigProblem {
-                        variable,
-                        reason: format!("`{raw}` is not a whole number of seconds from 1 to {max}"),
-                    });
-                    default
-                }
-            },
-        };
-        let lead_seconds = seconds("REFRESH_LEAD_SECONDS", DEFAULT_LEAD_SECONDS, 86_400);
-        let lease_seconds = seconds("REFRESH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 900);
-        let connection_secret_ids = list(get("CONNECTION_SECRET_IDS"));
-        let mut store_secret_ids = list(get("STORE_SECRET_IDS"));
+        Env::read_with(lookup, Self::read)
+    }
+
+    /// Reads every setting through `env`; `None` when one is missing or malformed (recorded).
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let config = Config::read(env, NEEDS);
+        let lead_seconds = seconds(env, "REFRESH_LEAD_SECONDS", DEFAULT_LEAD_SECONDS, 86_400);
+        let lease_seconds = seconds(env, "REFRESH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 900);
+        let connection_secret_ids = env.list("CONNECTION_SECRET_IDS").unwrap_or_default();
+        let mut store_secret_ids = env.list("STORE_SECRET_IDS").unwrap_or_default();
         if store_secret_ids.is_empty() {
-            store_secret_ids = list(get("BC_SECRET_ID"));
+            store_secret_ids = env.list("BC_SECRET_ID").unwrap_or_default();
         }
-        let mut probe = |variable: &'static str, api: Api, default: &str| {
-            let raw = get(variable).unwrap_or_else(|| default.to_owned());
-            Probe::parse(api, &raw).unwrap_or_else(|reason| {
-                problems.push(ConfigProblem { variable, reason });
-                Probe::parse(api, default).unwrap_or(Probe {
-                    api,
-                    path: "/".into(),
-                    query: Vec::new(),
-                })
-            })
-        };
-        let core_probe = probe("HEALTH_CORE_PATH", Api::Core, DEFAULT_CORE_PROBE);
-        let b2b_probe = probe("HEALTH_B2B_PATH", Api::B2b, DEFAULT_B2B_PROBE);
-        let hooks = problems.take(HookSettings::from_lookup(&lookup));
-        let state_table = get("STATE_TABLE");
+        let core_probe = env.parse_or("HEALTH_CORE_PATH", DEFAULT_CORE_PROBE, |raw| {
+            Probe::parse(Api::Core, raw)
+        });
+        let b2b_probe = env.parse_or("HEALTH_B2B_PATH", DEFAULT_B2B_PROBE, |raw| {
+            Probe::parse(Api::B2b, raw)
+        });
+        let hooks = HookSettings::from_lookup(env.lookup());
+        let hooks = env.take(hooks);
         let many = config
             .as_ref()
             .is_some_and(|c| c.stores.single_secret_id().is_none());
-        let table_problem = match &state_table {
-            None if many => Some("is not set: serving many stores, the registry is in it".into()),
-            None => None,
-            Some(t) => b2b_shared::config::check_table_name(t).err(),
-        };
-        if let Some(reason) = table_problem {
-            problems.push(ConfigProblem {
-                variable: "STATE_TABLE",
-                reason,
-            });
+        let state_table = env.parse("STATE_TABLE", |t| {
+            check_table_name(t).map(|()| t.to_owned())
+        });
+        if many && env.get("STATE_TABLE").is_none() {
+            env.problem(
+                "STATE_TABLE",
+                "is not set: serving many stores, the registry is in it",
+            );
         }
-        match (config, hooks) {
-            (Some(config), Some(hooks)) if problems.is_empty() => Ok(Self {
-                state_table,
-                config,
-                connection_secret_ids,
-                lead_seconds,
-                lease_seconds,
-                store_secret_ids,
-                core_probe,
-                b2b_probe,
-                hooks,
-            }),
-            _ => Err(problems.into_error()),
-        }
+        Some(Self {
+            state_table,
+            config: config?,
+            connection_secret_ids,
+            lead_seconds,
+            lease_seconds,
+            store_secret_ids,
+            core_probe: core_probe?,
+            b2b_probe: b2b_probe?,
+            hooks: hooks?,
+        })
     }
+}
+
+/// The whole number of seconds `variable`, from 1 to `max`; `default` when unset or blank, or
+/// refused (recorded).
+fn seconds(env: &mut Env<'_>, variable: &'static str, default: i64, max: i64) -> i64 {
+    env.parse(variable, |raw| whole_seconds(raw, 1, max))
+        .unwrap_or(default)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use b2b_shared::env::lookup_from as env;
 
     #[test]
     fn defaults() {

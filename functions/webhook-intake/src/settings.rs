@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use b2b_commands::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
-use b2b_shared::config::{extra_field_name, ConfigError, ConfigProblem, Problems};
+use b2b_shared::env::{process_lookup, ConfigError, ConfigProblem, Env, Words};
 use b2b_shared::{Config, Need};
 
 /// What the function needs of the common configuration.
@@ -61,6 +61,18 @@ impl Default for IntakeOptions {
     }
 }
 
+/// The words of `WEBHOOK_AUTH`, in any case.
+const AUTH_MODES: Words<AuthMode> = Words {
+    words: &[
+        ("header", AuthMode::Header),
+        ("signature", AuthMode::Signature),
+        ("either", AuthMode::Either),
+        ("both", AuthMode::Both),
+    ],
+    expected: "one of header, signature, either, both",
+    any_case: true,
+};
+
 impl IntakeOptions {
     /// Reads the options through `lookup` for the inbound queue at `queue_url`; every malformed
     /// value is reported, naming its variable.
@@ -68,69 +80,51 @@ impl IntakeOptions {
         lookup: impl Fn(&str) -> Option<String>,
         queue_url: &str,
     ) -> Result<Self, Vec<ConfigProblem>> {
-        let mut s = IntakeOptions {
-            fifo: queue_url.ends_with(".fifo"),
-            ..IntakeOptions::default()
-        };
-        let mut problems = Vec::new();
-        if let Some(v) = lookup("WEBHOOK_AUTH") {
-            s.auth = match v.trim().to_ascii_lowercase().as_str() {
-                "header" => AuthMode::Header,
-                "signature" => AuthMode::Signature,
-                "either" => AuthMode::Either,
-                "both" => AuthMode::Both,
-                other => {
-                    problems.push(ConfigProblem {
-                        variable: "WEBHOOK_AUTH",
-                        reason: format!("`{other}` is not one of header, signature, either, both"),
-                    });
-                    AuthMode::Either
-                }
-            };
-        }
-        if let Some(v) = lookup("WEBHOOK_AUTH_HEADER").filter(|v| !v.trim().is_empty()) {
-            if lambda_http::http::HeaderName::from_bytes(v.trim().as_bytes()).is_err() {
-                problems.push(ConfigProblem {
-                    variable: "WEBHOOK_AUTH_HEADER",
-                    reason: format!("`{v}` is not a valid header name"),
-                });
-            }
-            s.auth_header = v.trim().to_owned();
-        }
-        let mut number = |variable: &'static str, min: i64, max: i64| -> Option<i64> {
-            let raw = lookup(variable)?;
-            ConfigProblem::bounded(variable, &raw, min, max)
-                .map_err(|e| problems.push(e))
-                .ok()
-        };
-        if let Some(n) = number("WEBHOOK_TOLERANCE_SECONDS", 1, 3600) {
-            s.tolerance_secs = n;
-        }
-        if let Some(n) = number("DEDUPE_TTL_HOURS", 1, 24 * 30) {
-            s.dedupe_ttl = Duration::from_secs(n as u64 * 3600);
-        }
-        if let Some(n) = number("INBOUND_MAX_BATCH", 1, 10_000) {
-            s.max_batch = n as usize;
-        }
-        if let Some(v) = lookup("PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
-            let v = v.trim().trim_end_matches('/').to_owned();
+        Env::read_with(lookup, |env| Some(Self::read(env, queue_url))).map_err(Vec::from)
+    }
+
+    /// Reads the options through `env` for the inbound queue at `queue_url`, each unset or
+    /// malformed one (its problem recorded) at its default.
+    fn read(env: &mut Env<'_>, queue_url: &str) -> Self {
+        let d = IntakeOptions::default();
+        let auth = env.choice("WEBHOOK_AUTH", &AUTH_MODES);
+        let auth_header = auth_header(env);
+        let tolerance_secs = env.bounded("WEBHOOK_TOLERANCE_SECONDS", 1, 3600);
+        let dedupe_ttl_hours = env.bounded("DEDUPE_TTL_HOURS", 1, 24 * 30);
+        let max_batch = env.bounded("INBOUND_MAX_BATCH", 1, 10_000);
+        let public_url = env.parse("PUBLIC_URL", |v| {
+            let v = v.trim_end_matches('/');
             let absolute = (v.starts_with("https://") || v.starts_with("http://"))
                 && !v.contains(['?', '#', ' ']);
             if absolute {
-                s.public_url = Some(v);
+                Ok(v.to_owned())
             } else {
-                problems.push(ConfigProblem {
-                    variable: "PUBLIC_URL",
-                    reason: format!("`{v}` is not an absolute http(s) URL without query"),
-                });
+                Err(format!(
+                    "`{v}` is not an absolute http(s) URL without query"
+                ))
             }
-        }
-        if problems.is_empty() {
-            Ok(s)
-        } else {
-            Err(problems)
+        });
+        IntakeOptions {
+            auth: auth.unwrap_or(d.auth),
+            auth_header: auth_header.unwrap_or(d.auth_header),
+            tolerance_secs: tolerance_secs.unwrap_or(d.tolerance_secs),
+            dedupe_ttl: dedupe_ttl_hours
+                .map_or(d.dedupe_ttl, |h| Duration::from_secs(h as u64 * 3600)),
+            fifo: queue_url.ends_with(".fifo"),
+            max_batch: max_batch.map_or(d.max_batch, |n| n as usize),
+            public_url,
         }
     }
+}
+
+/// `WEBHOOK_AUTH_HEADER`: a header name (trimmed); `None` when unset or blank.
+fn auth_header(env: &mut Env<'_>) -> Option<String> {
+    let variable = "WEBHOOK_AUTH_HEADER";
+    let raw = env.raw(variable).filter(|v| !v.trim().is_empty())?;
+    if lambda_http::http::HeaderName::from_bytes(raw.trim().as_bytes()).is_err() {
+        env.problem(variable, format!("`{raw}` is not a valid header name"));
+    }
+    Some(raw.trim().to_owned())
 }
 
 /// Everything webhook-intake reads from its environment.
@@ -148,36 +142,32 @@ pub struct Settings {
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_lookup)
     }
 
     /// Reads every setting through `lookup`, reporting every missing or malformed one at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut problems = Problems::default();
-        let config = problems.take(Config::from_lookup(&lookup, NEEDS));
+        Env::read_with(lookup, Self::read)
+    }
+
+    /// Reads every setting through `env`; `None` when one is missing or malformed (recorded).
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let config = Config::read(env, NEEDS);
         let queue_url = config
             .as_ref()
             .and_then(|c| c.inbound_queue_url.as_deref())
             .unwrap_or_default();
-        let intake = problems.take(IntakeOptions::from_lookup(&lookup, queue_url));
-        let field = problems.take(extra_field_name(
-            &lookup,
+        let intake = IntakeOptions::read(env, queue_url);
+        let procurement_identity_field = env.extra_field(
             "PROCUREMENT_IDENTITY_FIELD",
             "the procurement identity",
             DEFAULT_PROCUREMENT_IDENTITY_FIELD,
-        ));
-        match (config, intake, field) {
-            (Some(config), Some(intake), Some(procurement_identity_field))
-                if problems.is_empty() =>
-            {
-                Ok(Settings {
-                    config,
-                    intake,
-                    procurement_identity_field,
-                })
-            }
-            _ => Err(problems.into_error()),
-        }
+        );
+        Some(Settings {
+            config: config?,
+            intake,
+            procurement_identity_field,
+        })
     }
 
     /// `INBOUND_QUEUE_URL` (required, so present once the settings are read).
@@ -194,15 +184,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use b2b_shared::env::lookup_from as env;
 
     #[test]
     fn reads_and_validates() {

@@ -205,15 +205,7 @@ pub fn trust_roots(env: &mut Env<'_>) -> TrustRoots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::env::lookup_from as lookup;
 
     #[test]
     fn defaults_apply_when_only_the_secret_is_set() {

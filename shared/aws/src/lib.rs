@@ -5,9 +5,9 @@
 //! [`bigcommerce_b2b`] client, which knows nothing of AWS.
 //!
 //! # Layout
-//! - [`env`]: the one reader of environment variables every function's settings use (trimming,
+//! - [`env`](mod@env): the one reader of environment variables every function's settings use (trimming,
 //!   bounds, flags, lists, URLs), collecting every problem into one error.
-//! - [`config`]: the configuration every function shares, read through [`env`] and validated at
+//! - [`config`]: the configuration every function shares, read through [`env`](mod@env) and validated at
 //!   cold start.
 //! - [`secrets`]: Secrets Manager in one place: the store secret's format, the TTL cache the
 //!   client reads its credentials through (re-read on 401), and the one API wrapper with one

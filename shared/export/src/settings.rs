@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use b2b_shared::config::ConfigProblem;
+use b2b_shared::env::{ConfigProblem, Env, Words};
 
 use serde::Deserialize;
 
@@ -130,74 +130,70 @@ impl Default for ExportSettings {
     }
 }
 
+/// The words of `INVOICE_PAYMENT_ORDERS`, as spelt.
+const INVOICE_PAYMENT_WORDS: Words<InvoicePayments> = Words {
+    words: &[
+        ("flag", InvoicePayments::Flag),
+        ("skip", InvoicePayments::Skip),
+    ],
+    expected: "flag or skip",
+    any_case: false,
+};
+
+/// The words of `COMPANY_ACCOUNT_DETAILS`, as spelt.
+const TRUE_OR_FALSE: Words<bool> = Words {
+    words: &[("true", true), ("false", false)],
+    expected: "true or false",
+    any_case: false,
+};
+
 impl ExportSettings {
     /// Reads the settings through `lookup`, reporting every malformed value.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, Vec<ConfigProblem>> {
-        let mut s = ExportSettings::default();
-        let mut problems = Vec::new();
-        if let Some(v) = lookup("EXPORT_STREAMS") {
-            let mut streams = Vec::new();
-            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                match StreamKind::parse(part) {
-                    Some(stream) => streams.push(stream),
-                    None => problems.push(problem(
-                        "EXPORT_STREAMS",
-                        format!("`{part}` is not orders, quotes, companies, payments or receipts"),
-                    )),
-                }
-            }
-            if streams.is_empty() {
-                problems.push(problem("EXPORT_STREAMS", "name at least one stream".into()));
-            }
-            s.streams = streams;
-        }
-        let mut number = |name: &'static str, min: i64, max: i64| -> Option<i64> {
-            let raw = lookup(name)?;
-            ConfigProblem::bounded(name, &raw, min, max)
-                .map_err(|e| problems.push(e))
-                .ok()
-        };
-        if let Some(n) = number("EXPORT_OVERLAP_SECONDS", 0, 86_400) {
-            s.overlap = Duration::from_secs(n as u64);
-        }
-        if let Some(n) = number("EXPORT_START_DAYS", 0, 3_650) {
-            s.first_run_days = n;
-        }
-        if let Some(n) = number("EXPORT_PAGE_SIZE", 1, 250) {
-            s.page_size = n as u32;
-        }
-        if let Some(v) = lookup("INVOICE_PAYMENT_ORDERS") {
-            match v.trim() {
-                "flag" => s.invoice_payments = InvoicePayments::Flag,
-                "skip" => s.invoice_payments = InvoicePayments::Skip,
-                other => problems.push(problem(
-                    "INVOICE_PAYMENT_ORDERS",
-                    format!("`{other}` is not flag or skip"),
-                )),
-            }
-        }
-        if let Some(v) = lookup("COMPANY_ACCOUNT_DETAILS") {
-            match v.trim() {
-                "true" => s.company_accounts = true,
-                "false" => s.company_accounts = false,
-                other => problems.push(problem(
-                    "COMPANY_ACCOUNT_DETAILS",
-                    format!("`{other}` is not true or false"),
-                )),
-            }
-        }
-        if problems.is_empty() {
-            Ok(s)
-        } else {
-            Err(problems)
+        Env::read_with(lookup, |env| Some(Self::read(env))).map_err(Vec::from)
+    }
+
+    /// Reads the settings through `env`, each unset or malformed one (its problem recorded) at
+    /// its default.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        let d = Self::default();
+        let streams = streams(env).unwrap_or(d.streams);
+        let overlap = env.secs("EXPORT_OVERLAP_SECONDS", 0, 86_400);
+        let first_run_days = env.bounded("EXPORT_START_DAYS", 0, 3_650);
+        let page_size = env.bounded("EXPORT_PAGE_SIZE", 1, 250);
+        let invoice_payments = env.choice("INVOICE_PAYMENT_ORDERS", &INVOICE_PAYMENT_WORDS);
+        let company_accounts = env.choice("COMPANY_ACCOUNT_DETAILS", &TRUE_OR_FALSE);
+        Self {
+            streams,
+            overlap: overlap.unwrap_or(d.overlap),
+            first_run_days: first_run_days.unwrap_or(d.first_run_days),
+            page_size: page_size.map_or(d.page_size, |n| n as u32),
+            invoice_payments: invoice_payments.unwrap_or(d.invoice_payments),
+            company_accounts: company_accounts.unwrap_or(d.company_accounts),
+            ..d
         }
     }
 }
 
-fn problem(variable: &'static str, reason: String) -> ConfigProblem {
-    ConfigProblem { variable, reason }
+/// `EXPORT_STREAMS`: the streams named (each unknown one is a problem, and so is naming none);
+/// `None` when unset.
+fn streams(env: &mut Env<'_>) -> Option<Vec<StreamKind>> {
+    let mut streams = Vec::new();
+    for part in env.list("EXPORT_STREAMS")? {
+        match StreamKind::parse(&part) {
+            Some(stream) => streams.push(stream),
+            None => env.problem(
+                "EXPORT_STREAMS",
+                format!("`{part}` is not orders, quotes, companies, payments or receipts"),
+            ),
+        }
+    }
+    if streams.is_empty() {
+        env.problem("EXPORT_STREAMS", "name at least one stream");
+    }
+    Some(streams)
 }
 
 #[cfg(test)]

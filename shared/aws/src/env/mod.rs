@@ -47,6 +47,7 @@
 mod problems;
 mod values;
 
+use std::fmt;
 use std::time::Duration;
 
 use url::Url;
@@ -58,18 +59,47 @@ pub use values::{
 };
 
 /// The words [`Env::flag`] accepts, in any case.
-const FLAG_WORDS: &[(&str, bool)] = &[
-    ("on", true),
-    ("true", true),
-    ("1", true),
-    ("off", false),
-    ("false", false),
-    ("0", false),
-];
+const FLAG_WORDS: Words<bool> = Words {
+    words: &[
+        ("on", true),
+        ("true", true),
+        ("1", true),
+        ("off", false),
+        ("false", false),
+        ("0", false),
+    ],
+    expected: "`on` or `off`",
+    any_case: true,
+};
+
+/// The words a setting may be (read by [`Env::choice`]), each standing for a value.
+#[derive(Debug, Clone, Copy)]
+pub struct Words<T: 'static> {
+    /// Each word, and the value it stands for; in lower case when `any_case`.
+    pub words: &'static [(&'static str, T)],
+    /// What a refused value is not, in the problem (`flag or skip`).
+    pub expected: &'static str,
+    /// Whether a value is matched in any case (lower-cased first, and quoted so in the problem),
+    /// or only as spelt.
+    pub any_case: bool,
+}
 
 /// The process environment as a lookup (what `from_env` readers pass to `from_lookup`).
 pub fn process_lookup(variable: &str) -> Option<String> {
     std::env::var(variable).ok()
+}
+
+/// A lookup over fixed `(variable, value)` pairs, for tests and tools: the first pair naming a
+/// variable gives its value.
+pub fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'static {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(variable, value)| (variable.to_string(), value.to_string()))
+        .collect();
+    move |variable| {
+        let pair = pairs.iter().find(|(name, _)| name == variable);
+        pair.map(|(_, value)| value.clone())
+    }
 }
 
 /// A lookup of environment variables: a variable's name to its value, `None` when unset.
@@ -79,6 +109,14 @@ pub type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 pub struct Env<'a> {
     lookup: Box<Lookup<'a>>,
     problems: Problems,
+}
+
+impl fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env")
+            .field("problems", &self.problems)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Env<'a> {
@@ -210,44 +248,18 @@ impl<'a> Env<'a> {
         u64::try_from(secs).ok().map(Duration::from_secs)
     }
 
-    /// The option `variable` names, trimmed, exactly as one of `options` spells it; `None` when
-    /// unset or refused (recorded: ``"`value` is not {expected}"``; a blank value names none).
-    pub fn choice<T: Copy>(
-        &mut self,
-        variable: &'static str,
-        options: &[(&str, T)],
-        expected: &str,
-    ) -> Option<T> {
+    /// The value of the word `variable` is, trimmed, one of `words`; `None` when unset or
+    /// refused (recorded: ``"`value` is not {expected}"``; a blank value is no word).
+    pub fn choice<T: Copy>(&mut self, variable: &'static str, words: &Words<T>) -> Option<T> {
         let raw = self.raw(variable)?;
-        self.pick(variable, raw.trim(), options, expected)
-    }
-
-    /// As [`choice`](Self::choice), in any case: the value is lower-cased before it is matched
-    /// (and quoted so in the problem), so `options` are spelt in lower case.
-    pub fn choice_any_case<T: Copy>(
-        &mut self,
-        variable: &'static str,
-        options: &[(&str, T)],
-        expected: &str,
-    ) -> Option<T> {
-        let raw = self.raw(variable)?;
-        self.pick(
-            variable,
-            &raw.trim().to_ascii_lowercase(),
-            options,
-            expected,
-        )
-    }
-
-    fn pick<T: Copy>(
-        &mut self,
-        variable: &'static str,
-        value: &str,
-        options: &[(&str, T)],
-        expected: &str,
-    ) -> Option<T> {
-        let found = options.iter().find(|(name, _)| *name == value);
+        let value = if words.any_case {
+            raw.trim().to_ascii_lowercase()
+        } else {
+            raw.trim().to_owned()
+        };
+        let found = words.words.iter().find(|(word, _)| *word == value);
         let found = found.map(|(_, option)| *option);
+        let expected = words.expected;
         self.check(
             variable,
             found.ok_or(format!("`{value}` is not {expected}")),
@@ -260,8 +272,7 @@ impl<'a> Env<'a> {
         if self.get(variable).is_none() {
             return default;
         }
-        self.choice_any_case(variable, FLAG_WORDS, "`on` or `off`")
-            .unwrap_or(default)
+        self.choice(variable, &FLAG_WORDS).unwrap_or(default)
     }
 
     /// The company extra field `variable` names, holding `what` (see [`field_name`]):

@@ -1,16 +1,11 @@
 //! Tests of the environment reader; test-only (`#[cfg(test)] mod tests` in `mod.rs`).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Env<'static> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Env::new(move |k| map.get(k).cloned())
+    Env::new(lookup_from(pairs))
 }
 
 /// The problems recorded so far, as `VARIABLE: reason`.
@@ -37,6 +32,14 @@ fn text_is_trimmed_and_blank_is_unset_but_raw_keeps_it() {
     assert_eq!(e.get_or("A", "dflt"), "x");
     assert_eq!(e.lookup()("A").as_deref(), Some("  x  "));
     assert!(problems(e).is_empty());
+}
+
+#[test]
+fn a_lookup_from_pairs_gives_the_first_value_of_a_variable() {
+    let lookup = lookup_from(&[("A", "1"), ("B", " "), ("A", "2")]);
+    assert_eq!(lookup("A").as_deref(), Some("1"));
+    assert_eq!(lookup("B").as_deref(), Some(" "));
+    assert_eq!(lookup("C"), None);
 }
 
 #[test]
@@ -110,21 +113,30 @@ fn flags_are_on_or_off_in_any_case_and_blank_is_the_default() {
 }
 
 #[test]
-fn a_choice_is_one_of_its_words_exactly_or_in_any_case() {
-    const WORDS: &[(&str, u8)] = &[("flag", 1), ("skip", 2)];
+fn a_choice_is_one_of_its_words_as_spelt_or_in_any_case() {
+    const EXACT: Words<u8> = Words {
+        words: &[("flag", 1), ("skip", 2)],
+        expected: "flag or skip",
+        any_case: false,
+    };
+    const ANY_CASE: Words<u8> = Words {
+        expected: "one of flag, skip",
+        any_case: true,
+        ..EXACT
+    };
     let mut e = env(&[("A", " skip "), ("B", "Skip"), ("C", ""), ("D", "SKIP")]);
-    assert_eq!(e.choice("A", WORDS, "flag or skip"), Some(2));
-    assert_eq!(e.choice("B", WORDS, "flag or skip"), None);
-    assert_eq!(e.choice("C", WORDS, "flag or skip"), None);
-    assert_eq!(e.choice("UNSET", WORDS, "flag or skip"), None);
-    assert_eq!(e.choice_any_case("D", WORDS, "flag or skip"), Some(2));
-    assert_eq!(e.choice_any_case("B", WORDS, "flag or skip"), Some(2));
+    assert_eq!(e.choice("A", &EXACT), Some(2));
+    assert_eq!(e.choice("B", &EXACT), None);
+    assert_eq!(e.choice("C", &EXACT), None);
+    assert_eq!(e.choice("UNSET", &EXACT), None);
+    assert_eq!(e.choice("D", &ANY_CASE), Some(2));
+    assert_eq!(e.choice("B", &ANY_CASE), Some(2));
     assert_eq!(
         problems(e),
         ["B: `Skip` is not flag or skip", "C: `` is not flag or skip"]
     );
     let mut e = env(&[("X", " NOPE ")]);
-    assert_eq!(e.choice_any_case("X", WORDS, "one of flag, skip"), None);
+    assert_eq!(e.choice("X", &ANY_CASE), None);
     assert_eq!(problems(e), ["X: `nope` is not one of flag, skip"]);
 }
 
