@@ -230,15 +230,7 @@ mod tests {
     use super::*;
     use crate::families::fulfillment::Fulfillment;
     use crate::families::purchase::PurchaseOrders;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use b2b_shared::env::lookup_from as env;
 
     const COMPLETE: &[(&str, &str)] = &[
         ("BC_SECRET_ID", "bc/store"),
