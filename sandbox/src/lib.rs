@@ -45,6 +45,7 @@ pub mod staff;
 pub mod state;
 pub mod store;
 pub mod storefront;
+mod sync;
 pub mod webhooks;
 
 use std::net::SocketAddr;

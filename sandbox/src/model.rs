@@ -14,6 +14,7 @@ pub mod hierarchy;
 pub mod inventory;
 mod pricelists;
 pub mod receivables;
+pub mod roles;
 pub mod shipments;
 pub mod staff;
 pub use pricelists::{insert_assignment, insert_pricelist};
@@ -343,7 +344,7 @@ pub fn validate_user(store: &Store, body: &Value) -> Result<(), FieldErrors> {
         }
     }
     if let Some(r) = int(body, "companyRoleId") {
-        if crate::roles::role_name(store, r).is_none() {
+        if roles::role_name(store, r).is_none() {
             errs.insert(
                 "companyRoleId".into(),
                 json!(["Company role does not exist."]),
@@ -434,7 +435,7 @@ pub fn create_user(
             "phoneNumber": s(body, "phoneNumber"),
             "role": role,
             "companyRoleId": company_role,
-            "companyRoleName": crate::roles::role_name(store, company_role).unwrap_or_else(|| role_name.to_owned()),
+            "companyRoleName": roles::role_name(store, company_role).unwrap_or_else(|| role_name.to_owned()),
             "uuid": body.get("uuid").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| uuid_for(0xa5, user_id)),
             "extraFields": extra_fields(body),
             "companyId": company_id,

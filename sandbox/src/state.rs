@@ -12,6 +12,7 @@ use crate::contract::{Contract, ContractMode, Violation};
 use crate::options::{Error, SandboxOptions};
 use crate::ratelimit::FixedWindow;
 use crate::store::Store;
+pub use crate::sync::lock;
 
 /// One change to announce, queued by [`App::fire`] and delivered by `crate::webhooks`.
 #[derive(Debug, Clone)]
@@ -120,11 +121,6 @@ impl Stats {
         );
         lock(&self.by_route).clear();
     }
-}
-
-/// Locks a std mutex, recovering from poisoning (a panicked holder leaves consistent JSON).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Everything the handlers share.
