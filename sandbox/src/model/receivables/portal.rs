@@ -5,9 +5,8 @@
 
 use serde_json::{json, Value};
 
-use super::payments::PORTAL_MODULE;
-use super::payments::{apply, given, insert_payment, payment_missing, read_lines, Ctx, NewPayment};
-use super::{company_name, require, Amount, Outcome, Refusal};
+use super::payments::{apply, given, insert_payment, payment_missing, read_lines, NewPayment};
+use super::{company_name, require, Amount, Ctx, Outcome, Refusal, PORTAL_MODULE};
 use crate::model::{create_priced_order, Events, NewOrder, PricedLine};
 use crate::store::{int, text, uuid_for, Store};
 
