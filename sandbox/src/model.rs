@@ -12,6 +12,7 @@
 //! `receivables`).
 
 pub mod addresses;
+pub mod batch;
 pub mod companies;
 pub mod company_terms;
 pub mod customers;

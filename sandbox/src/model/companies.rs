@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::customers::create_customer_group;
 use super::events::Events;
-use super::fields::{extra_fields, field_error, missing, FieldErrors};
+use super::fields::{email_taken, extra_fields, field_error, missing, FieldErrors};
 use super::users::create_user;
 use crate::store::{int, max_key, text, uuid_for, Store};
 
@@ -78,15 +78,7 @@ fn check_company_body(store: &Store, body: &Value) -> Result<String, FieldErrors
         return Err(errs);
     }
     let admin_email = text(body, "adminEmail").to_ascii_lowercase();
-    if store
-        .users
-        .values()
-        .any(|u| text(u, "email").eq_ignore_ascii_case(&admin_email))
-        || store
-            .customers
-            .values()
-            .any(|c| text(c, "email").eq_ignore_ascii_case(&admin_email))
-    {
+    if email_taken(&store.users, &admin_email) || email_taken(&store.customers, &admin_email) {
         return Err(field_error(
             "adminEmail",
             json!([format!("User with email {admin_email} already exists")]),

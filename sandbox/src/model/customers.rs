@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::events::Events;
-use super::fields::{field_error, missing, FieldErrors};
+use super::fields::{email_taken, field_error, missing, FieldErrors};
 use crate::store::{int, iso8601, max_key, rfc2822, text, Store};
 
 /// Creates a v2 customer group.
@@ -38,11 +38,7 @@ pub fn create_customer(
         return Err(errs);
     }
     let email = text(body, "email").to_ascii_lowercase();
-    if store
-        .customers
-        .values()
-        .any(|c| text(c, "email").eq_ignore_ascii_case(&email))
-    {
+    if email_taken(&store.customers, &email) {
         return Err(field_error(
             "email",
             json!(format!("Email address {email} is already in use")),

@@ -1,6 +1,8 @@
 //! Reading an entity's request body: the required fields (a refusal names each missing one with
 //! [`REQUIRED`] in [`FieldErrors`]), text fields and the B2B `extraFields` list.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::store::text;
@@ -53,4 +55,11 @@ pub fn extra_fields(body: &Value) -> Value {
         }
         _ => json!([]),
     }
+}
+
+/// Whether an entity of `entities` has email `email` (case aside).
+pub fn email_taken(entities: &BTreeMap<i64, Value>, email: &str) -> bool {
+    entities
+        .values()
+        .any(|e| text(e, "email").eq_ignore_ascii_case(email))
 }

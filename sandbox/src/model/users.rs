@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::customers::create_customer;
 use super::events::Events;
-use super::fields::{extra_fields, missing, FieldErrors};
+use super::fields::{email_taken, extra_fields, missing, FieldErrors};
 use super::roles;
 use crate::store::{int, max_key, text, uuid_for, Store};
 
@@ -48,11 +48,7 @@ pub fn validate_user(store: &Store, body: &Value) -> Result<(), FieldErrors> {
     let email = text(body, "email");
     if !email.contains('@') {
         errs.insert("email".into(), json!(["Enter a valid email address."]));
-    } else if store
-        .users
-        .values()
-        .any(|u| text(u, "email").eq_ignore_ascii_case(&email))
-    {
+    } else if email_taken(&store.users, &email) {
         errs.insert(
             "email".into(),
             json!([format!("User with email {email} already exists.")]),
