@@ -213,6 +213,13 @@ impl App {
         });
     }
 
+    /// Queues the events of one change, in order.
+    pub fn fire_all(&self, events: impl IntoIterator<Item = (String, Value)>) {
+        for (scope, data) in events {
+            self.fire(&scope, data);
+        }
+    }
+
     /// A process-wide increasing number (webhook message ids, bulk task ids).
     pub fn next_seq(&self) -> u64 {
         self.event_seq.fetch_add(1, Ordering::Relaxed) + 1
