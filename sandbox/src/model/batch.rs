@@ -44,3 +44,21 @@ pub fn create_each<T>(
         .map(|item| create(store, item, now, ev))
         .collect()
 }
+
+/// Creates every item of `items` with `create`, or none: when the trial refuses one, the first
+/// refusal and its index.
+pub fn create_all<T>(
+    store: &mut Store,
+    items: &[Value],
+    now: i64,
+    ev: &mut Events,
+    create: Create<T>,
+) -> Result<Vec<T>, (usize, FieldErrors)> {
+    if let Some(first) = trial_refusals(store, items, now, create).into_iter().next() {
+        return Err(first);
+    }
+    Ok(create_each(store, items, now, ev, create)
+        .into_iter()
+        .flatten()
+        .collect())
+}

@@ -55,6 +55,7 @@ pub const OFFLINE_MODULE: &str = "payments_offline";
 /// The module of payments buyers make in the portal (through a BigCommerce order).
 pub const PORTAL_MODULE: &str = "payments_bigcommerce_sales_order";
 
+/// A 422 refusal saying `msg`.
 pub(crate) fn invalid<T>(msg: impl Into<String>) -> Outcome<T> {
     Err(Refusal::Invalid(msg.into()))
 }
