@@ -6,10 +6,11 @@
 //!
 //! This file only declares the entity modules and re-exports their main items (callers write
 //! `model::create_company`). Within `model`, a module imports only its siblings, never this
-//! file: `events` and `fields` (what every change hands back and reads) at the bottom, then
-//! `roles`, `customers`, `users` (which makes customers), `companies` (which makes users),
-//! `addresses`, `quotes`, `orders`, and the modules built on orders (`shipments`,
-//! `receivables`).
+//! file, and only those listed before it here: `events` and `fields` (what every change hands
+//! back and reads); `roles`, `customers`, `users` (which makes customers), `companies` (which
+//! makes users), `addresses`, `quotes`, `orders`, `inventory`, `pricelists`, `staff`,
+//! `hierarchy`, `company_terms`; `batch` (all-or-nothing bulk creates of any of them); and the
+//! modules built on orders, `shipments` and `receivables`.
 
 pub mod addresses;
 pub mod batch;

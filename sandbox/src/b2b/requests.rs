@@ -1,6 +1,8 @@
 //! Reading B2B requests, as every B2B route family does: JSON bodies (refused 400 in the B2B
-//! error shape), paging (`offset`/`limit`), integer filters, `orderBy`, the sort of a list, and
-//! a refused body's field errors as one line of text.
+//! error shape), paging (`offset`/`limit`), integer filters, `orderBy`, the sort of a list, a
+//! refused body's field errors as one line of text; and the single and bulk creates the
+//! families make the same way (an entity of one body, or of each item of a bulk body, all or
+//! nothing).
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
