@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::model::receivables::{payments, portal, Refusal};
 use crate::model::{self, Events, NewOrder};
-use crate::reply::{json_status, parse_body};
+use crate::reply::{json_status, parse_body, Answer};
 use crate::state::{lock, App};
 use crate::store::{int, now_secs, text};
 
@@ -84,6 +84,7 @@ async fn get_faults(State(app): State<Arc<App>>) -> Response {
     json_status(StatusCode::OK, &faults_json(&app))
 }
 
+/// Rate `name` of a faults body (0..1), when given.
 fn rate(body: &Value, name: &str) -> Result<Option<f64>, Response> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -94,113 +95,139 @@ fn rate(body: &Value, name: &str) -> Result<Option<f64>, Response> {
     }
 }
 
-async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let fault_rate = match rate(&body, "fault_rate") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let headerless = match rate(&body, "headerless_429_rate") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let latency = match body.get("latency_ms") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_u64(), a[1].as_u64()) {
-            (Some(x), Some(y)) if x <= y => Some((x, y)),
-            _ => return bad("latency_ms must be [min, max] with min <= max"),
-        },
-        Some(_) => return bad("latency_ms must be [min, max]"),
-    };
-    let burst = match body.get("burst_429") {
-        None | Some(Value::Null) => None,
+/// Request count `name` of a faults body, when given.
+fn requests(body: &Value, name: &str) -> Result<Option<u64>, Response> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
-            Some(n) => Some(n),
-            None => return bad("burst_429 must be a whole number of requests"),
+            Some(n) => Ok(Some(n)),
+            None => Err(bad(&format!("{name} must be a whole number of requests"))),
         },
-    };
-    let post_504 = match body.get("post_504_after_write") {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_u64() {
-            Some(n) => Some(n),
-            None => return bad("post_504_after_write must be a whole number of requests"),
-        },
-    };
-    if let Some(n) = post_504 {
-        app.post_504_after_write.store(n, Ordering::Relaxed);
     }
-    if let Some(f) = body.get("fail_requests").filter(|v| !v.is_null()) {
-        let text = |k: &str| {
-            f.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
+}
+
+/// The fault profile and counters a `POST /__sandbox/faults` body sets.
+struct FaultSettings {
+    fault_rate: Option<f64>,
+    headerless_429_rate: Option<f64>,
+    latency_ms: Option<(u64, u64)>,
+    burst_429: Option<u64>,
+    post_504_after_write: Option<u64>,
+}
+
+impl FaultSettings {
+    /// The settings of `body`, or the 400 naming the first that does not read.
+    fn read(body: &Value) -> Result<FaultSettings, Response> {
+        let fault_rate = rate(body, "fault_rate")?;
+        let headerless_429_rate = rate(body, "headerless_429_rate")?;
+        let latency_ms = match body.get("latency_ms") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_u64(), a[1].as_u64()) {
+                (Some(x), Some(y)) if x <= y => Some((x, y)),
+                _ => return Err(bad("latency_ms must be [min, max] with min <= max")),
+            },
+            Some(_) => return Err(bad("latency_ms must be [min, max]")),
         };
-        let Some(count) = f.get("count").and_then(Value::as_u64) else {
-            return bad("fail_requests needs {method, path, query_contains, count}");
-        };
-        *lock(&app.fail_requests) = Some(crate::state::FailRequests {
-            method: text("method"),
-            path: text("path"),
-            query_contains: text("query_contains"),
-            count,
-            status: f
-                .get("status")
-                .and_then(Value::as_u64)
-                .and_then(|s| u16::try_from(s).ok()),
-        });
+        Ok(FaultSettings {
+            fault_rate,
+            headerless_429_rate,
+            latency_ms,
+            burst_429: requests(body, "burst_429")?,
+            post_504_after_write: requests(body, "post_504_after_write")?,
+        })
     }
-    if let Some(name) = body.get("remove_extra_field").and_then(Value::as_str) {
-        lock(&app.company_extra_fields).retain(|f| f != name);
+
+    /// Sets the fault profile's rates and latency given.
+    fn apply_profile(&self, app: &App) {
+        let mut f = lock(&app.faults);
+        if let Some(r) = self.fault_rate {
+            f.fault_rate = r;
+        }
+        if let Some(r) = self.headerless_429_rate {
+            f.headerless_429_rate = r;
+        }
+        if let Some(l) = self.latency_ms {
+            f.latency_ms = l;
+        }
     }
-    let deactivate = int(&body, "deactivate_hook");
+}
+
+/// `fail_requests {method, path, query_contains, count, status?}`: the next `count` matching
+/// requests fail.
+fn set_fail_requests(app: &App, body: &Value) -> Result<(), Response> {
+    let Some(f) = body.get("fail_requests").filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
+    let text = |k: &str| {
+        f.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let Some(count) = f.get("count").and_then(Value::as_u64) else {
+        return Err(bad(
+            "fail_requests needs {method, path, query_contains, count}",
+        ));
+    };
+    *lock(&app.fail_requests) = Some(crate::state::FailRequests {
+        method: text("method"),
+        path: text("path"),
+        query_contains: text("query_contains"),
+        count,
+        status: f
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok()),
+    });
+    Ok(())
+}
+
+/// `deactivate_hook`, `block_domain` (with `block_seconds`) and `unblock_domains`: webhook
+/// delivery faults, kept in the store.
+fn set_delivery_faults(app: &App, body: &Value) -> Result<(), Response> {
+    let deactivate = int(body, "deactivate_hook");
     let block = body
         .get("block_domain")
         .and_then(Value::as_str)
         .map(str::to_string);
-    {
-        let mut store = app.data();
-        if let Some(id) = deactivate {
-            match store.hooks.get_mut(&id) {
-                Some(h) => {
-                    h["is_active"] = json!(false);
-                    h["status"] = json!("deactivated");
-                }
-                None => return bad(&format!("no hook {id}")),
+    let mut store = app.data();
+    if let Some(id) = deactivate {
+        match store.hooks.get_mut(&id) {
+            Some(h) => {
+                h["is_active"] = json!(false);
+                h["status"] = json!("deactivated");
             }
-        }
-        if let Some(d) = block {
-            let secs = int(&body, "block_seconds").unwrap_or(180);
-            crate::webhooks::block_domain(
-                &mut store,
-                &d,
-                secs,
-                "blocked through /__sandbox/faults",
-            );
-        }
-        if body.get("unblock_domains").and_then(Value::as_bool) == Some(true) {
-            store.blocked_domains.clear();
+            None => return Err(bad(&format!("no hook {id}"))),
         }
     }
-    if let Some(n) = burst {
+    if let Some(d) = block {
+        let secs = int(body, "block_seconds").unwrap_or(180);
+        crate::webhooks::block_domain(&mut store, &d, secs, "blocked through /__sandbox/faults");
+    }
+    if body.get("unblock_domains").and_then(Value::as_bool) == Some(true) {
+        store.blocked_domains.clear();
+    }
+    Ok(())
+}
+
+/// `POST /__sandbox/faults`: changes the fault profile and the aimed faults, in the order they
+/// are listed here (a refusal leaves those before it applied), and answers the profile.
+async fn faults(State(app): State<Arc<App>>, body: Bytes) -> Answer {
+    let body = body_object(&body)?;
+    let settings = FaultSettings::read(&body)?;
+    if let Some(n) = settings.post_504_after_write {
+        app.post_504_after_write.store(n, Ordering::Relaxed);
+    }
+    set_fail_requests(&app, &body)?;
+    if let Some(name) = body.get("remove_extra_field").and_then(Value::as_str) {
+        lock(&app.company_extra_fields).retain(|f| f != name);
+    }
+    set_delivery_faults(&app, &body)?;
+    if let Some(n) = settings.burst_429 {
         app.burst_429.store(n, Ordering::Relaxed);
     }
-    {
-        let mut f = lock(&app.faults);
-        if let Some(r) = fault_rate {
-            f.fault_rate = r;
-        }
-        if let Some(r) = headerless {
-            f.headerless_429_rate = r;
-        }
-        if let Some(l) = latency {
-            f.latency_ms = l;
-        }
-    }
-    json_status(StatusCode::OK, &faults_json(&app))
+    settings.apply_profile(&app);
+    Ok(json_status(StatusCode::OK, &faults_json(&app)))
 }
 
 /// Store settings made in the control panel: `{"company_credit": false}` switches the store's
@@ -349,9 +376,7 @@ async fn orders(State(app): State<Arc<App>>, body: Bytes) -> Response {
             }
         }
     }
-    for (scope, data) in ev {
-        app.fire(&scope, data);
-    }
+    app.fire_all(ev);
     json_status(StatusCode::OK, &json!({ "order_ids": created }))
 }
 
@@ -371,9 +396,7 @@ async fn invoice_payments(State(app): State<Arc<App>>, body: Bytes) -> Response 
     let made = portal::portal_payment(&mut app.data(), &body, ctx, &mut ev);
     match made {
         Ok(payment) => {
-            for (scope, data) in ev {
-                app.fire(&scope, data);
-            }
+            app.fire_all(ev);
             json_status(StatusCode::CREATED, &payment)
         }
         Err(Refusal::NotFound(m)) => json_status(StatusCode::NOT_FOUND, &json!({ "error": m })),

@@ -16,7 +16,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::model::company_terms::{self as model, Refusal};
-use crate::reply::{b2b_err, json_status, parse_body};
+use crate::reply::{b2b_err, json_status, parse_body, path_id};
 use crate::state::App;
 
 type P = Path<HashMap<String, String>>;
@@ -60,8 +60,7 @@ fn answer(r: Result<Value, Refusal>) -> Response {
 }
 
 fn company_of(p: &HashMap<String, String>) -> Result<i64, Response> {
-    p.get("companyId")
-        .and_then(|v| v.trim().parse().ok())
+    path_id(p, "companyId")
         .ok_or_else(|| refusal(Refusal::NotFound("Company Does not Exist".into())))
 }
 

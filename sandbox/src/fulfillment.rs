@@ -2,6 +2,7 @@
 //! `/orders/{id}/shipments`, their webhooks `store/shipment/*`), inventory locations, stock
 //! adjustments (`store/sku/inventory/updated`) and the catalog's variants by SKU.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -12,13 +13,14 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use crate::core_api::{fire, pid, v2_page, v3_params};
+use crate::core_api::order_subresources::{v2_order_list_route, OrderList};
 use crate::model::{inventory, shipments, Events};
-use crate::reply::{json_status, no_content, parse_body, v2_err, v3_err, v3_list, Links};
+use crate::reply::{
+    json_status, no_content, parse_body, path_id, v2_err, v2_not_found, v2_object_body, v3_err,
+    v3_list, v3_page, Answer, Links, PathParams,
+};
 use crate::state::App;
 use crate::store::now_secs;
-
-type P = Path<std::collections::HashMap<String, String>>;
 
 /// The fulfillment routes.
 pub fn routes() -> Router<Arc<App>> {
@@ -26,7 +28,7 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route(
             &c("/v2/orders/{order_id}/shipments"),
-            get(list_shipments).post(create_shipment),
+            v2_order_list_route(OrderList::Shipments).post(create_shipment),
         )
         .route(
             &c("/v2/orders/{order_id}/shipments/{shipment_id}"),
@@ -46,127 +48,65 @@ pub fn routes() -> Router<Arc<App>> {
         .route(&c("/v3/catalog/variants"), get(list_variants))
 }
 
-fn not_found() -> Response {
-    v2_err(
-        StatusCode::NOT_FOUND,
-        "The requested resource was not found.",
-    )
-}
-
 /// The order id of the path, when the order exists.
-fn order_of(app: &App, p: &std::collections::HashMap<String, String>) -> Option<i64> {
-    pid(p, "order_id").filter(|id| app.data().orders.contains_key(id))
+fn order_of(app: &App, p: &HashMap<String, String>) -> Option<i64> {
+    path_id(p, "order_id").filter(|id| app.data().orders.contains_key(id))
 }
 
-fn object_body(body: &[u8]) -> Result<Value, Response> {
-    match parse_body(body) {
-        Ok(b @ Value::Object(_)) => Ok(b),
-        Ok(_) => Err(v2_err(
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(v2_err(StatusCode::BAD_REQUEST, &e)),
-    }
-}
-
-async fn list_shipments(
-    State(app): State<Arc<App>>,
-    Path(p): P,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let (_, page) = match v2_page(q) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn create_shipment(State(app): State<Arc<App>>, Path(p): PathParams, body: Bytes) -> Answer {
+    let body = v2_object_body(&body)?;
     let Some(order) = order_of(&app, &p) else {
-        return not_found();
-    };
-    let items = page.slice(
-        app.data()
-            .shipments
-            .get(&order)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-    );
-    if items.is_empty() {
-        return no_content();
-    }
-    json_status(StatusCode::OK, &Value::Array(items))
-}
-
-async fn create_shipment(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Response {
-    let body = match object_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(order) = order_of(&app, &p) else {
-        return not_found();
+        return Err(v2_not_found());
     };
     let mut ev = Events::new();
     let made = shipments::create_shipment(&mut app.data(), order, &body, now_secs(), &mut ev);
-    match made {
-        Ok(s) => {
-            fire(&app, ev);
-            json_status(StatusCode::CREATED, &s)
-        }
-        Err(why) => v2_err(StatusCode::BAD_REQUEST, &why),
-    }
+    let s = made.map_err(|why| v2_err(StatusCode::BAD_REQUEST, &why))?;
+    app.fire_all(ev);
+    Ok(json_status(StatusCode::CREATED, &s))
 }
 
-async fn get_shipment(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let (Some(order), Some(id)) = (order_of(&app, &p), pid(&p, "shipment_id")) else {
-        return not_found();
+async fn get_shipment(State(app): State<Arc<App>>, Path(p): PathParams) -> Answer {
+    let (Some(order), Some(id)) = (order_of(&app, &p), path_id(&p, "shipment_id")) else {
+        return Err(v2_not_found());
     };
     let found = app
         .data()
         .shipments
         .get(&order)
         .and_then(|l| l.iter().find(|s| s["id"].as_i64() == Some(id)).cloned());
-    match found {
-        Some(s) => json_status(StatusCode::OK, &s),
-        None => not_found(),
-    }
+    let s = found.ok_or_else(v2_not_found)?;
+    Ok(json_status(StatusCode::OK, &s))
 }
 
-async fn update_shipment(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Response {
-    let body = match object_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (Some(order), Some(id)) = (order_of(&app, &p), pid(&p, "shipment_id")) else {
-        return not_found();
+async fn update_shipment(State(app): State<Arc<App>>, Path(p): PathParams, body: Bytes) -> Answer {
+    let body = v2_object_body(&body)?;
+    let (Some(order), Some(id)) = (order_of(&app, &p), path_id(&p, "shipment_id")) else {
+        return Err(v2_not_found());
     };
     let mut ev = Events::new();
     let updated = shipments::update_shipment(&mut app.data(), order, id, &body, &mut ev);
-    match updated {
-        Some(s) => {
-            fire(&app, ev);
-            json_status(StatusCode::OK, &s)
-        }
-        None => not_found(),
-    }
+    let s = updated.ok_or_else(v2_not_found)?;
+    app.fire_all(ev);
+    Ok(json_status(StatusCode::OK, &s))
 }
 
-async fn delete_shipment(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let (Some(order), Some(id)) = (order_of(&app, &p), pid(&p, "shipment_id")) else {
-        return not_found();
+async fn delete_shipment(State(app): State<Arc<App>>, Path(p): PathParams) -> Answer {
+    let (Some(order), Some(id)) = (order_of(&app, &p), path_id(&p, "shipment_id")) else {
+        return Err(v2_not_found());
     };
     let mut ev = Events::new();
     let deleted = shipments::delete_shipment(&mut app.data(), order, id, now_secs(), &mut ev);
     if !deleted {
-        return not_found();
+        return Err(v2_not_found());
     }
-    fire(&app, ev);
-    no_content()
+    app.fire_all(ev);
+    Ok(no_content())
 }
 
 // ---------------------------------------------------------------- inventory
 
-async fn list_locations(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    let (p, page) = match v3_params(q) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn list_locations(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Answer {
+    let (p, page) = v3_page(q)?;
     let codes = p.all("code:in");
     let items: Vec<Value> = app
         .data()
@@ -176,7 +116,7 @@ async fn list_locations(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> R
         .cloned()
         .collect();
     let total = items.len();
-    v3_list(page.slice(&items), &page, total, Links::With)
+    Ok(v3_list(page.slice(&items), &page, total, Links::With))
 }
 
 fn adjustment_items(body: &[u8]) -> Result<Vec<Value>, Response> {
@@ -203,42 +143,37 @@ fn adjustment_items(body: &[u8]) -> Result<Vec<Value>, Response> {
     Ok(items)
 }
 
-async fn adjust(app: &App, body: &[u8], absolute: bool) -> Response {
-    let items = match adjustment_items(body) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+async fn adjust(app: &App, body: &[u8], absolute: bool) -> Answer {
+    let items = adjustment_items(body)?;
     let mut ev = Events::new();
     let done = inventory::adjust(&mut app.data(), &items, absolute, &mut ev);
-    match done {
-        Ok(()) => {
-            fire(app, ev);
-            let id = format!("{:08x}-inv-4000-8000-{:012x}", app.next_seq(), items.len());
-            json_status(StatusCode::OK, &serde_json::json!({ "transaction_id": id }))
-        }
-        Err(title) => v3_err(
+    done.map_err(|title| {
+        v3_err(
             StatusCode::UNPROCESSABLE_ENTITY,
             &title,
             serde_json::json!({}),
-        ),
-    }
+        )
+    })?;
+    app.fire_all(ev);
+    let id = format!("{:08x}-inv-4000-8000-{:012x}", app.next_seq(), items.len());
+    Ok(json_status(
+        StatusCode::OK,
+        &serde_json::json!({ "transaction_id": id }),
+    ))
 }
 
-async fn adjust_absolute(State(app): State<Arc<App>>, body: Bytes) -> Response {
+async fn adjust_absolute(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     adjust(&app, &body, true).await
 }
 
-async fn adjust_relative(State(app): State<Arc<App>>, body: Bytes) -> Response {
+async fn adjust_relative(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     adjust(&app, &body, false).await
 }
 
 /// `GET /v3/catalog/variants`, filtered by `sku:in` (BigCommerce's family convention, not in
 /// the variants spec: see `contract-exceptions.json`), `sku`, `id:in`, `product_id:in`.
-async fn list_variants(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
-    let (p, page) = match v3_params(q) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn list_variants(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Answer {
+    let (p, page) = v3_page(q)?;
     let mut skus = p.all("sku:in");
     skus.extend(p.get("sku").map(str::to_owned));
     let ids: Vec<i64> = p
@@ -277,5 +212,5 @@ async fn list_variants(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Re
         .map(|v| inventory::variant_answer(&store, &v, fields.as_deref()))
         .collect();
     drop(store);
-    v3_list(items, &page, total, Links::With)
+    Ok(v3_list(items, &page, total, Links::With))
 }

@@ -15,7 +15,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::model::hierarchy::{self, Refusal};
-use crate::reply::{json_status, no_content, parse_body, Page, Params};
+use crate::reply::{json_status, no_content, parse_body, path_id, Page, Params};
 use crate::state::App;
 use crate::store::{int, now_secs};
 
@@ -47,9 +47,7 @@ fn refusal(r: Refusal) -> Response {
 }
 
 fn company_of(p: &HashMap<String, String>, key: &str) -> Result<i64, Response> {
-    p.get(key)
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| refusal(Refusal::NotFound("Company does not exist.".into())))
+    path_id(p, key).ok_or_else(|| refusal(Refusal::NotFound("Company does not exist.".into())))
 }
 
 /// A page of `nodes` as `{data, meta: {message, pagination}}`.

@@ -6,15 +6,23 @@
 //! Modules, from the top; each imports only modules listed below it, so there is no circle:
 //!
 //! - `router`: assembles every route and the fallback; imports the handlers.
-//! - `admin`, `b2b`, `core_api`, `fulfillment`, `receivables`, `middleware`: the HTTP
-//!   handlers; they take the shared state, change data through `model` and answer with `reply`
-//!   (`admin` also blocks webhook domains).
+//! - The HTTP handlers: `admin`, `b2b`, `core_api`, `fulfillment`, `receivables`,
+//!   `company_terms`, `hierarchy`, `staff`, `shopping_lists`, `roles`, `storefront`,
+//!   `middleware`. They take the shared state, change data through `model` and answer with
+//!   `reply` (`admin` also blocks webhook domains through `webhooks`; `fulfillment` serves its
+//!   shipments list with `core_api`'s order-list handler). `b2b` and `core_api` are split by
+//!   resource family; a family module imports its family's request helpers and the layers
+//!   below, never its parent file.
 //! - `webhooks`: the delivery task draining the state's event queue.
 //! - `state`: the shared [`state::App`] (options, data, limits, stats, faults, event queue).
 //! - `seed`: the generated data, built through `model`.
-//! - `model`: entity constructors and mutations over `store`, knowing nothing of HTTP.
+//! - `model`: entity constructors and mutations over `store`, knowing nothing of HTTP; one
+//!   module per entity, each importing its sibling entities and `events`/`fields`, never
+//!   `model.rs`.
+//! - `options`: [`SandboxOptions`] and the start [`Error`]; imports `contract` for its mode.
 //! - `contract`: the official specs' operations and the check of a request against them.
-//! - `store`, `ratelimit`, `reply` (HTTP answers and request helpers), `options`: the bottom.
+//! - `store`, `ratelimit`, `reply` (HTTP answers and request helpers), `specs`, `sync`: the
+//!   bottom, importing nothing of the crate.
 //!
 //! This file wires them: [`start`] builds the state, the router and the webhook dispatcher and
 //! hands back a [`RunningSandbox`].
@@ -45,6 +53,7 @@ pub mod staff;
 pub mod state;
 pub mod store;
 pub mod storefront;
+mod sync;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -18,7 +18,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::model::receivables::{self as model, search_matches, sort_items, Refusal};
-use crate::reply::{b2b_list, b2b_ok, json_status, parse_body, Page, Params};
+use crate::reply::{b2b_list, b2b_ok, json_status, parse_body, path_id, Page, Params};
 use crate::state::App;
 use crate::store::{int, now_secs, text};
 
@@ -112,10 +112,6 @@ fn body_object(bytes: &[u8]) -> Result<Value, Response> {
 }
 
 /// The id of path parameter `name`, when it reads.
-fn path_id(p: &HashMap<String, String>, name: &str) -> Option<i64> {
-    p.get(name).and_then(|v| v.trim().parse().ok())
-}
-
 /// The paging, order, sort and keyword search of a portal list.
 struct List {
     p: Params,

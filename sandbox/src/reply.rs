@@ -1,13 +1,20 @@
 //! Response envelopes and error bodies of both API families, plus request helpers (query
 //! parameters, JSON bodies, paging).
 
+use std::collections::HashMap;
+
+use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Type URL used in v3 error bodies.
 pub const V3_ERROR_TYPE: &str =
     "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes";
+
+/// What a handler answers: early refusals travel in `Err`, so a handler reads its request with
+/// `?`; axum answers either side as it is.
+pub type Answer = Result<Response, Response>;
 
 /// A JSON response with a status.
 pub fn json_status(status: StatusCode, body: &Value) -> Response {
@@ -171,6 +178,28 @@ pub fn v2_err(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// v2 404, as BigCommerce words it.
+pub fn v2_not_found() -> Response {
+    v2_err(
+        StatusCode::NOT_FOUND,
+        "The requested resource was not found.",
+    )
+}
+
+/// v3 422 titled `title`, naming no field.
+pub fn v3_unprocessable(title: &str) -> Response {
+    v3_err(StatusCode::UNPROCESSABLE_ENTITY, title, json!({}))
+}
+
+/// v3 422 naming the fields that are wrong.
+pub fn v3_invalid(errors: Map<String, Value>) -> Response {
+    v3_err(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "JSON data is missing or invalid",
+        Value::Object(errors),
+    )
+}
+
 /// `204 No Content` with an empty body.
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
@@ -298,6 +327,65 @@ impl Page {
             .cloned()
             .collect()
     }
+}
+
+/// The path parameters of a route, by name.
+pub type PathParams = Path<HashMap<String, String>>;
+
+/// Integer path parameter `name`, when it reads as one.
+pub fn path_id(p: &HashMap<String, String>, name: &str) -> Option<i64> {
+    p.get(name).and_then(|v| v.trim().parse().ok())
+}
+
+/// A v2 list's `page` and `limit`, or the 400 answer.
+pub fn v2_page(q: Option<String>) -> Result<(Params, Page), Response> {
+    page_params(q, |e| v2_err(StatusCode::BAD_REQUEST, e))
+}
+
+/// A v3 list's `page` and `limit`, or the 422 answer.
+pub fn v3_page(q: Option<String>) -> Result<(Params, Page), Response> {
+    page_params(q, v3_unprocessable)
+}
+
+fn page_params(
+    q: Option<String>,
+    refuse: impl FnOnce(&str) -> Response,
+) -> Result<(Params, Page), Response> {
+    let p = Params::parse(q.as_deref());
+    match Page::pages(&p) {
+        Ok(page) => Ok((p, page)),
+        Err(e) => Err(refuse(&e)),
+    }
+}
+
+/// A v2 request body that must be a JSON object, or the 400 answer.
+pub fn v2_object_body(bytes: &[u8]) -> Result<Value, Response> {
+    match parse_body(bytes) {
+        Ok(b @ Value::Object(_)) => Ok(b),
+        Ok(_) => Err(v2_err(
+            StatusCode::BAD_REQUEST,
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(v2_err(StatusCode::BAD_REQUEST, &e)),
+    }
+}
+
+/// A v3 JSON request body, or the 400 answer.
+pub fn v3_body(bytes: &[u8]) -> Result<Value, Response> {
+    parse_body(bytes).map_err(|e| v3_err(StatusCode::BAD_REQUEST, &e, json!({})))
+}
+
+/// A v3 request body that must be a JSON array, or the 422 answer titled `not_array`.
+pub fn v3_array_body(bytes: &[u8], not_array: &str) -> Result<Vec<Value>, Response> {
+    match v3_body(bytes)? {
+        Value::Array(a) => Ok(a),
+        _ => Err(v3_unprocessable(not_array)),
+    }
+}
+
+/// Whether `v` is within the bounds a list filter gives (`min..=max`, either open).
+pub fn within(v: i64, min: Option<i64>, max: Option<i64>) -> bool {
+    min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m)
 }
 
 /// Parses a JSON request body; an empty body is `null`.

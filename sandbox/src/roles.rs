@@ -1,7 +1,5 @@
-//! Company user roles (`company.yaml` `/companies/roles`): the three predefined roles (ids 1
-//! Admin, 2 Senior Buyer, 3 Junior Buyer, `roleType` 1) and the store's custom roles
-//! (`roleType` 2), listed with `q` and made by `POST /companies/roles`. A user's
-//! `companyRoleId` must name one of them.
+//! Company user role routes (`company.yaml` `/companies/roles`): the roles of
+//! `crate::model::roles` listed with `q`, and custom roles made by `POST /companies/roles`.
 
 use std::sync::Arc;
 
@@ -12,36 +10,15 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+pub use crate::model::roles::role_name;
+use crate::model::roles::{all_roles, PREDEFINED};
 use crate::reply::{b2b_invalid, b2b_list, b2b_ok, parse_body, Page, Params};
 use crate::state::App;
-use crate::store::{max_key, text, Store};
-
-/// The predefined roles, by id.
-const PREDEFINED: [(i64, &str); 3] = [(1, "Admin"), (2, "Senior Buyer"), (3, "Junior Buyer")];
+use crate::store::{max_key, text};
 
 /// The role routes.
 pub fn routes() -> Router<Arc<App>> {
     Router::new().route("/api/v3/io/companies/roles", get(list).post(create))
-}
-
-/// Every role, predefined first, as the list shows them.
-fn all(store: &Store) -> Vec<Value> {
-    let predefined = PREDEFINED
-        .iter()
-        .map(|(id, name)| json!({"id": id, "name": name, "roleType": 1, "roleLevel": 1}));
-    let custom = store
-        .company_roles
-        .values()
-        .map(|r| json!({"id": r["id"], "name": r["name"], "roleType": 2, "roleLevel": 1}));
-    predefined.chain(custom).collect()
-}
-
-/// The name of role `id`, when there is one.
-pub fn role_name(store: &Store, id: i64) -> Option<String> {
-    all(store)
-        .into_iter()
-        .find(|r| r["id"].as_i64() == Some(id))
-        .map(|r| text(&r, "name"))
 }
 
 async fn list(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
@@ -51,7 +28,7 @@ async fn list(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
         Err(e) => return b2b_invalid(json!({"limit": [e]})),
     };
     let q = params.get("q").map(str::to_lowercase);
-    let roles: Vec<Value> = all(&app.data())
+    let roles: Vec<Value> = all_roles(&app.data())
         .into_iter()
         .filter(|r| {
             q.as_ref()
@@ -77,7 +54,7 @@ async fn create(State(app): State<Arc<App>>, body: Bytes) -> Response {
         return b2b_invalid(json!({"name": ["A name of 1 to 200 characters is required."]}));
     }
     let mut store = app.data();
-    if all(&store)
+    if all_roles(&store)
         .iter()
         .any(|r| text(r, "name").eq_ignore_ascii_case(name.trim()))
     {

@@ -89,10 +89,7 @@ async fn fallback(State(_app): State<Arc<App>>, req: Request) -> Response {
             json!({"errMsg": format!("No route for {} {path}", req.method())}),
         )
     } else if path.contains("/v2/") {
-        reply::v2_err(
-            StatusCode::NOT_FOUND,
-            "The requested resource was not found.",
-        )
+        reply::v2_not_found()
     } else {
         reply::v3_err(
             StatusCode::NOT_FOUND,

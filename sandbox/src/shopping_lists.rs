@@ -15,7 +15,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::reply::{
-    b2b_invalid, b2b_list, b2b_not_found, b2b_ok, json_status, parse_body, Page, Params,
+    b2b_invalid, b2b_list, b2b_not_found, b2b_ok, json_status, parse_body, path_id, Page, Params,
 };
 use crate::state::App;
 use crate::store::{int, max_key, now_secs, text, Store};
@@ -42,10 +42,6 @@ pub fn routes() -> Router<Arc<App>> {
             &io("/shopping-list/{shoppingListId}/items/{itemId}"),
             delete(remove_item),
         )
-}
-
-fn id_of(p: &HashMap<String, String>, key: &str) -> Option<i64> {
-    p.get(key).and_then(|v| v.trim().parse().ok())
 }
 
 fn body_of(body: &Bytes) -> Result<Value, Response> {
@@ -148,7 +144,7 @@ async fn detail(State(app): State<Arc<App>>, Path(p): P, RawQuery(q): RawQuery) 
         Err(e) => return b2b_invalid(json!({"limit": [e]})),
     };
     let store = app.data();
-    let Some(l) = id_of(&p, "shoppingListId").and_then(|id| store.shopping_lists.get(&id)) else {
+    let Some(l) = path_id(&p, "shoppingListId").and_then(|id| store.shopping_lists.get(&id)) else {
         return b2b_not_found("Shopping list");
     };
     let all = l["items"].as_array().cloned().unwrap_or_default();
@@ -297,7 +293,7 @@ async fn update(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Respons
         Err(r) => return r,
     };
     let mut store = app.data();
-    let found = id_of(&p, "shoppingListId")
+    let found = path_id(&p, "shoppingListId")
         .and_then(|id| Some((id, store.shopping_lists.get(&id)?.clone())));
     let Some((id, before)) = found else {
         return b2b_not_found("Shopping list");
@@ -321,7 +317,7 @@ async fn update(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -> Respons
 }
 
 async fn remove(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let id = id_of(&p, "shoppingListId");
+    let id = path_id(&p, "shoppingListId");
     match id.and_then(|id| app.data().shopping_lists.remove(&id)) {
         Some(_) => b2b_ok(json!({ "shoppingListId": id })),
         None => b2b_not_found("Shopping list"),
@@ -329,7 +325,7 @@ async fn remove(State(app): State<Arc<App>>, Path(p): P) -> Response {
 }
 
 async fn remove_item(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let (list, item) = (id_of(&p, "shoppingListId"), id_of(&p, "itemId"));
+    let (list, item) = (path_id(&p, "shoppingListId"), path_id(&p, "itemId"));
     let mut store = app.data();
     let Some(l) = list.and_then(|id| store.shopping_lists.get_mut(&id)) else {
         return b2b_not_found("Shopping list");

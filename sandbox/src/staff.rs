@@ -15,7 +15,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::model::staff::{self as model, Refusal};
-use crate::reply::{b2b_err, b2b_list, json_status, parse_body, Page, Params};
+use crate::reply::{b2b_err, b2b_list, json_status, parse_body, path_id, Page, Params};
 use crate::state::App;
 use crate::store::now_secs;
 
@@ -52,10 +52,6 @@ fn success(data: Value, message: &str) -> Response {
     )
 }
 
-fn id_of(p: &HashMap<String, String>, key: &str) -> Option<i64> {
-    p.get(key).and_then(|v| v.trim().parse().ok())
-}
-
 fn page_of(q: Option<&str>, max: usize) -> Result<(Params, Page), Response> {
     let params = Params::parse(q);
     let page = Page::b2b(&params, max).map_err(|e| {
@@ -80,7 +76,8 @@ async fn list_sales_staff(State(app): State<Arc<App>>, RawQuery(q): RawQuery) ->
 }
 
 async fn get_sales_staff(State(app): State<Arc<App>>, Path(p): P) -> Response {
-    let found = id_of(&p, "salesStaffId").and_then(|id| model::sales_staff_detail(&app.data(), id));
+    let found =
+        path_id(&p, "salesStaffId").and_then(|id| model::sales_staff_detail(&app.data(), id));
     match found {
         Some(d) => success(d, "SUCCESS"),
         None => b2b_err(
@@ -96,7 +93,7 @@ async fn put_sales_staff(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -
         Ok(b) => b,
         Err(_) => return b2b_err(StatusCode::BAD_REQUEST, "Bad Request", json!({})),
     };
-    let id = id_of(&p, "salesStaffId").unwrap_or(0);
+    let id = path_id(&p, "salesStaffId").unwrap_or(0);
     let done = model::assign_sales_staff(&mut app.data(), id, &body, now_secs());
     match done {
         Ok(()) => success(json!({}), "SUCCESS"),
@@ -142,7 +139,7 @@ async fn super_admin_companies(
         Err(r) => return r,
     };
     let found =
-        id_of(&p, "superAdminId").and_then(|id| model::super_admin_companies(&app.data(), id));
+        path_id(&p, "superAdminId").and_then(|id| model::super_admin_companies(&app.data(), id));
     match found {
         Some(all) => {
             let total = all.len();
@@ -157,7 +154,7 @@ async fn put_super_admin(State(app): State<Arc<App>>, Path(p): P, body: Bytes) -
         Ok(b) => b,
         Err(e) => return b2b_err(StatusCode::BAD_REQUEST, &e, json!({})),
     };
-    let id = id_of(&p, "superAdminId").unwrap_or(0);
+    let id = path_id(&p, "superAdminId").unwrap_or(0);
     let done = model::assign_super_admin(&mut app.data(), id, &body, now_secs());
     match done {
         Ok(()) => success(json!({}), "Success"),

@@ -12,6 +12,7 @@ use crate::contract::{Contract, ContractMode, Violation};
 use crate::options::{Error, SandboxOptions};
 use crate::ratelimit::FixedWindow;
 use crate::store::Store;
+pub use crate::sync::lock;
 
 /// One change to announce, queued by [`App::fire`] and delivered by `crate::webhooks`.
 #[derive(Debug, Clone)]
@@ -122,11 +123,6 @@ impl Stats {
     }
 }
 
-/// Locks a std mutex, recovering from poisoning (a panicked holder leaves consistent JSON).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Everything the handlers share.
 pub struct App {
     /// The options the sandbox started with.
@@ -215,6 +211,13 @@ impl App {
             data,
             created_at: crate::store::now_secs(),
         });
+    }
+
+    /// Queues the events of one change, in order.
+    pub fn fire_all(&self, events: impl IntoIterator<Item = (String, Value)>) {
+        for (scope, data) in events {
+            self.fire(&scope, data);
+        }
     }
 
     /// A process-wide increasing number (webhook message ids, bulk task ids).

@@ -175,7 +175,7 @@ impl Contract {
         type Loaded = Mutex<HashMap<std::path::PathBuf, Arc<Contract>>>;
         static LOADED: OnceLock<Loaded> = OnceLock::new();
         let loaded = LOADED.get_or_init(Default::default);
-        let mut map = crate::state::lock(loaded);
+        let mut map = crate::sync::lock(loaded);
         if let Some(c) = map.get(specs) {
             return Ok(c.clone());
         }

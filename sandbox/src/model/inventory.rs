@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::Events;
+use super::events::Events;
 use crate::store::{int, iso8601, text, Store};
 
 /// Largest stock level of one item at one location.

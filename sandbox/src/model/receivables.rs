@@ -41,6 +41,21 @@ pub enum Refusal {
 /// A portal mutation's result.
 pub type Outcome<T> = Result<T, Refusal>;
 
+/// What a payment mutation needs besides the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// Now, in unix seconds.
+    pub now: i64,
+    /// The store's hash (`storeHash` of payments and receipts).
+    pub store_hash: &'a str,
+}
+
+/// The module of payments recorded by the seller.
+pub const OFFLINE_MODULE: &str = "payments_offline";
+/// The module of payments buyers make in the portal (through a BigCommerce order).
+pub const PORTAL_MODULE: &str = "payments_bigcommerce_sales_order";
+
+/// A 422 refusal saying `msg`.
 pub(crate) fn invalid<T>(msg: impl Into<String>) -> Outcome<T> {
     Err(Refusal::Invalid(msg.into()))
 }

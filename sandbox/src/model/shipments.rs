@@ -6,7 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{set_order_status, Events};
+use super::events::Events;
+use super::orders::set_order_status;
 use crate::store::{int, rfc2822, text, Store};
 
 /// Status ids BigCommerce gives an order as its lines ship.

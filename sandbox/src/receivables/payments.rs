@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{body_object, path_id, portal_err, refused_as, List, P};
+use super::{body_object, portal_err, refused_as, List, P};
 use crate::model::receivables::payments::{self as model, Ctx};
 use crate::model::receivables::{offline, receipts, search_matches};
-use crate::reply::b2b_ok;
+use crate::reply::{b2b_ok, path_id};
 use crate::state::App;
 use crate::store::{int, now_secs, text, Store};
 

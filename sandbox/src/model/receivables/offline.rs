@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use super::payments::{check_apply, given, lines_of, memo_of, payment_missing, perform};
-use super::payments::{put_lines, read_lines, status_field, transition, Ctx, Step};
-use super::payments::{AWAITING, OFFLINE_MODULE, REFUNDED, STATUS_NOT_ALLOWED};
-use super::{company_name, is_currency, Amount, Outcome, Refusal};
+use super::payments::{put_lines, read_lines, status_field, transition, Step};
+use super::payments::{AWAITING, REFUNDED, STATUS_NOT_ALLOWED};
+use super::{company_name, is_currency, Amount, Ctx, Outcome, Refusal, OFFLINE_MODULE};
 use crate::store::{int, text, Store};
 
 /// Applies a `PUT /payments/offline/{id}` body: details, external ids, payer, funding status;

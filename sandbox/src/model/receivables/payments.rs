@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::invoices::paid_status;
 use super::receipts::{record_receipt, sync_receipt_lines};
 use super::{company_name, is_currency, money, require, Amount, Outcome, Refusal};
+pub use super::{Ctx, OFFLINE_MODULE, PORTAL_MODULE};
 use crate::store::{int, max_key, text, Store};
 
 /// Processing status: awaiting processing.
@@ -20,24 +21,10 @@ pub const COMPLETED: i64 = 3;
 /// Processing status: refunded.
 pub const REFUNDED: i64 = 4;
 
-/// The module of payments recorded by the seller.
-pub const OFFLINE_MODULE: &str = "payments_offline";
-/// The module of payments buyers make in the portal (through a BigCommerce order).
-pub const PORTAL_MODULE: &str = "payments_bigcommerce_sales_order";
-
 /// The payer of an offline payment recorded without one.
 pub const OFFLINE_PAYER: &str = "Store offline payment";
 /// The spec's refusal of a status change (its `Payment400` example).
 pub const STATUS_NOT_ALLOWED: &str = "The payment processing status is not allowed.";
-
-/// What a payment mutation needs besides the store.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    /// Now, in unix seconds.
-    pub now: i64,
-    /// The store's hash (`storeHash` of payments and receipts).
-    pub store_hash: &'a str,
-}
 
 /// One invoice a payment pays.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,10 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::payments::PORTAL_MODULE;
-use super::payments::{apply, given, insert_payment, payment_missing, read_lines, Ctx, NewPayment};
-use super::{company_name, require, Amount, Outcome, Refusal};
-use crate::model::{create_priced_order, Events, NewOrder, PricedLine};
+use super::payments::{apply, given, insert_payment, payment_missing, read_lines, NewPayment};
+use super::{company_name, require, Amount, Ctx, Outcome, Refusal, PORTAL_MODULE};
+use crate::model::events::Events;
+use crate::model::orders::{create_priced_order, NewOrder, PricedLine};
 use crate::store::{int, text, uuid_for, Store};
 
 /// A buyer's card payment in the portal (`POST /__sandbox/invoice-payments`): `customerId`,

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::payments::{Ctx, PORTAL_MODULE};
+use super::{Ctx, PORTAL_MODULE};
 use crate::store::{int, max_key, text, Store};
 
 /// How receipts name a portal card payment.
