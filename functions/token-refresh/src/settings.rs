@@ -71,8 +71,7 @@ impl Settings {
         let b2b_probe = env.parse_or("HEALTH_B2B_PATH", DEFAULT_B2B_PROBE, |raw| {
             Probe::parse(Api::B2b, raw)
         });
-        let hooks = HookSettings::from_lookup(env.lookup());
-        let hooks = env.take(hooks);
+        let hooks = HookSettings::read(env);
         let many = config
             .as_ref()
             .is_some_and(|c| c.stores.single_secret_id().is_none());

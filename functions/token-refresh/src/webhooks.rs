@@ -1,6 +1,7 @@
 //! The webhook subscription check: settings, and one run with its log line and metrics.
 
-use b2b_shared::config::ConfigProblem;
+use b2b_shared::config::{webhook_auth_header, ConfigProblem, DEFAULT_WEBHOOK_AUTH_HEADER};
+use b2b_shared::env::Env;
 use b2b_shared::secrets::StoreSecret;
 use b2b_shared::telemetry::{emit_metrics, Metric};
 use bigcommerce_b2b::subscriptions::{ensure_hooks, HookReport, WantedHooks};
@@ -10,7 +11,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 /// Default `WEBHOOK_AUTH_HEADER`, as webhook-intake's.
-pub const DEFAULT_AUTH_HEADER: &str = "X-Webhook-Secret";
+pub const DEFAULT_AUTH_HEADER: &str = DEFAULT_WEBHOOK_AUTH_HEADER;
 
 /// The subscriptions this deployment wants, from environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,59 +31,57 @@ impl HookSettings {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, Vec<ConfigProblem>> {
-        let Some(destination) = lookup("WEBHOOK_DESTINATION").filter(|d| !d.trim().is_empty())
-        else {
-            return Ok(None);
-        };
-        let mut problems = Vec::new();
-        if !destination.starts_with("https://")
-            && !destination.starts_with("http://127.0.0.1")
-            && !destination.starts_with("http://localhost")
-        {
-            problems.push(ConfigProblem {
-                variable: "WEBHOOK_DESTINATION",
-                reason: format!("`{destination}` must be an https URL"),
-            });
-        }
-        let scopes: Vec<String> = lookup("WEBHOOK_SCOPES")
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if scopes.is_empty() {
-            problems.push(ConfigProblem {
-                variable: "WEBHOOK_SCOPES",
-                reason: "name at least one scope (comma-separated)".into(),
-            });
-        } else if let Some(bad) = scopes.iter().find(|s| !s.starts_with("store/")) {
-            problems.push(ConfigProblem {
-                variable: "WEBHOOK_SCOPES",
-                reason: format!("`{bad}` is not a BigCommerce scope (store/...)"),
-            });
-        }
-        // The same variable, read the same way, as webhook-intake's: both must agree on the header.
-        let auth_header = match lookup("WEBHOOK_AUTH_HEADER").filter(|v| !v.trim().is_empty()) {
-            None => DEFAULT_AUTH_HEADER.to_owned(),
-            Some(v) => {
-                if reqwest::header::HeaderName::from_bytes(v.trim().as_bytes()).is_err() {
-                    problems.push(ConfigProblem {
-                        variable: "WEBHOOK_AUTH_HEADER",
-                        reason: format!("`{v}` is not a valid header name"),
-                    });
-                }
-                v.trim().to_owned()
-            }
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(Some(Self {
-            destination: destination.trim().to_owned(),
-            scopes,
-            auth_header,
-        }))
+        Env::read_with(lookup, Self::read).map_err(|e| e.problems)
     }
+
+    /// Reads the settings through `env`: `Some(None)` when no destination is configured, `None`
+    /// when a variable has a problem (recorded).
+    pub fn read(env: &mut Env<'_>) -> Option<Option<Self>> {
+        let Some(destination) = env
+            .raw("WEBHOOK_DESTINATION")
+            .filter(|d| !d.trim().is_empty())
+        else {
+            return Some(None);
+        };
+        env.whole(|env| {
+            if !destination.starts_with("https://")
+                && !destination.starts_with("http://127.0.0.1")
+                && !destination.starts_with("http://localhost")
+            {
+                env.problem(
+                    "WEBHOOK_DESTINATION",
+                    format!("`{destination}` must be an https URL"),
+                );
+            }
+            let scopes = scopes(env);
+            // Read as webhook-intake reads it: both must agree on the header.
+            let auth_header =
+                webhook_auth_header(env).unwrap_or_else(|| DEFAULT_WEBHOOK_AUTH_HEADER.to_owned());
+            Some(Some(Self {
+                destination: destination.trim().to_owned(),
+                scopes,
+                auth_header,
+            }))
+        })
+    }
+}
+
+/// `WEBHOOK_SCOPES`: at least one, each a BigCommerce scope (`store/...`); the first problem
+/// recorded.
+fn scopes(env: &mut Env<'_>) -> Vec<String> {
+    let scopes = env.list("WEBHOOK_SCOPES").unwrap_or_default();
+    if scopes.is_empty() {
+        env.problem(
+            "WEBHOOK_SCOPES",
+            "name at least one scope (comma-separated)",
+        );
+    } else if let Some(bad) = scopes.iter().find(|s| !s.starts_with("store/")) {
+        env.problem(
+            "WEBHOOK_SCOPES",
+            format!("`{bad}` is not a BigCommerce scope (store/...)"),
+        );
+    }
+    scopes
 }
 
 /// Runs one subscription check and emits its metrics.

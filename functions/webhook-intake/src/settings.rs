@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use b2b_commands::DEFAULT_PROCUREMENT_IDENTITY_FIELD;
+use b2b_shared::config::{webhook_auth_header, DEFAULT_WEBHOOK_AUTH_HEADER};
 use b2b_shared::env::{process_lookup, ConfigError, ConfigProblem, Env, Words};
 use b2b_shared::{Config, Need};
 
@@ -51,7 +52,7 @@ impl Default for IntakeOptions {
     fn default() -> Self {
         Self {
             auth: AuthMode::Either,
-            auth_header: "X-Webhook-Secret".into(),
+            auth_header: DEFAULT_WEBHOOK_AUTH_HEADER.into(),
             tolerance_secs: 300,
             dedupe_ttl: Duration::from_secs(72 * 3600),
             fifo: false,
@@ -88,7 +89,7 @@ impl IntakeOptions {
     fn read(env: &mut Env<'_>, queue_url: &str) -> Self {
         let d = IntakeOptions::default();
         let auth = env.choice("WEBHOOK_AUTH", &AUTH_MODES);
-        let auth_header = auth_header(env);
+        let auth_header = webhook_auth_header(env);
         let tolerance_secs = env.bounded("WEBHOOK_TOLERANCE_SECONDS", 1, 3600);
         let dedupe_ttl_hours = env.bounded("DEDUPE_TTL_HOURS", 1, 24 * 30);
         let max_batch = env.bounded("INBOUND_MAX_BATCH", 1, 10_000);
@@ -115,16 +116,6 @@ impl IntakeOptions {
             public_url,
         }
     }
-}
-
-/// `WEBHOOK_AUTH_HEADER`: a header name (trimmed); `None` when unset or blank.
-fn auth_header(env: &mut Env<'_>) -> Option<String> {
-    let variable = "WEBHOOK_AUTH_HEADER";
-    let raw = env.raw(variable).filter(|v| !v.trim().is_empty())?;
-    if lambda_http::http::HeaderName::from_bytes(raw.trim().as_bytes()).is_err() {
-        env.problem(variable, format!("`{raw}` is not a valid header name"));
-    }
-    Some(raw.trim().to_owned())
 }
 
 /// Everything webhook-intake reads from its environment.

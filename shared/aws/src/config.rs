@@ -202,6 +202,22 @@ pub fn trust_roots(env: &mut Env<'_>) -> TrustRoots {
         .unwrap_or_default()
 }
 
+/// Default `WEBHOOK_AUTH_HEADER`: the header BigCommerce sends the store secret's
+/// `webhook_secret` in (token-refresh subscribes with it, webhook-intake checks it).
+pub const DEFAULT_WEBHOOK_AUTH_HEADER: &str = "X-Webhook-Secret";
+
+/// `WEBHOOK_AUTH_HEADER`, read the same way by every function that uses it (they must agree on
+/// the header): a header name, trimmed; `None` when unset or blank. A name HTTP does not allow
+/// is recorded as a problem (and still returned).
+pub fn webhook_auth_header(env: &mut Env<'_>) -> Option<String> {
+    let variable = "WEBHOOK_AUTH_HEADER";
+    let raw = env.raw(variable).filter(|v| !v.trim().is_empty())?;
+    if http::HeaderName::from_bytes(raw.trim().as_bytes()).is_err() {
+        env.problem(variable, format!("`{raw}` is not a valid header name"));
+    }
+    Some(raw.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
