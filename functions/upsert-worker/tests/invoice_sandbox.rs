@@ -143,6 +143,14 @@ impl Rig {
         self.dlq.bodies()
     }
 
+    /// The reasons of the dead letters, oldest first.
+    fn reasons(&self) -> Vec<String> {
+        self.dead_letters()
+            .iter()
+            .map(|d| d["error"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     async fn violations(&self) -> Vec<String> {
         self.sandbox
             .contract_violations()
@@ -290,6 +298,22 @@ async fn company_id(rig: &Rig, ext: &str) -> i64 {
         .unwrap_or_else(|| panic!("no company {ext}"))
 }
 
+/// `rig`'s sandbox and dead letters, served by another deployment (an empty state table: no
+/// id map, no payment recorded).
+fn another_deployment(rig: Rig) -> Rig {
+    let client = support::client(&rig.sandbox, ClientOptions::default());
+    let mut engine = Engine::new(
+        client,
+        Arc::new(MemoryState::default()),
+        "external_id".into(),
+    );
+    engine.context.currencies = Arc::new(vec!["USD".into()]);
+    Rig {
+        worker: common::worker(engine, rig.dlq.clone()),
+        ..rig
+    }
+}
+
 #[tokio::test]
 async fn an_invoice_of_another_company_is_never_taken_over() {
     let rig = rig().await;
@@ -304,25 +328,9 @@ async fn an_invoice_of_another_company_is_never_taken_over() {
     let mut again = taken.clone();
     again["idempotency_key"] = json!("fresh");
     assert!(rig.handle(&[taken]).await.is_empty());
-    let other_state = Rig {
-        worker: {
-            let client = support::client(&rig.sandbox, ClientOptions::default());
-            let mut engine = Engine::new(
-                client,
-                Arc::new(MemoryState::default()),
-                "external_id".into(),
-            );
-            engine.context.currencies = Arc::new(vec!["USD".into()]);
-            common::worker(engine, rig.dlq.clone())
-        },
-        ..rig
-    };
+    let other_state = another_deployment(rig);
     assert!(other_state.handle(&[again]).await.is_empty());
-    let reasons: Vec<String> = other_state
-        .dead_letters()
-        .iter()
-        .map(|d| d["error"].as_str().unwrap().to_owned())
-        .collect();
+    let reasons = other_state.reasons();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     for r in &reasons {
         assert!(r.starts_with("`invoice.number` `INV-1`"), "{r}");
@@ -389,25 +397,9 @@ async fn a_payment_recorded_for_another_company_is_never_taken_as_this_ones() {
     assert!(rig.handle(std::slice::from_ref(&theirs)).await.is_empty());
     // Nor by another deployment that finds it by its external id.
     theirs["idempotency_key"] = json!("fresh");
-    let other_state = Rig {
-        worker: {
-            let client = support::client(&rig.sandbox, ClientOptions::default());
-            let mut engine = Engine::new(
-                client,
-                Arc::new(MemoryState::default()),
-                "external_id".into(),
-            );
-            engine.context.currencies = Arc::new(vec!["USD".into()]);
-            common::worker(engine, rig.dlq.clone())
-        },
-        ..rig
-    };
+    let other_state = another_deployment(rig);
     assert!(other_state.handle(&[theirs]).await.is_empty());
-    let reasons: Vec<String> = other_state
-        .dead_letters()
-        .iter()
-        .map(|d| d["error"].as_str().unwrap().to_owned())
-        .collect();
+    let reasons = other_state.reasons();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     let owner = company_id(&other_state, "C-1").await;
     for r in &reasons {

@@ -182,23 +182,20 @@ trait B2bList<T>: DeserializeOwned {
     fn into_parts(self) -> (Vec<T>, Option<u64>);
 }
 
+/// `meta.pagination.totalCount`, when the answer has one.
+fn total_count(meta: Option<B2bMeta>) -> Option<u64> {
+    meta.and_then(|m| m.pagination).and_then(|p| p.total_count)
+}
+
 impl<T: DeserializeOwned> B2bList<T> for B2bEnvelope<T> {
     fn into_parts(self) -> (Vec<T>, Option<u64>) {
-        let total = self
-            .meta
-            .and_then(|m| m.pagination)
-            .and_then(|p| p.total_count);
-        (self.data, total)
+        (self.data, total_count(self.meta))
     }
 }
 
 impl<T: DeserializeOwned> B2bList<T> for B2bObjectOrListEnvelope<T> {
     fn into_parts(self) -> (Vec<T>, Option<u64>) {
-        let total = self
-            .meta
-            .and_then(|m| m.pagination)
-            .and_then(|p| p.total_count);
-        (self.data, total)
+        (self.data, total_count(self.meta))
     }
 }
 

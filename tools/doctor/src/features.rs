@@ -48,18 +48,6 @@ pub enum Feature {
 }
 
 impl Feature {
-    /// Every feature, in the order findings are listed.
-    pub const ALL: [Feature; 8] = [
-        Feature::Accounts,
-        Feature::CustomerGroups,
-        Feature::PriceLists,
-        Feature::Orders,
-        Feature::Inventory,
-        Feature::Invoices,
-        Feature::PurchaseOrders,
-        Feature::PunchOut,
-    ];
-
     /// What the worker takes: every command family (it accepts every command type). Punch-out
     /// is webhook-intake's, set up in the store secret.
     pub const WORKER: [Feature; 7] = [
@@ -71,6 +59,11 @@ impl Feature {
         Feature::Invoices,
         Feature::PurchaseOrders,
     ];
+
+    /// Every feature, in the order findings are listed: the worker's, then punch-out.
+    pub fn all() -> impl Iterator<Item = Feature> {
+        Feature::WORKER.into_iter().chain([Feature::PunchOut])
+    }
 
     /// Its name on the command line and in the findings.
     pub fn name(self) -> &'static str {
@@ -126,11 +119,10 @@ impl FromStr for Feature {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Feature::ALL
-            .into_iter()
+        Feature::all()
             .find(|f| f.name() == s.trim())
             .ok_or_else(|| {
-                let names: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
+                let names: Vec<&str> = Feature::all().map(Feature::name).collect();
                 format!(
                     "`{s}` is not a feature; expected one of {}",
                     names.join(", ")
@@ -319,7 +311,7 @@ async fn run(client: &BcClient, probe: &Probe) -> Seen {
 pub async fn check(client: &BcClient, features: &[Feature]) -> Vec<Finding> {
     let mut seen: HashMap<Scope, Seen> = HashMap::new();
     let mut findings = Vec::new();
-    for feature in Feature::ALL.into_iter().filter(|f| features.contains(f)) {
+    for feature in Feature::all().filter(|f| features.contains(f)) {
         for scope in feature.needs() {
             if !seen.contains_key(scope) {
                 let outcome = run(client, &scope.probe()).await;
@@ -396,7 +388,7 @@ mod tests {
 
     #[test]
     fn features_are_named_on_the_command_line() {
-        for f in Feature::ALL {
+        for f in Feature::all() {
             assert_eq!(f.name().parse::<Feature>(), Ok(f));
         }
         let e = "orderz".parse::<Feature>().unwrap_err();
