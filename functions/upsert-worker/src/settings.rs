@@ -335,7 +335,7 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let err = Settings::from_lookup(env(&[
             ("BC_API_URL", "ftp://x"),
-            ("EXTERNAL_ID_FIELD", "external id"),
+            ("EXTERNAL_ID_FIELD", "external:id"),
             ("FIELD_MAPPING_FILE", "/nowhere/mapping.yaml"),
             ("OUTBOUND_QUEUE_URL", "https://sqs/out"),
             ("EXPORT_STREAMS", "orders,invoices"),
@@ -371,14 +371,22 @@ mod tests {
                 .unwrap_err()
                 .problems
         };
-        for bad in ["", "  ", "a.b", "ext id", "ünïcode"] {
+        for bad in ["", "  ", "erp:id", "erp,id", "erp\nid"] {
             let p = problem(bad);
             assert_eq!(p.len(), 1, "{bad:?}: {p:?}");
             assert_eq!(p[0].variable, "EXTERNAL_ID_FIELD", "{bad:?}");
         }
         assert!(problem(&"x".repeat(256))[0].reason.contains("255"));
         let max = "x".repeat(255);
-        for ok in ["external_id", "ERP-Id_2", " erp_id ", &max] {
+        for ok in [
+            "external_id",
+            "ERP-Id_2",
+            " erp_id ",
+            &max,
+            "Customer Tax Code",
+            "a.b",
+            "ünïcode",
+        ] {
             let s = Settings::from_lookup(env(&with(&[("EXTERNAL_ID_FIELD", ok)]))).unwrap();
             assert_eq!(s.external_id_field, ok.trim());
         }
@@ -399,8 +407,17 @@ mod tests {
         .unwrap();
         assert_eq!(s.family::<PurchaseOrders>().identity_field, "ariba_id");
         assert_eq!(s.family::<PurchaseOrders>().status_id, 1);
+        let s = Settings::from_lookup(env(&with(&[(
+            "PROCUREMENT_IDENTITY_FIELD",
+            "Ariba Network ID",
+        )])))
+        .unwrap();
+        assert_eq!(
+            s.family::<PurchaseOrders>().identity_field,
+            "Ariba Network ID"
+        );
         let err = Settings::from_lookup(env(&with(&[
-            ("PROCUREMENT_IDENTITY_FIELD", "ariba id"),
+            ("PROCUREMENT_IDENTITY_FIELD", "ariba:id"),
             ("ORDER_CREATE_STATUS_ID", "15"),
         ])))
         .unwrap_err();

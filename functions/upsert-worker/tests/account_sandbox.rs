@@ -742,6 +742,77 @@ async fn a_missing_external_id_field_is_a_dead_letter_naming_the_setting() {
     );
 }
 
+/// A worker whose `EXTERNAL_ID_FIELD` is `field`, read through the settings as a deployment
+/// reads it, on `state`, with the store mirror on or off (off: every lookup is a search).
+fn worker_with_field(
+    sandbox: &RunningSandbox,
+    field: &str,
+    state: Arc<MemoryState>,
+    mirror: bool,
+    dlq: Arc<MemoryQueue>,
+) -> Worker {
+    let settings = upsert_worker::settings::Settings::from_lookup(|k| match k {
+        "BC_SECRET_ID" => Some(format!("bigcommerce/store/{}", support::STORE)),
+        "INBOUND_QUEUE_URL" => Some("https://sqs/in".into()),
+        "STATE_TABLE" => Some("state".into()),
+        "DEAD_LETTER_QUEUE_URL" => Some("https://sqs/dlq".into()),
+        "EXTERNAL_ID_FIELD" => Some(field.into()),
+        _ => None,
+    })
+    .unwrap_or_else(|e| panic!("EXTERNAL_ID_FIELD `{field}` refused: {e}"));
+    let client = support::client(sandbox, ClientOptions::default());
+    let mut engine = Engine::new(client, state, settings.external_id_field.clone());
+    engine.context.store_mirror = mirror;
+    common::worker(engine, dlq)
+}
+
+#[tokio::test]
+async fn a_store_whose_external_id_field_is_a_label_with_spaces_is_served() {
+    // B2B Edition's extra fields are free-text labels: BigCommerce's example store has only
+    // "Customer Tax Code".
+    let field = "Customer Tax Code";
+    let sandbox = support::sandbox(support::unlimited().strict()).await;
+    let defined = &sandbox.app().company_extra_fields;
+    *defined.lock().unwrap() = vec![field.to_owned()];
+    let dlq = Arc::new(MemoryQueue::default());
+    let first = worker_with_field(
+        &sandbox,
+        field,
+        Arc::new(MemoryState::default()),
+        true,
+        dlq.clone(),
+    );
+    assert!(common::handle_received(&first, &[company("C-1", None)], 1)
+        .await
+        .is_empty());
+    // Another deployment (no id map, no mirror) finds it by a search of that field.
+    let second = worker_with_field(
+        &sandbox,
+        field,
+        Arc::new(MemoryState::default()),
+        false,
+        dlq.clone(),
+    );
+    let mut renamed = company("C-1", None);
+    renamed["company"]["name"] = json!("Co C-1 renamed");
+    assert!(common::handle_received(&second, &[renamed], 1)
+        .await
+        .is_empty());
+    assert!(dlq.bodies().is_empty(), "{:?}", dlq.bodies());
+    let state = support::admin(&sandbox, "state").await;
+    let companies = support::all(&state, "companies");
+    assert_eq!(
+        companies.len(),
+        1,
+        "found, not created again: {companies:?}"
+    );
+    assert_eq!(companies[0]["companyName"], "Co C-1 renamed");
+    assert_eq!(companies[0]["extraFields"][0]["fieldName"], field);
+    assert_eq!(companies[0]["extraFields"][0]["fieldValue"], "C-1");
+    let violations = sandbox.contract_violations();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
 fn buyer(company: &str, email: &str, role: Option<&str>) -> Value {
     let mut u = json!({"type": "user.upsert", "version": 1, "store_hash": support::STORE,
         "external_id": format!("U-{email}"), "idempotency_key": support::unique("k"),

@@ -143,6 +143,14 @@ impl Rig {
         self.dlq.bodies()
     }
 
+    /// The reasons of the dead letters, oldest first.
+    fn reasons(&self) -> Vec<String> {
+        self.dead_letters()
+            .iter()
+            .map(|d| d["error"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     async fn violations(&self) -> Vec<String> {
         self.sandbox
             .contract_violations()
@@ -280,6 +288,135 @@ async fn bad_invoices_are_dead_lettered_naming_the_field_and_a_missing_company_i
     assert_eq!(rig.invoices().await.len(), 1, "nothing else created");
 }
 
+/// The B2B id of company `ext`, as the sandbox holds it.
+async fn company_id(rig: &Rig, ext: &str) -> i64 {
+    let state = rig.admin("state").await;
+    support::all(&state, "companies")
+        .into_iter()
+        .find(|c| c["companyName"] == format!("Co {ext}"))
+        .and_then(|c| c["companyId"].as_i64())
+        .unwrap_or_else(|| panic!("no company {ext}"))
+}
+
+/// `rig`'s sandbox and dead letters, served by another deployment (an empty state table: no
+/// id map, no payment recorded).
+fn another_deployment(rig: Rig) -> Rig {
+    let client = support::client(&rig.sandbox, ClientOptions::default());
+    let mut engine = Engine::new(
+        client,
+        Arc::new(MemoryState::default()),
+        "external_id".into(),
+    );
+    engine.context.currencies = Arc::new(vec!["USD".into()]);
+    Rig {
+        worker: common::worker(engine, rig.dlq.clone()),
+        ..rig
+    }
+}
+
+#[tokio::test]
+async fn an_invoice_of_another_company_is_never_taken_over() {
+    let rig = rig().await;
+    assert!(rig
+        .handle(&[invoice("E-1", "C-1", "INV-1", "90")])
+        .await
+        .is_empty());
+    let owner = company_id(&rig, "C-1").await;
+    // The same number and external id, sent for another company (the ERP's mistake, or two
+    // ledgers numbering alike): found by the id map, then by the number, and refused both ways.
+    let taken = invoice("E-1", "C-2", "INV-1", "10");
+    let mut again = taken.clone();
+    again["idempotency_key"] = json!("fresh");
+    assert!(rig.handle(&[taken]).await.is_empty());
+    let other_state = another_deployment(rig);
+    assert!(other_state.handle(&[again]).await.is_empty());
+    let reasons = other_state.reasons();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    for r in &reasons {
+        assert!(r.starts_with("`invoice.number` `INV-1`"), "{r}");
+        assert!(
+            r.contains(&format!("company {owner} (`C-1`)")) && r.contains("`C-2`"),
+            "the owner found is named: {r}"
+        );
+    }
+    let inv = &other_state.invoices().await[0];
+    assert_eq!(inv["customerId"], owner.to_string(), "still C-1's");
+    assert_eq!(inv["openBalance"]["value"], "90.0000");
+    assert_eq!(
+        other_state.requests(PUT_INVOICE).await,
+        0,
+        "nothing rewritten"
+    );
+}
+
+#[tokio::test]
+async fn an_invoice_is_never_made_from_another_companys_order() {
+    let rig = rig().await;
+    let order = place_order(&rig, "C-1").await;
+    let mut from_order = invoice("E-7", "C-2", "ERP-7", "90");
+    from_order["invoice"]["from_order"] = json!(true);
+    from_order["invoice"]["order_id"] = json!(order);
+    assert!(rig.handle(&[from_order]).await.is_empty());
+    let dead = rig.dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = dead[0]["error"].as_str().unwrap();
+    let owner = company_id(&rig, "C-1").await;
+    assert!(
+        reason.starts_with("`invoice.order_id`")
+            && reason.contains(&format!("company {owner}"))
+            && reason.contains("`C-2`"),
+        "{reason}"
+    );
+    assert!(rig.invoices().await.is_empty(), "no invoice made");
+    assert_eq!(
+        rig.requests("POST /api/v3/io/ip/orders/{orderId}/invoices")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_payment_recorded_for_another_company_is_never_taken_as_this_ones() {
+    let rig = rig().await;
+    let invoices = [
+        invoice("E-1", "C-1", "INV-1", "90"),
+        invoice("E-2", "C-2", "INV-2", "90"),
+    ];
+    assert!(rig.handle(&invoices).await.is_empty());
+    let paid = |company: &str, number: &str| {
+        balance(
+            "PAY-1",
+            company,
+            json!([{"invoice_number": number, "open_balance": "50", "paid": "40"}]),
+            Some("Cheque 1"),
+        )
+    };
+    assert!(rig.handle(&[paid("C-1", "INV-1")]).await.is_empty());
+    // The same payment id from C-2's ledger: neither skipped as recorded nor applied.
+    let mut theirs = paid("C-2", "INV-2");
+    assert!(rig.handle(std::slice::from_ref(&theirs)).await.is_empty());
+    // Nor by another deployment that finds it by its external id.
+    theirs["idempotency_key"] = json!("fresh");
+    let other_state = another_deployment(rig);
+    assert!(other_state.handle(&[theirs]).await.is_empty());
+    let reasons = other_state.reasons();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    let owner = company_id(&other_state, "C-1").await;
+    for r in &reasons {
+        assert!(
+            r.contains("`PAY-1`") && r.contains(&format!("company {owner} (`C-1`)")),
+            "{r}"
+        );
+    }
+    let mut invoices = other_state.invoices().await;
+    invoices.sort_by_key(|i| i["invoiceNumber"].as_str().map(str::to_owned));
+    assert_eq!(
+        invoices[1]["openBalance"]["value"], "90.0000",
+        "C-2's invoice untouched"
+    );
+    assert_eq!(other_state.payments().await.len(), 1);
+}
+
 #[tokio::test]
 async fn a_credit_memo_is_an_invoice_of_its_type_with_positive_amounts() {
     let rig = rig().await;
@@ -411,23 +548,7 @@ async fn the_erp_never_raises_a_balance_a_newer_portal_payment_lowered() {
 #[tokio::test]
 async fn an_invoice_made_from_its_order_gets_the_erps_number_and_is_found_again() {
     let rig = rig().await;
-    let state = rig.admin("state").await;
-    let company = support::all(&state, "companies")
-        .into_iter()
-        .find(|c| c["companyName"] == "Co C-1")
-        .unwrap();
-    let customer = support::all(&state, "users")
-        .into_iter()
-        .find(|u| u["companyId"] == company["companyId"])
-        .unwrap()["customerId"]
-        .clone();
-    let placed = rig
-        .post_admin(
-            "orders",
-            json!({"orders": [{"customer_id": customer, "products": [{"variant_id": 1, "quantity": 2}]}]}),
-        )
-        .await;
-    let order = placed["order_ids"][0].as_i64().unwrap();
+    let order = place_order(&rig, "C-1").await;
     let mut from_order = invoice("E-7", "C-1", "ERP-7", "90");
     from_order["invoice"]["from_order"] = json!(true);
     from_order["invoice"]["order_id"] = json!(order);
@@ -469,6 +590,24 @@ async fn an_invoice_made_from_its_order_gets_the_erps_number_and_is_found_again(
         "{:?}",
         rig.violations().await
     );
+}
+
+/// An order placed by company `ext`'s admin buyer (as the storefront would): its id.
+async fn place_order(rig: &Rig, ext: &str) -> i64 {
+    let state = rig.admin("state").await;
+    let company = company_id(rig, ext).await;
+    let customer = support::all(&state, "users")
+        .into_iter()
+        .find(|u| u["companyId"] == company)
+        .unwrap()["customerId"]
+        .clone();
+    let placed = rig
+        .post_admin(
+            "orders",
+            json!({"orders": [{"customer_id": customer, "products": [{"variant_id": 1, "quantity": 2}]}]}),
+        )
+        .await;
+    placed["order_ids"][0].as_i64().unwrap()
 }
 
 /// An order's total as the sandbox keeps it (`total_inc_tax`).

@@ -26,7 +26,7 @@ pub use addresses::{Address, AddressFields, Country, ADDRESSES_MAX_LIMIT};
 pub use common::{ExtraField, SortOrder};
 pub use companies::{
     Company, CompanyCreated, CompanyFields, CompanyFilter, CompanyRole, CompanyStatus,
-    ExtraFieldConfig, ParentCompany, PriceListAssign,
+    ExtraFieldConfig, ParentCompany, PriceListAssign, EXTRA_FIELD_SEARCH_SEPARATORS,
 };
 pub use orders::{B2bOrder, B2bOrderFilter};
 pub use quotes::{

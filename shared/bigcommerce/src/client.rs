@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
@@ -565,10 +566,14 @@ impl BcClient {
     ) -> Result<reqwest::Response, reqwest::Error> {
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let hash = auth.store_hash.as_str();
-        let url = match req.api {
+        let mut url = match req.api {
             Api::Core => format!("{}/stores/{hash}{}", self.inner.core_base, req.path),
             Api::B2b => format!("{}/api/v3/io{}", self.inner.b2b_base, req.path),
         };
+        if !req.query.is_empty() {
+            url.push('?');
+            url.push_str(&query_string(&req.query));
+        }
         let mut builder = self
             .inner
             .http
@@ -584,9 +589,6 @@ impl BcClient {
             .header("X-Auth-Token", token.clone());
         if req.api == Api::B2b {
             builder = builder.header("X-Store-Hash", hash);
-        }
-        if !req.query.is_empty() {
-            builder = builder.query(&req.query);
         }
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
@@ -616,6 +618,30 @@ pub(crate) fn decode<T: DeserializeOwned>(api: Api, what: &str, body: &[u8]) -> 
         what: what.to_owned(),
         reason: e.to_string(),
     })
+}
+
+/// What a query's names and values keep as they are: RFC 3986's unreserved characters. All else
+/// is percent-encoded, a space as `%20`: how OpenAPI's `style: form` (RFC 6570) expands a
+/// parameter, and what every decoder reads (`+` is a space only to form decoders).
+const QUERY_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `pairs` as a query string (`name=value&...`, in order, repeats kept).
+fn query_string(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(name, QUERY_KEEPS),
+                utf8_percent_encode(value, QUERY_KEEPS)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[cfg(test)]

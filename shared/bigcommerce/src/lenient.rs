@@ -97,6 +97,21 @@ pub fn vec_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A list that may come as one object (a spec declaring one item where the answer is a list:
+/// `GET /addresses`), as an array, or as `null` or `{}` (empty).
+pub fn one_or_many<'de, D: Deserializer<'de>, T: de::DeserializeOwned>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(m) if m.is_empty() => Ok(Vec::new()),
+        one @ Value::Object(_) => T::deserialize(one)
+            .map(|item| vec![item])
+            .map_err(de::Error::custom),
+        many => Vec::<T>::deserialize(many).map_err(de::Error::custom),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +143,30 @@ mod tests {
         assert_eq!((c.n, c.s, c.f), (None, None, None));
         let d = parse("{}").unwrap();
         assert_eq!(d.n, None);
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Listing {
+        #[serde(default, deserialize_with = "one_or_many")]
+        data: Vec<Drift>,
+    }
+
+    #[test]
+    fn one_object_is_a_list_of_one() {
+        let read = |json: &str| {
+            serde_json::from_str::<Listing>(json).map(|l| l.data.iter().map(|d| d.n).collect())
+        };
+        let ns: Vec<Option<i64>> = read(r#"{"data":{"n":"1"}}"#).unwrap();
+        assert_eq!(ns, [Some(1)]);
+        let ns: Vec<Option<i64>> = read(r#"{"data":[{"n":1},{"n":2}]}"#).unwrap();
+        assert_eq!(ns, [Some(1), Some(2)]);
+        for empty in [r#"{"data":null}"#, r#"{"data":{}}"#, r#"{"data":[]}"#, "{}"] {
+            let ns: Vec<Option<i64>> = read(empty).unwrap();
+            assert!(ns.is_empty(), "{empty}");
+        }
+        let e = read(r#"{"data":{"n":"forty"}}"#).unwrap_err().to_string();
+        assert!(e.contains("integer or a numeric string"), "{e}");
+        assert!(read(r#"{"data":"x"}"#).is_err());
     }
 
     #[test]

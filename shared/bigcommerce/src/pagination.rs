@@ -138,6 +138,17 @@ struct B2bEnvelope<T> {
     meta: Option<B2bMeta>,
 }
 
+/// A B2B list whose spec declares `data` one object (`GET /addresses`): read as a page of one
+/// when it is an object, as the page when it is an array.
+#[derive(Debug, Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct B2bObjectOrListEnvelope<T> {
+    #[serde(default = "Vec::new", deserialize_with = "lenient::one_or_many")]
+    data: Vec<T>,
+    #[serde(default)]
+    meta: Option<B2bMeta>,
+}
+
 #[derive(Debug, Deserialize)]
 struct B2bMeta {
     #[serde(default)]
@@ -171,13 +182,20 @@ trait B2bList<T>: DeserializeOwned {
     fn into_parts(self) -> (Vec<T>, Option<u64>);
 }
 
+/// `meta.pagination.totalCount`, when the answer has one.
+fn total_count(meta: Option<B2bMeta>) -> Option<u64> {
+    meta.and_then(|m| m.pagination).and_then(|p| p.total_count)
+}
+
 impl<T: DeserializeOwned> B2bList<T> for B2bEnvelope<T> {
     fn into_parts(self) -> (Vec<T>, Option<u64>) {
-        let total = self
-            .meta
-            .and_then(|m| m.pagination)
-            .and_then(|p| p.total_count);
-        (self.data, total)
+        (self.data, total_count(self.meta))
+    }
+}
+
+impl<T: DeserializeOwned> B2bList<T> for B2bObjectOrListEnvelope<T> {
+    fn into_parts(self) -> (Vec<T>, Option<u64>) {
+        (self.data, total_count(self.meta))
     }
 }
 
@@ -263,11 +281,35 @@ pub fn b2b_pages<T: DeserializeOwned + Send + 'static>(
     query: Vec<(String, String)>,
     limit: u32,
 ) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    b2b_pages_in::<T, B2bEnvelope<T>>(client, path.into(), query, limit)
+}
+
+/// [`b2b_pages`] of a list whose spec declares `data` one object (`GET /addresses`): an object
+/// is read as a page of one, an array as the page.
+pub fn b2b_object_or_list_pages<T: DeserializeOwned + Send + 'static>(
+    client: &BcClient,
+    path: impl Into<String>,
+    query: Vec<(String, String)>,
+    limit: u32,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static {
+    b2b_pages_in::<T, B2bObjectOrListEnvelope<T>>(client, path.into(), query, limit)
+}
+
+/// The pages of a B2B list read through envelope `E`.
+fn b2b_pages_in<T, E>(
+    client: &BcClient,
+    path: String,
+    query: Vec<(String, String)>,
+    limit: u32,
+) -> impl Stream<Item = Result<Vec<T>, BcError>> + Send + 'static
+where
+    T: DeserializeOwned + Send + 'static,
+    E: B2bList<T>,
+{
     let client = client.clone();
-    let path = path.into();
     b2b_offset_pages(path.clone(), move |offset| {
         let (client, path, query) = (client.clone(), path.clone(), query.clone());
-        async move { b2b_list_page::<T, B2bEnvelope<T>>(&client, &path, &query, offset, limit).await }
+        async move { b2b_list_page::<T, E>(&client, &path, &query, offset, limit).await }
     })
 }
 

@@ -214,6 +214,39 @@ async fn user_and_address_examples_read_through_the_client() {
 }
 
 #[tokio::test]
+async fn the_address_list_reads_as_its_spec_declares_it_and_as_a_list() {
+    // address.yaml declares `GET /addresses`'s `data` one address (a contract exception: every
+    // other B2B list, and the sandbox, answer an array); the client reads both.
+    let mut s = Server::new_async().await;
+    let b2b = client(&s);
+    let declared = example(ADDRESS, "/addresses", "get");
+    assert!(declared["data"].is_object(), "{declared:#}");
+    let mut one = declared.clone();
+    one["meta"]["pagination"]["totalCount"] = Value::from(1);
+    let as_object = serve(&mut s, "GET", "/api/v3/io/addresses", &one).await;
+    let read: Vec<_> = b2b
+        .b2b()
+        .addresses(Some(1), None)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert!(read[0].id > 0 && read[0].external_id.is_some(), "{read:?}");
+    as_object.remove_async().await;
+
+    let mut listed = one.clone();
+    listed["data"] = Value::Array(vec![declared["data"].clone()]);
+    serve(&mut s, "GET", "/api/v3/io/addresses", &listed).await;
+    let read: Vec<_> = b2b
+        .b2b()
+        .addresses_modified_since(Some(1))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1, "{read:?}");
+}
+
+#[tokio::test]
 async fn quote_and_order_examples_read_through_the_client() {
     let mut s = Server::new_async().await;
     let b2b = client(&s);

@@ -4,12 +4,20 @@
 //! - Token scopes: one cheap read per API family the toolkit calls (orders, customers, price
 //!   lists, webhooks, B2B Edition); a 403 names the scope to grant.
 //! - B2B Edition: its API answers for this store.
-//! - Punch-out can read carts (`GET /v3/carts/{id}`; a warning without the scope).
+//! - Per feature the deployment uses ([`Feature`]: the worker's command families by default,
+//!   punch-out when set up), every scope it needs, modify scopes included, probed without
+//!   writing ([`features`]); a missing one fails its feature with the scope to grant.
+//! - Punch-out can read carts (`GET /v3/carts/{id}`; a warning without the scope when punch-out
+//!   is not among the features, a failure of `feature: punch-out` when it is).
 //! - The external-id extra field exists (`GET /companies/extra-fields`).
 //! - Webhooks: registered (for `--webhook-destination`) and active; no destination domain blocked.
 //! - The plan's rate-limit quota (from the answers' headers).
 //! - With `--write-test`, a reversible write: a company named `toolkit-doctor-<uuid>` created,
 //!   read back and deleted.
+
+pub mod features;
+
+pub use features::Feature;
 
 use bigcommerce_b2b::b2b::{CompanyFields, ExtraField};
 use bigcommerce_b2b::client::ApiRequest;
@@ -75,6 +83,8 @@ pub struct Options {
     pub webhook_destination: Option<String>,
     /// Make the reversible write.
     pub write_test: bool,
+    /// The features the deployment uses: each one's scopes are checked.
+    pub features: Vec<Feature>,
 }
 
 /// One read per API family the toolkit calls, and the scope it needs.
@@ -112,7 +122,10 @@ pub async fn diagnose(client: &BcClient, options: &Options) -> Vec<Finding> {
     for (check, api, path, scope) in PROBES {
         findings.push(probe(client, check, api, path, scope).await);
     }
-    findings.push(carts(client).await);
+    if !options.features.contains(&Feature::PunchOut) {
+        findings.push(carts(client).await);
+    }
+    findings.extend(features::check(client, &options.features).await);
     findings.push(extra_field(client, &options.external_id_field).await);
     findings.extend(webhooks(client, options.webhook_destination.as_deref()).await);
     if options.write_test {
@@ -168,7 +181,8 @@ fn refused(check: &str, path: &str, scope: &str, api: Api, e: &BcError) -> Findi
 const NO_CART: &str = "00000000-0000-4000-8000-000000000000";
 
 /// Punch-out reads the shopper's cart: with the scope an unknown cart is 404, without it 403.
-/// Only punch-out needs it, so a refusal is a warning.
+/// Asked only when punch-out is not among the features (then it is a warning: a heads-up for a
+/// deployment that may add it).
 async fn carts(client: &BcClient) -> Finding {
     let check = "scope: carts (punch-out)";
     match client.core().cart(NO_CART).await {

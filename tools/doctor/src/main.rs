@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use b2b_doctor::{any_failed, diagnose, table, Options};
+use b2b_doctor::{any_failed, diagnose, table, Feature, Options};
 use bigcommerce_b2b::{BcClient, ClientOptions, Credentials, StaticToken, StoreHash};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
@@ -37,9 +37,16 @@ struct Cli {
     /// Also create, read back and delete a company tagged `toolkit-doctor-<uuid>`.
     #[arg(long)]
     write_test: bool,
+    /// The features the deployment uses, comma-separated (accounts, customer-groups,
+    /// price-lists, orders, inventory, invoices, purchase-orders, punch-out): each one's scopes
+    /// are checked. Default: every command family of the worker, and punch-out when the store
+    /// secret sets it up.
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<Feature>>,
 }
 
-async fn credentials(cli: &Cli) -> Result<Arc<dyn Credentials>, String> {
+/// The credentials, and whether the store secret sets up punch-out (`procurement.punchout`).
+async fn credentials(cli: &Cli) -> Result<(Arc<dyn Credentials>, bool), String> {
     if let Some(id) = &cli.secret_id {
         let sdk = aws_config::load_from_env().await;
         let api = b2b_shared::SecretsApi::new(aws_sdk_secretsmanager::Client::new(&sdk));
@@ -47,19 +54,29 @@ async fn credentials(cli: &Cli) -> Result<Arc<dyn Credentials>, String> {
         let secret = b2b_shared::SecretSource::current(&cache)
             .await
             .map_err(|e| format!("the store secret could not be read: {e}"))?;
-        return Ok(Arc::new(b2b_shared::secrets::StaticCredentials(secret)));
+        let punchout = secret
+            .procurement
+            .as_ref()
+            .is_some_and(|p| p.punchout.is_some());
+        let creds = Arc::new(b2b_shared::secrets::StaticCredentials(secret));
+        return Ok((creds, punchout));
     }
     let (Some(hash), Some(token)) = (&cli.store_hash, &cli.token) else {
         return Err("give --store-hash and --token (or BC_ACCESS_TOKEN), or --secret-id".into());
     };
     let hash = StoreHash::parse(hash).map_err(|e| format!("--store-hash: {e}"))?;
-    Ok(Arc::new(StaticToken::new(hash, token.expose_secret())))
+    Ok((
+        Arc::new(StaticToken::new(hash, token.expose_secret())),
+        false,
+    ))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let client = match credentials(&cli).await.and_then(|c| {
+    let mut punchout = false;
+    let client = match credentials(&cli).await.and_then(|(c, p)| {
+        punchout = p;
         let urls = (cli.api_url.as_str(), cli.b2b_api_url.as_str());
         let parse = |u: &str| url::Url::parse(u).map_err(|e| format!("`{u}`: {e}"));
         BcClient::new(
@@ -76,10 +93,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let features = cli.features.unwrap_or_else(|| {
+        let mut all = Feature::WORKER.to_vec();
+        if punchout {
+            all.push(Feature::PunchOut);
+        }
+        all
+    });
     let options = Options {
         external_id_field: cli.external_id_field,
         webhook_destination: cli.webhook_destination,
         write_test: cli.write_test,
+        features,
     };
     let findings = diagnose(&client, &options).await;
     print!("{}", table(&findings));

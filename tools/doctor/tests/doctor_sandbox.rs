@@ -1,6 +1,8 @@
-//! The `doctor` binary against the sandbox: a store ready for use passes every check (the write
-//! test leaves nothing behind), and each injected problem (a missing scope, a missing extra
-//! field, a deactivated webhook) fails its check with its fix, and the exit status says so.
+//! The `doctor` binary against the sandbox (strict: every probe must be a request the official
+//! spec allows): a store ready for use passes every check (the write test leaves nothing
+//! behind), and each injected problem (a missing scope, a read-only token where a feature
+//! writes, a missing extra field, a deactivated webhook) fails its check with its fix, and the
+//! exit status says so.
 
 use std::process::Output;
 
@@ -71,6 +73,13 @@ async fn a_ready_store_passes_every_check_and_the_write_test_leaves_nothing() {
         "scope: webhooks",
         "B2B Edition",
         "scope: carts (punch-out)",
+        "feature: accounts",
+        "feature: customer-groups",
+        "feature: price-lists",
+        "feature: orders",
+        "feature: inventory",
+        "feature: invoices",
+        "feature: purchase-orders",
         "external-id extra field",
         "webhooks",
         "blocked destinations",
@@ -145,4 +154,76 @@ async fn a_token_that_cannot_read_carts_is_a_warning_for_punch_out() {
     );
     // Only punch-out needs it: the store is ready for the rest.
     assert_eq!(code, 0, "{table}");
+}
+
+/// The check `check` failed and its fix names `fix`.
+fn failed_with(table: &str, check: &str, fix: &str) {
+    let at = table.find(line(table, check)).unwrap();
+    let mut rest = table[at..].lines();
+    assert!(rest.next().unwrap().contains("FAIL"), "{check}:\n{table}");
+    assert!(rest.next().unwrap().contains(fix), "{check} fix:\n{table}");
+}
+
+async fn refuse(sb: &RunningSandbox, method: &str, path: &str) {
+    post(
+        format!("{}/__sandbox/faults", sb.base_url()),
+        json!({"fail_requests": {"method": method, "path": path, "count": 10, "status": 403}}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_that_may_only_read_orders_fails_the_features_that_write_them() {
+    let (sb, _) = ready_store().await;
+    // Orders: read-only. Every read passes; the worker could not move an order or ship it.
+    refuse(&sb, "PUT", "/v2/orders/0").await;
+    let (code, table) = doctor(&sb, &[]).await;
+    assert_eq!(code, 1, "{table}");
+    assert!(line(&table, "scope: orders").contains("  ok  "), "{table}");
+    failed_with(
+        &table,
+        "feature: orders",
+        "grant `Orders: modify` (`store_v2_orders`)",
+    );
+    failed_with(&table, "feature: purchase-orders", "`Orders: modify`");
+    assert!(line(&table, "feature: orders").contains("order.status, shipment.*"));
+    for ready in [
+        "feature: accounts",
+        "feature: inventory",
+        "feature: invoices",
+    ] {
+        assert!(line(&table, ready).contains("  ok  "), "{ready}:\n{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_features_named_are_checked_each_with_its_scopes() {
+    let (sb, _) = ready_store().await;
+    refuse(&sb, "PUT", "/v3/inventory/adjustments/absolute").await;
+    let (code, table) = doctor(&sb, &["--features", "inventory"]).await;
+    assert_eq!(code, 1, "{table}");
+    failed_with(&table, "feature: inventory", "`Store Inventory: modify`");
+    assert!(!table.contains("feature: orders"), "{table}");
+    let (code, table) = doctor(&sb, &["--features", "orders,accounts"]).await;
+    assert_eq!(
+        code, 0,
+        "the other features need no inventory scope:\n{table}"
+    );
+    let (code, table) = doctor(&sb, &["--features", "orderz"]).await;
+    assert_eq!(code, 2, "{table}");
+    assert!(table.contains("`orderz` is not a feature"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn punch_out_among_the_features_fails_without_carts_and_names_the_login_scope() {
+    let (sb, _) = ready_store().await;
+    refuse(&sb, "GET", "00000000-0000-4000-8000-000000000000").await;
+    let (code, table) = doctor(&sb, &["--features", "accounts,punch-out"]).await;
+    assert_eq!(code, 1, "{table}");
+    failed_with(&table, "feature: punch-out", "`Carts: read-only`");
+    assert!(
+        line(&table, "scope: customers login (punch-out)").contains("warn"),
+        "{table}"
+    );
+    assert!(!table.contains("scope: carts (punch-out)"), "{table}");
 }

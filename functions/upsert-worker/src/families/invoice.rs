@@ -2,7 +2,9 @@
 //!
 //! An invoice is found by the command's external id (the id map), else by its unique number
 //! (an invoice made from an order, by the order): never created twice. A number held by another
-//! external id is refused. An update sends only what differs; the status follows the open
+//! external id is refused, and so is an invoice (or an order to invoice, or a payment) of
+//! another company than the command's: it is never moved or written. An update sends only what
+//! differs; the status follows the open
 //! balance (0 open, 1 partially paid, 2 paid), and an upsert never raises a balance that a portal
 //! payment newer than the ERP's `balance_as_of` lowered (the ERP has not seen that cash yet).
 //!
@@ -15,8 +17,8 @@ use b2b_commands::{BalanceData, BalanceLine, InvoiceData, InvoiceKind};
 use bigcommerce_b2b::b2b::ExtraField;
 use bigcommerce_b2b::money::{Amount, Money};
 use bigcommerce_b2b::receivables::{
-    Invoice, InvoiceFields, OfflinePayment, INVOICE_OPEN, INVOICE_PAID, INVOICE_PARTIALLY_PAID,
-    PAYMENT_COMPLETED,
+    Invoice, InvoiceFields, OfflinePayment, Payment, INVOICE_OPEN, INVOICE_PAID,
+    INVOICE_PARTIALLY_PAID, PAYMENT_COMPLETED,
 };
 use futures_util::TryStreamExt;
 use serde_json::{json, Value};
@@ -139,6 +141,42 @@ fn unix_day(day: Option<chrono::NaiveDate>) -> Option<i64> {
         .map(|t| t.and_utc().timestamp())
 }
 
+/// The company a command names, as its invoice fields carry it: "`C-2` (company 56)".
+fn commanded(want: &InvoiceFields) -> String {
+    format!(
+        "`{}` (company {})",
+        want.external_customer_id.as_deref().unwrap_or_default(),
+        want.customer_id.as_deref().unwrap_or_default()
+    )
+}
+
+/// The B2B company `customer_id` (the portal's `customerId`) as a dead letter names it:
+/// "company 12 (`C-1`)", its external id as given or else read from the company (a failed read
+/// only leaves it out), or "no company" when the portal names none.
+async fn company_named(cx: &Context, customer_id: Option<&str>, external: Option<&str>) -> String {
+    let Some(id) = customer_id.filter(|id| !id.is_empty()) else {
+        return "no company".to_owned();
+    };
+    let external = match external {
+        Some(ext) => Some(ext.to_owned()),
+        None => match id.parse::<i64>() {
+            Ok(n) => cx
+                .client
+                .b2b()
+                .company(n)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|c| c.extra_field(&cx.external_id_field).map(str::to_owned)),
+            Err(_) => None,
+        },
+    };
+    match external {
+        Some(ext) => format!("company {id} (`{ext}`)"),
+        None => format!("company {id}"),
+    }
+}
+
 /// Everything an invoice create sends.
 fn create_fields(
     company_id: i64,
@@ -232,7 +270,7 @@ pub(crate) async fn invoice_upsert(
     let want = create_fields(company_id, company_external_id, external_id, inv);
     match find_invoice(cx, &key, external_id, inv).await? {
         Some(current) => update_invoice(cx, &current, want, inv).await,
-        None if inv.from_order => invoice_from_order(cx, &key, &want, inv).await,
+        None if inv.from_order => invoice_from_order(cx, &key, company_id, &want, inv).await,
         None => create_invoice(cx, &key, external_id, &want, inv).await,
     }
 }
@@ -328,6 +366,7 @@ async fn create_invoice(
 async fn invoice_from_order(
     cx: &Context,
     key: &str,
+    company_id: i64,
     want: &InvoiceFields,
     inv: &InvoiceData,
 ) -> Result<Outcome, ApplyError> {
@@ -336,6 +375,17 @@ async fn invoice_from_order(
             "`invoice.from_order` needs `invoice.order_id`".into(),
         ));
     };
+    // The portal makes the invoice for the order's company: never for another's order.
+    if let Some(placed) = cx.client.b2b().order(order).await? {
+        if placed.company_id != Some(company_id) {
+            let by = placed.company_id.map(|c| c.to_string());
+            return Err(ApplyError::Permanent(format!(
+                "`invoice.order_id` {order} is an order of {}, not of {}: no invoice is made from another company's order",
+                company_named(cx, by.as_deref(), None).await,
+                commanded(want)
+            )));
+        }
+    }
     let portal = cx.client.invoice_portal();
     let made = portal.create_invoice_from_order(order).await?;
     cx.state.put_id(key, made.invoice_id).await?;
@@ -355,6 +405,20 @@ async fn update_invoice(
     mut want: InvoiceFields,
     inv: &InvoiceData,
 ) -> Result<Outcome, ApplyError> {
+    if current.customer_id != want.customer_id {
+        return Err(ApplyError::Permanent(format!(
+            "`invoice.number` `{}` is invoice {} of {}, not of {}: an invoice is never moved to another company",
+            inv.number,
+            current.id,
+            company_named(
+                cx,
+                current.customer_id.as_deref(),
+                current.external_customer_id.as_deref()
+            )
+            .await,
+            commanded(&want)
+        )));
+    }
     want.issued_at = None;
     let raises = want
         .open_balance
@@ -404,8 +468,14 @@ pub(crate) async fn invoice_balance(
     for (i, line) in bal.invoices.iter().enumerate() {
         let invoice = balance_invoice(cx, store, line).await?;
         if invoice.customer_id.as_deref() != Some(company_id.to_string().as_str()) {
+            let owner = company_named(
+                cx,
+                invoice.customer_id.as_deref(),
+                invoice.external_customer_id.as_deref(),
+            )
+            .await;
             return Err(ApplyError::Permanent(format!(
-                "`balance.invoices[{i}]`: invoice {} belongs to another company",
+                "`balance.invoices[{i}]`: invoice {} belongs to another company, {owner}, not to `{company_external_id}` (company {company_id})",
                 line.name()
             )));
         }
@@ -421,8 +491,8 @@ pub(crate) async fn invoice_balance(
     }
     let mut outcome = Outcome::Unchanged;
     if bal.offline_payment.is_some() {
-        outcome =
-            record_offline_payment(cx, store, external_id, company_id, bal, &mut invoices).await?;
+        let payer = (company_id, company_external_id);
+        outcome = record_offline_payment(cx, store, external_id, payer, bal, &mut invoices).await?;
     }
     for (line, current) in bal.invoices.iter().zip(&invoices) {
         if set_open_balance(cx, current, line.open_balance).await? {
@@ -463,14 +533,32 @@ async fn balance_invoice(
     })
 }
 
-/// Records the paid amounts as one offline payment, unless it exists (by external id).
-/// Invoices whose open balance is already below what was paid (the ERP lowered it first)
-/// get room first, so the portal takes the payment.
+/// Refuses `found`, the payment recorded as `external_id`, when it is another company's than
+/// `(company_id, company_external_id)`: it is neither taken as this one's nor skipped.
+async fn payment_of(
+    cx: &Context,
+    found: &Payment,
+    external_id: &str,
+    (company_id, company_external_id): (i64, &str),
+) -> Result<(), ApplyError> {
+    if found.customer_id.as_deref() == Some(company_id.to_string().as_str()) {
+        return Ok(());
+    }
+    let owner = company_named(cx, found.customer_id.as_deref(), None).await;
+    Err(ApplyError::Permanent(format!(
+        "`external_id` `{external_id}` is already offline payment {} of {owner}, not of `{company_external_id}` (company {company_id}): a payment is never taken for another company's",
+        found.id
+    )))
+}
+
+/// Records the paid amounts as one offline payment, unless it exists (by external id, and
+/// then it must be the payer's). Invoices whose open balance is already below what was paid
+/// (the ERP lowered it first) get room first, so the portal takes the payment.
 async fn record_offline_payment(
     cx: &Context,
     store: &str,
     external_id: &str,
-    company_id: i64,
+    payer: (i64, &str),
     bal: &BalanceData,
     invoices: &mut [Invoice],
 ) -> Result<Outcome, ApplyError> {
@@ -479,13 +567,18 @@ async fn record_offline_payment(
     };
     let portal = cx.client.invoice_portal();
     let key = id_key(store, Kind::Payment, external_id);
-    if cx.state.get_id(&key).await?.is_some() {
+    if let Some(id) = cx.state.get_id(&key).await? {
+        if let Some(found) = portal.payment(id).await? {
+            payment_of(cx, &found, external_id, payer).await?;
+        }
         return Ok(Outcome::Unchanged);
     }
     if let Some(found) = portal.payment_by_external_id(external_id).await? {
+        payment_of(cx, &found, external_id, payer).await?;
         cx.state.put_id(&key, found.id).await?;
         return Ok(Outcome::Unchanged);
     }
+    let company_id = payer.0;
     let mut lines = Vec::new();
     for (line, invoice) in bal.invoices.iter().zip(invoices.iter_mut()) {
         let paid = line.paid.unwrap_or(Amount::ZERO);

@@ -293,8 +293,8 @@ impl<'a> Env<'a> {
     }
 }
 
-/// The company extra field `variable` names (holding `what`) through `lookup`: 1 to 255
-/// letters, digits, `_` and `-`, `default` when unset (see [`field_name`]).
+/// The company extra field `variable` names (holding `what`) through `lookup`: any label of 1
+/// to 255 characters the company search can carry, `default` when unset (see [`field_name`]).
 pub fn extra_field_name(
     lookup: &impl Fn(&str) -> Option<String>,
     variable: &'static str,

@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use bigcommerce_b2b::b2b::EXTRA_FIELD_SEARCH_SEPARATORS;
 use url::Url;
 
 /// Parses a BigCommerce base URL: https, or plain http only towards a loopback host.
@@ -93,7 +94,11 @@ fn is_loopback(host: &str) -> bool {
 const MAX_FIELD_NAME_LEN: usize = 255;
 
 /// The company extra field a setting names (holding `what`): `raw`, the value as set (`None`:
-/// unset, `default` then), trimmed, of 1 to 255 letters, digits, `_` and `-`. Set but blank is
+/// unset, `default` then), trimmed. Extra fields are free-text labels in B2B Edition ("Customer
+/// Tax Code"), so any name of 1 to 255 characters is taken, except one holding a control
+/// character or what the company search parts names with ([`EXTRA_FIELD_SEARCH_SEPARATORS`]:
+/// `:` and `,`); whether the store
+/// defines it is checked against the store at the first command that needs it. Set but blank is
 /// refused: the variable names no field.
 pub fn field_name(raw: Option<&str>, what: &str, default: &str) -> Result<String, String> {
     let Some(raw) = raw else {
@@ -108,12 +113,17 @@ pub fn field_name(raw: Option<&str>, what: &str, default: &str) -> Result<String
     if field.chars().count() > MAX_FIELD_NAME_LEN {
         return Err(format!("is longer than {MAX_FIELD_NAME_LEN} characters"));
     }
-    if !field
+    if field.chars().any(char::is_control) {
+        return Err(format!(
+            "{field:?} holds a control character; give the field's name as the store shows it"
+        ));
+    }
+    if let Some(held) = field
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        .find(|c| EXTRA_FIELD_SEARCH_SEPARATORS.contains(c))
     {
         return Err(format!(
-            "`{field}` may hold only letters, digits, `_` and `-`"
+            "`{field}` holds `{held}`, which B2B Edition's company search (`extraFields=name:value`, items separated by commas) cannot carry in a field name; rename the field in the B2B Edition control panel, or name another"
         ));
     }
     Ok(field.to_owned())
@@ -192,12 +202,42 @@ mod tests {
         );
         let blank = field_name(Some("  "), "the external id", "external_id").unwrap_err();
         assert!(blank.starts_with("is empty; name the company extra field holding the external id (default `external_id`)"), "{blank}");
-        assert!(field_name(Some("a.b"), "x", "d")
-            .unwrap_err()
-            .contains("`a.b` may hold only"));
         assert!(field_name(Some(&"x".repeat(256)), "x", "d")
             .unwrap_err()
             .contains("255"));
+    }
+
+    #[test]
+    fn a_field_name_is_any_label_a_store_gives_its_extra_fields() {
+        // B2B Edition's extra fields are free-text labels: BigCommerce's own example store has
+        // only "Customer Tax Code".
+        for label in [
+            "Customer Tax Code",
+            "FinTech Enabled",
+            "a.b",
+            "Código ERP",
+            "N° client (ERP)",
+        ] {
+            assert_eq!(field_name(Some(label), "x", "d"), Ok(label.to_owned()));
+        }
+        assert_eq!(
+            field_name(Some("  Customer Tax Code "), "x", "d"),
+            Ok("Customer Tax Code".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_field_name_the_company_search_cannot_carry_is_refused() {
+        // `GET /companies?extraFields=name:value` (comma-separated items): a name holding `:` or
+        // `,` cannot be told from its value or from the next item.
+        for (name, held) in [("Tax:Code", "`:`"), ("Tax, Code", "`,`")] {
+            let problem = field_name(Some(name), "x", "d").unwrap_err();
+            assert!(problem.contains(held), "{name}: {problem}");
+            assert!(problem.contains("extraFields"), "{name}: {problem}");
+        }
+        assert!(field_name(Some("tax\tcode"), "x", "d")
+            .unwrap_err()
+            .contains("control character"));
     }
 
     #[test]

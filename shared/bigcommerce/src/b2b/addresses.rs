@@ -1,5 +1,6 @@
 //! B2B company addresses: the address model, its create and update fields, the countries
-//! addresses are named by, and the `/addresses` and `/countries` calls.
+//! addresses are named by, and the `/addresses` and `/countries` calls. The list's `data` is
+//! read as an array or, as address.yaml declares it, one address object.
 
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use super::request::{data, found, get_found, post, put, B2b};
 use crate::client::ApiRequest;
 use crate::error::{Api, BcError};
 use crate::lenient;
-use crate::pagination::{b2b_pages, items};
+use crate::pagination::{b2b_object_or_list_pages, items};
 
 /// The largest page of `GET /addresses`: its spec declares `limit` with an exclusive maximum of
 /// 250 (the other B2B lists take 250).
@@ -122,7 +123,8 @@ pub struct Address {
 impl B2b<'_> {
     /// `GET /addresses` of one company (or all, with `None`), optionally by external id (the
     /// spec's filter is named `externalId[]`; an unknown `externalId` would be ignored and list
-    /// every address).
+    /// every address). address.yaml declares the answer's `data` one address object, while the
+    /// list answers an array (as every B2B list does): both are read.
     pub fn addresses(
         &self,
         company_id: Option<i64>,
@@ -135,7 +137,12 @@ impl B2b<'_> {
         if let Some(e) = external_id {
             q.push(("externalId[]".to_owned(), e.to_owned()));
         }
-        items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
+        items(b2b_object_or_list_pages(
+            self.client,
+            "/addresses",
+            q,
+            ADDRESSES_MAX_LIMIT,
+        ))
     }
 
     /// `GET /addresses?minModified={since}` across every company (all addresses with `None`):
@@ -147,7 +154,12 @@ impl B2b<'_> {
         let q = since
             .map(|t| vec![("minModified".to_owned(), t.to_string())])
             .unwrap_or_default();
-        items(b2b_pages(self.client, "/addresses", q, ADDRESSES_MAX_LIMIT))
+        items(b2b_object_or_list_pages(
+            self.client,
+            "/addresses",
+            q,
+            ADDRESSES_MAX_LIMIT,
+        ))
     }
 
     /// `GET /countries?searchType=1&q={code}`: the country with that ISO code, as BigCommerce

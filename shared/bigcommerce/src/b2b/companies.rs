@@ -1,7 +1,8 @@
 //! B2B companies: the company model, its create and update fields, its extra field definitions
 //! and user roles, the list filter, and the `/companies` calls.
 
-use futures_util::{Stream, TryStreamExt};
+use futures_util::future::{self, Either};
+use futures_util::{stream, Stream, TryStreamExt};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -265,6 +266,11 @@ pub struct CompanyCreated {
     pub customer_group_id: Option<i64>,
 }
 
+/// What `GET /companies?extraFields=name:value` parts a name from its value (`:`) and one item
+/// from the next (`,`: the parameter is a comma-separated array): an extra field whose name
+/// holds one of them cannot be searched for.
+pub const EXTRA_FIELD_SEARCH_SEPARATORS: [char; 2] = [':', ','];
+
 /// Filters of `GET /companies`.
 #[derive(Debug, Clone, Default)]
 pub struct CompanyFilter {
@@ -295,6 +301,23 @@ pub struct CompanyFilter {
 }
 
 impl CompanyFilter {
+    /// Refuses an extra field name the search cannot carry (see
+    /// [`EXTRA_FIELD_SEARCH_SEPARATORS`]): the API would search for another name, and a
+    /// company that exists would look absent.
+    fn check(&self) -> Result<(), BcError> {
+        for (name, _) in &self.extra_fields {
+            if let Some(held) = name
+                .chars()
+                .find(|c| EXTRA_FIELD_SEARCH_SEPARATORS.contains(c))
+            {
+                return Err(BcError::InvalidRequest(format!(
+                    "companies cannot be searched by the extra field `{name}`: `extraFields=name:value` cannot carry `{held}` in a name"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn query(&self) -> Vec<(String, String)> {
         let mut q = ListQuery::default()
             .set("minModified", self.min_modified)
@@ -324,17 +347,21 @@ impl CompanyFilter {
 }
 
 impl B2b<'_> {
-    /// `GET /companies` as a stream of companies.
+    /// `GET /companies` as a stream of companies (one [`BcError::InvalidRequest`], nothing
+    /// sent, for an extra field name the search cannot carry).
     pub fn companies(
         &self,
         filter: &CompanyFilter,
     ) -> impl Stream<Item = Result<Company, BcError>> + Send + 'static {
-        items(b2b_pages(
-            self.client,
-            "/companies",
-            filter.query(),
-            B2B_MAX_LIMIT,
-        ))
+        match filter.check() {
+            Ok(()) => Either::Left(items(b2b_pages(
+                self.client,
+                "/companies",
+                filter.query(),
+                B2B_MAX_LIMIT,
+            ))),
+            Err(e) => Either::Right(stream::once(future::ready(Err(e)))),
+        }
     }
 
     /// The companies whose extra field `field` is exactly `value` (the API's filter, then
@@ -367,6 +394,7 @@ impl B2b<'_> {
         offset: u64,
         limit: u32,
     ) -> Result<Vec<Company>, BcError> {
+        filter.check()?;
         let query = filter.query();
         Ok(b2b_page(self.client, "/companies", &query, offset, limit)
             .await?
@@ -451,5 +479,73 @@ impl B2b<'_> {
             Vec::new(),
             B2B_MAX_LIMIT,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mockito::{Matcher, Server, ServerGuard};
+    use url::Url;
+
+    use crate::client::{BcClient, ClientOptions};
+    use crate::credentials::{StaticToken, StoreHash};
+    use crate::error::BcError;
+
+    fn client(server: &ServerGuard) -> BcClient {
+        let url = Url::parse(&server.url()).unwrap();
+        let creds = Arc::new(StaticToken::new(StoreHash::parse("abc123").unwrap(), "tok"));
+        BcClient::new(&url, &url, creds, ClientOptions::default()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_extra_field_label_with_spaces_is_searched_percent_encoded() {
+        // `extraFields` is `style: form`: RFC 6570 expands a space as `%20`, which every
+        // decoder reads; `+` is a space only to form decoders.
+        let mut server = Server::new_async().await;
+        let body = serde_json::json!({"code": 200,
+            "meta": {"message": "SUCCESS", "pagination": {"totalCount": 1, "limit": 250, "offset": 0}},
+            "data": [{"companyId": "7", "companyStatus": "1",
+                "extraFields": [{"fieldName": "Customer Tax Code", "fieldValue": "G 1"}]}]});
+        let search = server
+            .mock("GET", "/api/v3/io/companies")
+            .match_query(Matcher::Regex(
+                "(^|&)extraFields=Customer%20Tax%20Code%3AG%201(&|$)".into(),
+            ))
+            .with_body(body.to_string())
+            .expect(1)
+            .create_async()
+            .await;
+        let found = client(&server)
+            .b2b()
+            .companies_with_extra_field("Customer Tax Code", "G 1")
+            .await
+            .unwrap();
+        assert_eq!(found.iter().map(|c| c.company_id).collect::<Vec<_>>(), [7]);
+        search.assert_async().await;
+    }
+
+    #[tokio::test]
+    async fn a_field_name_the_search_cannot_carry_is_refused_before_anything_is_sent() {
+        let mut server = Server::new_async().await;
+        let nothing = server
+            .mock("GET", Matcher::Any)
+            .expect(0)
+            .create_async()
+            .await;
+        let b2b = client(&server);
+        for name in ["Tax:Code", "Tax, Code"] {
+            let e = b2b
+                .b2b()
+                .companies_with_extra_field(name, "G")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, BcError::InvalidRequest(why) if why.contains(name)),
+                "{name}: {e}"
+            );
+        }
+        nothing.assert_async().await;
     }
 }
