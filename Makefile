@@ -5,6 +5,9 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins boto3, networkx and packaging to versions the SAM CLI and cfn-lint cannot use: it
+# has a virtualenv of its own inside .venv (requirements-checkov.txt).
+CHECKOV_VENV := $(VENV)/checkov
 CARGO ?= cargo
 
 .PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv doctor
@@ -18,7 +21,7 @@ help:
 	@echo "make bench    - benchmarks that print figures (cold starts, rate-limited syncs, export, handler)"
 	@echo "make zips     - the deployable arm64 zips (cargo lambda build --release --arm64)"
 	@echo "make sam-build - sam build, with its cargo target dir outside the code folder"
-	@echo "make venv     - create .venv with the pinned Python tools"
+	@echo "make venv     - create .venv with the pinned Python tools (checkov in .venv/checkov)"
 	@echo "make specs    - fetch BigCommerce's official specs (pinned, checksummed) into .specs/ when ../shared/specs is absent"
 
 # The Python tools, pinned in requirements.txt, in a project-local virtualenv.
@@ -27,7 +30,12 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements-checkov.txt
+	touch $@
+
+venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 fmt:
 	$(CARGO) fmt --all
@@ -41,6 +49,9 @@ lint: venv
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint infra/template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(PY) scripts/lint-translated.py infra/template.yaml
+	# The template as a security scanner sees it: every check passes, or is skipped in the
+	# template itself with its reason (Metadata.checkov.skip).
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
 
 # The function binaries first: the process-kill tests run them under a Lambda Runtime API.
 unit:

@@ -14,9 +14,9 @@ SPECS = os.environ.get("BC_SPECS_DIR", os.path.join(ROOT, "..", "shared", "specs
 CALLBACKS = os.path.join(SPECS, "docs", "webhooks", "callbacks", "data")
 OUT = os.path.join(ROOT, "functions", "webhook-intake", "events")
 
-WEBHOOK_SECRET = "local-webhook-secret"
-CLIENT_SECRET = "local-client-secret"
-INBOUND_KEY = "local-inbound-key"
+WEBHOOK_SECRET = "local-webhook-secret-0123456789abcdef"
+CLIENT_SECRET = "local-client-secret-0123456789abcdef"
+INBOUND_KEY = "local-inbound-key-0123456789abcdefgh"
 SIGNED_AT = 1764160000  # tests verify these signatures as if received at this time
 
 

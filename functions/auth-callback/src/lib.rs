@@ -5,8 +5,9 @@
 //! from `APP_SECRET_ID`), stores the store token in the store secret `{STORE_SECRET_PREFIX}{hash}`
 //! (created if missing, otherwise a new version keeping its other fields), and answers a small
 //! HTML page. Errors are readable pages, never with a token or secret: 400 for missing or invalid
-//! parameters, 502 when the token exchange fails, 503 when Secrets Manager is unavailable, 500 for
-//! a misconfiguration.
+//! parameters, 502 when the token exchange fails, 503 when Secrets Manager is unavailable or the
+//! app secret is not filled in yet (an empty, placeholder or short client secret is never used),
+//! 500 for a misconfiguration.
 //!
 //! Every environment variable is read in [`settings`]; [`callback`] builds the [`AuthCallback`]
 //! they describe.
@@ -116,20 +117,25 @@ pub fn request_url(req: &Request) -> Option<String> {
     Some(format!("https://{domain}{}", req.uri().path()))
 }
 
-/// The page for a Secrets Manager failure: 503 when retrying may help, 500 otherwise.
+/// The page for a Secrets Manager failure: 503 when retrying may help or the app is not set up
+/// yet, 500 otherwise.
 pub(crate) fn store_error_page(e: &StoreError) -> Response<Body> {
-    if e.is_retryable() {
-        page(
+    match e {
+        StoreError::Unavailable(_) => page(
             503,
             "Install could not be completed",
             "Secure storage is unavailable right now. Please try installing the app again in a few minutes.",
-        )
-    } else {
-        page(
+        ),
+        StoreError::Unconfigured(_) => page(
+            503,
+            "Install could not be completed",
+            "The app's server is not set up yet. Please try again later, or contact the app's support.",
+        ),
+        StoreError::Permanent(_) => page(
             500,
             "Install could not be completed",
             "The app's server is not configured correctly. Please contact the app's support.",
-        )
+        ),
     }
 }
 
@@ -164,7 +170,16 @@ impl AuthCallback {
             settings.client_id.as_deref(),
         );
         read.await.map_err(|e| {
-            tracing::error!(error = %e, retryable = e.is_retryable(), "app credentials unavailable");
+            match &e {
+                StoreError::Unconfigured(unusable) => tracing::error!(
+                    secret_id = %unusable.secret,
+                    field = %unusable.field,
+                    outcome = "unusable_credential",
+                    error = %e,
+                    "request refused: the app secret's credential may not be used"
+                ),
+                _ => tracing::error!(error = %e, retryable = e.is_retryable(), "app credentials unavailable"),
+            }
             store_error_page(&e)
         })
     }

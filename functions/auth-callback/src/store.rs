@@ -4,7 +4,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use b2b_shared::secrets::{derived_token, SecretError, SecretVersion, SecretsApi, AWSCURRENT};
+use b2b_shared::secrets::credential::{shared_key_weakness, token_weakness};
+use b2b_shared::secrets::{
+    derived_token, SecretError, SecretVersion, SecretsApi, UnusableCredential, Weakness, AWSCURRENT,
+};
 use bigcommerce_b2b::StoreHash;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
@@ -20,6 +23,10 @@ pub enum StoreError {
     /// The secret does not exist, access is denied, or its value is malformed (500; permanent).
     #[error("{0}")]
     Permanent(String),
+    /// A credential the app secret holds may not be used yet: empty (as the template creates
+    /// it), a placeholder or too short (503: the app is not set up yet; permanent until fixed).
+    #[error(transparent)]
+    Unconfigured(#[from] UnusableCredential),
 }
 
 impl StoreError {
@@ -66,7 +73,9 @@ fn object(id: &str, value: &SecretString) -> Result<Map<String, Value>, StoreErr
 }
 
 /// Reads the app's credentials from `id` (`{"client_id", "client_secret"}`); `client_id` falls
-/// back to `fallback_client_id` (`BC_CLIENT_ID`).
+/// back to `fallback_client_id` (`BC_CLIENT_ID`). A client id that is missing, empty or a
+/// placeholder, or a client secret that is also short, is [`StoreError::Unconfigured`]: it is
+/// never sent to BigCommerce nor used to check a signed payload.
 pub async fn app_credentials(
     sm: &SecretsApi,
     id: &str,
@@ -76,26 +85,27 @@ pub async fn app_credentials(
         .await?
         .ok_or_else(|| StoreError::Permanent(format!("app secret `{id}` was not found")))?;
     let m = object(id, &current.value)?;
-    let text = |k: &str| {
-        m.get(k)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
+    let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::trim);
+    let unusable = |field: &str, weakness| UnusableCredential::new(id, field, weakness);
+    let client_id = match (
+        text("client_id").filter(|s| !s.is_empty()),
+        fallback_client_id,
+    ) {
+        (Some(configured), _) => configured,
+        (None, Some(fallback)) => fallback,
+        (None, None) => return Err(unusable("client_id", Weakness::Empty).into()),
     };
-    let client_id = text("client_id")
-        .or_else(|| fallback_client_id.map(str::to_owned))
-        .ok_or_else(|| {
-            StoreError::Permanent(format!(
-                "app secret `{id}` has no client_id and BC_CLIENT_ID is not set"
-            ))
-        })?;
-    let client_secret = text("client_secret")
-        .map(SecretString::from)
-        .ok_or_else(|| StoreError::Permanent(format!("app secret `{id}` has no client_secret")))?;
+    if let Some(weakness) = token_weakness(client_id) {
+        return Err(unusable("client_id", weakness).into());
+    }
+    let client_secret =
+        text("client_secret").ok_or(unusable("client_secret", Weakness::Missing))?;
+    if let Some(weakness) = shared_key_weakness(client_secret) {
+        return Err(unusable("client_secret", weakness).into());
+    }
     Ok(AppCredentials {
-        client_id,
-        client_secret,
+        client_id: client_id.to_owned(),
+        client_secret: SecretString::from(client_secret.to_owned()),
     })
 }
 

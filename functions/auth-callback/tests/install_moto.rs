@@ -41,7 +41,7 @@ async fn app_secret(sm: &aws_sdk_secretsmanager::Client, prefix: &str) -> String
     sm.create_secret()
         .name(&id)
         .secret_string(
-            json!({"client_id": "app-client", "client_secret": "app-SECRET"}).to_string(),
+            json!({"client_id": "app-client", "client_secret": "app-SECRET-0123456789abcdef0123456789"}).to_string(),
         )
         .send()
         .await
@@ -82,7 +82,11 @@ fn text(resp: &Response<Body>) -> String {
 }
 
 fn assert_no_secret(page: &str) {
-    for s in ["app-SECRET", "store-TOKEN", "qr6h3thvbvag2ffq"] {
+    for s in [
+        "app-SECRET-0123456789abcdef0123456789",
+        "store-TOKEN",
+        "qr6h3thvbvag2ffq",
+    ] {
         assert!(!page.contains(s), "page leaks {s}: {page}");
     }
 }
@@ -112,7 +116,7 @@ async fn token_endpoint_for(
         .match_header("content-type", "application/json")
         .match_body(Matcher::Json(json!({
             "client_id": "app-client",
-            "client_secret": "app-SECRET",
+            "client_secret": "app-SECRET-0123456789abcdef0123456789",
             "code": "qr6h3thvbvag2ffq",
             "context": "stores/abc123",
             "scope": "store_v2_orders_read_only store_b2b_edition",
@@ -347,7 +351,7 @@ async fn concurrent_installs_all_land_and_keep_the_secret_s_other_fields() {
     let hash = StoreHash::parse("abc123").unwrap();
     let app = AppCredentials {
         client_id: "app-client".into(),
-        client_secret: SecretString::from("app-SECRET"),
+        client_secret: SecretString::from("app-SECRET-0123456789abcdef0123456789"),
     };
     // Three installs read the same version and write on top of it at once: each must land (a
     // lost race merges again on the winner's version), none may fail or drop a field.
@@ -384,4 +388,51 @@ async fn concurrent_installs_all_land_and_keep_the_secret_s_other_fields() {
         4,
         "the original and one version per install"
     );
+}
+
+/// The app secret as the template leaves it (empty), with a placeholder or with a short client
+/// secret: the install is answered 503 ("not set up yet") before any code is exchanged, and the
+/// page quotes none of it.
+#[tokio::test]
+async fn an_unusable_app_secret_is_503_before_any_code_exchange() {
+    const STRONG: &str = "q7JcVh2LxP9mWbT4sKzR8nYdF3gA6eU1oHiC5vQ0wXyZ";
+    let sm = sm().await;
+    for (i, app) in [
+        json!({"client_id": "", "client_secret": ""}),
+        json!({"client_id": "app-client", "client_secret": "REPLACE_ME"}),
+        json!({"client_id": "app-client", "client_secret": "short-secret"}),
+        json!({"client_id": "REPLACE_ME", "client_secret": STRONG}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let prefix = unique("unusable-app");
+        let id = format!("{prefix}app");
+        sm.create_secret()
+            .name(&id)
+            .secret_string(app.to_string())
+            .send()
+            .await
+            .unwrap();
+        let mut bc = mockito::Server::new_async().await;
+        let m = bc
+            .mock("POST", "/oauth2/token")
+            .expect(0)
+            .create_async()
+            .await;
+        let cb = callback(
+            sm.clone(),
+            &id,
+            &format!("{}/oauth2/token", bc.url()),
+            &prefix,
+        );
+        let resp = cb.handle(fixture()).await;
+        let page = text(&resp);
+        assert_eq!(resp.status(), 503, "case {i}: {page}");
+        assert!(
+            !page.contains("REPLACE_ME") && !page.contains("short-secret"),
+            "{page}"
+        );
+        m.assert_async().await;
+    }
 }

@@ -33,7 +33,7 @@ async fn rig() -> Rig {
     sm.create_secret()
         .name(&app)
         .secret_string(
-            json!({"client_id": "app-client", "client_secret": "app-SECRET"}).to_string(),
+            json!({"client_id": "app-client", "client_secret": "app-SECRET-0123456789abcdef0123456789"}).to_string(),
         )
         .send()
         .await
@@ -136,7 +136,14 @@ async fn install_load_uninstall_and_reinstall_keep_the_registry_and_the_secret_r
     let key = b2b_export::watermark_key("abc123", b2b_export::StreamKind::Orders);
     let position = json!({"t": 1_790_000_000, "ids_at_t": [], "page": 1, "complete": true});
     rig.state.put_watermark(&key, &position).await.unwrap();
-    let page = rig.cb.handle(signed("load", "abc123", "app-SECRET")).await;
+    let page = rig
+        .cb
+        .handle(signed(
+            "load",
+            "abc123",
+            "app-SECRET-0123456789abcdef0123456789",
+        ))
+        .await;
     let html = text(&page);
     assert_eq!(page.status(), 200, "{html}");
     assert!(html.contains("served since"), "{html}");
@@ -149,7 +156,7 @@ async fn install_load_uninstall_and_reinstall_keep_the_registry_and_the_secret_r
         "{html}"
     );
     assert!(
-        !html.contains("store-TOKEN") && !html.contains("app-SECRET"),
+        !html.contains("store-TOKEN") && !html.contains("app-SECRET-0123456789abcdef0123456789"),
         "{html}"
     );
     assert!(html.contains("Dead letters</th><td>none"), "{html}");
@@ -169,7 +176,15 @@ async fn install_load_uninstall_and_reinstall_keep_the_registry_and_the_secret_r
         .add_dead_letters("def456", 9, 1_790_000_900, "another store")
         .await
         .unwrap();
-    let html = text(&rig.cb.handle(signed("load", "abc123", "app-SECRET")).await);
+    let html = text(
+        &rig.cb
+            .handle(signed(
+                "load",
+                "abc123",
+                "app-SECRET-0123456789abcdef0123456789",
+            ))
+            .await,
+    );
     assert!(
         html.contains(
             "Dead letters</th><td>3 parked in the dead-letter queue; the last at 2026-09-21 14:"
@@ -180,7 +195,11 @@ async fn install_load_uninstall_and_reinstall_keep_the_registry_and_the_secret_r
 
     let resp = rig
         .cb
-        .handle(signed("uninstall", "abc123", "app-SECRET"))
+        .handle(signed(
+            "uninstall",
+            "abc123",
+            "app-SECRET-0123456789abcdef0123456789",
+        ))
         .await;
     assert_eq!(resp.status(), 200, "{}", text(&resp));
     assert!(rig.state.active_stores().await.unwrap().is_empty());
@@ -215,7 +234,11 @@ async fn a_payload_not_signed_by_bigcommerce_for_this_app_changes_nothing() {
     assert!(!scheduled_for_deletion(&rig).await);
     let resp = rig
         .cb
-        .handle(signed("remove_user", "abc123", "app-SECRET"))
+        .handle(signed(
+            "remove_user",
+            "abc123",
+            "app-SECRET-0123456789abcdef0123456789",
+        ))
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(rig.state.active_stores().await.unwrap(), ["abc123"]);

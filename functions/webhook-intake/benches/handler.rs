@@ -24,7 +24,7 @@ const ORDER: &str = r#"{"scope":"store/order/created","store_id":"1025646","data
 fn bench(c: &mut Criterion) {
     let secret = Arc::new(
         StoreSecret::from_json(
-            r#"{"store_hash":"abc123","access_token":"t","client_secret":"cs","webhook_secret":"ws"}"#,
+            r#"{"store_hash":"abc123","access_token":"t","client_secret":"client-secret-of-the-benchmark-0123","webhook_secret":"webhook-secret-of-the-benchmark-0123"}"#,
         )
         .unwrap_or_else(|e| panic!("{e}")),
     );
@@ -46,10 +46,21 @@ fn bench(c: &mut Criterion) {
         };
         let now = 1_764_160_000;
         let mut headers = HeaderMap::new();
-        headers.insert("x-webhook-secret", HeaderValue::from_static("ws"));
+        headers.insert(
+            "x-webhook-secret",
+            HeaderValue::from_static("webhook-secret-of-the-benchmark-0123"),
+        );
         headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
         headers.insert("webhook-timestamp", HeaderValue::from_static("1764160000"));
-        let sig = format!("v1,{}", sign(b"cs", "msg_1", now, ORDER.as_bytes()));
+        let sig = format!(
+            "v1,{}",
+            sign(
+                b"client-secret-of-the-benchmark-0123",
+                "msg_1",
+                now,
+                ORDER.as_bytes()
+            )
+        );
         headers.insert(
             "webhook-signature",
             HeaderValue::from_str(&sig).unwrap_or_else(|e| panic!("{e}")),

@@ -5,11 +5,12 @@
 //! whether it is addressed to this store in the partner's deployment mode.
 
 use b2b_cxml::{PunchOutSetup, PurchaseOrder, Status};
-use b2b_shared::secrets::{ProcurementConfig, TradingPartner};
+use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
 use lambda_http::{Body, Response};
 
 use crate::http::{count_exchange, cxml_response, CxmlAnswer};
 use crate::intake::MAX_BODY_BYTES;
+use crate::verify::log_unusable;
 
 /// The document of a `POST /procurement/cxml[/{store}]`.
 #[derive(Debug)]
@@ -63,8 +64,11 @@ fn pairs(creds: &[b2b_cxml::Credential]) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// The partner a document's `sender` credentials and shared secret (`secret_matches`)
-/// authenticate as, or the 401 to answer (logged without the secret).
+/// authenticate as, or the 401 to answer (logged without the secret); the 500 "send it again
+/// later" when the partner's configured shared secret in `secret` (whose `procurement` section
+/// `config` is) may not be used: a placeholder, empty or short secret is never compared.
 pub(crate) fn partner_of<'a>(
+    secret: &StoreSecret,
     config: &'a ProcurementConfig,
     sender: &[b2b_cxml::Credential],
     secret_matches: impl Fn(&secrecy::SecretString) -> bool,
@@ -82,7 +86,14 @@ pub(crate) fn partner_of<'a>(
             "the Sender credential is not a trading partner of this supplier",
         ));
     };
-    if !secret_matches(&partner.shared_secret) {
+    let expected = match secret.partner_secret(partner) {
+        Ok(expected) => expected,
+        Err(e) => {
+            log_unusable("procurement", &e);
+            return Err(CxmlAnswer::unavailable());
+        }
+    };
+    if !secret_matches(expected) {
         tracing::warn!(payload_id, partner = %partner.name, outcome = "bad_secret", "cXML refused: the SharedSecret is wrong");
         return Err(CxmlAnswer::new(
             Status::Unauthorized,

@@ -2,6 +2,8 @@
 //! key of every store they name, each validated against the command schema; all enqueued or
 //! none.
 
+use std::sync::Arc;
+
 use b2b_commands::Command;
 use b2b_shared::queue::{OutgoingMessage, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
@@ -14,17 +16,23 @@ use serde_json::{json, Value};
 use crate::http::{answer, hex, short_hash, unauthorized, unavailable, Refusal};
 use crate::intake::Intake;
 use crate::stores::inbound_stores;
-use crate::verify::secrets_equal;
+use crate::verify::{log_unusable, secrets_equal};
 
-/// Whether `given` is `secret`'s inbound API key (compared in constant time).
-fn key_matches(secret: &StoreSecret, given: &str) -> bool {
-    match &secret.inbound_api_key {
-        Some(key) => secrets_equal(given.as_bytes(), key.expose_secret().as_bytes()),
-        None => {
-            tracing::error!(store = %secret.store_hash, "POST /inbound needs `inbound_api_key` in the store secret");
-            false
+/// The answer refusing `given` unless it is the inbound API key of every one of `secrets`
+/// (compared in constant time): 401 for a wrong key, 503 when a configured key may not be used
+/// (a placeholder, empty, short or missing: logged naming the secret and field).
+fn refusal(secrets: &[Arc<StoreSecret>], given: &str) -> Option<Response<Body>> {
+    let mut matches = true;
+    for secret in secrets {
+        match secret.inbound_key() {
+            Ok(key) => matches &= secrets_equal(given.as_bytes(), key.expose_secret().as_bytes()),
+            Err(e) => {
+                log_unusable("inbound", &e);
+                return Some(unavailable());
+            }
         }
     }
+    (!matches).then(unauthorized)
 }
 
 /// Reads an inbound body: one command object or a non-empty array of at most
@@ -125,8 +133,10 @@ pub(crate) async fn serve(intake: &Intake, headers: &HeaderMap, body: &[u8]) -> 
             return unavailable();
         }
     };
-    if only.as_ref().is_some_and(|s| !key_matches(s, given)) {
-        return unauthorized();
+    if let Some(only) = &only {
+        if let Some(refused) = refusal(std::slice::from_ref(only), given) {
+            return refused;
+        }
     }
     let items = match read_batch(intake, body) {
         Ok(items) => items,
@@ -135,8 +145,10 @@ pub(crate) async fn serve(intake: &Intake, headers: &HeaderMap, body: &[u8]) -> 
     let secrets = match only {
         Some(only) => vec![only],
         None => match inbound_stores(intake.credentials.as_ref(), &items).await {
-            Ok(secrets) if secrets.iter().all(|s| key_matches(s, given)) => secrets,
-            Ok(_) => return unauthorized(),
+            Ok(secrets) => match refusal(&secrets, given) {
+                None => secrets,
+                Some(refused) => return refused,
+            },
             Err(refusal) => return refusal.into_response(),
         },
     };

@@ -7,8 +7,10 @@ use std::sync::atomic::Ordering;
 use lambda_http::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::settings::AuthMode;
-use crate::test_harness::{body_json, harness, request};
+use b2b_shared::secrets::StoreSecret;
+
+use crate::settings::{AuthMode, IntakeOptions};
+use crate::test_harness::{body_json, harness, in_memory, request, SIGNED_AT};
 
 fn company(external_id: &str) -> Value {
     json!({"type":"company.upsert","version":1,"store_hash":"abc123","external_id":external_id,
@@ -16,7 +18,10 @@ fn company(external_id: &str) -> Value {
         "admin":{"first_name":"A","last_name":"B","email":"ab@acme.example"}}})
 }
 
-const BEARER: (&str, &str) = ("authorization", "Bearer local-inbound-key");
+const BEARER: (&str, &str) = (
+    "authorization",
+    "Bearer local-inbound-key-0123456789abcdefgh",
+);
 
 #[tokio::test]
 async fn inbound_accepts_one_or_a_batch_with_an_id_each() {
@@ -104,7 +109,7 @@ async fn inbound_bad_input() {
         h.send(request(
             "POST",
             "/inbound",
-            &[("authorization", "local-inbound-key")],
+            &[("authorization", "local-inbound-key-0123456789abcdefgh")],
             &body
         ))
         .await
@@ -127,4 +132,40 @@ async fn inbound_bad_input() {
             .status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
+}
+
+/// An inbound key that is missing, a placeholder, empty or short is never compared: even a
+/// caller who sends that very value gets 503 (the deployment is not set up yet, so the ERP
+/// retries) and nothing is enqueued.
+#[tokio::test]
+async fn an_unusable_inbound_key_is_503_and_nothing_is_enqueued() {
+    for key in [
+        Some("REPLACE_ME"),
+        Some(""),
+        Some("short-inbound-key"),
+        None,
+    ] {
+        let field = key
+            .map(|k| format!(r#","inbound_api_key":"{k}""#))
+            .unwrap_or_default();
+        let secret = StoreSecret::from_json(&format!(
+            r#"{{"store_hash":"abc123","access_token":"t"{field}}}"#
+        ))
+        .unwrap();
+        let (intake, queue, _) = in_memory(secret, IntakeOptions::default());
+        let bearer = format!("Bearer {}", key.unwrap_or_default());
+        let resp = intake
+            .handle_at(
+                request(
+                    "POST",
+                    "/inbound",
+                    &[("authorization", bearer.as_str())],
+                    &company("C-1").to_string(),
+                ),
+                SIGNED_AT,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{key:?}");
+        assert!(queue.bodies().is_empty(), "{key:?}");
+    }
 }

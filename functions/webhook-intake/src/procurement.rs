@@ -102,12 +102,15 @@ fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
     Ok(out)
 }
 
-/// The partner `po` authenticates as, or the 401 to answer.
+/// The partner `po` authenticates as, or the 401 to answer (500 when the partner's shared
+/// secret in `secret` may not be used).
 fn authenticated<'a>(
+    secret: &StoreSecret,
     config: &'a ProcurementConfig,
     po: &PurchaseOrder,
 ) -> Result<&'a TradingPartner, CxmlAnswer> {
     partner_of(
+        secret,
         config,
         &po.sender,
         |s| po.sender_secret_matches(s),
@@ -254,7 +257,7 @@ pub fn decide(
             "this supplier takes no cXML documents",
         ));
     };
-    let partner = authenticated(config, po)?;
+    let partner = authenticated(secret, config, po)?;
     let identity = acceptable(config, partner, po)?;
     let command = if is_cancellation(po) {
         cancel_command(secret, partner, po, identity)?

@@ -32,7 +32,7 @@ fn harness_with(procurement: Option<&str>) -> Harness {
     let procurement = procurement.unwrap_or(
         r#"{"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
             "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-                          "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}]}"#,
+                          "shared_secret": "s3cret-for-tests-0123456789abcdefgh", "deployment_mode": "test"}]}"#,
     );
     let secret = StoreSecret::from_json(&format!(
         r#"{{"store_hash":"abc123","access_token":"t","procurement":{procurement}}}"#
@@ -178,7 +178,7 @@ async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueu
         ("<cXML><Header>".into(), 406, "malformed"),
         (billion_laughs.into(), 406, "internal subset"),
         (xxe.into(), 406, "internal subset"),
-        (SAMPLE.replace("s3cret-for-tests", "guess"), 401, "SharedSecret is not accepted"),
+        (SAMPLE.replace("s3cret-for-tests-0123456789abcdefgh", "guess"), 401, "SharedSecret is not accepted"),
         (
             SAMPLE.replace("<Identity>NORTHWIND-AN01</Identity>\n        <SharedSecret>", "<Identity>MALLORY</Identity>\n        <SharedSecret>"),
             401,
@@ -200,7 +200,10 @@ async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueu
         let (http, code, text) = h.send("/procurement/cxml", &doc).await;
         assert_eq!((http, code), (StatusCode::OK, want), "{says}: {text}");
         assert!(text.contains(says), "{says}: {text}");
-        assert!(!text.contains("s3cret-for-tests"), "{text}");
+        assert!(
+            !text.contains("s3cret-for-tests-0123456789abcdefgh"),
+            "{text}"
+        );
         assert!(h.sent().is_empty(), "{says}");
     }
 }
@@ -326,7 +329,7 @@ async fn purchase_orders_are_counted_by_their_cxml_status() {
         h.send("/procurement/cxml", SAMPLE).await;
         h.send(
             "/procurement/cxml",
-            &SAMPLE.replace("s3cret-for-tests", "no"),
+            &SAMPLE.replace("s3cret-for-tests-0123456789abcdefgh", "no"),
         )
         .await;
         h.send("/procurement/cxml", "<cXML").await;
@@ -380,4 +383,39 @@ async fn a_deleted_order_becomes_one_order_cancel_for_the_order_it_names() {
     let (_, code, text) = h.send("/procurement/cxml", SAMPLE).await;
     assert_eq!(code, 200, "{text}");
     assert_eq!(h.sent().len(), 2);
+}
+
+/// A partner's shared secret that is a placeholder, empty or short is never compared: the
+/// document is answered 500 (send it again later, once the secret is fixed) and nothing is
+/// enqueued, even when it carries that very value.
+#[tokio::test]
+async fn an_unusable_partner_secret_is_answered_500_and_nothing_is_enqueued() {
+    for secret in ["REPLACE_ME", "", "s3cret"] {
+        let procurement = format!(
+            r#"{{"supplier": [{{"domain": "NetworkID", "identity": "ACME-SUPPLY"}}],
+                "partners": [{{"name": "northwind", "sender": {{"domain": "NetworkID", "identity": "NORTHWIND-AN01"}},
+                              "shared_secret": "{secret}", "deployment_mode": "test"}}]}}"#
+        );
+        let h = harness_with(Some(&procurement));
+        let doc = SAMPLE.replace(
+            &format!("<SharedSecret>{}</SharedSecret>", sample_shared_secret()),
+            &format!("<SharedSecret>{secret}</SharedSecret>"),
+        );
+        let (http, code, text) = h.send("/procurement/cxml", &doc).await;
+        assert_eq!(
+            (http, code),
+            (StatusCode::INTERNAL_SERVER_ERROR, 500),
+            "{secret:?}: {text}"
+        );
+        assert!(h.sent().is_empty(), "{secret:?}");
+    }
+}
+
+/// The sample's `SharedSecret`.
+fn sample_shared_secret() -> &'static str {
+    SAMPLE
+        .split("<SharedSecret>")
+        .nth(1)
+        .and_then(|rest| rest.split("</SharedSecret>").next())
+        .unwrap_or_default()
 }

@@ -71,7 +71,7 @@ struct Harness {
 
 const PROCUREMENT: &str = r#"{"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
     "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-                  "shared_secret": "s3cret-for-tests", "deployment_mode": "test"}],
+                  "shared_secret": "s3cret-for-tests-0123456789abcdefgh", "deployment_mode": "test"}],
     "punchout": {"storefront_url": "https://shop.example", "landing_path": "/b2b", "channel_id": 1}}"#;
 
 fn harness_with(procurement: &str) -> Harness {
@@ -491,7 +491,7 @@ async fn bad_setup_requests_get_their_cxml_status_and_open_no_session() {
     let h = harness();
     let cases = [
         (
-            SETUP.replace("s3cret-for-tests", "wrong"),
+            SETUP.replace("s3cret-for-tests-0123456789abcdefgh", "wrong"),
             401,
             "SharedSecret",
         ),
@@ -622,8 +622,11 @@ async fn every_exchange_is_counted_by_document_and_status() {
     let h = harness();
     let flow = async {
         let (_, start) = h.set_up(SETUP, NOW).await;
-        h.set_up(&SETUP.replace("s3cret-for-tests", "wrong"), NOW)
-            .await;
+        h.set_up(
+            &SETUP.replace("s3cret-for-tests-0123456789abcdefgh", "wrong"),
+            NOW,
+        )
+        .await;
         let path = format!("/procurement/punchout/start/{}", session_of(&start));
         h.get(&path, None, NOW + 1).await;
         h.get(&path, None, NOW + 2).await;

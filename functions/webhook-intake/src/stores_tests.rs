@@ -11,6 +11,7 @@ use b2b_shared::secrets::{SecretError, SecretFetcher};
 use b2b_shared::state::MemoryState;
 use b2b_shared::stores::{StoreDirectory, StoreRecord, StoreRegistry, StoreSource, StoreStatus};
 use b2b_shared::telemetry::{capture_metrics, metric_values};
+use b2b_test_support::stores::{inbound_key, webhook_secret};
 use futures_util::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
@@ -39,7 +40,7 @@ impl SecretFetcher for Secrets {
 
 fn secret_json(store: &str) -> String {
     json!({"store_hash": store, "access_token": format!("tok-{store}"),
-        "webhook_secret": format!("hook-{store}"), "inbound_api_key": format!("key-{store}")})
+        "webhook_secret": webhook_secret(store), "inbound_api_key": inbound_key(store)})
     .to_string()
 }
 
@@ -112,11 +113,11 @@ fn webhook(producer: Option<&str>, id: i64) -> String {
 }
 
 fn hook_secret(store: &str) -> (&'static str, String) {
-    ("x-webhook-secret", format!("hook-{store}"))
+    ("x-webhook-secret", webhook_secret(store))
 }
 
 fn bearer(store: &str) -> (&'static str, String) {
-    ("authorization", format!("Bearer key-{store}"))
+    ("authorization", format!("Bearer {}", inbound_key(store)))
 }
 
 fn command(store: &str, external_id: &str) -> Value {

@@ -42,11 +42,11 @@ pub(crate) struct Harness {
 
 pub(crate) fn harness(auth: AuthMode) -> Harness {
     let secret = StoreSecret::from_json(
-        r#"{"store_hash":"abc123","access_token":"t","client_secret":"local-client-secret",
-            "webhook_secret":"local-webhook-secret","inbound_api_key":"local-inbound-key",
+        r#"{"store_hash":"abc123","access_token":"t","client_secret":"local-client-secret-0123456789abcdef",
+            "webhook_secret":"local-webhook-secret-0123456789abcdef","inbound_api_key":"local-inbound-key-0123456789abcdefgh",
             "procurement":{"supplier":[{"domain":"NetworkID","identity":"ACME-SUPPLY"}],
               "partners":[{"name":"northwind","sender":{"domain":"NetworkID","identity":"NORTHWIND-AN01"},
-                "shared_secret":"s3cret-for-tests","deployment_mode":"test"}]}}"#,
+                "shared_secret":"s3cret-for-tests-0123456789abcdefgh","deployment_mode":"test"}]}}"#,
     )
     .unwrap();
     let options = IntakeOptions {
@@ -77,7 +77,7 @@ pub(crate) fn body_json(resp: &lambda_http::Response<Body>) -> Value {
 }
 
 pub(crate) const ORDER: &str = r#"{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/abc123"}"#;
-pub(crate) const AUTH: (&str, &str) = ("x-webhook-secret", "local-webhook-secret");
+pub(crate) const AUTH: (&str, &str) = ("x-webhook-secret", "local-webhook-secret-0123456789abcdef");
 
 impl Harness {
     pub(crate) async fn send(&self, req: Request) -> lambda_http::Response<Body> {

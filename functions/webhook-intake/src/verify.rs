@@ -1,13 +1,29 @@
 //! Webhook authentication: a shared secret echoed in a custom header, and Standard Webhooks
 //! signatures (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`
-//! over `"{id}.{timestamp}.{body}"`). Every comparison runs in constant time.
+//! over `"{id}.{timestamp}.{body}"`). Every comparison runs in constant time, and only against
+//! a configured key that may be used ([`log_unusable`] says why one may not).
 
+use b2b_shared::secrets::UnusableCredential;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{KeyInit, Mac};
 use lambda_http::http::HeaderMap;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+/// Logs that `route` cannot authenticate anyone because the credential it checks against may
+/// not be used (a placeholder, empty, short or missing): one line naming the secret and the
+/// field, never a value. The route answers "unavailable" and enqueues nothing.
+pub(crate) fn log_unusable(route: &str, e: &UnusableCredential) {
+    tracing::error!(
+        route,
+        secret_id = %e.secret,
+        field = %e.field,
+        outcome = "unusable_credential",
+        error = %e,
+        "request refused: the configured credential may not be used"
+    );
+}
 
 /// Compares two secrets in time that does not depend on where they differ.
 pub fn secrets_equal(given: &[u8], expected: &[u8]) -> bool {

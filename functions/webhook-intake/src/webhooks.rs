@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use b2b_commands::{WebhookEvent, WebhookPayload};
 use b2b_shared::queue::OutgoingMessage;
-use b2b_shared::secrets::StoreSecret;
+use b2b_shared::secrets::{StoreSecret, UnusableCredential};
 use b2b_shared::state::Begin;
 use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{Body, Response};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -24,7 +24,7 @@ use crate::http::{answer, enqueue, error, hex, short_hash, unauthorized, unavail
 use crate::intake::Intake;
 use crate::settings::{AuthMode, IntakeOptions};
 use crate::stores::webhook_store;
-use crate::verify::{secrets_equal, signing_key, verify_signature};
+use crate::verify::{log_unusable, secrets_equal, signing_key, verify_signature};
 
 /// How long an `in_progress` dedupe record outlives the invocation's deadline: by then Lambda
 /// has ended the invocation, so a record still in progress belongs to a process that died.
@@ -73,8 +73,13 @@ pub fn decide(
     secret: &StoreSecret,
     now: i64,
 ) -> WebhookDecision {
-    if !authentic(&intake.options, headers, body, secret, now) {
-        return WebhookDecision::Refuse(unauthorized());
+    match authentic(&intake.options, headers, body, secret, now) {
+        Ok(true) => {}
+        Ok(false) => return WebhookDecision::Refuse(unauthorized()),
+        Err(e) => {
+            log_unusable("webhooks", &e);
+            return WebhookDecision::Refuse(unavailable());
+        }
     }
     let payload: WebhookPayload = match serde_json::from_slice(body) {
         Ok(p) => p,
@@ -125,49 +130,57 @@ pub fn decide(
 }
 
 /// Whether `headers` authenticate `body` as a delivery of the store of `secret`, in the
-/// configured [`AuthMode`].
+/// configured [`AuthMode`]; an error when a credential the mode needs may not be used (a
+/// placeholder, empty, short or missing). In `either` mode one usable credential suffices.
 fn authentic(
     options: &IntakeOptions,
     headers: &HeaderMap,
     body: &[u8],
     secret: &StoreSecret,
     now: i64,
-) -> bool {
-    let header_ok = || match (
-        &secret.webhook_secret,
-        headers.get(options.auth_header.as_str()),
-    ) {
-        (Some(expected), Some(given)) => {
-            secrets_equal(given.as_bytes(), expected.expose_secret().as_bytes())
-        }
-        (None, _) => {
-            tracing::error!("webhook auth needs `webhook_secret` in the store secret");
-            false
-        }
-        _ => false,
+) -> Result<bool, UnusableCredential> {
+    let header_ok = |expected: &SecretString| {
+        headers
+            .get(options.auth_header.as_str())
+            .is_some_and(|given| {
+                secrets_equal(given.as_bytes(), expected.expose_secret().as_bytes())
+            })
     };
-    let signature_ok = || match &secret.client_secret {
-        Some(cs) => {
-            let key = signing_key(cs.expose_secret());
-            match verify_signature(headers, body, &key, now, options.tolerance_secs) {
-                Ok(()) => true,
-                Err(reason) => {
-                    tracing::warn!(?reason, "webhook signature refused");
-                    false
-                }
+    let signature_ok = |client_secret: &SecretString| {
+        let key = signing_key(client_secret.expose_secret());
+        match verify_signature(headers, body, &key, now, options.tolerance_secs) {
+            Ok(()) => true,
+            Err(reason) => {
+                tracing::warn!(?reason, "webhook signature refused");
+                false
             }
         }
-        None => {
-            tracing::error!("signature auth needs `client_secret` in the store secret");
-            false
-        }
     };
-    match options.auth {
-        AuthMode::Header => header_ok(),
-        AuthMode::Signature => signature_ok(),
-        AuthMode::Either => header_ok() || signature_ok(),
-        AuthMode::Both => header_ok() && signature_ok(),
-    }
+    let header = secret.webhook_header_secret();
+    let signing = secret.signing_secret();
+    Ok(match options.auth {
+        AuthMode::Header => header_ok(header?),
+        AuthMode::Signature => signature_ok(signing?),
+        AuthMode::Both => {
+            let (header, signing) = (header?, signing?);
+            header_ok(header) && signature_ok(signing)
+        }
+        AuthMode::Either => match (header, signing) {
+            (Ok(h), Ok(s)) => header_ok(h) || signature_ok(s),
+            (Ok(h), Err(unused)) => header_ok(h) || refused_unused(&unused),
+            (Err(unused), Ok(s)) => signature_ok(s) || refused_unused(&unused),
+            (Err(header), Err(signing)) => {
+                log_unusable("webhooks", &signing);
+                return Err(header);
+            }
+        },
+    })
+}
+
+/// A delivery `either` mode refused: says which credential could not have let it in (`false`).
+fn refused_unused(unused: &UnusableCredential) -> bool {
+    tracing::warn!(field = %unused.field, reason = %unused.weakness, "webhook refused; the other way to authenticate is not set up");
+    false
 }
 
 /// Accepts a webhook in two steps: its dedupe record is `in_progress` (until shortly after

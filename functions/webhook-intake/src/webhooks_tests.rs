@@ -11,9 +11,11 @@ use b2b_shared::queue::{OutgoingMessage, Queue};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 
+use b2b_shared::secrets::StoreSecret;
+
 use crate::intake::Intake;
-use crate::settings::AuthMode;
-use crate::test_harness::{body_json, harness, request, AUTH, ORDER, SIGNED_AT};
+use crate::settings::{AuthMode, IntakeOptions};
+use crate::test_harness::{body_json, harness, in_memory, request, AUTH, ORDER, SIGNED_AT};
 use crate::verify::sign;
 
 #[tokio::test]
@@ -63,7 +65,12 @@ async fn one_store_refuses_a_webhook_another_store_produced_even_with_its_secret
 #[tokio::test]
 async fn signatures_are_verified_and_bad_ones_get_a_bare_401() {
     let h = harness(AuthMode::Signature);
-    let sig = sign(b"local-client-secret", "msg_1", SIGNED_AT, ORDER.as_bytes());
+    let sig = sign(
+        b"local-client-secret-0123456789abcdef",
+        "msg_1",
+        SIGNED_AT,
+        ORDER.as_bytes(),
+    );
     let ts = SIGNED_AT.to_string();
     let good = [
         ("webhook-id", "msg_1"),
@@ -91,7 +98,12 @@ async fn signatures_are_verified_and_bad_ones_get_a_bare_401() {
 
 #[tokio::test]
 async fn auth_modes_either_and_both() {
-    let sig = sign(b"local-client-secret", "m", SIGNED_AT, ORDER.as_bytes());
+    let sig = sign(
+        b"local-client-secret-0123456789abcdef",
+        "m",
+        SIGNED_AT,
+        ORDER.as_bytes(),
+    );
     let ts = SIGNED_AT.to_string();
     let sig_headers = [
         ("webhook-id", "m"),
@@ -310,4 +322,104 @@ async fn fifo_messages_are_grouped_by_resource() {
     let sent = h.queue.sent.lock().unwrap().clone();
     assert_eq!(sent[0].group_id.as_deref(), Some("abc123#order#250"));
     assert_eq!(sent[0].dedup_id.as_ref().unwrap().len(), 40);
+}
+
+/// A header secret or signing secret that is a placeholder, empty or short is never used: a
+/// mode that needs it answers 503 (BigCommerce retries once the secret is fixed) and nothing is
+/// enqueued, even for a caller who sends that very value; in `either` mode the other, usable
+/// credential still authenticates.
+#[tokio::test]
+async fn an_unusable_webhook_credential_is_503_and_nothing_is_enqueued() {
+    const STRONG: &str = "q7JcVh2LxP9mWbT4sKzR8nYdF3gA6eU1oHiC5vQ0wXyZ";
+    let signed = |key: &str| {
+        let sig = sign(key.as_bytes(), "m", SIGNED_AT, ORDER.as_bytes());
+        vec![
+            ("webhook-id".to_owned(), "m".to_owned()),
+            ("webhook-timestamp".to_owned(), SIGNED_AT.to_string()),
+            ("webhook-signature".to_owned(), format!("v1,{sig}")),
+        ]
+    };
+    let header = |value: &str| vec![("x-webhook-secret".to_owned(), value.to_owned())];
+    let cases = [
+        // (mode, webhook_secret, client_secret, headers, expected)
+        (
+            AuthMode::Header,
+            Some("REPLACE_ME"),
+            None,
+            header("REPLACE_ME"),
+            503,
+        ),
+        (AuthMode::Header, Some(""), None, header(""), 503),
+        (AuthMode::Header, None, None, header("x"), 503),
+        (
+            AuthMode::Signature,
+            None,
+            Some("short"),
+            signed("short"),
+            503,
+        ),
+        (
+            AuthMode::Signature,
+            None,
+            Some("REPLACE_ME"),
+            signed("REPLACE_ME"),
+            503,
+        ),
+        (
+            AuthMode::Either,
+            Some("REPLACE_ME"),
+            None,
+            header("REPLACE_ME"),
+            503,
+        ),
+        (
+            AuthMode::Either,
+            Some("REPLACE_ME"),
+            Some(STRONG),
+            signed(STRONG),
+            200,
+        ),
+        (
+            AuthMode::Either,
+            Some("REPLACE_ME"),
+            Some(STRONG),
+            header("REPLACE_ME"),
+            401,
+        ),
+        (AuthMode::Both, Some(STRONG), Some(""), header(STRONG), 503),
+    ];
+    for (i, (mode, webhook_secret, client_secret, headers, expected)) in
+        cases.into_iter().enumerate()
+    {
+        let field = |name: &str, v: Option<&str>| {
+            v.map(|v| format!(r#","{name}":"{v}""#)).unwrap_or_default()
+        };
+        let secret = StoreSecret::from_json(&format!(
+            r#"{{"store_hash":"abc123","access_token":"t"{}{}}}"#,
+            field("webhook_secret", webhook_secret),
+            field("client_secret", client_secret)
+        ))
+        .unwrap();
+        let options = IntakeOptions {
+            auth: mode,
+            ..IntakeOptions::default()
+        };
+        let (intake, queue, _) = in_memory(secret, options);
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let resp = intake
+            .handle_at(
+                request("POST", "/webhooks/bigcommerce", &headers, ORDER),
+                SIGNED_AT,
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), expected, "case {i}");
+        assert_eq!(
+            queue.bodies().len(),
+            usize::from(expected == 200),
+            "case {i}"
+        );
+    }
 }

@@ -34,7 +34,7 @@ async fn table(aws: &Aws) -> String {
 
 fn intake(aws: &Aws, queue_url: &str, table: &str) -> Intake {
     let secret = StoreSecret::from_json(
-        r#"{"store_hash":"abc123","access_token":"t","webhook_secret":"s3cret"}"#,
+        r#"{"store_hash":"abc123","access_token":"t","webhook_secret":"s3cret-of-the-moto-tests-0123456789"}"#,
     )
     .unwrap();
     Intake {
@@ -57,7 +57,7 @@ fn webhook(hash: &str) -> Request {
     lambda_http::http::Request::builder()
         .method("POST")
         .uri("/webhooks/bigcommerce")
-        .header("x-webhook-secret", "s3cret")
+        .header("x-webhook-secret", "s3cret-of-the-moto-tests-0123456789")
         .body(Body::Text(body))
         .unwrap()
 }
@@ -153,7 +153,10 @@ fn delivery(store: &str, secret_of: &str, hash: &str) -> Request {
     lambda_http::http::Request::builder()
         .method("POST")
         .uri("/webhooks/bigcommerce")
-        .header("x-webhook-secret", format!("hook-{secret_of}"))
+        .header(
+            "x-webhook-secret",
+            support::stores::webhook_secret(secret_of),
+        )
         .body(Body::Text(body.to_string()))
         .unwrap()
 }

@@ -28,7 +28,7 @@ fn the_sample_setup_request_is_read_whole() {
     assert_eq!(s.user_email.as_deref(), Some("nancy@northwind.example"));
     assert_eq!(s.from[0].identity, "NORTHWIND-AN01");
     assert_eq!(s.to[0].identity, "ACME-SUPPLY");
-    assert!(s.sender_secret_matches(&SecretString::from("s3cret-for-tests")));
+    assert!(s.sender_secret_matches(&SecretString::from("s3cret-for-tests-0123456789abcdefgh")));
     assert!(!s.sender_secret_matches(&SecretString::from("s3cret-for-test")));
     assert!(!format!("{s:?}").contains("s3cret"));
     let contact_only = SETUP.replace(

@@ -28,8 +28,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const STORE: &str = "demo42";
 pub(crate) const TOKEN: &str = "demo-store-token";
-const WEBHOOK_SECRET: &str = "demo-webhook-secret";
-const INBOUND_KEY: &str = "demo-inbound-key";
+const WEBHOOK_SECRET: &str = "demo-webhook-secret-0123456789abcdef";
+const INBOUND_KEY: &str = "demo-inbound-key-0123456789abcdefgh";
 
 fn step(t0: Instant, what: &str) {
     println!("[{:>6.1}s] {what}", t0.elapsed().as_secs_f64());

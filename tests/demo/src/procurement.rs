@@ -20,7 +20,7 @@ pub const PROCUREMENT_BUYER: &str = "ACME-TX-AN01";
 const SAMPLE_PO: &str =
     include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
 /// The secret the procurement system and the store share.
-const SHARED_SECRET: &str = "s3cret-for-tests";
+const SHARED_SECRET: &str = "s3cret-for-tests-0123456789abcdefgh";
 /// The sample punch-out setup request (its `From` and shopper replaced by Acme Texas's).
 const SAMPLE_SETUP: &str =
     include_str!("../../../functions/webhook-intake/events/cxml/punchout-setup-request.xml");

@@ -1,20 +1,13 @@
 //! The SAM template and the workspace agree: every function in `infra/template.yaml` points at a
-//! workspace crate whose binary has the crate's name, builds with cargo-lambda on arm64, and every
-//! function crate is in the template.
+//! workspace crate whose binary has the crate's name, builds with cargo-lambda on arm64, every
+//! function crate is in the template, and `cargo lambda deploy` would give each function the
+//! timeout and memory the template gives it.
+
+mod cfn;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-use serde_norway::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("infra/template.yaml")).unwrap();
-    serde_norway::from_str(&text).unwrap()
-}
+use cfn::{root, short_ref, template, Deploy};
 
 /// Function crates: folders under `functions/` whose Cargo.toml declares a binary of the folder's name.
 fn function_crates() -> BTreeSet<String> {
@@ -136,14 +129,6 @@ fn large_inbound_batches_come_with_a_batching_window() {
     );
 }
 
-/// The target of a `!Ref X` (YAML short form) or `{Ref: X}`.
-fn short_ref(v: &Value) -> Option<&str> {
-    match v {
-        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str(),
-        _ => v["Ref"].as_str(),
-    }
-}
-
 /// Schedules live in the stack's own, CloudFormation-named group under short fixed names, so two
 /// stacks in one account never collide and no stack name is too long for the 64-character limit.
 #[test]
@@ -189,4 +174,43 @@ fn schedules_are_in_the_stack_s_own_group_under_short_names() {
         }
     }
     assert!(seen >= 4, "expected the four schedules, found {seen}");
+}
+
+/// `[package.metadata.lambda.deploy]` of each function crate (what `cargo lambda deploy` uses)
+/// and the template give a function the same timeout and memory: the worker's 300 s is what the
+/// inbound queue's visibility timeout is sized on, whichever way it is deployed.
+#[test]
+fn cargo_lambda_deploy_and_the_template_agree_on_timeout_and_memory() {
+    let deploy = Deploy::default_parameters();
+    let globals = &deploy.t["Globals"]["Function"];
+    let mut checked = 0;
+    for (name, resource) in deploy.resources_of("AWS::Serverless::Function") {
+        let props = &resource["Properties"];
+        let krate = props["CodeUri"]
+            .as_str()
+            .and_then(|c| c.strip_prefix("../functions/"))
+            .unwrap();
+        let manifest =
+            std::fs::read_to_string(root().join("functions").join(krate).join("Cargo.toml"))
+                .unwrap();
+        let manifest: toml::Table = toml::from_str(&manifest).unwrap();
+        let lambda = &manifest["package"]["metadata"]["lambda"]["deploy"];
+        for (cargo_key, template_key) in [("timeout", "Timeout"), ("memory", "MemorySize")] {
+            let in_template = deploy
+                .text(&props[template_key])
+                .or_else(|| deploy.text(&globals[template_key]))
+                .unwrap_or_else(|| panic!("{name}: no {template_key}"));
+            let in_cargo = lambda
+                .get(cargo_key)
+                .and_then(toml::Value::as_integer)
+                .unwrap_or_else(|| panic!("functions/{krate}: no {cargo_key}"));
+            assert_eq!(
+                in_template,
+                in_cargo.to_string(),
+                "{name}: {template_key} in the template vs {cargo_key} in functions/{krate}/Cargo.toml"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, function_crates().len());
 }

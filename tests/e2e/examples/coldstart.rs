@@ -151,7 +151,7 @@ async fn main() -> Result<(), Error> {
         .secret_string(
             json!({"store_hash": STORE, "access_token": TOKEN,
                 // The console fixtures' header secret.
-                "webhook_secret": "local-webhook-secret"})
+                "webhook_secret": "local-webhook-secret-0123456789abcdef"})
             .to_string(),
         )
         .send()

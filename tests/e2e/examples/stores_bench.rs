@@ -287,7 +287,7 @@ async fn instances(
     let first = hashes.first().map(String::as_str).unwrap_or_default();
     let inbound = http_post(
         "/inbound",
-        &format!("key-{first}"),
+        &stores::inbound_key(first),
         &json!([company(first, 20_000)]),
     );
     Ok(vec![

@@ -44,7 +44,11 @@ impl Rig {
     async fn apply(&self, batch: &[Value]) -> usize {
         let answer = answer_of(
             &self.intake,
-            &http_post("/inbound", &format!("key-{STORE}"), &json!(batch)),
+            &http_post(
+                "/inbound",
+                &b2b_test_support::stores::inbound_key(STORE),
+                &json!(batch),
+            ),
         )
         .await;
         assert_eq!(answer["statusCode"], 202, "{answer}");
@@ -179,7 +183,11 @@ async fn the_erp_builds_a_parent_with_branches_terms_credit_and_a_sales_rep() {
     net31["company"]["payment_terms"] = json!({"net_days": 31});
     let refused = answer_of(
         &rig.intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!([net31])),
+        &http_post(
+            "/inbound",
+            &b2b_test_support::stores::inbound_key(STORE),
+            &json!([net31]),
+        ),
     )
     .await;
     assert_eq!(refused["statusCode"], 400, "{refused}");

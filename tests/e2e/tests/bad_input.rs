@@ -29,9 +29,9 @@ use serde_json::{json, Map, Value};
 use webhook_intake::verify::{sign, signing_key};
 use webhook_intake::{AuthMode, Intake, IntakeOptions};
 
-const WEBHOOK_SECRET: &str = "hook-secret-bad-input";
-const CLIENT_SECRET: &str = "client-secret-bad-input";
-const INBOUND_KEY: &str = "inbound-key-bad-input";
+const WEBHOOK_SECRET: &str = "hook-secret-bad-input-0123456789abcdef";
+const CLIENT_SECRET: &str = "client-secret-bad-input-0123456789abcdef";
+const INBOUND_KEY: &str = "inbound-key-bad-input-0123456789abcdef";
 const NOW: i64 = 1_764_160_000;
 
 fn config(cases: u32) -> Config {

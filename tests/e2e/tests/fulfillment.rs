@@ -81,7 +81,7 @@ async fn the_erp_ships_an_order_and_the_buyer_sees_tracking() {
 
     let intake = start_function("webhook-intake", &env).await;
     let worker = start_function("upsert-worker", &env).await;
-    let key = format!("key-{STORE}");
+    let key = b2b_test_support::stores::inbound_key(STORE);
     let snapshot = command(
         "inventory.set",
         "SNAP-1",

@@ -36,11 +36,11 @@ use webhook_intake::{AuthMode, Intake, IntakeOptions};
 const STORE: &str = "abc123";
 const STORE_TOKEN: &str = "stk-Q7hW2mLx9RpZ4vKc";
 const REVOKED_TOKEN: &str = "stk-revoked-Jd83nBq1Ls";
-const WEBHOOK_SECRET: &str = "whk-Ff3Kd92LqaTy7Uo";
-const CLIENT_SECRET: &str = "csk-Pp0Ws7Ee4RtNb6Mz";
-const INBOUND_KEY: &str = "ibk-Zz5Yy6Xx7WwVv8Uu";
+const WEBHOOK_SECRET: &str = "whk-Ff3Kd92LqaTy7Uo-Hs81Kd02Mx6Qp4Lz";
+const CLIENT_SECRET: &str = "csk-Pp0Ws7Ee4RtNb6Mz-Ty3Ui8Op1As5Df";
+const INBOUND_KEY: &str = "ibk-Zz5Yy6Xx7WwVv8Uu-Tt9Ss0Rr1Qq2Pp";
 /// A near miss of the webhook secret a forger sends: refused, and not logged either.
-const FORGED_SECRET: &str = "whk-Ff3Kd92LqaTy7U0";
+const FORGED_SECRET: &str = "whk-Ff3Kd92LqaTy7Uo-Hs81Kd02Mx6Qp4L2";
 const SECRETS: [&str; 6] = [
     STORE_TOKEN,
     REVOKED_TOKEN,

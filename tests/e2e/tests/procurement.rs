@@ -22,7 +22,7 @@ const SAMPLE: &str =
 fn procurement(document_url: &str) -> Value {
     json!({"procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
         "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": "s3cret-for-tests", "deployment_mode": "test",
+            "shared_secret": "s3cret-for-tests-0123456789abcdefgh", "deployment_mode": "test",
             "document_url": document_url}]}})
 }
 
@@ -142,7 +142,11 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     // Sent again: the same answer, nothing queued. A wrong secret: 401, nothing queued.
     let again = post_cxml(&intake, SAMPLE).await;
     assert_eq!(cxml_status(&again), 200, "{again}");
-    let forged = post_cxml(&intake, &SAMPLE.replace("s3cret-for-tests", "guessed")).await;
+    let forged = post_cxml(
+        &intake,
+        &SAMPLE.replace("s3cret-for-tests-0123456789abcdefgh", "guessed"),
+    )
+    .await;
     assert_eq!(
         (forged["statusCode"].as_i64(), cxml_status(&forged)),
         (Some(200), 401),

@@ -30,7 +30,7 @@ fn procurement(storefront: &str, document_url: &str) -> Value {
     json!({"client_id": "sandbox-client", "client_secret": "sandbox-client-secret",
         "procurement": {"supplier": [{"domain": "NetworkID", "identity": "ACME-SUPPLY"}],
         "partners": [{"name": "northwind", "sender": {"domain": "NetworkID", "identity": "NORTHWIND-AN01"},
-            "shared_secret": "s3cret-for-tests", "deployment_mode": "test", "document_url": document_url}],
+            "shared_secret": "s3cret-for-tests-0123456789abcdefgh", "deployment_mode": "test", "document_url": document_url}],
         "punchout": {"storefront_url": storefront, "landing_path": "/b2b/catalog"}}})
 }
 
@@ -221,7 +221,11 @@ async fn a_buyer_punches_out_fills_a_cart_and_its_purchase_order_becomes_an_orde
             "tracking_number": "1Z999AA10000000042", "shipping_provider": "ups"}});
     let answer = answer_of(
         &intake,
-        &b2b_test_support::lambda::http_post("/inbound", &format!("key-{STORE}"), &json!([ship])),
+        &b2b_test_support::lambda::http_post(
+            "/inbound",
+            &b2b_test_support::stores::inbound_key(STORE),
+            &json!([ship]),
+        ),
     )
     .await;
     assert_eq!(answer["statusCode"], 202, "{answer}");

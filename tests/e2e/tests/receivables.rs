@@ -40,7 +40,11 @@ async fn apply(
 ) -> Value {
     let answer = answer_of(
         intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!(batch)),
+        &http_post(
+            "/inbound",
+            &b2b_test_support::stores::inbound_key(STORE),
+            &json!(batch),
+        ),
     )
     .await;
     assert_eq!(answer["statusCode"], 202, "{answer}");
@@ -101,7 +105,11 @@ async fn the_erp_invoices_a_buyer_pays_and_the_cash_comes_back() {
     wrong["invoice"]["lines"] = json!([{"sku": "A", "quantity": 1, "unit_price": "80"}]);
     let refused = answer_of(
         &intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!([wrong])),
+        &http_post(
+            "/inbound",
+            &b2b_test_support::stores::inbound_key(STORE),
+            &json!([wrong]),
+        ),
     )
     .await;
     assert_eq!(refused["statusCode"], 400, "{refused}");

@@ -141,7 +141,7 @@ async fn load_pages(
         .create_secret()
         .name(&app)
         .secret_string(
-            json!({"client_id": "app-client", "client_secret": "app-SECRET"}).to_string(),
+            json!({"client_id": "app-client", "client_secret": "app-SECRET-0123456789abcdef0123456789"}).to_string(),
         )
         .send()
         .await
@@ -165,7 +165,9 @@ async fn load_pages(
         let claims = json!({"aud": "app-client", "iss": "bc", "iat": now, "nbf": now - 5,
             "exp": now + 600, "sub": format!("stores/{store}"),
             "user": {"id": 7, "email": "owner@example.com"}, "owner": {"id": 7, "email": "owner@example.com"}});
-        let jwt = auth_callback::signed_payload::sign(&claims, "app-SECRET").unwrap();
+        let jwt =
+            auth_callback::signed_payload::sign(&claims, "app-SECRET-0123456789abcdef0123456789")
+                .unwrap();
         let mut event = http_post("/load", "-", &json!(null));
         event["rawQueryString"] = json!(format!("signed_payload_jwt={jwt}"));
         event["requestContext"]["http"]["method"] = json!("GET");

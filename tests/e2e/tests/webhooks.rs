@@ -31,8 +31,8 @@ use sha2::{Digest, Sha256};
 use webhook_intake::verify::{sign, signing_key};
 
 const STORE: &str = "abc123";
-const WEBHOOK_SECRET: &str = "hook-s3cret-e2e";
-const CLIENT_SECRET: &str = "app-client-secret-e2e";
+const WEBHOOK_SECRET: &str = "hook-s3cret-e2e-0123456789abcdef0123";
+const CLIENT_SECRET: &str = "app-client-secret-e2e-0123456789abcdef";
 const DELIVERIES: usize = 1_000;
 const DUPLICATES: usize = 200;
 const BAD: usize = 50;

@@ -18,10 +18,21 @@ pub async fn create_secrets(sdk: &aws_config::SdkConfig, prefix: &str, secrets: 
     }
 }
 
-/// A store secret with the sandbox's token for `store` (`token-{store}`).
+/// The inbound API key of `store`'s secret (as long as a deployed one must be).
+pub fn inbound_key(store: &str) -> String {
+    format!("key-{store}-for-the-tests-0123456789abcdef")
+}
+
+/// The webhook header secret of `store`'s secret (as long as a deployed one must be).
+pub fn webhook_secret(store: &str) -> String {
+    format!("hook-{store}-for-the-tests-0123456789abcdef")
+}
+
+/// A store secret with the sandbox's token for `store` (`token-{store}`), its
+/// [`inbound_key`] and [`webhook_secret`].
 pub fn store_secret_json(store: &str) -> Value {
     json!({"store_hash": store, "access_token": format!("token-{store}"),
-        "inbound_api_key": format!("key-{store}"), "webhook_secret": format!("hook-{store}")})
+        "inbound_api_key": inbound_key(store), "webhook_secret": webhook_secret(store)})
 }
 
 /// The registry record of `store` installed as an app, its secret `{prefix}{store}`.

@@ -61,6 +61,7 @@ async fn start_page(
         ));
     };
     let partner = partner_of(
+        &secret,
         config,
         &setup.sender,
         |s| setup.sender_secret_matches(s),

@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::credential::UnusableCredential;
 use super::manager::{SecretError, SecretsApi, AWSCURRENT};
 use super::store_secret::StoreSecret;
 
@@ -66,8 +67,12 @@ impl SecretSource for StaticCredentials {
 
 impl Credentials for StaticCredentials {
     fn current(&self) -> BoxFuture<'_, Result<Arc<StoreAuth>, CredentialsError>> {
-        let auth = Arc::new(self.0.auth());
-        Box::pin(async move { Ok(auth) })
+        let auth = self
+            .0
+            .auth()
+            .map(Arc::new)
+            .map_err(CredentialsError::permanent);
+        Box::pin(async move { auth })
     }
     fn refresh<'a>(
         &'a self,
@@ -77,10 +82,13 @@ impl Credentials for StaticCredentials {
     }
 }
 
+/// The client's view of a secret: its store and token, or why the token may not be sent.
+type Auth = Result<Arc<StoreAuth>, UnusableCredential>;
+
 /// One read of the secret: the whole secret and the client's view of it, read together.
 struct Entry {
     secret: Arc<StoreSecret>,
-    auth: Arc<StoreAuth>,
+    auth: Auth,
     read_at: Instant,
 }
 
@@ -139,12 +147,12 @@ impl<F: SecretFetcher> SecretCache<F> {
 
     async fn read(&self) -> Result<Entry, SecretError> {
         let raw = self.fetcher.fetch(&self.secret_id).await?;
-        let secret = StoreSecret::from_json(raw.expose_secret()).map_err(|reason| {
-            SecretError::Malformed {
+        let secret = StoreSecret::from_json(raw.expose_secret())
+            .map_err(|reason| SecretError::Malformed {
                 what: format!("secret `{}`", self.secret_id),
                 reason,
-            }
-        })?;
+            })?
+            .with_secret_id(&self.secret_id);
         if let Some(expected) = &self.expected_store {
             if &secret.store_hash != expected {
                 return Err(SecretError::Malformed {
@@ -157,8 +165,12 @@ impl<F: SecretFetcher> SecretCache<F> {
             }
         }
         tracing::debug!(secret_id = %self.secret_id, "store secret read");
+        let auth = secret.auth().map(Arc::new);
+        if let Err(e) = &auth {
+            tracing::error!(secret_id = %self.secret_id, field = %e.field, error = %e, "the store secret's token is unusable; no BigCommerce call is made with it");
+        }
         Ok(Entry {
-            auth: Arc::new(secret.auth()),
+            auth,
             secret: Arc::new(secret),
             read_at: Instant::now(),
         })
@@ -166,7 +178,7 @@ impl<F: SecretFetcher> SecretCache<F> {
 
     /// The cached entry, read again when older than the TTL; a stale one while reads fail
     /// retryably. Returns (secret, auth).
-    async fn fresh(&self) -> Result<(Arc<StoreSecret>, Arc<StoreAuth>), SecretError> {
+    async fn fresh(&self) -> Result<(Arc<StoreSecret>, Auth), SecretError> {
         let mut slot = self.slot.lock().await;
         if let Some(e) = slot.as_ref() {
             if e.read_at.elapsed() < self.ttl {
@@ -191,10 +203,10 @@ impl<F: SecretFetcher> SecretCache<F> {
     }
 
     /// Reads the secret again after `rejected` was refused, unless another caller already did.
-    async fn reread(&self, rejected: &Arc<StoreAuth>) -> Result<Arc<StoreAuth>, SecretError> {
+    async fn reread(&self, rejected: &Arc<StoreAuth>) -> Result<Auth, SecretError> {
         let mut slot = self.slot.lock().await;
         if let Some(e) = slot.as_ref() {
-            if !Arc::ptr_eq(&e.auth, rejected) {
+            if !e.auth.as_ref().is_ok_and(|a| Arc::ptr_eq(a, rejected)) {
                 return Ok(e.auth.clone());
             }
         }
@@ -213,14 +225,18 @@ impl<F: SecretFetcher> SecretSource for SecretCache<F> {
 
 impl<F: SecretFetcher> Credentials for SecretCache<F> {
     fn current(&self) -> BoxFuture<'_, Result<Arc<StoreAuth>, CredentialsError>> {
-        Box::pin(async move { Ok(self.fresh().await?.1) })
+        Box::pin(async move { self.fresh().await?.1.map_err(CredentialsError::permanent) })
     }
 
     fn refresh<'a>(
         &'a self,
         rejected: &'a Arc<StoreAuth>,
     ) -> BoxFuture<'a, Result<Arc<StoreAuth>, CredentialsError>> {
-        Box::pin(async move { Ok(self.reread(rejected).await?) })
+        Box::pin(async move {
+            self.reread(rejected)
+                .await?
+                .map_err(CredentialsError::permanent)
+        })
     }
 }
 
@@ -348,6 +364,25 @@ pub(crate) mod tests {
             e.inner().downcast_ref::<SecretError>(),
             Some(SecretError::Malformed { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_placeholder_token_fails_the_client_permanently_naming_the_secret() {
+        let cache = SecretCache::new(
+            ScriptedFetcher::new(vec![Ok(secret_json("abc", "REPLACE_ME"))]),
+            "stack/bigcommerce/store/abc",
+            Duration::from_secs(600),
+        );
+        let e = Credentials::current(&cache).await.unwrap_err();
+        assert!(!e.is_retryable());
+        let text = e.to_string();
+        assert!(
+            text.contains("`access_token` in secret `stack/bigcommerce/store/abc`"),
+            "{text}"
+        );
+        // The rest of the secret is still served (webhook and inbound authentication).
+        let whole = SecretSource::current(&cache).await.unwrap();
+        assert_eq!(whole.secret_name(), "stack/bigcommerce/store/abc");
     }
 
     #[tokio::test]

@@ -201,7 +201,11 @@ pub async fn northwind_company(
         "admin": {"first_name": "Nancy", "last_name": "Davolio", "email": "nancy@northwind.example"}}});
     let answer = answer_of(
         intake,
-        &http_post("/inbound", &format!("key-{STORE}"), &json!([company])),
+        &http_post(
+            "/inbound",
+            &b2b_test_support::stores::inbound_key(STORE),
+            &json!([company]),
+        ),
     )
     .await;
     assert_eq!(answer["statusCode"], 202, "{answer}");
