@@ -1,10 +1,13 @@
-//! Moves dead-lettered messages back to the inbound queue after a fix.
+//! Moves dead-lettered messages back to the inbound queue after a fix (`make redrive`).
 //!
-//! Each dead-letter message carries the original body under `original` (as written by the
-//! worker); messages SQS itself moved after `maxReceiveCount` are the original body already. A
-//! message is deleted from the dead-letter queue only after its original was sent.
+//! Each dead-letter message carries the original body under `original` (a
+//! [`DeadLetter`], as written by the worker); messages SQS itself moved after `maxReceiveCount`
+//! are the original body already. A message is deleted from the dead-letter queue only after
+//! its original was sent. (The SQS console's redrive sends the dead letters back as they are;
+//! the worker opens them itself, so both ways work.)
 
 use aws_sdk_sqs::Client;
+use b2b_commands::DeadLetter;
 use serde_json::Value;
 
 /// What a redrive did.
@@ -16,13 +19,10 @@ pub struct Redriven {
 
 /// The body to send back: `original` of a worker dead-letter, else the message as it is.
 pub fn original_body(dead_letter: &str) -> String {
-    match serde_json::from_str::<Value>(dead_letter) {
-        Ok(v) => match v.get("original").and_then(Value::as_str) {
-            Some(original) if v.get("error").is_some() => original.to_owned(),
-            _ => dead_letter.to_owned(),
-        },
-        Err(_) => dead_letter.to_owned(),
-    }
+    serde_json::from_str::<Value>(dead_letter)
+        .ok()
+        .and_then(|v| DeadLetter::open(&v))
+        .map_or_else(|| dead_letter.to_owned(), |letter| letter.original)
 }
 
 /// Moves up to `limit` messages from `dlq_url` to `inbound_url`.

@@ -1,6 +1,8 @@
 //! upsert-worker with its real AWS peers (moto: DynamoDB state table, SQS dead-letter and inbound
 //! queues) and the BigCommerce sandbox: the poison message lands in the real dead-letter queue
-//! with its reason, the replay writes nothing, and `redrive` moves the fixed message back.
+//! with its reason, the replay writes nothing, and `redrive` moves the fixed message back; a dead
+//! letter moved back as it is (the console's redrive) is processed, and an idempotency key is
+//! bound to its command in the real table.
 //!
 //! `make test` starts moto and sets `AWS_ENDPOINT_URL`; without it these tests fail.
 
@@ -25,30 +27,130 @@ fn company(ext: &str, email: &str) -> Value {
         "admin":{"first_name":"A","last_name":"B","email":"ab@moto.example"}}})
 }
 
-#[tokio::test]
-async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() {
-    let sdk = support::moto().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = support::state_table(&sdk).await;
-    let dlq = support::queue(&sdk, "dlq").await;
-    let inbound = support::queue(&sdk, "inbound").await;
-    let sandbox = support::sandbox(support::unlimited()).await;
-    let client = support::client(&sandbox, ClientOptions::default());
-    let worker = Worker {
+/// A worker for `sandbox` with moto's state table and dead-letter queue `dlq`.
+async fn moto_worker(
+    sdk: &aws_config::SdkConfig,
+    sandbox: &bc_sandbox::RunningSandbox,
+    dlq: &str,
+) -> Worker {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let table = support::state_table(sdk).await;
+    let client = support::client(sandbox, ClientOptions::default());
+    Worker {
         engine: Engine::new(
             client,
-            Arc::new(DynamoState::new(dynamo.clone(), &table)),
+            Arc::new(DynamoState::new(dynamo, &table)),
             "external_id".into(),
         ),
         mapping: None,
-        dead_letters: Arc::new(SqsQueue::new(sqs.clone(), &dlq)),
+        dead_letters: Arc::new(SqsQueue::new(sqs, dlq)),
         visibility: None,
         events: None,
         concurrency: 4,
         max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
         stores: None,
-    };
+    }
+}
+
+/// Every message on `url` now, as the worker receives them (received `receives` times).
+async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, receives: u32) -> Vec<Value> {
+    let got = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    got.messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+                "attributes": {"ApproximateReceiveCount": receives.to_string()}, "eventSource": "aws:sqs"})
+        })
+        .collect()
+}
+
+async fn handle(worker: &Worker, records: Vec<Value>) -> Vec<String> {
+    let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let resp = worker.handle(&event).await;
+    resp.batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dead_letter_moved_back_as_it_is_is_applied_and_a_reused_key_is_refused() {
+    let sdk = support::moto().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dlq = support::queue(&sdk, "dlq").await;
+    let inbound = support::queue(&sdk, "inbound").await;
+    let sandbox = support::sandbox(support::unlimited()).await;
+    let worker = moto_worker(&sdk, &sandbox, &dlq).await;
+
+    // A buyer whose company never came is dead-lettered on its last receive.
+    let buyer = json!({"type":"user.upsert","version":1,"store_hash":"abc123","external_id":"U-M",
+        "company_external_id":"M-LATE","user":{"first_name":"M","last_name":"B",
+        "email":"mb@moto.example","role":"senior_buyer"}});
+    let mut last = record("u", &buyer);
+    last["attributes"]["ApproximateReceiveCount"] = json!(worker.max_receives.to_string());
+    assert!(handle(&worker, vec![last]).await.is_empty());
+    // The company comes; the console's redrive moves the dead letter back as it is.
+    assert!(handle(
+        &worker,
+        vec![record("c", &company("M-LATE", "late@moto.example"))]
+    )
+    .await
+    .is_empty());
+    let dead = receive_all(&sqs, &dlq, 1).await;
+    assert_eq!(dead.len(), 1);
+    for d in &dead {
+        sqs.send_message()
+            .queue_url(&inbound)
+            .message_body(d["body"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    let back = receive_all(&sqs, &inbound, 1).await;
+    assert_eq!(back.len(), 1);
+    assert!(handle(&worker, back).await.is_empty());
+    let state = support::admin(&sandbox, "state").await;
+    let buyers = support::all(&state, "users")
+        .into_iter()
+        .filter(|u| u["email"] == "mb@moto.example")
+        .count();
+    assert_eq!(buyers, 1, "the redriven buyer was created");
+
+    // An idempotency key bound in the real table: other content under it is refused.
+    let mut first = company("M-K1", "k1@moto.example");
+    first["idempotency_key"] = json!("moto-key");
+    first["company"]["admin"]["email"] = json!("admin-k1@moto.example");
+    let mut other = company("M-K2", "k2@moto.example");
+    other["idempotency_key"] = json!("moto-key");
+    other["company"]["admin"]["email"] = json!("admin-k2@moto.example");
+    assert!(handle(&worker, vec![record("k1", &first)]).await.is_empty());
+    assert!(handle(&worker, vec![record("k2", &other)]).await.is_empty());
+    let dead = receive_all(&sqs, &dlq, 1).await;
+    let reasons: Vec<&str> = dead.iter().filter_map(|d| d["body"].as_str()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("`idempotency_key` `moto-key`"),
+        "{}",
+        reasons[0]
+    );
+}
+
+#[tokio::test]
+async fn poison_goes_to_the_real_dead_letter_queue_and_redrive_brings_it_back() {
+    let sdk = support::moto().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dlq = support::queue(&sdk, "dlq").await;
+    let inbound = support::queue(&sdk, "inbound").await;
+    let sandbox = support::sandbox(support::unlimited()).await;
+    let worker = moto_worker(&sdk, &sandbox, &dlq).await;
     let batch: SqsEvent = serde_json::from_value(json!({"Records": [
         record("ok", &company("M-1", "ok@moto.example")),
         record("poison", &company("M-2", "broken")),

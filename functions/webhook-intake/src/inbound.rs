@@ -1,10 +1,15 @@
 //! `POST /inbound`: ERP/CRM commands, one or a batch, authenticated by the bearer inbound API
 //! key of every store they name, each validated against the command schema; all enqueued or
 //! none.
+//!
+//! Each command is enqueued with a `trace_id` (its sender's, else `{request id}-{index}`): the
+//! `id` the 202 answers with, which the worker's log lines, dead letters and metrics carry.
+//! An `idempotency_key` used for another command (earlier in the same request, or bound in the
+//! state table by the worker: [`KeyBinding`]) is answered 409 and nothing is enqueued.
 
 use std::sync::Arc;
 
-use b2b_commands::Command;
+use b2b_commands::{reused_keys, Command, KeyBinding};
 use b2b_shared::queue::{OutgoingMessage, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
 use bigcommerce_b2b::StoreHash;
@@ -92,8 +97,15 @@ pub fn decide(
             body: json!({ "error": "invalid commands; nothing was enqueued", "invalid": invalid }),
         });
     }
+    let reused = reused_keys(&valid);
+    if !reused.is_empty() {
+        return Err(key_conflict(&valid, reused));
+    }
+    let request_id = hex(&fastrand::u128(..).to_be_bytes());
     let mut out = Vec::with_capacity(valid.len());
-    for (index, cmd) in valid.into_iter().enumerate() {
+    for (index, mut cmd) in valid.into_iter().enumerate() {
+        cmd.trace_id
+            .get_or_insert_with(|| format!("{request_id}-{index}"));
         let body = serde_json::to_string(&cmd).map_err(|e| {
             Refusal::new(
                 StatusCode::BAD_REQUEST,
@@ -114,6 +126,53 @@ pub fn decide(
         out.push((cmd, message));
     }
     Ok(out)
+}
+
+/// The 409 for the commands of `batch` whose `idempotency_key` stands for another command
+/// (`reused`: each one's index and why), enqueueing nothing.
+fn key_conflict(batch: &[Command], reused: Vec<(usize, String)>) -> Refusal {
+    let invalid: Vec<Value> = reused
+        .into_iter()
+        .map(|(index, why)| {
+            let external_id = batch.get(index).map(|c| c.external_id.as_str());
+            json!({ "index": index, "external_id": external_id, "problems": [why] })
+        })
+        .collect();
+    Refusal {
+        status: StatusCode::CONFLICT,
+        body: json!({ "error": "an idempotency_key stands for another command; nothing was enqueued", "invalid": invalid }),
+    }
+}
+
+/// The 409 for the commands whose `idempotency_key` the state table binds to another command,
+/// if any. When the table cannot be read the commands go on: the worker checks them again and
+/// dead-letters a reused key.
+async fn known_key_conflicts(
+    intake: &Intake,
+    commands: &[(Command, OutgoingMessage)],
+) -> Option<Refusal> {
+    let now = chrono::Utc::now().timestamp();
+    let mut reused = Vec::new();
+    for (index, (cmd, _)) in commands.iter().enumerate() {
+        let Some(record) = cmd.key_record() else {
+            continue;
+        };
+        match intake.state.get_watermark(&record).await {
+            Ok(value) => {
+                let bound = value.and_then(|v| KeyBinding::from_record(&v, now));
+                reused.extend(bound.and_then(|b| b.refusal(cmd)).map(|why| (index, why)));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "idempotency keys not checked at intake; the worker checks them");
+                return None;
+            }
+        }
+    }
+    if reused.is_empty() {
+        return None;
+    }
+    let batch: Vec<Command> = commands.iter().map(|(c, _)| c.clone()).collect();
+    Some(key_conflict(&batch, reused))
 }
 
 /// Answers `POST /inbound`. Authentication: a single-store deployment checks the bearer key
@@ -157,7 +216,9 @@ pub(crate) async fn serve(intake: &Intake, headers: &HeaderMap, body: &[u8]) -> 
         Ok(c) => c,
         Err(refusal) => return refusal.into_response(),
     };
-    let request_id = hex(&fastrand::u128(..).to_be_bytes());
+    if let Some(refusal) = known_key_conflicts(intake, &commands).await {
+        return refusal.into_response();
+    }
     let messages: Vec<OutgoingMessage> = commands.iter().map(|(_, m)| m.clone()).collect();
     if let Err(e) = intake.queue.send_all(&messages).await {
         tracing::error!(error = %e, commands = messages.len(), "enqueue of inbound commands failed");
@@ -167,8 +228,9 @@ pub(crate) async fn serve(intake: &Intake, headers: &HeaderMap, body: &[u8]) -> 
         .iter()
         .enumerate()
         .map(|(i, (cmd, _))| {
-            tracing::info!(kind = cmd.kind(), external_id = %cmd.external_id, outcome = "enqueued", "inbound command accepted");
-            json!({ "index": i, "id": format!("{request_id}-{i}"), "type": cmd.kind(), "external_id": cmd.external_id })
+            let trace_id = cmd.trace_id.as_deref().unwrap_or_default();
+            tracing::info!(kind = cmd.kind(), external_id = %cmd.external_id, %trace_id, outcome = "enqueued", "inbound command accepted");
+            json!({ "index": i, "id": trace_id, "type": cmd.kind(), "external_id": cmd.external_id })
         })
         .collect();
     answer(StatusCode::ACCEPTED, json!({ "accepted": accepted }))

@@ -169,3 +169,88 @@ async fn an_unusable_inbound_key_is_503_and_nothing_is_enqueued() {
         assert!(queue.bodies().is_empty(), "{key:?}");
     }
 }
+
+fn keyed(external_id: &str, key: &str) -> Value {
+    let mut c = company(external_id);
+    c["idempotency_key"] = json!(key);
+    c
+}
+
+#[tokio::test]
+async fn the_accepted_id_is_the_trace_id_the_queued_command_carries() {
+    let h = harness(AuthMode::Header);
+    let mut own = company("C-2");
+    own["trace_id"] = json!("erp-run-5-line-2");
+    let batch = json!([company("C-1"), own]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let accepted = body_json(&resp)["accepted"].as_array().unwrap().clone();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(accepted[0]["id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert_eq!(sent[0]["trace_id"], accepted[0]["id"]);
+    assert_eq!(
+        accepted[1]["id"], "erp-run-5-line-2",
+        "a sender's own trace id is kept"
+    );
+    assert_eq!(sent[1]["trace_id"], "erp-run-5-line-2");
+}
+
+#[tokio::test]
+async fn a_key_reused_for_other_content_in_one_request_is_409_and_nothing_is_enqueued() {
+    let h = harness(AuthMode::Header);
+    let batch = json!([
+        keyed("C-1", "k-1"),
+        keyed("C-1", "k-1"),
+        keyed("C-2", "k-1")
+    ])
+    .to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let body = body_json(&resp);
+    let invalid = body["invalid"].as_array().unwrap();
+    assert_eq!(invalid.len(), 1, "{body}");
+    assert_eq!(invalid[0]["index"], 2, "an identical repeat is no conflict");
+    assert!(
+        invalid[0]["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("`idempotency_key` `k-1`"),
+        "{body}"
+    );
+    assert!(h.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_key_the_state_table_binds_to_other_content_is_409() {
+    let h = harness(AuthMode::Header);
+    let first = b2b_commands::Command::from_value(keyed("C-1", "k-2")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let bound = b2b_commands::KeyBinding::of(&first, now);
+    b2b_shared::state::Watermarks::put_watermark_until(
+        h.state.as_ref(),
+        &first.key_record().unwrap(),
+        &bound.to_record(),
+        bound.expires_at,
+    )
+    .await
+    .unwrap();
+    let same = keyed("C-1", "k-2").to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &same)).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED, "a replay is accepted");
+    let other = keyed("C-9", "k-2").to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &other)).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let body = body_json(&resp);
+    assert!(
+        body["invalid"][0]["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("`idempotency_key` `k-2`"),
+        "{body}"
+    );
+    assert_eq!(h.sent().len(), 1, "only the replay was enqueued");
+}

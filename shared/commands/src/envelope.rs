@@ -1,8 +1,8 @@
 //! The envelope of an inbound command from an ERP/CRM system (schema
 //! `schemas/inbound-command.v1.schema.json`).
 //!
-//! Every command carries `type`, `version`, `store_hash`, the source system's `external_id` and an
-//! optional `idempotency_key`; the payload depends on the type ([`Action`], one struct per type in
+//! Every command carries `type`, `version`, `store_hash`, the source system's `external_id`, an
+//! optional `idempotency_key` and an optional `trace_id`; the payload depends on the type ([`Action`], one struct per type in
 //! its own module). Parsing refuses unknown fields (a typo must not silently drop data) and
 //! [`Command::from_value`] reports every problem at once: the schema's, then the command's own
 //! checks ([`CommandSpec::problems`](crate::spec::CommandSpec::problems)).
@@ -23,9 +23,16 @@ pub struct Command {
     pub store_hash: String,
     /// The source system's id of the entity.
     pub external_id: String,
-    /// Replays with the same key are applied once.
+    /// Replays with the same key are applied once. A key is bound to the first command sent
+    /// with it ([`KeyBinding`](crate::KeyBinding)): another command with the same key is
+    /// refused, naming `idempotency_key`, never skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// The id that follows the command from its sender through the queue, the worker's log
+    /// lines and the dead-letter queue: the sender's own, or the `id` `POST /inbound` answered
+    /// with. Not part of what the command says (a replay with another trace id is a replay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// What to do.
     #[serde(flatten)]
     pub action: Action,
@@ -99,22 +106,33 @@ impl Command {
         serde_json::to_string(&rest).unwrap_or_default()
     }
 
-    /// The key replays are recognised by: the idempotency key, else type + external id + content.
+    /// What the command says, as 32 hex characters (a SHA-256 prefix of its JSON without its
+    /// `idempotency_key` and `trace_id`): two commands with the same digest are the same
+    /// command.
+    pub fn content_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut content = self.clone();
+        content.idempotency_key = None;
+        content.trace_id = None;
+        let body = serde_json::to_vec(&content).unwrap_or_default();
+        let digest = Sha256::digest(&body);
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The key replays are recognised by (done markers, FIFO deduplication ids): the store, the
+    /// idempotency key and the content digest; without a key, the type, the external id and the
+    /// content digest. The same key with other content is another command, which the worker
+    /// refuses ([`KeyBinding`](crate::KeyBinding)), so no marker of the first ever skips it.
     pub fn dedupe_key(&self) -> String {
+        let digest = self.content_digest();
         match &self.idempotency_key {
-            Some(k) => format!("{}#{}", self.store_hash, k),
-            None => {
-                use sha2::{Digest, Sha256};
-                let body = serde_json::to_vec(self).unwrap_or_default();
-                let digest = Sha256::digest(&body);
-                let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                format!(
-                    "{}#{}#{}#{hex}",
-                    self.store_hash,
-                    self.kind(),
-                    self.external_id
-                )
-            }
+            Some(k) => format!("{}#{k}#{digest}", self.store_hash),
+            None => format!(
+                "{}#{}#{}#{digest}",
+                self.store_hash,
+                self.kind(),
+                self.external_id
+            ),
         }
     }
 }
@@ -311,14 +329,43 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_key_with_other_content_is_not_taken_for_a_replay() {
+        let mut v = company_upsert();
+        v["idempotency_key"] = json!("batch-7-line-3");
+        let first = Command::from_value(v.clone()).unwrap();
+        assert_eq!(
+            first.dedupe_key(),
+            Command::from_value(v.clone()).unwrap().dedupe_key(),
+            "an identical replay is recognised"
+        );
+        v["company"]["name"] = json!("Another Company");
+        let other = Command::from_value(v).unwrap();
+        assert_ne!(first.dedupe_key(), other.dedupe_key());
+    }
+
+    #[test]
+    fn a_trace_id_travels_with_the_command_and_is_not_its_content() {
+        let mut v = company_upsert();
+        let plain = Command::from_value(v.clone()).unwrap();
+        v["trace_id"] = json!("0af7651916cd43dd8448eb211c80319c-0");
+        let traced = Command::from_value(v.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&traced).unwrap(), v);
+        assert_eq!(traced.dedupe_key(), plain.dedupe_key());
+        v["trace_id"] = json!("has spaces");
+        let err = Command::from_value(v).unwrap_err();
+        assert!(err.to_string().contains("`trace_id`"), "{err}");
+    }
+
+    #[test]
     fn dedupe_key_prefers_the_idempotency_key() {
         let mut v = company_upsert();
         let plain = Command::from_value(v.clone()).unwrap().dedupe_key();
         assert!(plain.starts_with("abc123#company.upsert#C-1001#"));
         v["idempotency_key"] = json!("batch-7-line-3");
+        let keyed = Command::from_value(v).unwrap();
         assert_eq!(
-            Command::from_value(v).unwrap().dedupe_key(),
-            "abc123#batch-7-line-3"
+            keyed.dedupe_key(),
+            format!("abc123#batch-7-line-3#{}", keyed.content_digest())
         );
     }
 }

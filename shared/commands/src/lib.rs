@@ -3,7 +3,9 @@
 //! the functions (webhook-intake, upsert-worker), the demo and the tests share these types.
 //!
 //! - [`InboundMessage`]: what the inbound queue carries, either an ERP/CRM [`Command`] or a
-//!   normalized BigCommerce [`WebhookEvent`] from webhook-intake.
+//!   normalized BigCommerce [`WebhookEvent`] from webhook-intake. A queue message's body is one
+//!   message or an array of them (each processed or refused on its own by the worker), or a
+//!   [`DeadLetter`] sent back by a redrive.
 //! - Every message has a `type` and a `version` (`1`); unknown types and versions are refused with
 //!   a clear error, never guessed at.
 //!
@@ -13,7 +15,10 @@
 //!
 //! # Layout
 //! - [`envelope`]: [`Command`], the envelope every command shares (`type`, `version`,
-//!   `store_hash`, `external_id`, `idempotency_key`), its parsing and its keys.
+//!   `store_hash`, `external_id`, `idempotency_key`, `trace_id`), its parsing and its keys;
+//!   [`idempotency`]: an idempotency key bound to its command's content ([`KeyBinding`]).
+//! - [`dead_letter`]: [`DeadLetter`], the worker's dead-letter wrapper, written and recognised
+//!   when a redrive sends it back as it is.
 //! - [`registry`]: the one list of command types, from which [`Action`] and [`COMMAND_TYPES`]
 //!   are generated ([`with_command_registry!`] lends the list to other crates' dispatch).
 //! - [`spec`]: [`CommandSpec`], what each command declares about itself (its company, its
@@ -30,8 +35,10 @@
 pub mod address;
 pub mod company;
 pub mod customer_group;
+pub mod dead_letter;
 pub mod envelope;
 pub mod fulfillment;
+pub mod idempotency;
 pub mod inventory;
 pub mod invoice;
 pub mod metric;
@@ -55,8 +62,10 @@ pub use customer_group::{
     CategoryAccess, CategoryAccessKind, CustomerGroupData, DiscountMethod, DiscountRule,
     DiscountRuleKind,
 };
+pub use dead_letter::DeadLetter;
 pub use envelope::Command;
 pub use fulfillment::{ShipmentData, ShipmentLine};
+pub use idempotency::{reused_keys, KeyBinding};
 pub use inventory::StockLine;
 pub use invoice::{
     BalanceData, BalanceLine, InvoiceCost, InvoiceData, InvoiceKind, InvoiceLine,

@@ -390,6 +390,24 @@ fn schema_and_parser_agree_on_valid_commands() {
 }
 
 #[test]
+fn the_schema_takes_an_array_of_commands_as_the_queue_and_post_inbound_do() {
+    let validator = schema("inbound-command.v1.schema.json");
+    let batch = Value::Array(valid_commands());
+    let errors: Vec<String> = validator
+        .iter_errors(&batch)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for refused in [
+        json!([]),
+        json!([[valid("company.status")]]),
+        json!([valid("company.status"), {"type": "mystery", "version": 1}]),
+    ] {
+        assert!(!validator.is_valid(&refused), "{refused}");
+    }
+}
+
+#[test]
 fn schema_and_parser_agree_on_invalid_commands() {
     let validator = schema("inbound-command.v1.schema.json");
     for cmd in invalid_commands() {

@@ -56,6 +56,10 @@ fn split() -> Result<HashMap<String, LazyBranch>, String> {
         .into_iter()
         .flatten()
     {
+        // The array of commands: each of its items is validated against its own branch.
+        if branch.get("type").and_then(Value::as_str) == Some("array") {
+            continue;
+        }
         let Some(kind) = branch
             .pointer("/properties/type/const")
             .and_then(Value::as_str)

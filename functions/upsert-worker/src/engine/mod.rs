@@ -11,11 +11,13 @@
 //! - [`family`]: the [`Family`](family::Family) and [`Apply`](family::Apply) traits a family
 //!   implements, held-back creates for bulk requests.
 //! - [`registry`]: the handler of each command type, from the one command registry.
+//! - [`idempotency`]: a command's idempotency key bound to its content before it is applied.
 //! - [`lease`]: leases and done markers; [`ids`]: the id map's keys and diffs;
 //!   [`type_map`]: values by type.
 
 pub mod context;
 pub mod family;
+pub mod idempotency;
 pub mod ids;
 pub mod lease;
 pub mod outcome;
@@ -83,11 +85,13 @@ impl Engine {
         }
     }
 
-    /// Starts `cmd`: [`Begun::Replayed`] when it was applied before (and its family finds
-    /// nothing edited elsewhere since), else its entity's lease (a retryable error when another
-    /// delivery holds it). Every lease taken must be given to [`finish`](Self::finish).
+    /// Starts `cmd`: a permanent error when its idempotency key stands for another command
+    /// ([`idempotency::bind`]); [`Begun::Replayed`] when it was applied before (and its family
+    /// finds nothing edited elsewhere since), else its entity's lease (a retryable error when
+    /// another delivery holds it). Every lease taken must be given to [`finish`](Self::finish).
     pub async fn begin(&self, cmd: &Command) -> Result<Begun, ApplyError> {
         let cx = &self.context;
+        idempotency::bind(cx, cmd).await?;
         let handler = registry::handler(&cmd.action);
         let lease = Lease::of(cmd, handler.lease_scope());
         if cx.state.is_claimed(&lease.done_key).await? && !handler.edited_elsewhere(cx, cmd).await?

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_lambda_events::event::sqs::SqsMessage;
 use bigcommerce_b2b::b2b::B2B_BULK_MAX;
 use futures_util::StreamExt;
 
@@ -102,10 +101,9 @@ impl Worker {
         for (d, result) in chunk.into_iter().zip(results) {
             let result = self.engine.finish(d.lease, result).await;
             let kind = d.cmd.kind().to_owned();
-            let record: &SqsMessage = d.item.record;
             out.push((
                 d.item,
-                self.conclude(record, kind, result.map(Outcome::as_str))
+                self.conclude(d.item, kind, result.map(Outcome::as_str))
                     .await,
             ));
         }
@@ -120,7 +118,7 @@ impl Worker {
         let kind = d.cmd.kind().to_owned();
         (
             d.item,
-            self.conclude(d.item.record, kind, result.map(Outcome::as_str))
+            self.conclude(d.item, kind, result.map(Outcome::as_str))
                 .await,
         )
     }

@@ -35,9 +35,9 @@ impl Worker {
             let kind = || item.event().map_or_else(|| "webhook".into(), event_kind);
             let result = match leader_result {
                 Some(RecordResult::Done { .. }) => {
-                    let id = item.record.message_id.as_deref().unwrap_or("");
+                    let (id, trace_id) = (item.message_id(), item.trace_id());
                     let kind = kind();
-                    tracing::info!(message_id = %id, %kind, outcome = "coalesced", "command done");
+                    tracing::info!(message_id = %id, %trace_id, %kind, outcome = "coalesced", "command done");
                     RecordResult::Done {
                         kind,
                         outcome: "coalesced",

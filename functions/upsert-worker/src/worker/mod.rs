@@ -8,13 +8,21 @@
 //! - FIFO (a `MessageGroupId` on the record): a group's messages run in order, and after a
 //!   retryable failure the rest of that group is reported failed too, so order is kept.
 //!
+//! - A record's body may hold one message or an array of them: each is an item of the batch,
+//!   processed or refused on its own; the record is retried when any of its items is (its
+//!   finished items are then replays, its dead-lettered ones are not dead-lettered again). A
+//!   dead letter of ours sent back as it is (the SQS console's redrive) is opened and its
+//!   original processed.
+//!
 //! This module holds the batch mechanics (grouping, FIFO order, the passes); each record's body
-//! is parsed once (`record`), held-back creates go in bulk (`bulk`), webhook events for one
-//! export target are handled once (`coalesce`), and `report` answers Lambda and emits the
-//! metrics. What one command does to BigCommerce is its family's ([`crate::engine`], [`crate::families`]).
+//! is parsed once into its items (`parse`), an item is applied and concluded (`record`),
+//! held-back creates go in bulk (`bulk`), webhook events for one export target are handled once
+//! (`coalesce`), and `report` answers Lambda and emits the metrics (trace ids of the refused
+//! and retried items as a property, never a dimension). What one command does to BigCommerce is its family's ([`crate::engine`], [`crate::families`]).
 
 mod bulk;
 mod coalesce;
+mod parse;
 mod record;
 mod report;
 mod stores;
@@ -154,7 +162,7 @@ impl Worker {
             ..self.clone()
         };
         let before = self.engine.context.client.stats();
-        let items: Vec<Incoming> = event.records.iter().map(|r| batch.parse(r)).collect();
+        let items: Vec<Incoming> = batch.incoming(event).await;
         batch.handle_batch(&items, before).await
     }
 

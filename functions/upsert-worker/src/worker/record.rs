@@ -1,11 +1,14 @@
-//! One record: its body read once ([`Incoming`]), applied (or its create held back:
-//! [`Processed::Deferred`]) or handed to the webhook reactions, and its result concluded (logged,
-//! and dead-lettered when permanent).
+//! One item of a record (the record's message, or one of the array of messages its body holds):
+//! its body read once ([`Incoming`], see `parse`), applied (or its create held back:
+//! [`Processed::Deferred`]) or handed to the webhook reactions, and its result concluded
+//! (logged with its trace id, and dead-lettered when permanent).
+
+use std::borrow::Cow;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsMessage;
-use b2b_commands::{Command, InboundMessage, WebhookEvent};
+use b2b_commands::{Command, DeadLetter, WebhookEvent};
 use b2b_shared::queue::OutgoingMessage;
-use serde_json::{json, Value};
 
 use super::{RecordResult, Worker};
 use crate::engine::family::{HeldCreate, Step};
@@ -16,7 +19,12 @@ use crate::engine::Engine;
 use crate::now_secs;
 use crate::reactions;
 
-/// What a record's body turned out to be.
+/// How long the worker remembers that an item of an array message was dead-lettered, so that
+/// the message's redeliveries (for its other items) do not dead-letter it again: SQS's longest
+/// retention.
+const PARKED_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// What an item's body turned out to be.
 pub(super) enum Parsed {
     /// An inbound command.
     Command(Box<Command>),
@@ -24,18 +32,29 @@ pub(super) enum Parsed {
     Event(Box<WebhookEvent>),
 }
 
-/// A record whose body could not become a message: its type and store (as far as known) and
-/// why.
+/// A body that could not become a message: its type and store (as far as known) and why.
 pub(super) struct Refused {
-    kind: String,
-    store: Option<bigcommerce_b2b::StoreHash>,
-    reason: String,
+    /// What it said it was (`unknown` when it did not say).
+    pub(super) kind: String,
+    /// The store it named, when the hash is valid.
+    pub(super) store: Option<bigcommerce_b2b::StoreHash>,
+    /// The `trace_id` it named, when it is one.
+    pub(super) trace: Option<String>,
+    /// Why it is refused.
+    pub(super) reason: String,
 }
 
-/// A record with its body parsed once, for every step of the batch.
+/// One item of a record, its body parsed once, for every step of the batch.
 pub(super) struct Incoming<'r> {
     /// The SQS record.
     pub record: &'r SqsMessage,
+    /// Its position in the array of messages the record's body holds; `None`: the whole body.
+    pub index: Option<usize>,
+    /// The body it was read from (the record's, an array item's, or the original a dead letter
+    /// sent back held): what its own dead letter carries.
+    pub body: Cow<'r, str>,
+    /// The trace id of the dead letter it was sent back in, if any.
+    pub carried_trace: Option<String>,
     /// Its message, or why it has none.
     pub message: Result<Parsed, Refused>,
 }
@@ -44,6 +63,48 @@ impl Incoming<'_> {
     /// Whether the record belongs to a FIFO message group.
     pub fn in_fifo_group(&self) -> bool {
         self.record.attributes.contains_key("MessageGroupId")
+    }
+
+    /// The id that follows it in logs, dead letters and metric properties: its command's
+    /// `trace_id`, else the one of the dead letter it was sent back in, else its SQS message id
+    /// (`{message id}-{index}` for an item of an array).
+    pub fn trace_id(&self) -> String {
+        let own = match &self.message {
+            Ok(Parsed::Command(c)) => c.trace_id.as_ref(),
+            Ok(Parsed::Event(_)) => None,
+            Err(refused) => refused.trace.as_ref(),
+        };
+        if let Some(own) = own {
+            return own.clone();
+        }
+        if let Some(carried) = &self.carried_trace {
+            return carried.clone();
+        }
+        let id = self.message_id();
+        match self.index {
+            Some(i) => format!("{id}-{i}"),
+            None => id.to_owned(),
+        }
+    }
+
+    /// The SQS message id of its record.
+    pub fn message_id(&self) -> &str {
+        self.record.message_id.as_deref().unwrap_or("")
+    }
+
+    /// How many times its record was received (`ApproximateReceiveCount`; 0 when not said).
+    pub fn receives(&self) -> u32 {
+        self.record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    }
+
+    /// The state-table claim that says this item of an array was dead-lettered already.
+    pub fn parked_key(&self) -> Option<String> {
+        self.index
+            .map(|i| format!("parked#{}#{i}", self.message_id()))
     }
 
     /// The store its message names (or, for a body that is no valid message, its
@@ -69,14 +130,15 @@ impl Incoming<'_> {
     /// The same record refused for `reason` (it is dead-lettered with it, nothing applied, and
     /// counted for no store).
     pub fn refused(self, reason: &str) -> Self {
-        let kind = self.kind();
+        let (kind, trace) = (self.kind(), Some(self.trace_id()));
         Incoming {
-            record: self.record,
             message: Err(Refused {
                 kind,
                 store: None,
+                trace,
                 reason: reason.to_owned(),
             }),
+            ..self
         }
     }
 
@@ -155,54 +217,6 @@ pub(super) fn event_kind(event: &WebhookEvent) -> String {
 }
 
 impl Worker {
-    /// Reads a record's body: JSON, the field mapping for raw source-system records, then the
-    /// message schema.
-    pub(super) fn parse<'r>(&self, record: &'r SqsMessage) -> Incoming<'r> {
-        Incoming {
-            record,
-            message: self.parse_body(record.body.as_deref().unwrap_or("")),
-        }
-    }
-
-    fn parse_body(&self, body: &str) -> Result<Parsed, Refused> {
-        let value: Value = serde_json::from_str(body).map_err(|e| Refused {
-            kind: "unknown".to_owned(),
-            store: None,
-            reason: format!("not valid JSON: {e}"),
-        })?;
-        let store = value
-            .get("store_hash")
-            .and_then(Value::as_str)
-            .and_then(|s| bigcommerce_b2b::StoreHash::parse(s).ok());
-        let refused = |kind: &str, reason: String| Refused {
-            kind: kind.to_owned(),
-            store: store.clone(),
-            reason,
-        };
-        let kind = value
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned();
-        let is_message = value.get("version").is_some() && value.get("type").is_some();
-        let value = match (&self.mapping, is_message) {
-            (Some(mapping), false) => mapping
-                .apply(&value)
-                .map_err(|e| refused("mapped", format!("field mapping: {e}")))?,
-            _ => value,
-        };
-        let kind = value
-            .get("type")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or(kind);
-        match InboundMessage::from_value(value) {
-            Ok(InboundMessage::Command(c)) => Ok(Parsed::Command(c)),
-            Ok(InboundMessage::Webhook(e)) => Ok(Parsed::Event(e)),
-            Err(e) => Err(refused(&kind, e.to_string())),
-        }
-    }
-
     /// Processes one record; with `defer`, a `company.upsert` or `user.upsert` whose entity does
     /// not exist comes back [`Processed::Deferred`] (leased, looked up, not created) for a bulk
     /// create.
@@ -227,7 +241,7 @@ impl Worker {
                 (event_kind(event), r)
             }
         };
-        Processed::Finished(self.conclude(item.record, kind, result).await)
+        Processed::Finished(self.conclude(item, kind, result).await)
     }
 
     /// Leases `cmd`'s entity and looks it up: the create held back when it is missing, else the
@@ -257,18 +271,18 @@ impl Worker {
         Err(self.engine.finish(lease, result).await.map(Outcome::as_str))
     }
 
-    /// Logs a record's result and turns it into a [`RecordResult`], dead-lettering a permanent
-    /// failure.
+    /// Logs an item's result (with its trace id) and turns it into a [`RecordResult`],
+    /// dead-lettering a permanent failure.
     pub(super) async fn conclude(
         &self,
-        record: &SqsMessage,
+        item: &Incoming<'_>,
         kind: String,
         result: Result<&'static str, ApplyError>,
     ) -> RecordResult {
-        let id = record.message_id.as_deref().unwrap_or("");
+        let (id, trace_id) = (item.message_id(), item.trace_id());
         match result {
             Ok(outcome) => {
-                tracing::info!(message_id = %id, %kind, outcome, "command done");
+                tracing::info!(message_id = %id, %trace_id, %kind, outcome, "command done");
                 RecordResult::Done { kind, outcome }
             }
             Err(
@@ -278,7 +292,7 @@ impl Worker {
                 | ApplyError::Missing { .. }),
             ) => {
                 let reason = e.to_string();
-                tracing::warn!(message_id = %id, %kind, outcome = "retry", %reason, "command will be retried");
+                tracing::warn!(message_id = %id, %trace_id, %kind, outcome = "retry", %reason, "command will be retried");
                 RecordResult::Retry {
                     kind,
                     reason,
@@ -294,52 +308,58 @@ impl Worker {
                     ),
                 }
             }
-            Err(ApplyError::Permanent(reason)) => {
-                self.dead_letter(record, kind, reason, None).await
-            }
+            Err(ApplyError::Permanent(reason)) => self.dead_letter(item, kind, reason, None).await,
             Err(ApplyError::PartlyApplied { reason, remainder }) => {
-                self.dead_letter(record, kind, reason, Some(remainder))
-                    .await
+                self.dead_letter(item, kind, reason, Some(remainder)).await
             }
         }
     }
 
-    /// Parks `record` in the dead-letter queue with its reason and original body (or, for a
-    /// command applied in part, `remainder`: the command with only what was refused, so a
-    /// redrive applies that and nothing twice); when the queue cannot take it, it stays on the
-    /// inbound queue (retried) instead.
+    /// Parks `item` in the dead-letter queue ([`DeadLetter`]) with its reason, trace id and
+    /// body (or, for a command applied in part, `remainder`: the command with only what was
+    /// refused, so a redrive applies that and nothing twice); when the queue cannot take it, it
+    /// stays on the inbound queue (retried) instead. An item of an array is remembered as
+    /// parked, so the redeliveries of its message for the other items skip it.
     pub(super) async fn dead_letter(
         &self,
-        record: &SqsMessage,
+        item: &Incoming<'_>,
         kind: String,
         reason: String,
         remainder: Option<String>,
     ) -> RecordResult {
-        let id = record.message_id.clone().unwrap_or_default();
-        let partly = remainder.is_some();
-        let mut doc = json!({
-            "error": reason,
-            "kind": kind,
-            "message_id": id,
-            "failed_at": now_secs(),
-            "receive_count": record.attributes.get("ApproximateReceiveCount"),
-            "original": remainder.or_else(|| record.body.clone()),
-        });
-        if partly {
-            doc["partly_applied"] = json!(true);
-        }
-        let mut msg = OutgoingMessage::new("0", doc.to_string());
-        if let Some(group) = record.attributes.get("MessageGroupId") {
+        let (id, trace_id) = (item.message_id().to_owned(), item.trace_id());
+        let letter = DeadLetter {
+            error: reason.clone(),
+            kind: kind.clone(),
+            message_id: id.clone(),
+            failed_at: now_secs(),
+            receive_count: item
+                .record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .cloned(),
+            partly_applied: remainder.is_some(),
+            original: remainder.unwrap_or_else(|| item.body.clone().into_owned()),
+            index: item.index,
+            trace_id: Some(trace_id.clone()),
+        };
+        let mut msg = OutgoingMessage::new("0", letter.to_json());
+        if let Some(group) = item.record.attributes.get("MessageGroupId") {
+            let dedup = match item.index {
+                Some(i) => format!("dlq-{id}-{i}"),
+                None => format!("dlq-{id}"),
+            };
             msg.group_id = Some(group.clone());
-            msg.dedup_id = Some(format!("dlq-{id}").chars().take(128).collect());
+            msg.dedup_id = Some(dedup.chars().take(128).collect());
         }
         match self.dead_letters.send_all(std::slice::from_ref(&msg)).await {
             Ok(()) => {
-                tracing::error!(message_id = %id, %kind, outcome = "dead_lettered", %reason, "command refused permanently");
+                tracing::error!(message_id = %id, %trace_id, %kind, outcome = "dead_lettered", %reason, "command refused permanently");
+                self.remember_parked(item).await;
                 RecordResult::DeadLettered { kind, reason }
             }
             Err(e) => {
-                tracing::error!(message_id = %id, %kind, error = %e, %reason, "dead-letter queue unavailable; leaving the message on the queue");
+                tracing::error!(message_id = %id, %trace_id, %kind, error = %e, %reason, "dead-letter queue unavailable; leaving the message on the queue");
                 RecordResult::Retry {
                     kind,
                     reason: format!("{reason} (dead-letter queue unavailable: {e})"),
@@ -347,6 +367,17 @@ impl Worker {
                     missing_company: false,
                 }
             }
+        }
+    }
+
+    /// Records that `item`, an item of an array, was dead-lettered; a record that cannot be
+    /// written is logged (a redelivery may then dead-letter it twice, never lose it).
+    async fn remember_parked(&self, item: &Incoming<'_>) {
+        let Some(key) = item.parked_key() else {
+            return;
+        };
+        if let Err(e) = self.engine.context.state.claim(&key, PARKED_TTL).await {
+            tracing::warn!(%key, error = %e, "dead-lettered item not recorded; a redelivery of its message may dead-letter it again");
         }
     }
 }

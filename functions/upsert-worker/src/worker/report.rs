@@ -1,19 +1,34 @@
-//! The batch's answer to Lambda (exactly the retryable failures in `batchItemFailures`, with
-//! rate-limited ones delayed by their visibility timeout) and its metrics.
+//! The batch's answer to Lambda (exactly the records with a retryable failure in
+//! `batchItemFailures`, each once, with rate-limited ones delayed by their visibility timeout)
+//! and its metrics (the trace ids of refused and retried items as the `TraceIds` property of
+//! their `Commands` document, never a dimension).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use b2b_commands::metric_kind;
-use b2b_shared::telemetry::{emit_metrics, Metric};
+use b2b_shared::telemetry::{emit_metrics, emit_metrics_in_sets, Metric};
 use bigcommerce_b2b::{ClientStats, StoreHash};
 
 use super::record::Finished;
 use super::{RecordResult, Worker};
 
+/// The trace ids a `Commands` document names at most (the log lines name every one).
+const TRACE_IDS_SHOWN: usize = 100;
+
+/// How many items of a kind ended with an outcome, and the trace ids of those refused or
+/// retried.
+#[derive(Default)]
+struct Tally {
+    n: u32,
+    traces: Vec<String>,
+}
+
 impl Worker {
-    /// The batch response for `results`; emits the per-kind command counts and the client's
-    /// request figures for this batch (since `before`).
+    /// The batch response for `results`: each record with an item to retry listed once (with
+    /// the longest wait any of its items was told); emits the per-kind command counts and the
+    /// client's request figures for this batch (since `before`).
     pub(super) async fn respond(
         &self,
         results: Vec<Finished<'_>>,
@@ -21,26 +36,39 @@ impl Worker {
     ) -> SqsBatchResponse {
         let results = self.give_up_on_last_receives(results).await;
         self.count_dead_letters(&results).await;
-        let mut response = SqsBatchResponse::default();
-        let mut counts: BTreeMap<(&'static str, &'static str), u32> = BTreeMap::new();
-        for (item, result) in results {
-            let (kind, outcome) = match &result {
+        let mut counts: BTreeMap<(&'static str, &'static str), Tally> = BTreeMap::new();
+        let mut retried: Vec<(&SqsMessage, Option<Duration>)> = Vec::new();
+        for (item, result) in &results {
+            let (kind, outcome) = match result {
                 RecordResult::Done { kind, outcome } => (metric_kind(kind), *outcome),
                 RecordResult::DeadLettered { kind, .. } => (metric_kind(kind), "dead_lettered"),
                 RecordResult::Retry { kind, .. } => (metric_kind(kind), "failed"),
             };
-            *counts.entry((kind, outcome)).or_default() += 1;
+            let tally = counts.entry((kind, outcome)).or_default();
+            tally.n += 1;
+            if matches!(outcome, "dead_lettered" | "failed") && tally.traces.len() < TRACE_IDS_SHOWN
+            {
+                tally.traces.push(item.trace_id());
+            }
             let RecordResult::Retry { after, .. } = result else {
                 continue;
             };
-            let Some(id) = item.record.message_id.clone() else {
+            match retried
+                .iter_mut()
+                .find(|(r, _)| std::ptr::eq(*r, item.record))
+            {
+                Some((_, wait)) => *wait = (*wait).max(*after),
+                None => retried.push((item.record, *after)),
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        for (record, after) in retried {
+            let Some(id) = record.message_id.clone() else {
                 continue;
             };
-            if let (Some(after), Some(vis), Some(handle)) = (
-                after,
-                &self.visibility,
-                item.record.receipt_handle.as_deref(),
-            ) {
+            if let (Some(after), Some(vis), Some(handle)) =
+                (after, &self.visibility, record.receipt_handle.as_deref())
+            {
                 if let Err(e) = vis.delay(handle, after).await {
                     tracing::warn!(message_id = %id, error = %e, "visibility timeout not changed");
                 }
@@ -59,12 +87,7 @@ impl Worker {
     async fn give_up_on_last_receives<'r>(&self, results: Vec<Finished<'r>>) -> Vec<Finished<'r>> {
         let mut out = Vec::with_capacity(results.len());
         for (item, result) in results {
-            let receives = item
-                .record
-                .attributes
-                .get("ApproximateReceiveCount")
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or(0);
+            let receives = item.receives();
             let result = match result {
                 RecordResult::Retry { kind, reason, .. } if receives >= self.max_receives => {
                     let mut reason = format!(
@@ -75,7 +98,7 @@ impl Worker {
                             reason = format!("{reason} ({note})");
                         }
                     }
-                    self.dead_letter(item.record, kind, reason, None).await
+                    self.dead_letter(item, kind, reason, None).await
                 }
                 other => other,
             };
@@ -120,19 +143,28 @@ impl Worker {
 
     fn emit_batch_metrics(
         &self,
-        counts: &BTreeMap<(&'static str, &'static str), u32>,
+        counts: &BTreeMap<(&'static str, &'static str), Tally>,
         before: ClientStats,
     ) {
-        for ((kind, outcome), n) in counts {
-            emit_metrics(
-                &[
-                    ("Function", "upsert-worker"),
-                    ("Kind", kind),
-                    ("Outcome", outcome),
-                ],
+        const DIMENSIONS: &[&str] = &["Function", "Kind", "Outcome"];
+        for ((kind, outcome), tally) in counts {
+            let traces = tally.traces.join(",");
+            let mut fields = vec![
+                ("Function", "upsert-worker"),
+                ("Kind", *kind),
+                ("Outcome", *outcome),
+            ];
+            // A property of the document, outside every dimension set: one series per trace id
+            // would be one metric per command.
+            if !traces.is_empty() {
+                fields.push(("TraceIds", traces.as_str()));
+            }
+            emit_metrics_in_sets(
+                &fields,
+                &[DIMENSIONS],
                 &[Metric {
                     name: "Commands",
-                    value: f64::from(*n),
+                    value: f64::from(tally.n),
                     unit: "Count",
                 }],
             );
@@ -142,7 +174,7 @@ impl Worker {
             .filter(|((kind, outcome), _)| {
                 *kind == "invoice.upsert" && matches!(*outcome, "created" | "updated" | "unchanged")
             })
-            .map(|(_, n)| *n)
+            .map(|(_, tally)| tally.n)
             .sum();
         if invoices > 0 {
             // `InvoicesSynced`: the ERP's invoices the portal now matches.

@@ -25,7 +25,7 @@ impl Worker {
     ) -> SqsBatchResponse {
         let mut by_store: BTreeMap<StoreHash, Vec<Incoming>> = BTreeMap::new();
         let mut unserved: Vec<Incoming> = Vec::new();
-        for item in event.records.iter().map(|r| self.parse(r)) {
+        for item in self.incoming(event).await {
             match item.store() {
                 Some(store) => by_store.entry(store).or_default().push(item),
                 None => unserved.push(item),
@@ -71,8 +71,15 @@ impl Worker {
             );
         }
         let mut response = SqsBatchResponse::default();
-        for r in responses {
-            response.batch_item_failures.extend(r.batch_item_failures);
+        for failure in responses.into_iter().flat_map(|r| r.batch_item_failures) {
+            // The items of one record's array may name several stores: the record once.
+            let listed = response
+                .batch_item_failures
+                .iter()
+                .any(|f| f.item_identifier == failure.item_identifier);
+            if !listed {
+                response.batch_item_failures.push(failure);
+            }
         }
         response
     }

@@ -34,6 +34,13 @@ pub async fn handle_received(worker: &Worker, bodies: &[Value], receives: u32) -
             "attributes": {"ApproximateReceiveCount": receives.to_string()}, "eventSource": "aws:sqs"})
         })
         .collect();
+    handle_records(worker, &records).await
+}
+
+/// Has `worker` handle `records` (SQS records as JSON) as one batch; the ids of the records
+/// that failed (to retry).
+#[allow(dead_code)] // each test binary compiles this module; not all of them send batches
+pub async fn handle_records(worker: &Worker, records: &[Value]) -> Vec<String> {
     let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
     let resp = worker.handle(&event).await;
     resp.batch_item_failures
