@@ -1,7 +1,7 @@
 //! Webhook authentication: a shared secret echoed in a custom header, and Standard Webhooks
 //! signatures (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`
 //! over `"{id}.{timestamp}.{body}"`). Every comparison runs in constant time, and only against
-//! a configured key that may be used ([`log_unusable`] says why one may not).
+//! a configured key that may be used (`log_unusable` says why one may not).
 
 use b2b_shared::secrets::UnusableCredential;
 use base64::engine::general_purpose::STANDARD;

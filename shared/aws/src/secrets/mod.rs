@@ -4,7 +4,7 @@
 //!
 //! - [`StoreSecret`]: the per-store JSON secret (`store_hash`, `access_token`, optional
 //!   `client_id`, `client_secret`, `webhook_secret`, `inbound_api_key`), redacted in `Debug`.
-//! - [`credential`](self::credential): which credentials may be used at all: a shared key that is a
+//! - `credential`: which credentials may be used at all: a shared key that is a
 //!   placeholder, empty or shorter than [`MIN_SHARED_KEY_BYTES`] is refused with an
 //!   [`UnusableCredential`] naming the secret and the field.
 //! - [`SecretCache`]: a TTL cache of one store secret, read at stage `AWSCURRENT` and re-read at
