@@ -64,21 +64,22 @@ async fn two_stores_one_deployment_each_store_gets_only_its_own_commands() {
     )
     .await
     .unwrap();
+    let (key_a, key_b) = (stores::inbound_key("storea"), stores::inbound_key("storeb"));
     let sends = [
         (
-            "key-storea",
+            key_a.as_str(),
             json!([company("storea", "A-1"), company("storea", "A-2")]),
             202,
         ),
-        ("key-storeb", json!([company("storeb", "B-1")]), 202),
+        (key_b.as_str(), json!([company("storeb", "B-1")]), 202),
         // Store A's key for a command naming store B: refused, nothing enqueued.
-        ("key-storea", json!([company("storeb", "B-2")]), 401),
+        (key_a.as_str(), json!([company("storeb", "B-2")]), 401),
         (
-            "key-storea",
+            key_a.as_str(),
             json!([company("storea", "A-3"), company("storeb", "B-3")]),
             401,
         ),
-        ("key-storea", json!([company("zz9", "Z-1")]), 401),
+        (key_a.as_str(), json!([company("zz9", "Z-1")]), 401),
     ];
     for (key, body, expected) in sends {
         let answer = answer_of(&intake, &http_post("/inbound", key, &body)).await;
