@@ -8,9 +8,11 @@ PY := $(VENV)/bin/python
 # checkov pins boto3, networkx and packaging to versions the SAM CLI and cfn-lint cannot use: it
 # has a virtualenv of its own inside .venv (requirements-checkov.txt).
 CHECKOV_VENV := $(VENV)/checkov
+# The docs site's MkDocs Material (requirements-docs.txt) has a virtualenv of its own too.
+DOCS_VENV ?= $(VENV)/docs
 CARGO ?= cargo
 
-.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv doctor
+.PHONY: help venv test lint unit fmt bench zips aarch64-target sam-build demo redrive sandbox specs clean-venv doctor docs
 
 help:
 	@echo "make demo     - a realistic day through the real handlers, moto and the sandbox"
@@ -22,6 +24,8 @@ help:
 	@echo "make zips     - the deployable arm64 zips (cargo lambda build --release --arm64)"
 	@echo "make sam-build - sam build, with its cargo target dir outside the code folder"
 	@echo "make venv     - create .venv with the pinned Python tools (checkov in .venv/checkov)"
+	@echo "make docs     - build the docs site strictly (every link and anchor checked) into target/site;"
+	@echo "                preview with $(DOCS_VENV)/bin/mkdocs serve (http://127.0.0.1:8000)"
 	@echo "make specs    - fetch BigCommerce's official specs (pinned, checksummed) into .specs/ when ../shared/specs is absent"
 
 # The Python tools, pinned in requirements.txt, in a project-local virtualenv.
@@ -35,12 +39,22 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements-checkov.txt
 	touch $@
 
+$(DOCS_VENV)/.installed: requirements-docs.txt
+	python3 -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -r requirements-docs.txt
+	touch $@
+
 venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+
+# The docs site (mkdocs.yml): a strict build fails on any warning, a broken link or anchor
+# included. Preview while editing: $(DOCS_VENV)/bin/mkdocs serve (http://127.0.0.1:8000).
+docs: $(DOCS_VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
 
 fmt:
 	$(CARGO) fmt --all
 
-lint: venv
+lint: venv docs
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --workspace --no-deps --quiet

@@ -21,7 +21,7 @@
 //! - [`settings`]: every environment variable the worker and `redrive` read, validated at cold
 //!   start (each family reads its own); [`wiring`]: the [`Worker`] they describe.
 //!
-//! Adding a command: `docs/adding-a-command.md`.
+//! Adding a command: `docs/extending/adding-a-command.md`.
 
 pub mod engine;
 pub mod families;

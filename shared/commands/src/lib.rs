@@ -30,7 +30,7 @@
 //! - [`order_ref`]: how a command names an order; [`webhook`]: the normalized webhook event; [`validation`]: the schema at run time;
 //!   [`metric`]: the fixed set of metric dimensions a message kind maps to.
 //!
-//! Adding a command: `docs/adding-a-command.md`.
+//! Adding a command: `docs/extending/adding-a-command.md`.
 
 pub mod address;
 pub mod company;

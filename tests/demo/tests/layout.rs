@@ -1,4 +1,4 @@
-//! The crate graph holds to the layout the README shows: the BigCommerce client links no AWS SDK
+//! The crate graph holds to the layout `docs/extending/layout.md` shows: the BigCommerce client links no AWS SDK
 //! and none of our other crates, no function depends on another function, and nothing shared
 //! depends on a function or on the sandbox.
 

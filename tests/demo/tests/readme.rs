@@ -1,8 +1,8 @@
-//! The README, LICENSE and CHANGELOG tell the truth about the project: the Rust version the
-//! README asks for is the workspace's `rust-version`, the alarms the README names are the
-//! template's, the README's procurement example accepts the sample purchase order, the licence
-//! text is the licence Cargo.toml declares, and the changelog has the release and what is
-//! unreleased.
+//! The README, the docs pages, LICENSE and CHANGELOG tell the truth about the project: the Rust
+//! version the README asks for is the workspace's `rust-version`, the alarms the SAM page
+//! (`docs/deploy/sam.md`) names are the template's, the procurement page's example
+//! (`docs/procurement.md`) accepts the sample purchase order, the licence text is the licence
+//! Cargo.toml declares, and the changelog has the release and what is unreleased.
 
 mod cfn;
 
@@ -19,11 +19,11 @@ fn workspace_package() -> toml::Table {
     manifest["workspace"]["package"].as_table().unwrap().clone()
 }
 
-/// The README's section under `heading` (to the next heading of its level or above).
+/// A page's section under `heading` (to the next heading of its level or above).
 fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     let start = readme
         .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("no {heading:?} in the README"));
+        .unwrap_or_else(|| panic!("no {heading:?} in the page"));
     let level = heading.split(' ').next().unwrap().len();
     let rest = &readme[start + heading.len() + 2..];
     let end = rest
@@ -66,15 +66,15 @@ fn the_licence_is_the_one_cargo_declares_and_the_changelog_is_kept() {
     assert!(changelog.contains(&format!("## [{version}]")));
 }
 
-/// Every alarm the README's Operations section names by metric exists in the template, and
+/// Every alarm the SAM page's Alarms section names by metric exists in the template, and
 /// every alarm on one of the toolkit's own metrics is named there.
 #[test]
-fn the_alarms_the_readme_names_are_the_template_s() {
-    let readme = read("README.md");
-    let alarms = section(&readme, "## Operations")
+fn the_alarms_the_sam_page_names_are_the_template_s() {
+    let page = read("docs/deploy/sam.md");
+    let alarms = section(&page, "## Alarms")
         .split("\n- ")
         .find(|item| item.starts_with("**Alarms**"))
-        .expect("an Alarms item in Operations")
+        .expect("an Alarms item in the Alarms section")
         .to_owned();
     let deploy = Deploy::with(&[("ErpTokenUrl", "https://erp.acme.example/oauth2/token")]);
     let mut metrics = Vec::new();
@@ -87,7 +87,7 @@ fn the_alarms_the_readme_names_are_the_template_s() {
     for metric in &metrics {
         assert!(
             alarms.contains(&format!("`{metric}`")),
-            "the alarm on {metric} is not in the README's Operations"
+            "the alarm on {metric} is not in docs/deploy/sam.md's Alarms"
         );
     }
     let parameters = &deploy.t["Parameters"];
@@ -97,7 +97,7 @@ fn the_alarms_the_readme_names_are_the_template_s() {
         if camel && parameters.get(word).is_none() {
             assert!(
                 metrics.iter().any(|m| m == word),
-                "the README names an alarm on `{word}`, which the template lacks"
+                "docs/deploy/sam.md names an alarm on `{word}`, which the template lacks"
             );
         }
     }
@@ -110,18 +110,18 @@ fn pairs(creds: &[Credential]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The README's example `procurement` section, put in a store secret, accepts the sample
+/// The procurement page's example `procurement` section, put in a store secret, accepts the sample
 /// purchase order (`events/cxml/order-request.xml`) the way webhook-intake checks it: a known
 /// `Sender` with a usable shared secret that matches, addressed to this supplier in the
 /// partner's deployment mode, with a buyer identity.
 #[test]
-fn the_readme_procurement_example_accepts_the_sample_order() {
-    let readme = read("README.md");
-    let example = section(&readme, "## Procurement: cXML purchase orders")
+fn the_procurement_page_example_accepts_the_sample_order() {
+    let page = read("docs/procurement.md");
+    let example = section(&page, "## Set-up")
         .split("```json\n")
         .nth(1)
         .and_then(|block| block.split("\n```").next())
-        .expect("a json block in the Procurement section");
+        .expect("a json block in the procurement page's Set-up");
     assert!(
         example.trim_start().starts_with("\"procurement\""),
         "{example}"
@@ -129,7 +129,7 @@ fn the_readme_procurement_example_accepts_the_sample_order() {
     let secret = StoreSecret::from_json(&format!(
         r#"{{"store_hash":"abc123","access_token":"t",{example}}}"#
     ))
-    .unwrap_or_else(|e| panic!("the README's example: {e}"));
+    .unwrap_or_else(|e| panic!("the procurement page's example: {e}"));
     let config = secret.procurement.as_ref().unwrap();
     let sample = read("functions/webhook-intake/events/cxml/order-request.xml");
     let po = PurchaseOrder::from_xml(sample.as_bytes()).unwrap();
