@@ -3,7 +3,7 @@
 
 Webhook bodies are BigCommerce's own payloads from ../shared/specs/bigcommerce/docs/webhooks/
 callbacks/data (core scopes) and the documented B2B Edition shapes. Credentials are the local
-defaults of `make demo` (see README: "Local defaults"). Run from the repository root:
+defaults of `make demo` (see docs/getting-started.md, "Running a function locally, and console events"). Run from the repository root:
 
     python3 scripts/gen-webhook-events.py
 """
