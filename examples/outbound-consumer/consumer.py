@@ -34,9 +34,10 @@ Options (or the environment variables in brackets):
                         visibility timeout (300 s in the template)
 
 [ERP_TOKEN], when set, is sent as `Authorization: Bearer ...` and never printed. AWS credentials
-and the region come from the usual places (boto3); the consumer needs sqs:ReceiveMessage,
-sqs:DeleteMessage and sqs:ChangeMessageVisibility on the queue, and kms:Decrypt on the stack's
-key (docs/erp/index.md has the policy).
+come from the usual places (boto3); the region from [AWS_REGION], else boto3's configuration.
+The consumer needs sqs:ReceiveMessage, sqs:DeleteMessage (and sqs:ChangeMessageVisibility for
+--retry-after) on the queue, and kms:Decrypt on the stack's key (docs/erp/index.md has the
+policy).
 """
 
 import argparse
@@ -213,8 +214,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    # AWS_REGION as the AWS SDKs other than boto3 (and Lambda, ECS) set it; else boto3's own
+    # configuration (AWS_DEFAULT_REGION, ~/.aws/config).
+    sqs = boto3.client("sqs", region_name=os.environ.get("AWS_REGION") or None)
     consumer = Consumer(
-        boto3.client("sqs"),
+        sqs,
         args.queue_url,
         Erp(args.erp_url, os.environ.get("ERP_TOKEN")),
         args.wait,

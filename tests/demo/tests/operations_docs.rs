@@ -7,6 +7,8 @@
 //!   with dimensions the emitting code sets and values it writes (`AWS/*` metrics excepted);
 //! - the dashboard shows commands by outcome, dead letters, queue age and rate-limit waits
 //!   beside the business KPIs;
+//! - `docs/cost.md` adds up: its per-service figures sum to its total, in the table and in the
+//!   section headings;
 //! - the links of the pages this suite covers resolve.
 
 mod cfn;
@@ -91,9 +93,9 @@ fn every_alarm_the_template_creates_has_a_runbook_section() {
     let alarms = template_alarms();
     assert!(alarms.len() >= 10, "{alarms:?}");
     for alarm in &alarms {
-        let body = sections.get(alarm).unwrap_or_else(|| {
-            panic!("docs/operations/runbooks.md has no `## `{alarm}`` section")
-        });
+        let body = sections
+            .get(alarm)
+            .unwrap_or_else(|| panic!("docs/operations/runbooks.md has no `## `{alarm}`` section"));
         for part in ["**What it means.**", "**Look at.**", "**Do.**"] {
             assert!(body.contains(part), "the runbook of {alarm} lacks {part}");
         }
@@ -168,7 +170,10 @@ fn emitted() -> Emitted {
             continue;
         }
         let mut names = BTreeSet::new();
-        for (i, _) in code.match_indices("name: \"").chain(code.match_indices("Some(\"")) {
+        for (i, _) in code
+            .match_indices("name: \"")
+            .chain(code.match_indices("Some(\""))
+        {
             let lit = code[i..].split('"').nth(1).unwrap_or_default();
             if camel(lit) {
                 names.insert(lit.to_owned());
@@ -180,7 +185,10 @@ fn emitted() -> Emitted {
             .map(str::to_owned)
             .collect();
         for name in names {
-            metrics.entry(name).or_default().extend(dims.iter().cloned());
+            metrics
+                .entry(name)
+                .or_default()
+                .extend(dims.iter().cloned());
         }
     }
     let telemetry = read("shared/aws/src/telemetry.rs");
@@ -323,8 +331,17 @@ fn dashboard_body() -> Value {
 fn every_dashboard_metric_is_one_the_code_emits() {
     let code = emitted();
     // The scan finds what the code is known to emit.
-    for known in ["Commands", "OrdersExported", "TokenValid", "RateLimitWaitMs"] {
-        assert!(code.metrics.contains_key(known), "{:?}", code.metrics.keys());
+    for known in [
+        "Commands",
+        "OrdersExported",
+        "TokenValid",
+        "RateLimitWaitMs",
+    ] {
+        assert!(
+            code.metrics.contains_key(known),
+            "{:?}",
+            code.metrics.keys()
+        );
     }
     let problems = metric_problems(&dashboard_body(), &code);
     assert!(problems.is_empty(), "{problems:#?}");
@@ -375,7 +392,11 @@ fn the_dashboard_shows_commands_dead_letters_queue_age_and_rate_limit_waits() {
     for queue in ["InboundDeadLetterQueue", "OutboundDeadLetterQueue"] {
         let name = format!("${{{queue}.QueueName}}");
         assert!(
-            has("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", &name)),
+            has(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                ("QueueName", &name)
+            ),
             "no dead letters of {queue}"
         );
     }
@@ -387,7 +408,11 @@ fn the_dashboard_shows_commands_dead_letters_queue_age_and_rate_limit_waits() {
     ] {
         let name = format!("${{{queue}.QueueName}}");
         assert!(
-            has("AWS/SQS", "ApproximateAgeOfOldestMessage", ("QueueName", &name)),
+            has(
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                ("QueueName", &name)
+            ),
             "no age of the oldest message of {queue}"
         );
     }
@@ -398,9 +423,58 @@ fn the_dashboard_shows_commands_dead_letters_queue_age_and_rate_limit_waits() {
         );
     }
     // Beside the business KPIs, which stay.
-    for kpi in ["OrdersExported", "ExportLagSeconds", "QuoteToOrderConversion"] {
+    for kpi in [
+        "OrdersExported",
+        "ExportLagSeconds",
+        "QuoteToOrderConversion",
+    ] {
         assert!(named.iter().any(|m| m.name == kpi), "no {kpi}");
     }
+}
+
+// ------------------------------------------------------------------------------- cost
+
+/// Dollars as cents: `$1,234.56` → 123456.
+fn cents(text: &str) -> Option<u64> {
+    let amount = text
+        .trim()
+        .trim_matches('*')
+        .strip_prefix('$')?
+        .replace(',', "");
+    let (whole, fraction) = amount.split_once('.')?;
+    Some(whole.parse::<u64>().ok()? * 100 + fraction.parse::<u64>().ok()?)
+}
+
+#[test]
+fn the_cost_page_adds_up() {
+    let page = read("docs/cost.md");
+    let total_section = page.split("\n## Total\n").nth(1).expect("a Total section");
+    let mut services = 0;
+    let mut total = None;
+    for row in total_section.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (name, amount) = (cells[1], cents(cells[2]));
+        match (name, amount) {
+            ("**Total**", Some(c)) => total = Some(c),
+            (_, Some(c)) => services += c,
+            _ => {}
+        }
+    }
+    let total = total.expect("a **Total** row");
+    assert_eq!(
+        services, total,
+        "the services add up to {services} cents, not {total}"
+    );
+    // Each service's section says the figure the table gives it.
+    let headings: u64 = page
+        .lines()
+        .filter(|l| l.starts_with("### "))
+        .filter_map(|l| l.rsplit(": ").next().and_then(cents))
+        .sum();
+    assert_eq!(
+        headings, total,
+        "the section headings add up to {headings} cents"
+    );
 }
 
 // ------------------------------------------------------------------------------- links
@@ -428,7 +502,10 @@ fn the_links_of_the_operations_pages_resolve() {
             for part in joined.split('/') {
                 match part {
                     ".." => {
-                        assert!(parts.pop().is_some(), "{page}: {target} leaves the repository");
+                        assert!(
+                            parts.pop().is_some(),
+                            "{page}: {target} leaves the repository"
+                        );
                     }
                     "." | "" => {}
                     p => parts.push(p),
@@ -436,8 +513,7 @@ fn the_links_of_the_operations_pages_resolve() {
             }
             let path = parts.join("/");
             let others = ["docs/functions/", "docs/deploy/"];
-            if OTHER_PAGES.contains(&path.as_str()) || others.iter().any(|o| path.starts_with(o))
-            {
+            if OTHER_PAGES.contains(&path.as_str()) || others.iter().any(|o| path.starts_with(o)) {
                 continue;
             }
             assert!(

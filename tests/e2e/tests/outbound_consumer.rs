@@ -99,7 +99,10 @@ async fn the_example_consumer_hands_each_document_over_once_and_leaves_a_refused
         .create_async()
         .await;
     let customers = erp
-        .mock("PUT", mockito::Matcher::Regex(r"^/customers/[0-9]+$".into()))
+        .mock(
+            "PUT",
+            mockito::Matcher::Regex(r"^/customers/[0-9]+$".into()),
+        )
         .with_status(503)
         .expect(1)
         .create_async()
@@ -144,7 +147,12 @@ async fn the_example_consumer_hands_each_document_over_once_and_leaves_a_refused
 
     // Every order's message is gone; the company's is in flight, back after the visibility
     // timeout (and in the dead-letter queue after the redrive policy's receives).
-    let visible = attribute(&sqs, &outbound, QueueAttributeName::ApproximateNumberOfMessages).await;
+    let visible = attribute(
+        &sqs,
+        &outbound,
+        QueueAttributeName::ApproximateNumberOfMessages,
+    )
+    .await;
     let in_flight = attribute(
         &sqs,
         &outbound,
