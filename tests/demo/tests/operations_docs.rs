@@ -266,7 +266,7 @@ fn named_metrics(body: &Value) -> Vec<Named> {
             }
             let texts: Vec<&str> = row.iter().map_while(Value::as_str).collect();
             assert!(
-                texts.len() >= 2 && texts.len() % 2 == 0,
+                texts.len() >= 2 && texts.len().is_multiple_of(2),
                 "a metric row that is no namespace, name and dimension pairs: {row:?}"
             );
             out.push(Named {
@@ -389,32 +389,29 @@ fn the_dashboard_shows_commands_dead_letters_queue_age_and_rate_limit_waits() {
             "no Commands with Outcome {outcome} on the dashboard"
         );
     }
-    for queue in ["InboundDeadLetterQueue", "OutboundDeadLetterQueue"] {
-        let name = format!("${{{queue}.QueueName}}");
-        assert!(
-            has(
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                ("QueueName", &name)
-            ),
-            "no dead letters of {queue}"
-        );
-    }
-    for queue in [
+    // Dead letters waiting, and the age of the oldest message on every queue.
+    let dead_letter_queues = ["InboundDeadLetterQueue", "OutboundDeadLetterQueue"];
+    let every_queue = [
         "InboundQueue",
         "OutboundQueue",
-        "InboundDeadLetterQueue",
-        "OutboundDeadLetterQueue",
-    ] {
-        let name = format!("${{{queue}.QueueName}}");
-        assert!(
-            has(
-                "AWS/SQS",
-                "ApproximateAgeOfOldestMessage",
-                ("QueueName", &name)
-            ),
-            "no age of the oldest message of {queue}"
-        );
+        dead_letter_queues[0],
+        dead_letter_queues[1],
+    ];
+    let sqs_figures = [
+        (
+            "ApproximateNumberOfMessagesVisible",
+            &dead_letter_queues[..],
+        ),
+        ("ApproximateAgeOfOldestMessage", &every_queue[..]),
+    ];
+    for (metric, queues) in sqs_figures {
+        for queue in queues {
+            let name = format!("${{{queue}.QueueName}}");
+            assert!(
+                has("AWS/SQS", metric, ("QueueName", &name)),
+                "no {metric} of {queue} on the dashboard"
+            );
+        }
     }
     for metric in ["RateLimitWaitMs", "RateLimited"] {
         assert!(
