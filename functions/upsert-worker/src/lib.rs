@@ -15,7 +15,8 @@
 //!   confirmations, the export of its documents), in one list.
 //! - [`worker`]: the SQS batch: partial batch failures, dead-lettering of permanent failures with
 //!   their reason, FIFO ordering, held-back bulk creates, many stores, metrics.
-//! - [`mapping`]: turns a source system's own records into commands (no code changes).
+//! - [`mapping`]: turns a source system's own records into commands (no code changes);
+//!   [`mapping_source`]: where the mapping comes from (a bundled file or S3), read at cold start.
 //! - [`redrive`]: moves dead-lettered messages back after a fix (`make redrive`).
 //! - [`stores`]: what a many-store worker applies each store's records with.
 //! - [`settings`]: every environment variable the worker and `redrive` read, validated at cold
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod families;
 pub mod lookups;
 pub mod mapping;
+pub mod mapping_source;
 pub mod partners;
 pub mod reactions;
 pub mod redrive;

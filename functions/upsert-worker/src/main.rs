@@ -1,6 +1,6 @@
 //! upsert-worker's Lambda entry point: settings (every bad variable named at once, the field
-//! mapping loaded) and clients once per cold start, then each SQS batch is applied by
-//! [`upsert_worker::Worker`].
+//! mapping loaded from its file or from S3) and clients once per cold start, then each SQS
+//! batch is applied by [`upsert_worker::Worker`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use b2b_shared::{deadline, setup, telemetry};
@@ -12,8 +12,10 @@ use upsert_worker::settings::Settings;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init_logging();
-    let settings = setup::or_exit(setup::timed("settings", Settings::from_env));
+    let mut settings = setup::or_exit(setup::timed("settings", Settings::from_env));
     let sdk = setup::or_exit(setup::aws_config(settings.config.trust_roots).await);
+    // A mapping in S3 is read now, before the runtime takes an event: without it, no message.
+    setup::or_exit(settings.load_mapping(&sdk).await);
     let worker = setup::or_exit(setup::timed("wiring", || {
         upsert_worker::wiring::worker(&settings, &sdk)
     }));

@@ -1,8 +1,9 @@
 //! Field mapping: turns a source system's own records into inbound commands, without code.
 //!
-//! A mapping file (YAML or JSON; path in `FIELD_MAPPING_FILE`, bundled with the function) lists
-//! rules. A queue message that is not already a command or webhook event is matched against the
-//! rules in order; the first rule whose `match` fields all equal the message's builds the command:
+//! A mapping file (YAML or JSON; bundled with the function and named by `FIELD_MAPPING_FILE`, or
+//! an S3 object named by `FIELD_MAPPING_S3_URI`: [`crate::mapping_source`]) lists rules. A queue
+//! message that is not already a command or webhook event is matched against the rules in
+//! order; the first rule whose `match` fields all equal the message's builds the command:
 //!
 //! ```yaml
 //! version: 1
@@ -190,21 +191,24 @@ fn text(v: &Value) -> String {
 }
 
 impl Mapping {
-    /// Reads a mapping file (`.yaml`/`.yml` or `.json`) and checks its lookups exist.
+    /// Reads a mapping file (`.yaml`/`.yml` or `.json`) and checks it ([`Mapping::from_text`]).
     pub fn load(path: &Path) -> Result<Self, MappingError> {
         let raw = std::fs::read_to_string(path)
             .map_err(|e| MappingError(format!("{}: {e}", path.display())))?;
         let is_json = path.extension().is_some_and(|e| e == "json");
+        Self::from_text(&raw, is_json).map_err(|e| MappingError(format!("{}: {e}", path.display())))
+    }
+
+    /// Reads a mapping's text (JSON when `is_json`, else YAML) and checks it: its version, its
+    /// command types, its lookup tables. Wherever the text comes from (a file, S3), this is
+    /// the one check.
+    pub fn from_text(raw: &str, is_json: bool) -> Result<Self, String> {
         let mapping: Mapping = if is_json {
-            serde_json::from_str(&raw)
-                .map_err(|e| MappingError(format!("{}: {e}", path.display())))?
+            serde_json::from_str(raw).map_err(|e| e.to_string())?
         } else {
-            serde_norway::from_str(&raw)
-                .map_err(|e| MappingError(format!("{}: {e}", path.display())))?
+            serde_norway::from_str(raw).map_err(|e| e.to_string())?
         };
-        mapping
-            .check()
-            .map_err(|e| MappingError(format!("{}: {e}", path.display())))?;
+        mapping.check()?;
         Ok(mapping)
     }
 

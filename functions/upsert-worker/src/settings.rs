@@ -19,6 +19,7 @@ use crate::engine::family::Family;
 use crate::engine::registry::load_families;
 use crate::engine::type_map::TypeMap;
 use crate::mapping::Mapping;
+use crate::mapping_source::{self, S3Object, FILE_VARIABLE, S3_VARIABLE};
 
 /// What the worker needs of the common configuration.
 pub const NEEDS: &[Need] = &[Need::InboundQueue, Need::StateTable, Need::DeadLetterQueue];
@@ -58,7 +59,11 @@ pub struct Settings {
     pub external_id_field: String,
     /// `FIELD_MAPPING_FILE`: the mapping file's path, when set.
     pub mapping_file: Option<PathBuf>,
-    /// The mapping loaded from `mapping_file`.
+    /// `FIELD_MAPPING_S3_URI`: the S3 object holding the mapping, when set (not with
+    /// `FIELD_MAPPING_FILE`); read at cold start by [`Settings::load_mapping`].
+    pub mapping_s3: Option<S3Object>,
+    /// The mapping loaded from `mapping_file`, or from `mapping_s3` once
+    /// [`Settings::load_mapping`] has read it.
     pub mapping: Option<Arc<Mapping>>,
     /// The near-real-time export, when `OUTBOUND_QUEUE_URL` is set.
     pub events: Option<EventExportSettings>,
@@ -102,13 +107,14 @@ impl Settings {
             "the external id",
             DEFAULT_EXTERNAL_ID_FIELD,
         );
-        let mapping_file = env.get("FIELD_MAPPING_FILE").map(PathBuf::from);
+        let mapping_file = env.get(FILE_VARIABLE).map(PathBuf::from);
         let mapping = match &mapping_file {
             None => Some(None),
             Some(path) => env
-                .check("FIELD_MAPPING_FILE", load_mapping(path))
+                .check(FILE_VARIABLE, load_mapping(path))
                 .map(|m| Some(Arc::new(m))),
         };
+        let mapping_s3 = mapping_s3(env, mapping_file.is_some());
         let events = event_export(env);
         let max_receives = env
             .bounded("MAX_RECEIVE_COUNT", 1, 1000)
@@ -124,6 +130,7 @@ impl Settings {
             config: config?,
             external_id_field,
             mapping_file,
+            mapping_s3: mapping_s3?,
             mapping: mapping?,
             events: events?,
             max_receives,
@@ -132,6 +139,17 @@ impl Settings {
             currencies: Arc::new(currencies),
             families,
         })
+    }
+
+    /// Reads the mapping in S3 (`FIELD_MAPPING_S3_URI`), if one is named, with clients from
+    /// `sdk`: once per cold start, before any event. A missing object, a refused read or an
+    /// invalid mapping is the error that stops the cold start (naming the variable, the URI and
+    /// the reason), never a worker without its mapping.
+    pub async fn load_mapping(&mut self, sdk: &aws_config::SdkConfig) -> Result<(), ConfigError> {
+        if let Some(object) = &self.mapping_s3 {
+            self.mapping = Some(Arc::new(mapping_source::load_s3(sdk, object).await?));
+        }
+        Ok(())
     }
 
     /// `INBOUND_QUEUE_URL` (required, so present once the settings are read).
@@ -173,6 +191,22 @@ fn currencies(env: &mut Env<'_>) -> Vec<String> {
 /// The mapping at `path`, or why `FIELD_MAPPING_FILE` cannot be loaded.
 fn load_mapping(path: &Path) -> Result<Mapping, String> {
     Mapping::load(path).map_err(|e| format!("cannot be loaded: {e}"))
+}
+
+/// `FIELD_MAPPING_S3_URI`, refused along with a mapping file (`file_set`); `None` when it has a
+/// problem (recorded).
+fn mapping_s3(env: &mut Env<'_>, file_set: bool) -> Option<Option<S3Object>> {
+    let Some(uri) = env.get(S3_VARIABLE) else {
+        return Some(None);
+    };
+    if file_set {
+        env.problem(
+            S3_VARIABLE,
+            format!("is set along with {FILE_VARIABLE}: set one of them, not both"),
+        );
+        return None;
+    }
+    env.check(S3_VARIABLE, S3Object::parse(&uri)).map(Some)
 }
 
 /// `OUTBOUND_QUEUE_URL` and, only when it is set, the export's own variables; `None` when one
@@ -260,7 +294,7 @@ mod tests {
         assert_eq!(s.inbound_queue_url(), "https://sqs/in");
         assert_eq!(s.state_table(), "state");
         assert_eq!(s.dead_letter_queue_url(), "https://sqs/dlq");
-        assert!(s.mapping.is_none() && s.mapping_file.is_none());
+        assert!(s.mapping.is_none() && s.mapping_file.is_none() && s.mapping_s3.is_none());
         assert!(s.events.is_none());
         assert_eq!(s.max_receives, DEFAULT_MAX_RECEIVES);
         assert!(s.store_mirror);
@@ -440,6 +474,74 @@ mod tests {
         assert_eq!(err.problems.len(), 1, "{err}");
         assert_eq!(err.problems[0].variable, "FIELD_MAPPING_FILE");
         assert!(err.problems[0].reason.contains("version 2"), "{err}");
+    }
+
+    #[test]
+    fn a_mapping_in_s3_is_named_by_its_uri_and_read_later() {
+        let s = Settings::from_lookup(env(&with(&[(
+            "FIELD_MAPPING_S3_URI",
+            " s3://erp-config.example/mappings/erp customers.yaml ",
+        )])))
+        .unwrap();
+        let object = s.mapping_s3.clone().unwrap();
+        assert_eq!(object.bucket, "erp-config.example");
+        assert_eq!(object.key, "mappings/erp customers.yaml");
+        assert_eq!(object.version_id, None);
+        assert!(
+            s.mapping.is_none(),
+            "read at cold start, once the SDK is set up"
+        );
+        let pinned = Settings::from_lookup(env(&with(&[(
+            "FIELD_MAPPING_S3_URI",
+            "s3://erp-config/m.json?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        )])))
+        .unwrap()
+        .mapping_s3
+        .unwrap();
+        assert_eq!(pinned.key, "m.json");
+        assert_eq!(
+            pinned.version_id.as_deref(),
+            Some("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+        );
+        assert_eq!(
+            pinned.to_string(),
+            "s3://erp-config/m.json?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+        );
+    }
+
+    #[test]
+    fn a_malformed_s3_uri_is_a_problem_of_its_variable() {
+        for bad in [
+            "https://erp-config.s3.amazonaws.com/m.yaml",
+            "s3://erp-config",
+            "s3://erp-config/",
+            "s3://Erp_Config/m.yaml",
+            "s3:///m.yaml",
+            "s3://erp-config/m.yaml?version=1",
+            "s3://erp-config/m.yaml?versionId=",
+        ] {
+            let e =
+                Settings::from_lookup(env(&with(&[("FIELD_MAPPING_S3_URI", bad)]))).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{bad}: {e}");
+            assert_eq!(e.problems[0].variable, "FIELD_MAPPING_S3_URI", "{bad}");
+            assert!(
+                e.problems[0].reason.contains("s3://BUCKET/KEY"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mapping_file_and_a_mapping_in_s3_at_once_are_refused() {
+        let path = example_mapping();
+        let e = Settings::from_lookup(env(&with(&[
+            ("FIELD_MAPPING_FILE", &path),
+            ("FIELD_MAPPING_S3_URI", "s3://erp-config/m.yaml"),
+        ])))
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert_eq!(e.problems[0].variable, "FIELD_MAPPING_S3_URI");
+        assert!(e.problems[0].reason.contains("FIELD_MAPPING_FILE"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `POST /inbound`: ERP/CRM commands, one or a batch, authenticated by the bearer inbound API
 //! key of every store they name, each validated against the command schema; all enqueued or
-//! none.
+//! none. Commands only: a record for the worker's field mapping is refused, saying it goes to
+//! the inbound queue directly ([`NOT_A_COMMAND`]).
 //!
 //! Each command is enqueued with a `trace_id` (its sender's, else `{request id}-{index}`): the
 //! `id` the 202 answers with, which the worker's log lines, dead letters and metrics carry.
@@ -9,7 +10,7 @@
 
 use std::sync::Arc;
 
-use b2b_commands::{reused_keys, Command, KeyBinding};
+use b2b_commands::{reused_keys, Command, KeyBinding, COMMAND_TYPES};
 use b2b_shared::queue::{OutgoingMessage, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
 use bigcommerce_b2b::StoreHash;
@@ -71,6 +72,13 @@ pub fn read_batch(intake: &Intake, body: &[u8]) -> Result<Vec<Value>, Refusal> {
     Ok(items)
 }
 
+/// The problem added for an item with no command type this toolkit knows: most often a record
+/// meant for the worker's field mapping, which reads the inbound queue, not this route.
+pub const NOT_A_COMMAND: &str =
+    "not a command (no `type` this toolkit knows): POST /inbound takes \
+    commands only; records for the field mapping go to the inbound queue directly (see \
+    docs/erp/mapping.md)";
+
 /// Validates inbound commands, every one, all or nothing, for the stores `served` (the
 /// ones the request authenticated for; no AWS calls).
 pub fn decide(
@@ -82,13 +90,23 @@ pub fn decide(
     let mut valid = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         let external_id = item.get("external_id").cloned().unwrap_or(Value::Null);
+        let known_type = item
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| COMMAND_TYPES.contains(&t));
         match Command::from_value(item) {
             Ok(cmd) if !served.iter().any(|s| s.as_str() == cmd.store_hash) => invalid.push(json!({
                 "index": index, "external_id": external_id,
                 "problems": [format!("`store_hash` `{}` is not this deployment's store", cmd.store_hash)],
             })),
             Ok(cmd) => valid.push(cmd),
-            Err(e) => invalid.push(json!({ "index": index, "external_id": external_id, "problems": e.problems })),
+            Err(e) => {
+                let mut problems = e.problems;
+                if !known_type {
+                    problems.push(NOT_A_COMMAND.to_owned());
+                }
+                invalid.push(json!({ "index": index, "external_id": external_id, "problems": problems }))
+            }
         }
     }
     if !invalid.is_empty() {

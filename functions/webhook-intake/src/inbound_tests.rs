@@ -84,6 +84,37 @@ async fn an_invalid_command_rejects_the_whole_batch_naming_each_problem() {
     );
 }
 
+/// A source system's own record (for the worker's field mapping) is not a command: the 400 says
+/// where such records go instead; a command of a known type with a bad field gets no such hint.
+#[tokio::test]
+async fn a_record_for_the_field_mapping_is_refused_pointing_at_the_inbound_queue() {
+    let h = harness(AuthMode::Header);
+    let record =
+        json!({"record_type": "customer", "entity_id": "CUST-1", "company_name": "Northwind"});
+    let mut bad = company("C-11");
+    bad["company"]["email"] = json!("nope");
+    let batch = json!([record, {"type": "mystery", "version": 1}, bad]).to_string();
+    let resp = h.send(request("POST", "/inbound", &[BEARER], &batch)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = body_json(&resp);
+    let problems = |i: usize| body["invalid"][i]["problems"].to_string();
+    for i in [0, 1] {
+        let text = problems(i);
+        assert!(
+            text.contains("POST /inbound takes commands only")
+                && text.contains("inbound queue directly")
+                && text.contains("docs/erp/mapping.md"),
+            "{i}: {text}"
+        );
+    }
+    assert!(
+        !problems(2).contains("docs/erp/mapping.md"),
+        "{}",
+        problems(2)
+    );
+    assert!(h.sent().is_empty(), "nothing is enqueued");
+}
+
 #[tokio::test]
 async fn inbound_bad_input() {
     let h = harness(AuthMode::Header);
