@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::inventory::StockLine;
 use crate::registry::{Action, COMMAND_TYPES};
+use crate::source_version::{SourceVersion, UPDATED_AT_PROBLEM};
 use crate::MessageError;
 
 /// An inbound command.
@@ -73,7 +74,7 @@ impl Command {
             serde_json::from_value(value).map_err(|e| MessageError::one(format!("{kind}: {e}")))?;
         let mut problems = cmd.action.spec().problems();
         if cmd.source_updated_at.is_some() && cmd.source().is_none_or(|v| v.updated_at.is_none()) {
-            problems.push(crate::source_version::UPDATED_AT_PROBLEM.to_owned());
+            problems.push(UPDATED_AT_PROBLEM.to_owned());
         }
         if problems.is_empty() {
             Ok(cmd)
@@ -85,6 +86,23 @@ impl Command {
     /// The command type, e.g. `company.upsert`.
     pub fn kind(&self) -> &'static str {
         self.action.kind()
+    }
+
+    /// The source version this command carries ([`SourceVersion::of`]), if any.
+    pub fn source(&self) -> Option<SourceVersion> {
+        SourceVersion::of(self.source_version, self.source_updated_at.as_deref())
+    }
+
+    /// The record of the last version applied on this command's version line: its store, its
+    /// type and its external id (`version#{store}#{type}#{external_id}`). A line is what one
+    /// lease serialises, so reading, comparing and recording a version never race.
+    pub fn version_key(&self) -> String {
+        format!(
+            "version#{}#{}#{}",
+            self.store_hash,
+            self.kind(),
+            self.external_id
+        )
     }
 
     /// What keeps this command in order with the others about the same thing (its FIFO message

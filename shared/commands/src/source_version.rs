@@ -2,7 +2,8 @@
 //! carries (`source_version`, a non-negative integer that only grows, and/or
 //! `source_updated_at`, an RFC 3339 date-time with an offset, compared as instants).
 //!
-//! The worker keeps the last version it applied per version line ([`Command::version_key`]:
+//! The worker keeps the last version it applied per version line
+//! ([`Command::version_key`](crate::Command::version_key):
 //! the store, the command type and the external id) and skips a command strictly older than
 //! it (outcome `stale`). When both fields are set, `source_version` decides and
 //! `source_updated_at` breaks a tie; two versions that share no field cannot be compared and
@@ -14,8 +15,6 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{json, Value};
-
-use crate::envelope::Command;
 
 /// A version of an entity in the source system.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,15 +30,13 @@ pub const UPDATED_AT_PROBLEM: &str =
     "`source_updated_at` must be an RFC 3339 date-time with an offset, e.g. 2026-11-10T09:30:00Z";
 
 impl SourceVersion {
-    /// The version `cmd` carries, `None` when it carries none. A `source_updated_at` that does
-    /// not parse (the schema refuses it before) counts as absent.
-    pub fn of(cmd: &Command) -> Option<Self> {
-        let updated_at = cmd
-            .source_updated_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    /// The version a command carries in its `source_version` and `source_updated_at`, `None`
+    /// when it carries neither. A `source_updated_at` that does not parse (the schema refuses
+    /// it before) counts as absent.
+    pub fn of(source_version: Option<u64>, source_updated_at: Option<&str>) -> Option<Self> {
+        let updated_at = source_updated_at.and_then(|t| DateTime::parse_from_rfc3339(t).ok());
         let version = Self {
-            version: cmd.source_version,
+            version: source_version,
             updated_at,
         };
         (!version.is_empty()).then_some(version)
@@ -114,25 +111,6 @@ impl fmt::Display for SourceVersion {
             parts.push(format!("source_updated_at {}", t.to_rfc3339()));
         }
         f.write_str(&parts.join(", "))
-    }
-}
-
-impl Command {
-    /// The record of the last version applied on this command's version line: its store, its
-    /// type and its external id (`version#{store}#{type}#{external_id}`). A line is what one
-    /// lease serialises, so reading, comparing and recording a version never race.
-    pub fn version_key(&self) -> String {
-        format!(
-            "version#{}#{}#{}",
-            self.store_hash,
-            self.kind(),
-            self.external_id
-        )
-    }
-
-    /// The source version this command carries ([`SourceVersion::of`]).
-    pub fn source(&self) -> Option<SourceVersion> {
-        SourceVersion::of(self)
     }
 }
 
