@@ -7,16 +7,12 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use b2b_shared::queue::MemoryQueue;
-use b2b_shared::state::MemoryState;
 use b2b_shared::telemetry::{capture_metrics, metric_values};
-use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
-use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Engine, Worker};
+use upsert_worker::Worker;
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -25,14 +21,7 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let sandbox = support::sandbox(support::unlimited()).await;
-    let client = support::client(&sandbox, ClientOptions::default());
-    let dlq = Arc::new(MemoryQueue::default());
-    let state = Arc::new(MemoryState::default());
-    let mut engine = Engine::new(client, state, "external_id".into());
-    // A delta read every batch: the tests look at the store between batches.
-    engine.context.mirror_max_age = Duration::ZERO;
-    let worker = common::worker(engine, dlq.clone());
+    let (sandbox, worker, dlq, _) = common::sandbox_worker().await;
     Rig {
         sandbox,
         worker,
@@ -72,23 +61,11 @@ impl Rig {
     }
 
     async fn names_of(&self, ext: &str) -> Vec<String> {
-        let state = support::admin(&self.sandbox, "state").await;
-        support::all(&state, "companies")
-            .into_iter()
-            .filter(|c| {
-                c["extraFields"].as_array().is_some_and(|f| {
-                    f.iter()
-                        .any(|f| f["fieldName"] == "external_id" && f["fieldValue"] == ext)
-                })
-            })
-            .map(|c| c["companyName"].as_str().unwrap_or_default().to_owned())
-            .collect()
+        common::company_names(&self.sandbox, ext).await
     }
 
     async fn writes(&self) -> u64 {
-        support::admin(&self.sandbox, "stats").await["writes_total"]
-            .as_u64()
-            .unwrap()
+        common::sandbox_writes(&self.sandbox).await
     }
 }
 
