@@ -7,7 +7,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use b2b_commands::Command;
@@ -15,9 +14,8 @@ use b2b_shared::queue::MemoryQueue;
 use b2b_shared::state::{DedupeStore, MemoryState};
 use b2b_test_support as support;
 use bc_sandbox::RunningSandbox;
-use bigcommerce_b2b::ClientOptions;
 use serde_json::{json, Value};
-use upsert_worker::{Engine, Worker};
+use upsert_worker::Worker;
 
 struct Rig {
     sandbox: RunningSandbox,
@@ -27,14 +25,7 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let sandbox = support::sandbox(support::unlimited()).await;
-    let client = support::client(&sandbox, ClientOptions::default());
-    let dlq = Arc::new(MemoryQueue::default());
-    let state = Arc::new(MemoryState::default());
-    let mut engine = Engine::new(client, state.clone(), "external_id".into());
-    // A delta read every batch: the tests look at the store between batches.
-    engine.context.mirror_max_age = Duration::ZERO;
-    let worker = common::worker(engine, dlq.clone());
+    let (sandbox, worker, dlq, state) = common::sandbox_worker().await;
     Rig {
         sandbox,
         worker,
@@ -86,17 +77,7 @@ impl Rig {
 
     /// The store's companies whose external id is `ext`, by name.
     async fn names_of(&self, ext: &str) -> Vec<String> {
-        let state = support::admin(&self.sandbox, "state").await;
-        support::all(&state, "companies")
-            .into_iter()
-            .filter(|c| {
-                c["extraFields"].as_array().is_some_and(|f| {
-                    f.iter()
-                        .any(|f| f["fieldName"] == "external_id" && f["fieldValue"] == ext)
-                })
-            })
-            .map(|c| c["companyName"].as_str().unwrap_or_default().to_owned())
-            .collect()
+        common::company_names(&self.sandbox, ext).await
     }
 
     async fn buyers_with(&self, email: &str) -> usize {
@@ -108,9 +89,7 @@ impl Rig {
     }
 
     async fn writes(&self) -> u64 {
-        support::admin(&self.sandbox, "stats").await["writes_total"]
-            .as_u64()
-            .unwrap()
+        common::sandbox_writes(&self.sandbox).await
     }
 }
 

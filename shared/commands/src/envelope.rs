@@ -2,8 +2,9 @@
 //! `schemas/inbound-command.v1.schema.json`).
 //!
 //! Every command carries `type`, `version`, `store_hash`, the source system's `external_id`, an
-//! optional `idempotency_key` and an optional `trace_id`; the payload depends on the type ([`Action`], one struct per type in
-//! its own module). Parsing refuses unknown fields (a typo must not silently drop data) and
+//! optional `idempotency_key`, an optional `trace_id` and an optional source version
+//! (`source_version`, `source_updated_at`: see [`crate::source_version`]); the payload depends
+//! on the type ([`Action`], one struct per type in its own module). Parsing refuses unknown fields (a typo must not silently drop data) and
 //! [`Command::from_value`] reports every problem at once: the schema's, then the command's own
 //! checks ([`CommandSpec::problems`](crate::spec::CommandSpec::problems)).
 
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 use crate::inventory::StockLine;
 use crate::registry::{Action, COMMAND_TYPES};
+use crate::source_version::{SourceVersion, UPDATED_AT_PROBLEM};
 use crate::MessageError;
 
 /// An inbound command.
@@ -33,6 +35,16 @@ pub struct Command {
     /// with. Not part of what the command says (a replay with another trace id is a replay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// The version of the entity in the source system, a number that grows with every change:
+    /// a command older than the last one applied on its version line is skipped as `stale`
+    /// ([`crate::source_version`]). Part of what the command says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<u64>,
+    /// When the entity last changed in the source system (RFC 3339 with an offset, compared as
+    /// an instant), kept as sent; with `source_version`, it breaks a tie. Part of what the
+    /// command says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_updated_at: Option<String>,
     /// What to do.
     #[serde(flatten)]
     pub action: Action,
@@ -60,7 +72,10 @@ impl Command {
         // refuses the command, with the reason.
         let cmd: Command =
             serde_json::from_value(value).map_err(|e| MessageError::one(format!("{kind}: {e}")))?;
-        let problems = cmd.action.spec().problems();
+        let mut problems = cmd.action.spec().problems();
+        if cmd.source_updated_at.is_some() && cmd.source().is_none_or(|v| v.updated_at.is_none()) {
+            problems.push(UPDATED_AT_PROBLEM.to_owned());
+        }
         if problems.is_empty() {
             Ok(cmd)
         } else {
@@ -71,6 +86,23 @@ impl Command {
     /// The command type, e.g. `company.upsert`.
     pub fn kind(&self) -> &'static str {
         self.action.kind()
+    }
+
+    /// The source version this command carries ([`SourceVersion::of`]), if any.
+    pub fn source(&self) -> Option<SourceVersion> {
+        SourceVersion::of(self.source_version, self.source_updated_at.as_deref())
+    }
+
+    /// The record of the last version applied on this command's version line: its store, its
+    /// type and its external id (`version#{store}#{type}#{external_id}`). A line is what one
+    /// lease serialises, so reading, comparing and recording a version never race.
+    pub fn version_key(&self) -> String {
+        format!(
+            "version#{}#{}#{}",
+            self.store_hash,
+            self.kind(),
+            self.external_id
+        )
     }
 
     /// What keeps this command in order with the others about the same thing (its FIFO message
@@ -354,6 +386,54 @@ mod tests {
         v["trace_id"] = json!("has spaces");
         let err = Command::from_value(v).unwrap_err();
         assert!(err.to_string().contains("`trace_id`"), "{err}");
+    }
+
+    #[test]
+    fn a_source_version_is_content_and_a_bad_one_is_refused_naming_it() {
+        let mut v = company_upsert();
+        v["source_version"] = json!(7);
+        v["source_updated_at"] = json!("2026-11-10T10:00:00+02:00");
+        let cmd = Command::from_value(v.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&cmd).unwrap(), v, "kept as sent");
+        let version = cmd.source().unwrap();
+        assert_eq!(version.version, Some(7));
+        assert_eq!(
+            version.updated_at.map(|t| t.timestamp()),
+            Some(1_794_297_600)
+        );
+        assert_eq!(cmd.version_key(), "version#abc123#company.upsert#C-1001");
+        let mut newer = v.clone();
+        newer["source_version"] = json!(8);
+        assert_ne!(
+            Command::from_value(newer).unwrap().dedupe_key(),
+            cmd.dedupe_key(),
+            "another version is another command, not a replay"
+        );
+        assert_eq!(
+            Command::from_value(company_upsert()).unwrap().source(),
+            None
+        );
+
+        v["source_version"] = json!(-1);
+        v["source_updated_at"] = json!("2026-11-10 10:00:00");
+        let err = Command::from_value(v.clone()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`source_version` must be a whole number, 0 or more"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`source_updated_at` must be an RFC 3339 date-time with an offset"),
+            "{text}"
+        );
+        v["source_version"] = json!("5");
+        v["source_updated_at"] = json!("2026-11-10T10:00:00");
+        let text = Command::from_value(v).unwrap_err().to_string();
+        assert!(text.contains("`source_version`"), "{text}");
+        assert!(
+            text.contains("`source_updated_at` must be an RFC 3339 date-time with an offset"),
+            "{text}"
+        );
     }
 
     #[test]

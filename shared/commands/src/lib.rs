@@ -16,7 +16,9 @@
 //! # Layout
 //! - [`envelope`]: [`Command`], the envelope every command shares (`type`, `version`,
 //!   `store_hash`, `external_id`, `idempotency_key`, `trace_id`), its parsing and its keys;
-//!   [`idempotency`]: an idempotency key bound to its command's content ([`KeyBinding`]).
+//!   [`idempotency`]: an idempotency key bound to its command's content ([`KeyBinding`]);
+//!   [`source_version`]: the source system's version of a command's entity
+//!   ([`SourceVersion`]), by which an older command is known as stale.
 //! - [`dead_letter`]: [`DeadLetter`], the worker's dead-letter wrapper, written and recognised
 //!   when a redrive sends it back as it is.
 //! - [`registry`]: the one list of command types, from which [`Action`] and [`COMMAND_TYPES`]
@@ -48,6 +50,7 @@ pub mod purchase;
 pub mod quote;
 pub mod registry;
 pub mod shopping_list;
+pub mod source_version;
 pub mod spec;
 pub mod staff;
 pub mod user;
@@ -80,6 +83,7 @@ pub use purchase::{
 pub use quote::{QuoteData, QuoteLine, QuoteStatus};
 pub use registry::{Action, COMMAND_TYPES};
 pub use shopping_list::{ShoppingListData, ShoppingListLine, ShoppingListStatus};
+pub use source_version::SourceVersion;
 pub use spec::CommandSpec;
 pub use staff::{SalesRepData, SuperAdminData};
 pub use user::UserData;

@@ -11,12 +11,15 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 /// The envelope's fields, described once at the top rather than in every command.
-const ENVELOPE: [&str; 5] = [
+const ENVELOPE: [&str; 8] = [
     "type",
     "version",
     "store_hash",
     "external_id",
     "idempotency_key",
+    "trace_id",
+    "source_version",
+    "source_updated_at",
 ];
 
 fn root() -> PathBuf {

@@ -6,7 +6,8 @@
 //! and the next schedule do.
 //!
 //! - Worker: every command is applied exactly once (no entity twice, every field as asked), none
-//!   is dead-lettered, and replaying every command afterwards writes nothing.
+//!   is dead-lettered, and replaying every command afterwards writes nothing. A command killed
+//!   mid-apply never lets an older version of its entity win afterwards.
 //! - Export: after restarts, every order is delivered, and counted by dedupe key exactly once.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -487,4 +488,85 @@ async fn a_worker_killed_right_after_creating_orders_makes_each_purchase_order_o
     let before = writes(&sandbox);
     assert_eq!(deliver(&sandbox, &binary, &env, &messages, &[]).await, 0);
     assert_eq!(writes(&sandbox), before, "a replay writes nothing");
+}
+
+/// A `company.upsert` of `KV-1` named `name` at source version `version`.
+fn versioned_company(name: &str, version: u64) -> String {
+    json!({"type":"company.upsert","version":1,"store_hash":STORE,"external_id":"KV-1",
+        "source_version":version,"trace_id":format!("kv-1-v{version}"),
+        "company":{"name":name,"email":"ap@kv1.example","phone":"555-0100","country":"US",
+            "admin":{"first_name":"Admin","last_name":"KV","email":"admin@kv1.example"}}})
+    .to_string()
+}
+
+/// The names of the companies whose external id is `ext`.
+async fn company_names(sandbox: &RunningSandbox, ext: &str) -> Vec<String> {
+    let state = b2b_test_support::admin(sandbox, "state").await;
+    all(&state, "companies")
+        .iter()
+        .filter(|c| extra_field(c, "external_id").as_deref() == Some(ext))
+        .filter_map(|c| c["companyName"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_mid_update_never_lets_an_older_version_win() {
+    let binary = function_binary("upsert-worker", false).unwrap_or_else(|e| panic!("{e}"));
+    let sandbox = sandbox(b2b_test_support::unlimited()).await;
+    let (sdk, mut env) = aws_env(&sandbox).await;
+    let dlq = queue(&sdk, "kill-version-dlq").await;
+    env.push((
+        "INBOUND_QUEUE_URL",
+        queue(&sdk, "kill-version-inbound").await,
+    ));
+    env.push(("DEAD_LETTER_QUEUE_URL", dlq.clone()));
+    let batch =
+        |id: &str, body: String, receives: u32| json!({"Records": [record(id, &body, receives)]});
+    let start = || FunctionProcess::start(&binary, "upsert-worker", &env, TIMEOUT);
+    let process = start().await.unwrap_or_else(|e| panic!("{e}"));
+    let one = batch("v1", versioned_company("Version One", 1), 1);
+    let answer = invoke_maybe_kill(&process, &one, None).await;
+    assert_eq!(
+        answer.map(|a| a["batchItemFailures"].clone()),
+        Some(json!([]))
+    );
+    assert_eq!(company_names(&sandbox, "KV-1").await, ["Version One"]);
+
+    // Version 3 is killed right after its first write: the command never finished (no done
+    // marker, its message not acknowledged).
+    let three = versioned_company("Version Three", 3);
+    let counter = || writes(&sandbox);
+    let first = batch("v3", three.clone(), 1);
+    let killed = invoke_maybe_kill(&process, &first, Some((1, &counter))).await;
+    assert!(killed.is_none(), "the kill landed mid-command");
+
+    // Version 2 (older) arrives before version 3's redelivery, at a new instance: stale.
+    let process = start().await.unwrap_or_else(|e| panic!("{e}"));
+    let before = writes(&sandbox);
+    let two = batch("v2", versioned_company("Version Two", 2), 1);
+    let answer = invoke_maybe_kill(&process, &two, None).await;
+    assert_eq!(
+        answer.map(|a| a["batchItemFailures"].clone()),
+        Some(json!([]))
+    );
+    assert_eq!(writes(&sandbox), before, "the older version writes nothing");
+    assert_eq!(company_names(&sandbox, "KV-1").await, ["Version Three"]);
+    let log = std::fs::read_to_string(&process.log).unwrap_or_default();
+    assert!(
+        log.contains("\"Outcome\":\"stale\"") && log.contains("kv-1-v2"),
+        "the stale command is logged and counted: {}",
+        process.log.display()
+    );
+
+    // Version 3's redelivery, once the dead invocation's lease is over: applied, nothing lost.
+    tokio::time::sleep(LEASE_HORIZON).await;
+    let answer = invoke_maybe_kill(&process, &batch("v3", three, 2), None).await;
+    assert_eq!(
+        answer.map(|a| a["batchItemFailures"].clone()),
+        Some(json!([]))
+    );
+    assert_eq!(company_names(&sandbox, "KV-1").await, ["Version Three"]);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let dead = b2b_test_support::drain(&sqs, &dlq).await;
+    assert!(dead.is_empty(), "dead letters: {dead:?}");
 }

@@ -39,6 +39,9 @@ pub const DONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub enum Begun {
     /// The identical command was applied before: nothing to do.
     Replayed,
+    /// The command is older than the source version last applied to its entity: skipped,
+    /// marked done like a replay.
+    Stale,
     /// The entity is leased to this delivery.
     Leased(Lease),
 }

@@ -12,6 +12,8 @@
 //!   implements, held-back creates for bulk requests.
 //! - [`registry`]: the handler of each command type, from the one command registry.
 //! - [`idempotency`]: a command's idempotency key bound to its content before it is applied.
+//! - [`versions`]: source versions, by which a command older than its entity's last applied
+//!   version is skipped as stale.
 //! - [`lease`]: leases and done markers; [`ids`]: the id map's keys and diffs;
 //!   [`type_map`]: values by type.
 
@@ -23,6 +25,7 @@ pub mod lease;
 pub mod outcome;
 pub mod registry;
 pub mod type_map;
+pub mod versions;
 
 use std::sync::Arc;
 
@@ -35,6 +38,7 @@ use family::{BulkCreate, HeldCreate, Step};
 use lease::{lease_ttl, Begun, Lease, DONE_TTL};
 use outcome::{ApplyError, Outcome};
 use type_map::TypeMap;
+use versions::Check;
 
 /// Applies commands for one store.
 #[derive(Clone)]
@@ -78,6 +82,7 @@ impl Engine {
     pub async fn apply(&self, cmd: &Command) -> Result<Outcome, ApplyError> {
         match self.begin(cmd).await? {
             Begun::Replayed => Ok(Outcome::Replayed),
+            Begun::Stale => Ok(Outcome::Stale),
             Begun::Leased(lease) => {
                 let result = self.apply_leased(cmd).await;
                 self.finish(lease, result).await
@@ -87,8 +92,10 @@ impl Engine {
 
     /// Starts `cmd`: a permanent error when its idempotency key stands for another command
     /// ([`idempotency::bind`]); [`Begun::Replayed`] when it was applied before (and its family
-    /// finds nothing edited elsewhere since), else its entity's lease (a retryable error when
-    /// another delivery holds it). Every lease taken must be given to [`finish`](Self::finish).
+    /// finds nothing edited elsewhere since); [`Begun::Stale`] when it is older than the source
+    /// version last applied to its entity ([`versions`]); else its entity's lease (a retryable
+    /// error when another delivery holds it), its version recorded. Every lease taken must be
+    /// given to [`finish`](Self::finish).
     pub async fn begin(&self, cmd: &Command) -> Result<Begun, ApplyError> {
         let cx = &self.context;
         idempotency::bind(cx, cmd).await?;
@@ -98,13 +105,31 @@ impl Engine {
         {
             return Ok(Begun::Replayed);
         }
+        // A record only grows: a command stale now stays stale, without waiting for the lease
+        // (a newer one of the same batch may hold it, its create held back for a bulk request).
+        if let Check::Stale { sent, applied } = versions::check(cx, cmd).await? {
+            versions::log_stale(cmd, &sent, &applied);
+            self.mark_done(&lease).await;
+            return Ok(Begun::Stale);
+        }
         let ttl = lease_ttl(cx.client.deadline());
         if cx.state.claim(&lease.lease_key, ttl).await? == Claim::Duplicate {
             return Err(ApplyError::retry(
                 "another delivery of this entity is being applied; retrying later",
             ));
         }
-        Ok(Begun::Leased(lease))
+        match versions::check_and_record(cx, cmd).await {
+            Ok(Check::Stale { sent, applied }) => {
+                versions::log_stale(cmd, &sent, &applied);
+                self.finish(lease, Ok(Outcome::Stale)).await?;
+                Ok(Begun::Stale)
+            }
+            Ok(_) => Ok(Begun::Leased(lease)),
+            Err(e) => {
+                self.release(&lease).await;
+                Err(e)
+            }
+        }
     }
 
     /// Ends a command begun with [`begin`](Self::begin): records it done when `result` is a
@@ -114,16 +139,25 @@ impl Engine {
         lease: Lease,
         result: Result<Outcome, ApplyError>,
     ) -> Result<Outcome, ApplyError> {
-        let state = &self.context.state;
         if result.is_ok() {
-            if let Err(e) = state.claim(&lease.done_key, DONE_TTL).await {
-                tracing::warn!(error = %e, "done marker not recorded; a replay will re-check BigCommerce");
-            }
+            self.mark_done(&lease).await;
         }
-        if let Err(e) = state.release(&lease.lease_key).await {
+        self.release(&lease).await;
+        result
+    }
+
+    /// Releases `lease`; one that cannot be released expires by itself.
+    async fn release(&self, lease: &Lease) {
+        if let Err(e) = self.context.state.release(&lease.lease_key).await {
             tracing::warn!(error = %e, key = %lease.lease_key, "lease not released; it expires by itself");
         }
-        result
+    }
+
+    /// Records `lease`'s command done: a replay of it is skipped.
+    async fn mark_done(&self, lease: &Lease) {
+        if let Err(e) = self.context.state.claim(&lease.done_key, DONE_TTL).await {
+            tracing::warn!(error = %e, "done marker not recorded; a replay will re-check BigCommerce");
+        }
     }
 
     /// Applies `cmd` under a lease from [`begin`](Self::begin) (no done check, no lease): its

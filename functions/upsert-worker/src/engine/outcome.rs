@@ -20,6 +20,9 @@ pub enum Outcome {
     Replayed,
     /// An entity was deleted.
     Deleted,
+    /// Older than the source version last applied to its entity: skipped without calls, not
+    /// dead-lettered (see [`versions`](super::versions)).
+    Stale,
 }
 
 impl Outcome {
@@ -31,6 +34,7 @@ impl Outcome {
             Outcome::Unchanged => "unchanged",
             Outcome::Replayed => "replayed",
             Outcome::Deleted => "deleted",
+            Outcome::Stale => "stale",
         }
     }
 }

@@ -42,6 +42,30 @@ use crate::mapping::Mapping;
 use crate::reactions::EventSink;
 use record::{split_processed, Incoming, Processed};
 
+/// Puts a group's commands of one version line (the same store, type and external id, each
+/// with a source version) newest first, in the places they held: the newest is applied and
+/// records its version, the older ones then find themselves stale, so a batch with several
+/// versions of one entity applies only the newest. Other records keep their places.
+fn newest_first(group: &mut [&Incoming<'_>]) {
+    let mut lines: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, item) in group.iter().enumerate() {
+        if let Some(cmd) = item.command().filter(|c| c.source().is_some()) {
+            lines.entry(cmd.version_key()).or_default().push(i);
+        }
+    }
+    for places in lines.values().filter(|places| places.len() > 1) {
+        let mut line: Vec<&Incoming> = places.iter().map(|&i| group[i]).collect();
+        // A total order (number, then time; absent first), stable for equal versions.
+        line.sort_by_key(|item| {
+            let v = item.command().and_then(|c| c.source()).unwrap_or_default();
+            std::cmp::Reverse((v.version, v.updated_at))
+        });
+        for (&i, item) in places.iter().zip(line) {
+            group[i] = item;
+        }
+    }
+}
+
 /// Changes a message's visibility timeout (to retry after a rate-limit reset).
 pub trait Visibility: Send + Sync + 'static {
     /// Makes the message with `receipt_handle` visible again after `after`.
@@ -135,7 +159,8 @@ pub struct Worker {
 }
 
 /// The batch's records in their processing groups (a FIFO group's records in order; one order's
-/// fulfillment commands in order; every other record alone), and the webhook events that follow
+/// fulfillment commands in order; one version line's commands newest first; every other record
+/// alone), and the webhook events that follow
 /// an earlier one's result.
 struct Plan<'r> {
     groups: Vec<Vec<&'r Incoming<'r>>>,
@@ -206,13 +231,15 @@ impl Worker {
                 .get("MessageGroupId")
                 .cloned()
                 .or_else(|| item.order_group())
+                .or_else(|| item.version_group())
                 .unwrap_or_else(|| format!("#{i:06}"));
             groups.entry(group).or_default().push(item);
         }
-        Plan {
-            groups: groups.into_values().collect(),
-            followers,
+        let mut groups: Vec<Vec<&Incoming>> = groups.into_values().collect();
+        for group in &mut groups {
+            newest_first(group);
         }
+        Plan { groups, followers }
     }
 
     /// Runs one group's records in order. A FIFO group creates one by one, and after a

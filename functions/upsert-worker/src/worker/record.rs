@@ -155,6 +155,15 @@ impl Incoming<'_> {
         }
     }
 
+    /// The version line of its command ([`Command::version_key`]), when the command carries a
+    /// source version: a batch runs one line's commands one after another, newest first, so
+    /// only the newest is applied.
+    pub fn version_group(&self) -> Option<String> {
+        self.command()
+            .filter(|c| c.source().is_some())
+            .map(|c| c.version_key())
+    }
+
     /// The command it carries, if it is one.
     pub fn command(&self) -> Option<&Command> {
         match &self.message {
@@ -253,6 +262,7 @@ impl Worker {
     ) -> Result<Deferred<'r>, Result<&'static str, ApplyError>> {
         let lease = match self.engine.begin(cmd).await {
             Ok(Begun::Replayed) => return Err(Ok(Outcome::Replayed.as_str())),
+            Ok(Begun::Stale) => return Err(Ok(Outcome::Stale.as_str())),
             Err(e) => return Err(Err(e)),
             Ok(Begun::Leased(lease)) => lease,
         };

@@ -48,3 +48,46 @@ pub async fn handle_records(worker: &Worker, records: &[Value]) -> Vec<String> {
         .map(|f| f.item_identifier.clone())
         .collect()
 }
+
+/// The names of the sandbox's companies whose `external_id` extra field is `ext`.
+#[allow(dead_code)] // each test binary compiles this module; not all of them look companies up
+pub async fn company_names(sandbox: &bc_sandbox::RunningSandbox, ext: &str) -> Vec<String> {
+    let state = b2b_test_support::admin(sandbox, "state").await;
+    b2b_test_support::all(&state, "companies")
+        .into_iter()
+        .filter(|c| {
+            c["extraFields"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|f| f["fieldName"] == "external_id" && f["fieldValue"] == ext)
+            })
+        })
+        .map(|c| c["companyName"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// How many writes the sandbox has answered so far.
+#[allow(dead_code)] // each test binary compiles this module; not all of them count writes
+pub async fn sandbox_writes(sandbox: &bc_sandbox::RunningSandbox) -> u64 {
+    b2b_test_support::admin(sandbox, "stats").await["writes_total"]
+        .as_u64()
+        .unwrap_or_default()
+}
+
+/// A sandbox and a worker for it (through [`worker`]), with its dead-letter queue and state
+/// table, reading the store mirror every batch (the tests look at the store between batches).
+#[allow(dead_code)] // each test binary compiles this module; not all of them use it
+pub async fn sandbox_worker() -> (
+    bc_sandbox::RunningSandbox,
+    Worker,
+    Arc<MemoryQueue>,
+    Arc<b2b_shared::state::MemoryState>,
+) {
+    let sandbox = b2b_test_support::sandbox(b2b_test_support::unlimited()).await;
+    let client = b2b_test_support::client(&sandbox, bigcommerce_b2b::ClientOptions::default());
+    let dlq = Arc::new(MemoryQueue::default());
+    let state = Arc::new(b2b_shared::state::MemoryState::default());
+    let mut engine = Engine::new(client, state.clone(), "external_id".into());
+    engine.context.mirror_max_age = std::time::Duration::ZERO;
+    let worker = worker(engine, dlq.clone());
+    (sandbox, worker, dlq, state)
+}
