@@ -560,4 +560,33 @@ mod tests {
         };
         assert_eq!(m.resolve(&t, &v, "t").unwrap(), Some(json!("ERP-9-5")));
     }
+
+    /// The source system's version is an envelope field a rule sets like any other, so a mapped
+    /// record is ordered by it as a command is (docs/erp/ordering.md).
+    #[test]
+    fn a_rule_carries_the_source_version_of_its_record() {
+        let m = Mapping::from_text(
+            r#"
+version: 1
+rules:
+  - match: { record_type: customer }
+    command: company.status
+    store_hash: { const: abc123 }
+    external_id: entity_id
+    fields:
+      source_version: row_version
+      source_updated_at: modified_at
+      status: { const: approved }
+"#,
+            false,
+        )
+        .unwrap();
+        let record = json!({"record_type": "customer", "entity_id": "C-1", "row_version": 17,
+            "modified_at": "2026-12-08T09:30:00+01:00"});
+        let command = m.apply(&record).unwrap();
+        assert_eq!(command["source_version"], json!(17));
+        assert_eq!(command["source_updated_at"], "2026-12-08T09:30:00+01:00");
+        let parsed = b2b_commands::Command::from_value(command).unwrap();
+        assert_eq!(parsed.external_id, "C-1");
+    }
 }
