@@ -10,6 +10,18 @@ use b2b_shared::queue::{OutgoingMessage, Queue};
 use lambda_http::http::{header, HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
+
+/// Where a record meant for the worker's field mapping goes instead of `POST /inbound`: the
+/// reason `/inbound` adds when it refuses one.
+pub const MAPPED_RECORDS_GO_TO_THE_QUEUE: &str = "records for the field mapping go to the \
+    inbound queue directly (see docs/erp/mapping.md)";
+
+/// Whether `item` names a command type this toolkit knows (else it may be a mapped record).
+pub fn names_a_command_type(item: &Value) -> bool {
+    item.get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| b2b_commands::COMMAND_TYPES.contains(&t))
+}
 use sha2::{Digest, Sha256};
 
 /// An answer: status and JSON body.

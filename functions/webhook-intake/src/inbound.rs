@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use b2b_commands::{reused_keys, Command, KeyBinding, COMMAND_TYPES};
+use b2b_commands::{reused_keys, Command, KeyBinding};
 use b2b_shared::queue::{OutgoingMessage, MAX_MESSAGE_BYTES};
 use b2b_shared::secrets::StoreSecret;
 use bigcommerce_b2b::StoreHash;
@@ -19,7 +19,10 @@ use lambda_http::{Body, Response};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
-use crate::http::{answer, hex, short_hash, unauthorized, unavailable, Refusal};
+use crate::http::{
+    answer, hex, names_a_command_type, short_hash, unauthorized, unavailable, Refusal,
+    MAPPED_RECORDS_GO_TO_THE_QUEUE,
+};
 use crate::intake::Intake;
 use crate::stores::inbound_stores;
 use crate::verify::{log_unusable, secrets_equal};
@@ -75,9 +78,7 @@ pub fn read_batch(intake: &Intake, body: &[u8]) -> Result<Vec<Value>, Refusal> {
 /// The problem added for an item with no command type this toolkit knows: most often a record
 /// meant for the worker's field mapping, which reads the inbound queue, not this route.
 pub const NOT_A_COMMAND: &str =
-    "not a command (no `type` this toolkit knows): POST /inbound takes \
-    commands only; records for the field mapping go to the inbound queue directly (see \
-    docs/erp/mapping.md)";
+    "not a command (no `type` this toolkit knows): POST /inbound takes commands only";
 
 /// Validates inbound commands, every one, all or nothing, for the stores `served` (the
 /// ones the request authenticated for; no AWS calls).
@@ -90,10 +91,7 @@ pub fn decide(
     let mut valid = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         let external_id = item.get("external_id").cloned().unwrap_or(Value::Null);
-        let known_type = item
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| COMMAND_TYPES.contains(&t));
+        let known_type = names_a_command_type(&item);
         match Command::from_value(item) {
             Ok(cmd) if !served.iter().any(|s| s.as_str() == cmd.store_hash) => invalid.push(json!({
                 "index": index, "external_id": external_id,
@@ -103,7 +101,7 @@ pub fn decide(
             Err(e) => {
                 let mut problems = e.problems;
                 if !known_type {
-                    problems.push(NOT_A_COMMAND.to_owned());
+                    problems.push(format!("{NOT_A_COMMAND}; {MAPPED_RECORDS_GO_TO_THE_QUEUE}"));
                 }
                 invalid.push(json!({ "index": index, "external_id": external_id, "problems": problems }))
             }

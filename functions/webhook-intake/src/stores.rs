@@ -14,7 +14,9 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::{segment_after, CxmlAnswer, Refusal};
+use crate::http::{
+    names_a_command_type, segment_after, CxmlAnswer, Refusal, MAPPED_RECORDS_GO_TO_THE_QUEUE,
+};
 
 /// The store a webhook delivery names: its `producer` (`stores/{hash}`), when present.
 #[derive(Debug, PartialEq, Eq)]
@@ -139,10 +141,13 @@ pub async fn inbound_stores(
 ) -> Result<Vec<Arc<StoreSecret>>, Refusal> {
     let named = stores_named(items);
     if named.is_empty() {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "every command must name its `store_hash`: this deployment serves many stores",
-        ));
+        let mut reason =
+            "every command must name its `store_hash`: this deployment serves many stores"
+                .to_owned();
+        if !items.iter().all(names_a_command_type) {
+            reason = format!("{reason}; {MAPPED_RECORDS_GO_TO_THE_QUEUE}");
+        }
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, &reason));
     }
     let mut secrets = Vec::with_capacity(named.len());
     for hash in named {

@@ -248,3 +248,17 @@ async fn inbound_commands_need_the_key_of_every_store_they_name() {
         [r#""dec1""#, r#""dec1""#, r#""app2""#]
     );
 }
+
+/// A record meant for the field mapping names no store: the refusal says where it goes, as it
+/// does for one store.
+#[tokio::test]
+async fn a_mapped_record_without_a_store_is_pointed_at_the_inbound_queue() {
+    let rig = rig(&["dec1"], &[]).await;
+    let record = json!({"record_type": "customer", "entity_id": "CUST-1"}).to_string();
+    let (status, body) = rig.send(post("/inbound", &[bearer("dec1")], &record)).await;
+    assert_eq!(status, 400);
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("store_hash"), "{body}");
+    assert!(error.contains("docs/erp/mapping.md"), "{body}");
+    assert!(rig.stores_enqueued().is_empty());
+}
