@@ -36,8 +36,8 @@ pub use customers::{create_customer, create_customer_group};
 pub use events::Events;
 pub use fields::{FieldErrors, REQUIRED};
 pub use orders::{
-    create_order, create_priced_order, link_b2b_order, set_order_status, status_name, Line,
-    NewOrder, PricedLine,
+    create_order, create_priced_order, currency_id, link_b2b_order, set_order_currency,
+    set_order_status, status_name, Line, NewOrder, PricedLine, CURRENCIES,
 };
 pub use pricelists::{insert_assignment, insert_pricelist};
 pub use quotes::{create_quote, QUOTE_STATUSES};

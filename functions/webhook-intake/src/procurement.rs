@@ -136,6 +136,22 @@ fn acceptable<'a>(
     buyer_identity(partner, &po.from)
 }
 
+/// Refuses a purchase order in a currency the store does not sell (`STORE_CURRENCIES`, the
+/// codes in `currencies`; none: any currency goes on).
+fn sold_here(currencies: &[String], po: &PurchaseOrder) -> Result<(), CxmlAnswer> {
+    if currencies.is_empty() || currencies.contains(&po.currency) {
+        return Ok(());
+    }
+    Err(CxmlAnswer::new(
+        Status::BadRequest,
+        format!(
+            "the order is in `{}`, a currency this supplier does not sell ({}); send it in one of them",
+            po.currency,
+            currencies.join(", ")
+        ),
+    ))
+}
+
 /// Whether `po` cancels an order sent before (`OrderRequestHeader@type="delete"`).
 fn is_cancellation(po: &PurchaseOrder) -> bool {
     po.order_type.eq_ignore_ascii_case("delete")
@@ -262,6 +278,7 @@ pub fn decide(
     let command = if is_cancellation(po) {
         cancel_command(secret, partner, po, identity)?
     } else {
+        sold_here(&intake.options.currencies, po)?;
         order_command(secret, partner, po, identity)?
     };
     let body = serde_json::to_string(&command)

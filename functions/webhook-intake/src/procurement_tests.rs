@@ -18,6 +18,8 @@ use crate::test_harness::in_memory;
 use crate::{Intake, IntakeOptions};
 
 const SAMPLE: &str = include_str!("../events/cxml/order-request.xml");
+/// The same buyer's purchase order in euros.
+const SAMPLE_EUR: &str = include_str!("../events/cxml/order-request-eur.xml");
 const NOW: i64 = 1796300000;
 
 struct Harness {
@@ -48,6 +50,13 @@ fn harness_with(procurement: Option<&str>) -> Harness {
 
 fn harness() -> Harness {
     harness_with(None)
+}
+
+/// The default harness, its store selling only `currencies` (`STORE_CURRENCIES`).
+fn harness_selling(currencies: &[&str]) -> Harness {
+    let mut h = harness();
+    h.intake.options.currencies = currencies.iter().map(|c| c.to_string()).collect();
+    h
 }
 
 fn post(path: &str, body: &str) -> Request {
@@ -138,6 +147,27 @@ async fn the_sample_order_becomes_one_order_create_and_its_answer_echoes_the_pay
     assert_eq!(code, 200);
     let (_, code, text) = h.send("/procurement/cxml/other9", SAMPLE).await;
     assert_eq!(code, 401, "{text}");
+}
+
+#[tokio::test]
+async fn a_po_in_a_currency_the_store_does_not_sell_is_refused_naming_it() {
+    let h = harness_selling(&["USD", "GBP"]);
+    let (http, code, text) = h.send("/procurement/cxml", SAMPLE_EUR).await;
+    assert_eq!((http, code), (StatusCode::OK, 400), "{text}");
+    assert!(
+        text.contains("`EUR`") && text.contains("USD, GBP"),
+        "{text}"
+    );
+    assert!(h.sent().is_empty());
+    // Sold here, or STORE_CURRENCIES unset: the PO goes on, in its currency.
+    for h in [harness_selling(&["USD", "EUR"]), harness()] {
+        let (_, code, text) = h.send("/procurement/cxml", SAMPLE_EUR).await;
+        assert_eq!(code, 200, "{text}");
+        let sent = h.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["order"]["currency"], "EUR");
+        assert_eq!(sent[0]["order"]["total"], "85.0000");
+    }
 }
 
 #[tokio::test]

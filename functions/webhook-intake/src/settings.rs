@@ -46,6 +46,9 @@ pub struct IntakeOptions {
     /// `PUBLIC_URL`: this API's address as browsers reach it (a custom domain with a base
     /// path), for punch-out's start pages; default: the address each request came to.
     pub public_url: Option<String>,
+    /// `STORE_CURRENCIES`: the ISO 4217 codes the store sells (`USD,EUR`); a cXML purchase
+    /// order in any other is refused. Empty (unset): any currency goes on.
+    pub currencies: Vec<String>,
 }
 
 impl Default for IntakeOptions {
@@ -58,6 +61,7 @@ impl Default for IntakeOptions {
             fifo: false,
             max_batch: 500,
             public_url: None,
+            currencies: Vec::new(),
         }
     }
 }
@@ -114,6 +118,22 @@ impl IntakeOptions {
             fifo: queue_url.ends_with(".fifo"),
             max_batch: max_batch.map_or(d.max_batch, |n| n as usize),
             public_url,
+            currencies: store_currencies(env),
+        }
+    }
+}
+
+/// `STORE_CURRENCIES`: the codes of a comma-separated list, each 3 capital letters (ISO 4217);
+/// nothing (the problem recorded, naming the first bad code) when one is not.
+fn store_currencies(env: &mut Env<'_>) -> Vec<String> {
+    let codes = env.list("STORE_CURRENCIES").unwrap_or_default();
+    let is_code = |c: &String| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
+    match codes.iter().find(|c| !is_code(c)) {
+        None => codes,
+        Some(bad) => {
+            let reason = format!("`{bad}` is not an ISO 4217 code of 3 capital letters (USD,EUR)");
+            env.problem("STORE_CURRENCIES", reason);
+            Vec::new()
         }
     }
 }
@@ -198,6 +218,19 @@ mod tests {
         let vars: Vec<_> = err.iter().map(|p| p.variable).collect();
         assert_eq!(vars, ["WEBHOOK_AUTH", "WEBHOOK_TOLERANCE_SECONDS"]);
         assert!(err[0].reason.contains("`maybe`"), "{err:?}");
+    }
+
+    #[test]
+    fn store_currencies_are_iso_codes() {
+        let read = |v: &str| IntakeOptions::from_lookup(env(&[("STORE_CURRENCIES", v)]), "q");
+        assert_eq!(read(" USD, EUR ,").unwrap().currencies, ["USD", "EUR"]);
+        assert!(IntakeOptions::from_lookup(env(&[]), "q")
+            .unwrap()
+            .currencies
+            .is_empty());
+        let err = read("USD,euro").unwrap_err();
+        assert_eq!(err[0].variable, "STORE_CURRENCIES");
+        assert!(err[0].reason.contains("`euro`"), "{err:?}");
     }
 
     #[test]

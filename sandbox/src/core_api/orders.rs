@@ -1,6 +1,6 @@
 //! Core v2 orders (`/v2/orders`): list with the id, customer, status, date and external id
-//! filters and the sorts, create (catalog lines priced as the request says, with the body's
-//! addresses, notes and amounts), read (with its consignments when asked), update (status,
+//! filters and the sorts, create (catalog lines priced as the request says, in the body's
+//! currency, with its addresses, notes and amounts), read (with its consignments when asked), update (status,
 //! notes, payment method) and the v2 status list.
 
 use std::cmp::Ordering;
@@ -270,8 +270,24 @@ fn apply_order_details(store: &mut Store, id: i64, body: &Value) {
     ));
 }
 
+/// The currency a `POST /v2/orders` body makes the order in (`default_currency_code`, the
+/// transactional currency; the store's default when absent), or why not: one the store does
+/// not sell.
+fn order_currency(body: &Value) -> Result<&str, String> {
+    let Some(code) = body.get("default_currency_code").and_then(Value::as_str) else {
+        return Ok(model::CURRENCIES[0].1);
+    };
+    match model::currency_id(code) {
+        Some(_) => Ok(code),
+        None => Err(format!(
+            "The currency code {code:?} is not a transactional currency of this store."
+        )),
+    }
+}
+
 async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     let body = v2_object_body(&body)?;
+    let currency = order_currency(&body).map_err(|e| v2_err(StatusCode::BAD_REQUEST, &e))?;
     let mut ev = Events::new();
     let mut store = app.data();
     let lines = order_lines(&store, &body).map_err(|e| v2_err(StatusCode::BAD_REQUEST, &e))?;
@@ -285,6 +301,7 @@ async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     let id = model::create_priced_order(&mut store, &o, &lines, now_secs(), &mut ev)
         .map_err(|e| v2_err(StatusCode::BAD_REQUEST, &Value::Object(e).to_string()))?;
     apply_order_details(&mut store, id, &body);
+    model::set_order_currency(&mut store, id, currency);
     let out = store.orders.get(&id).cloned().unwrap_or_default();
     drop(store);
     app.fire_all(ev);

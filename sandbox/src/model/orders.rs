@@ -32,6 +32,39 @@ pub struct NewOrder {
     pub invoice_payment: bool,
 }
 
+/// The currencies the sandbox store sells (multi-currency on): their ids and codes, the
+/// first its default (the currency of an order that names none).
+pub const CURRENCIES: [(i64, &str); 3] = [(1, "USD"), (2, "EUR"), (3, "GBP")];
+
+/// The id of currency `code` when the store sells it.
+pub fn currency_id(code: &str) -> Option<i64> {
+    CURRENCIES
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map(|(id, _)| *id)
+}
+
+/// Puts order `id` in currency `code` (one the store sells): its transactional and display
+/// currency (v2 orders have the one), and its B2B view's.
+pub fn set_order_currency(store: &mut Store, id: i64, code: &str) {
+    let Some(currency) = currency_id(code) else {
+        return;
+    };
+    if let Some(o) = store.orders.get_mut(&id) {
+        for (field, value) in [
+            ("currency_id", json!(currency)),
+            ("currency_code", json!(code)),
+            ("default_currency_id", json!(currency)),
+            ("default_currency_code", json!(code)),
+        ] {
+            o[field] = value;
+        }
+    }
+    if let Some(b) = store.b2b_orders.get_mut(&id) {
+        b["currencyCode"] = json!(code);
+    }
+}
+
 /// v2 status names by id.
 pub fn status_name(id: i64) -> &'static str {
     match id {

@@ -146,6 +146,10 @@ pub struct Order {
     /// The customer (0 for guests).
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub customer_id: Option<i64>,
+    /// The transactional currency the order is in (ISO 4217; writable on create when the
+    /// store has multi-currency on, else the store's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_currency_code: Option<String>,
     /// Everything else, as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

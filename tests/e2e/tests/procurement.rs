@@ -5,7 +5,9 @@
 //! BigCommerce's specs) for the company whose procurement identity is the PO's `From`, with
 //! the PO number on its B2B record, and confirms it to the buyer's procurement system (a
 //! simulator). The same PO sent again is answered 200 and creates nothing; a wrong shared
-//! secret is 401 and enqueues nothing; an unknown SKU or buyer is 400 at once.
+//! secret is 401 and enqueues nothing; an unknown SKU or buyer is 400 at once. A PO in euros
+//! becomes an order in EUR at its amounts; one in a currency not in `STORE_CURRENCIES` is 400
+//! naming it (issue 37).
 
 mod common;
 
@@ -16,6 +18,9 @@ use serde_json::{json, Value};
 
 const SAMPLE: &str =
     include_str!("../../../functions/webhook-intake/events/cxml/order-request.xml");
+/// The same buyer's purchase order in euros, as its procurement system sends it.
+const SAMPLE_EUR: &str =
+    include_str!("../../../functions/webhook-intake/events/cxml/order-request-eur.xml");
 
 /// The store's cXML trading: supplier ACME-SUPPLY, trading with Northwind in test mode, whose
 /// procurement system takes documents at `document_url`.
@@ -34,6 +39,14 @@ fn cxml_status(answer: &Value) -> u16 {
         .and_then(|rest| rest.split('"').next())
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no cXML Status in {answer}"))
+}
+
+/// The sandbox's orders (in a state dump) made for `external_id`.
+fn orders_of(state: &Value, external_id: &str) -> Vec<Value> {
+    all(state, "orders")
+        .into_iter()
+        .filter(|o| o["external_order_id"] == external_id)
+        .collect()
 }
 
 async fn post_cxml(intake: &FunctionProcess, doc: &str) -> Value {
@@ -64,6 +77,17 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
         .expect(1)
         .create_async()
         .await;
+    let confirmation_eur = buyer_system
+        .mock("POST", "/cxml/inbound")
+        .match_body(mockito::Matcher::AllOf(vec![
+            mockito::Matcher::Regex(r#"<ConfirmationHeader type="accept""#.into()),
+            mockito::Matcher::Regex(r#"<OrderReference orderID="PO-2026-0043""#.into()),
+            mockito::Matcher::Regex(r#"<Money currency="EUR">85.0000</Money>"#.into()),
+        ]))
+        .with_body(r#"<cXML payloadID="ack" timestamp="t"><Response><Status code="200" text="OK"/></Response></cXML>"#)
+        .expect(1)
+        .create_async()
+        .await;
     let document_url = format!("{}/cxml/inbound", buyer_system.url());
     let secret_id = sandbox_store_secret_with(&sdk, "e2e-po", procurement(&document_url)).await;
     let sandbox = b2b_test_support::sandbox(unlimited().strict()).await;
@@ -75,6 +99,7 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
         ("BC_API_URL", sandbox.base_url()),
         ("B2B_API_URL", sandbox.base_url()),
         ("RUST_LOG", "info".to_owned()),
+        ("STORE_CURRENCIES", "USD,EUR".to_owned()),
     ];
     let intake = start_function("webhook-intake", &env).await;
     let worker = start_function("upsert-worker", &env).await;
@@ -118,10 +143,7 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
     assert_eq!(work_off(&worker, queued).await, 1);
 
     let state = admin_get(&sandbox, "state").await;
-    let orders: Vec<Value> = all(&state, "orders")
-        .into_iter()
-        .filter(|o| o["external_order_id"] == "NORTHWIND-AN01:PO-2026-0042")
-        .collect();
+    let orders = orders_of(&state, "NORTHWIND-AN01:PO-2026-0042");
     assert_eq!(orders.len(), 1, "{orders:?}");
     let id = orders[0]["id"].as_i64().unwrap();
     assert_eq!(orders[0]["total_inc_tax"], "86.5000");
@@ -153,6 +175,44 @@ async fn a_cxml_purchase_order_becomes_one_order_with_its_po_number() {
         "{forged}"
     );
     assert!(drain(&sqs, &inbound).await.is_empty());
+
+    // Issue 37: a PO in a currency the store does not sell is refused naming it, nothing
+    // queued; one in euros becomes an order in EUR at the PO's amounts.
+    let pounds = post_cxml(
+        &intake,
+        &SAMPLE_EUR.replace(r#"currency="EUR""#, r#"currency="GBP""#),
+    )
+    .await;
+    assert_eq!(cxml_status(&pounds), 400, "{pounds}");
+    assert!(
+        pounds["body"].as_str().unwrap().contains("`GBP`"),
+        "{pounds}"
+    );
+    assert!(drain(&sqs, &inbound).await.is_empty());
+    let euros = post_cxml(&intake, SAMPLE_EUR).await;
+    assert_eq!(cxml_status(&euros), 200, "{euros}");
+    assert_eq!(work_off(&worker, drain(&sqs, &inbound).await).await, 1);
+    let state = admin_get(&sandbox, "state").await;
+    let in_eur = orders_of(&state, "NORTHWIND-AN01:PO-2026-0043");
+    assert_eq!(in_eur.len(), 1, "{in_eur:?}");
+    let eur = &in_eur[0];
+    assert_eq!(
+        (&eur["default_currency_code"], &eur["currency_code"]),
+        (&json!("EUR"), &json!("EUR")),
+        "{eur}"
+    );
+    assert_eq!(eur["total_inc_tax"], "85.0000");
+    assert_eq!(eur["shipping_cost_inc_tax"], "8.5000");
+    // The catalog's prices are dollars: the staff are told they were not compared.
+    assert_eq!(
+        eur["staff_notes"],
+        "PO PO-2026-0043\nPrice check: SKU-001-1 (line 1): not compared, no price in EUR (the catalog's are in USD); SKU-002-2 (line 2): not compared, no price in EUR (the catalog's are in USD)"
+    );
+    assert_eq!(
+        state["b2b_orders"][eur["id"].to_string()]["currencyCode"],
+        "EUR"
+    );
+    confirmation_eur.assert_async().await;
     assert!(drain(&sqs, &dlq).await.is_empty());
     let violations = sandbox.contract_violations();
     assert!(violations.is_empty(), "{violations:?}");

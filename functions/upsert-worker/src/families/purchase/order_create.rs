@@ -12,6 +12,7 @@
 use b2b_commands::{Command, OrderAddress, OrderData, ProcurementRef};
 use b2b_cxml::ConfirmationKind;
 use bigcommerce_b2b::b2b::{Company, User, UserFilter};
+use bigcommerce_b2b::core::Order;
 use bigcommerce_b2b::money::Amount;
 use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
@@ -73,8 +74,9 @@ fn v2_address(a: &OrderAddress) -> Value {
     Value::Object(out)
 }
 
-/// The `POST /v2/orders` body (`order_Post`): the lines at the agreed prices (before tax),
-/// shipping, and totals overridden so the order states the PO's tax; `price_check` (what
+/// The `POST /v2/orders` body (`order_Post`): in the PO's currency (`default_currency_code`, the
+/// order's transactional currency), the lines at the agreed prices (before tax), shipping, and
+/// totals overridden so the order states the PO's tax; `price_check` (what
 /// `price_check::price_check` found) ends the staff notes.
 fn order_body(
     external_id: &str,
@@ -118,6 +120,7 @@ fn order_body(
         "customer_id": customer_id,
         "status_id": status_id,
         "external_order_id": external_id,
+        "default_currency_code": order.currency,
         "billing_address": v2_address(&order.bill_to),
         "shipping_addresses": [v2_address(ship_to)],
         "products": products,
@@ -223,8 +226,8 @@ async fn create_order_once(
         .core()
         .orders_with_external_id(external_id)
         .await?;
-    let (id, outcome) = match found.first() {
-        Some(existing) => (existing.id, Outcome::Unchanged),
+    let (made, outcome) = match found.first() {
+        Some(existing) => (existing.clone(), Outcome::Unchanged),
         None => {
             let status = order
                 .status_id
@@ -239,11 +242,26 @@ async fn create_order_once(
                 check.as_deref(),
             )?;
             let created = cx.client.core().create_order(&body).await?;
-            (created.id, Outcome::Created)
+            (created, Outcome::Created)
         }
     };
-    cx.state.put_id(key, id).await?;
-    Ok((outcome, id))
+    cx.state.put_id(key, made.id).await?;
+    in_the_pos_currency(&made, &order.currency)?;
+    Ok((outcome, made.id))
+}
+
+/// Refuses an order BigCommerce made in another currency than the PO's `currency` (a store
+/// without multi-currency, or without that transactional currency, makes it in its default):
+/// its amounts would be wrong money. The order exists and is remembered; the merchant must
+/// cancel it.
+fn in_the_pos_currency(made: &Order, currency: &str) -> Result<(), ApplyError> {
+    match made.default_currency_code.as_deref() {
+        Some(code) if !code.eq_ignore_ascii_case(currency) => Err(ApplyError::Permanent(format!(
+            "order {} was made in `{code}`, not in the PO's `{currency}` (`order.currency`): the store took no `default_currency_code`; turn multi-currency on with `{currency}` as a transactional currency, and cancel order {}",
+            made.id, made.id
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Remembers which cXML purchase order BigCommerce order `id` came from, under
@@ -407,9 +425,8 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn the_body_carries_agreed_prices_totals_and_the_external_id() {
-        let items = [
+    fn items() -> [CatalogItem; 2] {
+        [
             CatalogItem {
                 product_id: 1,
                 variant_id: 10,
@@ -420,7 +437,35 @@ mod tests {
                 variant_id: 20,
                 catalog_price: None,
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn an_order_made_in_another_currency_is_refused_naming_both() {
+        let made = |code: Option<&str>| -> Order {
+            serde_json::from_value(json!({"id": 101, "default_currency_code": code})).unwrap()
+        };
+        assert!(in_the_pos_currency(&made(Some("EUR")), "EUR").is_ok());
+        assert!(in_the_pos_currency(&made(None), "EUR").is_ok());
+        let Err(ApplyError::Permanent(reason)) = in_the_pos_currency(&made(Some("USD")), "EUR")
+        else {
+            panic!("an order in USD for a PO in EUR is refused");
+        };
+        assert!(reason.contains("`USD`") && reason.contains("`EUR`") && reason.contains("101"));
+    }
+
+    #[test]
+    fn the_order_is_made_in_the_pos_currency() {
+        let mut eur = order();
+        eur.currency = "EUR".into();
+        let body = order_body("AN01:PO-43", &eur, 7, 11, &items(), None).unwrap();
+        assert_eq!(body["default_currency_code"], "EUR");
+        assert_eq!(body["total_inc_tax"], "54.7500");
+    }
+
+    #[test]
+    fn the_body_carries_agreed_prices_totals_and_the_external_id() {
+        let items = items();
         let body = order_body("AN01:4500012345", &order(), 7, 11, &items, None).unwrap();
         assert_eq!(body["external_order_id"], "AN01:4500012345");
         assert_eq!(body["customer_id"], 7);

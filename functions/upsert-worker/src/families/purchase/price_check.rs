@@ -1,6 +1,9 @@
 //! The prices of a purchase order checked against the prices the store gives the buyer's
 //! company: the price list assigned to the company's customer group (on channel 1, in the
-//! order's currency; its sale price where set), else the catalog's price of the variant.
+//! order's currency; its sale price where set), else the catalog's price of the variant. The
+//! catalog's prices are in the store's default currency (the first of `STORE_CURRENCIES`):
+//! a PO in another currency has its lines without a price list price noted as not compared,
+//! never compared with amounts in another currency.
 //!
 //! A purchase order is the buyer's and the supplier's agreement, so the order is made at the
 //! PO's prices whatever the check finds; what differs is reported to the merchant's staff in
@@ -31,32 +34,40 @@ pub(crate) struct PriceList {
 }
 
 /// The lines whose PO price is not the reference price: `SKU-001-1 (line 1): 12.50 on the
-/// PO, 14.00 in price list 2`.
+/// PO, 14.00 in price list 2`. `catalog_currency` is the store's default currency when known
+/// (the catalog's prices are in it): a PO in another has the lines without a price list price
+/// named as not compared.
 pub(crate) fn differences(
     order: &OrderData,
     items: &[CatalogItem],
     list: Option<&PriceList>,
+    catalog_currency: Option<&str>,
 ) -> Vec<String> {
+    let other_currency = catalog_currency.filter(|c| *c != order.currency);
     order
         .lines
         .iter()
         .zip(items)
         .enumerate()
         .filter_map(|(i, (line, item))| {
+            let at = format!(
+                "{} (line {})",
+                line.sku,
+                line.line_number.unwrap_or(i as u32 + 1)
+            );
             let listed = list.and_then(|l| l.prices.get(&item.variant_id).map(|p| (*p, l.id)));
-            let (reference, source) = match listed {
-                Some((price, id)) => (price, format!("in price list {id}")),
-                None => (item.catalog_price?, "in the catalog".to_owned()),
+            let (reference, source) = match (listed, other_currency) {
+                (Some((price, id)), _) => (price, format!("in price list {id}")),
+                (None, None) => (item.catalog_price?, "in the catalog".to_owned()),
+                (None, Some(catalog)) => {
+                    return Some(format!(
+                        "{at}: not compared, no price in {} (the catalog's are in {catalog})",
+                        order.currency
+                    ))
+                }
             };
-            (reference != line.unit_price).then(|| {
-                format!(
-                    "{} (line {}): {} on the PO, {} {source}",
-                    line.sku,
-                    line.line_number.unwrap_or(i as u32 + 1),
-                    line.unit_price,
-                    reference
-                )
-            })
+            (reference != line.unit_price)
+                .then(|| format!("{at}: {} on the PO, {reference} {source}", line.unit_price))
         })
         .collect()
 }
@@ -99,7 +110,8 @@ pub(crate) async fn price_check(
 ) -> Option<String> {
     match company_price_list(cx, company, items, &order.currency).await {
         Ok(list) => {
-            let found = differences(order, items, list.as_ref());
+            let default_currency = cx.currencies.first().map(String::as_str);
+            let found = differences(order, items, list.as_ref(), default_currency);
             if found.is_empty() {
                 return None;
             }
@@ -142,12 +154,12 @@ mod tests {
             item(2, Some("19.50")),
             item(3, None),
         ];
-        assert!(differences(&order(), &items, None).is_empty());
+        assert!(differences(&order(), &items, None, None).is_empty());
         let list = PriceList {
             id: 7,
             prices: [(1, Amount::parse("14").unwrap())].into_iter().collect(),
         };
-        let found = differences(&order(), &items, Some(&list));
+        let found = differences(&order(), &items, Some(&list), None);
         assert_eq!(
             found,
             [format!(
@@ -157,11 +169,35 @@ mod tests {
             )]
         );
         let cheaper = [item(1, Some("12.50")), item(2, Some("18")), item(3, None)];
-        let found = differences(&order(), &cheaper, None);
+        let found = differences(&order(), &cheaper, None, Some("USD"));
         assert_eq!(found.len(), 1);
         assert!(
             found[0].starts_with("B (line 2):") && found[0].ends_with("in the catalog"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn a_po_in_another_currency_than_the_catalogs_is_compared_with_price_lists_only() {
+        let mut eur = order();
+        eur.currency = "EUR".into();
+        let items = [item(1, Some("11")), item(2, Some("19.50")), item(3, None)];
+        let list = PriceList {
+            id: 7,
+            prices: [(2, Amount::parse("18").unwrap())].into_iter().collect(),
+        };
+        let found = differences(&eur, &items, Some(&list), Some("USD"));
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(
+            found[0],
+            "A (line 10): not compared, no price in EUR (the catalog's are in USD)"
+        );
+        assert!(found[1].ends_with("in price list 7"), "{found:?}");
+        assert!(
+            found[2].starts_with("C (line 3): not compared"),
+            "{found:?}"
+        );
+        // Unknown default currency (STORE_CURRENCIES unset): the catalog is compared.
+        assert_eq!(differences(&eur, &items, Some(&list), None).len(), 2);
     }
 }
