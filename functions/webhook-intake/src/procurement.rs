@@ -6,9 +6,9 @@
 //! authenticated against the store secret's `procurement.partners` (the shared secret compared
 //! in constant time, never logged), its `To` must name this store (`procurement.supplier`),
 //! and it becomes an `order.create` command, checked against the command schema like any
-//! other, on the inbound queue. The company is the `From` credential's identity
-//! (`company_identity`, found by the worker in the company extra field
-//! `PROCUREMENT_IDENTITY_FIELD`).
+//! other, on the inbound queue. The company is the identity of the `From` credential naming
+//! the buyer (`company_identity`, found by the worker in the company extra field
+//! `PROCUREMENT_IDENTITY_FIELD`; of the partner's `buyer_domain`, never a marketplace's).
 //!
 //! Idempotent by orderID: the state table remembers a digest of each order accepted, so a
 //! resent PO (same content, whatever its payloadID) is answered 200 again and enqueues nothing,
@@ -148,7 +148,11 @@ fn procurement_ref(partner: &TradingPartner, po: &PurchaseOrder, identity: &str)
     if let Some(d) = &po.order_date {
         procurement["order_date"] = json!(d);
     }
-    if let Some(c) = po.from.iter().find(|c| c.identity.trim() == identity) {
+    if let Some(c) = po
+        .from
+        .iter()
+        .find(|c| !c.is_marketplace() && c.identity.trim() == identity)
+    {
         procurement["buyer"] = json!({"domain": c.domain, "identity": identity});
     }
     procurement

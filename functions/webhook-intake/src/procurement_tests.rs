@@ -419,3 +419,63 @@ fn sample_shared_secret() -> &'static str {
         .and_then(|rest| rest.split("</SharedSecret>").next())
         .unwrap_or_default()
 }
+
+/// An Ariba-style PO for a marketplace member: a `DOCTYPE`, and a `From` with the
+/// marketplace's credential (`type="marketplace"`) before the member's, in the same domain.
+const ARIBA_MARKETPLACE: &str = include_str!("../events/cxml/order-request-ariba-marketplace.xml");
+
+/// A store trading with the Ariba Network (the marketplace sample's sender) as supplier DUNS
+/// `123456789`, with `extra` added to the partner (`"buyer_domain": ...`).
+fn ariba_harness(extra: &str) -> Harness {
+    harness_with(Some(&format!(
+        r#"{{"supplier": [{{"domain": "DUNS", "identity": "123456789"}}],
+            "partners": [{{"name": "ariba", "sender": {{"domain": "AribaNetworkUserId", "identity": "sysadmin@ariba.example"}},
+                          "shared_secret": "ariba-s3cret-for-tests-0123456789abcdef"{extra}}}]}}"#
+    )))
+}
+
+/// The cXML DTD: a `Credential` without `type` describes the member (or unaffiliated) buying
+/// organization, one with `type="marketplace"` the marketplace. The member is the buyer,
+/// whether the partner names the domain or not; never the marketplace.
+#[tokio::test]
+async fn a_marketplace_po_is_the_members_order_never_the_marketplaces() {
+    for extra in ["", r#", "buyer_domain": "AribaNetworkUserId""#] {
+        let h = ariba_harness(extra);
+        let (http, code, text) = h.send("/procurement/cxml", ARIBA_MARKETPLACE).await;
+        assert_eq!((http, code), (StatusCode::OK, 200), "{extra}: {text}");
+        let sent = h.sent();
+        assert_eq!(sent.len(), 1, "{extra}");
+        let cmd = &sent[0];
+        assert_eq!(
+            cmd["company_identity"], "northwind-buyer@ariba.example",
+            "{extra}"
+        );
+        assert_eq!(cmd["external_id"], "northwind-buyer@ariba.example:DO-88213");
+        assert_eq!(
+            cmd["procurement"]["buyer"],
+            serde_json::json!({"domain": "AribaNetworkUserId", "identity": "northwind-buyer@ariba.example"})
+        );
+    }
+    // A From naming only the marketplace names no buyer.
+    let only_marketplace = ARIBA_MARKETPLACE.replace(
+        "<Credential domain=\"AribaNetworkUserId\">\n        <Identity>northwind-buyer@ariba.example</Identity>\n      </Credential>\n",
+        "",
+    );
+    assert_ne!(only_marketplace, ARIBA_MARKETPLACE);
+    for extra in ["", r#", "buyer_domain": "AribaNetworkUserId""#] {
+        let h = ariba_harness(extra);
+        let (http, code, text) = h.send("/procurement/cxml", &only_marketplace).await;
+        assert_eq!((http, code), (StatusCode::OK, 400), "{extra}: {text}");
+        assert!(text.contains("marketplace"), "{text}");
+        assert!(h.sent().is_empty());
+    }
+    // A partner whose buyers are named in another domain: that credential, wherever it is.
+    let with_duns = ARIBA_MARKETPLACE.replace(
+        "    </From>",
+        "      <Credential domain=\"DUNS\">\n        <Identity>987654321</Identity>\n      </Credential>\n    </From>",
+    );
+    let h = ariba_harness(r#", "buyer_domain": "DUNS""#);
+    let (_, code, text) = h.send("/procurement/cxml", &with_duns).await;
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(h.sent()[0]["company_identity"], "987654321");
+}

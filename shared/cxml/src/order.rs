@@ -42,6 +42,8 @@ pub(crate) struct Party {
 struct RawCredential {
     #[serde(rename = "@domain", default)]
     domain: String,
+    #[serde(rename = "@type")]
+    kind: Option<String>,
     #[serde(rename = "Identity", default)]
     identity: String,
     #[serde(rename = "SharedSecret")]
@@ -184,6 +186,60 @@ pub struct Credential {
     pub domain: String,
     /// The identity.
     pub identity: String,
+    /// The credential's `type`, when sent: cXML knows `marketplace`, a credential of the
+    /// marketplace a buying organization orders through, not of the organization itself.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl Credential {
+    /// A credential without `type` (an organization's own).
+    pub fn new(domain: impl Into<String>, identity: impl Into<String>) -> Credential {
+        Credential {
+            domain: domain.into(),
+            identity: identity.into(),
+            kind: None,
+        }
+    }
+
+    /// Whether it names a marketplace (`type="marketplace"`) rather than a buying organization.
+    pub fn is_marketplace(&self) -> bool {
+        self.kind
+            .as_deref()
+            .is_some_and(|k| k.trim().eq_ignore_ascii_case("marketplace"))
+    }
+}
+
+/// Which `From` credential names the buying organization, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuyerChoice<'a> {
+    /// The credential naming the buyer; `by_domain` when it is the one of the domain asked for
+    /// (else the first credential without `type="marketplace"`).
+    Found {
+        /// The buyer's credential.
+        credential: &'a Credential,
+        /// Chosen for its domain (the partner's configuration), not for being first.
+        by_domain: bool,
+    },
+    /// No credential names a buying organization (none of the domain asked for, or only
+    /// marketplaces' credentials).
+    Missing,
+}
+
+/// The credential of a `From` that names the buying organization. The cXML DTD: a credential
+/// without `type` describes the buying organization (a marketplace's member, or one in no
+/// marketplace), one with `type="marketplace"` the marketplace, so a marketplace's is never
+/// the buyer's. With `domain`, the first buyer's credential in that domain (ignoring ASCII
+/// case); without, the first buyer's credential. One with an empty identity is no one's.
+pub fn buyer_credential<'a>(from: &'a [Credential], domain: Option<&str>) -> BuyerChoice<'a> {
+    let domain = domain.map(str::trim);
+    from.iter()
+        .filter(|c| !c.is_marketplace() && !c.identity.trim().is_empty())
+        .find(|c| domain.is_none_or(|d| c.domain.trim().eq_ignore_ascii_case(d)))
+        .map_or(BuyerChoice::Missing, |credential| BuyerChoice::Found {
+            credential,
+            by_domain: domain.is_some(),
+        })
 }
 
 /// A ship-to or bill-to address.
@@ -322,6 +378,12 @@ pub(crate) fn credentials(party: &Party) -> Vec<Credential> {
         .map(|c| Credential {
             domain: c.domain.trim().to_owned(),
             identity: c.identity.trim().to_owned(),
+            kind: c
+                .kind
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned),
         })
         .collect()
 }

@@ -171,3 +171,44 @@ proptest! {
         }
     }
 }
+
+/// An Ariba-style PO for a marketplace member (a `DOCTYPE`, the marketplace's credential
+/// before the member's in one domain): read whole, the member is the buyer, never the
+/// marketplace (the cXML DTD: `type="marketplace"` describes the marketplace).
+#[test]
+fn a_marketplace_members_po_names_the_member_as_the_buyer() {
+    use b2b_cxml::{buyer_credential, BuyerChoice};
+    let xml = include_str!(
+        "../../../functions/webhook-intake/events/cxml/order-request-ariba-marketplace.xml"
+    );
+    let po = PurchaseOrder::from_xml(xml.as_bytes()).unwrap();
+    assert_eq!(po.from.len(), 2);
+    assert!(po.from[0].is_marketplace());
+    assert!(!po.from[1].is_marketplace());
+    assert_eq!(
+        (po.total, po.tax, po.shipping),
+        (amount("68.86"), amount("3.86"), amount("5"))
+    );
+    assert_eq!(po.lines_total(), Some(amount("60")));
+    let member = &po.from[1];
+    assert_eq!(member.identity, "northwind-buyer@ariba.example");
+    for domain in [
+        None,
+        Some("AribaNetworkUserId"),
+        Some(" aribanetworkuserid "),
+    ] {
+        assert_eq!(
+            buyer_credential(&po.from, domain),
+            BuyerChoice::Found {
+                credential: member,
+                by_domain: domain.is_some()
+            },
+            "{domain:?}"
+        );
+    }
+    assert_eq!(
+        buyer_credential(&po.from, Some("DUNS")),
+        BuyerChoice::Missing
+    );
+    assert_eq!(buyer_credential(&po.from[..1], None), BuyerChoice::Missing);
+}
