@@ -188,7 +188,6 @@ async fn bad_documents_are_answered_with_their_cxml_status_and_nothing_is_enqueu
         (SAMPLE.replace(r#"deploymentMode="test""#, r#"deploymentMode="production""#), 400, "deploymentMode"),
         (SAMPLE.replace(r#"type="new""#, r#"type="update""#), 400, "new orders and cancellations"),
         (SAMPLE.replace(r#"type="new""#, r#"type="delete""#), 400, "never accepted here"),
-        (SAMPLE.replace("86.50", "80.00"), 400, "Total"),
         (
             SAMPLE.replace("<PostalCode>98101</PostalCode>\n              <Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email", "<Country isoCountryCode=\"US\">United States</Country>\n            </PostalAddress>\n            <Email"),
             400,
@@ -478,4 +477,69 @@ async fn a_marketplace_po_is_the_members_order_never_the_marketplaces() {
     let (_, code, text) = h.send("/procurement/cxml", &with_duns).await;
     assert_eq!(code, 200, "{text}");
     assert_eq!(h.sent()[0]["company_identity"], "987654321");
+}
+
+/// The marketplace sample with its `Total` replaced by `total`.
+fn ariba_with_total(total: &str) -> String {
+    let doc = ARIBA_MARKETPLACE.replace(
+        r#"<Money currency="USD">68.86</Money>"#,
+        &format!(r#"<Money currency="USD">{total}</Money>"#),
+    );
+    assert_ne!(doc, ARIBA_MARKETPLACE);
+    doc
+}
+
+/// A PO is the buyer's legal document: a `Total` of the lines alone (tax and shipping left
+/// out) is taken as it is; one matching neither the lines nor the lines, tax and shipping is
+/// taken at its lines and flagged (the staff note, the confirmation's comments, a log line and
+/// the `ProcurementTotalMismatch` metric), unless the partner's `total_check` is `strict`.
+#[tokio::test]
+async fn a_total_of_the_lines_alone_is_taken_and_one_matching_neither_is_taken_and_flagged() {
+    use b2b_shared::telemetry::{capture_metrics, metric_values};
+    let h = ariba_harness("");
+    let (http, code, text) = h
+        .send("/procurement/cxml", &ariba_with_total("60.00"))
+        .await;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    let cmd = &h.sent()[0];
+    assert_eq!(
+        cmd["order"]["total"], "68.8600",
+        "the order is its lines, tax and shipping"
+    );
+    assert_eq!(cmd["order"]["comments"], "Marketplace order for Northwind.");
+    assert!(cmd["procurement"].get("total_note").is_none(), "{cmd}");
+
+    let h = ariba_harness("");
+    let neither = ariba_with_total("75.00");
+    let (answer, docs) = capture_metrics(h.send("/procurement/cxml", &neither)).await;
+    let (http, code, text) = answer;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    let cmd = &h.sent()[0];
+    assert_eq!(cmd["order"]["total"], "68.8600");
+    let note = cmd["procurement"]["total_note"]
+        .as_str()
+        .unwrap_or_default();
+    for says in ["75.0000 USD", "60.0000", "68.8600", "taken at its lines"] {
+        assert!(note.contains(says), "{says}: {note}");
+    }
+    let comments = cmd["order"]["comments"].as_str().unwrap_or_default();
+    assert!(
+        comments.starts_with("Marketplace order for Northwind."),
+        "{comments}"
+    );
+    assert!(comments.ends_with(note), "the staff note: {comments}");
+    let flagged = metric_values(&docs, "ProcurementTotalMismatch");
+    assert_eq!(flagged.len(), 1, "{docs:?}");
+    assert_eq!(flagged[0].1["Partner"], "ariba");
+
+    // Strict: refused, nothing enqueued; a total of the lines alone is still taken.
+    let h = ariba_harness(r#", "total_check": "strict""#);
+    let (http, code, text) = h.send("/procurement/cxml", &neither).await;
+    assert_eq!((http, code), (StatusCode::OK, 400), "{text}");
+    assert!(text.contains("OrderRequestHeader/Total"), "{text}");
+    assert!(h.sent().is_empty());
+    let (_, code, text) = h
+        .send("/procurement/cxml", &ariba_with_total("60.00"))
+        .await;
+    assert_eq!(code, 200, "{text}");
 }

@@ -1,7 +1,9 @@
 //! A cXML `OrderRequest` read into a [`PurchaseOrder`] and checked: the identities of the
 //! buying organization (`From`), the supplier (`To`) and the sender with its shared secret, the
 //! order's id, date, total and addresses, and its lines by supplier part id, quantity and
-//! agreed price. A total that disagrees with its lines (plus tax and shipping) is refused.
+//! agreed price. Real POs disagree about what their `Total` includes (the lines alone, or the
+//! lines, tax and shipping): [`PurchaseOrder::total_check`] says which it is, or that it is
+//! neither, for the reader to take or refuse.
 
 use bigcommerce_b2b::money::Amount;
 use secrecy::{ExposeSecret, SecretString};
@@ -308,11 +310,11 @@ pub struct PurchaseOrder {
     pub order_type: String,
     /// ISO 4217 currency of the order.
     pub currency: String,
-    /// The PO's total.
+    /// The PO's total, as sent (see [`PurchaseOrder::total_check`]).
     pub total: Amount,
-    /// Shipping and tax the total includes.
+    /// Shipping.
     pub shipping: Amount,
-    /// Tax the total includes.
+    /// Tax.
     pub tax: Amount,
     /// Where to ship.
     pub ship_to: Option<PoAddress>,
@@ -337,6 +339,28 @@ impl PurchaseOrder {
         secret_matches(self.sender_secret.as_ref(), expected)
     }
 
+    /// What the order comes to: its lines plus shipping plus tax (checked not to overflow when
+    /// read).
+    pub fn order_total(&self) -> Amount {
+        self.lines_total()
+            .and_then(|l| l.checked_add(self.shipping))
+            .and_then(|l| l.checked_add(self.tax))
+            .unwrap_or(self.total)
+    }
+
+    /// What the `Total` includes: the lines, tax and shipping; the lines alone; or neither.
+    pub fn total_check(&self) -> TotalCheck {
+        let full = self.order_total();
+        let lines = self.lines_total().unwrap_or(full);
+        if self.total == full {
+            TotalCheck::LinesTaxShipping
+        } else if self.total == lines {
+            TotalCheck::LinesOnly
+        } else {
+            TotalCheck::Neither { lines, full }
+        }
+    }
+
     /// The PO's lines total: each quantity times its unit price.
     pub fn lines_total(&self) -> Option<Amount> {
         self.lines.iter().try_fold(Amount::ZERO, |sum, l| {
@@ -347,6 +371,23 @@ impl PurchaseOrder {
             sum.checked_add(Amount::from_ten_thousandths(line))
         })
     }
+}
+
+/// What a PO's `OrderRequestHeader/Total` is, against its lines: real POs send the lines alone
+/// or the lines, tax and shipping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalCheck {
+    /// The lines plus tax plus shipping.
+    LinesTaxShipping,
+    /// The lines alone (tax and shipping left out; they are still ordered).
+    LinesOnly,
+    /// Neither.
+    Neither {
+        /// The lines' sum.
+        lines: Amount,
+        /// The lines plus tax plus shipping: what the order is taken at.
+        full: Amount,
+    },
 }
 
 /// Whether `sent` is `expected`, compared in constant time (nothing sent: false).
@@ -546,21 +587,11 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
     Ok(po)
 }
 
-/// The total must be the lines plus shipping and tax.
+/// The lines plus shipping and tax must not overflow.
 fn check_total(po: &PurchaseOrder) -> Result<(), CxmlError> {
-    let expected = po
-        .lines_total()
+    po.lines_total()
         .and_then(|l| l.checked_add(po.shipping))
         .and_then(|l| l.checked_add(po.tax))
-        .ok_or_else(|| CxmlError::invalid("ItemOut", "the lines' amounts overflow"))?;
-    if expected != po.total {
-        return Err(CxmlError::invalid(
-            "OrderRequestHeader/Total",
-            format!(
-                "{} {} disagrees with the lines, shipping and tax ({} {})",
-                po.total, po.currency, expected, po.currency
-            ),
-        ));
-    }
-    Ok(())
+        .map(|_| ())
+        .ok_or_else(|| CxmlError::invalid("ItemOut", "the lines' amounts overflow"))
 }
