@@ -4,7 +4,7 @@
 //! `Sender` credential and shared secret, from the store secret's `procurement.partners`), and
 //! whether it is addressed to this store in the partner's deployment mode.
 
-use b2b_cxml::{PunchOutSetup, PurchaseOrder, Status};
+use b2b_cxml::{BuyerChoice, PunchOutSetup, PurchaseOrder, Status};
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
 use lambda_http::{Body, Response};
 
@@ -128,28 +128,51 @@ pub(crate) fn addressed_here(
     Ok(())
 }
 
-/// The buying organization's identity among `from` (of the partner's `buyer_domain`, else
-/// the first), or the 400 to answer.
+/// The buying organization's identity among `from` ([`b2b_cxml::buyer_credential`]: of the
+/// partner's `buyer_domain`, else the first credential without `type="marketplace"`), logged
+/// with which credential it is and why; or the 400 to answer.
 pub(crate) fn buyer_identity<'a>(
     partner: &TradingPartner,
     from: &'a [b2b_cxml::Credential],
 ) -> Result<&'a str, CxmlAnswer> {
-    let buyer = match &partner.buyer_domain {
-        Some(domain) => from.iter().find(|c| c.domain.eq_ignore_ascii_case(domain)),
-        None => from.first(),
-    };
-    match buyer {
-        Some(c) if !c.identity.trim().is_empty() => Ok(c.identity.trim()),
-        _ => Err(CxmlAnswer::new(
-            Status::BadRequest,
-            format!(
-                "no From credential{} names the buying organization",
-                partner
-                    .buyer_domain
-                    .as_deref()
-                    .map(|d| format!(" of domain `{d}`"))
-                    .unwrap_or_default()
-            ),
-        )),
+    let domain = partner.buyer_domain.as_deref();
+    let marketplaces: Vec<String> = from
+        .iter()
+        .filter(|c| c.is_marketplace())
+        .map(|c| format!("{}:{}", c.domain, c.identity))
+        .collect();
+    match b2b_cxml::buyer_credential(from, domain) {
+        BuyerChoice::Found {
+            credential,
+            by_domain,
+        } => {
+            let why = if by_domain {
+                "the partner's buyer_domain"
+            } else {
+                "the first From credential without type=\"marketplace\""
+            };
+            tracing::info!(partner = %partner.name, buyer_domain = %credential.domain, buyer = %credential.identity, why, ?marketplaces, "cXML buyer identified");
+            Ok(credential.identity.trim())
+        }
+        BuyerChoice::Missing => {
+            let of_domain = domain
+                .map(|d| format!(" of domain `{d}`"))
+                .unwrap_or_default();
+            let marketplace_note = if marketplaces.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} names a marketplace, not a buyer: the cXML DTD's type=\"marketplace\")",
+                    marketplaces.join(", ")
+                )
+            };
+            tracing::info!(partner = %partner.name, buyer_domain = domain.unwrap_or("(first)"), ?marketplaces, "cXML buyer not identified");
+            Err(CxmlAnswer::new(
+                Status::BadRequest,
+                format!(
+                    "no From credential{of_domain} names the buying organization{marketplace_note}"
+                ),
+            ))
+        }
     }
 }

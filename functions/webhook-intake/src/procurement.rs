@@ -6,9 +6,9 @@
 //! authenticated against the store secret's `procurement.partners` (the shared secret compared
 //! in constant time, never logged), its `To` must name this store (`procurement.supplier`),
 //! and it becomes an `order.create` command, checked against the command schema like any
-//! other, on the inbound queue. The company is the `From` credential's identity
-//! (`company_identity`, found by the worker in the company extra field
-//! `PROCUREMENT_IDENTITY_FIELD`).
+//! other, on the inbound queue. The company is the identity of the `From` credential naming
+//! the buyer (`company_identity`, found by the worker in the company extra field
+//! `PROCUREMENT_IDENTITY_FIELD`; of the partner's `buyer_domain`, never a marketplace's).
 //!
 //! Idempotent by orderID: the state table remembers a digest of each order accepted, so a
 //! resent PO (same content, whatever its payloadID) is answered 200 again and enqueues nothing,
@@ -22,9 +22,9 @@
 use std::time::Duration;
 
 use b2b_commands::Command;
-use b2b_cxml::{PoAddress, PurchaseOrder, Status};
+use b2b_cxml::{PoAddress, PurchaseOrder, Status, TotalCheck};
 use b2b_shared::queue::OutgoingMessage;
-use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TradingPartner};
+use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TotalCheckMode, TradingPartner};
 use b2b_shared::state::Claim;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -48,6 +48,9 @@ pub struct OrderDecision {
     pub digest: i64,
     /// The partner, for logs.
     pub partner: String,
+    /// Set when the PO's `Total` matched neither its lines nor its lines, tax and shipping
+    /// (the order is taken at its lines): logged and counted once the order is enqueued.
+    pub total_note: Option<String>,
 }
 
 impl OrderDecision {
@@ -157,6 +160,25 @@ fn is_cancellation(po: &PurchaseOrder) -> bool {
     po.order_type.eq_ignore_ascii_case("delete")
 }
 
+/// The note flagging a PO whose `Total` is neither its lines nor its lines, tax and shipping
+/// (it is taken at its lines), or the 400 refusing it when the partner's `total_check` is
+/// `strict`; none for a `Total` of either.
+fn total_note(partner: &TradingPartner, po: &PurchaseOrder) -> Result<Option<String>, CxmlAnswer> {
+    let TotalCheck::Neither { lines, full } = po.total_check() else {
+        return Ok(None);
+    };
+    let (total, c) = (po.total, &po.currency);
+    if partner.total_check == TotalCheckMode::Strict {
+        return Err(CxmlAnswer::new(
+            Status::BadRequest,
+            format!("`OrderRequestHeader/Total`: {total} {c} is neither the lines ({lines} {c}) nor the lines plus tax and shipping ({full} {c})"),
+        ));
+    }
+    Ok(Some(format!(
+        "Total check: the PO's Total {total} {c} matches neither its lines ({lines} {c}) nor its lines plus tax and shipping ({full} {c}); the order is taken at its lines ({full} {c})."
+    )))
+}
+
 /// The `procurement` of a command from `po`: what documents sent back refer to.
 fn procurement_ref(partner: &TradingPartner, po: &PurchaseOrder, identity: &str) -> Value {
     let mut procurement = json!({"partner": partner.name, "payload_id": po.payload_id,
@@ -164,7 +186,11 @@ fn procurement_ref(partner: &TradingPartner, po: &PurchaseOrder, identity: &str)
     if let Some(d) = &po.order_date {
         procurement["order_date"] = json!(d);
     }
-    if let Some(c) = po.from.iter().find(|c| c.identity.trim() == identity) {
+    if let Some(c) = po
+        .from
+        .iter()
+        .find(|c| !c.is_marketplace() && c.identity.trim() == identity)
+    {
         procurement["buyer"] = json!({"domain": c.domain, "identity": identity});
     }
     procurement
@@ -204,6 +230,7 @@ fn order_command(
     partner: &TradingPartner,
     po: &PurchaseOrder,
     identity: &str,
+    total_note: Option<&str>,
 ) -> Result<Command, CxmlAnswer> {
     let bill_to = match &po.bill_to {
         Some(a) => order_address(a, "OrderRequestHeader/BillTo")?,
@@ -234,15 +261,24 @@ fn order_command(
         })
         .collect();
     let mut order = json!({"po_number": po.order_id, "currency": po.currency, "lines": lines,
-        "shipping": po.shipping, "tax": po.tax, "total": po.total, "bill_to": bill_to});
+        "shipping": po.shipping, "tax": po.tax, "total": po.order_total(), "bill_to": bill_to});
     if let Some(s) = ship_to {
         order["ship_to"] = s;
     }
-    if let Some(c) = &po.comments {
-        order["comments"] = json!(c);
+    let comments: Vec<&str> = po
+        .comments
+        .as_deref()
+        .into_iter()
+        .chain(total_note)
+        .collect();
+    if !comments.is_empty() {
+        order["comments"] = json!(comments.join("\n"));
     }
     let digest = hex_digest(&json!([identity, &order]));
-    let procurement = procurement_ref(partner, po, identity);
+    let mut procurement = procurement_ref(partner, po, identity);
+    if let Some(note) = total_note {
+        procurement["total_note"] = json!(note);
+    }
     let value = json!({"type": "order.create", "version": 1, "store_hash": secret.store_hash.as_str(),
         "external_id": format!("{identity}:{}", po.order_id),
         "idempotency_key": format!("cxml:{}:{}:{}", partner.name, po.order_id, &digest[..16]),
@@ -275,11 +311,13 @@ pub fn decide(
     };
     let partner = authenticated(secret, config, po)?;
     let identity = acceptable(config, partner, po)?;
+    let mut total_flag = None;
     let command = if is_cancellation(po) {
         cancel_command(secret, partner, po, identity)?
     } else {
         sold_here(&intake.options.currencies, po)?;
-        order_command(secret, partner, po, identity)?
+        total_flag = total_note(partner, po)?;
+        order_command(secret, partner, po, identity, total_flag.as_deref())?
     };
     let body = serde_json::to_string(&command)
         .map_err(|e| CxmlAnswer::new(Status::BadRequest, e.to_string()))?;
@@ -303,6 +341,7 @@ pub fn decide(
         ),
         digest,
         partner: partner.name.clone(),
+        total_note: total_flag,
         command,
         message,
     })
@@ -505,7 +544,24 @@ async fn enqueue_order(
         tracing::warn!(error = %e, key = %d.order_key, "cXML order enqueued but not remembered; a resend is enqueued again and the worker creates the order once");
     }
     tracing::info!(partner = %d.partner, order_id = %po.order_id, external_id = %d.command.external_id, outcome = "enqueued", "cXML order accepted");
+    if let Some(note) = &d.total_note {
+        flag_total(d, po, note);
+    }
     CxmlAnswer::new(Status::Ok, format!("order {} accepted", po.order_id))
+}
+
+/// Logs and counts (`ProcurementTotalMismatch` by `Partner`) an accepted order whose `Total`
+/// matched neither its lines nor its lines, tax and shipping.
+fn flag_total(d: &OrderDecision, po: &PurchaseOrder, note: &str) {
+    tracing::warn!(partner = %d.partner, order_id = %po.order_id, total = %po.total, lines = ?po.lines_total(), order_total = %po.order_total(), outcome = "total_flagged", %note, "cXML order accepted at its lines: its Total matches neither its lines nor its lines, tax and shipping");
+    b2b_shared::telemetry::emit_metrics(
+        &[("Function", "webhook-intake"), ("Partner", &d.partner)],
+        &[b2b_shared::telemetry::Metric {
+            name: "ProcurementTotalMismatch",
+            value: 1.0,
+            unit: "Count",
+        }],
+    );
 }
 
 #[cfg(test)]

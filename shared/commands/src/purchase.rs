@@ -174,6 +174,10 @@ pub struct ProcurementRef {
     /// The buyer's `From` credential, which documents sent back are addressed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer: Option<BuyerCredential>,
+    /// Set when the PO's `Total` matched neither its lines nor its lines, tax and shipping and
+    /// the order was taken at its lines: said in the confirmation's comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_note: Option<String>,
 }
 
 /// A cXML credential of the buyer.

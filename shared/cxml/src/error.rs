@@ -34,7 +34,7 @@ impl CxmlError {
     /// The cXML status this answers with. cXML gives 406 (Not Acceptable) to a request refused
     /// "likely due to a parsing failure" (too large, a refused DOCTYPE, not well-formed) and 400
     /// (Bad Request) to one that "parsed correctly" but is unacceptable (a field missing or
-    /// wrong, a total that disagrees with its lines).
+    /// wrong, lines whose amounts overflow).
     pub fn status(&self) -> crate::Status {
         match self {
             CxmlError::TooLarge(_) | CxmlError::InternalSubset | CxmlError::Malformed(_) => {

@@ -19,7 +19,9 @@ mod response;
 
 pub use error::CxmlError;
 pub use guard::{check_prolog, MAX_DOCUMENT_BYTES};
-pub use order::{Credential, PoAddress, PoLine, PurchaseOrder};
+pub use order::{
+    buyer_credential, BuyerChoice, Credential, PoAddress, PoLine, PurchaseOrder, TotalCheck,
+};
 pub use outbound::{
     confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, NoticeOperation,
     OrderReference, Parties, ShipNotice, ShippedLine,

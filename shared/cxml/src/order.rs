@@ -1,7 +1,9 @@
 //! A cXML `OrderRequest` read into a [`PurchaseOrder`] and checked: the identities of the
 //! buying organization (`From`), the supplier (`To`) and the sender with its shared secret, the
 //! order's id, date, total and addresses, and its lines by supplier part id, quantity and
-//! agreed price. A total that disagrees with its lines (plus tax and shipping) is refused.
+//! agreed price. Real POs disagree about what their `Total` includes (the lines alone, or the
+//! lines, tax and shipping): [`PurchaseOrder::total_check`] says which it is, or that it is
+//! neither, for the reader to take or refuse.
 
 use bigcommerce_b2b::money::Amount;
 use secrecy::{ExposeSecret, SecretString};
@@ -42,6 +44,8 @@ pub(crate) struct Party {
 struct RawCredential {
     #[serde(rename = "@domain", default)]
     domain: String,
+    #[serde(rename = "@type")]
+    kind: Option<String>,
     #[serde(rename = "Identity", default)]
     identity: String,
     #[serde(rename = "SharedSecret")]
@@ -184,6 +188,60 @@ pub struct Credential {
     pub domain: String,
     /// The identity.
     pub identity: String,
+    /// The credential's `type`, when sent: cXML knows `marketplace`, a credential of the
+    /// marketplace a buying organization orders through, not of the organization itself.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl Credential {
+    /// A credential without `type` (an organization's own).
+    pub fn new(domain: impl Into<String>, identity: impl Into<String>) -> Credential {
+        Credential {
+            domain: domain.into(),
+            identity: identity.into(),
+            kind: None,
+        }
+    }
+
+    /// Whether it names a marketplace (`type="marketplace"`) rather than a buying organization.
+    pub fn is_marketplace(&self) -> bool {
+        self.kind
+            .as_deref()
+            .is_some_and(|k| k.trim().eq_ignore_ascii_case("marketplace"))
+    }
+}
+
+/// Which `From` credential names the buying organization, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuyerChoice<'a> {
+    /// The credential naming the buyer; `by_domain` when it is the one of the domain asked for
+    /// (else the first credential without `type="marketplace"`).
+    Found {
+        /// The buyer's credential.
+        credential: &'a Credential,
+        /// Chosen for its domain (the partner's configuration), not for being first.
+        by_domain: bool,
+    },
+    /// No credential names a buying organization (none of the domain asked for, or only
+    /// marketplaces' credentials).
+    Missing,
+}
+
+/// The credential of a `From` that names the buying organization. The cXML DTD: a credential
+/// without `type` describes the buying organization (a marketplace's member, or one in no
+/// marketplace), one with `type="marketplace"` the marketplace, so a marketplace's is never
+/// the buyer's. With `domain`, the first buyer's credential in that domain (ignoring ASCII
+/// case); without, the first buyer's credential. One with an empty identity is no one's.
+pub fn buyer_credential<'a>(from: &'a [Credential], domain: Option<&str>) -> BuyerChoice<'a> {
+    let domain = domain.map(str::trim);
+    from.iter()
+        .filter(|c| !c.is_marketplace() && !c.identity.trim().is_empty())
+        .find(|c| domain.is_none_or(|d| c.domain.trim().eq_ignore_ascii_case(d)))
+        .map_or(BuyerChoice::Missing, |credential| BuyerChoice::Found {
+            credential,
+            by_domain: domain.is_some(),
+        })
 }
 
 /// A ship-to or bill-to address.
@@ -252,11 +310,11 @@ pub struct PurchaseOrder {
     pub order_type: String,
     /// ISO 4217 currency of the order.
     pub currency: String,
-    /// The PO's total.
+    /// The PO's total, as sent (see [`PurchaseOrder::total_check`]).
     pub total: Amount,
-    /// Shipping and tax the total includes.
+    /// Shipping.
     pub shipping: Amount,
-    /// Tax the total includes.
+    /// Tax.
     pub tax: Amount,
     /// Where to ship.
     pub ship_to: Option<PoAddress>,
@@ -281,6 +339,28 @@ impl PurchaseOrder {
         secret_matches(self.sender_secret.as_ref(), expected)
     }
 
+    /// What the order comes to: its lines plus shipping plus tax (checked not to overflow when
+    /// read).
+    pub fn order_total(&self) -> Amount {
+        self.lines_total()
+            .and_then(|l| l.checked_add(self.shipping))
+            .and_then(|l| l.checked_add(self.tax))
+            .unwrap_or(self.total)
+    }
+
+    /// What the `Total` includes: the lines, tax and shipping; the lines alone; or neither.
+    pub fn total_check(&self) -> TotalCheck {
+        let full = self.order_total();
+        let lines = self.lines_total().unwrap_or(full);
+        if self.total == full {
+            TotalCheck::LinesTaxShipping
+        } else if self.total == lines {
+            TotalCheck::LinesOnly
+        } else {
+            TotalCheck::Neither { lines, full }
+        }
+    }
+
     /// The PO's lines total: each quantity times its unit price.
     pub fn lines_total(&self) -> Option<Amount> {
         self.lines.iter().try_fold(Amount::ZERO, |sum, l| {
@@ -291,6 +371,23 @@ impl PurchaseOrder {
             sum.checked_add(Amount::from_ten_thousandths(line))
         })
     }
+}
+
+/// What a PO's `OrderRequestHeader/Total` is, against its lines: real POs send the lines alone
+/// or the lines, tax and shipping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalCheck {
+    /// The lines plus tax plus shipping.
+    LinesTaxShipping,
+    /// The lines alone (tax and shipping left out; they are still ordered).
+    LinesOnly,
+    /// Neither.
+    Neither {
+        /// The lines' sum.
+        lines: Amount,
+        /// The lines plus tax plus shipping: what the order is taken at.
+        full: Amount,
+    },
 }
 
 /// Whether `sent` is `expected`, compared in constant time (nothing sent: false).
@@ -322,6 +419,12 @@ pub(crate) fn credentials(party: &Party) -> Vec<Credential> {
         .map(|c| Credential {
             domain: c.domain.trim().to_owned(),
             identity: c.identity.trim().to_owned(),
+            kind: c
+                .kind
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned),
         })
         .collect()
 }
@@ -484,21 +587,11 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
     Ok(po)
 }
 
-/// The total must be the lines plus shipping and tax.
+/// The lines plus shipping and tax must not overflow.
 fn check_total(po: &PurchaseOrder) -> Result<(), CxmlError> {
-    let expected = po
-        .lines_total()
+    po.lines_total()
         .and_then(|l| l.checked_add(po.shipping))
         .and_then(|l| l.checked_add(po.tax))
-        .ok_or_else(|| CxmlError::invalid("ItemOut", "the lines' amounts overflow"))?;
-    if expected != po.total {
-        return Err(CxmlError::invalid(
-            "OrderRequestHeader/Total",
-            format!(
-                "{} {} disagrees with the lines, shipping and tax ({} {})",
-                po.total, po.currency, expected, po.currency
-            ),
-        ));
-    }
-    Ok(())
+        .map(|_| ())
+        .ok_or_else(|| CxmlError::invalid("ItemOut", "the lines' amounts overflow"))
 }

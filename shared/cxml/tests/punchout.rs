@@ -99,10 +99,7 @@ fn the_setup_response_names_the_start_page() {
 
 #[test]
 fn the_cart_goes_back_as_an_order_message_in_a_self_posting_form() {
-    let cred = |d: &str, i: &str| Credential {
-        domain: d.into(),
-        identity: i.into(),
-    };
+    let cred = |d: &str, i: &str| Credential::new(d, i);
     let items = [
         CartItem {
             sku: "SKU-001-1".into(),

@@ -662,14 +662,8 @@ fn shipped_lines(
 /// the partner's `Sender`.
 fn buyer_credential(p: &ProcurementRef, partner: &TradingPartner) -> Credential {
     match &p.buyer {
-        Some(b) => Credential {
-            domain: b.domain.clone(),
-            identity: b.identity.clone(),
-        },
-        None => Credential {
-            domain: partner.sender.domain.clone(),
-            identity: partner.sender.identity.clone(),
-        },
+        Some(b) => Credential::new(&b.domain, &b.identity),
+        None => Credential::new(&partner.sender.domain, &partner.sender.identity),
     }
 }
 
@@ -678,14 +672,11 @@ fn supplier_credentials(config: &ProcurementConfig) -> (Vec<Credential>, Credent
     let from: Vec<Credential> = config
         .supplier
         .iter()
-        .map(|s| Credential {
-            domain: s.domain.clone(),
-            identity: s.identity.clone(),
-        })
+        .map(|s| Credential::new(&s.domain, &s.identity))
         .collect();
-    let sender = from.first().cloned().unwrap_or(Credential {
-        domain: String::new(),
-        identity: String::new(),
-    });
+    let sender = from
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Credential::new("", ""));
     (from, sender)
 }

@@ -25,6 +25,6 @@ pub use credential::{UnusableCredential, Weakness, MIN_SHARED_KEY_BYTES};
 pub use manager::{derived_token, SecretError, SecretVersion, SecretsApi, AWSCURRENT, AWSPENDING};
 pub use procurement::{
     acceptable_destination, DeploymentMode, PartyIdentity, ProcurementConfig, PunchOutConfig,
-    TradingPartner,
+    TotalCheckMode, TradingPartner,
 };
 pub use store_secret::StoreSecret;

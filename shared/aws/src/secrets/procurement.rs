@@ -46,6 +46,19 @@ impl DeploymentMode {
     }
 }
 
+/// What a purchase order whose `Total` matches neither its lines nor its lines, tax and
+/// shipping gets (a `Total` of either is always taken).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalCheckMode {
+    /// Taken at its lines, and the difference flagged (staff notes, log, metric, the
+    /// confirmation's comments): the PO is the buyer's legal document (the default).
+    #[default]
+    Flag,
+    /// Refused (cXML 400).
+    Strict,
+}
+
 /// A procurement system allowed to send this store cXML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,9 +71,14 @@ pub struct TradingPartner {
     pub shared_secret: SecretString,
     /// The `From` credential domain that names the buyer's company (its identity is looked up
     /// in the company extra field `PROCUREMENT_IDENTITY_FIELD`); default: the first `From`
-    /// credential.
+    /// credential without `type="marketplace"` (a marketplace's credential never names the
+    /// buyer).
     #[serde(default)]
     pub buyer_domain: Option<String>,
+    /// What a PO whose `Total` is neither its lines nor its lines, tax and shipping gets:
+    /// taken at its lines and flagged (default), or refused.
+    #[serde(default)]
+    pub total_check: TotalCheckMode,
     /// The `deploymentMode` its documents must be in (default `production`).
     #[serde(default)]
     pub deployment_mode: DeploymentMode,
@@ -235,6 +253,7 @@ mod tests {
         assert_eq!(p.name, "acme-coupa");
         assert_eq!(p.shared_secret.expose_secret(), "s3cr3t-VALUE");
         assert_eq!(p.deployment_mode, DeploymentMode::Production);
+        assert_eq!(p.total_check, TotalCheckMode::Flag);
         assert!(c.partner([("DUNS", "AN01")]).is_none());
         assert!(c.is_supplier([("DUNS", "1"), ("NetworkId", "AN02000000002")]));
         assert!(!c.is_supplier([("NetworkID", "AN03")]));
@@ -251,6 +270,22 @@ mod tests {
         ] {
             assert_eq!(acceptable_destination(url), ok, "{url}");
         }
+    }
+
+    #[test]
+    fn a_partner_may_ask_for_strict_totals_and_nothing_else() {
+        let partner = |check: &str| {
+            serde_json::from_str::<TradingPartner>(&format!(
+                r#"{{"name": "a", "sender": {{"domain": "D", "identity": "I"}},
+                    "shared_secret": "x", "total_check": "{check}"}}"#
+            ))
+        };
+        assert_eq!(
+            partner("strict").unwrap().total_check,
+            TotalCheckMode::Strict
+        );
+        assert_eq!(partner("flag").unwrap().total_check, TotalCheckMode::Flag);
+        assert!(partner("lenient").is_err());
     }
 
     #[test]

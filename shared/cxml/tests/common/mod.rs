@@ -7,10 +7,7 @@ use secrecy::SecretString;
 
 /// A credential.
 pub fn cred(domain: &str, identity: &str) -> Credential {
-    Credential {
-        domain: domain.into(),
-        identity: identity.into(),
-    }
+    Credential::new(domain, identity)
 }
 
 /// Calls `f` with the sample's parties (the supplier's outbound secret `supplier-s3cret`) and

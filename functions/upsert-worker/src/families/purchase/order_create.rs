@@ -134,6 +134,17 @@ fn order_body(
     }))
 }
 
+/// The acceptance of order `id` made from `order`: its total, and in its comments the note of a
+/// PO `Total` that matched neither its lines nor its lines, tax and shipping.
+fn accept_draft<'a>(order: &'a OrderData, p: &'a ProcurementRef, id: i64) -> ConfirmationDraft<'a> {
+    ConfirmationDraft {
+        kind: ConfirmationKind::Accept,
+        order_id: Some(id),
+        total: order.total.map(|t| (t, order.currency.as_str())),
+        comments: p.total_note.as_deref(),
+    }
+}
+
 /// Applies an `order.create` whose purchase order has `external_id`; one from cXML
 /// (`procurement`) is then confirmed to its partner, or rejected with the reason it can
 /// never be made (see [`crate::partners`]).
@@ -150,13 +161,7 @@ pub(crate) async fn order_create(cx: &Context, asked: Asked<'_>) -> Result<Outco
     };
     match made {
         Ok((outcome, id)) => {
-            let draft = ConfirmationDraft {
-                kind: ConfirmationKind::Accept,
-                order_id: Some(id),
-                total: order.total.map(|t| (t, order.currency.as_str())),
-                comments: None,
-            };
-            partners::send_confirmation(cx, store, p, draft).await?;
+            partners::send_confirmation(cx, store, p, accept_draft(order, p, id)).await?;
             Ok(outcome)
         }
         Err(ApplyError::Permanent(reason)) => {
@@ -497,5 +502,25 @@ mod tests {
             checked["staff_notes"],
             "PO 4500012345\nDock 4\nPrice check: A"
         );
+    }
+
+    /// A PO whose total matched neither its lines nor its lines, tax and shipping was taken at
+    /// its lines: the acceptance tells the buyer so in its comments, with the order's total.
+    #[test]
+    fn the_acceptance_of_a_flagged_total_says_so_in_its_comments() {
+        let o = order();
+        let mut p: ProcurementRef = serde_json::from_value(json!({
+            "partner": "acme", "payload_id": "p1", "order_id": "4500012345"}))
+        .unwrap();
+        let plain = accept_draft(&o, &p, 131);
+        assert_eq!(plain.comments, None);
+        assert_eq!(plain.order_id, Some(131));
+        p.total_note = Some("the PO's Total 60 USD matches neither".into());
+        let flagged = accept_draft(&o, &p, 131);
+        assert_eq!(
+            flagged.comments,
+            Some("the PO's Total 60 USD matches neither")
+        );
+        assert!(matches!(flagged.kind, ConfirmationKind::Accept));
     }
 }
