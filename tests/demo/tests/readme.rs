@@ -153,15 +153,11 @@ fn the_procurement_page_example_accepts_the_sample_order() {
             .eq_ignore_ascii_case(partner.deployment_mode.as_str()),
         "deploymentMode"
     );
-    let buyer = match &partner.buyer_domain {
-        Some(domain) => po
-            .from
-            .iter()
-            .find(|c| c.domain.eq_ignore_ascii_case(domain)),
-        None => po.from.first(),
-    };
     assert!(
-        buyer.is_some_and(|c| !c.identity.trim().is_empty()),
+        matches!(
+            b2b_cxml::buyer_credential(&po.from, partner.buyer_domain.as_deref()),
+            b2b_cxml::BuyerChoice::Found { .. }
+        ),
         "buyer identity"
     );
 }
