@@ -573,3 +573,50 @@ async fn a_total_of_the_lines_alone_is_taken_and_one_matching_neither_is_taken_a
         .await;
     assert_eq!(code, 200, "{text}");
 }
+
+/// The marketplace sample with its two lines' quantities replaced (`4` and `1`).
+fn ariba_with_quantities(first: &str, second: &str) -> String {
+    let doc = ARIBA_MARKETPLACE
+        .replace(
+            r#"<ItemOut quantity="4" lineNumber="1""#,
+            &format!(r#"<ItemOut quantity="{first}" lineNumber="1""#),
+        )
+        .replace(
+            r#"<ItemOut quantity="1" lineNumber="2""#,
+            &format!(r#"<ItemOut quantity="{second}" lineNumber="2""#),
+        );
+    assert_ne!(doc, ARIBA_MARKETPLACE);
+    doc
+}
+
+/// cXML's `quantity` is a number that may be fractional, and real systems write whole ones
+/// as `4.000`: a whole quantity is taken however it is written; a fractional one is refused
+/// (cXML 400, nothing enqueued) naming every such line and its quantity, not only the first.
+#[tokio::test]
+async fn a_fractional_quantity_is_refused_per_line_and_a_whole_one_written_with_decimals_is_taken()
+{
+    let h = ariba_harness("");
+    let doc = ariba_with_quantities("4.000", "1.0");
+    let (http, code, text) = h.send("/procurement/cxml", &doc).await;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    let lines = &h.sent()[0]["order"]["lines"];
+    assert_eq!(
+        (lines[0]["quantity"].as_u64(), lines[1]["quantity"].as_u64()),
+        (Some(4), Some(1))
+    );
+
+    let h = ariba_harness("");
+    let doc = ariba_with_quantities("0.5", "2.25");
+    let (http, code, text) = h.send("/procurement/cxml", &doc).await;
+    assert_eq!((http, code), (StatusCode::OK, 400), "{text}");
+    for says in [
+        "ItemOut[1]@quantity",
+        "`0.5`",
+        "ItemOut[2]@quantity",
+        "`2.25`",
+        "fractional",
+    ] {
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    assert!(h.sent().is_empty());
+}

@@ -461,20 +461,55 @@ fn address(a: &AddressHolder) -> PoAddress {
     }
 }
 
+/// A line's `quantity` as a whole number above 0, or why it is not one. cXML's quantity is a
+/// decimal number and real systems write whole ones with decimals (`4.000`): those are taken;
+/// a fractional one is not (this supplier sells whole units).
+fn whole_quantity(sent: &str) -> Result<u32, &'static str> {
+    let sent = sent.trim();
+    let (whole, fraction) = sent.split_once('.').unwrap_or((sent, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
+        return Err("is not a whole number above 0");
+    }
+    if fraction.bytes().any(|b| b != b'0') {
+        return Err("is a fractional quantity: this supplier sells whole units; order a whole number of them");
+    }
+    match whole.parse::<u32>() {
+        Ok(q) if q > 0 => Ok(q),
+        _ if whole.trim_start_matches('0').is_empty() => Err("is not a whole number above 0"),
+        _ => Err("is more than this supplier takes on one line"),
+    }
+}
+
+/// The lines of a PO, or one refusal naming every line that cannot be taken (the only one's
+/// own when one line is wrong).
+fn lines(items: &[ItemOut], currency: &str) -> Result<Vec<PoLine>, CxmlError> {
+    let (mut taken, mut problems) = (Vec::new(), Vec::new());
+    for (i, item) in items.iter().enumerate() {
+        match line(i, item, currency) {
+            Ok(l) => taken.push(l),
+            Err(e) => problems.push(e),
+        }
+    }
+    match problems.len() {
+        0 => Ok(taken),
+        1 => Err(problems.remove(0)),
+        _ => Err(CxmlError::invalid(
+            "ItemOut",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+    }
+}
+
 fn line(i: usize, item: &ItemOut, currency: &str) -> Result<PoLine, CxmlError> {
     let at = |f: &str| format!("ItemOut[{}]{f}", i + 1);
-    let quantity: u32 = item
-        .quantity
-        .trim()
-        .parse()
-        .ok()
-        .filter(|q| *q > 0)
-        .ok_or_else(|| {
-            CxmlError::invalid(
-                at("@quantity"),
-                format!("`{}` is not a whole number above 0", item.quantity),
-            )
-        })?;
+    let quantity = whole_quantity(&item.quantity).map_err(|reason| {
+        CxmlError::invalid(at("@quantity"), format!("`{}` {reason}", item.quantity))
+    })?;
     let sku = item
         .item_id
         .as_ref()
@@ -551,12 +586,7 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
             "a purchase order needs at least one line",
         ));
     }
-    let lines = order
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| line(i, item, &currency))
-        .collect::<Result<Vec<_>, _>>()?;
+    let lines = lines(&order.items, &currency)?;
     let po = PurchaseOrder {
         payload_id: doc.payload_id.trim().to_owned(),
         timestamp: doc.timestamp,

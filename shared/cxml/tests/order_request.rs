@@ -255,3 +255,28 @@ fn a_total_of_the_lines_alone_or_with_tax_and_shipping_is_read_and_any_other_sai
     let sample = PurchaseOrder::from_xml(SAMPLE.replace("86.50", "99.00").as_bytes()).unwrap();
     assert!(matches!(sample.total_check(), TotalCheck::Neither { .. }));
 }
+
+/// A whole quantity written with decimals (`3.000`, as real systems send it) is that many; a
+/// fractional one is refused, and every line with one is named with its quantity.
+#[test]
+fn fractional_quantities_are_refused_per_line_and_whole_ones_with_decimals_are_taken() {
+    let whole = SAMPLE.replace(r#"quantity="3""#, r#"quantity="3.000""#);
+    assert_ne!(whole, SAMPLE);
+    assert_eq!(
+        PurchaseOrder::from_xml(whole.as_bytes()).unwrap().lines[0].quantity,
+        3
+    );
+    let two = SAMPLE
+        .replace(r#"quantity="3""#, r#"quantity="1.5""#)
+        .replace(r#"quantity="2""#, r#"quantity="0.25""#);
+    let text = refused(&two).to_string();
+    for says in [
+        "ItemOut[1]@quantity",
+        "`1.5`",
+        "ItemOut[2]@quantity",
+        "`0.25`",
+        "fractional",
+    ] {
+        assert!(text.contains(says), "{says}: {text}");
+    }
+}
