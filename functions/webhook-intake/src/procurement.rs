@@ -22,10 +22,11 @@
 use std::time::Duration;
 
 use b2b_commands::Command;
-use b2b_cxml::{PoAddress, PurchaseOrder, Status, TotalCheck};
+use b2b_cxml::{PoAddress, PoLine, PurchaseOrder, Status, TotalCheck};
 use b2b_shared::queue::OutgoingMessage;
 use b2b_shared::secrets::{ProcurementConfig, StoreSecret, TotalCheckMode, TradingPartner};
 use b2b_shared::state::Claim;
+use bigcommerce_b2b::money::Amount;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -224,6 +225,93 @@ fn cancel_command(
     })
 }
 
+/// Whether `unit` is each: `EA`, or UN/ECE's `C62` ("one"), ignoring ASCII case.
+fn is_each(unit: &str) -> bool {
+    ["EA", "C62"]
+        .iter()
+        .any(|e| unit.trim().eq_ignore_ascii_case(e))
+}
+
+/// The quantity and unit price in each of line `i` (from 0), converted by the partner's
+/// `units` when it is in another unit (none sent: each), or why it cannot be taken. A
+/// converted price must be exact (to the ten-thousandth): the order's amounts stay the PO's.
+fn in_each(partner: &TradingPartner, i: usize, l: &PoLine) -> Result<(u32, Amount), String> {
+    let unit = l.unit_of_measure.as_deref().map_or("EA", str::trim);
+    if is_each(unit) {
+        return Ok((l.quantity, l.unit_price));
+    }
+    let at = format!("`ItemOut[{}]/ItemDetail/UnitOfMeasure`", i + 1);
+    let Some(each) = partner.each_per(&l.sku, unit) else {
+        return Err(format!(
+            "{at} `{unit}`: `{}` is sold by each (EA) and this supplier has no conversion of `{unit}` for it; order it in EA",
+            l.sku
+        ));
+    };
+    let quantity = l.quantity.checked_mul(each).ok_or_else(|| {
+        format!(
+            "{at}: {} {unit} of {each} each are more than one line takes",
+            l.quantity
+        )
+    })?;
+    let price = l.unit_price.ten_thousandths();
+    if price % i64::from(each) != 0 {
+        return Err(format!(
+            "{at}: {} per `{unit}` of {each} each is no exact price per each; send the line in EA",
+            l.unit_price
+        ));
+    }
+    Ok((
+        quantity,
+        Amount::from_ten_thousandths(price / i64::from(each)),
+    ))
+}
+
+/// The command's lines of `po`, in each, with a staff note per line converted from another
+/// unit; or one 400 naming every line whose unit cannot be taken.
+fn each_lines(
+    partner: &TradingPartner,
+    po: &PurchaseOrder,
+) -> Result<(Vec<Value>, Vec<String>), CxmlAnswer> {
+    let (mut lines, mut notes, mut problems) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, l) in po.lines.iter().enumerate() {
+        let (quantity, unit_price) = match in_each(partner, i, l) {
+            Ok(each) => each,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let mut line = json!({"sku": l.sku, "quantity": quantity, "unit_price": unit_price,
+            "line_number": l.line_number});
+        if let Some(d) = &l.description {
+            line["description"] = json!(d);
+        }
+        match l.unit_of_measure.as_deref() {
+            Some(u) if !is_each(u) => {
+                line["unit_of_measure"] = json!("EA");
+                notes.push(format!(
+                    "Units: {} (line {}): {} {} at {} ordered as {quantity} EA at {unit_price}",
+                    l.sku,
+                    l.line_number,
+                    l.quantity,
+                    u.trim(),
+                    l.unit_price
+                ));
+            }
+            Some(u) => line["unit_of_measure"] = json!(u),
+            None => {}
+        }
+        lines.push(line);
+    }
+    if !problems.is_empty() {
+        return Err(CxmlAnswer::new(
+            Status::BadRequest,
+            format!("the order cannot be taken: {}", problems.join("; ")),
+        ));
+    }
+    Ok((lines, notes))
+}
+
 /// The `order.create` command of an accepted order, checked like any inbound command.
 fn order_command(
     secret: &StoreSecret,
@@ -245,21 +333,7 @@ fn order_command(
         Some(a) => Some(order_address(a, "OrderRequestHeader/ShipTo")?),
         None => None,
     };
-    let lines: Vec<Value> = po
-        .lines
-        .iter()
-        .map(|l| {
-            let mut line = json!({"sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price,
-                "line_number": l.line_number});
-            if let Some(d) = &l.description {
-                line["description"] = json!(d);
-            }
-            if let Some(u) = &l.unit_of_measure {
-                line["unit_of_measure"] = json!(u);
-            }
-            line
-        })
-        .collect();
+    let (lines, unit_notes) = each_lines(partner, po)?;
     let mut order = json!({"po_number": po.order_id, "currency": po.currency, "lines": lines,
         "shipping": po.shipping, "tax": po.tax, "total": po.order_total(), "bill_to": bill_to});
     if let Some(s) = ship_to {
@@ -269,6 +343,7 @@ fn order_command(
         .comments
         .as_deref()
         .into_iter()
+        .chain(unit_notes.iter().map(String::as_str))
         .chain(total_note)
         .collect();
     if !comments.is_empty() {

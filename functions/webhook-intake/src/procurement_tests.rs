@@ -620,3 +620,72 @@ async fn a_fractional_quantity_is_refused_per_line_and_a_whole_one_written_with_
     }
     assert!(h.sent().is_empty());
 }
+
+/// The marketplace sample with the first line (4 × SKU-001-1 at 12.50) in `first` and the
+/// second (1 × SKU-003-1 at 10.00) in `second`.
+fn ariba_in_units(first: &str, second: &str) -> String {
+    let doc = ARIBA_MARKETPLACE
+        .replacen(
+            "<UnitOfMeasure>EA</UnitOfMeasure>",
+            &format!("<UnitOfMeasure>{first}</UnitOfMeasure>"),
+            1,
+        )
+        .replace(
+            "<Description xml:lang=\"en-US\">Gasket set</Description>\n          <UnitOfMeasure>EA</UnitOfMeasure>",
+            &format!("<Description xml:lang=\"en-US\">Gasket set</Description>\n          <UnitOfMeasure>{second}</UnitOfMeasure>"),
+        );
+    assert_ne!(doc, ARIBA_MARKETPLACE);
+    doc
+}
+
+/// The store sells each: a line in another `UnitOfMeasure` is refused (400 naming every such
+/// line and its unit, nothing enqueued) unless the partner's `units` converts it for that
+/// SKU, then it is ordered in each at the unit price divided accordingly (and said in the
+/// staff notes); a conversion whose price per each is not exact is refused.
+#[tokio::test]
+async fn a_line_in_another_unit_is_converted_by_the_partners_table_or_refused_naming_it() {
+    let h = ariba_harness("");
+    let (http, code, text) = h
+        .send("/procurement/cxml", &ariba_in_units("CS", "BX"))
+        .await;
+    assert_eq!((http, code), (StatusCode::OK, 400), "{text}");
+    for says in [
+        "ItemOut[1]/ItemDetail/UnitOfMeasure",
+        "`CS`",
+        "ItemOut[2]/ItemDetail/UnitOfMeasure",
+        "`BX`",
+        "EA",
+    ] {
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    assert!(h.sent().is_empty());
+
+    let h = ariba_harness(r#", "units": {"SKU-001-1": {"CS": 10}}"#);
+    let (http, code, text) = h
+        .send("/procurement/cxml", &ariba_in_units("cs", "EA"))
+        .await;
+    assert_eq!((http, code), (StatusCode::OK, 200), "{text}");
+    let cmd = &h.sent()[0];
+    let line = &cmd["order"]["lines"][0];
+    assert_eq!(line["quantity"], 40);
+    assert_eq!(
+        line["unit_price"],
+        serde_json::to_value(bigcommerce_b2b::money::Amount::parse("1.25").unwrap()).unwrap()
+    );
+    assert_eq!(line["unit_of_measure"], "EA");
+    assert_eq!(cmd["order"]["lines"][1]["quantity"], 1);
+    let comments = cmd["order"]["comments"].as_str().unwrap();
+    assert!(
+        comments.contains("SKU-001-1 (line 1): 4 cs at 12.5000 ordered as 40 EA at 1.2500"),
+        "{comments}"
+    );
+
+    // 12.50 per case of 12 is no exact price per each: refused, not rounded.
+    let h = ariba_harness(r#", "units": {"SKU-001-1": {"CS": 12}}"#);
+    let (_, code, text) = h
+        .send("/procurement/cxml", &ariba_in_units("CS", "EA"))
+        .await;
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("no exact price per each"), "{text}");
+    assert!(h.sent().is_empty());
+}

@@ -3,6 +3,9 @@
 //! supplier, and its trading partners: each with the `Sender` credential it authenticates
 //! with and its shared secret (never in `Debug`).
 
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -89,9 +92,25 @@ pub struct TradingPartner {
     /// The `SharedSecret` the documents sent to the partner carry (default: `shared_secret`).
     #[serde(default)]
     pub outbound_shared_secret: Option<SecretString>,
+    /// Units of measure other than each (`EA`) the partner's POs may order a SKU in, as how
+    /// many each one is: `{"SKU-1": {"CS": 12}}` takes 2 `CS` of `SKU-1` as 24 each at a
+    /// twelfth of the unit price. A line in a unit neither each nor listed for its SKU is
+    /// refused.
+    #[serde(default)]
+    pub units: BTreeMap<String, BTreeMap<String, NonZeroU32>>,
 }
 
 impl TradingPartner {
+    /// How many each one `unit` of `sku` is (the unit compared ignoring ASCII case), when
+    /// `units` says.
+    pub fn each_per(&self, sku: &str, unit: &str) -> Option<u32> {
+        self.units.get(sku)?.iter().find_map(|(u, n)| {
+            u.trim()
+                .eq_ignore_ascii_case(unit.trim())
+                .then_some(n.get())
+        })
+    }
+
     /// The shared secret of the documents sent to this partner.
     pub fn outbound_secret(&self) -> &SecretString {
         self.outbound_shared_secret
@@ -286,6 +305,22 @@ mod tests {
         );
         assert_eq!(partner("flag").unwrap().total_check, TotalCheckMode::Flag);
         assert!(partner("lenient").is_err());
+    }
+
+    #[test]
+    fn a_partners_units_are_per_sku_and_never_zero() {
+        let partner = |units: &str| {
+            serde_json::from_str::<TradingPartner>(&format!(
+                r#"{{"name": "a", "sender": {{"domain": "D", "identity": "I"}},
+                    "shared_secret": "x", "units": {units}}}"#
+            ))
+        };
+        let p = partner(r#"{"SKU-1": {"CS": 12}}"#).unwrap();
+        assert_eq!(p.each_per("SKU-1", "cs"), Some(12));
+        assert_eq!(p.each_per("SKU-1", "BX"), None);
+        assert_eq!(p.each_per("SKU-2", "CS"), None);
+        assert!(partner(r#"{"SKU-1": {"CS": 0}}"#).is_err());
+        assert!(partner(r#"{"SKU-1": {"CS": 1.5}}"#).is_err());
     }
 
     #[test]
