@@ -89,10 +89,21 @@ fn order_address(a: &PoAddress, path: &str) -> Result<Value, CxmlAnswer> {
     };
     let line1 = a.street.first().ok_or_else(|| bad("Street"))?;
     let zip = a.postal_code.as_deref().ok_or_else(|| bad("PostalCode"))?;
-    let rest: Vec<&str> = a.street[1..].iter().map(String::as_str).collect();
+    let mut deliver_to = a
+        .deliver_to
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty());
+    let attn = deliver_to.next();
+    // BigCommerce's address has no attention field: the other DeliverTo lines (a department,
+    // a mail stop) lead `street_2`, before the street lines after the first.
+    let rest: Vec<&str> = deliver_to
+        .chain(a.street[1..].iter().map(|s| s.trim()))
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut out = json!({"company": a.name, "line1": line1, "city": a.city, "zip_code": zip,
         "country_code": a.country_code});
-    if let Some(attn) = a.deliver_to.first() {
+    if let Some(attn) = attn {
         out["first_name"] = json!(attn);
     }
     if !rest.is_empty() {

@@ -689,3 +689,31 @@ async fn a_line_in_another_unit_is_converted_by_the_partners_table_or_refused_na
     assert!(text.contains("no exact price per each"), "{text}");
     assert!(h.sent().is_empty());
 }
+
+/// cXML's `DeliverTo` lines name who receives the goods and where inside the site (an
+/// attention, a building, a mail stop). BigCommerce's v2 address has no attention field: the
+/// first `DeliverTo` is the addressee's name (`first_name`), the others go to `line2`
+/// (`street_2`) ahead of the street lines after the first; none is lost.
+#[tokio::test]
+async fn every_deliver_to_line_is_kept_in_the_shipping_address() {
+    let h = ariba_harness("");
+    let (_, code, text) = h.send("/procurement/cxml", ARIBA_MARKETPLACE).await;
+    assert_eq!(code, 200, "{text}");
+    let ship = &h.sent()[0]["order"]["ship_to"];
+    assert_eq!(ship["first_name"], "Andrew Fuller");
+    assert_eq!(ship["line1"], "500 Pine St");
+    assert_eq!(ship["line2"], "Building 2");
+
+    let doc = ARIBA_MARKETPLACE.replace(
+        "<DeliverTo>Building 2</DeliverTo>\n              <Street>500 Pine St</Street>",
+        "<DeliverTo>Attn: Receiving</DeliverTo>\n              <DeliverTo> </DeliverTo>\n              <DeliverTo>Mail Stop 4B</DeliverTo>\n              <Street>500 Pine St</Street>\n              <Street>Dock 3</Street>",
+    );
+    assert_ne!(doc, ARIBA_MARKETPLACE);
+    let h = ariba_harness("");
+    let (_, code, text) = h.send("/procurement/cxml", &doc).await;
+    assert_eq!(code, 200, "{text}");
+    let ship = &h.sent()[0]["order"]["ship_to"];
+    assert_eq!(ship["first_name"], "Andrew Fuller");
+    assert_eq!(ship["company"], "Northwind Traders");
+    assert_eq!(ship["line2"], "Attn: Receiving, Mail Stop 4B, Dock 3");
+}
