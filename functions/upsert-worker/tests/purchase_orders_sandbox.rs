@@ -792,3 +792,48 @@ async fn a_changed_shipment_is_announced_again_as_an_update_and_a_deleted_one_wi
     assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
     rig.assert_contract_kept();
 }
+
+/// A buyer `email` of company `company` (external id).
+fn company_buyer(company: &str, email: &str) -> Value {
+    json!({"type": "user.upsert", "version": 1, "store_hash": support::STORE,
+        "external_id": format!("U-{email}"), "idempotency_key": support::unique("k"),
+        "company_external_id": company,
+        "user": {"first_name": "Bo", "last_name": "Buyer", "email": email, "role": "junior_buyer"}})
+}
+
+/// The email of the customer an order of `external_id` was placed for.
+async fn placed_for(rig: &Rig, external_id: &str) -> Value {
+    let orders = rig.orders_of(external_id).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let customer = orders[0]["customer_id"].as_i64().unwrap();
+    rig.state("customers", customer).await["email"].clone()
+}
+
+/// A cXML PO names who it is for (`Contact role="endUser"`, the `ShipTo` email): the first of
+/// them who is a buyer of the company places the order; someone unknown, or a buyer of another
+/// company, is passed over, and with no one left the company's administrator places it.
+#[tokio::test]
+async fn a_cxml_order_is_placed_for_the_buyer_it_names_when_they_are_a_buyer_of_the_company() {
+    let rig = rig().await;
+    let setup = [
+        company("C", "AN01"),
+        company("D", "AN02"),
+        company_buyer("C", "bo@c.example"),
+        company_buyer("D", "di@d.example"),
+    ];
+    assert!(rig.handle(&setup).await.is_empty());
+    let named = |po: &str, named: &[&str]| {
+        let mut cmd = cxml_order(po);
+        cmd["procurement"]["named_buyers"] = json!(named);
+        cmd
+    };
+    let orders = [
+        named("PO-N1", &["nobody@c.example", "bo@c.example"]),
+        named("PO-N2", &["di@d.example", "receiving@c.example"]),
+    ];
+    assert!(rig.handle(&orders).await.is_empty());
+    assert!(rig.dlq.bodies().is_empty(), "{:?}", rig.dead_reasons());
+    assert_eq!(placed_for(&rig, "AN01:PO-N1").await, "bo@c.example");
+    assert_eq!(placed_for(&rig, "AN01:PO-N2").await, "admin@c.example");
+    rig.assert_contract_kept();
+}

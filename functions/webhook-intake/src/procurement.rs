@@ -64,6 +64,9 @@ impl OrderDecision {
     }
 }
 
+/// The most people a command names as the PO's buyers (`procurement.named_buyers`).
+const MAX_NAMED_BUYERS: usize = 20;
+
 /// The most a purchase order's store checks may take.
 const PRECHECK_TIME: Duration = Duration::from_secs(4);
 /// Time kept back from the invocation's deadline for enqueueing and answering.
@@ -364,6 +367,15 @@ fn order_command(
     let mut procurement = procurement_ref(partner, po, identity);
     if let Some(note) = total_note {
         procurement["total_note"] = json!(note);
+    }
+    let named: Vec<String> = po
+        .named_buyers()
+        .into_iter()
+        .filter(|e| (3..=254).contains(&e.len()))
+        .take(MAX_NAMED_BUYERS)
+        .collect();
+    if !named.is_empty() {
+        procurement["named_buyers"] = json!(named);
     }
     let value = json!({"type": "order.create", "version": 1, "store_hash": secret.store_hash.as_str(),
         "external_id": format!("{identity}:{}", po.order_id),

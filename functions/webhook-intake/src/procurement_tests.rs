@@ -717,3 +717,25 @@ async fn every_deliver_to_line_is_kept_in_the_shipping_address() {
     assert_eq!(ship["company"], "Northwind Traders");
     assert_eq!(ship["line2"], "Attn: Receiving, Mail Stop 4B, Dock 3");
 }
+
+/// The people a PO is for go to the worker in order (each `Contact role="endUser"`, then the
+/// `ShipTo` email), which places the order for the first who is a buyer of the company; a
+/// `purchasingAgent` is not one of them.
+#[tokio::test]
+async fn the_people_a_po_is_for_are_named_to_the_worker_in_order() {
+    let doc = ARIBA_MARKETPLACE.replace(
+        "        <Comments",
+        "        <Contact role=\"endUser\">\n          <Name xml:lang=\"en-US\">Nancy Davolio</Name>\n          <Email name=\"default\">nancy.davolio@northwind.example</Email>\n        </Contact>\n        <Comments",
+    );
+    assert_ne!(doc, ARIBA_MARKETPLACE);
+    let h = ariba_harness("");
+    let (_, code, text) = h.send("/procurement/cxml", &doc).await;
+    assert_eq!(code, 200, "{text}");
+    assert_eq!(
+        h.sent()[0]["procurement"]["named_buyers"],
+        serde_json::json!([
+            "nancy.davolio@northwind.example",
+            "receiving@northwind.example"
+        ])
+    );
+}

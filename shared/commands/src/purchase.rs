@@ -178,6 +178,11 @@ pub struct ProcurementRef {
     /// the order was taken at its lines: said in the confirmation's comments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_note: Option<String>,
+    /// The emails of the people the PO is for (its `Contact role="endUser"`, then its `ShipTo`
+    /// email), in order: the first that is a buyer of the company places the order (unless
+    /// `order.buyer_email` names one), else the company's administrator does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named_buyers: Vec<String>,
 }
 
 /// A cXML credential of the buyer.

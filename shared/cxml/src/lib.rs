@@ -20,7 +20,8 @@ mod response;
 pub use error::CxmlError;
 pub use guard::{check_prolog, MAX_DOCUMENT_BYTES};
 pub use order::{
-    buyer_credential, BuyerChoice, Credential, PoAddress, PoLine, PurchaseOrder, TotalCheck,
+    buyer_credential, BuyerChoice, Credential, PoAddress, PoContact, PoLine, PurchaseOrder,
+    TotalCheck,
 };
 pub use outbound::{
     confirmation_request, ship_notice_request, Confirmation, ConfirmationKind, NoticeOperation,

@@ -86,8 +86,20 @@ struct OrderHeader {
     ship_to: Option<AddressHolder>,
     #[serde(rename = "BillTo")]
     bill_to: Option<AddressHolder>,
+    #[serde(rename = "Contact", default)]
+    contacts: Vec<RawContact>,
     #[serde(rename = "Comments")]
     comments: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct RawContact {
+    #[serde(rename = "@role")]
+    role: Option<String>,
+    #[serde(rename = "Name", default)]
+    name: Text,
+    #[serde(rename = "Email")]
+    email: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +279,17 @@ pub struct PoAddress {
     pub email: Option<String>,
 }
 
+/// A person the PO names (`OrderRequestHeader/Contact`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PoContact {
+    /// Their role (`endUser`, `purchasingAgent`, `buyer`...), as sent.
+    pub role: Option<String>,
+    /// Their name.
+    pub name: String,
+    /// Their email, when sent.
+    pub email: Option<String>,
+}
+
 /// One line of a purchase order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoLine {
@@ -324,6 +347,8 @@ pub struct PurchaseOrder {
     pub lines: Vec<PoLine>,
     /// The buyer's comments on the order, when sent.
     pub comments: Option<String>,
+    /// The people the PO names (`Contact`), in order.
+    pub contacts: Vec<PoContact>,
 }
 
 impl PurchaseOrder {
@@ -359,6 +384,29 @@ impl PurchaseOrder {
         } else {
             TotalCheck::Neither { lines, full }
         }
+    }
+
+    /// The emails of the people the PO is for, in the order they are asked for as the buyer
+    /// placing it: each `Contact role="endUser"`'s, then the `ShipTo` address's (each once,
+    /// ignoring ASCII case; empty ones left out).
+    pub fn named_buyers(&self) -> Vec<String> {
+        let end_users = self
+            .contacts
+            .iter()
+            .filter(|c| {
+                c.role
+                    .as_deref()
+                    .is_some_and(|r| r.trim().eq_ignore_ascii_case("endUser"))
+            })
+            .filter_map(|c| c.email.as_deref());
+        let ship_to = self.ship_to.as_ref().and_then(|a| a.email.as_deref());
+        let mut named: Vec<String> = Vec::new();
+        for email in end_users.chain(ship_to).map(str::trim) {
+            if !email.is_empty() && !named.iter().any(|n| n.eq_ignore_ascii_case(email)) {
+                named.push(email.to_owned());
+            }
+        }
+        named
     }
 
     /// The PO's lines total: each quantity times its unit price.
@@ -440,6 +488,18 @@ pub(crate) fn money(field: &str, m: &Money) -> Result<(String, Amount), CxmlErro
     let value = Amount::parse(m.value.trim())
         .map_err(|e| CxmlError::invalid(format!("{field}/Money"), e.to_string()))?;
     Ok((currency, value))
+}
+
+fn contact(c: &RawContact) -> PoContact {
+    PoContact {
+        role: c.role.as_deref().map(str::trim).map(str::to_owned),
+        name: c.name.text.trim().to_owned(),
+        email: c
+            .email
+            .as_ref()
+            .map(|e| e.text.trim().to_owned())
+            .filter(|e| !e.is_empty()),
+    }
 }
 
 fn address(a: &AddressHolder) -> PoAddress {
@@ -612,6 +672,7 @@ fn checked(doc: Envelope) -> Result<PurchaseOrder, CxmlError> {
             .as_ref()
             .map(|c| c.text.trim().to_owned())
             .filter(|c| !c.is_empty()),
+        contacts: h.contacts.iter().map(contact).collect(),
     };
     check_total(&po)?;
     Ok(po)

@@ -198,7 +198,10 @@ async fn make_order(cx: &Context, asked: Asked<'_>) -> Result<(Outcome, i64), Ap
     // process may have died after the create.
     let (outcome, id) = match cx.state.get_id(&key).await? {
         Some(id) => (Outcome::Unchanged, id),
-        None => create_order_once(cx, store, &key, external_id, company, order).await?,
+        None => {
+            let named = procurement.map_or(&[][..], |p| &p.named_buyers[..]);
+            create_order_once(cx, store, &key, external_id, company, order, named).await?
+        }
     };
     record_procurement(cx, store, id, order, procurement).await?;
     record_po_number(cx, id, &order.po_number).await?;
@@ -214,10 +217,11 @@ async fn create_order_once(
     external_id: &str,
     company: CompanyNamed<'_>,
     order: &OrderData,
+    named: &[String],
 ) -> Result<(Outcome, i64), ApplyError> {
     cx.check_currency("order.currency", &order.currency)?;
     let company = order_company(cx, store, company).await?;
-    let buyer = order_buyer(cx, store, &company, order).await?;
+    let buyer = order_buyer(cx, store, &company, order, named).await?;
     let Some(customer_id) = buyer.customer_id.filter(|id| *id > 0) else {
         return Err(ApplyError::Permanent(format!(
             "the buyer `{}` has no BigCommerce customer account to order with",
@@ -341,17 +345,57 @@ async fn order_company(
     }
 }
 
-/// The buyer placing the order: the company's buyer with `buyer_email`, else its oldest
-/// administrator.
+/// The buyer placing the order: the company's buyer with `buyer_email`; else the first of
+/// the people the PO names (`named`, `procurement.named_buyers`) who is a buyer of the
+/// company; else its oldest administrator. Which one, and why, is logged.
 async fn order_buyer(
     cx: &Context,
     store: &str,
     company: &Company,
     order: &OrderData,
+    named: &[String],
 ) -> Result<User, ApplyError> {
+    let company_id = company.company_id;
     if let Some(email) = &order.buyer_email {
-        return buyers::of_company(cx, store, company.company_id, email, "order.buyer_email").await;
+        let buyer = buyers::of_company(cx, store, company_id, email, "order.buyer_email").await?;
+        tracing::info!(
+            company_id,
+            buyer_id = buyer.id,
+            why = "order.buyer_email",
+            "order buyer chosen"
+        );
+        return Ok(buyer);
     }
+    for (i, email) in named.iter().enumerate() {
+        match buyers::of_company(cx, store, company_id, email, "procurement.named_buyers").await {
+            Ok(buyer) => {
+                tracing::info!(
+                    company_id,
+                    buyer_id = buyer.id,
+                    why = "named by the purchase order",
+                    named = i,
+                    "order buyer chosen"
+                );
+                return Ok(buyer);
+            }
+            Err(ApplyError::Missing { .. } | ApplyError::Permanent(_)) => {
+                tracing::info!(company_id, named = i, "a person the purchase order names is no buyer of its company; not placing the order for them");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let admin = company_admin(cx, company).await?;
+    let why = if named.is_empty() {
+        "the company's administrator (the order names no buyer)"
+    } else {
+        "the company's administrator (no one the purchase order names is a buyer of the company)"
+    };
+    tracing::info!(company_id, buyer_id = admin.id, why, "order buyer chosen");
+    Ok(admin)
+}
+
+/// The company's oldest administrator.
+async fn company_admin(cx: &Context, company: &Company) -> Result<User, ApplyError> {
     let filter = UserFilter {
         company_id: Some(company.company_id),
         ..UserFilter::default()
