@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use b2b_export::ExportSettings;
-use b2b_shared::env::{check_queue_url, list_items, process_lookup, ConfigError, Env};
+use b2b_shared::env::{check_queue_url, process_lookup, ConfigError, Env};
 use b2b_shared::{Config, Need};
 
 use crate::engine::context::DEFAULT_MIRROR_MAX_AGE;
@@ -123,7 +123,7 @@ impl Settings {
         let mirror_max_age = env
             .secs("MIRROR_MAX_AGE_SECS", 0, 3600)
             .unwrap_or(DEFAULT_MIRROR_MAX_AGE);
-        let currencies = currencies(env);
+        let currencies = b2b_shared::config::store_currencies(env);
         let families = TypeMap::default();
         load_families(env, &families);
         Some(Settings {
@@ -169,23 +169,6 @@ impl Settings {
             .as_deref()
             .unwrap_or_default()
     }
-}
-
-/// `STORE_CURRENCIES`: ISO 4217 codes separated by commas (the first bad one recorded).
-fn currencies(env: &mut Env<'_>) -> Vec<String> {
-    let raw = env.raw("STORE_CURRENCIES").unwrap_or_default();
-    let mut out = Vec::new();
-    for code in list_items(&raw) {
-        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-            env.problem(
-                "STORE_CURRENCIES",
-                format!("`{code}` is not an ISO 4217 code of 3 capital letters (USD,EUR)"),
-            );
-            return Vec::new();
-        }
-        out.push(code.to_owned());
-    }
-    out
 }
 
 /// The mapping at `path`, or why `FIELD_MAPPING_FILE` cannot be loaded.

@@ -118,22 +118,7 @@ impl IntakeOptions {
             fifo: queue_url.ends_with(".fifo"),
             max_batch: max_batch.map_or(d.max_batch, |n| n as usize),
             public_url,
-            currencies: store_currencies(env),
-        }
-    }
-}
-
-/// `STORE_CURRENCIES`: the codes of a comma-separated list, each 3 capital letters (ISO 4217);
-/// nothing (the problem recorded, naming the first bad code) when one is not.
-fn store_currencies(env: &mut Env<'_>) -> Vec<String> {
-    let codes = env.list("STORE_CURRENCIES").unwrap_or_default();
-    let is_code = |c: &String| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
-    match codes.iter().find(|c| !is_code(c)) {
-        None => codes,
-        Some(bad) => {
-            let reason = format!("`{bad}` is not an ISO 4217 code of 3 capital letters (USD,EUR)");
-            env.problem("STORE_CURRENCIES", reason);
-            Vec::new()
+            currencies: b2b_shared::config::store_currencies(env),
         }
     }
 }

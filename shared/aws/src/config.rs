@@ -218,6 +218,23 @@ pub fn webhook_auth_header(env: &mut Env<'_>) -> Option<String> {
     Some(raw.trim().to_owned())
 }
 
+/// `STORE_CURRENCIES`, read the same way by every function that checks a currency (the worker
+/// for commands, webhook-intake for purchase orders): ISO 4217 codes separated by commas, each 3
+/// capital letters; empty when unset. A bad code is recorded as a problem naming the first one,
+/// and nothing is returned.
+pub fn store_currencies(env: &mut Env<'_>) -> Vec<String> {
+    let codes = env.list("STORE_CURRENCIES").unwrap_or_default();
+    let is_code = |c: &String| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
+    match codes.iter().find(|c| !is_code(c)) {
+        None => codes,
+        Some(bad) => {
+            let reason = format!("`{bad}` is not an ISO 4217 code of 3 capital letters (USD,EUR)");
+            env.problem("STORE_CURRENCIES", reason);
+            Vec::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
