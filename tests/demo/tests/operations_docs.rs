@@ -8,8 +8,9 @@
 //! - the dashboard shows commands by outcome, dead letters, queue age and rate-limit waits
 //!   beside the business KPIs;
 //! - `docs/cost.md` adds up: its per-service figures sum to its total, in the table and in the
-//!   section headings;
-//! - the links of the pages this suite covers resolve.
+//!   section headings.
+//!
+//! Their links and anchors are checked with every other page's by `docs.rs`.
 
 mod cfn;
 
@@ -18,34 +19,6 @@ use std::path::{Path, PathBuf};
 
 use cfn::{root, template};
 use serde_json::Value;
-
-/// The pages this suite covers (the `ops` pages of the docs site).
-const PAGES: &[&str] = &[
-    "docs/cost.md",
-    "docs/erp/index.md",
-    "docs/erp/outbound.md",
-    "docs/erp/dead-letters.md",
-    "docs/operations/runbooks.md",
-    "docs/operations/dashboard.md",
-    "docs/operations/upgrades.md",
-];
-
-/// Pages of the docs site written by other engineers on their own branches (and every page
-/// under `docs/functions/` and `docs/deploy/`): a link to one is checked by the site's build,
-/// not here.
-const OTHER_PAGES: &[&str] = &[
-    "docs/index.md",
-    "docs/getting-started.md",
-    "docs/deploy/checklist.md",
-    "docs/deploy/sam.md",
-    "docs/deploy/many-stores.md",
-    "docs/procurement.md",
-    "docs/reliability.md",
-    "docs/client.md",
-    "docs/extending/adding-a-command.md",
-    "docs/erp/ordering.md",
-    "docs/erp/mapping.md",
-];
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -472,51 +445,4 @@ fn the_cost_page_adds_up() {
         headings, total,
         "the section headings add up to {headings} cents"
     );
-}
-
-// ------------------------------------------------------------------------------- links
-
-/// The relative link targets of a Markdown page (`](target)`), without their `#fragment`.
-fn links(page: &str) -> Vec<String> {
-    page.split("](")
-        .skip(1)
-        .filter_map(|rest| rest.split(')').next())
-        .filter(|t| !t.contains("://") && !t.starts_with('#') && !t.starts_with("mailto:"))
-        .map(|t| t.split('#').next().unwrap_or_default().to_owned())
-        .collect()
-}
-
-#[test]
-fn the_links_of_the_operations_pages_resolve() {
-    let root = root().canonicalize().unwrap();
-    for page in PAGES {
-        let text = read(page);
-        let dir = Path::new(page).parent().unwrap();
-        for target in links(&text) {
-            // Normalised by hand: the target may not exist yet (another engineer's page).
-            let joined = dir.join(&target).to_string_lossy().into_owned();
-            let mut parts: Vec<&str> = Vec::new();
-            for part in joined.split('/') {
-                match part {
-                    ".." => {
-                        assert!(
-                            parts.pop().is_some(),
-                            "{page}: {target} leaves the repository"
-                        );
-                    }
-                    "." | "" => {}
-                    p => parts.push(p),
-                }
-            }
-            let path = parts.join("/");
-            let others = ["docs/functions/", "docs/deploy/"];
-            if OTHER_PAGES.contains(&path.as_str()) || others.iter().any(|o| path.starts_with(o)) {
-                continue;
-            }
-            assert!(
-                root.join(&path).exists(),
-                "{page}: the link {target} goes nowhere ({path})"
-            );
-        }
-    }
 }
