@@ -6,6 +6,8 @@
 //!
 //! `make test` starts moto and sets `AWS_ENDPOINT_URL`; without it these tests fail.
 
+mod common;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -37,20 +39,12 @@ async fn moto_worker(
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let table = support::state_table(sdk).await;
     let client = support::client(sandbox, ClientOptions::default());
-    Worker {
-        engine: Engine::new(
-            client,
-            Arc::new(DynamoState::new(dynamo, &table)),
-            "external_id".into(),
-        ),
-        mapping: None,
-        dead_letters: Arc::new(SqsQueue::new(sqs, dlq)),
-        visibility: None,
-        events: None,
-        concurrency: 4,
-        max_receives: upsert_worker::DEFAULT_MAX_RECEIVES,
-        stores: None,
-    }
+    let engine = Engine::new(
+        client,
+        Arc::new(DynamoState::new(dynamo, &table)),
+        "external_id".into(),
+    );
+    common::worker(engine, Arc::new(SqsQueue::new(sqs, dlq)))
 }
 
 /// Every message on `url` now, as the worker receives them (received `receives` times).
@@ -72,15 +66,6 @@ async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str, receives: u32) -> Vec
         .collect()
 }
 
-async fn handle(worker: &Worker, records: Vec<Value>) -> Vec<String> {
-    let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
-    let resp = worker.handle(&event).await;
-    resp.batch_item_failures
-        .into_iter()
-        .map(|f| f.item_identifier)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_dead_letter_moved_back_as_it_is_is_applied_and_a_reused_key_is_refused() {
     let sdk = support::moto().await;
@@ -96,14 +81,12 @@ async fn a_dead_letter_moved_back_as_it_is_is_applied_and_a_reused_key_is_refuse
         "email":"mb@moto.example","role":"senior_buyer"}});
     let mut last = record("u", &buyer);
     last["attributes"]["ApproximateReceiveCount"] = json!(worker.max_receives.to_string());
-    assert!(handle(&worker, vec![last]).await.is_empty());
+    assert!(common::handle_records(&worker, &[last]).await.is_empty());
     // The company comes; the console's redrive moves the dead letter back as it is.
-    assert!(handle(
-        &worker,
-        vec![record("c", &company("M-LATE", "late@moto.example"))]
-    )
-    .await
-    .is_empty());
+    let the_company = record("c", &company("M-LATE", "late@moto.example"));
+    assert!(common::handle_records(&worker, &[the_company])
+        .await
+        .is_empty());
     let dead = receive_all(&sqs, &dlq, 1).await;
     assert_eq!(dead.len(), 1);
     for d in &dead {
@@ -116,7 +99,7 @@ async fn a_dead_letter_moved_back_as_it_is_is_applied_and_a_reused_key_is_refuse
     }
     let back = receive_all(&sqs, &inbound, 1).await;
     assert_eq!(back.len(), 1);
-    assert!(handle(&worker, back).await.is_empty());
+    assert!(common::handle_records(&worker, &back).await.is_empty());
     let state = support::admin(&sandbox, "state").await;
     let buyers = support::all(&state, "users")
         .into_iter()
@@ -131,8 +114,12 @@ async fn a_dead_letter_moved_back_as_it_is_is_applied_and_a_reused_key_is_refuse
     let mut other = company("M-K2", "k2@moto.example");
     other["idempotency_key"] = json!("moto-key");
     other["company"]["admin"]["email"] = json!("admin-k2@moto.example");
-    assert!(handle(&worker, vec![record("k1", &first)]).await.is_empty());
-    assert!(handle(&worker, vec![record("k2", &other)]).await.is_empty());
+    assert!(common::handle_records(&worker, &[record("k1", &first)])
+        .await
+        .is_empty());
+    assert!(common::handle_records(&worker, &[record("k2", &other)])
+        .await
+        .is_empty());
     let dead = receive_all(&sqs, &dlq, 1).await;
     let reasons: Vec<&str> = dead.iter().filter_map(|d| d["body"].as_str()).collect();
     assert_eq!(reasons.len(), 1, "{reasons:?}");

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use b2b_shared::queue::MemoryQueue;
+use b2b_shared::queue::{MemoryQueue, Queue};
 use serde_json::{json, Value};
 use upsert_worker::{Engine, Worker};
 
 /// A worker as the tests run it: one store, no mapping, webhook export or visibility control,
 /// 4 records at once, the default receive count, dead letters into `dead_letters`.
-pub fn worker(engine: Engine, dead_letters: Arc<MemoryQueue>) -> Worker {
+pub fn worker(engine: Engine, dead_letters: Arc<dyn Queue>) -> Worker {
     Worker {
         engine,
         mapping: None,
